@@ -1,0 +1,71 @@
+/*
+ * geodata/store.h — the SpatiaLite store: one file holding neighbourhoods,
+ * addresses, members, posts, makers, shops and the audit log.
+ *
+ * The interface is narrow on purpose: callers speak of domain operations
+ * (import, look up, count), never of SQL, so that another backend (PostGIS)
+ * can stand behind the same functions later.
+ *
+ * Threads: a geodata_store wraps one sqlite3 connection and must be used by
+ * one thread at a time. Open one store per worker thread.
+ *
+ * Errors: every function returns 0 (GEODATA_OK) or a negative GEODATA_E*
+ * code; the message of the last failure is read with geodata_errmsg().
+ */
+#ifndef GEODATA_STORE_H
+#define GEODATA_STORE_H
+
+#include <stdint.h>
+
+enum {
+    GEODATA_OK        =  0,
+    GEODATA_ENOMEM    = -1,  /* out of memory */
+    GEODATA_EIO       = -2,  /* a file cannot be read or written */
+    GEODATA_EINVAL    = -3,  /* bad input: the message says what */
+    GEODATA_ENOTFOUND = -4,  /* no such record */
+    GEODATA_EDB       = -5,  /* the database refused (corrupt, locked, full) */
+    GEODATA_EGEOM     = -6,  /* a geometry could not be used or repaired */
+    GEODATA_ESCHEMA   = -7,  /* the file's schema is newer than this program */
+};
+
+typedef struct geodata_store geodata_store;
+
+/* Flags for geodata_store_open(). */
+#define GEODATA_OPEN_CREATE   0x1u  /* create the file and its schema if absent */
+#define GEODATA_OPEN_READONLY 0x2u  /* no writes; the schema must be current */
+
+/*
+ * Opens (and with GEODATA_OPEN_CREATE creates) the store at path, loads
+ * mod_spatialite, enables WAL and foreign keys, and applies pending schema
+ * migrations in one transaction each.
+ * On success *out is a new store, to be freed with geodata_store_close(), and
+ * *errmsg is NULL. On failure *out is NULL and *errmsg is a malloc'd one-line
+ * message that the caller frees with free().
+ */
+int geodata_store_open(const char *path, unsigned flags,
+                       geodata_store **out, char **errmsg);
+
+/* Closes the connection (checkpointing the WAL) and frees the store. NULL is a no-op. */
+void geodata_store_close(geodata_store *store);
+
+/* The message of the last failed call on this store; "" when none. Owned by the store. */
+const char *geodata_errmsg(const geodata_store *store);
+
+/* The schema version this program writes, and the version of an open store. */
+int geodata_schema_version_current(void);
+int geodata_store_schema_version(geodata_store *store, int *out);
+
+/* Row counts of the main collections, for reports, health checks and tests. */
+typedef struct geodata_counts {
+    int64_t neighbourhoods;
+    int64_t contiguities;       /* unordered pairs of contiguous neighbourhoods */
+    int64_t addresses;
+    int64_t addresses_outside;  /* addresses inside no neighbourhood */
+    int64_t shops;
+    int64_t members;
+    int64_t posts;
+} geodata_counts;
+
+int geodata_store_counts(geodata_store *store, geodata_counts *out);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * geodata/internal.h — what the files of the geodata library share and
+ * callers must not see: the store's layout, error helpers, statement helpers.
+ */
+#ifndef GEODATA_INTERNAL_H
+#define GEODATA_INTERNAL_H
+
+#include <stdarg.h>
+#include <sqlite3.h>
+
+#include "geodata/import.h"
+#include "geodata/store.h"
+
+struct geodata_store {
+    sqlite3 *db;   /* one connection, used by one thread at a time */
+    char *err;     /* malloc'd message of the last failure, or NULL */
+};
+
+/* Sets the store's message from a printf format and returns code, so a
+ * failing path reads `return geodata_fail(store, GEODATA_EINVAL, "...")`. */
+int geodata_fail(geodata_store *store, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Like geodata_fail, appending SQLite's own message: "what: sqlite says". */
+int geodata_fail_sql(geodata_store *store, const char *what);
+
+/* malloc'd printf, or NULL when out of memory. */
+char *geodata_vformat(const char *fmt, va_list ap);
+char *geodata_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prepares sql on the store; on failure sets the message and returns NULL. */
+sqlite3_stmt *geodata_prepare(geodata_store *store, const char *sql);
+
+/* Transactions. geodata_begin takes the write lock at once (BEGIN IMMEDIATE)
+ * so that an import never fails halfway for want of it; geodata_rollback is
+ * safe to call when no transaction is open and keeps the current message. */
+int geodata_begin(geodata_store *store);
+int geodata_commit(geodata_store *store);
+void geodata_rollback(geodata_store *store);
+
+/* Adds a printf-formatted note to a report, keeping the first
+ * GEODATA_REPORT_NOTES and counting the rest. */
+void geodata_report_note(geodata_report *report, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Appends one line to the audit log; actor_id <= 0 means "the command line". */
+int geodata_audit(geodata_store *store, long long actor_id, const char *action,
+                  const char *target, const char *detail);
+
+/* Runs the pending schema migrations (schema.c). */
+int geodata_schema_migrate(geodata_store *store);
+
+#endif

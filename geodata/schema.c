@@ -1,0 +1,260 @@
+/*
+ * geodata/schema.c — the store's schema and its forward migrations.
+ *
+ * PRAGMA user_version holds the schema version. Each migration runs in its own
+ * transaction together with the version bump, so a store is always at exactly
+ * one version. Migrations are only ever appended: a released one never changes.
+ * A store whose version is newer than this program knows is refused.
+ *
+ * Geometry columns are SpatiaLite's, in EPSG:4326, each with an R*Tree index
+ * (idx_<table>_geom) kept up to date by SpatiaLite's triggers. Times are Unix
+ * seconds (UTC). Private data — a member's address and home point — lives only
+ * in `members` and is never copied into a public table: posts carry a coarse
+ * public point instead.
+ */
+#include <stdio.h>
+
+#include "internal.h"
+
+static const char *const migrations[] = {
+    /* 1: the first schema */
+    "CREATE TABLE neighbourhoods ("
+    "  id        TEXT PRIMARY KEY,"            /* the source's id, e.g. an INSEE code */
+    "  name      TEXT NOT NULL,"
+    "  label_lon REAL NOT NULL,"               /* a point inside, for labels */
+    "  label_lat REAL NOT NULL,"
+    "  area_m2   REAL NOT NULL"
+    ");"
+    "SELECT AddGeometryColumn('neighbourhoods', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);"
+    "SELECT CreateSpatialIndex('neighbourhoods', 'geom');"
+    /* Contiguity is symmetric and stored both ways, so "neighbours of X" is one
+     * index range. gap_m is the shortest distance between the two, 0 when they touch. */
+    "CREATE TABLE neighbourhood_contiguity ("
+    "  a     TEXT NOT NULL REFERENCES neighbourhoods(id) ON DELETE CASCADE,"
+    "  b     TEXT NOT NULL REFERENCES neighbourhoods(id) ON DELETE CASCADE,"
+    "  gap_m REAL NOT NULL,"
+    "  PRIMARY KEY (a, b)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE addresses ("
+    "  id        INTEGER PRIMARY KEY,"
+    "  source_id TEXT NOT NULL UNIQUE,"        /* BAN/BANO id */
+    "  number    INTEGER NOT NULL,"
+    "  rep       TEXT NOT NULL DEFAULT '',"    /* '' or b/t/q (bis/ter/quater) or a letter */
+    "  street    TEXT NOT NULL,"
+    "  postcode  TEXT NOT NULL,"
+    "  insee     TEXT NOT NULL,"
+    "  city      TEXT NOT NULL,"
+    "  neighbourhood_id TEXT REFERENCES neighbourhoods(id) ON DELETE SET NULL"
+    ");"
+    "SELECT AddGeometryColumn('addresses', 'geom', 4326, 'POINT', 'XY', 1);"
+    "SELECT CreateSpatialIndex('addresses', 'geom');"
+    "CREATE INDEX addresses_neighbourhood ON addresses(neighbourhood_id);"
+    "CREATE TABLE members ("
+    "  id            INTEGER PRIMARY KEY,"
+    "  email         TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  password_hash TEXT NOT NULL,"           /* argon2id, libsodium's string form */
+    "  display_name  TEXT NOT NULL,"
+    "  role          TEXT NOT NULL DEFAULT 'member'"
+    "                CHECK (role IN ('member', 'shop', 'staff', 'admin')),"
+    "  address_id    INTEGER REFERENCES addresses(id) ON DELETE SET NULL,"
+    "  address_text  TEXT,"                    /* private: the matched address */
+    "  home_lon      REAL,"                    /* private: never leaves the server */
+    "  home_lat      REAL,"
+    "  neighbourhood_id TEXT REFERENCES neighbourhoods(id) ON DELETE SET NULL,"
+    "  created_at    INTEGER NOT NULL DEFAULT (unixepoch())"
+    ");"
+    "CREATE INDEX members_neighbourhood ON members(neighbourhood_id);"
+    "CREATE TABLE sessions ("
+    "  token_hash BLOB PRIMARY KEY,"           /* the cookie token is never stored */
+    "  member_id  INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+    "  csrf       TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL DEFAULT (unixepoch()),"
+    "  expires_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX sessions_member ON sessions(member_id);"
+    "CREATE TABLE posts ("
+    "  id         INTEGER PRIMARY KEY,"
+    "  author_id  INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+    "  kind       TEXT NOT NULL CHECK (kind IN ('request', 'offer')),"
+    "  category   TEXT NOT NULL CHECK (category IN ('groceries', 'pharmacy', 'childcare',"
+    "             'schooling', 'masks', 'errands', 'company', 'pets', 'materials', 'other')),"
+    "  title      TEXT NOT NULL,"
+    "  body       TEXT NOT NULL DEFAULT '',"
+    "  status     TEXT NOT NULL DEFAULT 'open'"
+    "             CHECK (status IN ('open', 'claimed', 'done', 'cancelled')),"
+    "  hidden     INTEGER NOT NULL DEFAULT 0,"  /* set by staff moderation */
+    "  neighbourhood_id TEXT REFERENCES neighbourhoods(id) ON DELETE SET NULL,"
+    "  claimed_by INTEGER REFERENCES members(id) ON DELETE SET NULL,"
+    "  views      INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL DEFAULT (unixepoch()),"
+    "  updated_at INTEGER NOT NULL DEFAULT (unixepoch()),"
+    "  expires_at INTEGER NOT NULL,"
+    "  claimed_at INTEGER"
+    ");"
+    /* geom is the coarse public point, never the author's home */
+    "SELECT AddGeometryColumn('posts', 'geom', 4326, 'POINT', 'XY', 1);"
+    "SELECT CreateSpatialIndex('posts', 'geom');"
+    "CREATE INDEX posts_neighbourhood ON posts(neighbourhood_id, status);"
+    "CREATE INDEX posts_author ON posts(author_id);"
+    "CREATE TABLE post_views ("
+    "  post_id   INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,"
+    "  member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (post_id, member_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE post_reports ("
+    "  id          INTEGER PRIMARY KEY,"
+    "  post_id     INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,"
+    "  reporter_id INTEGER REFERENCES members(id) ON DELETE SET NULL,"
+    "  reason      TEXT NOT NULL DEFAULT '',"
+    "  created_at  INTEGER NOT NULL DEFAULT (unixepoch())"
+    ");"
+    "CREATE INDEX post_reports_post ON post_reports(post_id);"
+    "CREATE TABLE makers ("
+    "  member_id        INTEGER PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,"
+    "  capacity_per_day INTEGER NOT NULL DEFAULT 0 CHECK (capacity_per_day >= 0),"
+    "  stock            INTEGER NOT NULL DEFAULT 0 CHECK (stock >= 0),"
+    "  materials        TEXT NOT NULL DEFAULT '[]',"  /* JSON array of strings */
+    "  updated_at       INTEGER NOT NULL DEFAULT (unixepoch())"
+    ");"
+    "SELECT AddGeometryColumn('makers', 'geom', 4326, 'POINT', 'XY', 1);"
+    "SELECT CreateSpatialIndex('makers', 'geom');"
+    "CREATE TABLE maker_orders ("
+    "  id           INTEGER PRIMARY KEY,"
+    "  maker_id     INTEGER NOT NULL REFERENCES makers(member_id) ON DELETE CASCADE,"
+    "  requester_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+    "  quantity     INTEGER NOT NULL CHECK (quantity > 0),"
+    "  note         TEXT NOT NULL DEFAULT '',"
+    "  status       TEXT NOT NULL DEFAULT 'pending'"
+    "               CHECK (status IN ('pending', 'accepted', 'ready', 'delivered', 'declined')),"
+    "  created_at   INTEGER NOT NULL DEFAULT (unixepoch()),"
+    "  updated_at   INTEGER NOT NULL DEFAULT (unixepoch())"
+    ");"
+    "CREATE INDEX maker_orders_maker ON maker_orders(maker_id, status);"
+    "CREATE INDEX maker_orders_requester ON maker_orders(requester_id);"
+    "CREATE TABLE shops ("
+    "  id            INTEGER PRIMARY KEY,"
+    "  source_id     TEXT UNIQUE,"             /* e.g. OSM 'node/123'; NULL if created here */
+    "  name          TEXT,"
+    "  shop          TEXT,"                    /* OSM shop=* value */
+    "  brand         TEXT,"
+    "  opening_hours TEXT,"                    /* OSM opening_hours syntax */
+    "  addr_housenumber TEXT, addr_street TEXT, addr_postcode TEXT, addr_city TEXT,"
+    "  status        TEXT NOT NULL DEFAULT 'unknown' CHECK (status IN"
+    "                ('unknown', 'open', 'closed', 'delivery_only', 'takeaway_only')),"
+    "  delivers      INTEGER NOT NULL DEFAULT 0,"
+    "  takeaway      INTEGER NOT NULL DEFAULT 0,"
+    "  gift_cards    INTEGER NOT NULL DEFAULT 0,"
+    "  confirmed_at  INTEGER,"                 /* when the owner last confirmed the status */
+    "  owner_id      INTEGER REFERENCES members(id) ON DELETE SET NULL,"
+    "  neighbourhood_id TEXT REFERENCES neighbourhoods(id) ON DELETE SET NULL,"
+    "  updated_at    INTEGER NOT NULL DEFAULT (unixepoch())"
+    ");"
+    "SELECT AddGeometryColumn('shops', 'geom', 4326, 'POINT', 'XY', 1);"
+    "SELECT CreateSpatialIndex('shops', 'geom');"
+    "CREATE INDEX shops_neighbourhood ON shops(neighbourhood_id);"
+    "CREATE TABLE audit_log ("
+    "  id       INTEGER PRIMARY KEY,"
+    "  at       INTEGER NOT NULL DEFAULT (unixepoch()),"
+    "  actor_id INTEGER REFERENCES members(id) ON DELETE SET NULL," /* NULL: command line */
+    "  action   TEXT NOT NULL,"
+    "  target   TEXT,"
+    "  detail   TEXT"
+    ");",
+};
+
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* SpatiaLite's AddGeometryColumn() and CreateSpatialIndex() report failure
+ * as a 0 result, not an SQL error, so each migration states how many indexed
+ * geometry columns the store has after it, and the count is checked. */
+static const int indexed_geometry_columns[N_MIGRATIONS] = { 5 };
+
+int geodata_schema_version_current(void)
+{
+    return N_MIGRATIONS;
+}
+
+int geodata_store_schema_version(geodata_store *store, int *out)
+{
+    sqlite3_stmt *st = geodata_prepare(store, "PRAGMA user_version");
+    if (!st)
+        return GEODATA_EDB;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? GEODATA_OK : geodata_fail_sql(store, "reading the schema version");
+}
+
+/* SpatiaLite's metadata tables come first, in their own transaction: the
+ * function opens one itself. Only WGS84-based reference systems are loaded. */
+static int init_spatial_metadata(geodata_store *store)
+{
+    sqlite3_stmt *st = geodata_prepare(store,
+        "SELECT count(*) FROM sqlite_schema WHERE name = 'spatial_ref_sys'");
+    if (!st)
+        return GEODATA_EDB;
+    int present = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    if (present)
+        return GEODATA_OK;
+    st = geodata_prepare(store, "SELECT InitSpatialMetadata(1, 'WGS84')");
+    if (!st)
+        return GEODATA_EDB;
+    int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    return ok ? GEODATA_OK
+              : geodata_fail(store, GEODATA_EDB, "cannot initialise SpatiaLite metadata: %s",
+                             sqlite3_errmsg(store->db));
+}
+
+static int check_geometry_columns(geodata_store *store, int expected, int version)
+{
+    sqlite3_stmt *st = geodata_prepare(store,
+        "SELECT count(*) FROM geometry_columns WHERE spatial_index_enabled = 1");
+    if (!st)
+        return GEODATA_EDB;
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (n != expected)
+        return geodata_fail(store, GEODATA_EDB,
+                            "schema migration to version %d: %d indexed geometry columns, "
+                            "expected %d", version, n, expected);
+    return GEODATA_OK;
+}
+
+int geodata_schema_migrate(geodata_store *store)
+{
+    int version = 0;
+    int rc = geodata_store_schema_version(store, &version);
+    if (rc)
+        return rc;
+    if (version > N_MIGRATIONS)
+        return geodata_fail(store, GEODATA_ESCHEMA,
+                            "the database has schema version %d, newer than this program's %d",
+                            version, N_MIGRATIONS);
+    if (version == N_MIGRATIONS)
+        return GEODATA_OK;
+    rc = init_spatial_metadata(store);
+    for (int v = version; !rc && v < N_MIGRATIONS; v++) {
+        rc = geodata_begin(store);
+        if (rc)
+            break;
+        char bump[48];
+        snprintf(bump, sizeof bump, "PRAGMA user_version=%d", v + 1);
+        if (sqlite3_exec(store->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK
+            || sqlite3_exec(store->db, bump, NULL, NULL, NULL) != SQLITE_OK) {
+            rc = geodata_fail(store, GEODATA_EDB, "schema migration to version %d failed: %s",
+                              v + 1, sqlite3_errmsg(store->db));
+            geodata_rollback(store);
+            break;
+        }
+        rc = check_geometry_columns(store, indexed_geometry_columns[v], v + 1);
+        if (rc) {
+            geodata_rollback(store);
+            break;
+        }
+        rc = geodata_commit(store);
+    }
+    return rc;
+}

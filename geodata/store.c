@@ -1,0 +1,287 @@
+/*
+ * geodata/store.c — opening and closing the SpatiaLite store, error messages,
+ * transactions and small statement helpers used by the rest of the library.
+ *
+ * Durability: the store runs in WAL mode with synchronous=FULL, so a commit
+ * returns only once its WAL frames are on disk; foreign keys are enforced.
+ * mod_spatialite is loaded once per connection, and extension loading is
+ * switched off again right after, so no SQL can load another library.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+char *geodata_vformat(const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (s)
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+char *geodata_format(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = geodata_vformat(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+int geodata_fail(geodata_store *store, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = geodata_vformat(fmt, ap);
+    va_end(ap);
+    free(store->err);
+    store->err = msg; /* NULL when out of memory: geodata_errmsg copes */
+    return code;
+}
+
+int geodata_fail_sql(geodata_store *store, const char *what)
+{
+    int rc = sqlite3_errcode(store->db);
+    int code = (rc == SQLITE_NOMEM) ? GEODATA_ENOMEM
+             : (rc == SQLITE_CANTOPEN || rc == SQLITE_IOERR || rc == SQLITE_READONLY
+                || rc == SQLITE_PERM) ? GEODATA_EIO
+             : GEODATA_EDB;
+    return geodata_fail(store, code, "%s: %s", what, sqlite3_errmsg(store->db));
+}
+
+const char *geodata_errmsg(const geodata_store *store)
+{
+    if (!store)
+        return "no store";
+    return store->err ? store->err : "";
+}
+
+sqlite3_stmt *geodata_prepare(geodata_store *store, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        geodata_fail_sql(store, "preparing a statement");
+        sqlite3_finalize(stmt);
+        return NULL;
+    }
+    return stmt;
+}
+
+static int exec(geodata_store *store, const char *sql, const char *what)
+{
+    if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return geodata_fail_sql(store, what);
+    return GEODATA_OK;
+}
+
+int geodata_begin(geodata_store *store)
+{
+    return exec(store, "BEGIN IMMEDIATE", "starting a transaction");
+}
+
+int geodata_commit(geodata_store *store)
+{
+    return exec(store, "COMMIT", "committing");
+}
+
+void geodata_rollback(geodata_store *store)
+{
+    if (!sqlite3_get_autocommit(store->db))
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int geodata_audit(geodata_store *store, long long actor_id, const char *action,
+                  const char *target, const char *detail)
+{
+    sqlite3_stmt *st = geodata_prepare(store,
+        "INSERT INTO audit_log(actor_id, action, target, detail) VALUES (?,?,?,?)");
+    if (!st)
+        return GEODATA_EDB;
+    if (actor_id > 0)
+        sqlite3_bind_int64(st, 1, actor_id);
+    sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK
+                                             : geodata_fail_sql(store, "writing the audit log");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Explains why a path cannot hold a database, before SQLite gives its terser
+ * "unable to open database file". Returns NULL when nothing is visibly wrong. */
+static char *path_problem(const char *path, unsigned flags)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return geodata_format("cannot open database '%s': it is a directory", path);
+        return NULL;
+    }
+    if (errno != ENOENT)
+        return geodata_format("cannot open database '%s': %s", path, strerror(errno));
+    if (!(flags & GEODATA_OPEN_CREATE))
+        return geodata_format("cannot open database '%s': no such file", path);
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return NULL;
+    char *dir = geodata_format("%.*s", (int)(slash - path), path);
+    if (!dir)
+        return NULL;
+    char *msg = NULL;
+    if (*dir && stat(dir, &st) != 0)
+        msg = geodata_format("cannot create database '%s': directory '%s': %s",
+                             path, dir, strerror(errno));
+    else if (*dir && !S_ISDIR(st.st_mode))
+        msg = geodata_format("cannot create database '%s': '%s' is not a directory", path, dir);
+    free(dir);
+    return msg;
+}
+
+static int load_spatialite(geodata_store *store)
+{
+    char *err = NULL;
+    sqlite3_enable_load_extension(store->db, 1);
+    int rc = sqlite3_load_extension(store->db, "mod_spatialite", NULL, &err);
+    sqlite3_enable_load_extension(store->db, 0);
+    if (rc != SQLITE_OK) {
+        geodata_fail(store, GEODATA_EDB, "cannot load mod_spatialite: %s",
+                     err ? err : sqlite3_errmsg(store->db));
+        sqlite3_free(err);
+        return GEODATA_EDB;
+    }
+    return GEODATA_OK;
+}
+
+static int configure(geodata_store *store, unsigned flags)
+{
+    sqlite3_extended_result_codes(store->db, 1);
+    sqlite3_busy_timeout(store->db, 5000);
+    int rc = load_spatialite(store);
+    if (rc)
+        return rc;
+    /* The first read tells a database from any other file. */
+    rc = exec(store, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;", "reading the database");
+    if (rc)
+        return rc;
+    if (sqlite3_exec(store->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK)
+        return geodata_fail_sql(store, "reading the database");
+    if (flags & GEODATA_OPEN_READONLY)
+        return GEODATA_OK;
+    sqlite3_stmt *st = geodata_prepare(store, "PRAGMA journal_mode=WAL");
+    if (!st)
+        return GEODATA_EDB;
+    int ok = sqlite3_step(st) == SQLITE_ROW
+          && strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    sqlite3_finalize(st);
+    if (!ok)
+        return geodata_fail(store, GEODATA_EDB, "cannot switch the database to WAL mode");
+    rc = exec(store, "PRAGMA synchronous=FULL", "setting durability");
+    if (rc)
+        return rc;
+    return geodata_schema_migrate(store);
+}
+
+int geodata_store_open(const char *path, unsigned flags,
+                       geodata_store **out, char **errmsg)
+{
+    *out = NULL;
+    *errmsg = NULL;
+    if (!path || !*path) {
+        *errmsg = geodata_format("no database path given");
+        return GEODATA_EINVAL;
+    }
+    char *problem = path_problem(path, flags);
+    if (problem) {
+        *errmsg = problem;
+        return GEODATA_EIO;
+    }
+    geodata_store *store = calloc(1, sizeof *store);
+    if (!store) {
+        *errmsg = geodata_format("out of memory");
+        return GEODATA_ENOMEM;
+    }
+    int oflags = SQLITE_OPEN_NOMUTEX
+               | ((flags & GEODATA_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE)
+               | ((flags & GEODATA_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    int rc;
+    if (sqlite3_open_v2(path, &store->db, oflags, NULL) != SQLITE_OK) {
+        rc = geodata_fail_sql(store, "cannot open database");
+    } else {
+        rc = configure(store, flags);
+    }
+    if (rc) {
+        *errmsg = geodata_format("%s: %s", path, geodata_errmsg(store));
+        geodata_store_close(store);
+        return rc;
+    }
+    *out = store;
+    return GEODATA_OK;
+}
+
+void geodata_store_close(geodata_store *store)
+{
+    if (!store)
+        return;
+    sqlite3_close_v2(store->db);
+    free(store->err);
+    free(store);
+}
+
+static int count(geodata_store *store, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = geodata_prepare(store, sql);
+    if (!st)
+        return GEODATA_EDB;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? GEODATA_OK : geodata_fail_sql(store, "counting");
+}
+
+int geodata_store_counts(geodata_store *store, geodata_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t links = 0;
+    int rc = count(store, "SELECT count(*) FROM neighbourhoods", &out->neighbourhoods);
+    if (!rc) rc = count(store, "SELECT count(*) FROM neighbourhood_contiguity", &links);
+    if (!rc) rc = count(store, "SELECT count(*) FROM addresses", &out->addresses);
+    if (!rc) rc = count(store, "SELECT count(*) FROM addresses WHERE neighbourhood_id IS NULL",
+                        &out->addresses_outside);
+    if (!rc) rc = count(store, "SELECT count(*) FROM shops", &out->shops);
+    if (!rc) rc = count(store, "SELECT count(*) FROM members", &out->members);
+    if (!rc) rc = count(store, "SELECT count(*) FROM posts", &out->posts);
+    out->contiguities = links / 2; /* each pair is stored both ways */
+    return rc;
+}
+
+void geodata_report_clear(geodata_report *report)
+{
+    for (size_t i = 0; i < report->n_notes; i++)
+        free(report->notes[i]);
+    memset(report, 0, sizeof *report);
+}
+
+void geodata_report_note(geodata_report *report, const char *fmt, ...)
+{
+    report->n_notes_total++;
+    if (report->n_notes >= GEODATA_REPORT_NOTES)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *note = geodata_vformat(fmt, ap);
+    va_end(ap);
+    if (note)
+        report->notes[report->n_notes++] = note;
+}

@@ -1,0 +1,22 @@
+/*
+ * mapd/cli.h — the subcommands of the mapd executable and their shared
+ * conventions: exit 0 on success, 1 with one line on stderr when the command
+ * failed, 2 on a usage error.
+ */
+#ifndef MAPD_CLI_H
+#define MAPD_CLI_H
+
+#define MAPD_EXIT_OK    0
+#define MAPD_EXIT_FAIL  1
+#define MAPD_EXIT_USAGE 2
+
+/* Each takes the arguments after its own name (argv[0] is the command name). */
+int mapd_cmd_import(int argc, char **argv);
+int mapd_cmd_stats(int argc, char **argv);
+int mapd_cmd_serve(int argc, char **argv);
+
+/* Prints "mapd: <message>" on stderr and returns code, so commands can
+ * `return mapd_fail(MAPD_EXIT_FAIL, "...")`. */
+int mapd_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

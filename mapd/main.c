@@ -1,0 +1,57 @@
+/*
+ * mapd/main.c — the entry point: dispatches to a subcommand.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;
+} commands[] = {
+    { "import", mapd_cmd_import,
+      "import neighbourhoods FILE --db DB [--id-field F] [--name-field F] [--gap-m M]\n"
+      "  mapd import addresses FILE --db DB\n"
+      "  mapd import shops FILE --db DB" },
+    { "stats", mapd_cmd_stats, "stats --db DB" },
+    { "serve", mapd_cmd_serve,
+      "serve --db DB [--listen 127.0.0.1:8080] [--web DIR] [--threads N]" },
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+int mapd_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mapd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+static int usage(FILE *out)
+{
+    fputs("usage:\n", out);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  mapd %s\n", commands[i].usage);
+    return out == stdout ? MAPD_EXIT_OK : MAPD_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
+        || strcmp(argv[1], "help") == 0)
+        return usage(stdout);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    mapd_fail(MAPD_EXIT_USAGE, "unknown command '%s'", argv[1]);
+    return usage(stderr);
+}

@@ -1,0 +1,31 @@
+/*
+ * tiles/tile.h — WebMercatorQuad tile maths, zoom 0 to TILES_MAX_ZOOM.
+ *
+ * Pure functions on numbers: no allocation, no I/O, safe from any thread.
+ */
+#ifndef TILES_TILE_H
+#define TILES_TILE_H
+
+#include <stdint.h>
+
+#define TILES_MAX_ZOOM 22
+#define TILES_MAX_LAT 85.0511287798066   /* the square Web Mercator world's edge */
+
+enum {
+    TILES_OK     =  0,
+    TILES_ENOMEM = -1,
+    TILES_EINVAL = -2,   /* a tile address or coordinate out of range */
+};
+
+/* 1 when z is in 0..TILES_MAX_ZOOM and x, y in 0..2^z-1, else 0. */
+int tiles_tile_valid(int z, int64_t x, int64_t y);
+
+/* The tile at zoom z holding (lon, lat); latitudes beyond the Mercator edge
+ * are clamped to it. TILES_EINVAL for a bad zoom or non-finite input. */
+int tiles_tile_at(double lon, double lat, int z, int64_t *x, int64_t *y);
+
+/* The tile's bounds in degrees (west, south, east, north). TILES_EINVAL for
+ * an invalid tile. */
+int tiles_tile_bounds(int z, int64_t x, int64_t y, double bounds[4]);
+
+#endif
