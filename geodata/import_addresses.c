@@ -10,7 +10,8 @@
  * neighbourhood (nbindex: R-tree candidates, then a prepared-geometry test)
  * and upserted by its source id with a prepared statement; a row whose stored
  * values are already the same is not rewritten, so re-importing a file is
- * idempotent and cheap. Bad rows are counted and the first few are named by
+ * idempotent and cheap. The R*Tree of address points is not maintained row by
+ * row during the load but rebuilt in one bulk pass at its end (rtree_bulk.c). Bad rows are counted and the first few are named by
  * line number. A failure of the source as a whole (unreadable, wrong columns,
  * truncated gzip, no usable row) rolls everything back.
  *
@@ -27,7 +28,7 @@
 
 #include "csv.h"
 #include "geodata/nbindex.h"
-#include "internal.h"
+#include "spatial_index.h"
 
 enum { COL_ID, COL_NUMERO, COL_REP, COL_VOIE, COL_CP, COL_INSEE, COL_COMMUNE, COL_LON, COL_LAT,
        N_COLS };
@@ -271,9 +272,11 @@ int geodata_import_addresses(geodata_store *store, const char *path,
     if (!rc) rc = geodata_begin(store);
     if (!rc) {
         rc = geodata_nbindex_load(store, &r.idx);
+        if (!rc) rc = geodata_spatial_index_suspend(store, "addresses");
         if (!rc && !(r.upsert = geodata_prepare(store, upsert_sql)))
             rc = GEODATA_EDB;
         if (!rc) rc = load_rows(&r);
+        if (!rc) rc = geodata_spatial_index_rebuild(store, "addresses");
         if (!rc) {
             char *detail = geodata_format("%llu rows, %llu stored, %llu rejected, %llu outside",
                                           (unsigned long long)report->read,

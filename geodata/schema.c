@@ -14,7 +14,7 @@
  */
 #include <stdio.h>
 
-#include "internal.h"
+#include "spatial_index.h"
 
 static const char *const migrations[] = {
     /* 1: the first schema */
@@ -25,8 +25,6 @@ static const char *const migrations[] = {
     "  label_lat REAL NOT NULL,"
     "  area_m2   REAL NOT NULL"
     ");"
-    "SELECT AddGeometryColumn('neighbourhoods', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);"
-    "SELECT CreateSpatialIndex('neighbourhoods', 'geom');"
     /* Contiguity is symmetric and stored both ways, so "neighbours of X" is one
      * index range. gap_m is the shortest distance between the two, 0 when they touch. */
     "CREATE TABLE neighbourhood_contiguity ("
@@ -46,8 +44,6 @@ static const char *const migrations[] = {
     "  city      TEXT NOT NULL,"
     "  neighbourhood_id TEXT REFERENCES neighbourhoods(id) ON DELETE SET NULL"
     ");"
-    "SELECT AddGeometryColumn('addresses', 'geom', 4326, 'POINT', 'XY', 1);"
-    "SELECT CreateSpatialIndex('addresses', 'geom');"
     "CREATE INDEX addresses_neighbourhood ON addresses(neighbourhood_id);"
     "CREATE TABLE members ("
     "  id            INTEGER PRIMARY KEY,"
@@ -91,9 +87,6 @@ static const char *const migrations[] = {
     "  expires_at INTEGER NOT NULL,"
     "  claimed_at INTEGER"
     ");"
-    /* geom is the coarse public point, never the author's home */
-    "SELECT AddGeometryColumn('posts', 'geom', 4326, 'POINT', 'XY', 1);"
-    "SELECT CreateSpatialIndex('posts', 'geom');"
     "CREATE INDEX posts_neighbourhood ON posts(neighbourhood_id, status);"
     "CREATE INDEX posts_author ON posts(author_id);"
     "CREATE TABLE post_views ("
@@ -116,8 +109,6 @@ static const char *const migrations[] = {
     "  materials        TEXT NOT NULL DEFAULT '[]',"  /* JSON array of strings */
     "  updated_at       INTEGER NOT NULL DEFAULT (unixepoch())"
     ");"
-    "SELECT AddGeometryColumn('makers', 'geom', 4326, 'POINT', 'XY', 1);"
-    "SELECT CreateSpatialIndex('makers', 'geom');"
     "CREATE TABLE maker_orders ("
     "  id           INTEGER PRIMARY KEY,"
     "  maker_id     INTEGER NOT NULL REFERENCES makers(member_id) ON DELETE CASCADE,"
@@ -149,8 +140,6 @@ static const char *const migrations[] = {
     "  neighbourhood_id TEXT REFERENCES neighbourhoods(id) ON DELETE SET NULL,"
     "  updated_at    INTEGER NOT NULL DEFAULT (unixepoch())"
     ");"
-    "SELECT AddGeometryColumn('shops', 'geom', 4326, 'POINT', 'XY', 1);"
-    "SELECT CreateSpatialIndex('shops', 'geom');"
     "CREATE INDEX shops_neighbourhood ON shops(neighbourhood_id);"
     "CREATE TABLE audit_log ("
     "  id       INTEGER PRIMARY KEY,"
@@ -164,10 +153,29 @@ static const char *const migrations[] = {
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
-/* SpatiaLite's AddGeometryColumn() and CreateSpatialIndex() report failure
- * as a 0 result, not an SQL error, so each migration states how many indexed
- * geometry columns the store has after it, and the count is checked. */
-static const int indexed_geometry_columns[N_MIGRATIONS] = { 5 };
+/* The geometry columns each migration adds, after its SQL has run: all are
+ * EPSG:4326 and indexed (spatial_index.c). posts.geom is the coarse public
+ * point of a post, never its author's home. */
+static const struct { int version; const char *table, *type; } geometry_columns[] = {
+    { 1, "neighbourhoods", "MULTIPOLYGON" },
+    { 1, "addresses", "POINT" },
+    { 1, "posts", "POINT" },
+    { 1, "makers", "POINT" },
+    { 1, "shops", "POINT" },
+};
+
+static int add_geometry_columns(geodata_store *store, int version)
+{
+    for (size_t i = 0; i < sizeof geometry_columns / sizeof geometry_columns[0]; i++) {
+        if (geometry_columns[i].version != version)
+            continue;
+        int rc = geodata_spatial_column_add(store, geometry_columns[i].table,
+                                            geometry_columns[i].type);
+        if (rc)
+            return rc;
+    }
+    return GEODATA_OK;
+}
 
 int geodata_schema_version_current(void)
 {
@@ -208,21 +216,6 @@ static int init_spatial_metadata(geodata_store *store)
                              sqlite3_errmsg(store->db));
 }
 
-static int check_geometry_columns(geodata_store *store, int expected, int version)
-{
-    sqlite3_stmt *st = geodata_prepare(store,
-        "SELECT count(*) FROM geometry_columns WHERE spatial_index_enabled = 1");
-    if (!st)
-        return GEODATA_EDB;
-    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
-    if (n != expected)
-        return geodata_fail(store, GEODATA_EDB,
-                            "schema migration to version %d: %d indexed geometry columns, "
-                            "expected %d", version, n, expected);
-    return GEODATA_OK;
-}
-
 int geodata_schema_migrate(geodata_store *store)
 {
     int version = 0;
@@ -249,7 +242,7 @@ int geodata_schema_migrate(geodata_store *store)
             geodata_rollback(store);
             break;
         }
-        rc = check_geometry_columns(store, indexed_geometry_columns[v], v + 1);
+        rc = add_geometry_columns(store, v + 1);
         if (rc) {
             geodata_rollback(store);
             break;
