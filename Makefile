@@ -1,0 +1,61 @@
+# Entraide — thin entry points. The build is CMake's; the tests are ctest's.
+#   make demo   install what is missing, build, create var/demo.sqlite, serve :8080
+#   make test   install what is missing, build (Release and ASan+UBSan), run ctest
+#   make bench  run the benchmarks of tests/bench against their peers
+
+SHELL := /bin/bash
+JOBS  := $(shell nproc)
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian 12 packages: build, run, test and benchmark dependencies.
+APT_PACKAGES := cmake make gcc pkg-config python3 curl ca-certificates \
+  libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin \
+  libsqlite3-dev sqlite3 libsqlite3-mod-spatialite \
+  libmicrohttpd-dev libjansson-dev libsodium-dev zlib1g-dev libxxhash-dev libcmocka-dev
+
+SAMPLE := geodata/samples/paris
+DEMO_DB := var/demo.sqlite
+MAPD := build/bin/mapd
+
+.PHONY: demo test deps build build-asan bench clean
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@if [ -f web/package-lock.json ]; then cd web && npm ci --no-audit --no-fund --loglevel=error; fi
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DENTRAIDE_WERROR=ON
+	cmake --build build -j$(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DENTRAIDE_WERROR=ON -DENTRAIDE_SANITIZE=ON
+	cmake --build build-asan -j$(JOBS)
+
+# Built under another name and renamed last, so an interrupted build is redone.
+$(DEMO_DB):
+	mkdir -p var
+	rm -f $@.tmp $@.tmp-wal $@.tmp-shm
+	$(MAPD) import neighbourhoods $(SAMPLE)/neighbourhoods.geojson --db $@.tmp
+	$(MAPD) import addresses $(SAMPLE)/addresses.csv.gz --db $@.tmp
+	$(MAPD) import shops $(SAMPLE)/shops.geojson --db $@.tmp
+	mv $@.tmp $@
+
+demo: build
+	@$(MAKE) --no-print-directory $(DEMO_DB)
+	$(MAPD) serve --db $(DEMO_DB) --listen 127.0.0.1:8080 --web web
+
+test: build build-asan
+	ctest --test-dir build --output-on-failure -j2
+	ctest --test-dir build-asan --output-on-failure -L asan
+
+bench: build
+	tests/bench/import_addresses.sh
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,525 @@
+/*
+ * tests/geodata/test_geodata.c — the store, the imports and neighbourhood
+ * lookups, on small fixtures written by the tests into a fresh directory.
+ * Results are checked through the library's API and, independently, with
+ * plain SQL on the same file.
+ *
+ * The fixture city (around 10°E, 50°N, nowhere in particular):
+ *   A [10.00,10.01]x[50.00,50.01]   B [10.01,10.02]x[50.00,50.01] touches A
+ *   C [10.0202,10.03]x[50.00,50.01] about 14 m east of B
+ *   D [10.10,10.11]x[50.10,50.11]   far from all
+ *   E a self-intersecting "bow tie" near (10.2, 50.2), to be repaired
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <zlib.h>
+
+#include "csv.h"
+#include "geodata/import.h"
+#include "geodata/nbindex.h"
+#include "geodata/store.h"
+
+static char dir[64];
+
+static char *path_in_dir(const char *name)
+{
+    static char buf[8][128];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+static const char *write_file(const char *name, const char *content)
+{
+    const char *p = path_in_dir(name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(content, f);
+    fclose(f);
+    return p;
+}
+
+#define SQUARE(x0, y0, x1, y1) \
+    "[[[" #x0 "," #y0 "],[" #x1 "," #y0 "],[" #x1 "," #y1 "],[" #x0 "," #y1 "],[" #x0 "," #y0 "]]]"
+#define FEATURE(id, name, coords) \
+    "{\"type\":\"Feature\",\"properties\":{\"id\":\"" id "\",\"name\":\"" name "\"}," \
+    "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" coords "}}"
+
+static const char neighbourhoods_json[] =
+    "{\"type\":\"FeatureCollection\",\"features\":["
+    FEATURE("A", "Alpha", SQUARE(10.00, 50.00, 10.01, 50.01)) ","
+    FEATURE("B", "Bravo", SQUARE(10.01, 50.00, 10.02, 50.01)) ","
+    FEATURE("C", "Charlie", SQUARE(10.0202, 50.00, 10.03, 50.01)) ","
+    FEATURE("D", "Delta", SQUARE(10.10, 50.10, 10.11, 50.11)) ","
+    FEATURE("E", "Echo", "[[[10.2,50.2],[10.21,50.21],[10.21,50.2],[10.2,50.21],[10.2,50.2]]]")
+    "]}";
+
+static const char addresses_csv[] =
+    "id;numero;rep;nom_voie;code_postal;code_insee;nom_commune;lon;lat\n"
+    "x1;1;;Rue Haute;99001;99001;Ville;10.005;50.005\n"
+    "x2;2;bis;Rue Haute;99001;99001;Ville;10.015;50.005\n"
+    "x3;3;TER;Rue Basse;99001;99001;Ville;10.025;50.005\n"
+    "x4;abc;;Rue Basse;99001;99001;Ville;10.025;50.005\n"
+    "x5;5;;Rue Basse;99001;99001;Ville;;50.005\n"
+    "x6;6;;Rue Basse;99001;99001;Ville;200;50.005\n"
+    "x7;7;;Rue Basse;99001;99001;Ville;10.025;50.005;extra\n"
+    "x8;8;quater;Rue Loin;99001;99001;Ville;11.0;51.0\n";
+
+static geodata_store *open_store(const char *name)
+{
+    geodata_store *s = NULL;
+    char *err = NULL;
+    int rc = geodata_store_open(path_in_dir(name), GEODATA_OPEN_CREATE, &s, &err);
+    if (rc)
+        fail_msg("open: %s", err);
+    return s;
+}
+
+/* A single integer from plain SQL on the file, without SpatiaLite. */
+static long long sql_int(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(path_in_dir(db), &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+static char *sql_text(const char *db, const char *sql)
+{
+    static char out[256];
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(path_in_dir(db), &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    int rc = sqlite3_step(st);
+    snprintf(out, sizeof out, "%s",
+             rc == SQLITE_ROW && sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0)
+                                                           : "(null)");
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out;
+}
+
+static int has_note(const geodata_report *r, const char *needle)
+{
+    for (size_t i = 0; i < r->n_notes; i++)
+        if (strstr(r->notes[i], needle))
+            return 1;
+    return 0;
+}
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/test_geodata.XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- csv ---------------------------------------------------------------- */
+
+static void test_csv_split(void **state)
+{
+    (void)state;
+    char line[] = "a;;\"b;c\";\"say \"\"hi\"\"\";d";
+    char *f[8];
+    assert_int_equal(geodata_csv_split(line, ';', f, 8), 5);
+    assert_string_equal(f[0], "a");
+    assert_string_equal(f[1], "");
+    assert_string_equal(f[2], "b;c");
+    assert_string_equal(f[3], "say \"hi\"");
+    assert_string_equal(f[4], "d");
+    char few[] = "1;2;3;4";
+    assert_int_equal(geodata_csv_split(few, ';', f, 2), 4); /* counts past max */
+    char empty[] = "";
+    assert_int_equal(geodata_csv_split(empty, ';', f, 8), 1);
+}
+
+static void test_csv_reader_gzip_and_crlf(void **state)
+{
+    (void)state;
+    const char *p = path_in_dir("lines.csv.gz");
+    gzFile gz = gzopen(p, "wb");
+    gzputs(gz, "h1;h2\r\nv1;v2\r\n\nlast");
+    gzclose(gz);
+    geodata_csv csv;
+    char why[128], *line;
+    assert_int_equal(geodata_csv_open(&csv, p, why, sizeof why), 0);
+    assert_int_equal(geodata_csv_next(&csv, &line, why, sizeof why), 1);
+    assert_string_equal(line, "h1;h2");
+    assert_int_equal(geodata_csv_next(&csv, &line, why, sizeof why), 1);
+    assert_string_equal(line, "v1;v2");
+    assert_int_equal(geodata_csv_next(&csv, &line, why, sizeof why), 1);
+    assert_string_equal(line, "");
+    assert_int_equal(geodata_csv_next(&csv, &line, why, sizeof why), 1);
+    assert_string_equal(line, "last");
+    assert_int_equal(csv.line, 4);
+    assert_int_equal(geodata_csv_next(&csv, &line, why, sizeof why), 0);
+    geodata_csv_close(&csv);
+}
+
+/* ---- store -------------------------------------------------------------- */
+
+static void test_store_create_and_reopen(void **state)
+{
+    (void)state;
+    geodata_store *s = open_store("store.sqlite");
+    int v = -1;
+    assert_int_equal(geodata_store_schema_version(s, &v), 0);
+    assert_int_equal(v, geodata_schema_version_current());
+    geodata_store_close(s);
+    assert_string_equal(sql_text("store.sqlite", "PRAGMA journal_mode"), "wal");
+    assert_int_equal(sql_int("store.sqlite",
+        "SELECT count(*) FROM geometry_columns WHERE spatial_index_enabled = 1"), 5);
+    /* Reopening migrates nothing and keeps the version. */
+    s = open_store("store.sqlite");
+    assert_int_equal(geodata_store_schema_version(s, &v), 0);
+    assert_int_equal(v, geodata_schema_version_current());
+    geodata_store_close(s);
+}
+
+static void test_store_open_errors(void **state)
+{
+    (void)state;
+    geodata_store *s = NULL;
+    char *err = NULL;
+    assert_int_equal(geodata_store_open(path_in_dir("no/such/dir/x.sqlite"), GEODATA_OPEN_CREATE,
+                                        &s, &err), GEODATA_EIO);
+    assert_null(s);
+    assert_non_null(strstr(err, "No such file or directory"));
+    free(err);
+    assert_int_equal(geodata_store_open(dir, GEODATA_OPEN_CREATE, &s, &err), GEODATA_EIO);
+    assert_non_null(strstr(err, "is a directory"));
+    free(err);
+    const char *junk = write_file("junk.sqlite", "this is not a database, just some text\n");
+    assert_true(geodata_store_open(junk, GEODATA_OPEN_CREATE, &s, &err) < 0);
+    assert_null(s);
+    assert_non_null(strstr(err, "not a database"));
+    free(err);
+    assert_int_equal(geodata_store_open(path_in_dir("absent.sqlite"), 0, &s, &err), GEODATA_EIO);
+    free(err);
+    /* A newer schema than ours is refused, not downgraded. */
+    s = open_store("future.sqlite");
+    geodata_store_close(s);
+    sqlite3 *h;
+    sqlite3_open(path_in_dir("future.sqlite"), &h);
+    sqlite3_exec(h, "PRAGMA user_version = 999", NULL, NULL, NULL);
+    sqlite3_close(h);
+    assert_int_equal(geodata_store_open(path_in_dir("future.sqlite"), 0, &s, &err), GEODATA_ESCHEMA);
+    assert_non_null(strstr(err, "newer"));
+    free(err);
+}
+
+/* ---- neighbourhoods ----------------------------------------------------- */
+
+static geodata_store *city(const char *name)
+{
+    geodata_store *s = open_store(name);
+    const char *file = write_file("nb.geojson", neighbourhoods_json);
+    geodata_report r;
+    int rc = geodata_import_neighbourhoods(s, file, NULL, &r);
+    if (rc)
+        fail_msg("import: %s", geodata_errmsg(s));
+    geodata_report_clear(&r);
+    return s;
+}
+
+static void test_neighbourhoods_import(void **state)
+{
+    (void)state;
+    geodata_store *s = open_store("nb.sqlite");
+    const char *file = write_file("nb.geojson", neighbourhoods_json);
+    geodata_report r;
+    assert_int_equal(geodata_import_neighbourhoods(s, file, NULL, &r), 0);
+    assert_int_equal(r.read, 5);
+    assert_int_equal(r.stored, 5);
+    assert_int_equal(r.repaired, 1);
+    assert_true(has_note(&r, "id E"));
+    assert_int_equal(r.contiguities, 2); /* A-B touch, B-C 14 m apart */
+    geodata_report_clear(&r);
+    geodata_store_close(s);
+
+    assert_int_equal(sql_int("nb.sqlite", "SELECT count(*) FROM neighbourhood_contiguity"), 4);
+    assert_int_equal(sql_int("nb.sqlite", "SELECT count(*) FROM neighbourhood_contiguity "
+                                          "WHERE a = 'A' AND b = 'B' AND gap_m = 0"), 1);
+    assert_int_equal(sql_int("nb.sqlite", "SELECT count(*) FROM neighbourhood_contiguity "
+                                          "WHERE a = 'C' AND b = 'B' AND gap_m BETWEEN 13 AND 16"), 1);
+    assert_int_equal(sql_int("nb.sqlite", "SELECT count(*) FROM neighbourhood_contiguity "
+                                          "WHERE 'A' IN (a, b) AND 'C' IN (a, b)"), 0);
+    /* 0.01 deg x 0.01 deg at 50 N is about 717 m x 1112 m on the ellipsoid. */
+    assert_int_equal(sql_int("nb.sqlite", "SELECT area_m2 BETWEEN 795000 AND 800000 "
+                                          "FROM neighbourhoods WHERE id = 'A'"), 1);
+    assert_string_equal(sql_text("nb.sqlite", "SELECT rtreecheck('idx_neighbourhoods_geom')"), "ok");
+}
+
+static void test_neighbourhoods_gap_option(void **state)
+{
+    (void)state;
+    geodata_store *s = open_store("gap.sqlite");
+    const char *file = write_file("nb.geojson", neighbourhoods_json);
+    geodata_import_options o = { .gap_m = 5 };
+    geodata_report r;
+    assert_int_equal(geodata_import_neighbourhoods(s, file, &o, &r), 0);
+    assert_int_equal(r.contiguities, 1); /* only A-B */
+    geodata_report_clear(&r);
+    geodata_store_close(s);
+}
+
+static void test_neighbourhoods_bad_sources(void **state)
+{
+    (void)state;
+    geodata_store *s = city("badnb.sqlite");
+    geodata_report r;
+    const char *cases[][2] = {
+        { write_file("empty.geojson", ""), "empty" },
+        { write_file("text.geojson", "hello, I am not vector data\n"), "not a readable vector" },
+        { write_file("noname.geojson",
+                     "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+                     "\"properties\":{\"code\":\"Z\",\"surface\":3},\"geometry\":{\"type\":"
+                     "\"Polygon\",\"coordinates\":" SQUARE(1, 1, 2, 2) "}}]}"),
+          "no usable name field" },
+        { write_file("points.geojson",
+                     "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+                     "\"properties\":{\"name\":\"P\"},\"geometry\":{\"type\":\"Point\","
+                     "\"coordinates\":[1,1]}}]}"),
+          "no layer with polygon geometries" },
+        { write_file("dup.geojson",
+                     "{\"type\":\"FeatureCollection\",\"features\":["
+                     FEATURE("A", "One", SQUARE(1, 1, 2, 2)) "," FEATURE("A", "Two", SQUARE(3, 3, 4, 4))
+                     "]}"),
+          "more than one feature" },
+        { path_in_dir("missing.geojson"), "no such file" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = geodata_import_neighbourhoods(s, cases[i][0], NULL, &r);
+        geodata_report_clear(&r);
+        assert_true(rc < 0);
+        if (!strstr(geodata_errmsg(s), cases[i][1]))
+            fail_msg("case %zu: '%s' lacks '%s'", i, geodata_errmsg(s), cases[i][1]);
+    }
+    geodata_import_options named = { .name_field = "nope" };
+    assert_int_equal(geodata_import_neighbourhoods(s, path_in_dir("nb.geojson"), &named, &r),
+                     GEODATA_EINVAL);
+    geodata_report_clear(&r);
+    geodata_store_close(s);
+    /* Nothing changed. */
+    assert_int_equal(sql_int("badnb.sqlite", "SELECT count(*) FROM neighbourhoods"), 5);
+    assert_int_equal(sql_int("badnb.sqlite", "SELECT count(*) FROM neighbourhood_contiguity"), 4);
+}
+
+static void test_nbindex_lookup(void **state)
+{
+    (void)state;
+    geodata_store *s = city("idx.sqlite");
+    geodata_nbindex *idx;
+    assert_int_equal(geodata_nbindex_load(s, &idx), 0);
+    assert_int_equal(geodata_nbindex_count(idx), 5);
+    long k = geodata_nbindex_lookup(idx, 10.005, 50.005);
+    assert_true(k >= 0);
+    assert_string_equal(geodata_nbindex_id(idx, (size_t)k), "A");
+    assert_string_equal(geodata_nbindex_name(idx, (size_t)k), "Alpha");
+    k = geodata_nbindex_lookup(idx, 10.015, 50.009);
+    assert_string_equal(geodata_nbindex_id(idx, (size_t)k), "B");
+    /* On the A|B border: the first in id order. */
+    k = geodata_nbindex_lookup(idx, 10.01, 50.005);
+    assert_string_equal(geodata_nbindex_id(idx, (size_t)k), "A");
+    /* In the 14 m gap between B and C, and far away. */
+    assert_int_equal(geodata_nbindex_lookup(idx, 10.0201, 50.005), -1);
+    assert_int_equal(geodata_nbindex_lookup(idx, -70, -30), -1);
+    /* The repaired bow tie covers both of its lobes. */
+    k = geodata_nbindex_lookup(idx, 10.2025, 50.205);
+    assert_string_equal(geodata_nbindex_id(idx, (size_t)k), "E");
+    geodata_nbindex_free(idx);
+    geodata_store_close(s);
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+static void test_addresses_import(void **state)
+{
+    (void)state;
+    geodata_store *s = city("addr.sqlite");
+    const char *file = write_file("addr.csv", addresses_csv);
+    geodata_report r;
+    assert_int_equal(geodata_import_addresses(s, file, NULL, &r), 0);
+    assert_int_equal(r.read, 8);
+    assert_int_equal(r.stored, 4);
+    assert_int_equal(r.rejected, 4);
+    assert_int_equal(r.outside, 1);
+    assert_true(has_note(&r, "line 5: unparseable house number"));
+    assert_true(has_note(&r, "line 6: missing coordinates"));
+    assert_true(has_note(&r, "line 7: coordinates out of range"));
+    assert_true(has_note(&r, "line 8: 10 fields where the header has 9"));
+    geodata_report_clear(&r);
+    /* Importing again changes nothing. */
+    assert_int_equal(geodata_import_addresses(s, file, NULL, &r), 0);
+    assert_int_equal(r.stored, 4);
+    geodata_report_clear(&r);
+    geodata_store_close(s);
+
+    assert_int_equal(sql_int("addr.sqlite", "SELECT count(*) FROM addresses"), 4);
+    assert_string_equal(sql_text("addr.sqlite",
+        "SELECT group_concat(source_id || ':' || rep || ':' || ifnull(neighbourhood_id, '-'), ' ') "
+        "FROM (SELECT * FROM addresses ORDER BY source_id)"), "x1::A x2:b:B x3:t:C x8:q:-");
+    assert_string_equal(sql_text("addr.sqlite", "SELECT rtreecheck('idx_addresses_geom')"), "ok");
+    assert_int_equal(sql_int("addr.sqlite", "SELECT count(*) FROM idx_addresses_geom"), 4);
+    assert_int_equal(sql_int("addr.sqlite", "SELECT count(*) FROM idx_addresses_geom "
+                                            "WHERE xmin >= 10.01 AND xmax <= 10.03"), 2);
+}
+
+static void test_addresses_bad_sources(void **state)
+{
+    (void)state;
+    geodata_store *s = city("badaddr.sqlite");
+    geodata_report r;
+    assert_int_equal(geodata_import_addresses(s, write_file("a.csv", addresses_csv), NULL, &r), 0);
+    geodata_report_clear(&r);
+
+    /* A truncated gzip: the rows before the cut must not be kept either. */
+    char big[200000];
+    size_t n = (size_t)snprintf(big, sizeof big, "%s",
+                                "id;numero;rep;nom_voie;code_postal;code_insee;nom_commune;lon;lat\n");
+    for (int i = 0; n < sizeof big - 100; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "t%d;%d;;Rue %d;1;1;V;10.005;50.005\n",
+                              i, i % 500, i * 7919 % 1000);
+    const char *gzpath = path_in_dir("cut.csv.gz");
+    gzFile gz = gzopen(gzpath, "wb");
+    gzwrite(gz, big, (unsigned)n);
+    gzclose(gz);
+    assert_int_equal(truncate(gzpath, 20000), 0);
+
+    const char *cases[][2] = {
+        { write_file("e.csv", ""), "empty" },
+        { write_file("h.csv", "id;numero;rep;nom_voie;code_postal;code_insee;nom_commune;lon;lat\n"),
+          "no data rows" },
+        { write_file("w.csv", "a;b;c\n1;2;3\n"), "wrong column set: no column 'id'" },
+        { write_file("x.csv", "id,numero,rep,nom_voie,code_postal,code_insee,nom_commune,lon\n"),
+          "no column 'lat'" },
+        { write_file("bad.csv", "id;numero;rep;nom_voie;code_postal;code_insee;nom_commune;lon;lat\n"
+                                "z;1;;R;1;1;V;abc;def\n"), "none of the 1 rows is usable" },
+        { gzpath, "corrupt or truncated" },
+        { path_in_dir("nope.csv"), "No such file" },
+        { dir, "not a regular file" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = geodata_import_addresses(s, cases[i][0], NULL, &r);
+        geodata_report_clear(&r);
+        assert_true(rc < 0);
+        if (!strstr(geodata_errmsg(s), cases[i][1]))
+            fail_msg("case %zu: '%s' lacks '%s'", i, geodata_errmsg(s), cases[i][1]);
+    }
+    geodata_store_close(s);
+    assert_int_equal(sql_int("badaddr.sqlite", "SELECT count(*) FROM addresses"), 4);
+    assert_int_equal(sql_int("badaddr.sqlite", "SELECT count(*) FROM idx_addresses_geom"), 4);
+    assert_string_equal(sql_text("badaddr.sqlite", "SELECT rtreecheck('idx_addresses_geom')"), "ok");
+}
+
+static void test_neighbourhood_reimport_reassigns(void **state)
+{
+    (void)state;
+    geodata_store *s = city("re.sqlite");
+    geodata_report r;
+    assert_int_equal(geodata_import_addresses(s, write_file("a.csv", addresses_csv), NULL, &r), 0);
+    geodata_report_clear(&r);
+    /* Same file again: nothing to reassign. */
+    assert_int_equal(geodata_import_neighbourhoods(s, path_in_dir("nb.geojson"), NULL, &r), 0);
+    assert_int_equal(r.reassigned, 0);
+    geodata_report_clear(&r);
+    /* B disappears; A grows over it. */
+    const char *v2 = write_file("nb2.geojson",
+        "{\"type\":\"FeatureCollection\",\"features\":["
+        FEATURE("A", "Alpha", SQUARE(10.00, 50.00, 10.02, 50.01)) ","
+        FEATURE("C", "Charlie", SQUARE(10.0202, 50.00, 10.03, 50.01)) "]}");
+    assert_int_equal(geodata_import_neighbourhoods(s, v2, NULL, &r), 0);
+    assert_int_equal(r.reassigned, 1); /* x2 moves from B to A */
+    geodata_report_clear(&r);
+    geodata_store_close(s);
+    assert_string_equal(sql_text("re.sqlite", "SELECT neighbourhood_id FROM addresses "
+                                              "WHERE source_id = 'x2'"), "A");
+    assert_int_equal(sql_int("re.sqlite", "SELECT count(*) FROM neighbourhoods"), 2);
+    assert_int_equal(sql_int("re.sqlite", "SELECT count(*) FROM neighbourhood_contiguity"), 2);
+    assert_string_equal(sql_text("re.sqlite", "SELECT rtreecheck('idx_neighbourhoods_geom')"), "ok");
+}
+
+/* ---- shops -------------------------------------------------------------- */
+
+static void test_shops_import_keeps_owner_status(void **state)
+{
+    (void)state;
+    geodata_store *s = city("shops.sqlite");
+    const char *file = write_file("shops.geojson",
+        "{\"type\":\"FeatureCollection\",\"features\":["
+        "{\"type\":\"Feature\",\"properties\":{\"osm_id\":\"node/1\",\"shop\":\"bakery\","
+        "\"name\":\"Au Bon Pain\",\"opening_hours\":\"Mo-Sa 07:00-19:00\","
+        "\"addr:street\":\"Rue Haute\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[10.005,50.005]}},"
+        "{\"type\":\"Feature\",\"properties\":{\"shop\":\"kiosk\"},\"geometry\":{\"type\":\"Polygon\","
+        "\"coordinates\":" SQUARE(10.012, 50.002, 10.014, 50.004) "}},"
+        "{\"type\":\"Feature\",\"properties\":{\"osm_id\":\"node/3\"},\"geometry\":null}"
+        "]}");
+    geodata_report r;
+    assert_int_equal(geodata_import_shops(s, file, NULL, &r), 0);
+    assert_int_equal(r.stored, 2);
+    assert_int_equal(r.rejected, 1);
+    geodata_report_clear(&r);
+    geodata_store_close(s);
+
+    sqlite3 *h;
+    sqlite3_open(path_in_dir("shops.sqlite"), &h);
+    assert_int_equal(sqlite3_exec(h, "UPDATE shops SET status = 'open', delivers = 1 "
+                                     "WHERE source_id = 'node/1'", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+
+    s = open_store("shops.sqlite");
+    assert_int_equal(geodata_import_shops(s, file, NULL, &r), 0);
+    geodata_report_clear(&r);
+    geodata_store_close(s);
+    assert_int_equal(sql_int("shops.sqlite", "SELECT count(*) FROM shops"), 2);
+    assert_string_equal(sql_text("shops.sqlite", "SELECT status || delivers || neighbourhood_id "
+                                                 "FROM shops WHERE source_id = 'node/1'"), "open1A");
+    assert_string_equal(sql_text("shops.sqlite", "SELECT neighbourhood_id FROM shops "
+                                                 "WHERE shop = 'kiosk'"), "B");
+    assert_string_equal(sql_text("shops.sqlite", "SELECT opening_hours FROM shops "
+                                                 "WHERE source_id = 'node/1'"), "Mo-Sa 07:00-19:00");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_split),
+        cmocka_unit_test(test_csv_reader_gzip_and_crlf),
+        cmocka_unit_test(test_store_create_and_reopen),
+        cmocka_unit_test(test_store_open_errors),
+        cmocka_unit_test(test_neighbourhoods_import),
+        cmocka_unit_test(test_neighbourhoods_gap_option),
+        cmocka_unit_test(test_neighbourhoods_bad_sources),
+        cmocka_unit_test(test_nbindex_lookup),
+        cmocka_unit_test(test_addresses_import),
+        cmocka_unit_test(test_addresses_bad_sources),
+        cmocka_unit_test(test_neighbourhood_reimport_reassigns),
+        cmocka_unit_test(test_shops_import_keeps_owner_status),
+    };
+    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
