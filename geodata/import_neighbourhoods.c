@@ -61,6 +61,9 @@ static const char *const id_names[] = {
 static const char *const name_names[] = {
     "name", "nom", "label", "libelle", "nom_quartier", "name_fr", "nom_qua", "lib", NULL
 };
+/* When no field has one of the names above: the first whose name starts so. */
+static const char *const id_prefixes[] = { "code", "id", "insee", "ref", NULL };
+static const char *const name_prefixes[] = { "nom", "name", "lib", "label", NULL };
 
 /* Finds the id and name fields, honouring the options. The id may be absent
  * (then the feature id is used); a usable name field is required. */
@@ -71,6 +74,10 @@ static int find_fields(geodata_store *store, const char *path, const geodata_ogr
     const char *want_name[] = { opts->name_field, NULL };
     *id_field = geodata_ogr_field(src, opts->id_field ? want_id : id_names);
     *name_field = geodata_ogr_field(src, opts->name_field ? want_name : name_names);
+    if (*id_field < 0 && !opts->id_field)
+        *id_field = geodata_ogr_field_prefix(src, id_prefixes);
+    if (*name_field < 0 && !opts->name_field)
+        *name_field = geodata_ogr_field_prefix(src, name_prefixes);
     if ((opts->id_field && *id_field < 0) || *name_field < 0) {
         char *fields = geodata_ogr_field_list(src);
         int rc;

@@ -8,6 +8,8 @@
  * delivery, takeaway, gift-card flags, confirmation time and owner that a shop
  * owner set in the app survive a re-import. A feature with no OSM id is keyed
  * by the file's base name and its feature id, which is stable for one file.
+ * A second feature with an id already seen in the same file is skipped and
+ * reported: the first one wins, so a re-import gives the same result.
  */
 #include <libgen.h>
 #include <stdlib.h>
@@ -65,7 +67,8 @@ static int shop_point(GEOSContextHandle_t h, const GEOSGeometry *g, double *x, d
 
 static int import_features(geodata_store *store, const char *path, geodata_ogr *src,
                            geodata_geos *geos, geodata_nbindex *idx, sqlite3_stmt *st,
-                           const geodata_import_options *opts, geodata_report *report)
+                           sqlite3_stmt *seen, const geodata_import_options *opts,
+                           geodata_report *report)
 {
     int field[N_F];
     for (int i = 0; i < N_F; i++)
@@ -90,6 +93,19 @@ static int import_features(geodata_store *store, const char *path, geodata_ogr *
             if (!id) {
                 snprintf(fallback_id, sizeof fallback_id, "%.250s:%lld", base, fid);
                 id = fallback_id;
+            }
+            sqlite3_bind_text(seen, 1, id, -1, SQLITE_TRANSIENT);
+            int step = sqlite3_step(seen);
+            sqlite3_reset(seen);
+            if (step != SQLITE_DONE) {
+                rc = geodata_fail_sql(store, "checking shop ids");
+            } else if (sqlite3_changes(store->db) == 0) {
+                report->rejected++;
+                geodata_report_note(report, "feature %lld: id %s seen before in this file, skipped",
+                                    fid, id);
+                GEOSGeom_destroy_r(geos->h, g);
+                OGR_F_Destroy(f);
+                continue;
             }
             sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
             for (int i = F_NAME; i < N_F; i++)
@@ -137,12 +153,18 @@ int geodata_import_shops(geodata_store *store, const char *path,
     int rc = geodata_ogr_open(store, path, GEODATA_WANT_ANY, &src);
     if (!rc) {
         geodata_nbindex *idx = NULL;
-        sqlite3_stmt *st = NULL;
+        sqlite3_stmt *st = NULL, *seen = NULL;
         rc = geodata_begin(store);
         if (!rc) rc = geodata_nbindex_load(store, &idx);
-        if (!rc && !(st = geodata_prepare(store, upsert_sql)))
+        if (!rc && sqlite3_exec(store->db, "CREATE TEMP TABLE IF NOT EXISTS shop_seen"
+                                "(id TEXT PRIMARY KEY); DELETE FROM temp.shop_seen",
+                                NULL, NULL, NULL) != SQLITE_OK)
+            rc = geodata_fail_sql(store, "preparing the import");
+        if (!rc && (!(st = geodata_prepare(store, upsert_sql))
+                    || !(seen = geodata_prepare(store, "INSERT OR IGNORE INTO temp.shop_seen(id) "
+                                                       "VALUES (?)"))))
             rc = GEODATA_EDB;
-        if (!rc) rc = import_features(store, path, &src, &geos, idx, st, opts, report);
+        if (!rc) rc = import_features(store, path, &src, &geos, idx, st, seen, opts, report);
         if (!rc) {
             char *detail = geodata_format("%llu features, %llu stored, %llu rejected",
                                           (unsigned long long)report->read,
@@ -152,6 +174,7 @@ int geodata_import_shops(geodata_store *store, const char *path,
             free(detail);
         }
         sqlite3_finalize(st);
+        sqlite3_finalize(seen);
         if (!rc) rc = geodata_commit(store);
         if (rc) geodata_rollback(store);
         geodata_nbindex_free(idx);

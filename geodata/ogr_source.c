@@ -88,8 +88,9 @@ int geodata_ogr_open(geodata_store *store, const char *path, geodata_geom_want w
     src->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     int rc = GEODATA_OK;
     if (!src->ds) {
+        const char *m = CPLGetLastErrorMsg();
         rc = geodata_fail(store, GEODATA_EINVAL, "%s: not a readable vector data source (%s)",
-                          path, gdal_msg());
+                          path, (m && *m) ? m : "no GDAL driver recognises it");
     } else if (!(src->layer = pick_layer(src->ds, want))) {
         rc = geodata_fail(store, GEODATA_EINVAL, "%s: no layer with %s geometries", path,
                           want == GEODATA_WANT_POLYGONS ? "polygon" : "any");
@@ -123,6 +124,21 @@ int geodata_ogr_field(const geodata_ogr *src, const char *const *names)
         for (int i = 0; i < n; i++)
             if (strcasecmp(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)), *name) == 0)
                 return i;
+    return -1;
+}
+
+int geodata_ogr_field_prefix(const geodata_ogr *src, const char *const *prefixes)
+{
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(src->layer);
+    int n = OGR_FD_GetFieldCount(defn);
+    for (const char *const *prefix = prefixes; *prefix; prefix++)
+        for (int i = 0; i < n; i++) {
+            OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
+            OGRFieldType t = OGR_Fld_GetType(fd);
+            if ((t == OFTString || t == OFTInteger || t == OFTInteger64)
+                && strncasecmp(OGR_Fld_GetNameRef(fd), *prefix, strlen(*prefix)) == 0)
+                return i;
+        }
     return -1;
 }
 

@@ -34,6 +34,10 @@ void geodata_ogr_close(geodata_ogr *src);
  * insensitive), or -1. names ends with NULL. */
 int geodata_ogr_field(const geodata_ogr *src, const char *const *names);
 
+/* The index of the first string or integer field whose name starts with one
+ * of prefixes (case insensitive; shapefiles cut names to 10 characters), or -1. */
+int geodata_ogr_field_prefix(const geodata_ogr *src, const char *const *prefixes);
+
 /* A comma-separated list of the layer's field names, malloc'd, for messages. */
 char *geodata_ogr_field_list(const geodata_ogr *src);
 

@@ -8,10 +8,12 @@
  * switched off again right after, so no SQL can load another library.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -148,6 +150,25 @@ static char *path_problem(const char *path, unsigned flags)
     return msg;
 }
 
+/* After SQLite could not open path, asks the system why: SQLite's own
+ * "unable to open database file" does not say. */
+static char *open_problem(const char *path, unsigned flags)
+{
+    int readonly = (flags & GEODATA_OPEN_READONLY) != 0;
+    int fd = open(path, readonly ? O_RDONLY : O_RDWR);
+    if (fd < 0 && errno == ENOENT && (flags & GEODATA_OPEN_CREATE)) {
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+        if (fd >= 0)
+            unlink(path);
+    }
+    if (fd >= 0) {
+        close(fd);
+        return NULL;
+    }
+    return geodata_format("cannot %s database '%s': %s",
+                          readonly ? "read" : "write", path, strerror(errno));
+}
+
 static int load_spatialite(geodata_store *store)
 {
     char *err = NULL;
@@ -216,6 +237,12 @@ int geodata_store_open(const char *path, unsigned flags,
                | ((flags & GEODATA_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
     int rc;
     if (sqlite3_open_v2(path, &store->db, oflags, NULL) != SQLITE_OK) {
+        char *why = open_problem(path, flags);
+        if (why) {
+            *errmsg = why;
+            geodata_store_close(store);
+            return GEODATA_EIO;
+        }
         rc = geodata_fail_sql(store, "cannot open database");
     } else {
         rc = configure(store, flags);
