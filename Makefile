@@ -52,7 +52,7 @@ demo: build
 
 test: build build-asan
 	ctest --test-dir build --output-on-failure -j2
-	ctest --test-dir build-asan --output-on-failure -L asan
+	ctest --test-dir build-asan --output-on-failure -j2
 
 bench: build
 	tests/bench/import_addresses.sh
