@@ -38,6 +38,11 @@ int geodata_begin(geodata_store *store);
 int geodata_commit(geodata_store *store);
 void geodata_rollback(geodata_store *store);
 
+/* Drops the index `name` for a bulk load, giving its CREATE statement in *sql
+ * (sqlite3_free it) for geodata_index_restore() in the same transaction. */
+int geodata_index_suspend(geodata_store *store, const char *name, char **sql);
+int geodata_index_restore(geodata_store *store, const char *sql);
+
 /* Adds a printf-formatted note to a report, keeping the first
  * GEODATA_REPORT_NOTES and counting the rest. */
 void geodata_report_note(geodata_report *report, const char *fmt, ...)

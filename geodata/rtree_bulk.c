@@ -77,12 +77,19 @@ static void str_sort(geodata_rtree_entry *e, size_t n, size_t cap)
         qsort(e + i, (n - i < per_slice ? n - i : per_slice), sizeof *e, cmp_y);
 }
 
+typedef struct leaf_of {
+    int64_t rowid;
+    int64_t node;
+} leaf_of;
+
 typedef struct writer {
     geodata_store *store;
     sqlite3_stmt *node, *rowid, *parent;
     unsigned char *blob;
     int node_size;
     int64_t next_node;    /* next free node number; 1 is kept for the root */
+    leaf_of *leaves;      /* %_rowid rows, written last in rowid order */
+    size_t n_leaves;
 } writer;
 
 /* Writes one node holding cells e[0..k-1]; ids are rowids when leaf. */
@@ -101,13 +108,17 @@ static int write_node(writer *w, int64_t nodeno, int depth, const geodata_rtree_
         put_float(c + 12, round_up(e[i].box[1]));
         put_float(c + 16, round_down(e[i].box[2]));
         put_float(c + 20, round_up(e[i].box[3]));
-        sqlite3_stmt *map = leaf ? w->rowid : w->parent;
-        sqlite3_bind_int64(map, 1, e[i].id);
-        sqlite3_bind_int64(map, 2, nodeno);
-        int rc = sqlite3_step(map);
-        sqlite3_reset(map);
+        if (leaf) {
+            w->leaves[w->n_leaves].rowid = e[i].id;
+            w->leaves[w->n_leaves++].node = nodeno;
+            continue;
+        }
+        sqlite3_bind_int64(w->parent, 1, e[i].id);
+        sqlite3_bind_int64(w->parent, 2, nodeno);
+        int rc = sqlite3_step(w->parent);
+        sqlite3_reset(w->parent);
         if (rc != SQLITE_DONE)
-            return geodata_fail_sql(w->store, "writing an rtree map");
+            return geodata_fail_sql(w->store, "writing an rtree parent");
     }
     sqlite3_bind_int64(w->node, 1, nodeno);
     sqlite3_bind_blob(w->node, 2, w->blob, w->node_size, SQLITE_STATIC);
@@ -140,6 +151,27 @@ static long pack_level(writer *w, geodata_rtree_entry *e, size_t n, size_t cap, 
     return (long)out;
 }
 
+static int cmp_rowid(const void *a, const void *b)
+{
+    int64_t x = ((const leaf_of *)a)->rowid, y = ((const leaf_of *)b)->rowid;
+    return (x > y) - (x < y);
+}
+
+/* The rowid -> leaf map, in rowid order so that its B-tree only appends. */
+static int write_rowids(writer *w)
+{
+    qsort(w->leaves, w->n_leaves, sizeof *w->leaves, cmp_rowid);
+    for (size_t i = 0; i < w->n_leaves; i++) {
+        sqlite3_bind_int64(w->rowid, 1, w->leaves[i].rowid);
+        sqlite3_bind_int64(w->rowid, 2, w->leaves[i].node);
+        int rc = sqlite3_step(w->rowid);
+        sqlite3_reset(w->rowid);
+        if (rc != SQLITE_DONE)
+            return geodata_fail_sql(w->store, "writing an rtree rowid");
+    }
+    return GEODATA_OK;
+}
+
 int geodata_rtree_bulk_load(geodata_store *store, const char *name,
                             geodata_rtree_entry *entries, size_t n)
 {
@@ -161,7 +193,8 @@ int geodata_rtree_bulk_load(geodata_store *store, const char *name,
     char *rowid_sql = geodata_format("INSERT INTO \"%s_rowid\"(rowid, nodeno) VALUES (?, ?)", name);
     char *parent_sql = geodata_format("INSERT INTO \"%s_parent\"(nodeno, parentnode) VALUES (?, ?)", name);
     w.blob = malloc((size_t)w.node_size);
-    int rc = (node_sql && rowid_sql && parent_sql && w.blob) ? GEODATA_OK
+    w.leaves = malloc((n ? n : 1) * sizeof *w.leaves);
+    int rc = (node_sql && rowid_sql && parent_sql && w.blob && w.leaves) ? GEODATA_OK
            : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     if (!rc && (!(w.node = geodata_prepare(store, node_sql)) || !(w.rowid = geodata_prepare(store, rowid_sql))
                 || !(w.parent = geodata_prepare(store, parent_sql))))
@@ -187,9 +220,12 @@ int geodata_rtree_bulk_load(geodata_store *store, const char *name,
         str_sort(entries, level, cap);
         rc = write_node(&w, 1, depth, entries, level, leaf);
     }
+    if (!rc)
+        rc = write_rowids(&w);
     sqlite3_finalize(w.node);
     sqlite3_finalize(w.rowid);
     sqlite3_finalize(w.parent);
     free(w.blob);
+    free(w.leaves);
     return rc;
 }

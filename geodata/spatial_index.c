@@ -19,6 +19,7 @@
 
 #include "rtree_bulk.h"
 #include "spatial_index.h"
+#include "spatialite_blob.h"
 
 static int exec_fmt(geodata_store *store, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -52,11 +53,51 @@ static int index_triggers_create(geodata_store *store, const char *t)
         "BEGIN DELETE FROM \"idx_%1$s_geom\" WHERE pkid = OLD.rowid; END;", t);
 }
 
+
+static int check_triggers_create(geodata_store *store, const char *t, const char *type)
+{
+    return exec_fmt(store, "creating geometry check triggers",
+        "CREATE TRIGGER \"ggi_%1$s_geom\" BEFORE INSERT ON \"%1$s\" WHEN NEW.geom IS NOT NULL "
+        "AND (GeometryType(NEW.geom) IS NOT '%2$s' OR SRID(NEW.geom) IS NOT 4326) "
+        "BEGIN SELECT RAISE(ABORT, '%1$s.geom must be a %2$s in EPSG:4326'); END;"
+        "CREATE TRIGGER \"ggu_%1$s_geom\" BEFORE UPDATE OF geom ON \"%1$s\" WHEN NEW.geom IS NOT NULL "
+        "AND (GeometryType(NEW.geom) IS NOT '%2$s' OR SRID(NEW.geom) IS NOT 4326) "
+        "BEGIN SELECT RAISE(ABORT, '%1$s.geom must be a %2$s in EPSG:4326'); END;", t, type);
+}
+
+static int drop_triggers(geodata_store *store, const char *t, const char *what)
+{
+    return exec_fmt(store, what,
+                    "DROP TRIGGER \"gii_%1$s_geom\"; DROP TRIGGER \"giu_%1$s_geom\"; "
+                    "DROP TRIGGER \"gid_%1$s_geom\"; DROP TRIGGER \"ggi_%1$s_geom\"; "
+                    "DROP TRIGGER \"ggu_%1$s_geom\";", t);
+}
+
 int geodata_spatial_index_suspend(geodata_store *store, const char *t)
 {
-    return exec_fmt(store, "suspending a spatial index",
-                    "DROP TRIGGER \"gii_%1$s_geom\"; DROP TRIGGER \"giu_%1$s_geom\"; "
-                    "DROP TRIGGER \"gid_%1$s_geom\";", t);
+    return drop_triggers(store, t, "suspending a spatial index");
+}
+
+/* The geometry type name of table.geom, from SpatiaLite's registry. */
+static const char *registered_type(geodata_store *store, const char *t)
+{
+    static const struct { int code; const char *name; } types[] = {
+        { 1, "POINT" }, { 2, "LINESTRING" }, { 3, "POLYGON" },
+        { 4, "MULTIPOINT" }, { 5, "MULTILINESTRING" }, { 6, "MULTIPOLYGON" },
+    };
+    sqlite3_stmt *st = geodata_prepare(store,
+        "SELECT geometry_type FROM geometry_columns WHERE f_table_name = lower(?) "
+        "AND f_geometry_column = 'geom'");
+    if (!st)
+        return NULL;
+    sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+    int code = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (types[i].code == code)
+            return types[i].name;
+    geodata_fail(store, GEODATA_EDB, "%s.geom is not a registered geometry column", t);
+    return NULL;
 }
 
 int geodata_spatial_column_add(geodata_store *store, const char *t, const char *type)
@@ -75,15 +116,9 @@ int geodata_spatial_column_add(geodata_store *store, const char *t, const char *
                             sqlite3_errmsg(store->db));
     int rc = exec_fmt(store, "replacing SpatiaLite triggers",
         "DROP TRIGGER \"tmi_%1$s_geom\"; DROP TRIGGER \"tmu_%1$s_geom\"; "
-        "DROP TRIGGER \"tmd_%1$s_geom\"; DROP TRIGGER \"ggi_%1$s_geom\"; "
-        "DROP TRIGGER \"ggu_%1$s_geom\";"
-        "CREATE TRIGGER \"ggi_%1$s_geom\" BEFORE INSERT ON \"%1$s\" WHEN NEW.geom IS NOT NULL "
-        "AND (GeometryType(NEW.geom) IS NOT '%2$s' OR SRID(NEW.geom) IS NOT 4326) "
-        "BEGIN SELECT RAISE(ABORT, '%1$s.geom must be a %2$s in EPSG:4326'); END;"
-        "CREATE TRIGGER \"ggu_%1$s_geom\" BEFORE UPDATE OF geom ON \"%1$s\" WHEN NEW.geom IS NOT NULL "
-        "AND (GeometryType(NEW.geom) IS NOT '%2$s' OR SRID(NEW.geom) IS NOT 4326) "
-        "BEGIN SELECT RAISE(ABORT, '%1$s.geom must be a %2$s in EPSG:4326'); END;", t, type);
-    if (!rc) rc = geodata_spatial_index_suspend(store, t);
+        "DROP TRIGGER \"tmd_%1$s_geom\";", t);
+    if (!rc) rc = drop_triggers(store, t, "replacing SpatiaLite triggers");
+    if (!rc) rc = check_triggers_create(store, t, type);
     if (!rc) rc = index_triggers_create(store, t);
     return rc;
 }
@@ -95,8 +130,7 @@ int geodata_spatial_index_rebuild(geodata_store *store, const char *t)
                       "USING rtree(pkid, xmin, xmax, ymin, ymax);", t);
     if (rc)
         return rc;
-    char *sql = geodata_format("SELECT rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), "
-                               "MbrMaxY(geom) FROM \"%s\" WHERE geom IS NOT NULL", t);
+    char *sql = geodata_format("SELECT rowid, geom FROM \"%s\" WHERE geom IS NOT NULL", t);
     sqlite3_stmt *st = sql ? geodata_prepare(store, sql) : NULL;
     free(sql);
     if (!st)
@@ -115,8 +149,11 @@ int geodata_spatial_index_rebuild(geodata_store *store, const char *t)
             e = m;
         }
         e[n].id = sqlite3_column_int64(st, 0);
-        for (int i = 0; i < 4; i++)
-            e[n].box[i] = sqlite3_column_double(st, i + 1);
+        if (geodata_blob_box(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), e[n].box)) {
+            rc = geodata_fail(store, GEODATA_EGEOM, "%s row %lld: not a SpatiaLite geometry", t,
+                              (long long)e[n].id);
+            break;
+        }
         n++;
     }
     if (!rc && step != SQLITE_DONE)
@@ -126,6 +163,10 @@ int geodata_spatial_index_rebuild(geodata_store *store, const char *t)
     if (!rc && !name)
         rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     if (!rc) rc = geodata_rtree_bulk_load(store, name, e, n);
+    const char *type = rc ? NULL : registered_type(store, t);
+    if (!rc && !type)
+        rc = GEODATA_EDB;
+    if (!rc) rc = check_triggers_create(store, t, type);
     if (!rc) rc = index_triggers_create(store, t);
     free(name);
     free(e);

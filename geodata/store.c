@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,30 @@ void geodata_rollback(geodata_store *store)
 {
     if (!sqlite3_get_autocommit(store->db))
         sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int geodata_index_suspend(geodata_store *store, const char *name, char **sql)
+{
+    *sql = NULL;
+    sqlite3_stmt *st = geodata_prepare(store,
+        "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *sql = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (!*sql)
+        return geodata_fail(store, GEODATA_EDB, "index %s is missing", name);
+    char *drop = sqlite3_mprintf("DROP INDEX \"%w\"", name);
+    int rc = drop ? exec(store, drop, "suspending an index") : GEODATA_ENOMEM;
+    sqlite3_free(drop);
+    return rc;
+}
+
+int geodata_index_restore(geodata_store *store, const char *sql)
+{
+    return exec(store, sql, "rebuilding an index");
 }
 
 int geodata_audit(geodata_store *store, long long actor_id, const char *action,
@@ -213,9 +238,18 @@ static int configure(geodata_store *store, unsigned flags)
     return geodata_schema_migrate(store);
 }
 
+/* Process-wide SQLite settings, before SQLite initialises: memory statistics
+ * off, which takes a global mutex out of every allocation. */
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int geodata_store_open(const char *path, unsigned flags,
                        geodata_store **out, char **errmsg)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_setup);
     *out = NULL;
     *errmsg = NULL;
     if (!path || !*path) {

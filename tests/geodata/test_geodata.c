@@ -23,6 +23,8 @@
 #include <zlib.h>
 
 #include "csv.h"
+#include "internal.h"
+#include "spatialite_blob.h"
 #include "geodata/import.h"
 #include "geodata/nbindex.h"
 #include "geodata/store.h"
@@ -231,6 +233,50 @@ static void test_store_open_errors(void **state)
     assert_int_equal(geodata_store_open(path_in_dir("future.sqlite"), 0, &s, &err), GEODATA_ESCHEMA);
     assert_non_null(strstr(err, "newer"));
     free(err);
+}
+
+static void test_point_blob_matches_spatialite(void **state)
+{
+    (void)state;
+    geodata_store *s = open_store("blob.sqlite");
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(s->db, "SELECT MakePoint(?, ?, 4326)", -1, &st, NULL),
+                     SQLITE_OK);
+    const double pts[][2] = { { 2.3522, 48.8566 }, { -70.6693, -33.4489 }, { 0, 0 }, { 180, -90 } };
+    for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
+        unsigned char ours[GEODATA_POINT_BLOB_SIZE];
+        geodata_point_blob(pts[i][0], pts[i][1], 4326, ours);
+        sqlite3_bind_double(st, 1, pts[i][0]);
+        sqlite3_bind_double(st, 2, pts[i][1]);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_bytes(st, 0), GEODATA_POINT_BLOB_SIZE);
+        assert_memory_equal(sqlite3_column_blob(st, 0), ours, GEODATA_POINT_BLOB_SIZE);
+        double box[4];
+        assert_int_equal(geodata_blob_box(ours, sizeof ours, box), 0);
+        assert_true(box[0] == pts[i][0] && box[1] == pts[i][0]);
+        assert_true(box[2] == pts[i][1] && box[3] == pts[i][1]);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    double box[4];
+    assert_int_equal(geodata_blob_box((const unsigned char *)"not a geometry at all, really not",
+                                      33, box), -1);
+    assert_int_equal(geodata_blob_box(NULL, 0, box), -1);
+    /* The store's own triggers refuse a geometry of the wrong type or SRID. */
+    assert_int_not_equal(sqlite3_exec(s->db, "INSERT INTO addresses(source_id, number, street, "
+        "postcode, insee, city, geom) VALUES ('l', 1, 'R', '1', '1', 'V', "
+        "GeomFromText('LINESTRING(0 0, 1 1)', 4326))", NULL, NULL, NULL), SQLITE_OK);
+    assert_non_null(strstr(sqlite3_errmsg(s->db), "must be a POINT in EPSG:4326"));
+    assert_int_not_equal(sqlite3_exec(s->db, "INSERT INTO addresses(source_id, number, street, "
+        "postcode, insee, city, geom) VALUES ('l', 1, 'R', '1', '1', 'V', MakePoint(1, 1, 3857))",
+        NULL, NULL, NULL), SQLITE_OK);
+    /* ...and index what they accept. */
+    assert_int_equal(sqlite3_exec(s->db, "INSERT INTO addresses(source_id, number, street, "
+        "postcode, insee, city, geom) VALUES ('p', 1, 'R', '1', '1', 'V', MakePoint(1, 2, 4326))",
+        NULL, NULL, NULL), SQLITE_OK);
+    geodata_store_close(s);
+    assert_int_equal(sql_int("blob.sqlite", "SELECT count(*) FROM idx_addresses_geom "
+                                            "WHERE xmin <= 1 AND xmax >= 1 AND ymin <= 2 AND ymax >= 2"), 1);
 }
 
 /* ---- neighbourhoods ----------------------------------------------------- */
@@ -512,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_csv_reader_gzip_and_crlf),
         cmocka_unit_test(test_store_create_and_reopen),
         cmocka_unit_test(test_store_open_errors),
+        cmocka_unit_test(test_point_blob_matches_spatialite),
         cmocka_unit_test(test_neighbourhoods_import),
         cmocka_unit_test(test_neighbourhoods_gap_option),
         cmocka_unit_test(test_neighbourhoods_bad_sources),
