@@ -8,7 +8,7 @@ JOBS  := $(shell nproc)
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian 12 packages: build, run, test and benchmark dependencies.
-APT_PACKAGES := cmake make gcc pkg-config python3 curl ca-certificates \
+APT_PACKAGES := cmake make gcc pkg-config python3 curl ca-certificates time \
   libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin \
   libsqlite3-dev sqlite3 libsqlite3-mod-spatialite \
   libmicrohttpd-dev libjansson-dev libsodium-dev zlib1g-dev libxxhash-dev libcmocka-dev

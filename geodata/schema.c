@@ -7,7 +7,8 @@
  * A store whose version is newer than this program knows is refused.
  *
  * Geometry columns are SpatiaLite's, in EPSG:4326, each with an R*Tree index
- * (idx_<table>_geom) kept up to date by SpatiaLite's triggers. Times are Unix
+ * (idx_<table>_geom) kept up to date by the store's own triggers
+ * (spatial_index.c explains why they replace SpatiaLite's). Times are Unix
  * seconds (UTC). Private data — a member's address and home point — lives only
  * in `members` and is never copied into a public table: posts carry a coarse
  * public point instead.

@@ -222,8 +222,15 @@ static int configure(geodata_store *store, unsigned flags)
         return rc;
     if (sqlite3_exec(store->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK)
         return geodata_fail_sql(store, "reading the database");
-    if (flags & GEODATA_OPEN_READONLY)
-        return GEODATA_OK;
+    if (flags & GEODATA_OPEN_READONLY) {
+        int version = 0;
+        rc = geodata_store_schema_version(store, &version);
+        if (!rc && version != geodata_schema_version_current())
+            rc = geodata_fail(store, GEODATA_ESCHEMA, "schema version %d, this program reads %d "
+                              "(a write, such as an import, migrates it)", version,
+                              geodata_schema_version_current());
+        return rc;
+    }
     sqlite3_stmt *st = geodata_prepare(store, "PRAGMA journal_mode=WAL");
     if (!st)
         return GEODATA_EDB;

@@ -29,7 +29,7 @@ int mapd_cmd_stats(int argc, char **argv)
         return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd stats --db DB");
     geodata_store *store;
     char *err;
-    if (geodata_store_open(db, 0, &store, &err)) {
+    if (geodata_store_open(db, GEODATA_OPEN_READONLY, &store, &err)) {
         mapd_fail(MAPD_EXIT_FAIL, "%s", err);
         free(err);
         return MAPD_EXIT_FAIL;

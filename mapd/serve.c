@@ -224,7 +224,8 @@ int mapd_cmd_serve(int argc, char **argv)
         }
     }
     if (!server.db_path || optind != argc)
-        return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd serve --db DB [--listen HOST:PORT] [--web DIR]");
+        return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd serve --db DB [--listen HOST:PORT] [--web DIR] "
+                         "[--threads N]");
     struct sockaddr_in sa;
     if (!parse_listen(listen, &sa))
         return mapd_fail(MAPD_EXIT_USAGE, "--listen wants IPv4:PORT, e.g. 127.0.0.1:8080, not '%s'",
@@ -232,10 +233,11 @@ int mapd_cmd_serve(int argc, char **argv)
     if (threads < 1)
         threads = 1;
 
-    /* Open once up front, so a bad database fails the command, not requests. */
+    /* Open once up front, so a missing or bad database fails the command, not
+     * requests; a database is created by `mapd import`, never by a typo here. */
     geodata_store *probe;
     char *err;
-    if (geodata_store_open(server.db_path, GEODATA_OPEN_CREATE, &probe, &err)) {
+    if (geodata_store_open(server.db_path, 0, &probe, &err)) {
         mapd_fail(MAPD_EXIT_FAIL, "%s", err);
         free(err);
         return MAPD_EXIT_FAIL;
