@@ -31,6 +31,7 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "normalize.h"
 #include "geodata/nbindex.h"
 #include "spatial_index.h"
 #include "spatialite_blob.h"
@@ -80,23 +81,6 @@ static int parse_header(geodata_store *store, const char *path, char *line, head
     }
     free(copy);
     return rc;
-}
-
-/* The canonical spelling of a suffix, written into out (of size n). */
-static void normalise_rep(const char *rep, char *out, size_t n)
-{
-    static const struct { const char *from, *to; } spellings[] = {
-        { "bis", "b" }, { "ter", "t" }, { "quater", "q" },
-    };
-    for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++)
-        if (strcasecmp(rep, spellings[i].from) == 0) {
-            snprintf(out, n, "%s", spellings[i].to);
-            return;
-        }
-    size_t i = 0;
-    for (; rep[i] && i + 1 < n; i++)
-        out[i] = (char)tolower((unsigned char)rep[i]);
-    out[i] = '\0';
 }
 
 static int parse_double(const char *s, double *out)
@@ -159,7 +143,7 @@ static const char *check_row(char **f, const header *h, row *r, char *why, size_
         snprintf(why, n, "suffix (rep) too long '%.40s'", r->rep_raw);
         return why;
     }
-    normalise_rep(r->rep_raw, r->rep, sizeof r->rep);
+    geodata_normalize_rep(r->rep_raw, r->rep, sizeof r->rep);
     return NULL;
 }
 

@@ -196,6 +196,14 @@ static void push_suffix(builder *b, const char *s, size_t n)
     push(b, GEODATA_TOK_SUFFIX, rep, strlen(rep), 0);
 }
 
+static int is_abbreviation(const char *w)
+{
+    for (size_t i = 0; i < sizeof abbreviations / sizeof *abbreviations; i++)
+        if (strcmp(w, abbreviations[i].abbr) == 0)
+            return 1;
+    return 0;
+}
+
 static int is_suffix_word(const char *w)
 {
     return strcmp(w, "bis") == 0 || strcmp(w, "ter") == 0 || strcmp(w, "quater") == 0;
@@ -233,8 +241,12 @@ static void word(builder *b, const char *w, size_t n)
         push(b, GEODATA_TOK_WORD, buf, n, 0);
         return;
     }
-    if (after_number && (is_suffix_word(buf) || (n == 1 && buf[0] != 'a'))) {
-        push_suffix(b, buf, n);
+    if (after_number && (is_suffix_word(buf) || (n <= 3 && isalpha((unsigned char)buf[0])
+                                                  && strpbrk(buf, "0123456789"))
+                         || (n == 1 && buf[0] != 'r')
+                         || (n == 2 && !is_abbreviation(buf)
+                             && !in_list(buf, stop_words, sizeof stop_words / sizeof *stop_words)))) {
+        push_suffix(b, buf, n); /* 12 b, 12 bis, 12 bv, 1 s1; not 12 r(ue), 12 av(enue), 12 de */
         return;
     }
     if (strcmp(buf, "premier") == 0 || strcmp(buf, "premiere") == 0) {

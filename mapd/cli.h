@@ -13,6 +13,7 @@
 /* Each takes the arguments after its own name (argv[0] is the command name). */
 int mapd_cmd_import(int argc, char **argv);
 int mapd_cmd_stats(int argc, char **argv);
+int mapd_cmd_geocode(int argc, char **argv);
 int mapd_cmd_serve(int argc, char **argv);
 
 /* Prints "mapd: <message>" on stderr and returns code, so commands can

@@ -16,6 +16,10 @@ static const struct {
       "import neighbourhoods FILE --db DB [--id-field F] [--name-field F] [--gap-m M]\n"
       "  mapd import addresses FILE --db DB\n"
       "  mapd import shops FILE --db DB" },
+    { "geocode", mapd_cmd_geocode,
+      "geocode \"ADDRESS\" --db DB [--limit N]\n"
+      "  mapd geocode --batch --db DB < queries.txt\n"
+      "  mapd geocode --reverse LON,LAT --db DB" },
     { "stats", mapd_cmd_stats, "stats --db DB" },
     { "serve", mapd_cmd_serve,
       "serve --db DB [--listen 127.0.0.1:8080] [--web DIR] [--threads N]" },

@@ -1,0 +1,177 @@
+/*
+ * mapd/cli_geocode.c — `mapd geocode`: one query, a batch of queries, or the
+ * address nearest to a point, as JSON lines (fields in docs/geocoding.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "geodata/geocode.h"
+
+#define MAX_LIMIT 20
+
+static const char *type_name(geodata_match_type t)
+{
+    return t == GEODATA_MATCH_HOUSENUMBER ? "housenumber" : t == GEODATA_MATCH_STREET ? "street"
+                                                                                      : "none";
+}
+
+json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *r);
+
+/* One result as the JSON object of the contract; r NULL gives the "none" line. */
+json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *r)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "query", query ? json_string(query) : json_null());
+    if (!r) {
+        json_object_set_new(o, "label", json_null());
+        json_object_set_new(o, "lon", json_null());
+        json_object_set_new(o, "lat", json_null());
+        json_object_set_new(o, "score", json_real(0));
+        json_object_set_new(o, "type", json_string("none"));
+        json_object_set_new(o, "address_id", json_null());
+        json_object_set_new(o, "neighbourhood", json_null());
+        return o;
+    }
+    json_object_set_new(o, "label", json_string(r->label));
+    json_object_set_new(o, "lon", json_real(r->lon));
+    json_object_set_new(o, "lat", json_real(r->lat));
+    json_object_set_new(o, "score", json_real(round(r->score * 1000) / 1000));
+    json_object_set_new(o, "type", json_string(type_name(r->type)));
+    json_object_set_new(o, "address_id", r->address_id ? json_string(r->address_id) : json_null());
+    json_object_set_new(o, "neighbourhood",
+                        r->neighbourhood_id
+                            ? json_pack("{s:s, s:s}", "id", r->neighbourhood_id, "name",
+                                        r->neighbourhood_name)
+                            : json_null());
+    return o;
+}
+
+static int print_line(json_t *o)
+{
+    if (!o)
+        return -1;
+    int rc = json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    json_decref(o);
+    putchar('\n');
+    return rc;
+}
+
+/* Geocodes one query and prints its lines; 0, or -1 for a bad query (the
+ * reason is printed as a "none" line carrying an "error" field). */
+static int geocode_one(const geodata_geocoder *g, const char *query, size_t limit)
+{
+    geodata_geocode_result res[MAX_LIMIT];
+    size_t n = 0;
+    int rc = geodata_geocode(g, query, limit, res, &n);
+    if (rc == GEODATA_EINVAL) {
+        json_t *o = mapd_geocode_json(NULL, NULL);
+        json_object_set_new(o, "error", json_string(strlen(query) > 512
+                                                    ? "query longer than 512 bytes"
+                                                    : "query is not valid UTF-8"));
+        print_line(o);
+        return -1;
+    }
+    if (rc)
+        return rc;
+    if (n == 0)
+        return print_line(mapd_geocode_json(query, NULL));
+    for (size_t i = 0; i < n; i++)
+        print_line(mapd_geocode_json(query, &res[i]));
+    return 0;
+}
+
+static int batch(const geodata_geocoder *g, size_t limit)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, stdin)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        geocode_one(g, line, limit); /* a bad line gets its own error line */
+    }
+    free(line);
+    return MAPD_EXIT_OK;
+}
+
+int mapd_cmd_geocode(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "db", required_argument, NULL, 'd' },
+        { "limit", required_argument, NULL, 'l' },
+        { "batch", no_argument, NULL, 'b' },
+        { "reverse", required_argument, NULL, 'r' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *db = NULL, *reverse = NULL;
+    long limit = 1;
+    int is_batch = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'b': is_batch = 1; break;
+        case 'r': reverse = optarg; break;
+        case 'l': {
+            char *end;
+            errno = 0;
+            limit = strtol(optarg, &end, 10);
+            if (*end || errno || limit < 1 || limit > MAX_LIMIT)
+                return mapd_fail(MAPD_EXIT_USAGE, "--limit wants 1 to %d, not '%s'", MAX_LIMIT, optarg);
+            break;
+        }
+        default: return MAPD_EXIT_USAGE;
+        }
+    }
+    int n_args = argc - optind;
+    if (!db || (is_batch + (reverse != NULL) + (n_args == 1)) != 1 || n_args > 1)
+        return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd geocode \"ADDRESS\" --db DB [--limit N] | "
+                         "--batch --db DB | --reverse LON,LAT --db DB");
+    double lon = 0, lat = 0;
+    if (reverse) {
+        char *end;
+        lon = strtod(reverse, &end);
+        if (*end != ',' || (lat = strtod(end + 1, &end), *end) || !isfinite(lon) || !isfinite(lat)
+            || fabs(lon) > 180 || fabs(lat) > 90)
+            return mapd_fail(MAPD_EXIT_USAGE, "--reverse wants LON,LAT in degrees, not '%s'", reverse);
+    }
+    geodata_store *store;
+    char *err;
+    if (geodata_store_open(db, GEODATA_OPEN_READONLY, &store, &err)) {
+        mapd_fail(MAPD_EXIT_FAIL, "%s", err);
+        free(err);
+        return MAPD_EXIT_FAIL;
+    }
+    geodata_geocoder *g = NULL;
+    int rc = geodata_geocoder_load(store, &g);
+    if (rc) {
+        mapd_fail(MAPD_EXIT_FAIL, "geocode: %s", geodata_errmsg(store));
+        geodata_store_close(store);
+        return MAPD_EXIT_FAIL;
+    }
+    geodata_store_close(store);
+    int exit_code = MAPD_EXIT_OK;
+    if (is_batch) {
+        exit_code = batch(g, (size_t)limit);
+    } else if (reverse) {
+        geodata_geocode_result r;
+        if (geodata_geocode_reverse(g, lon, lat, 200, &r) == GEODATA_OK)
+            print_line(mapd_geocode_json(NULL, &r));
+        else
+            print_line(mapd_geocode_json(NULL, NULL));
+    } else if (geocode_one(g, argv[optind], (size_t)limit) < 0) {
+        exit_code = mapd_fail(MAPD_EXIT_FAIL, "geocode: the query is not valid UTF-8 or is longer "
+                              "than 512 bytes");
+    }
+    geodata_geocoder_free(g);
+    return exit_code;
+}

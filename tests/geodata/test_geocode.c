@@ -1,0 +1,272 @@
+/*
+ * tests/geodata/test_geocode.c — the geocoder: normalisation, matching, the
+ * verification rule, reverse geocoding, bad input, and accuracy floors on a
+ * fixed sample of the bundled Paris data and of the second test city.
+ *
+ * Usage: test_geocode SAMPLE_DIR SECOND_CITY_DIR (the test imports both).
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "geocode_eval.h"
+#include "geodata/geocode.h"
+#include "geodata/import.h"
+#include "normalize.h"
+
+static const char *sample_dir, *second_dir;
+static char dir[64];
+static geodata_store *paris, *second;
+static geodata_geocoder *gp, *gs;
+
+static geodata_store *import_city(const char *name, const char *nb, const char *addr)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    geodata_store *s;
+    char *err;
+    if (geodata_store_open(path, GEODATA_OPEN_CREATE, &s, &err))
+        return NULL;
+    geodata_report r;
+    int rc = geodata_import_neighbourhoods(s, nb, NULL, &r);
+    geodata_report_clear(&r);
+    if (!rc) rc = geodata_import_addresses(s, addr, NULL, &r);
+    geodata_report_clear(&r);
+    if (rc) {
+        fprintf(stderr, "import: %s\n", geodata_errmsg(s));
+        geodata_store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/test_geocode.XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    char nb[512], addr[512];
+    snprintf(nb, sizeof nb, "%s/neighbourhoods.geojson", sample_dir);
+    snprintf(addr, sizeof addr, "%s/addresses.csv.gz", sample_dir);
+    paris = import_city("paris.sqlite", nb, addr);
+    snprintf(nb, sizeof nb, "%s/quartiers.geojson", second_dir);
+    snprintf(addr, sizeof addr, "%s/adresses.csv.gz", second_dir);
+    second = import_city("second.sqlite", nb, addr);
+    if (!paris || !second || geodata_geocoder_load(paris, &gp) || geodata_geocoder_load(second, &gs))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    geodata_geocoder_free(gp);
+    geodata_geocoder_free(gs);
+    geodata_store_close(paris);
+    geodata_store_close(second);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void expect_tokens(const char *text, const char *want)
+{
+    geodata_tokens t;
+    assert_int_equal(geodata_normalize(text, strlen(text), &t), 0);
+    char got[512] = "";
+    for (size_t i = 0; i < t.n; i++) {
+        static const char kinds[] = "wnos";
+        char one[300];
+        snprintf(one, sizeof one, "%s%c:%s", i ? " " : "", kinds[t.tok[i].kind], t.tok[i].text);
+        strncat(got, one, sizeof got - strlen(got) - 1);
+    }
+    if (strcmp(got, want) != 0)
+        fail_msg("'%s' -> '%s', want '%s'", text, got, want);
+}
+
+static void test_normalize(void **state)
+{
+    (void)state;
+    expect_tokens("12 bis Rue de la Roquette", "n:12 s:b w:rue w:roquette");
+    expect_tokens("12b r. de l'Église", "n:12 s:b w:rue w:eglise");
+    expect_tokens("12BIS, AV. DU GÉNÉRAL LECLERC", "n:12 s:b w:avenue w:general w:leclerc");
+    expect_tokens("3 ter bd St-Michel", "n:3 s:t w:boulevard w:saint w:michel");
+    expect_tokens("Paris 11e", "w:paris o:11e");
+    expect_tokens("Paris XI", "w:paris o:11e");
+    expect_tokens("PARIS XIème", "w:paris o:11e");
+    expect_tokens("Paris 1er Arrondissement", "w:paris o:1e w:arrondissement");
+    expect_tokens("rue du Premier Mai", "w:rue o:1e w:mai");
+    expect_tokens("Rue du 4 Septembre", "w:rue n:4 w:septembre");
+    expect_tokens("1 s1 1S1 Place du Carrousel", "n:1 s:s1 n:1 s:s1 w:place w:carrousel");
+    expect_tokens("Cœur Œuvre fbg", "w:coeur w:oeuvre w:faubourg");
+    expect_tokens("   ,;!?  ", "");
+    geodata_tokens t;
+    assert_int_equal(geodata_normalize("\xff\xfe", 2, &t), -1);        /* not UTF-8 */
+    assert_int_equal(geodata_normalize("\xc0\xaf", 2, &t), -1);        /* overlong */
+    assert_int_equal(geodata_normalize("\xed\xa0\x80", 3, &t), -1);    /* surrogate */
+    char big[600];
+    memset(big, 'a', sizeof big);
+    assert_int_equal(geodata_normalize(big, sizeof big, &t), -1);      /* too long */
+}
+
+static geodata_geocode_result res[5];
+
+static size_t geocode(geodata_geocoder *g, const char *q)
+{
+    size_t n = 99;
+    assert_int_equal(geodata_geocode(g, q, 5, res, &n), GEODATA_OK);
+    return n;
+}
+
+static void test_matches(void **state)
+{
+    (void)state;
+    const char *same[] = {
+        "12 rue de la Roquette 75011 Paris",
+        "12 r de la roquette",
+        "12 RUE DE LA ROQUETTE PARIS XI",
+        "rue de la Roquette 12, Paris 11e",
+        "12 rue de la Roqette",           /* a letter missing */
+        "12 rue de la Rqouette 75012",    /* two letters swapped, wrong postcode */
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        assert_true(geocode(gp, same[i]) >= 1);
+        if (res[0].type != GEODATA_MATCH_HOUSENUMBER || strcmp(res[0].address_id, "75111_8358_00012"))
+            fail_msg("'%s' -> %s (%s)", same[i], res[0].label, res[0].address_id);
+        assert_string_equal(res[0].neighbourhood_id, "7511103");
+        assert_int_equal(geodata_geocode_verify(res, 5), GEODATA_VERIFIED);
+    }
+    /* A number the street does not have: the street, never an invented number. */
+    assert_true(geocode(gp, "9998 rue de la Roquette") >= 1);
+    assert_int_equal(res[0].type, GEODATA_MATCH_STREET);
+    assert_null(res[0].address_id);
+    assert_true(res[0].score < GEODATA_VERIFY_MIN_SCORE);
+    assert_int_equal(geodata_geocode_verify(res, 1), GEODATA_VERIFY_NOT_FOUND);
+    /* No number at all: the street. */
+    assert_true(geocode(gp, "rue de la Roquette") >= 1);
+    assert_int_equal(res[0].type, GEODATA_MATCH_STREET);
+    /* A street that does not exist is not a confident match. */
+    size_t n = geocode(gp, "12 rue des Zoblimaxes 75011 Paris");
+    assert_true(n == 0 || res[0].type != GEODATA_MATCH_HOUSENUMBER
+                || res[0].score < GEODATA_VERIFY_MIN_SCORE);
+    /* Same words in another city: the second city answers for itself. */
+    assert_true(geocode(gs, "5 quater Rue Mercière Ville-Test") >= 1);
+    assert_int_equal(res[0].type, GEODATA_MATCH_HOUSENUMBER);
+}
+
+static void test_bad_queries(void **state)
+{
+    (void)state;
+    const char *nothing[] = { "", "   ", ",;:!?./", "12345 67 8", "----", "\t\n" };
+    for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++) {
+        size_t n = 99;
+        assert_int_equal(geodata_geocode(gp, nothing[i], 5, res, &n), GEODATA_OK);
+        if (n != 0 && res[0].type == GEODATA_MATCH_HOUSENUMBER)
+            fail_msg("'%s' gave a house number", nothing[i]);
+    }
+    size_t n = 99;
+    assert_int_equal(geodata_geocode(gp, "12 rue \xff\xfe", 5, res, &n), GEODATA_EINVAL);
+    assert_int_equal(n, 0);
+    char *big = malloc(10240 + 1);
+    memset(big, 'x', 10240);
+    big[10240] = '\0';
+    assert_int_equal(geodata_geocode(gp, big, 5, res, &n), GEODATA_EINVAL);
+    free(big);
+    assert_int_equal(geodata_geocode(gp, NULL, 5, res, &n), GEODATA_EINVAL);
+}
+
+static void test_reverse(void **state)
+{
+    (void)state;
+    geodata_geocode_result r;
+    /* Right on 12 rue de la Roquette. */
+    assert_int_equal(geodata_geocode_reverse(gp, 2.370734, 48.853595, 200, &r), GEODATA_OK);
+    assert_string_equal(r.address_id, "75111_8358_00012");
+    assert_true(r.distance_m < 0.5);
+    /* In the middle of the Atlantic: nothing within 200 m. */
+    assert_int_equal(geodata_geocode_reverse(gp, -30, 40, 200, &r), GEODATA_ENOTFOUND);
+    assert_int_equal(geodata_geocode_reverse(gp, NAN, 40, 200, &r), GEODATA_ENOTFOUND);
+    /* The nearest is the nearest: check against every address near a point. */
+    eval_set set;
+    assert_int_equal(eval_load(second, &set), 0);
+    uint64_t rng = 7;
+    for (int k = 0; k < 200; k++) {
+        double lon = 4.821 + (double)(eval_rand(&rng) % 60000) / 1e6;
+        double lat = 45.741 + (double)(eval_rand(&rng) % 36000) / 1e6;
+        double best = 1e30;
+        for (size_t i = 0; i < set.n; i++) {
+            double d = eval_distance_m(lon, lat, set.a[i].lon, set.a[i].lat);
+            if (d < best) best = d;
+        }
+        int rc = geodata_geocode_reverse(gs, lon, lat, 300, &r);
+        if (best <= 299) {
+            assert_int_equal(rc, GEODATA_OK);
+            if (fabs(r.distance_m - best) >= 0.5)
+                fail_msg("reverse %f,%f: %f m, nearest is %f m", lon, lat, r.distance_m, best);
+        }
+    }
+    eval_free(&set);
+}
+
+static void check_floors(const char *city, geodata_store *store, geodata_geocoder *g, size_t sample)
+{
+    eval_set set;
+    assert_int_equal(eval_load(store, &set), 0);
+    eval_result r;
+    eval_run(g, &set, sample, sample / 2, 20200317, &r);
+    size_t pert = 0, pert_ok = 0;
+    for (int v = 0; v < EVAL_N_VARIANTS; v++) {
+        printf("  %s %-16s %5zu asked, %5.1f%% exact, %5.1f%% within 30 m, %5.1f%% verified\n", city,
+               eval_variant_names[v], r.asked[v], 100.0 * (double)r.exact[v] / (double)r.asked[v],
+               100.0 * (double)r.within30[v] / (double)r.asked[v],
+               100.0 * (double)r.verified[v] / (double)r.asked[v]);
+        if (v != EVAL_CLEAN) {
+            pert += r.asked[v];
+            pert_ok += r.within30[v];
+        }
+    }
+    printf("  %s fakes: %zu asked, %zu confident house numbers\n", city, r.fake_asked, r.fake_confident);
+    assert_true((double)r.exact[EVAL_CLEAN] >= 0.995 * (double)r.asked[EVAL_CLEAN]);
+    assert_true((double)pert_ok >= 0.99 * (double)pert);
+    assert_true((double)r.fake_confident <= 0.005 * (double)r.fake_asked);
+    eval_free(&set);
+}
+
+static void test_accuracy_paris(void **state)
+{
+    (void)state;
+    check_floors("paris", paris, gp, 2000);
+}
+
+static void test_accuracy_second_city(void **state)
+{
+    (void)state;
+    check_floors("second", second, gs, 1000);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: test_geocode SAMPLE_DIR SECOND_CITY_DIR\n");
+        return 2;
+    }
+    sample_dir = argv[1];
+    second_dir = argv[2];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_matches),
+        cmocka_unit_test(test_bad_queries),
+        cmocka_unit_test(test_reverse),
+        cmocka_unit_test(test_accuracy_paris),
+        cmocka_unit_test(test_accuracy_second_city),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
