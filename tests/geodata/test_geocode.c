@@ -19,6 +19,7 @@
 #include "geocode_eval.h"
 #include "geodata/geocode.h"
 #include "geodata/import.h"
+#include "geodata/nbindex.h"
 #include "normalize.h"
 
 static const char *sample_dir, *second_dir;
@@ -216,6 +217,37 @@ static void test_reverse(void **state)
     eval_free(&set);
 }
 
+/* The accelerated neighbourhood index answers exactly as the plain one, on
+ * points spread over Paris and its edges, and on the borders' own vertices. */
+static void test_nbindex_grid_agrees(void **state)
+{
+    (void)state;
+    geodata_nbindex *plain, *fast;
+    assert_int_equal(geodata_nbindex_load(paris, &plain), 0);
+    assert_int_equal(geodata_nbindex_load(paris, &fast), 0);
+    assert_int_equal(geodata_nbindex_accelerate(fast), 0);
+    uint64_t rng = 42;
+    size_t inside = 0;
+    for (int i = 0; i < 200000; i++) {
+        double lon = 2.20 + (double)(eval_rand(&rng) % 300000) / 1e6;
+        double lat = 48.80 + (double)(eval_rand(&rng) % 120000) / 1e6;
+        long a = geodata_nbindex_lookup(plain, lon, lat), b = geodata_nbindex_lookup(fast, lon, lat);
+        if (a != b)
+            fail_msg("%f,%f: plain %ld, grid %ld", lon, lat, a, b);
+        inside += a >= 0;
+    }
+    assert_true(inside > 60000); /* Paris covers about a third of this box */
+    /* Every address point, many of them close to a border. */
+    eval_set set;
+    assert_int_equal(eval_load(paris, &set), 0);
+    for (size_t i = 0; i < set.n; i++)
+        assert_int_equal(geodata_nbindex_lookup(plain, set.a[i].lon, set.a[i].lat),
+                         geodata_nbindex_lookup(fast, set.a[i].lon, set.a[i].lat));
+    eval_free(&set);
+    geodata_nbindex_free(plain);
+    geodata_nbindex_free(fast);
+}
+
 static void check_floors(const char *city, geodata_store *store, geodata_geocoder *g, size_t sample)
 {
     eval_set set;
@@ -265,6 +297,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_matches),
         cmocka_unit_test(test_bad_queries),
         cmocka_unit_test(test_reverse),
+        cmocka_unit_test(test_nbindex_grid_agrees),
         cmocka_unit_test(test_accuracy_paris),
         cmocka_unit_test(test_accuracy_second_city),
     };

@@ -24,6 +24,11 @@ int geodata_nbindex_load(geodata_store *store, geodata_nbindex **out);
 
 void geodata_nbindex_free(geodata_nbindex *idx);
 
+/* Classifies a 512 x 512 grid over the polygons once, so that most lookups
+ * need no geometry test (about 1 MB; some tenths of a second for a city's
+ * neighbourhoods). Worth it for millions of lookups, not for thousands. */
+int geodata_nbindex_accelerate(geodata_nbindex *idx);
+
 /* Number of neighbourhoods in the index. */
 size_t geodata_nbindex_count(const geodata_nbindex *idx);
 
