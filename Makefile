@@ -56,6 +56,7 @@ test: build build-asan
 
 bench: build
 	tests/bench/import_addresses.sh
+	tests/bench/geocode.sh build
 
 clean:
 	rm -rf build build-asan

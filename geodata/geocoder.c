@@ -13,8 +13,10 @@
  *   - a grid of address points for reverse geocoding.
  *
  * Search: the query is normalised into tokens (normalize.c); each word is
- * matched exactly and with typos against the vocabulary; the streets of the
- * two rarest matched words are the candidates; each candidate is scored by
+ * matched exactly and with typos against the vocabulary (a word found as
+ * typed is only read as a typo in a second pass, when the first gives no sure
+ * answer); the streets of the rarest street word, and of up to two other rare
+ * words, are the candidates; each candidate is scored by
  * how much of its name the query covers and how much of the query its name
  * and city cover (words weighted by rarity). Then the house number is looked
  * up on the best streets: a house-number result only when that number exists
@@ -64,7 +66,8 @@ typedef struct gc_city {
 
 typedef struct gc_word {
     uint32_t text;        /* arena offset */
-    uint32_t len;
+    uint32_t len : 31;
+    uint32_t in_city : 1; /* also a word of some city's name */
     uint32_t post, npost; /* streets using it: posts[post .. post + npost) */
     float idf;
 } gc_word;
@@ -405,6 +408,8 @@ static int build_postings(geodata_geocoder *g)
             sum += g->word[g->street_toks[g->street[s].tok + k]].idf;
         g->street[s].weight = sum;
     }
+    for (size_t i = 0; i < g->n_city_toks; i++)
+        g->word[g->city_toks[i]].in_city = 1;
     qsort(g->postcodes, g->n_postcodes, sizeof *g->postcodes, cmp_u32);
     size_t u = 0;
     for (size_t i = 0; i < g->n_postcodes; i++)
@@ -645,6 +650,7 @@ typedef struct qtok {
     int nm;
     float weight;          /* rarity of what it matched, or idf_unknown */
     uint64_t posts;        /* streets its matches point to */
+    int in_city;           /* its best match is also a word of a city's name */
     int postcode;          /* a 5-digit number: the postcode, right or wrong */
 } qtok;
 
@@ -729,7 +735,9 @@ static void fuzzy_variant(void *arg, const char *s, size_t n)
     }
 }
 
-static void match_token(const geodata_geocoder *g, qtok *q)
+/* Matches one token against the vocabulary: exactly, and with typos unless
+ * the exact match is enough (exact_suffices and there is one). */
+static void match_token(const geodata_geocoder *g, qtok *q, int exact_suffices)
 {
     const geodata_token *t = q->t;
     q->nm = 0;
@@ -740,19 +748,22 @@ static void match_token(const geodata_geocoder *g, qtok *q)
     /* A 3-letter word is only looked up as it is among the deletions: that
      * finds the 4-letter words it lacks one letter of. */
     int d = typo_distance_for(t->len);
-    if (t->kind == GEODATA_TOK_WORD && t->len >= 3 && is_letters(t->text, t->len)) {
+    if ((exact < 0 || !exact_suffices) && t->kind == GEODATA_TOK_WORD && t->len >= 3
+        && is_letters(t->text, t->len)) {
         fuzzy_ctx c = { g, q };
         deletions(t->text, t->len, d, fuzzy_variant, &c);
     }
     float best = 0;
     q->weight = g->idf_unknown;
     q->posts = 0;
+    q->in_city = 0;
     for (int i = 0; i < q->nm; i++) {
         const gc_word *w = &g->word[q->m[i].word];
         q->posts += w->npost;
         if (q->m[i].sim > best) {
             best = q->m[i].sim;
             q->weight = w->idf;
+            q->in_city = w->in_city;
         }
     }
 }
@@ -916,6 +927,79 @@ static int cmp_result(const void *a, const void *b)
 }
 
 #define MIN_SCORE 0.3
+#define SURE_SCORE 0.95   /* a first pass this good needs no second one */
+
+/* One search pass over normalised tokens (see the top of the file). */
+static int search(const geodata_geocoder *g, const geodata_tokens *toks, int exact_suffices,
+                  size_t limit, geodata_geocode_result *results, size_t *n)
+{
+    *n = 0;
+    qtok q[GEODATA_TOKENS_MAX];
+    long postcode = -1;
+    for (size_t i = 0; i < toks->n; i++) {
+        q[i].t = &toks->tok[i];
+        match_token(g, &q[i], exact_suffices);
+        if (q[i].postcode && postcode < 0)
+            postcode = q[i].t->number;
+    }
+    /* Candidate streets come from seeds: the rarest street word (not a
+     * number, not a city's word: "Paris" is also in "Parvis du Tribunal de
+     * Paris"), however common, then up to two more words, numbers last, if
+     * rare (in fewer than one street in 50). */
+    int order[GEODATA_TOKENS_MAX], no = 0;
+    for (size_t i = 0; i < toks->n; i++)
+        if (q[i].nm && q[i].posts && !q[i].postcode && q[i].t->kind != GEODATA_TOK_SUFFIX)
+            order[no++] = (int)i;
+    for (int i = 1; i < no; i++)
+        for (int j = i; j > 0; j--) {
+            const qtok *a = &q[order[j - 1]], *b = &q[order[j]];
+            int ak = (a->t->kind == GEODATA_TOK_NUMBER) * 2 + a->in_city;
+            int bk = (b->t->kind == GEODATA_TOK_NUMBER) * 2 + b->in_city;
+            if (ak > bk || (ak == bk && a->posts > b->posts)) {
+                int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
+            }
+        }
+    uint32_t *cand = malloc(MAX_CAND * sizeof *cand);
+    scored *sc = malloc(MAX_CAND * sizeof *sc);
+    if (!cand || !sc) {
+        free(cand);
+        free(sc);
+        return GEODATA_ENOMEM;
+    }
+    size_t nc = 0;
+    for (int k = 0, used = 0; k < no && used < 3; k++) {
+        const qtok *s = &q[order[k]];
+        if (k > 0 && s->posts * 50 > g->n_street)
+            continue;
+        used++;
+        for (int m = 0; m < s->nm; m++) {
+            const gc_word *w = &g->word[s->m[m].word];
+            for (uint32_t p = 0; p < w->npost && nc < MAX_CAND; p++)
+                cand[nc++] = g->posts[w->post + p];
+        }
+    }
+    qsort(cand, nc, sizeof *cand, cmp_u32);
+    size_t ns = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (i && cand[i] == cand[i - 1])
+            continue;
+        score_street(g, q, toks->n, postcode, cand[i], &sc[ns]);
+        if (sc[ns].score >= MIN_SCORE)
+            ns++;
+    }
+    qsort(sc, ns, sizeof *sc, cmp_scored);
+    geodata_geocode_result tmp[TOP_STREETS];
+    size_t nt = ns < TOP_STREETS ? ns : TOP_STREETS;
+    for (size_t i = 0; i < nt; i++)
+        resolve(g, q, toks->n, &sc[i], &tmp[i]);
+    qsort(tmp, nt, sizeof *tmp, cmp_result);
+    for (size_t i = 0; i < nt && *n < limit; i++)
+        if (tmp[i].score >= MIN_SCORE)
+            results[(*n)++] = tmp[i];
+    free(cand);
+    free(sc);
+    return GEODATA_OK;
+}
 
 int geodata_geocode(const geodata_geocoder *g, const char *query, size_t limit,
                     geodata_geocode_result *results, size_t *n)
@@ -928,67 +1012,13 @@ int geodata_geocode(const geodata_geocoder *g, const char *query, size_t limit,
         return GEODATA_EINVAL;
     if (limit == 0 || g->n_street == 0)
         return GEODATA_OK;
-    qtok q[GEODATA_TOKENS_MAX];
-    long postcode = -1;
-    for (size_t i = 0; i < toks.n; i++) {
-        q[i].t = &toks.tok[i];
-        match_token(g, &q[i]);
-        if (q[i].postcode && postcode < 0)
-            postcode = q[i].t->number;
-    }
-    /* Seeds: the rarest words first; numbers only after words. */
-    int order[GEODATA_TOKENS_MAX], no = 0;
-    for (size_t i = 0; i < toks.n; i++)
-        if (q[i].nm && q[i].posts && !q[i].postcode && q[i].t->kind != GEODATA_TOK_SUFFIX)
-            order[no++] = (int)i;
-    for (int i = 1; i < no; i++)
-        for (int j = i; j > 0; j--) {
-            const qtok *a = &q[order[j - 1]], *b = &q[order[j]];
-            int an = a->t->kind == GEODATA_TOK_NUMBER, bn = b->t->kind == GEODATA_TOK_NUMBER;
-            if (an > bn || (an == bn && a->posts > b->posts)) {
-                int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
-            }
-        }
-    uint32_t *cand = malloc(MAX_CAND * sizeof *cand);
-    scored *sc = malloc(MAX_CAND * sizeof *sc);
-    if (!cand || !sc) {
-        free(cand);
-        free(sc);
-        return GEODATA_ENOMEM;
-    }
-    size_t nc = 0;
-    for (int k = 0; k < no && k < 3; k++) {
-        const qtok *s = &q[order[k]];
-        /* A word found in a quarter of all streets says little on its own. */
-        if (k > 0 && s->posts * 4 > g->n_street)
-            break;
-        for (int m = 0; m < s->nm; m++) {
-            const gc_word *w = &g->word[s->m[m].word];
-            for (uint32_t p = 0; p < w->npost && nc < MAX_CAND; p++)
-                cand[nc++] = g->posts[w->post + p];
-        }
-    }
-    qsort(cand, nc, sizeof *cand, cmp_u32);
-    size_t ns = 0;
-    for (size_t i = 0; i < nc; i++) {
-        if (i && cand[i] == cand[i - 1])
-            continue;
-        score_street(g, q, toks.n, postcode, cand[i], &sc[ns]);
-        if (sc[ns].score >= MIN_SCORE)
-            ns++;
-    }
-    qsort(sc, ns, sizeof *sc, cmp_scored);
-    geodata_geocode_result tmp[TOP_STREETS];
-    size_t nt = ns < TOP_STREETS ? ns : TOP_STREETS;
-    for (size_t i = 0; i < nt; i++)
-        resolve(g, q, toks.n, &sc[i], &tmp[i]);
-    qsort(tmp, nt, sizeof *tmp, cmp_result);
-    for (size_t i = 0; i < nt && *n < limit; i++)
-        if (tmp[i].score >= MIN_SCORE)
-            results[(*n)++] = tmp[i];
-    free(cand);
-    free(sc);
-    return GEODATA_OK;
+    /* Words found as typed are taken as typed first; only when that gives no
+     * sure answer are they also read as typos of other words (a typo can make
+     * another real word: "rue de la paix" for "poix"). */
+    int rc = search(g, &toks, 1, limit, results, n);
+    if (rc || (*n > 0 && results[0].score >= SURE_SCORE))
+        return rc;
+    return search(g, &toks, 0, limit, results, n);
 }
 
 /* Great-circle distance in metres (haversine, mean Earth radius). */

@@ -60,7 +60,9 @@ static const struct { const char *abbr, *word; } abbreviations[] = {
     { "mgr", "monseigneur" }, { "nd", "notre" }, { "cite", "cite" },
 };
 
-/* Articles and prepositions: dropped on both sides. */
+/* Articles and prepositions. They are kept as words (frequent, so they weigh
+ * little: "Voie A/12" and "Voie D/12" must stay apart), but never read as a
+ * house-number suffix: "12 de la rue" is not number 12 "de". */
 static const char *const stop_words[] = {
     "a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "sur",
 };
@@ -266,8 +268,6 @@ static void word(builder *b, const char *w, size_t n)
         push_ordinal(b, r);
         return;
     }
-    if (in_list(buf, stop_words, sizeof stop_words / sizeof *stop_words))
-        return;
     for (size_t i = 0; i < sizeof abbreviations / sizeof *abbreviations; i++)
         if (strcmp(buf, abbreviations[i].abbr) == 0) {
             push(b, GEODATA_TOK_WORD, abbreviations[i].word, strlen(abbreviations[i].word), 0);

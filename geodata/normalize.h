@@ -35,7 +35,7 @@ typedef struct geodata_tokens {
  * Normalises text (UTF-8) into tokens: lower case, accents removed (é -> e,
  * œ -> oe), punctuation and apostrophes as spaces, street-type abbreviations
  * expanded (av -> avenue, bd -> boulevard, r -> rue, fbg -> faubourg, ...),
- * st/ste -> saint/sainte, articles dropped (de, du, des, la, l', d', ...),
+ * st/ste -> saint/sainte,
  * ordinals and Roman numerals made uniform ("11e"), and a suffix split off
  * its number ("12bis" -> 12 + b; bis/ter/quater -> b/t/q).
  * Returns 0, or -1 when text is not valid UTF-8 or is longer than

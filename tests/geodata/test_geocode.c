@@ -96,17 +96,19 @@ static void expect_tokens(const char *text, const char *want)
 static void test_normalize(void **state)
 {
     (void)state;
-    expect_tokens("12 bis Rue de la Roquette", "n:12 s:b w:rue w:roquette");
-    expect_tokens("12b r. de l'Église", "n:12 s:b w:rue w:eglise");
-    expect_tokens("12BIS, AV. DU GÉNÉRAL LECLERC", "n:12 s:b w:avenue w:general w:leclerc");
+    expect_tokens("12 bis Rue de la Roquette", "n:12 s:b w:rue w:de w:la w:roquette");
+    expect_tokens("12b r. de l'Église", "n:12 s:b w:rue w:de w:l w:eglise");
+    expect_tokens("12BIS, AV. DU GÉNÉRAL LECLERC", "n:12 s:b w:avenue w:du w:general w:leclerc");
+    expect_tokens("12 de la Paix", "n:12 w:de w:la w:paix");
     expect_tokens("3 ter bd St-Michel", "n:3 s:t w:boulevard w:saint w:michel");
     expect_tokens("Paris 11e", "w:paris o:11e");
     expect_tokens("Paris XI", "w:paris o:11e");
     expect_tokens("PARIS XIème", "w:paris o:11e");
     expect_tokens("Paris 1er Arrondissement", "w:paris o:1e w:arrondissement");
-    expect_tokens("rue du Premier Mai", "w:rue o:1e w:mai");
-    expect_tokens("Rue du 4 Septembre", "w:rue n:4 w:septembre");
-    expect_tokens("1 s1 1S1 Place du Carrousel", "n:1 s:s1 n:1 s:s1 w:place w:carrousel");
+    expect_tokens("rue du Premier Mai", "w:rue w:du o:1e w:mai");
+    expect_tokens("Rue du 4 Septembre", "w:rue w:du n:4 w:septembre");
+    expect_tokens("1 s1 1S1 Place du Carrousel", "n:1 s:s1 n:1 s:s1 w:place w:du w:carrousel");
+    expect_tokens("Voie D/12", "w:voie w:d n:12");
     expect_tokens("Cœur Œuvre fbg", "w:coeur w:oeuvre w:faubourg");
     expect_tokens("   ,;!?  ", "");
     geodata_tokens t;

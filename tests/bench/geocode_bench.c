@@ -1,0 +1,166 @@
+/*
+ * tests/bench/geocode_bench.c DB — geocoder speed, memory and accuracy, and
+ * point-in-neighbourhood speed, on the addresses of DB, single thread.
+ * Run through tests/bench/geocode.sh (make bench), which builds DB from the
+ * bundled Paris sample. Prints every figure; asserts nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "geocode_eval.h"
+#include "geodata/geocode.h"
+#include "geodata/nbindex.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Geocodes every query once, timing each; prints q/s and latency quantiles. */
+static void timed(const geodata_geocoder *g, char **queries, size_t n, const char *what)
+{
+    double *lat = malloc(n * sizeof *lat);
+    geodata_geocode_result res[5];
+    double t0 = now();
+    for (size_t i = 0; i < n; i++) {
+        double a = now();
+        size_t k;
+        geodata_geocode(g, queries[i], 5, res, &k);
+        lat[i] = now() - a;
+    }
+    double total = now() - t0;
+    qsort(lat, n, sizeof *lat, cmp_double);
+    printf("  %-28s %8.0f queries/s   p50 %6.3f ms   p99 %6.3f ms   max %6.3f ms   (%zu queries)\n",
+           what, (double)n / total, lat[n / 2] * 1e3, lat[(size_t)((double)n * 0.99)] * 1e3,
+           lat[n - 1] * 1e3, n);
+    free(lat);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: geocode_bench DB\n");
+        return 2;
+    }
+    geodata_store *store;
+    char *err;
+    if (geodata_store_open(argv[1], GEODATA_OPEN_READONLY, &store, &err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    eval_set set;
+    eval_load(store, &set);
+
+    double rss0 = rss_mb(), t0 = now();
+    geodata_geocoder *g;
+    if (geodata_geocoder_load(store, &g)) {
+        fprintf(stderr, "%s\n", geodata_errmsg(store));
+        return 1;
+    }
+    double load_s = now() - t0, rss1 = rss_mb();
+    size_t n_addr = geodata_geocoder_count(g);
+    printf("geocoder: %zu addresses, built in %.2f s, RSS growth %.1f MB = %.1f MB per million "
+           "addresses (target <= 100)\n", n_addr, load_s, rss1 - rss0,
+           (rss1 - rss0) / ((double)n_addr / 1e6));
+
+    /* Queries are written before the clock starts. */
+    size_t n = 20000;
+    char **clean = malloc(n * sizeof *clean), **pert = malloc(n * sizeof *pert);
+    uint64_t rng = 12345;
+    char q[1024];
+    for (size_t i = 0; i < n; i++) {
+        const eval_addr *a = &set.a[eval_rand(&rng) % set.n];
+        eval_query(a, EVAL_CLEAN, &rng, q, sizeof q);
+        clean[i] = strdup(q);
+        eval_query(a, (eval_variant)(1 + i % (EVAL_N_VARIANTS - 1)), &rng, q, sizeof q);
+        pert[i] = strdup(q);
+    }
+    printf("speed, one thread (targets: >= 20000 clean/s, >= 5000 perturbed/s, p99 <= 2 ms):\n");
+    timed(g, clean, n, "clean queries");
+    timed(g, pert, n, "perturbed queries (7 kinds)");
+
+    eval_result r;
+    size_t sample = 5000;
+    eval_run(g, &set, sample, 2000, 20200317, &r);
+    size_t pert_n = 0, pert_ok = 0;
+    printf("accuracy, %zu sampled addresses (targets: clean exact >= 99.5%%, perturbed within 30 m "
+           ">= 99%%, invented confident <= 0.5%%):\n", sample);
+    for (int v = 0; v < EVAL_N_VARIANTS; v++) {
+        printf("  %-16s %6.2f%% exact id   %6.2f%% within 30 m   %6.2f%% verify a member\n",
+               eval_variant_names[v], 100.0 * (double)r.exact[v] / (double)r.asked[v],
+               100.0 * (double)r.within30[v] / (double)r.asked[v],
+               100.0 * (double)r.verified[v] / (double)r.asked[v]);
+        if (v != EVAL_CLEAN) {
+            pert_n += r.asked[v];
+            pert_ok += r.within30[v];
+        }
+    }
+    printf("  all perturbed    %6.2f%% within 30 m\n", 100.0 * (double)pert_ok / (double)pert_n);
+    printf("  invented         %6.2f%% confident house numbers (%zu of %zu)\n",
+           100.0 * (double)r.fake_confident / (double)r.fake_asked, r.fake_confident, r.fake_asked);
+
+    /* Point in neighbourhood: address points and random points around them. */
+    geodata_nbindex *idx;
+    geodata_nbindex_load(store, &idx);
+    size_t m = 1u << 20;
+    double *pts = malloc(2 * m * sizeof *pts);
+    for (size_t i = 0; i < m; i++) {
+        const eval_addr *a = &set.a[eval_rand(&rng) % set.n];
+        pts[2 * i] = a->lon + ((double)(eval_rand(&rng) % 2001) - 1000) * 1e-6;
+        pts[2 * i + 1] = a->lat + ((double)(eval_rand(&rng) % 2001) - 1000) * 1e-6;
+    }
+    long sink = 0;
+    t0 = now();
+    for (size_t i = 0; i < m / 8; i++)
+        sink += geodata_nbindex_lookup(idx, pts[2 * i], pts[2 * i + 1]);
+    double plain = (double)(m / 8) / (now() - t0);
+    t0 = now();
+    geodata_nbindex_accelerate(idx);
+    double grid_s = now() - t0;
+    t0 = now();
+    for (int rep = 0; rep < 8; rep++)
+        for (size_t i = 0; i < m; i++)
+            sink += geodata_nbindex_lookup(idx, pts[2 * i], pts[2 * i + 1]);
+    double fast = 8.0 * (double)m / (now() - t0);
+    printf("point in neighbourhood (target >= 5,000,000/s), %zu neighbourhoods:\n",
+           geodata_nbindex_count(idx));
+    printf("  R-tree + GEOS prepared   %10.0f lookups/s\n", plain);
+    printf("  with the grid            %10.0f lookups/s   (grid built in %.2f s)   [%ld]\n", fast,
+           grid_s, sink % 7);
+
+    geodata_nbindex_free(idx);
+    for (size_t i = 0; i < n; i++) {
+        free(clean[i]);
+        free(pert[i]);
+    }
+    free(clean);
+    free(pert);
+    free(pts);
+    eval_free(&set);
+    geodata_geocoder_free(g);
+    geodata_store_close(store);
+    return 0;
+}
