@@ -125,6 +125,13 @@ static const char *check_row(char **f, const header *h, row *r, char *why, size_
         return "missing id";
     if (!*r->voie)
         return "missing street name (nom_voie)";
+    /* Bounds that keep every label whole (geocode.h: GEODATA_LABEL_MAX). */
+    if (strlen(r->id) > 100 || strlen(r->voie) > 200 || strlen(r->cp) > 10
+        || strlen(r->insee) > 10 || strlen(r->commune) > 100) {
+        snprintf(why, n, "a field is too long (id 100, nom_voie 200, code_postal 10, "
+                 "code_insee 10, nom_commune 100 bytes at most)");
+        return why;
+    }
     if (!parse_number(r->numero_raw, &r->numero)) {
         snprintf(why, n, "unparseable house number '%.40s'", r->numero_raw);
         return why;

@@ -89,17 +89,29 @@ static int geocode_one(const geodata_geocoder *g, const char *query, size_t limi
     return 0;
 }
 
+/* Reads one line of stdin into buf (of size n, n > 513), without its end of
+ * line; a longer line is read to its end but cut at n - 1 bytes, which the
+ * geocoder then refuses as too long. Returns 0 at the end of the input. */
+static int read_line(char *buf, size_t n)
+{
+    size_t len = 0;
+    int c;
+    while ((c = getchar()) != EOF && c != '\n')
+        if (len + 1 < n)
+            buf[len++] = (char)c;
+    if (c == EOF && len == 0)
+        return 0;
+    if (len && buf[len - 1] == '\r')
+        len--;
+    buf[len] = '\0';
+    return 1;
+}
+
 static int batch(const geodata_geocoder *g, size_t limit)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, stdin)) >= 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
+    char line[4096];
+    while (read_line(line, sizeof line))
         geocode_one(g, line, limit); /* a bad line gets its own error line */
-    }
-    free(line);
     return MAPD_EXIT_OK;
 }
 
