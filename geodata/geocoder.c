@@ -529,7 +529,7 @@ static int64_t cell_key(const geodata_geocoder *g, double lon, double lat)
 {
     int64_t row = (int64_t)floor((lat - g->min_lat) / g->cell_lat);
     int64_t col = (int64_t)floor((lon - g->min_lon) / g->cell_lon);
-    return (row << 32) + col;
+    return row * 4294967296LL + col; /* rows may be negative: no shift */
 }
 
 typedef struct grid_entry { int64_t key; uint32_t addr; } grid_entry;
@@ -1046,7 +1046,7 @@ int geodata_geocode_reverse(const geodata_geocoder *g, double lon, double lat, d
     double best_d = max_m;
     for (long dr = -reach; dr <= reach; dr++)
         for (long dc = -reach; dc <= reach; dc++) {
-            int64_t key = ((int64_t)(row0 + (double)dr) << 32) + (int64_t)(col0 + (double)dc);
+            int64_t key = (int64_t)(row0 + (double)dr) * 4294967296LL + (int64_t)(col0 + (double)dc);
             size_t lo = 0, hi = g->n_cells;
             while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
