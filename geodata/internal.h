@@ -11,10 +11,17 @@
 #include "geodata/import.h"
 #include "geodata/store.h"
 
+struct geodata_metric;
+
 struct geodata_store {
-    sqlite3 *db;   /* one connection, used by one thread at a time */
-    char *err;     /* malloc'd message of the last failure, or NULL */
+    sqlite3 *db;                    /* one connection, used by one thread at a time */
+    char *err;                      /* malloc'd message of the last failure, or NULL */
+    struct geodata_metric *metric;  /* metres for distance queries; made on first use */
 };
+
+/* The store's metric projection, centred on its neighbourhoods (geom.h);
+ * NULL with the message set when it cannot be made. */
+struct geodata_metric *geodata_store_metric(geodata_store *store);
 
 /* Sets the store's message from a printf format and returns code, so a
  * failing path reads `return geodata_fail(store, GEODATA_EINVAL, "...")`. */

@@ -150,6 +150,21 @@ static const char *const migrations[] = {
     "  target   TEXT,"
     "  detail   TEXT"
     ");",
+
+    /* 2: keyword search over posts, case- and accent-insensitive (FTS5's
+     * unicode61 tokenizer folds case and removes diacritics), kept in step
+     * with posts by triggers; and sessions by expiry, for purging. */
+    "CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, content='posts', content_rowid='id',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER posts_fts_ai AFTER INSERT ON posts BEGIN"
+    "  INSERT INTO posts_fts(rowid, title, body) VALUES (NEW.id, NEW.title, NEW.body); END;"
+    "CREATE TRIGGER posts_fts_ad AFTER DELETE ON posts BEGIN"
+    "  INSERT INTO posts_fts(posts_fts, rowid, title, body) VALUES ('delete', OLD.id, OLD.title, OLD.body);"
+    "  END;"
+    "CREATE TRIGGER posts_fts_au AFTER UPDATE OF title, body ON posts BEGIN"
+    "  INSERT INTO posts_fts(posts_fts, rowid, title, body) VALUES ('delete', OLD.id, OLD.title, OLD.body);"
+    "  INSERT INTO posts_fts(rowid, title, body) VALUES (NEW.id, NEW.title, NEW.body); END;"
+    "CREATE INDEX sessions_expiry ON sessions(expires_at);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "geom.h"
 #include "internal.h"
 
 char *geodata_vformat(const char *fmt, va_list ap)
@@ -301,9 +302,42 @@ void geodata_store_close(geodata_store *store)
 {
     if (!store)
         return;
+    if (store->metric) {
+        geodata_metric_clear(store->metric);
+        free(store->metric);
+    }
     sqlite3_close_v2(store->db);
     free(store->err);
     free(store);
+}
+
+geodata_metric *geodata_store_metric(geodata_store *store)
+{
+    if (store->metric)
+        return store->metric;
+    double lon = 0, lat = 0;
+    sqlite3_stmt *st = geodata_prepare(store,
+        "SELECT (min(xmin) + max(xmax)) / 2, (min(ymin) + max(ymax)) / 2 FROM idx_neighbourhoods_geom");
+    if (!st)
+        return NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        lon = sqlite3_column_double(st, 0);
+        lat = sqlite3_column_double(st, 1);
+    }
+    sqlite3_finalize(st);
+    geodata_metric *m = malloc(sizeof *m);
+    char msg[256];
+    if (!m) {
+        geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (geodata_metric_init(m, lon, lat, msg, sizeof msg)) {
+        free(m);
+        geodata_fail(store, GEODATA_EGEOM, "metric projection: %s", msg);
+        return NULL;
+    }
+    store->metric = m;
+    return m;
 }
 
 static int count(geodata_store *store, const char *sql, int64_t *out)

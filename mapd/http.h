@@ -1,22 +1,47 @@
 /*
- * mapd/http.h — the HTTP server's shared pieces: per-request state, the
- * routing table's row type, and response helpers. Handlers queue exactly one
- * response and record its status in the request state for the access log.
+ * mapd/http.h — what the server's files share: the server's settings, the
+ * per-request state, the context a handler gets, and response helpers.
+ *
+ * Conventions: a handler queues exactly one response and returns MHD_YES (or
+ * MHD_NO when libmicrohttpd itself failed). Helpers whose names end in
+ * _or_reply have already queued an error response when they fail: the
+ * handler then returns MHD_YES at once.
  */
 #ifndef MAPD_HTTP_H
 #define MAPD_HTTP_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
 #include <microhttpd.h>
 
+#include "geodata/geocode.h"
+#include "geodata/members.h"
 #include "geodata/store.h"
 
-typedef struct mapd_server mapd_server;
+typedef struct mapd_metrics mapd_metrics;
+typedef struct mapd_ratelimit mapd_ratelimit;
+
+typedef struct mapd_server {
+    const char *db_path;
+    const char *web_dir;            /* NULL: no static files */
+    size_t max_body;                /* bytes; a larger body gets 413 */
+    int cookie_secure;              /* add Secure to the session cookie (behind TLS) */
+    int64_t session_ttl;            /* seconds */
+    geodata_geocoder *geocoder;     /* read-only once built: shared by all workers */
+    mapd_metrics *metrics;
+    mapd_ratelimit *auth_limit;     /* logins and registrations per client address */
+} mapd_server;
 
 typedef struct mapd_request {
     double started;           /* monotonic seconds at the first call */
-    unsigned status;          /* status of the queued response, for the log */
+    unsigned status;          /* status of the queued response, 0 until then */
     size_t bytes;             /* body bytes of the queued response */
-    const char *route;        /* the matched route's pattern, for the log */
+    int route;                /* index of the matched route, -1 when none */
+    char *body;               /* the request body, NUL-terminated, or NULL */
+    size_t body_len;
+    int body_too_large;       /* more than max_body bytes came */
 } mapd_request;
 
 typedef struct mapd_ctx {
@@ -25,26 +50,91 @@ typedef struct mapd_ctx {
     mapd_request *req;
     const char *method;
     const char *url;
+    int64_t id;               /* the {id} of the path, or 0 */
+    int64_t now;              /* Unix seconds at dispatch */
+    geodata_store *store;     /* the worker's, opened by dispatch */
+    int authed;               /* session resolved: member is valid */
+    geodata_member member;
+    char csrf[65];
+    unsigned char token_hash[32];
 } mapd_ctx;
 
 typedef enum MHD_Result (*mapd_handler)(mapd_ctx *ctx);
 
-/* The store of the calling worker thread, opened on its first use and closed
- * when the thread ends; NULL (and a 503 queued) when it cannot be opened. */
-geodata_store *mapd_thread_store(mapd_ctx *ctx);
-
-/* Queues a response with body (copied) and content type; records the status. */
+/* Responses (response.c). mapd_respond copies body. */
 enum MHD_Result mapd_respond(mapd_ctx *ctx, unsigned status, const char *type,
                              const void *body, size_t len);
-
+/* Queues json (consumed) with status; content type application/json unless type. */
+enum MHD_Result mapd_respond_json(mapd_ctx *ctx, unsigned status, json_t *json, const char *type);
 /* Queues an RFC 9457 application/problem+json response. */
 enum MHD_Result mapd_problem(mapd_ctx *ctx, unsigned status, const char *title,
                              const char *detail);
+/* The problem for a geodata error code, with the store's message. */
+enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code);
 
-/* The web directory served at / (static files). */
-const char *mapd_server_web_dir(const mapd_server *server);
+/* Requests (request.c). */
+/* The body as a JSON object; NULL after queuing 400/415 when it is not one. */
+json_t *mapd_json_body_or_reply(mapd_ctx *ctx);
+/* A string member of obj, checked: required or not, at most max bytes, valid
+ * UTF-8 (jansson checks), no control characters but newlines. Returns 0, or -1
+ * after queuing 422 naming the field. *out is NULL when absent and optional. */
+int mapd_field_string_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, int required,
+                               size_t max, const char **out);
+/* A query-string argument, or NULL. */
+const char *mapd_arg(mapd_ctx *ctx, const char *name);
+/* The client's IPv4/IPv6 address as text into buf. */
+void mapd_client_address(mapd_ctx *ctx, char *buf, size_t n);
 
-/* Static files under the web directory (static_files.c). */
+/* Sessions and roles (auth.c). */
+/* The logged-in member; NULL after queuing 401. With csrf, a state-changing
+ * request must also carry X-CSRF-Token, else 403. */
+const geodata_member *mapd_member_or_reply(mapd_ctx *ctx, int csrf);
+/* Like mapd_member_or_reply, NULL without a reply when nobody is logged in. */
+const geodata_member *mapd_member_optional(mapd_ctx *ctx);
+int mapd_is_staff(const geodata_member *m);
+int mapd_hash_password(const char *password, char *out, size_t n);  /* 0 or -1 */
+int mapd_check_password(const char *hash, const char *password);    /* 1 when it matches */
+/* Starts a session for member: Set-Cookie goes on the response r. */
+int mapd_session_start(mapd_ctx *ctx, int64_t member_id, char csrf[65], char cookie[256]);
+int mapd_session_end(mapd_ctx *ctx, char cookie[256]);
+
+/* Rate limits (ratelimit.c): 1 when key may go on, 0 when over its budget. */
+mapd_ratelimit *mapd_ratelimit_new(double per_minute, double burst);
+void mapd_ratelimit_free(mapd_ratelimit *rl);
+int mapd_ratelimit_allow(mapd_ratelimit *rl, const char *key, double now);
+
+/* Metrics (metrics.c). */
+mapd_metrics *mapd_metrics_new(size_t n_routes);
+void mapd_metrics_free(mapd_metrics *m);
+void mapd_metrics_record(mapd_metrics *m, int route, unsigned status, double seconds);
+/* The Prometheus text exposition, malloc'd. */
+char *mapd_metrics_render(mapd_metrics *m, const char *const *route_names, size_t n_routes);
+
+/* Static files (static_files.c). */
 enum MHD_Result mapd_static_file(mapd_ctx *ctx);
+
+/* Handlers (api_*.c). */
+enum MHD_Result mapd_api_healthz(mapd_ctx *ctx);
+enum MHD_Result mapd_api_metrics(mapd_ctx *ctx);
+enum MHD_Result mapd_api_openapi(mapd_ctx *ctx);
+enum MHD_Result mapd_api_geocode(mapd_ctx *ctx);
+enum MHD_Result mapd_api_register(mapd_ctx *ctx);
+enum MHD_Result mapd_api_login(mapd_ctx *ctx);
+enum MHD_Result mapd_api_logout(mapd_ctx *ctx);
+enum MHD_Result mapd_api_me(mapd_ctx *ctx);
+enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx);
+enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_get(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_edit(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_claim(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_done(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_cancel(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_report(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_hide(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_restore(mapd_ctx *ctx);
+enum MHD_Result mapd_api_stats(mapd_ctx *ctx);
+
+/* The geocode result as the contract's JSON object (cli_geocode.c). */
+json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *r);
 
 #endif

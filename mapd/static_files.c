@@ -47,7 +47,7 @@ static int safe_path(const char *url)
 
 enum MHD_Result mapd_static_file(mapd_ctx *ctx)
 {
-    const char *dir = mapd_server_web_dir(ctx->server);
+    const char *dir = ctx->server->web_dir;
     if (!dir || !safe_path(ctx->url))
         return mapd_problem(ctx, MHD_HTTP_NOT_FOUND, "Not Found", "no such page");
     char path[4096];

@@ -26,6 +26,8 @@ enum {
     GEODATA_EDB       = -5,  /* the database refused (corrupt, locked, full) */
     GEODATA_EGEOM     = -6,  /* a geometry could not be used or repaired */
     GEODATA_ESCHEMA   = -7,  /* the file's schema is newer than this program */
+    GEODATA_ECONFLICT = -8,  /* the record's state forbids it (taken email, claimed post) */
+    GEODATA_EDENIED   = -9,  /* this member may not do this to this record */
 };
 
 typedef struct geodata_store geodata_store;

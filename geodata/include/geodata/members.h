@@ -1,0 +1,71 @@
+/*
+ * geodata/members.h — members, their sessions and what they may see.
+ *
+ * A member's home (address text and point) is written once, at registration,
+ * and read back only by geodata_post_claim() for the volunteer who claims one
+ * of their requests: no other function returns it.
+ */
+#ifndef GEODATA_MEMBERS_H
+#define GEODATA_MEMBERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "geodata/store.h"
+
+#define GEODATA_EMAIL_MAX 254
+#define GEODATA_NAME_MAX  80     /* display names, in bytes */
+#define GEODATA_ID_MAX    64     /* neighbourhood ids */
+
+typedef struct geodata_member {
+    int64_t id;
+    char email[GEODATA_EMAIL_MAX + 1];
+    char display_name[GEODATA_NAME_MAX + 1];
+    char role[8];                               /* member, shop, staff, admin */
+    char neighbourhood_id[GEODATA_ID_MAX + 1];  /* "" when none */
+    char neighbourhood_name[128];
+} geodata_member;
+
+typedef struct geodata_new_member {
+    const char *email;
+    const char *password_hash;   /* already hashed (argon2id string) */
+    const char *display_name;
+    const char *role;
+    const char *address_id;      /* source id of the verified address, or NULL */
+    const char *address_text;    /* the matched address, private */
+    double home_lon, home_lat;   /* private */
+    const char *neighbourhood_id;/* NULL for staff created without address */
+} geodata_new_member;
+
+/* Creates a member; GEODATA_ECONFLICT when the email is taken (any case). */
+int geodata_member_create(geodata_store *store, const geodata_new_member *m, int64_t *id);
+
+/* The member with this id or email; GEODATA_ENOTFOUND when none. For the
+ * email, also copies the password hash into hash (of size n). */
+int geodata_member_get(geodata_store *store, int64_t id, geodata_member *out);
+int geodata_member_by_email(geodata_store *store, const char *email, geodata_member *out,
+                            char *hash, size_t n);
+
+/* Sessions: the token's hash (32 bytes) is the key; the token itself is
+ * never stored. */
+typedef struct geodata_session {
+    int64_t member_id;
+    char csrf[65];
+    int64_t expires_at;
+} geodata_session;
+
+int geodata_session_create(geodata_store *store, const unsigned char hash[32], int64_t member_id,
+                           const char *csrf, int64_t expires_at);
+/* GEODATA_ENOTFOUND for an unknown or expired session. */
+int geodata_session_get(geodata_store *store, const unsigned char hash[32], int64_t now,
+                        geodata_session *out);
+int geodata_session_delete(geodata_store *store, const unsigned char hash[32]);
+/* Deletes expired sessions; returns how many through *n. */
+int geodata_session_purge(geodata_store *store, int64_t now, int64_t *n);
+
+/* The neighbourhoods whose posts a member of neighbourhood nb sees: nb and
+ * those contiguous to it, at most max ids of GEODATA_ID_MAX + 1 bytes. */
+int geodata_visible_neighbourhoods(geodata_store *store, const char *nb,
+                                   char (*ids)[GEODATA_ID_MAX + 1], size_t max, size_t *n);
+
+#endif

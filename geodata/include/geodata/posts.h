@@ -1,0 +1,117 @@
+/*
+ * geodata/posts.h — requests and offers: their lifecycle, their queries, and
+ * the privacy of their authors.
+ *
+ * A post is published at a coarse public point: the centre of the ~200 m cell
+ * (geodata_public_point) that holds its author's home, never the home itself.
+ * Only geodata_post_claim() reveals the author's address, to the claimer.
+ *
+ * Lifecycle: open -> claimed (by one member) -> done; the author may cancel
+ * an open or claimed post and edit an open one; an open post past its expiry
+ * reads as "expired" and can no longer be claimed.
+ */
+#ifndef GEODATA_POSTS_H
+#define GEODATA_POSTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "geodata/members.h"
+#include "geodata/store.h"
+
+#define GEODATA_TITLE_MAX 200     /* bytes */
+#define GEODATA_BODY_MAX  4000    /* bytes */
+#define GEODATA_PUBLIC_CELL_M 200.0
+
+typedef struct geodata_post {
+    int64_t id;
+    int64_t author_id;
+    char author_name[GEODATA_NAME_MAX + 1];
+    char kind[8];                          /* request, offer */
+    char category[16];
+    char status[12];                       /* open, claimed, done, cancelled, expired */
+    char title[GEODATA_TITLE_MAX + 1];
+    char body[GEODATA_BODY_MAX + 1];
+    char neighbourhood_id[GEODATA_ID_MAX + 1];
+    double lon, lat;                       /* the public point */
+    int64_t created_at, updated_at, expires_at;
+    int64_t claimed_by;                    /* 0 when nobody */
+    int64_t views;
+    int hidden;                            /* hidden by staff */
+    int64_t reports;
+} geodata_post;
+
+/* The centre of the ~200 m cell holding (lon, lat): rows of equal height in
+ * latitude, each cut into cells of equal width in metres at its middle. */
+void geodata_public_point(double lon, double lat, double *plon, double *plat);
+
+/* 1 when category (kind) is one of the known ones. */
+int geodata_post_category_valid(const char *category);
+int geodata_post_kind_valid(const char *kind);
+extern const char *const geodata_post_categories[];   /* NULL-terminated */
+
+/* Creates a post by author, located at the author's public point, in the
+ * author's neighbourhood, expiring at expires_at. GEODATA_EDENIED when the
+ * author has no verified home. */
+int geodata_post_create(geodata_store *store, int64_t author_id, const char *kind,
+                        const char *category, const char *title, const char *body,
+                        int64_t now, int64_t expires_at, int64_t *id);
+
+/* Reads a post (hidden ones too: the caller decides who may see them). */
+int geodata_post_get(geodata_store *store, int64_t id, int64_t now, geodata_post *out);
+
+/* Counts a view by member (once per member and post; not the author's). */
+int geodata_post_view(geodata_store *store, int64_t id, int64_t member_id);
+
+/* Claims an open post for claimer; GEODATA_ECONFLICT when it is not open (or
+ * expired, or claimed by someone else), GEODATA_EDENIED for its own author.
+ * Claiming a post one has already claimed succeeds again. On success copies
+ * the author's address into address (of size n): the one place it leaves. */
+int geodata_post_claim(geodata_store *store, int64_t id, int64_t claimer, int64_t now,
+                       char *address, size_t n);
+
+typedef enum { GEODATA_POST_DONE, GEODATA_POST_CANCEL } geodata_post_action;
+
+/* done: by the author (open or claimed) or the claimer (claimed); cancel: by
+ * the author (open or claimed). GEODATA_EDENIED or GEODATA_ECONFLICT otherwise. */
+int geodata_post_finish(geodata_store *store, int64_t id, int64_t member, geodata_post_action a,
+                        int64_t now);
+
+/* Edits title and/or body (NULL keeps) of an open post, by its author. */
+int geodata_post_edit(geodata_store *store, int64_t id, int64_t author, const char *title,
+                      const char *body, int64_t now);
+
+/* Reports a post (reporter 0: anonymous); hides or restores it, by staff. */
+int geodata_post_report(geodata_store *store, int64_t id, int64_t reporter, const char *reason);
+int geodata_post_set_hidden(geodata_store *store, int64_t id, int64_t staff, int hidden);
+
+typedef struct geodata_post_query {
+    const char *viewer_nb;     /* posts of this neighbourhood and contiguous ones; NULL = all */
+    int near;                  /* lon, lat, radius_m apply */
+    double lon, lat, radius_m;
+    int bbox;                  /* west, south, east, north apply */
+    double west, south, east, north;
+    const char *category, *kind;
+    const char *status;        /* NULL: open; or open, claimed, done, cancelled, expired, any */
+    const char *keywords;      /* full-text, accent-insensitive; NULL = none */
+    int64_t author_id;         /* > 0: this author's only */
+    int with_hidden;           /* staff: hidden posts too */
+    size_t limit, offset;
+    int64_t now;
+} geodata_post_query;
+
+/* Calls each(arg, post, distance) for the page of matching posts: by
+ * distance when near is set (metres through PROJ), else newest first.
+ * *total is the number of matches before paging. Work: one index query, plus
+ * for near queries one projection per post in the radius's bounding box;
+ * at most 100,000 candidates are ranked (GEODATA_EINVAL beyond: narrow it). */
+int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
+                        int (*each)(void *arg, const geodata_post *p, double distance_m),
+                        void *arg, size_t *total);
+
+/* Open needs per neighbourhood and category, for anonymous visitors. */
+int geodata_post_counts(geodata_store *store, int64_t now,
+                        int (*each)(void *arg, const char *nb, const char *category, int64_t n),
+                        void *arg);
+
+#endif

@@ -1,0 +1,492 @@
+/*
+ * geodata/posts.c — requests and offers (see posts.h).
+ *
+ * State changes are single UPDATE statements guarded by the expected state
+ * ("... WHERE status = 'open'"), so two members claiming at once cannot both
+ * win: the second sees no row changed and gets GEODATA_ECONFLICT.
+ * Near queries rank in two phases: ids and public points of the posts in the
+ * radius's bounding box (R*Tree), distances through PROJ, then full rows for
+ * the requested page only.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "geom.h"
+#include "internal.h"
+#include "geodata/posts.h"
+#include "spatialite_blob.h"
+
+#define MAX_RANKED 100000
+
+const char *const geodata_post_categories[] = {
+    "groceries", "pharmacy", "childcare", "schooling", "masks", "errands", "company", "pets",
+    "materials", "other", NULL,
+};
+
+int geodata_post_category_valid(const char *category)
+{
+    for (const char *const *c = geodata_post_categories; category && *c; c++)
+        if (strcmp(*c, category) == 0)
+            return 1;
+    return 0;
+}
+
+int geodata_post_kind_valid(const char *kind)
+{
+    return kind && (strcmp(kind, "request") == 0 || strcmp(kind, "offer") == 0);
+}
+
+void geodata_public_point(double lon, double lat, double *plon, double *plat)
+{
+    double dlat = GEODATA_PUBLIC_CELL_M / 110574.0;
+    double row = floor(lat / dlat);
+    double clat = (row + 0.5) * dlat;
+    double dlon = GEODATA_PUBLIC_CELL_M / (111320.0 * fmax(cos(clat * M_PI / 180.0), 0.01));
+    *plat = clat;
+    *plon = (floor(lon / dlon) + 0.5) * dlon;
+}
+
+int geodata_post_create(geodata_store *store, int64_t author_id, const char *kind,
+                        const char *category, const char *title, const char *body,
+                        int64_t now, int64_t expires_at, int64_t *id)
+{
+    sqlite3_stmt *st = geodata_prepare(store,
+        "SELECT home_lon, home_lat, neighbourhood_id FROM members WHERE id = ? "
+        "AND home_lon IS NOT NULL AND neighbourhood_id IS NOT NULL");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, author_id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return geodata_fail(store, GEODATA_EDENIED,
+                            "only members with a verified home in a neighbourhood can post");
+    }
+    double plon, plat;
+    geodata_public_point(sqlite3_column_double(st, 0), sqlite3_column_double(st, 1), &plon, &plat);
+    char nb[GEODATA_ID_MAX + 1];
+    snprintf(nb, sizeof nb, "%s", (const char *)sqlite3_column_text(st, 2));
+    sqlite3_finalize(st);
+    unsigned char blob[GEODATA_POINT_BLOB_SIZE];
+    geodata_point_blob(plon, plat, 4326, blob);
+    st = geodata_prepare(store,
+        "INSERT INTO posts(author_id, kind, category, title, body, neighbourhood_id, created_at, "
+        "  updated_at, expires_at, geom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, author_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, category, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, body ? body : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, nb, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, now);
+    sqlite3_bind_int64(st, 8, expires_at);
+    sqlite3_bind_blob(st, 9, blob, sizeof blob, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "creating a post");
+    if (!rc)
+        *id = sqlite3_last_insert_rowid(store->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+#define POST_COLUMNS \
+    "p.id, p.author_id, m.display_name, p.kind, p.category, " \
+    "CASE WHEN p.status = 'open' AND p.expires_at <= ?99 THEN 'expired' ELSE p.status END, " \
+    "p.title, p.body, ifnull(p.neighbourhood_id, ''), X(p.geom), Y(p.geom), p.created_at, " \
+    "p.updated_at, p.expires_at, ifnull(p.claimed_by, 0), p.views, p.hidden, " \
+    "(SELECT count(*) FROM post_reports r WHERE r.post_id = p.id)"
+
+static void text_to(sqlite3_stmt *st, int col, char *out, size_t n)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(out, n, "%s", s ? (const char *)s : "");
+}
+
+static void read_post(sqlite3_stmt *st, geodata_post *p)
+{
+    p->id = sqlite3_column_int64(st, 0);
+    p->author_id = sqlite3_column_int64(st, 1);
+    text_to(st, 2, p->author_name, sizeof p->author_name);
+    text_to(st, 3, p->kind, sizeof p->kind);
+    text_to(st, 4, p->category, sizeof p->category);
+    text_to(st, 5, p->status, sizeof p->status);
+    text_to(st, 6, p->title, sizeof p->title);
+    text_to(st, 7, p->body, sizeof p->body);
+    text_to(st, 8, p->neighbourhood_id, sizeof p->neighbourhood_id);
+    p->lon = sqlite3_column_double(st, 9);
+    p->lat = sqlite3_column_double(st, 10);
+    p->created_at = sqlite3_column_int64(st, 11);
+    p->updated_at = sqlite3_column_int64(st, 12);
+    p->expires_at = sqlite3_column_int64(st, 13);
+    p->claimed_by = sqlite3_column_int64(st, 14);
+    p->views = sqlite3_column_int64(st, 15);
+    p->hidden = sqlite3_column_int(st, 16);
+    p->reports = sqlite3_column_int64(st, 17);
+}
+
+int geodata_post_get(geodata_store *store, int64_t id, int64_t now, geodata_post *out)
+{
+    sqlite3_stmt *st = geodata_prepare(store, "SELECT " POST_COLUMNS " FROM posts p "
+                                              "JOIN members m ON m.id = p.author_id WHERE p.id = ?1");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 99, now);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_post(st, out);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return GEODATA_OK;
+    return rc == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such post")
+                             : geodata_fail_sql(store, "reading a post");
+}
+
+static int exec_changes(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
+    *changed = rc ? 0 : sqlite3_changes(store->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int geodata_post_view(geodata_store *store, int64_t id, int64_t member_id)
+{
+    sqlite3_stmt *st = geodata_prepare(store,
+        "INSERT OR IGNORE INTO post_views(post_id, member_id) SELECT id, ?2 FROM posts "
+        "WHERE id = ?1 AND author_id <> ?2");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, member_id);
+    int changed, rc = exec_changes(store, st, "counting a view", &changed);
+    if (rc || !changed)
+        return rc;
+    st = geodata_prepare(store, "UPDATE posts SET views = views + 1 WHERE id = ?");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    return exec_changes(store, st, "counting a view", &changed);
+}
+
+int geodata_post_claim(geodata_store *store, int64_t id, int64_t claimer, int64_t now,
+                       char *address, size_t n)
+{
+    geodata_post p;
+    int rc = geodata_begin(store);
+    if (!rc) rc = geodata_post_get(store, id, now, &p);
+    if (!rc && p.author_id == claimer)
+        rc = geodata_fail(store, GEODATA_EDENIED, "one cannot claim one's own post");
+    else if (!rc && (p.hidden || !(strcmp(p.status, "open") == 0
+                                   || (strcmp(p.status, "claimed") == 0 && p.claimed_by == claimer))))
+        rc = geodata_fail(store, GEODATA_ECONFLICT, "this post is %s and cannot be claimed",
+                          p.hidden ? "hidden" : p.status);
+    if (!rc && strcmp(p.status, "open") == 0) {
+        sqlite3_stmt *st = geodata_prepare(store,
+            "UPDATE posts SET status = 'claimed', claimed_by = ?2, claimed_at = ?3, updated_at = ?3 "
+            "WHERE id = ?1 AND status = 'open' AND expires_at > ?3");
+        int changed = 0;
+        if (!st)
+            rc = GEODATA_EDB;
+        else {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_int64(st, 2, claimer);
+            sqlite3_bind_int64(st, 3, now);
+            rc = exec_changes(store, st, "claiming", &changed);
+        }
+        if (!rc && !changed)
+            rc = geodata_fail(store, GEODATA_ECONFLICT, "this post was claimed by someone else");
+    }
+    if (!rc) {
+        sqlite3_stmt *st = geodata_prepare(store,
+            "SELECT ifnull(address_text, '') FROM members WHERE id = ?");
+        if (!st)
+            rc = GEODATA_EDB;
+        else {
+            sqlite3_bind_int64(st, 1, p.author_id);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                text_to(st, 0, address, n);
+            else
+                rc = geodata_fail_sql(store, "reading the author's address");
+            sqlite3_finalize(st);
+        }
+    }
+    if (!rc) rc = geodata_commit(store);
+    if (rc) geodata_rollback(store);
+    return rc;
+}
+
+int geodata_post_finish(geodata_store *store, int64_t id, int64_t member, geodata_post_action a,
+                        int64_t now)
+{
+    geodata_post p;
+    int rc = geodata_post_get(store, id, now, &p);
+    if (rc)
+        return rc;
+    int author = p.author_id == member, claimer = p.claimed_by == member && member > 0;
+    int open = strcmp(p.status, "open") == 0 || strcmp(p.status, "expired") == 0;
+    int claimed = strcmp(p.status, "claimed") == 0;
+    if (a == GEODATA_POST_DONE ? !(author || claimer) : !author)
+        return geodata_fail(store, GEODATA_EDENIED, a == GEODATA_POST_DONE
+                            ? "only the author or the claimer can mark a post done"
+                            : "only the author can cancel a post");
+    if (!(claimed || (open && author)))
+        return geodata_fail(store, GEODATA_ECONFLICT, "this post is %s", p.status);
+    sqlite3_stmt *st = geodata_prepare(store,
+        "UPDATE posts SET status = ?2, updated_at = ?3 WHERE id = ?1 AND status = ?4");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, a == GEODATA_POST_DONE ? "done" : "cancelled", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_text(st, 4, claimed ? "claimed" : "open", -1, SQLITE_STATIC);
+    int changed;
+    rc = exec_changes(store, st, "changing a post", &changed);
+    if (!rc && !changed)
+        rc = geodata_fail(store, GEODATA_ECONFLICT, "this post changed meanwhile");
+    return rc;
+}
+
+int geodata_post_edit(geodata_store *store, int64_t id, int64_t author, const char *title,
+                      const char *body, int64_t now)
+{
+    geodata_post p;
+    int rc = geodata_post_get(store, id, now, &p);
+    if (rc)
+        return rc;
+    if (p.author_id != author)
+        return geodata_fail(store, GEODATA_EDENIED, "only the author can edit a post");
+    if (strcmp(p.status, "open") != 0)
+        return geodata_fail(store, GEODATA_ECONFLICT, "only an open post can be edited (this one is %s)",
+                            p.status);
+    sqlite3_stmt *st = geodata_prepare(store,
+        "UPDATE posts SET title = ifnull(?2, title), body = ifnull(?3, body), updated_at = ?4 "
+        "WHERE id = ?1 AND status = 'open'");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    int changed;
+    rc = exec_changes(store, st, "editing a post", &changed);
+    if (!rc && !changed)
+        rc = geodata_fail(store, GEODATA_ECONFLICT, "this post changed meanwhile");
+    return rc;
+}
+
+int geodata_post_report(geodata_store *store, int64_t id, int64_t reporter, const char *reason)
+{
+    sqlite3_stmt *st = geodata_prepare(store,
+        "INSERT INTO post_reports(post_id, reporter_id, reason) SELECT id, ?2, ?3 FROM posts WHERE id = ?1");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    if (reporter > 0)
+        sqlite3_bind_int64(st, 2, reporter);
+    sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
+    int changed, rc = exec_changes(store, st, "reporting a post", &changed);
+    if (!rc && !changed)
+        rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such post");
+    return rc;
+}
+
+int geodata_post_set_hidden(geodata_store *store, int64_t id, int64_t staff, int hidden)
+{
+    int rc = geodata_begin(store);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = geodata_prepare(store, "UPDATE posts SET hidden = ?2 WHERE id = ?1");
+    int changed = 0;
+    if (!st)
+        rc = GEODATA_EDB;
+    else {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int(st, 2, hidden ? 1 : 0);
+        rc = exec_changes(store, st, "moderating a post", &changed);
+    }
+    if (!rc && !changed)
+        rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such post");
+    char target[32];
+    snprintf(target, sizeof target, "post %lld", (long long)id);
+    if (!rc) rc = geodata_audit(store, staff, hidden ? "hide post" : "restore post", target, NULL);
+    if (!rc) rc = geodata_commit(store);
+    if (rc) geodata_rollback(store);
+    return rc;
+}
+
+/* Keywords as an FTS5 query: each word (letters and digits) quoted, all
+ * required. Other characters only separate words, so no input can form FTS5
+ * syntax. Empty when there is no word. */
+static void fts_query(const char *keywords, char *out, size_t n)
+{
+    size_t o = 0;
+    const unsigned char *s = (const unsigned char *)keywords;
+    out[0] = '\0';
+    while (*s) {
+        while (*s && !(isalnum(*s) || *s >= 0x80))
+            s++;
+        const unsigned char *w = s;
+        while (*s && (isalnum(*s) || *s >= 0x80))
+            s++;
+        size_t len = (size_t)(s - w);
+        if (!len || o + len + 4 >= n)
+            continue;
+        o += (size_t)snprintf(out + o, n - o, "%s\"%.*s\"", o ? " " : "", (int)len, (const char *)w);
+    }
+}
+
+typedef struct ranked { int64_t id; double d; } ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->d != y->d)
+        return x->d < y->d ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The filter shared by both phases; ?1.. are bound by bind_filter. */
+#define FILTER \
+    " WHERE (?1 IS NULL OR p.neighbourhood_id = ?1 OR p.neighbourhood_id IN " \
+    "   (SELECT b FROM neighbourhood_contiguity WHERE a = ?1))" \
+    " AND (?2 IS NULL OR p.category = ?2) AND (?3 IS NULL OR p.kind = ?3)" \
+    " AND (?4 = 'any' OR (?4 = 'expired' AND p.status = 'open' AND p.expires_at <= ?99)" \
+    "      OR (?4 = 'open' AND p.status = 'open' AND p.expires_at > ?99)" \
+    "      OR (?4 NOT IN ('open', 'expired') AND p.status = ?4))" \
+    " AND (?5 IS NULL OR p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?5))" \
+    " AND (?6 = 0 OR p.author_id = ?6) AND (?7 OR p.hidden = 0)"
+
+static void bind_filter(sqlite3_stmt *st, const geodata_post_query *q, const char *fts)
+{
+    sqlite3_bind_text(st, 1, q->viewer_nb, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->category, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, q->status ? q->status : "open", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, fts, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, q->author_id > 0 ? q->author_id : 0);
+    sqlite3_bind_int(st, 7, q->with_hidden ? 1 : 0);
+    sqlite3_bind_int64(st, 99, q->now);
+}
+
+int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
+                        int (*each)(void *arg, const geodata_post *p, double distance_m),
+                        void *arg, size_t *total)
+{
+    *total = 0;
+    char fts[1024];
+    fts_query(q->keywords ? q->keywords : "", fts, sizeof fts);
+    if (q->keywords && !*fts)
+        return geodata_fail(store, GEODATA_EINVAL, "the keywords hold no word");
+    double w = q->west, s = q->south, e = q->east, n = q->north;
+    geodata_metric *metric = NULL;
+    double cx = q->lon, cy = q->lat;
+    if (q->near) {
+        metric = geodata_store_metric(store);
+        if (!metric || geodata_metric_forward(metric, &cx, &cy))
+            return metric ? geodata_fail(store, GEODATA_EINVAL, "the point cannot be projected")
+                          : GEODATA_EGEOM;
+        double dlat = q->radius_m / 110574.0 * 1.02 + 1e-6;
+        double dlon = q->radius_m / (111320.0 * fmax(cos((fabs(q->lat) + dlat) * M_PI / 180), 0.01))
+                      * 1.02 + 1e-6;
+        w = q->lon - dlon; e = q->lon + dlon; s = q->lat - dlat; n = q->lat + dlat;
+    }
+    int spatial = q->near || q->bbox;
+    char sql[2048];
+    snprintf(sql, sizeof sql, "SELECT p.id, X(p.geom), Y(p.geom) FROM posts p%s" FILTER "%s",
+             spatial ? " JOIN idx_posts_geom i ON i.pkid = p.id" : "",
+             spatial ? " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11"
+                       " ORDER BY p.id DESC" : " ORDER BY p.id DESC");
+    sqlite3_stmt *st = geodata_prepare(store, sql);
+    if (!st)
+        return GEODATA_EDB;
+    bind_filter(st, q, *fts ? fts : NULL);
+    if (spatial) {
+        sqlite3_bind_double(st, 10, w);
+        sqlite3_bind_double(st, 11, s);
+        sqlite3_bind_double(st, 12, e);
+        sqlite3_bind_double(st, 13, n);
+    }
+    ranked *r = NULL;
+    size_t nr = 0, cap = 0;
+    int rc = GEODATA_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        double d = 0;
+        if (q->near) {
+            double x = sqlite3_column_double(st, 1), y = sqlite3_column_double(st, 2);
+            if (geodata_metric_forward(metric, &x, &y))
+                continue;
+            d = hypot(x - cx, y - cy);
+            if (d > q->radius_m)
+                continue;
+        } else if (q->bbox) {
+            double x = sqlite3_column_double(st, 1), y = sqlite3_column_double(st, 2);
+            if (x < w || x > e || y < s || y > n)
+                continue;
+        }
+        if (nr == MAX_RANKED) {
+            rc = geodata_fail(store, GEODATA_EINVAL, "more than %d posts match: narrow the query",
+                              MAX_RANKED);
+            break;
+        }
+        if (nr == cap) {
+            cap = cap ? cap * 2 : 256;
+            ranked *m = realloc(r, cap * sizeof *m);
+            if (!m) {
+                rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+                break;
+            }
+            r = m;
+        }
+        r[nr].id = sqlite3_column_int64(st, 0);
+        r[nr++].d = d;
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = geodata_fail_sql(store, "querying posts");
+    sqlite3_finalize(st);
+    if (!rc && q->near)
+        qsort(r, nr, sizeof *r, cmp_ranked);
+    *total = nr;
+    st = rc ? NULL : geodata_prepare(store, "SELECT " POST_COLUMNS " FROM posts p "
+                                            "JOIN members m ON m.id = p.author_id WHERE p.id = ?1");
+    if (!rc && !st)
+        rc = GEODATA_EDB;
+    geodata_post *p = rc ? NULL : malloc(sizeof *p);
+    if (!rc && !p)
+        rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+    for (size_t i = q->offset; !rc && i < nr && i < q->offset + q->limit; i++) {
+        sqlite3_bind_int64(st, 1, r[i].id);
+        sqlite3_bind_int64(st, 99, q->now);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            read_post(st, p);
+            rc = each(arg, p, r[i].d);
+        }
+        sqlite3_reset(st);
+    }
+    free(p);
+    sqlite3_finalize(st);
+    free(r);
+    return rc;
+}
+
+int geodata_post_counts(geodata_store *store, int64_t now,
+                        int (*each)(void *arg, const char *nb, const char *category, int64_t n),
+                        void *arg)
+{
+    sqlite3_stmt *st = geodata_prepare(store,
+        "SELECT neighbourhood_id, category, count(*) FROM posts WHERE status = 'open' "
+        "AND expires_at > ? AND hidden = 0 AND neighbourhood_id IS NOT NULL "
+        "GROUP BY neighbourhood_id, category ORDER BY 1, 2");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, now);
+    int rc = GEODATA_OK, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = each(arg, (const char *)sqlite3_column_text(st, 0),
+                  (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2));
+    sqlite3_finalize(st);
+    return rc;
+}

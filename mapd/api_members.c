@@ -1,0 +1,226 @@
+/*
+ * mapd/api_members.c — registration, login, logout and /api/me.
+ *
+ * Registration runs the address through the geocoder and its verification
+ * rule (geodata_geocode_verify); anything short of a verified address is a
+ * 422 that says why, and nothing is stored. Logins and registrations are
+ * rate-limited per client address (--auth-per-minute).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "http.h"
+
+#define PASSWORD_MIN 8
+#define PASSWORD_MAX 128
+
+static int rate_limited_or_reply(mapd_ctx *ctx)
+{
+    char addr[64];
+    mapd_client_address(ctx, addr, sizeof addr);
+    if (mapd_ratelimit_allow(ctx->server->auth_limit, addr, (double)ctx->now))
+        return 0;
+    mapd_problem(ctx, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",
+                 "too many attempts from this address; wait a minute");
+    return -1;
+}
+
+static json_t *neighbourhood_json(const char *id, const char *name)
+{
+    return (id && *id) ? json_pack("{s:s, s:s}", "id", id, "name", name) : json_null();
+}
+
+static int plausible_email(const char *e)
+{
+    const char *at = strchr(e, '@');
+    return at && at != e && strchr(at + 1, '.') && !strchr(at + 1, '@') && !strpbrk(e, " \t\"<>,;");
+}
+
+/* 422 for a refused address, with the candidates when it is ambiguous. */
+static enum MHD_Result refuse_address(mapd_ctx *ctx, geodata_verify_status why,
+                                      const geodata_geocode_result *res, size_t n)
+{
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "about:blank",
+                          "title", "Unprocessable Content", "status", MHD_HTTP_UNPROCESSABLE_CONTENT,
+                          "detail", geodata_verify_reason(why),
+                          "reason", why == GEODATA_VERIFY_AMBIGUOUS ? "ambiguous"
+                                  : why == GEODATA_VERIFY_OUTSIDE ? "outside"
+                                  : why == GEODATA_VERIFY_LOW_SCORE ? "uncertain" : "not_found");
+    if (why == GEODATA_VERIFY_AMBIGUOUS || why == GEODATA_VERIFY_LOW_SCORE) {
+        json_t *cands = json_array();
+        for (size_t i = 0; i < n && i < 5; i++)
+            if (res[i].type == GEODATA_MATCH_HOUSENUMBER)
+                json_array_append_new(cands, json_pack("{s:s, s:f}", "label", res[i].label,
+                                                       "score", res[i].score));
+        json_object_set_new(o, "candidates", cands);
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, o, "application/problem+json");
+}
+
+enum MHD_Result mapd_api_register(mapd_ctx *ctx)
+{
+    if (rate_limited_or_reply(ctx))
+        return MHD_YES;
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    const char *email, *password, *name, *address;
+    enum MHD_Result ret = MHD_YES;
+    if (mapd_field_string_or_reply(ctx, body, "email", 1, GEODATA_EMAIL_MAX, &email)
+        || mapd_field_string_or_reply(ctx, body, "password", 1, PASSWORD_MAX, &password)
+        || mapd_field_string_or_reply(ctx, body, "display_name", 1, GEODATA_NAME_MAX, &name)
+        || mapd_field_string_or_reply(ctx, body, "address", 1, 512, &address))
+        goto out;
+    if (!plausible_email(email)) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'email' is not an email address");
+        goto out;
+    }
+    if (strlen(password) < PASSWORD_MIN) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'password' must have at least 8 characters");
+        goto out;
+    }
+    geodata_geocode_result res[5];
+    size_t n = 0;
+    if (geodata_geocode(ctx->server->geocoder, address, 5, res, &n)) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'address' is not valid UTF-8 text of at most 512 bytes");
+        goto out;
+    }
+    geodata_verify_status why = geodata_geocode_verify(res, n);
+    if (why != GEODATA_VERIFIED) {
+        ret = refuse_address(ctx, why, res, n);
+        goto out;
+    }
+    char hash[crypto_pwhash_STRBYTES];
+    if (mapd_hash_password(password, hash, sizeof hash)) {
+        ret = mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                           "cannot hash the password now; try again");
+        goto out;
+    }
+    geodata_new_member m = {
+        .email = email, .password_hash = hash, .display_name = name, .role = "member",
+        .address_id = res[0].address_id, .address_text = res[0].label,
+        .home_lon = res[0].lon, .home_lat = res[0].lat, .neighbourhood_id = res[0].neighbourhood_id,
+    };
+    int64_t id = 0;
+    int rc = geodata_member_create(ctx->store, &m, &id);
+    if (rc) {
+        ret = mapd_problem_geodata(ctx, rc);
+        goto out;
+    }
+    ret = mapd_respond_json(ctx, MHD_HTTP_CREATED,
+                            json_pack("{s:I, s:s, s:o}", "id", (json_int_t)id, "display_name", name,
+                                      "neighbourhood", neighbourhood_json(res[0].neighbourhood_id,
+                                                                          res[0].neighbourhood_name)),
+                            NULL);
+out:
+    json_decref(body);
+    return ret;
+}
+
+static char dummy[crypto_pwhash_STRBYTES];   /* written once, under dummy_once */
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy(void)
+{
+    mapd_hash_password("not anybody's password", dummy, sizeof dummy);
+}
+
+enum MHD_Result mapd_api_login(mapd_ctx *ctx)
+{
+    if (rate_limited_or_reply(ctx))
+        return MHD_YES;
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    const char *email, *password;
+    enum MHD_Result ret = MHD_YES;
+    if (mapd_field_string_or_reply(ctx, body, "email", 1, GEODATA_EMAIL_MAX, &email)
+        || mapd_field_string_or_reply(ctx, body, "password", 1, PASSWORD_MAX, &password))
+        goto out;
+    geodata_member m;
+    char hash[crypto_pwhash_STRBYTES] = "";
+    int rc = geodata_member_by_email(ctx->store, email, &m, hash, sizeof hash);
+    if (rc && rc != GEODATA_ENOTFOUND) {
+        ret = mapd_problem_geodata(ctx, rc);
+        goto out;
+    }
+    /* An unknown email costs the same hash as a wrong password. */
+    pthread_once(&dummy_once, make_dummy);
+    int ok = mapd_check_password(rc ? dummy : hash, password) && !rc;
+    if (!ok) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNAUTHORIZED, "Unauthorized", "wrong email or password");
+        goto out;
+    }
+    char csrf[65], cookie[256];
+    rc = mapd_session_start(ctx, m.id, csrf, cookie);
+    if (rc) {
+        ret = mapd_problem_geodata(ctx, rc);
+        goto out;
+    }
+    json_t *o = json_pack("{s:s, s:I, s:s, s:s}", "csrf", csrf, "id", (json_int_t)m.id,
+                          "display_name", m.display_name, "role", m.role);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    struct MHD_Response *r = text ? MHD_create_response_from_buffer(strlen(text), text,
+                                                                    MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!r) {
+        free(text);
+        ret = MHD_NO;
+        goto out;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    ctx->req->status = MHD_HTTP_OK;
+    ctx->req->bytes = strlen(text);
+    ret = MHD_queue_response(ctx->conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+out:
+    json_decref(body);
+    return ret;
+}
+
+enum MHD_Result mapd_api_logout(mapd_ctx *ctx)
+{
+    if (!mapd_member_or_reply(ctx, 1))
+        return MHD_YES;
+    char cookie[256];
+    int rc = mapd_session_end(ctx, cookie);
+    if (rc)
+        return mapd_problem_geodata(ctx, rc);
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    ctx->req->status = MHD_HTTP_NO_CONTENT;
+    enum MHD_Result ret = MHD_queue_response(ctx->conn, MHD_HTTP_NO_CONTENT, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+enum MHD_Result mapd_api_me(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 0);
+    if (!m)
+        return MHD_YES;
+    char ids[64][GEODATA_ID_MAX + 1];
+    size_t n = 0;
+    int rc = geodata_visible_neighbourhoods(ctx->store, m->neighbourhood_id, ids, 64, &n);
+    if (rc)
+        return mapd_problem_geodata(ctx, rc);
+    json_t *vis = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(vis, json_string(ids[i]));
+    return mapd_respond_json(ctx, MHD_HTTP_OK,
+        json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)m->id,
+                  "display_name", m->display_name, "email", m->email, "role", m->role,
+                  "neighbourhood", neighbourhood_json(m->neighbourhood_id, m->neighbourhood_name),
+                  "visible_neighbourhoods", vis), NULL);
+}

@@ -1,0 +1,435 @@
+/*
+ * mapd/api_posts.c — requests and offers over HTTP.
+ *
+ * Who sees what: a member sees the posts of their neighbourhood and of the
+ * contiguous ones; the author and the claimer always see theirs; staff see
+ * all, hidden ones included. A post one may not see answers 404, as if it did
+ * not exist. Anonymous visitors see no post at all, only /api/stats.
+ * Posts carry their public point; the author's address appears in one
+ * response only: the claim, to the claimer.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "geodata/posts.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX     100
+#define OFFSET_MAX   10000
+#define RADIUS_MAX   20000.0   /* metres */
+#define BBOX_MAX_DEG2 1.0      /* about 110 km x 75 km at 48 N */
+#define TTL_DEFAULT_DAYS 7
+#define TTL_MAX_DAYS 30
+
+static json_t *iso_time(int64_t t)
+{
+    char buf[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(buf);
+}
+
+/* A post as a GeoJSON Feature, as viewer may see it. */
+static json_t *post_feature(const geodata_post *p, const geodata_member *viewer, double distance)
+{
+    int mine = viewer && viewer->id == p->author_id;
+    json_t *props = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:o, s:o, s:o, s:b, s:b}",
+        "id", (json_int_t)p->id, "kind", p->kind, "category", p->category, "status", p->status,
+        "title", p->title, "body", p->body, "author", "display_name", p->author_name,
+        "neighbourhood", p->neighbourhood_id, "created_at", iso_time(p->created_at),
+        "updated_at", iso_time(p->updated_at), "expires_at", iso_time(p->expires_at),
+        "mine", mine, "claimed_by_me", viewer && p->claimed_by == viewer->id);
+    if (!props)
+        return NULL;
+    if (mine)
+        json_object_set_new(props, "views", json_integer(p->views));
+    if (mine || mapd_is_staff(viewer))
+        json_object_set_new(props, "hidden", json_boolean(p->hidden));
+    if (mapd_is_staff(viewer))
+        json_object_set_new(props, "reports", json_integer(p->reports));
+    if (distance >= 0)
+        json_object_set_new(props, "distance_m", json_real(round(distance)));
+    return json_pack("{s:s, s:I, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
+                     (json_int_t)p->id, "geometry", "type", "Point", "coordinates",
+                     round(p->lon * 1e6) / 1e6, round(p->lat * 1e6) / 1e6, "properties", props);
+}
+
+/* 1 when viewer may see p (see the top of the file); 0, or -1 on a store error. */
+static int can_see(mapd_ctx *ctx, const geodata_member *viewer, const geodata_post *p)
+{
+    if (mapd_is_staff(viewer) || p->author_id == viewer->id
+        || (p->claimed_by && p->claimed_by == viewer->id))
+        return 1;
+    if (p->hidden)
+        return 0;
+    char ids[64][GEODATA_ID_MAX + 1];
+    size_t n = 0;
+    if (geodata_visible_neighbourhoods(ctx->store, viewer->neighbourhood_id, ids, 64, &n))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], p->neighbourhood_id) == 0)
+            return 1;
+    return 0;
+}
+
+/* Loads the post of the path for viewer; 0, or -1 after queuing 404/503. */
+static int post_or_reply(mapd_ctx *ctx, const geodata_member *viewer, geodata_post *p)
+{
+    int rc = geodata_post_get(ctx->store, ctx->id, ctx->now, p);
+    if (rc) {
+        mapd_problem_geodata(ctx, rc);
+        return -1;
+    }
+    int see = can_see(ctx, viewer, p);
+    if (see < 0) {
+        mapd_problem_geodata(ctx, GEODATA_EDB);
+        return -1;
+    }
+    if (!see) {
+        mapd_problem(ctx, MHD_HTTP_NOT_FOUND, "Not Found", "no such post");
+        return -1;
+    }
+    return 0;
+}
+
+static enum MHD_Result reply_post(mapd_ctx *ctx, unsigned status, const geodata_member *viewer,
+                                  int64_t id, const char *address)
+{
+    geodata_post *p = malloc(sizeof *p);
+    if (!p)
+        return MHD_NO;
+    int rc = geodata_post_get(ctx->store, id, ctx->now, p);
+    if (rc) {
+        free(p);
+        return mapd_problem_geodata(ctx, rc);
+    }
+    json_t *f = post_feature(p, viewer, -1);
+    free(p);
+    if (f && address)
+        json_object_set_new(json_object_get(f, "properties"), "address", json_string(address));
+    return mapd_respond_json(ctx, status, f, "application/geo+json");
+}
+
+static int int_field_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, long lo, long hi,
+                              long dflt, long *out)
+{
+    json_t *v = json_object_get(obj, name);
+    *out = dflt;
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi) {
+        *out = (long)json_integer_value(v);
+        return 0;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "'%s' must be an integer from %ld to %ld", name, lo, hi);
+    mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content", detail);
+    return -1;
+}
+
+enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    const char *kind, *category, *title, *text;
+    long days;
+    enum MHD_Result ret = MHD_YES;
+    if (mapd_field_string_or_reply(ctx, body, "kind", 1, 16, &kind)
+        || mapd_field_string_or_reply(ctx, body, "category", 1, 16, &category)
+        || mapd_field_string_or_reply(ctx, body, "title", 1, GEODATA_TITLE_MAX, &title)
+        || mapd_field_string_or_reply(ctx, body, "body", 0, GEODATA_BODY_MAX, &text)
+        || int_field_or_reply(ctx, body, "expires_in_days", 1, TTL_MAX_DAYS, TTL_DEFAULT_DAYS, &days))
+        goto out;
+    if (!geodata_post_kind_valid(kind)) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'kind' is request or offer");
+        goto out;
+    }
+    if (!geodata_post_category_valid(category)) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'category' is one of groceries, pharmacy, childcare, schooling, masks, "
+                           "errands, company, pets, materials, other");
+        goto out;
+    }
+    int64_t id = 0;
+    int rc = geodata_post_create(ctx->store, m->id, kind, category, title, text, ctx->now,
+                                 ctx->now + (int64_t)days * 86400, &id);
+    ret = rc ? mapd_problem_geodata(ctx, rc) : reply_post(ctx, MHD_HTTP_CREATED, m, id, NULL);
+out:
+    json_decref(body);
+    return ret;
+}
+
+/* Parses "a,b" or "a,b,c,d" of finite numbers. */
+static int parse_numbers(const char *s, double *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char *end;
+        errno = 0;
+        v[i] = strtod(s, &end);
+        if (end == s || errno || !isfinite(v[i]) || *end != (i + 1 < n ? ',' : '\0'))
+            return 0;
+        s = end + 1;
+    }
+    return 1;
+}
+
+typedef struct list_ctx {
+    json_t *features;
+    const geodata_member *viewer;
+    int near;
+} list_ctx;
+
+static int add_feature(void *arg, const geodata_post *p, double distance)
+{
+    list_ctx *l = arg;
+    json_t *f = post_feature(p, l->viewer, l->near ? distance : -1);
+    return f ? json_array_append_new(l->features, f) : GEODATA_ENOMEM;
+}
+
+static int arg_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_optional(ctx);
+    if (!m)
+        return mapd_problem(ctx, MHD_HTTP_UNAUTHORIZED, "Unauthorized",
+                            "log in to see needs; anonymous visitors get counts at /api/stats");
+    geodata_post_query q = { .now = ctx->now, .limit = LIST_DEFAULT };
+    const char *near = mapd_arg(ctx, "near"), *radius = mapd_arg(ctx, "radius");
+    const char *bbox = mapd_arg(ctx, "bbox"), *a;
+    double v[4];
+    long n;
+    if (near) {
+        if (!parse_numbers(near, v, 2) || fabs(v[0]) > 180 || fabs(v[1]) > 90)
+            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "near is LON,LAT in degrees");
+        q.near = 1;
+        q.lon = v[0];
+        q.lat = v[1];
+        q.radius_m = 1000;
+        if (radius && (!parse_numbers(radius, &q.radius_m, 1) || !(q.radius_m > 0)
+                       || q.radius_m > RADIUS_MAX))
+            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                                "radius is metres, more than 0 and at most 20000");
+    } else if (radius) {
+        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "radius needs near=LON,LAT");
+    }
+    if (bbox) {
+        if (near)
+            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "give near or bbox, not both");
+        if (!parse_numbers(bbox, v, 4) || v[0] >= v[2] || v[1] >= v[3] || fabs(v[0]) > 180
+            || fabs(v[2]) > 180 || fabs(v[1]) > 90 || fabs(v[3]) > 90)
+            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                                "bbox is WEST,SOUTH,EAST,NORTH in degrees, west < east, south < north");
+        if ((v[2] - v[0]) * (v[3] - v[1]) > BBOX_MAX_DEG2)
+            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                                "bbox covers more than 1 square degree: zoom in");
+        q.bbox = 1;
+        q.west = v[0]; q.south = v[1]; q.east = v[2]; q.north = v[3];
+    }
+    if ((a = mapd_arg(ctx, "category")) && !geodata_post_category_valid(a))
+        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "unknown category");
+    q.category = a;
+    if ((a = mapd_arg(ctx, "kind")) && !geodata_post_kind_valid(a))
+        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "kind is request or offer");
+    q.kind = a;
+    if ((a = mapd_arg(ctx, "status"))) {
+        static const char *const ok[] = { "open", "claimed", "done", "cancelled", "expired", "any" };
+        int found = 0;
+        for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+            found |= strcmp(a, ok[i]) == 0;
+        if (!found)
+            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                                "status is open, claimed, done, cancelled, expired or any");
+        q.status = a;
+    }
+    if ((a = mapd_arg(ctx, "q"))) {
+        if (strlen(a) > 200)
+            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "q is at most 200 bytes");
+        q.keywords = a;
+    }
+    if ((a = mapd_arg(ctx, "limit"))) {
+        if (!arg_long(a, 1, LIST_MAX, &n))
+            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "limit is 1 to 100");
+        q.limit = (size_t)n;
+    }
+    if ((a = mapd_arg(ctx, "offset"))) {
+        if (!arg_long(a, 0, OFFSET_MAX, &n))
+            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "offset is 0 to 10000");
+        q.offset = (size_t)n;
+    }
+    if ((a = mapd_arg(ctx, "mine")) && strcmp(a, "1") == 0)
+        q.author_id = m->id;
+    if (mapd_is_staff(m)) {
+        q.viewer_nb = NULL; /* all neighbourhoods */
+        q.with_hidden = (a = mapd_arg(ctx, "hidden")) && strcmp(a, "1") == 0;
+    } else {
+        if (!m->neighbourhood_id[0] && !q.author_id)
+            return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:[], s:i, s:i}", "type",
+                                     "FeatureCollection", "features", "numberMatched", 0,
+                                     "numberReturned", 0), "application/geo+json");
+        q.viewer_nb = q.author_id ? NULL : m->neighbourhood_id;
+    }
+    list_ctx l = { json_array(), m, q.near };
+    size_t total = 0;
+    int rc = geodata_posts_query(ctx->store, &q, add_feature, &l, &total);
+    if (rc) {
+        json_decref(l.features);
+        return mapd_problem_geodata(ctx, rc);
+    }
+    json_t *fc = json_pack("{s:s, s:o, s:I, s:I}", "type", "FeatureCollection", "features",
+                           l.features, "numberMatched", (json_int_t)total, "numberReturned",
+                           (json_int_t)json_array_size(l.features));
+    return mapd_respond_json(ctx, MHD_HTTP_OK, fc, "application/geo+json");
+}
+
+enum MHD_Result mapd_api_post_get(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 0);
+    if (!m)
+        return MHD_YES;
+    geodata_post p;
+    if (post_or_reply(ctx, m, &p))
+        return MHD_YES;
+    int rc = geodata_post_view(ctx->store, p.id, m->id);
+    if (rc)
+        return mapd_problem_geodata(ctx, rc);
+    return reply_post(ctx, MHD_HTTP_OK, m, p.id, NULL);
+}
+
+enum MHD_Result mapd_api_post_edit(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    geodata_post p;
+    if (post_or_reply(ctx, m, &p))
+        return MHD_YES;
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    const char *title, *text;
+    enum MHD_Result ret = MHD_YES;
+    if (mapd_field_string_or_reply(ctx, body, "title", 0, GEODATA_TITLE_MAX, &title)
+        || mapd_field_string_or_reply(ctx, body, "body", 0, GEODATA_BODY_MAX, &text))
+        goto out;
+    if (!title && !text) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "give 'title' or 'body' to change");
+        goto out;
+    }
+    if (title && !*title) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'title' is empty");
+        goto out;
+    }
+    int rc = geodata_post_edit(ctx->store, p.id, m->id, title, text, ctx->now);
+    ret = rc ? mapd_problem_geodata(ctx, rc) : reply_post(ctx, MHD_HTTP_OK, m, p.id, NULL);
+out:
+    json_decref(body);
+    return ret;
+}
+
+enum MHD_Result mapd_api_post_claim(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    geodata_post p;
+    if (post_or_reply(ctx, m, &p))
+        return MHD_YES;
+    char address[GEODATA_LABEL_MAX];
+    int rc = geodata_post_claim(ctx->store, p.id, m->id, ctx->now, address, sizeof address);
+    if (rc)
+        return mapd_problem_geodata(ctx, rc);
+    return reply_post(ctx, MHD_HTTP_OK, m, p.id, address);
+}
+
+static enum MHD_Result finish(mapd_ctx *ctx, geodata_post_action a)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    geodata_post p;
+    if (post_or_reply(ctx, m, &p))
+        return MHD_YES;
+    int rc = geodata_post_finish(ctx->store, p.id, m->id, a, ctx->now);
+    return rc ? mapd_problem_geodata(ctx, rc) : reply_post(ctx, MHD_HTTP_OK, m, p.id, NULL);
+}
+
+enum MHD_Result mapd_api_post_done(mapd_ctx *ctx)
+{
+    return finish(ctx, GEODATA_POST_DONE);
+}
+
+enum MHD_Result mapd_api_post_cancel(mapd_ctx *ctx)
+{
+    return finish(ctx, GEODATA_POST_CANCEL);
+}
+
+enum MHD_Result mapd_api_post_report(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    geodata_post p;
+    if (post_or_reply(ctx, m, &p))
+        return MHD_YES;
+    const char *reason = NULL;
+    json_t *body = NULL;
+    if (ctx->req->body_len) {
+        if (!(body = mapd_json_body_or_reply(ctx)))
+            return MHD_YES;
+        if (mapd_field_string_or_reply(ctx, body, "reason", 0, 500, &reason)) {
+            json_decref(body);
+            return MHD_YES;
+        }
+    }
+    int rc = geodata_post_report(ctx->store, p.id, m->id, reason);
+    json_decref(body);
+    if (rc)
+        return mapd_problem_geodata(ctx, rc);
+    return mapd_respond_json(ctx, MHD_HTTP_CREATED, json_pack("{s:I, s:b}", "post",
+                             (json_int_t)p.id, "reported", 1), NULL);
+}
+
+static enum MHD_Result moderate(mapd_ctx *ctx, int hidden)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    if (!mapd_is_staff(m))
+        return mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "staff only");
+    int rc = geodata_post_set_hidden(ctx->store, ctx->id, m->id, hidden);
+    return rc ? mapd_problem_geodata(ctx, rc) : reply_post(ctx, MHD_HTTP_OK, m, ctx->id, NULL);
+}
+
+enum MHD_Result mapd_api_post_hide(mapd_ctx *ctx)
+{
+    return moderate(ctx, 1);
+}
+
+enum MHD_Result mapd_api_post_restore(mapd_ctx *ctx)
+{
+    return moderate(ctx, 0);
+}

@@ -1,0 +1,112 @@
+/*
+ * mapd/auth.c — passwords, sessions, CSRF and roles.
+ *
+ * Passwords: argon2id through libsodium's crypto_pwhash_str (interactive
+ * limits: 2 passes, 64 MiB), which salts and encodes the parameters.
+ * Sessions: a random 256-bit token, sent once in an HttpOnly, SameSite=Lax
+ * cookie (Secure with --cookie-secure); the store keeps only its BLAKE2b
+ * hash, so a copy of the database opens no session. Each session has a
+ * random CSRF token, returned at login, which every state-changing request
+ * must echo in X-CSRF-Token.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "http.h"
+
+#define COOKIE_NAME "entraide_session"
+
+int mapd_hash_password(const char *password, char *out, size_t n)
+{
+    if (n < crypto_pwhash_STRBYTES)
+        return -1;
+    return crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                             crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0 ? 0 : -1;
+}
+
+int mapd_check_password(const char *hash, const char *password)
+{
+    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
+int mapd_is_staff(const geodata_member *m)
+{
+    return m && (strcmp(m->role, "staff") == 0 || strcmp(m->role, "admin") == 0);
+}
+
+static void token_hash(const char *token, unsigned char out[32])
+{
+    crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), NULL, 0);
+}
+
+/* Looks the session cookie up; 1 with ctx->member set, 0 when there is no
+ * valid session. Work: one hash and two indexed reads. */
+static int resolve(mapd_ctx *ctx)
+{
+    if (ctx->authed)
+        return 1;
+    const char *token = MHD_lookup_connection_value(ctx->conn, MHD_COOKIE_KIND, COOKIE_NAME);
+    if (!token || strlen(token) > 128)
+        return 0;
+    token_hash(token, ctx->token_hash);
+    geodata_session s;
+    if (geodata_session_get(ctx->store, ctx->token_hash, ctx->now, &s)
+        || geodata_member_get(ctx->store, s.member_id, &ctx->member))
+        return 0;
+    snprintf(ctx->csrf, sizeof ctx->csrf, "%s", s.csrf);
+    ctx->authed = 1;
+    return 1;
+}
+
+const geodata_member *mapd_member_optional(mapd_ctx *ctx)
+{
+    return resolve(ctx) ? &ctx->member : NULL;
+}
+
+const geodata_member *mapd_member_or_reply(mapd_ctx *ctx, int csrf)
+{
+    if (!resolve(ctx)) {
+        mapd_problem(ctx, MHD_HTTP_UNAUTHORIZED, "Unauthorized", "log in first");
+        return NULL;
+    }
+    if (csrf) {
+        const char *sent = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, "X-CSRF-Token");
+        size_t len = strlen(ctx->csrf);
+        if (!sent || strlen(sent) != len || sodium_memcmp(sent, ctx->csrf, len) != 0) {
+            mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden",
+                         "missing or wrong X-CSRF-Token header (the value returned at login)");
+            return NULL;
+        }
+    }
+    return &ctx->member;
+}
+
+static void cookie_line(mapd_ctx *ctx, const char *value, int64_t max_age, char cookie[256])
+{
+    snprintf(cookie, 256, COOKIE_NAME "=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s", value,
+             (long long)max_age, ctx->server->cookie_secure ? "; Secure" : "");
+}
+
+int mapd_session_start(mapd_ctx *ctx, int64_t member_id, char csrf[65], char cookie[256])
+{
+    unsigned char raw[32], craw[32];
+    char token[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    randombytes_buf(raw, sizeof raw);
+    randombytes_buf(craw, sizeof craw);
+    sodium_bin2base64(token, sizeof token, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2hex(csrf, 65, craw, sizeof craw);
+    unsigned char h[32];
+    token_hash(token, h);
+    int rc = geodata_session_create(ctx->store, h, member_id, csrf, ctx->now + ctx->server->session_ttl);
+    cookie_line(ctx, token, ctx->server->session_ttl, cookie);
+    sodium_memzero(raw, sizeof raw);
+    return rc;
+}
+
+int mapd_session_end(mapd_ctx *ctx, char cookie[256])
+{
+    cookie_line(ctx, "", 0, cookie);
+    return geodata_session_delete(ctx->store, ctx->token_hash);
+}

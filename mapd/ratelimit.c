@@ -1,0 +1,92 @@
+/*
+ * mapd/ratelimit.c — token buckets per key (a client address), for logins
+ * and registrations.
+ *
+ * A fixed table of buckets, found by hashing the key with linear probing; a
+ * full table evicts the bucket that was refilled longest ago, so memory stays
+ * bounded whatever the number of clients. One mutex (rl->lock) guards the
+ * table: the critical section is a few dozen instructions.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+#define BUCKETS 4096
+#define PROBES  16
+
+typedef struct bucket {
+    char key[48];       /* "" = free */
+    double tokens;
+    double at;          /* time of the last refill */
+} bucket;
+
+struct mapd_ratelimit {
+    pthread_mutex_t lock;   /* guards b */
+    double per_second, burst;
+    bucket b[BUCKETS];
+};
+
+mapd_ratelimit *mapd_ratelimit_new(double per_minute, double burst)
+{
+    mapd_ratelimit *rl = calloc(1, sizeof *rl);
+    if (!rl)
+        return NULL;
+    pthread_mutex_init(&rl->lock, NULL);
+    rl->per_second = per_minute / 60.0;
+    rl->burst = burst;
+    return rl;
+}
+
+void mapd_ratelimit_free(mapd_ratelimit *rl)
+{
+    if (!rl)
+        return;
+    pthread_mutex_destroy(&rl->lock);
+    free(rl);
+}
+
+static size_t hash(const char *s)
+{
+    size_t h = 5381;
+    while (*s)
+        h = h * 33 + (unsigned char)*s++;
+    return h;
+}
+
+int mapd_ratelimit_allow(mapd_ratelimit *rl, const char *key, double now)
+{
+    pthread_mutex_lock(&rl->lock);
+    size_t start = hash(key) % BUCKETS, oldest = start;
+    bucket *found = NULL;
+    for (size_t i = 0; i < PROBES && !found; i++) {
+        bucket *b = &rl->b[(start + i) % BUCKETS];
+        if (strcmp(b->key, key) == 0) {
+            found = b;
+        } else if (!b->key[0]) {
+            found = b;
+            strncpy(b->key, key, sizeof b->key - 1);
+            b->tokens = rl->burst;
+            b->at = now;
+        } else if (b->at < rl->b[oldest].at) {
+            oldest = (start + i) % BUCKETS;
+        }
+    }
+    if (!found) {
+        found = &rl->b[oldest];
+        memset(found, 0, sizeof *found);
+        strncpy(found->key, key, sizeof found->key - 1);
+        found->tokens = rl->burst;
+        found->at = now;
+    }
+    found->tokens += (now - found->at) * rl->per_second;
+    if (found->tokens > rl->burst)
+        found->tokens = rl->burst;
+    found->at = now;
+    int ok = found->tokens >= 1.0;
+    if (ok)
+        found->tokens -= 1.0;
+    pthread_mutex_unlock(&rl->lock);
+    return ok;
+}

@@ -1,0 +1,95 @@
+/*
+ * mapd/request.c — reading requests: JSON bodies, checked fields, query
+ * arguments, the client's address.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+
+json_t *mapd_json_body_or_reply(mapd_ctx *ctx)
+{
+    const char *type = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!type || strncmp(type, "application/json", 16) != 0) {
+        mapd_problem(ctx, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type",
+                     "send the body as application/json");
+        return NULL;
+    }
+    if (!ctx->req->body || ctx->req->body_len == 0) {
+        mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "the request has no body");
+        return NULL;
+    }
+    json_error_t err;
+    /* jansson refuses invalid UTF-8, NUL bytes in strings and duplicate keys. */
+    json_t *o = json_loadb(ctx->req->body, ctx->req->body_len,
+                           JSON_REJECT_DUPLICATES, &err);
+    if (!o) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "the body is not valid JSON: %s (at byte %d)", err.text,
+                 err.position);
+        mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", detail);
+        return NULL;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "the body must be a JSON object");
+        return NULL;
+    }
+    return o;
+}
+
+static int clean_text(const char *s, int multiline)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 && !(multiline && (*p == '\n' || *p == '\r' || *p == '\t'))) || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+int mapd_field_string_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, int required,
+                               size_t max, const char **out)
+{
+    json_t *v = json_object_get(obj, name);
+    char detail[160];
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (!required)
+            return 0;
+        snprintf(detail, sizeof detail, "'%s' is required", name);
+    } else if (!json_is_string(v)) {
+        snprintf(detail, sizeof detail, "'%s' must be a string", name);
+    } else if (json_string_length(v) > max) {
+        snprintf(detail, sizeof detail, "'%s' is longer than %zu bytes", name, max);
+    } else if (strlen(json_string_value(v)) != json_string_length(v)
+               || !clean_text(json_string_value(v), strcmp(name, "body") == 0)) {
+        snprintf(detail, sizeof detail, "'%s' holds control characters", name);
+    } else if (required && json_string_length(v) == 0) {
+        snprintf(detail, sizeof detail, "'%s' is empty", name);
+    } else {
+        *out = json_string_value(v);
+        return 0;
+    }
+    mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content", detail);
+    return -1;
+}
+
+const char *mapd_arg(mapd_ctx *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void mapd_client_address(mapd_ctx *ctx, char *buf, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(ctx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(buf, n, "-");
+    if (!ci || !ci->client_addr)
+        return;
+    if (ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, buf, (socklen_t)n);
+    else if (ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, buf,
+                  (socklen_t)n);
+}

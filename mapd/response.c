@@ -1,0 +1,64 @@
+/*
+ * mapd/response.c — queuing responses: plain bodies, JSON, and RFC 9457
+ * problem documents, with the one mapping of geodata error codes to statuses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+enum MHD_Result mapd_respond(mapd_ctx *ctx, unsigned status, const char *type,
+                             const void *body, size_t len)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    ctx->req->status = status;
+    ctx->req->bytes = len;
+    enum MHD_Result ret = MHD_queue_response(ctx->conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+enum MHD_Result mapd_respond_json(mapd_ctx *ctx, unsigned status, json_t *json, const char *type)
+{
+    char *body = json ? json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(json);
+    if (!body)
+        return mapd_respond(ctx, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "out of memory", 13);
+    enum MHD_Result ret = mapd_respond(ctx, status, type ? type : "application/json", body,
+                                       strlen(body));
+    free(body);
+    return ret;
+}
+
+enum MHD_Result mapd_problem(mapd_ctx *ctx, unsigned status, const char *title,
+                             const char *detail)
+{
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title", title,
+                          "status", (int)status, "detail", detail ? detail : title);
+    if (!o)
+        return mapd_respond(ctx, status, "text/plain", title, strlen(title));
+    return mapd_respond_json(ctx, status, o, "application/problem+json");
+}
+
+enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code)
+{
+    const char *msg = geodata_errmsg(ctx->store);
+    switch (code) {
+    case GEODATA_ENOTFOUND: return mapd_problem(ctx, MHD_HTTP_NOT_FOUND, "Not Found", msg);
+    case GEODATA_EINVAL: return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", msg);
+    case GEODATA_ECONFLICT: return mapd_problem(ctx, MHD_HTTP_CONFLICT, "Conflict", msg);
+    case GEODATA_EDENIED: return mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", msg);
+    default:
+        /* Internal detail stays in the log, not in the response. */
+        fprintf(stderr, "mapd: %s %s: %s\n", ctx->method, ctx->url, msg);
+        return mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                            "the database could not complete the request; try again");
+    }
+}

@@ -1,0 +1,388 @@
+/*
+ * mapd/server.c — `mapd serve`: the HTTP daemon.
+ *
+ * Design: libmicrohttpd with its own polling thread and a thread pool (one
+ * worker per core by default). Each worker thread opens its own store on first
+ * use (a thread-specific key closes it when the thread ends), so no sqlite3
+ * connection, GEOS or PROJ context is ever shared; the geocoder, read-only
+ * once built, is shared. Requests are routed through one table; the first call
+ * of the access handler only allocates the request state, later calls collect
+ * the body (at most --max-body bytes are kept), and the last one dispatches:
+ * the response is queued on a call after the first, which keeps keep-alive
+ * working. Every request ends in one access-log line on stderr and in the
+ * metrics.
+ *
+ * Shutdown: SIGINT or SIGTERM stops accepting connections, waits (10 s at
+ * most) for the requests in flight, then stops the workers (closing their
+ * stores) and exits 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "http.h"
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The routing table: the first row whose method and pattern match wins. In a
+ * pattern, {id} is a positive integer and a final * any rest of the path. */
+static const struct route {
+    const char *method;
+    const char *pattern;
+    mapd_handler handler;
+} routes[] = {
+    { "GET", "/healthz", mapd_api_healthz },
+    { "GET", "/metrics", mapd_api_metrics },
+    { "GET", "/api/openapi.json", mapd_api_openapi },
+    { "GET", "/api/geocode", mapd_api_geocode },
+    { "POST", "/api/members", mapd_api_register },
+    { "POST", "/api/session", mapd_api_login },
+    { "DELETE", "/api/session", mapd_api_logout },
+    { "GET", "/api/me", mapd_api_me },
+    { "GET", "/api/stats", mapd_api_stats },
+    { "POST", "/api/posts", mapd_api_posts_create },
+    { "GET", "/api/posts", mapd_api_posts_list },
+    { "GET", "/api/posts/{id}", mapd_api_post_get },
+    { "PATCH", "/api/posts/{id}", mapd_api_post_edit },
+    { "POST", "/api/posts/{id}/claim", mapd_api_post_claim },
+    { "POST", "/api/posts/{id}/done", mapd_api_post_done },
+    { "POST", "/api/posts/{id}/cancel", mapd_api_post_cancel },
+    { "POST", "/api/posts/{id}/report", mapd_api_post_report },
+    { "POST", "/api/posts/{id}/hide", mapd_api_post_hide },
+    { "POST", "/api/posts/{id}/restore", mapd_api_post_restore },
+    { "GET", "/*", mapd_static_file },
+    { "HEAD", "/*", mapd_static_file },
+};
+
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+
+static const char *route_names[N_ROUTES];
+
+static pthread_key_t store_key;
+static int in_flight;      /* requests between first call and completion (atomic) */
+
+/* Matches url against pattern; sets *id for {id}. */
+static int match(const char *pattern, const char *url, int64_t *id)
+{
+    const char *p = pattern, *u = url;
+    while (*p) {
+        if (p[0] == '*')
+            return 1;
+        if (strncmp(p, "{id}", 4) == 0) {
+            if (*u < '1' || *u > '9')
+                return 0;
+            int64_t v = 0;
+            while (*u >= '0' && *u <= '9') {
+                if (v > (INT64_C(1) << 53) / 10)
+                    return 0;
+                v = v * 10 + (*u++ - '0');
+            }
+            *id = v;
+            p += 4;
+            continue;
+        }
+        if (*p++ != *u++)
+            return 0;
+    }
+    return *u == '\0';
+}
+
+static void close_store(void *store)
+{
+    geodata_store_close(store);
+}
+
+/* The calling worker's store; NULL after queuing 503. */
+static geodata_store *thread_store_or_reply(mapd_ctx *ctx)
+{
+    geodata_store *store = pthread_getspecific(store_key);
+    if (store)
+        return store;
+    char *err = NULL;
+    if (geodata_store_open(ctx->server->db_path, 0, &store, &err)) {
+        fprintf(stderr, "mapd: %s\n", err);
+        free(err);
+        mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                     "the database cannot be opened");
+        return NULL;
+    }
+    pthread_setspecific(store_key, store);
+    return store;
+}
+
+static enum MHD_Result dispatch(mapd_ctx *ctx)
+{
+    int path_known = 0;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        int64_t id = 0;
+        if (!match(routes[i].pattern, ctx->url, &id))
+            continue;
+        path_known = 1;
+        if (strcmp(routes[i].method, ctx->method) != 0)
+            continue;
+        ctx->req->route = (int)i;
+        ctx->id = id;
+        if (ctx->req->body_too_large) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "the body is larger than %zu bytes", ctx->server->max_body);
+            return mapd_problem(ctx, MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large", detail);
+        }
+        if (routes[i].handler != mapd_static_file && !(ctx->store = thread_store_or_reply(ctx)))
+            return MHD_YES;
+        return routes[i].handler(ctx);
+    }
+    if (path_known)
+        return mapd_problem(ctx, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",
+                            "this method is not allowed on this resource");
+    return mapd_problem(ctx, MHD_HTTP_NOT_FOUND, "Not Found", "no such resource");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    (void)version;
+    mapd_server *server = cls;
+    mapd_request *req = *req_cls;
+    if (!req) {
+        req = calloc(1, sizeof *req);
+        if (!req)
+            return MHD_NO;
+        req->started = seconds();
+        req->route = -1;
+        *req_cls = req;
+        __atomic_fetch_add(&in_flight, 1, __ATOMIC_RELAXED);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->body_too_large || req->body_len + n > server->max_body) {
+            req->body_too_large = 1; /* the rest is read and dropped */
+            free(req->body);
+            req->body = NULL;
+            req->body_len = 0;
+            return MHD_YES;
+        }
+        char *b = realloc(req->body, req->body_len + n + 1);
+        if (!b)
+            return MHD_NO;
+        memcpy(b + req->body_len, upload_data, n);
+        req->body = b;
+        req->body_len += n;
+        req->body[req->body_len] = '\0';
+        return MHD_YES;
+    }
+    if (req->status)
+        return MHD_YES; /* already answered */
+    mapd_ctx ctx = { .server = server, .conn = conn, .req = req, .method = method, .url = url,
+                     .now = (int64_t)time(NULL) };
+    return dispatch(&ctx);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    mapd_server *server = cls;
+    mapd_request *req = *req_cls;
+    if (!req)
+        return;
+    double elapsed = seconds() - req->started;
+    mapd_metrics_record(server->metrics, req->route, req->status, elapsed);
+    char addr[64];
+    mapd_ctx ctx = { .conn = conn };
+    mapd_client_address(&ctx, addr, sizeof addr);
+    /* The route pattern is logged, never the URL: query strings may hold
+     * addresses being geocoded, which must not reach the logs. */
+    fprintf(stderr, "%s %s %s %u %zu %.1fms%s\n", addr,
+            req->route >= 0 ? routes[req->route].method : "-",
+            req->route >= 0 ? routes[req->route].pattern : "-", req->status, req->bytes,
+            elapsed * 1000.0, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+    free(req->body);
+    free(req);
+    *req_cls = NULL;
+    __atomic_fetch_sub(&in_flight, 1, __ATOMIC_RELAXED);
+}
+
+enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
+{
+    char *text = mapd_metrics_render(ctx->server->metrics, route_names, N_ROUTES);
+    if (!text)
+        return MHD_NO;
+    enum MHD_Result r = mapd_respond(ctx, MHD_HTTP_OK, "text/plain; version=0.0.4", text, strlen(text));
+    free(text);
+    return r;
+}
+
+static int parse_listen(const char *s, struct sockaddr_in *sa)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || colon - s > 63)
+        return 0;
+    char host[64];
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        return 0;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end || end == s || errno || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* Builds the shared geocoder from the database, once. */
+static int load_geocoder(mapd_server *server)
+{
+    geodata_store *store;
+    char *err;
+    if (geodata_store_open(server->db_path, 0, &store, &err)) {
+        mapd_fail(MAPD_EXIT_FAIL, "%s", err);
+        free(err);
+        return -1;
+    }
+    int rc = geodata_geocoder_load(store, &server->geocoder);
+    if (rc)
+        mapd_fail(MAPD_EXIT_FAIL, "building the geocoder: %s", geodata_errmsg(store));
+    geodata_store_close(store);
+    return rc ? -1 : 0;
+}
+
+int mapd_cmd_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "db", required_argument, NULL, 'd' },
+        { "listen", required_argument, NULL, 'l' },
+        { "web", required_argument, NULL, 'w' },
+        { "threads", required_argument, NULL, 't' },
+        { "max-body", required_argument, NULL, 'b' },
+        { "auth-per-minute", required_argument, NULL, 'a' },
+        { "cookie-secure", no_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 },
+    };
+    mapd_server server = { .max_body = 64 * 1024, .session_ttl = 30 * 24 * 3600 };
+    const char *listen = "127.0.0.1:8080";
+    long threads = sysconf(_SC_NPROCESSORS_ONLN), v, auth_per_minute = 10;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': server.db_path = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'w': server.web_dir = optarg; break;
+        case 's': server.cookie_secure = 1; break;
+        case 't':
+            if (!parse_long(optarg, 1, 256, &threads))
+                return mapd_fail(MAPD_EXIT_USAGE, "--threads wants 1 to 256, not '%s'", optarg);
+            break;
+        case 'b':
+            if (!parse_long(optarg, 1024, 16 * 1024 * 1024, &v))
+                return mapd_fail(MAPD_EXIT_USAGE, "--max-body wants 1024 to 16777216 bytes, not '%s'",
+                                 optarg);
+            server.max_body = (size_t)v;
+            break;
+        case 'a':
+            if (!parse_long(optarg, 1, 100000, &auth_per_minute))
+                return mapd_fail(MAPD_EXIT_USAGE, "--auth-per-minute wants 1 to 100000, not '%s'",
+                                 optarg);
+            break;
+        default: return MAPD_EXIT_USAGE;
+        }
+    }
+    if (!server.db_path || optind != argc)
+        return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd serve --db DB [--listen HOST:PORT] [--web DIR] "
+                         "[--threads N] [--max-body BYTES] [--auth-per-minute N] [--cookie-secure]");
+    struct sockaddr_in sa;
+    if (!parse_listen(listen, &sa))
+        return mapd_fail(MAPD_EXIT_USAGE, "--listen wants IPv4:PORT, e.g. 127.0.0.1:8080, not '%s'",
+                         listen);
+    if (threads < 1)
+        threads = 1;
+    if (sodium_init() < 0)
+        return mapd_fail(MAPD_EXIT_FAIL, "cannot initialise libsodium");
+    /* Opening the database here makes a missing or bad one fail the command,
+     * not requests; a database is created by `mapd import`, never by a typo. */
+    if (load_geocoder(&server))
+        return MAPD_EXIT_FAIL;
+    for (size_t i = 0; i < N_ROUTES; i++)
+        route_names[i] = routes[i].pattern;
+    server.metrics = mapd_metrics_new(N_ROUTES);
+    server.auth_limit = mapd_ratelimit_new((double)auth_per_minute, (double)auth_per_minute);
+    if (!server.metrics || !server.auth_limit)
+        return mapd_fail(MAPD_EXIT_FAIL, "out of memory");
+    pthread_key_create(&store_key, close_store);
+
+    /* Workers inherit this mask: only the main thread takes the signals. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_request, &server,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &server,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
+        MHD_OPTION_END);
+    if (!d)
+        return mapd_fail(MAPD_EXIT_FAIL, "cannot listen on %s (address in use or not local?)", listen);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char host[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
+    printf("mapd: serving http://%s:%u/ (%ld threads, db %s, %zu addresses)\n", host,
+           info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port), threads, server.db_path,
+           geodata_geocoder_count(server.geocoder));
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "mapd: %s received, finishing requests in flight\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM");
+    MHD_socket listener = MHD_quiesce_daemon(d);
+    double deadline = seconds() + 10;
+    while (__atomic_load_n(&in_flight, __ATOMIC_RELAXED) > 0 && seconds() < deadline)
+        usleep(10000);
+    MHD_stop_daemon(d);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    pthread_key_delete(store_key);
+    geodata_geocoder_free(server.geocoder);
+    mapd_metrics_free(server.metrics);
+    mapd_ratelimit_free(server.auth_limit);
+    return MAPD_EXIT_OK;
+}
