@@ -29,8 +29,9 @@ check "problem has status and detail" grep -q '"status":404' "$WORK/body"
 check "path traversal is refused" [ "$(status --path-as-is "$base/../../etc/passwd" | cut -d' ' -f1)" = 404 ]
 check "encoded traversal is refused" [ "$(status --path-as-is "$base/%2e%2e/%2e%2e/etc/passwd" | cut -d' ' -f1)" = 404 ]
 check "wrong method is 405" [ "$(status -X DELETE "$base/healthz" | cut -d' ' -f1)" = 405 ]
-check "a body where none is taken is 413" \
-    [ "$(status -X POST --data-binary 'x=1' "$base/healthz" | cut -d' ' -f1)" = 413 ]
+head -c 10485760 /dev/zero | tr '\0' 'a' >"$WORK/big"
+check "a 10 MB body is 413, not read into memory" \
+    [ "$(status -X POST -H 'Content-Type: application/json' --data-binary @"$WORK/big" "$base/api/members" | cut -d' ' -f1)" = 413 ]
 check "a huge URL is refused, not a crash" \
     [ "$(status "$base/$(head -c 20000 /dev/zero | tr '\0' a)" | cut -d' ' -f1)" -ge 400 ]
 check "keep-alive: two requests, one connection" \
