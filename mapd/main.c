@@ -21,6 +21,9 @@ static const struct {
       "  mapd geocode --batch --db DB < queries.txt\n"
       "  mapd geocode --reverse LON,LAT --db DB" },
     { "stats", mapd_cmd_stats, "stats --db DB" },
+    { "user", mapd_cmd_user,
+      "user add --db DB --email E --role member|shop|staff|admin [--address A] [--name N] "
+      "[--password-stdin]" },
     { "serve", mapd_cmd_serve,
       "serve --db DB [--listen 127.0.0.1:8080] [--web DIR] [--threads N]" },
 };

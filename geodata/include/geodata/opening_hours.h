@@ -5,8 +5,8 @@
  * v0.7), used to vet values imported with shops or typed by shop owners
  * before they are stored. It answers "does this parse?", with the first
  * problem located and explained in one short English sentence; it does not
- * say when a shop is open, nor whether the ranges make sense (Fr-Mo, Dec 31-
- * Jan 01 and 22:00-02:00 are all fine).
+ * say when a shop is open, nor whether the ranges make sense: "Fr-Mo",
+ * "Dec 31-Jan 01" and "22:00-02:00" are all fine.
  *
  * Pure function of its input: no allocation, no global state, safe from any
  * number of threads at once.

@@ -1,0 +1,420 @@
+#!/usr/bin/env python3
+"""tests/api/test_api.py MAPD SAMPLE_DIR — the JSON API against a real
+`mapd serve` on 127.0.0.1 (ephemeral port), on a database built from the
+sample: the authorisation matrix, the privacy sweep, bad input, sessions,
+rate limits, metrics, and acknowledged writes surviving a kill.
+
+Actors are chosen from the data, not hard-coded: a member of quartier A, of
+a quartier contiguous to A, of a distant quartier, a shop owner, and staff.
+Only the standard library is used.
+"""
+import http.client
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+MAPD, SAMPLE = sys.argv[1], sys.argv[2]
+WORK = tempfile.mkdtemp(prefix="entraide-api.")
+DB = os.path.join(WORK, "api.sqlite")
+PASSES, FAILS = 0, 0
+BODIES = []          # (label, body) of every response, for the privacy sweep
+
+
+def check(name, cond, detail=""):
+    global PASSES, FAILS
+    if cond:
+        PASSES += 1
+        print("ok -", name)
+    else:
+        FAILS += 1
+        print("FAIL -", name, detail)
+
+
+def run(*args, stdin=None):
+    return subprocess.run([MAPD, *args], input=stdin, capture_output=True, text=True, check=True).stdout
+
+
+def sql(query, *params):
+    with sqlite3.connect("file:%s?mode=ro" % DB, uri=True) as c:
+        return c.execute(query, params).fetchall()
+
+
+class Server:
+    def __init__(self, *extra):
+        self.p = subprocess.Popen([MAPD, "serve", "--db", DB, "--listen", "127.0.0.1:0", *extra],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.p.stdout.readline()
+        self.port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+
+    def stop(self, sig=signal.SIGTERM):
+        self.p.send_signal(sig)
+        return self.p.wait(timeout=15)
+
+
+class Client:
+    """One actor: a keep-alive connection, its session cookie and CSRF token."""
+
+    def __init__(self, server, name):
+        self.server, self.name = server, name
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        self.cookie = None
+        self.csrf = None
+
+    def req(self, method, path, body=None, raw=None, csrf=True, ctype="application/json",
+            label=None):
+        headers = {}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        if csrf and self.csrf:
+            headers["X-CSRF-Token"] = self.csrf
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if data is not None:
+            headers["Content-Type"] = ctype
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            r = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+            self.conn.request(method, path, body=data, headers=headers)
+            r = self.conn.getresponse()
+        text = r.read().decode("utf-8", "replace")
+        BODIES.append((label or "%s %s %s" % (self.name, method, path), text))
+        cookie = r.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";")[0]
+        try:
+            doc = json.loads(text) if text else None
+        except ValueError:
+            doc = None
+        return r.status, doc, r
+
+    def register(self, email, address, name):
+        return self.req("POST", "/api/members", {"email": email, "password": "correct horse",
+                                                 "display_name": name, "address": address})
+
+    def login(self, email, password="correct horse"):
+        st, doc, _ = self.req("POST", "/api/session", {"email": email, "password": password})
+        if st == 200:
+            self.csrf = doc["csrf"]
+        return st, doc
+
+
+def address_in(nb, offset=0):
+    """A typed address of the neighbourhood nb, from the data."""
+    rows = sql("SELECT number, rep, street, postcode FROM addresses WHERE neighbourhood_id = ? "
+               "AND rep = '' ORDER BY id LIMIT 1 OFFSET ?", nb, offset)
+    n, rep, street, pc = rows[0]
+    return "%d %s %s" % (n, street, pc)
+
+
+def main():
+    run("import", "neighbourhoods", os.path.join(SAMPLE, "neighbourhoods.geojson"), "--db", DB)
+    run("import", "addresses", os.path.join(SAMPLE, "addresses.csv.gz"), "--db", DB)
+    run("import", "shops", os.path.join(SAMPLE, "shops.geojson"), "--db", DB)
+
+    # Quartier A has most contiguous neighbours; B is contiguous to A; C is
+    # neither A nor contiguous to A nor to any of A's neighbours.
+    a = sql("SELECT a FROM neighbourhood_contiguity GROUP BY a ORDER BY count(*) DESC, a LIMIT 1")[0][0]
+    b = sql("SELECT b FROM neighbourhood_contiguity WHERE a = ? ORDER BY b LIMIT 1", a)[0][0]
+    near = {a} | {r[0] for r in sql("SELECT b FROM neighbourhood_contiguity WHERE a = ?", a)}
+    near2 = near | {r[0] for r in sql("SELECT b FROM neighbourhood_contiguity WHERE a IN (%s)"
+                                      % ",".join("?" * len(near)), *near)}
+    c = sql("SELECT id FROM neighbourhoods WHERE id NOT IN (%s) ORDER BY id LIMIT 1"
+            % ",".join("?" * len(near2)), *near2)[0][0]
+    run("user", "add", "--db", DB, "--email", "staff@example.org", "--role", "staff",
+        "--password-stdin", stdin="correct horse\n")
+    run("user", "add", "--db", DB, "--email", "shop@example.org", "--role", "shop",
+        "--address", address_in(c, 3), "--password-stdin", stdin="correct horse\n")
+
+    srv = Server("--auth-per-minute", "1000")
+    anon = Client(srv, "anonymous")
+    ma, mb, mc = Client(srv, "A"), Client(srv, "B"), Client(srv, "C")
+    shop, staff = Client(srv, "shop"), Client(srv, "staff")
+
+    # ---- registration ----
+    st, doc, _ = ma.register("alice@example.org", address_in(a), "Alice")
+    check("register in A: 201 with the neighbourhood", st == 201 and doc["neighbourhood"]["id"] == a, doc)
+    st, doc, _ = mb.register("bob@example.org", address_in(b), "Bob")
+    check("register in B (contiguous to A)", st == 201 and doc["neighbourhood"]["id"] == b, doc)
+    st, doc, _ = mc.register("carol@example.org", address_in(c), "Carol")
+    check("register in C (distant)", st == 201 and doc["neighbourhood"]["id"] == c, doc)
+    members_before = sql("SELECT count(*) FROM members")[0][0]
+    st, doc, _ = anon.register("dave@example.org", "12 Rue des Licornes Introuvables 99999", "Dave")
+    check("unknown address: 422 not_found", st == 422 and doc.get("reason") == "not_found", doc)
+    outside = sql("SELECT number, street, postcode FROM addresses WHERE neighbourhood_id IS NULL "
+                  "AND rep = '' LIMIT 1")
+    if outside:
+        st, doc, _ = anon.register("erin@example.org", "%d %s %s" % outside[0], "Erin")
+        check("address outside every neighbourhood: 422 outside",
+              st == 422 and doc.get("reason") == "outside", doc)
+    st, doc, _ = anon.register("alice@example.org", address_in(a, 1), "Alice again")
+    check("taken email: 409", st == 409, doc)
+    check("nothing stored for refused registrations", sql("SELECT count(*) FROM members")[0][0] == members_before)
+
+    # ---- sessions ----
+    for cl, email in ((ma, "alice@example.org"), (mb, "bob@example.org"), (mc, "carol@example.org"),
+                      (shop, "shop@example.org"), (staff, "staff@example.org")):
+        st, doc = cl.login(email)
+        check("login %s" % cl.name, st == 200 and doc["csrf"], doc)
+    check("session cookie is HttpOnly and SameSite=Lax",
+          "HttpOnly" in ma.req("POST", "/api/session", {"email": "alice@example.org",
+                                                        "password": "correct horse"})[2].getheader("Set-Cookie", "")
+          and "SameSite=Lax" in ma.req("POST", "/api/session", {"email": "alice@example.org",
+                                                                "password": "correct horse"})[2].getheader("Set-Cookie", ""))
+    ma.login("alice@example.org")
+    st, doc, _ = anon.req("POST", "/api/session", {"email": "alice@example.org", "password": "wrong!!!"})
+    check("wrong password: 401", st == 401)
+    st, doc, _ = anon.req("POST", "/api/session", {"email": "nobody@example.org", "password": "whatever1"})
+    check("unknown email: 401, the same answer", st == 401 and doc["detail"] == "wrong email or password")
+    check("session tokens are stored hashed", all(len(r[0]) == 32 for r in sql("SELECT token_hash FROM sessions")))
+    cookie = ma.cookie.split("=", 1)[1]
+    check("the cookie token is not in the database",
+          not any(cookie.encode() in (r[0] or b"") for r in sql("SELECT token_hash FROM sessions")))
+    st, doc, _ = ma.req("GET", "/api/me")
+    check("me: visible neighbourhoods are A and its contiguous ones",
+          st == 200 and set(doc["visible_neighbourhoods"]) == near, doc)
+
+    # ---- posts ----
+    st, doc, _ = ma.req("POST", "/api/posts", {"kind": "request", "category": "groceries",
+                                               "title": "Courses de solidarité", "body": "Pain, lait"})
+    check("A posts a request: 201 GeoJSON", st == 201 and doc["type"] == "Feature", doc)
+    pa = doc["properties"]["id"]
+    st, doc, _ = ma.req("POST", "/api/posts", {"kind": "offer", "category": "company",
+                                               "title": "Un coup de fil ?", "expires_in_days": 3})
+    pa2 = doc["properties"]["id"]
+    st, doc, _ = mc.req("POST", "/api/posts", {"kind": "request", "category": "pharmacy",
+                                               "title": "Médicaments"})
+    pc = doc["properties"]["id"]
+    lon, lat = doc["geometry"]["coordinates"]
+    st, doc, _ = ma.req("POST", "/api/posts", {"kind": "request", "category": "groceries",
+                                               "title": "x"}, csrf=False)
+    check("a state change without X-CSRF-Token: 403", st == 403)
+
+    def visible(cl, pid):
+        st, doc, _ = cl.req("GET", "/api/posts/%d" % pid)
+        return st
+
+    matrix = [  # (actor, post, expected status of GET /api/posts/{id})
+        (anon, pa, 401), (ma, pa, 200), (mb, pa, 200), (mc, pa, 404), (shop, pa, 404), (staff, pa, 200),
+        (anon, pc, 401), (ma, pc, 404), (mc, pc, 200), (staff, pc, 200),
+    ]
+    for cl, pid, want in matrix:
+        got = visible(cl, pid)
+        check("GET post %d as %s: %d" % (pid, cl.name, want), got == want, got)
+    st, doc, _ = anon.req("GET", "/api/posts?near=%f,%f&radius=2000" % (lon, lat))
+    check("anonymous list: 401", st == 401)
+    pt = sql("SELECT X(geom), Y(geom) FROM posts WHERE id = ?", pa) if False else None
+    st, doc, _ = mb.req("GET", "/api/posts?bbox=%f,%f,%f,%f" % (lon - 0.4, lat - 0.2, lon + 0.4, lat + 0.2))
+    ids = {f["properties"]["id"] for f in doc["features"]}
+    check("B lists A's posts, not C's", st == 200 and pa in ids and pc not in ids, ids)
+    st, doc, _ = mc.req("GET", "/api/posts?bbox=%f,%f,%f,%f" % (lon - 0.4, lat - 0.2, lon + 0.4, lat + 0.2))
+    ids = {f["properties"]["id"] for f in doc["features"]}
+    check("C lists C's posts, not A's", st == 200 and pc in ids and pa not in ids, ids)
+    st, doc, _ = staff.req("GET", "/api/posts?bbox=%f,%f,%f,%f" % (lon - 0.4, lat - 0.2, lon + 0.4, lat + 0.2))
+    ids = {f["properties"]["id"] for f in doc["features"]}
+    check("staff list everything", pa in ids and pc in ids, ids)
+    st, doc, _ = mb.req("GET", "/api/posts?q=solidarite")
+    check("keyword search ignores accents", st == 200 and [f["id"] for f in doc["features"]] == [pa], doc)
+    st, doc, _ = mb.req("GET", "/api/posts?q=SOLIDARIT%C3%89&category=groceries&kind=request")
+    check("keyword search ignores case, with filters", st == 200 and doc["numberMatched"] == 1)
+    st, doc, _ = mb.req("GET", "/api/posts?category=pets")
+    check("a category filter", st == 200 and doc["numberMatched"] == 0)
+    a_home = sql("SELECT home_lon, home_lat FROM members WHERE email = 'alice@example.org'")[0]
+    st, doc, _ = mb.req("GET", "/api/posts?near=%f,%f&radius=1000&limit=1" % a_home)
+    check("near: sorted by distance, paged, with distance_m",
+          st == 200 and doc["numberReturned"] == 1 and doc["numberMatched"] >= 2
+          and "distance_m" in doc["features"][0]["properties"], doc)
+
+    # views: once per member, shown to the author only
+    mb.req("GET", "/api/posts/%d" % pa)
+    staff.req("GET", "/api/posts/%d" % pa)
+    st, doc, _ = ma.req("GET", "/api/posts/%d" % pa)
+    check("the author sees the view count (B twice and staff once: 2)", doc["properties"].get("views") == 2, doc)
+    st, doc, _ = mb.req("GET", "/api/posts/%d" % pa)
+    check("others do not see the view count", "views" not in doc["properties"])
+
+    # edit, claim, done, cancel
+    st, doc, _ = mb.req("PATCH", "/api/posts/%d" % pa, {"title": "volé"})
+    check("B may not edit A's post: 403", st == 403)
+    st, doc, _ = ma.req("PATCH", "/api/posts/%d" % pa, {"body": "Pain, lait, oeufs"})
+    check("A edits an open post", st == 200 and doc["properties"]["body"] == "Pain, lait, oeufs")
+    st, doc, _ = ma.req("POST", "/api/posts/%d/claim" % pa)
+    check("one cannot claim one's own post: 403", st == 403)
+    st, doc, _ = mc.req("POST", "/api/posts/%d/claim" % pa)
+    check("C cannot claim what C cannot see: 404", st == 404)
+    claimed = len(BODIES)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/claim" % pa, label="CLAIM")
+    a_address = sql("SELECT address_text FROM members WHERE email = 'alice@example.org'")[0][0]
+    check("B claims A's request and alone gets the address",
+          st == 200 and doc["properties"]["address"] == a_address and doc["properties"]["status"] == "claimed", doc)
+    st, doc, _ = staff.req("POST", "/api/posts/%d/claim" % pa)
+    check("a second claim by someone else: 409", st == 409, doc)
+    st, doc, _ = ma.req("GET", "/api/posts/%d" % pa)
+    check("the author does not get the address back", "address" not in doc["properties"])
+    st, doc, _ = ma.req("PATCH", "/api/posts/%d" % pa, {"title": "trop tard"})
+    check("no edit once claimed: 409", st == 409)
+    st, doc, _ = staff.req("POST", "/api/posts/%d/done" % pa)
+    check("staff cannot mark someone's post done: 403", st == 403)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/done" % pa)
+    check("the claimer marks it done", st == 200 and doc["properties"]["status"] == "done")
+    st, doc, _ = mb.req("POST", "/api/posts/%d/cancel" % pa2)
+    check("only the author cancels: 403", st == 403)
+    st, doc, _ = ma.req("POST", "/api/posts/%d/cancel" % pa2)
+    check("the author cancels", st == 200 and doc["properties"]["status"] == "cancelled")
+    st, doc, _ = ma.req("POST", "/api/posts/%d/cancel" % pa2)
+    check("cancelling twice: 409", st == 409)
+
+    # moderation
+    st, doc, _ = ma.req("POST", "/api/posts", {"kind": "offer", "category": "other", "title": "Spam spam"})
+    ps = doc["properties"]["id"]
+    st, doc, _ = mb.req("POST", "/api/posts/%d/report" % ps, {"reason": "spam"})
+    check("a member reports a post", st == 201)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/hide" % ps)
+    check("members cannot hide: 403", st == 403)
+    st, doc, _ = staff.req("POST", "/api/posts/%d/hide" % ps)
+    check("staff hide", st == 200 and doc["properties"]["hidden"] is True and doc["properties"]["reports"] == 1)
+    check("B no longer sees it", visible(mb, ps) == 404)
+    check("its author still does", visible(ma, ps) == 200)
+    check("the audit log has it", sql("SELECT count(*) FROM audit_log WHERE action = 'hide post'")[0][0] == 1)
+    st, doc, _ = staff.req("POST", "/api/posts/%d/restore" % ps)
+    check("staff restore", st == 200 and visible(mb, ps) == 200)
+
+    # anonymous counts
+    st, doc, _ = anon.req("GET", "/api/stats")
+    check("anonymous get counts per neighbourhood and category only",
+          st == 200 and doc["open_posts"].get(c, {}).get("pharmacy") == 1
+          and "title" not in json.dumps(doc), doc)
+
+    # ---- bad input: the right 4xx, nothing changed ----
+    def counts():
+        return sql("SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM posts), "
+                   "(SELECT group_concat(status) FROM posts), (SELECT count(*) FROM post_reports)")[0]
+    before = counts()
+    bad = [
+        ("malformed JSON", "POST", "/api/posts", b'{"kind": "request",', "application/json", 400),
+        ("not an object", "POST", "/api/posts", b'[1,2]', "application/json", 400),
+        ("wrong type", "POST", "/api/posts", json.dumps({"kind": 3, "category": "pets", "title": "t"}).encode(), "application/json", 422),
+        ("missing field", "POST", "/api/posts", json.dumps({"kind": "offer", "category": "pets"}).encode(), "application/json", 422),
+        ("unknown category", "POST", "/api/posts", json.dumps({"kind": "offer", "category": "weapons", "title": "t"}).encode(), "application/json", 422),
+        ("title too long", "POST", "/api/posts", json.dumps({"kind": "offer", "category": "pets", "title": "x" * 201}).encode(), "application/json", 422),
+        ("bad expiry", "POST", "/api/posts", json.dumps({"kind": "offer", "category": "pets", "title": "t", "expires_in_days": 365}).encode(), "application/json", 422),
+        ("invalid UTF-8", "POST", "/api/posts", b'{"kind":"offer","category":"pets","title":"\xff\xfe"}', "application/json", 400),
+        ("control characters", "POST", "/api/posts", json.dumps({"kind": "offer", "category": "pets", "title": "a\u0007b"}).encode(), "application/json", 422),
+        ("a NUL in a string", "POST", "/api/posts", json.dumps({"kind": "offer", "category": "pets", "title": "a\u0000b"}).encode(), "application/json", 400),
+        ("wrong content type", "POST", "/api/posts", b'kind=offer', "application/x-www-form-urlencoded", 415),
+        ("10 MB body", "POST", "/api/posts", b"x" * (10 * 1024 * 1024), "application/json", 413),
+        ("unknown post", "GET", "/api/posts/987654321", None, None, 404),
+        ("unknown post claim", "POST", "/api/posts/987654321/claim", None, None, 404),
+        ("non-numeric id", "GET", "/api/posts/abc", None, None, 404),
+        ("huge id", "GET", "/api/posts/99999999999999999999999", None, None, 404),
+        ("bad near", "GET", "/api/posts?near=abc", None, None, 400),
+        ("radius too large", "GET", "/api/posts?near=2.35,48.85&radius=1e9", None, None, 400),
+        ("radius without near", "GET", "/api/posts?radius=10", None, None, 400),
+        ("bbox too large", "GET", "/api/posts?bbox=-10,40,10,50", None, None, 400),
+        ("bbox inverted", "GET", "/api/posts?bbox=3,49,2,48", None, None, 400),
+        ("limit too large", "GET", "/api/posts?limit=100000", None, None, 400),
+        ("unknown status", "GET", "/api/posts?status=deleted", None, None, 400),
+        ("keywords of punctuation only", "GET", "/api/posts?q=%22%27%29%28*", None, None, 400),
+        ("unknown route", "GET", "/api/nothing", None, None, 404),
+        ("wrong method", "PUT", "/api/posts", b"{}", "application/json", 405),
+    ]
+    for name, method, path, raw, ctype, want in bad:
+        st, doc, r = mb.req(method, path, raw=raw, ctype=ctype or "application/json")
+        ok = st == want and (r.getheader("Content-Type") or "").startswith("application/problem+json")
+        check("bad input, %s: %d problem+json" % (name, want), ok, (st, doc))
+    sneaky = "'; DROP TABLE posts; -- \" OR 1=1"
+    st, doc, _ = mb.req("POST", "/api/posts", {"kind": "offer", "category": "other", "title": sneaky})
+    check("SQL-looking text is stored as text", st == 201 and doc["properties"]["title"] == sneaky)
+    st, doc, _ = mb.req("GET", "/api/posts?q=" + "DROP%20TABLE%27%22%20OR")
+    check("SQL-looking keywords are only words", st == 200)
+    after = counts()
+    check("bad input changed nothing (one post more: the SQL-looking one)",
+          after[0] == before[0] and after[1] == before[1] + 1 and after[3] == before[3], (before, after))
+
+    # ---- metrics, OpenAPI ----
+    st, _, r = anon.req("GET", "/metrics")
+    text = BODIES[-1][1]
+    check("metrics by route and status, with histograms",
+          st == 200 and 'mapd_http_requests_total{route="/api/posts/{id}/claim",status="409"}' in text
+          and "mapd_http_request_duration_seconds_bucket" in text)
+    st, doc, _ = anon.req("GET", "/api/openapi.json")
+    check("OpenAPI document", st == 200 and doc["openapi"].startswith("3.0"))
+
+    # ---- logout ----
+    st, _, _ = mb.req("DELETE", "/api/session", csrf=False)
+    check("logout needs the CSRF token: 403", st == 403)
+    st, _, r = mb.req("DELETE", "/api/session")
+    check("logout: 204 and the cookie cleared", st == 204 and "Max-Age=0" in (r.getheader("Set-Cookie") or ""))
+    st, _, _ = mb.req("GET", "/api/me")
+    check("after logout: 401", st == 401)
+
+    # ---- privacy sweep ----
+    homes = sql("SELECT email, home_lon, home_lat, address_text FROM members WHERE home_lon IS NOT NULL")
+    leaks = []
+    for label, body in BODIES:
+        for email, hlon, hlat, addr in homes:
+            for needle in ("%.5f" % hlon, "%.5f" % hlat, addr):
+                if needle and needle in body and not (label == "CLAIM" and needle == addr):
+                    leaks.append((label, email, needle))
+    check("privacy sweep: no home coordinates or address in %d responses but the claim" % len(BODIES),
+          not leaks, leaks[:5])
+    check("the claim response is the one that carries it", any(l == "CLAIM" and a_address in b for l, b in BODIES))
+
+    check("SIGTERM: exit 0", srv.stop() == 0)
+
+    # ---- rate limits ----
+    srv = Server("--auth-per-minute", "3")
+    cl = Client(srv, "hammer")
+    codes = [cl.req("POST", "/api/session", {"email": "x@example.org", "password": "12345678"})[0] for _ in range(5)]
+    check("login attempts past the limit: 429", codes[:3] == [401] * 3 and codes[3:] == [429, 429], codes)
+    srv.stop()
+
+    # ---- durability: acknowledged posts survive a kill -9 mid-burst ----
+    srv = Server("--auth-per-minute", "1000")
+    acked = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def burst(email):
+        cl = Client(srv, email)
+        cl.login(email)
+        for i in range(2000):
+            if stop.is_set():
+                return
+            try:
+                st, doc, _ = cl.req("POST", "/api/posts", {"kind": "offer", "category": "other",
+                                                           "title": "burst %d" % i})
+            except Exception:
+                return
+            if st == 201:
+                with lock:
+                    acked.append(doc["properties"]["id"])
+    threads = [threading.Thread(target=burst, args=(e,)) for e in ("alice@example.org", "carol@example.org")]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 20
+    while len(acked) < 200 and time.time() < deadline:
+        time.sleep(0.01)
+    srv.p.kill()
+    stop.set()
+    for t in threads:
+        t.join()
+    srv.p.wait()
+    stored = {r[0] for r in sql("SELECT id FROM posts WHERE title LIKE 'burst %'")}
+    check("killed mid-burst: all %d acknowledged posts are stored" % len(acked),
+          len(acked) >= 200 and set(acked) <= stored, (len(acked), len(set(acked) - stored)))
+    check("the database is intact after the kill", sql("PRAGMA integrity_check")[0][0] == "ok")
+
+    print("%d passed, %d failed" % (PASSES, FAILS))
+    subprocess.run(["rm", "-rf", WORK])
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
