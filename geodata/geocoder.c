@@ -410,7 +410,8 @@ static int build_postings(geodata_geocoder *g)
     }
     for (size_t i = 0; i < g->n_city_toks; i++)
         g->word[g->city_toks[i]].in_city = 1;
-    qsort(g->postcodes, g->n_postcodes, sizeof *g->postcodes, cmp_u32);
+    if (g->n_postcodes > 1)
+        qsort(g->postcodes, g->n_postcodes, sizeof *g->postcodes, cmp_u32);
     size_t u = 0;
     for (size_t i = 0; i < g->n_postcodes; i++)
         if (!u || g->postcodes[u - 1] != g->postcodes[i])
@@ -496,7 +497,8 @@ static int build_deletions(geodata_geocoder *g)
         free(b.e);
         return -1;
     }
-    qsort(b.e, b.n, sizeof *b.e, cmp_del);
+    if (b.n > 1)
+        qsort(b.e, b.n, sizeof *b.e, cmp_del);
     size_t u = 0;
     for (size_t i = 0; i < b.n; i++)
         if (!u || b.e[u - 1].h != b.e[i].h || b.e[u - 1].w != b.e[i].w)

@@ -447,7 +447,7 @@ int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
     if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = geodata_fail_sql(store, "querying posts");
     sqlite3_finalize(st);
-    if (!rc && q->near)
+    if (!rc && q->near && nr > 1)
         qsort(r, nr, sizeof *r, cmp_ranked);
     *total = nr;
     st = rc ? NULL : geodata_prepare(store, "SELECT " POST_COLUMNS " FROM posts p "

@@ -69,6 +69,8 @@ static int cmp_y(const void *a, const void *b)
  * slice by y. Consecutive runs of cap entries then make compact nodes. */
 static void str_sort(geodata_rtree_entry *e, size_t n, size_t cap)
 {
+    if (n < 2)
+        return;
     size_t nodes = (n + cap - 1) / cap;
     size_t slices = (size_t)ceil(sqrt((double)nodes));
     size_t per_slice = slices ? ((nodes + slices - 1) / slices) * cap : n;
@@ -160,7 +162,8 @@ static int cmp_rowid(const void *a, const void *b)
 /* The rowid -> leaf map, in rowid order so that its B-tree only appends. */
 static int write_rowids(writer *w)
 {
-    qsort(w->leaves, w->n_leaves, sizeof *w->leaves, cmp_rowid);
+    if (w->n_leaves > 1)
+        qsort(w->leaves, w->n_leaves, sizeof *w->leaves, cmp_rowid);
     for (size_t i = 0; i < w->n_leaves; i++) {
         sqlite3_bind_int64(w->rowid, 1, w->leaves[i].rowid);
         sqlite3_bind_int64(w->rowid, 2, w->leaves[i].node);
