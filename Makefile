@@ -44,6 +44,7 @@ $(DEMO_DB):
 	$(MAPD) import neighbourhoods $(SAMPLE)/neighbourhoods.geojson --db $@.tmp
 	$(MAPD) import addresses $(SAMPLE)/addresses.csv.gz --db $@.tmp
 	$(MAPD) import shops $(SAMPLE)/shops.geojson --db $@.tmp
+	$(MAPD) seed --db $@.tmp --posts 300
 	mv $@.tmp $@
 
 demo: build

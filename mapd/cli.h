@@ -15,6 +15,7 @@ int mapd_cmd_import(int argc, char **argv);
 int mapd_cmd_stats(int argc, char **argv);
 int mapd_cmd_geocode(int argc, char **argv);
 int mapd_cmd_user(int argc, char **argv);
+int mapd_cmd_seed(int argc, char **argv);
 int mapd_cmd_serve(int argc, char **argv);
 
 /* Prints "mapd: <message>" on stderr and returns code, so commands can

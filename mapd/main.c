@@ -20,6 +20,7 @@ static const struct {
       "geocode \"ADDRESS\" --db DB [--limit N]\n"
       "  mapd geocode --batch --db DB < queries.txt\n"
       "  mapd geocode --reverse LON,LAT --db DB" },
+    { "seed", mapd_cmd_seed, "seed --db DB [--posts N] [--seed S]" },
     { "stats", mapd_cmd_stats, "stats --db DB" },
     { "user", mapd_cmd_user,
       "user add --db DB --email E --role member|shop|staff|admin [--address A] [--name N] "
