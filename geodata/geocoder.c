@@ -870,7 +870,13 @@ static void fill_result(const geodata_geocoder *g, const gc_addr *a, geodata_mat
         r->neighbourhood_name = g->nbs[a->nb].name;
     }
     const char *city = str(g, g->city[st->city].name);
+    r->street = str(g, st->name);
+    r->postcode = str(g, st->postcode);
+    r->city = city;
+    r->rep = "";
     if (type == GEODATA_MATCH_HOUSENUMBER) {
+        r->number = a->number;
+        r->rep = g->reps[a->rep];
         const char *rep = g->reps[a->rep];
         r->address_id = str(g, a->id);
         snprintf(r->label, sizeof r->label, "%d%s%s %s, %s %s", (int)a->number, *rep ? " " : "",

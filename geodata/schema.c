@@ -165,6 +165,9 @@ static const char *const migrations[] = {
     "  INSERT INTO posts_fts(posts_fts, rowid, title, body) VALUES ('delete', OLD.id, OLD.title, OLD.body);"
     "  INSERT INTO posts_fts(rowid, title, body) VALUES (NEW.id, NEW.title, NEW.body); END;"
     "CREATE INDEX sessions_expiry ON sessions(expires_at);",
+
+    /* 3: a maker's materials are published as a request post, kept in step. */
+    "ALTER TABLE makers ADD COLUMN materials_post_id INTEGER REFERENCES posts(id) ON DELETE SET NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -133,6 +133,17 @@ enum MHD_Result mapd_api_post_report(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_hide(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_restore(mapd_ctx *ctx);
 enum MHD_Result mapd_api_stats(mapd_ctx *ctx);
+enum MHD_Result mapd_api_shops_list(mapd_ctx *ctx);
+enum MHD_Result mapd_api_shop_get(mapd_ctx *ctx);
+enum MHD_Result mapd_api_shop_create(mapd_ctx *ctx);
+enum MHD_Result mapd_api_shop_claim(mapd_ctx *ctx);
+enum MHD_Result mapd_api_shop_update(mapd_ctx *ctx);
+enum MHD_Result mapd_api_maker_set(mapd_ctx *ctx);
+enum MHD_Result mapd_api_maker_me(mapd_ctx *ctx);
+enum MHD_Result mapd_api_makers_list(mapd_ctx *ctx);
+enum MHD_Result mapd_api_order_create(mapd_ctx *ctx);
+enum MHD_Result mapd_api_orders_mine(mapd_ctx *ctx);
+enum MHD_Result mapd_api_order_status(mapd_ctx *ctx);
 
 /* The geocode result as the contract's JSON object (cli_geocode.c). */
 json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *r);

@@ -291,6 +291,82 @@ def main():
           st == 200 and doc["open_posts"].get(c, {}).get("pharmacy") == 1
           and "title" not in json.dumps(doc), doc)
 
+    # ---- shops ----
+    st, doc, _ = anon.req("GET", "/api/shops?bbox=%f,%f,%f,%f" % (lon - 0.4, lat - 0.2, lon + 0.4, lat + 0.2))
+    check("shops are public", st == 200 and doc["numberMatched"] > 0 and doc["features"], st)
+    sid = doc["features"][0]["properties"]["id"]
+    check("an imported shop starts unknown and unconfirmed",
+          doc["features"][0]["properties"]["status"] == "unknown"
+          and doc["features"][0]["properties"]["confirmed"] is False)
+    st, _, _ = ma.req("POST", "/api/shops/%d/claim" % sid)
+    check("a member without the shop role cannot claim a shop: 403", st == 403)
+    st, doc, _ = shop.req("POST", "/api/shops/%d/claim" % sid)
+    check("the shop owner claims it", st == 200 and doc["properties"]["mine"] is True, doc)
+    st, doc, _ = staff.req("POST", "/api/shops/%d/claim" % sid)
+    check("a claimed shop cannot be claimed by another: 409", st == 409)
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "open", "delivers": True,
+                                                           "opening_hours": "Mo-Sa 08:00-20:00; Su off"})
+    check("the owner marks it open and delivering, confirmed now",
+          st == 200 and doc["properties"]["status"] == "open" and doc["properties"]["delivers"] is True
+          and doc["properties"]["confirmed"] is True, doc)
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"opening_hours": "Lu-Sa 8h-20h"})
+    check("bad opening_hours: 422 saying where", st == 422 and "opening_hours" in doc["detail"], doc)
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "sometimes"})
+    check("unknown shop status: 422", st == 422)
+    st, doc, _ = mb.req("PATCH", "/api/shops/%d" % sid, {"status": "closed"})
+    check("a member cannot change a shop: 403", st == 403)
+    st, doc, _ = anon.req("GET", "/api/shops/%d" % sid)
+    check("anyone reads the new status", st == 200 and doc["properties"]["status"] == "open"
+          and doc["properties"]["opening_hours"] == "Mo-Sa 08:00-20:00; Su off")
+    st, doc, _ = shop.req("POST", "/api/shops", {"name": "Épicerie du coin", "shop": "convenience",
+                                                 "address": address_in(c, 7)})
+    check("a shop owner creates a shop at a real address", st == 201 and doc["properties"]["mine"], doc)
+    st, doc, _ = shop.req("POST", "/api/shops", {"name": "Nulle part", "shop": "bakery",
+                                                 "address": "1 rue qui n'existe pas du tout 99999"})
+    check("a shop at an unknown address: 422", st == 422)
+
+    # ---- mask makers ----
+    st, doc, _ = mb.req("PUT", "/api/makers/me", {"capacity_per_day": 20, "stock": 35,
+                                                  "materials": ["tissu", "élastique"]})
+    check("B becomes a mask maker", st == 200 and doc["properties"]["materials"] == ["tissu", "élastique"], doc)
+    mpost = doc["properties"]["materials_post"]
+    st, doc, _ = ma.req("GET", "/api/posts/%d" % mpost)
+    check("the materials show up as a need in B's area",
+          st == 200 and doc["properties"]["category"] == "materials" and "élastique" in doc["properties"]["body"], doc)
+    st, doc, _ = ma.req("GET", "/api/makers")
+    check("A sees the maker B (contiguous)", st == 200 and any(f["id"] == doc["features"][0]["id"] for f in doc["features"])
+          and any(f["properties"]["display_name"] == "Bob" for f in doc["features"]), doc)
+    st, doc, _ = mc.req("GET", "/api/makers")
+    check("C does not see B", st == 200 and not any(f["properties"]["display_name"] == "Bob" for f in doc["features"]))
+    bob_id = sql("SELECT id FROM members WHERE email = 'bob@example.org'")[0][0]
+    st, doc, _ = mc.req("POST", "/api/makers/%d/orders" % bob_id, {"quantity": 5})
+    check("C cannot order from a maker C cannot see: 404", st == 404)
+    st, doc, _ = ma.req("POST", "/api/makers/%d/orders" % bob_id, {"quantity": 0})
+    check("quantity 0: 422", st == 422)
+    st, doc, _ = ma.req("POST", "/api/makers/%d/orders" % bob_id, {"quantity": 10, "note": "pour l'école"})
+    check("A orders 10 masks from B", st == 201 and doc["status"] == "pending", doc)
+    oid = doc["id"]
+    st, doc, _ = mb.req("POST", "/api/makers/%d/orders" % bob_id, {"quantity": 1})
+    check("a maker cannot order from themselves: 403", st == 403)
+    st, doc, _ = mb.req("GET", "/api/makers/me")
+    check("B sees the order in the book", st == 200 and [o["id"] for o in doc["properties"]["orders"]] == [oid])
+    st, doc, _ = ma.req("POST", "/api/orders/%d/status" % oid, {"status": "accepted"})
+    check("the requester cannot accept: 403", st == 403)
+    st, doc, _ = mb.req("POST", "/api/orders/%d/status" % oid, {"status": "delivered"})
+    check("pending cannot jump to delivered: 409", st == 409)
+    for step in ("accepted", "ready", "delivered"):
+        st, doc, _ = mb.req("POST", "/api/orders/%d/status" % oid, {"status": step})
+        check("the maker moves the order to %s" % step, st == 200 and doc["status"] == step, doc)
+    st, doc, _ = ma.req("GET", "/api/orders")
+    check("A sees A's own order", st == 200 and [o["id"] for o in doc["orders"]] == [oid])
+    st, doc, _ = mc.req("GET", "/api/orders")
+    check("C sees none of it", st == 200 and doc["orders"] == [])
+    st, doc, _ = mc.req("POST", "/api/orders/%d/status" % oid, {"status": "declined"})
+    check("C cannot touch the order: 404", st == 404)
+    st, doc, _ = mb.req("PUT", "/api/makers/me", {"capacity_per_day": 20, "stock": 35, "materials": []})
+    st, doc, _ = mb.req("GET", "/api/posts/%d" % mpost)
+    check("no materials needed: the materials post is cancelled", doc["properties"]["status"] == "cancelled")
+
     # ---- bad input: the right 4xx, nothing changed ----
     def counts():
         return sql("SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM posts), "

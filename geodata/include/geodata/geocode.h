@@ -31,6 +31,9 @@ typedef struct geodata_geocode_result {
     const char *neighbourhood_id; /* NULL when outside every neighbourhood */
     const char *neighbourhood_name;
     double distance_m;            /* reverse geocoding: metres from the asked point */
+    int number;                   /* house number, or 0 for a street */
+    const char *rep;              /* its suffix ("" when none) */
+    const char *street, *postcode, *city;  /* owned by the geocoder */
     char label[GEODATA_LABEL_MAX];/* "12 bis Rue de la Roquette, 75011 Paris 11e Arrondissement" */
 } geodata_geocode_result;
 

@@ -1,0 +1,266 @@
+/*
+ * mapd/api_makers.c — mask makers and their order books over HTTP.
+ *
+ * Makers are seen by the members who would see their posts (their own and
+ * contiguous neighbourhoods; staff: all). A maker sees the whole book of
+ * orders placed with them; a requester sees only the orders they placed.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "geodata/makers.h"
+
+static json_t *iso(int64_t t)
+{
+    char buf[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(buf);
+}
+
+static json_t *maker_feature(const geodata_maker *k)
+{
+    json_t *mats = json_array();
+    for (size_t i = 0; i < k->n_materials; i++)
+        json_array_append_new(mats, json_string(k->materials[i]));
+    json_t *props = json_pack("{s:I, s:s, s:s, s:i, s:i, s:o, s:O}", "id", (json_int_t)k->member_id,
+                              "display_name", k->display_name, "neighbourhood", k->neighbourhood_id,
+                              "capacity_per_day", k->capacity_per_day, "stock", k->stock,
+                              "materials", mats, "materials_post",
+                              k->materials_post_id ? json_integer(k->materials_post_id) : json_null());
+    return json_pack("{s:s, s:I, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
+                     (json_int_t)k->member_id, "geometry", "type", "Point", "coordinates",
+                     round(k->lon * 1e6) / 1e6, round(k->lat * 1e6) / 1e6, "properties", props);
+}
+
+static json_t *order_json(const geodata_order *o)
+{
+    return json_pack("{s:I, s:{s:I, s:s}, s:{s:I, s:s}, s:i, s:s, s:s, s:o, s:o}",
+                     "id", (json_int_t)o->id, "maker", "id", (json_int_t)o->maker_id, "display_name",
+                     o->maker_name, "requester", "id", (json_int_t)o->requester_id, "display_name",
+                     o->requester_name, "quantity", o->quantity, "note", o->note, "status", o->status,
+                     "created_at", iso(o->created_at), "updated_at", iso(o->updated_at));
+}
+
+static int int_in(json_t *body, const char *name, long lo, long hi, long *out)
+{
+    json_t *v = json_object_get(body, name);
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return 0;
+    *out = (long)json_integer_value(v);
+    return 1;
+}
+
+enum MHD_Result mapd_api_maker_set(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    long capacity, stock;
+    enum MHD_Result ret = MHD_YES;
+    json_t *mats = json_object_get(body, "materials");
+    const char *list[GEODATA_MATERIALS_MAX];
+    size_t n = 0;
+    if (!int_in(body, "capacity_per_day", 0, 100000, &capacity) || !int_in(body, "stock", 0, 1000000, &stock)) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'capacity_per_day' (0 to 100000) and 'stock' (0 to 1000000) are required "
+                           "integers");
+        goto out;
+    }
+    if (mats && !json_is_null(mats)) {
+        if (!json_is_array(mats) || json_array_size(mats) > GEODATA_MATERIALS_MAX) {
+            ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                               "'materials' is a list of at most 10 strings");
+            goto out;
+        }
+        size_t i;
+        json_t *v;
+        json_array_foreach(mats, i, v) {
+            const char *s = json_string_value(v);
+            if (!s || !*s || json_string_length(v) > GEODATA_MATERIAL_LEN || strlen(s) != json_string_length(v)
+                || strpbrk(s, "\n\r\t")) {
+                ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                                   "each material is a string of 1 to 40 bytes on one line");
+                goto out;
+            }
+            list[n++] = s;
+        }
+    }
+    int rc = geodata_maker_set(ctx->store, m->id, (int)capacity, (int)stock, list, n, ctx->now);
+    geodata_maker k;
+    if (!rc)
+        rc = geodata_maker_get(ctx->store, m->id, &k);
+    ret = rc ? mapd_problem_geodata(ctx, rc)
+             : mapd_respond_json(ctx, MHD_HTTP_OK, maker_feature(&k), "application/geo+json");
+out:
+    json_decref(body);
+    return ret;
+}
+
+static int add_order(void *arg, const geodata_order *o)
+{
+    json_t *o_json = order_json(o);
+    return o_json ? json_array_append_new(arg, o_json) : GEODATA_ENOMEM;
+}
+
+enum MHD_Result mapd_api_maker_me(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 0);
+    if (!m)
+        return MHD_YES;
+    geodata_maker k;
+    int rc = geodata_maker_get(ctx->store, m->id, &k);
+    if (rc)
+        return mapd_problem_geodata(ctx, rc);
+    json_t *orders = json_array();
+    rc = geodata_orders_list(ctx->store, m->id, 1, 500, add_order, orders);
+    if (rc) {
+        json_decref(orders);
+        return mapd_problem_geodata(ctx, rc);
+    }
+    json_t *f = maker_feature(&k);
+    json_object_set_new(json_object_get(f, "properties"), "orders", orders);
+    return mapd_respond_json(ctx, MHD_HTTP_OK, f, "application/geo+json");
+}
+
+static int add_maker(void *arg, const geodata_maker *k)
+{
+    json_t *f = maker_feature(k);
+    return f ? json_array_append_new(arg, f) : GEODATA_ENOMEM;
+}
+
+enum MHD_Result mapd_api_makers_list(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 0);
+    if (!m)
+        return MHD_YES;
+    double bbox[4];
+    const char *b = mapd_arg(ctx, "bbox");
+    if (b) {
+        char *end;
+        const char *s = b;
+        for (int i = 0; i < 4; i++) {
+            errno = 0;
+            bbox[i] = strtod(s, &end);
+            if (end == s || errno || !isfinite(bbox[i]) || *end != (i < 3 ? ',' : '\0'))
+                return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                                    "bbox is WEST,SOUTH,EAST,NORTH in degrees");
+            s = end + 1;
+        }
+    }
+    if (!mapd_is_staff(m) && !m->neighbourhood_id[0])
+        return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:[]}", "type",
+                                 "FeatureCollection", "features"), "application/geo+json");
+    json_t *features = json_array();
+    int rc = geodata_makers_query(ctx->store, mapd_is_staff(m) ? NULL : m->neighbourhood_id,
+                                  b ? bbox : NULL, 500, add_maker, features);
+    if (rc) {
+        json_decref(features);
+        return mapd_problem_geodata(ctx, rc);
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:o}", "type", "FeatureCollection",
+                             "features", features), "application/geo+json");
+}
+
+/* 1 when viewer may see (and order from) maker k. */
+static int can_see_maker(mapd_ctx *ctx, const geodata_member *viewer, const geodata_maker *k)
+{
+    if (mapd_is_staff(viewer) || viewer->id == k->member_id)
+        return 1;
+    char ids[64][GEODATA_ID_MAX + 1];
+    size_t n = 0;
+    if (geodata_visible_neighbourhoods(ctx->store, viewer->neighbourhood_id, ids, 64, &n))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], k->neighbourhood_id) == 0)
+            return 1;
+    return 0;
+}
+
+enum MHD_Result mapd_api_order_create(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    geodata_maker k;
+    int rc = geodata_maker_get(ctx->store, ctx->id, &k);
+    if (rc || !can_see_maker(ctx, m, &k))
+        return mapd_problem(ctx, MHD_HTTP_NOT_FOUND, "Not Found", "no such maker");
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    long quantity;
+    const char *note;
+    enum MHD_Result ret = MHD_YES;
+    if (!int_in(body, "quantity", 1, 1000, &quantity)) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'quantity' is an integer from 1 to 1000");
+        goto out;
+    }
+    if (mapd_field_string_or_reply(ctx, body, "note", 0, 500, &note))
+        goto out;
+    int64_t id = 0;
+    geodata_order o;
+    rc = geodata_order_create(ctx->store, k.member_id, m->id, (int)quantity, note, ctx->now, &id);
+    if (!rc)
+        rc = geodata_order_get(ctx->store, id, &o);
+    ret = rc ? mapd_problem_geodata(ctx, rc) : mapd_respond_json(ctx, MHD_HTTP_CREATED, order_json(&o), NULL);
+out:
+    json_decref(body);
+    return ret;
+}
+
+enum MHD_Result mapd_api_orders_mine(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 0);
+    if (!m)
+        return MHD_YES;
+    json_t *orders = json_array();
+    int rc = geodata_orders_list(ctx->store, m->id, 0, 500, add_order, orders);
+    if (rc) {
+        json_decref(orders);
+        return mapd_problem_geodata(ctx, rc);
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:o}", "orders", orders), NULL);
+}
+
+enum MHD_Result mapd_api_order_status(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    geodata_order o;
+    int rc = geodata_order_get(ctx->store, ctx->id, &o);
+    if (rc || (o.maker_id != m->id && o.requester_id != m->id))
+        return mapd_problem(ctx, MHD_HTTP_NOT_FOUND, "Not Found", "no such order");
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    const char *status;
+    enum MHD_Result ret = MHD_YES;
+    if (mapd_field_string_or_reply(ctx, body, "status", 1, 15, &status))
+        goto out;
+    if (strcmp(status, "accepted") && strcmp(status, "ready") && strcmp(status, "delivered")
+        && strcmp(status, "declined")) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'status' is accepted, ready, delivered or declined");
+        goto out;
+    }
+    rc = geodata_order_set_status(ctx->store, o.id, m->id, status, ctx->now);
+    if (!rc)
+        rc = geodata_order_get(ctx->store, o.id, &o);
+    ret = rc ? mapd_problem_geodata(ctx, rc) : mapd_respond_json(ctx, MHD_HTTP_OK, order_json(&o), NULL);
+out:
+    json_decref(body);
+    return ret;
+}

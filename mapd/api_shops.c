@@ -1,0 +1,227 @@
+/*
+ * mapd/api_shops.c — shops over HTTP: public to read; claimed, created and
+ * kept up to date by accounts with the shop role (staff may correct them).
+ *
+ * A status is "confirmed" for 7 days after its owner last set it; older, it
+ * is shown as unconfirmed (stale), whatever it says.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "geodata/opening_hours.h"
+#include "geodata/shops.h"
+
+static json_t *iso_or_null(int64_t t)
+{
+    if (!t)
+        return json_null();
+    char buf[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(buf);
+}
+
+static json_t *shop_feature(const geodata_shop *s, int64_t now, const geodata_member *viewer)
+{
+    int confirmed = s->confirmed_at && now - s->confirmed_at <= GEODATA_SHOP_STALE_S;
+    json_t *props = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s, s:b, s:b, s:b, s:o, s:b, s:b, s:b}",
+        "id", (json_int_t)s->id, "name", s->name, "shop", s->shop, "brand", s->brand,
+        "opening_hours", s->opening_hours, "address", "housenumber", s->housenumber,
+        "street", s->street, "postcode", s->postcode, "city", s->city, "status", s->status,
+        "delivers", s->delivers, "takeaway", s->takeaway, "gift_cards", s->gift_cards,
+        "confirmed_at", iso_or_null(s->confirmed_at), "confirmed", confirmed,
+        "owned", s->owner_id != 0, "mine", viewer && s->owner_id == viewer->id);
+    return json_pack("{s:s, s:I, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
+                     (json_int_t)s->id, "geometry", "type", "Point", "coordinates", s->lon, s->lat,
+                     "properties", props);
+}
+
+typedef struct list { json_t *features; int64_t now; const geodata_member *viewer; } list;
+
+static int add_shop(void *arg, const geodata_shop *s)
+{
+    list *l = arg;
+    json_t *f = shop_feature(s, l->now, l->viewer);
+    return f ? json_array_append_new(l->features, f) : GEODATA_ENOMEM;
+}
+
+static int parse_bbox(const char *s, double v[4])
+{
+    for (int i = 0; i < 4; i++) {
+        char *end;
+        errno = 0;
+        v[i] = strtod(s, &end);
+        if (end == s || errno || !isfinite(v[i]) || *end != (i < 3 ? ',' : '\0'))
+            return 0;
+        s = end + 1;
+    }
+    return v[0] < v[2] && v[1] < v[3] && fabs(v[0]) <= 180 && fabs(v[2]) <= 180 && fabs(v[1]) <= 90
+           && fabs(v[3]) <= 90 && (v[2] - v[0]) * (v[3] - v[1]) <= 1.0;
+}
+
+enum MHD_Result mapd_api_shops_list(mapd_ctx *ctx)
+{
+    double bbox[4];
+    const char *b = mapd_arg(ctx, "bbox"), *status = mapd_arg(ctx, "status"), *a;
+    if (b && !parse_bbox(b, bbox))
+        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                            "bbox is WEST,SOUTH,EAST,NORTH in degrees, at most 1 square degree");
+    if (status && !geodata_shop_status_valid(status) && strcmp(status, "unknown") != 0)
+        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                            "status is unknown, open, closed, delivery_only or takeaway_only");
+    long limit = 100, offset = 0;
+    char *end;
+    if ((a = mapd_arg(ctx, "limit")) && (limit = strtol(a, &end, 10), *end || limit < 1 || limit > 1000))
+        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "limit is 1 to 1000");
+    if ((a = mapd_arg(ctx, "offset")) && (offset = strtol(a, &end, 10), *end || offset < 0 || offset > 100000))
+        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "offset is 0 to 100000");
+    list l = { json_array(), ctx->now, mapd_member_optional(ctx) };
+    size_t total = 0;
+    int rc = geodata_shops_query(ctx->store, b ? bbox : NULL, status, (size_t)limit, (size_t)offset,
+                                 add_shop, &l, &total);
+    if (rc) {
+        json_decref(l.features);
+        return mapd_problem_geodata(ctx, rc);
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK,
+        json_pack("{s:s, s:o, s:I, s:I}", "type", "FeatureCollection", "features", l.features,
+                  "numberMatched", (json_int_t)total, "numberReturned",
+                  (json_int_t)json_array_size(l.features)), "application/geo+json");
+}
+
+static enum MHD_Result reply_shop(mapd_ctx *ctx, unsigned status, int64_t id)
+{
+    geodata_shop s;
+    int rc = geodata_shop_get(ctx->store, id, &s);
+    if (rc)
+        return mapd_problem_geodata(ctx, rc);
+    return mapd_respond_json(ctx, status, shop_feature(&s, ctx->now, mapd_member_optional(ctx)),
+                             "application/geo+json");
+}
+
+enum MHD_Result mapd_api_shop_get(mapd_ctx *ctx)
+{
+    return reply_shop(ctx, MHD_HTTP_OK, ctx->id);
+}
+
+static const geodata_member *shop_owner_or_reply(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (m && strcmp(m->role, "shop") != 0 && !mapd_is_staff(m)) {
+        mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "this needs an account with the shop role");
+        return NULL;
+    }
+    return m;
+}
+
+enum MHD_Result mapd_api_shop_claim(mapd_ctx *ctx)
+{
+    const geodata_member *m = shop_owner_or_reply(ctx);
+    if (!m)
+        return MHD_YES;
+    int rc = geodata_shop_claim(ctx->store, ctx->id, m->id);
+    return rc ? mapd_problem_geodata(ctx, rc) : reply_shop(ctx, MHD_HTTP_OK, ctx->id);
+}
+
+/* 0 when hours is empty or valid OSM opening_hours; else -1 after a 422. */
+static int hours_or_reply(mapd_ctx *ctx, const char *hours)
+{
+    if (!hours || !*hours)
+        return 0;
+    geodata_oh_error e;
+    if (geodata_opening_hours_check(hours, &e) == 0)
+        return 0;
+    char detail[256];
+    snprintf(detail, sizeof detail, "'opening_hours' is not OSM opening_hours syntax: %s (at byte %zu)",
+             e.message, e.offset);
+    mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content", detail);
+    return -1;
+}
+
+enum MHD_Result mapd_api_shop_create(mapd_ctx *ctx)
+{
+    const geodata_member *m = shop_owner_or_reply(ctx);
+    if (!m)
+        return MHD_YES;
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    const char *name, *shop, *address, *hours;
+    enum MHD_Result ret = MHD_YES;
+    if (mapd_field_string_or_reply(ctx, body, "name", 1, 200, &name)
+        || mapd_field_string_or_reply(ctx, body, "shop", 1, 63, &shop)
+        || mapd_field_string_or_reply(ctx, body, "address", 1, 512, &address)
+        || mapd_field_string_or_reply(ctx, body, "opening_hours", 0, 255, &hours)
+        || hours_or_reply(ctx, hours))
+        goto out;
+    geodata_geocode_result res[5];
+    size_t n = 0;
+    if (geodata_geocode(ctx->server->geocoder, address, 5, res, &n) || n == 0
+        || res[0].type != GEODATA_MATCH_HOUSENUMBER || res[0].score < GEODATA_VERIFY_MIN_SCORE) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'address' is not a known address");
+        goto out;
+    }
+    char number[32];
+    snprintf(number, sizeof number, "%d%s%s", res[0].number, *res[0].rep ? " " : "", res[0].rep);
+    int64_t id = 0;
+    int rc = geodata_shop_create(ctx->store, m->id, name, shop, hours, number, res[0].street,
+                                 res[0].postcode, res[0].city, res[0].lon, res[0].lat, ctx->now, &id);
+    ret = rc ? mapd_problem_geodata(ctx, rc) : reply_shop(ctx, MHD_HTTP_CREATED, id);
+out:
+    json_decref(body);
+    return ret;
+}
+
+static int bool_field_or_reply(mapd_ctx *ctx, json_t *body, const char *name, int *out)
+{
+    json_t *v = json_object_get(body, name);
+    *out = -1;
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return 0;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "'%s' must be true or false", name);
+    mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content", detail);
+    return -1;
+}
+
+enum MHD_Result mapd_api_shop_update(mapd_ctx *ctx)
+{
+    const geodata_member *m = shop_owner_or_reply(ctx);
+    if (!m)
+        return MHD_YES;
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    geodata_shop_update u = { 0 };
+    enum MHD_Result ret = MHD_YES;
+    if (mapd_field_string_or_reply(ctx, body, "status", 0, 15, &u.status)
+        || bool_field_or_reply(ctx, body, "delivers", &u.delivers)
+        || bool_field_or_reply(ctx, body, "takeaway", &u.takeaway)
+        || bool_field_or_reply(ctx, body, "gift_cards", &u.gift_cards)
+        || mapd_field_string_or_reply(ctx, body, "opening_hours", 0, 255, &u.opening_hours)
+        || hours_or_reply(ctx, u.opening_hours))
+        goto out;
+    if (u.status && !geodata_shop_status_valid(u.status)) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'status' is open, closed, delivery_only or takeaway_only");
+        goto out;
+    }
+    int rc = geodata_shop_update_status(ctx->store, ctx->id, m->id, mapd_is_staff(m), &u, ctx->now);
+    ret = rc ? mapd_problem_geodata(ctx, rc) : reply_shop(ctx, MHD_HTTP_OK, ctx->id);
+out:
+    json_decref(body);
+    return ret;
+}
