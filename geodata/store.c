@@ -226,7 +226,7 @@ static int configure(geodata_store *store, unsigned flags)
     if (flags & GEODATA_OPEN_READONLY) {
         int version = 0;
         rc = geodata_store_schema_version(store, &version);
-        if (!rc && version != geodata_schema_version_current())
+        if (!rc && version != geodata_schema_version_current() && !(flags & GEODATA_OPEN_ANY_VERSION))
             rc = geodata_fail(store, GEODATA_ESCHEMA, "schema version %d, this program reads %d "
                               "(a write, such as an import, migrates it)", version,
                               geodata_schema_version_current());
@@ -386,4 +386,49 @@ void geodata_report_note(geodata_report *report, const char *fmt, ...)
     va_end(ap);
     if (note)
         report->notes[report->n_notes++] = note;
+}
+
+int geodata_store_backup(geodata_store *store, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return geodata_fail(store, GEODATA_EIO, "%s exists already: choose a new file", path);
+    sqlite3 *dst = NULL;
+    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        int rc = geodata_fail(store, GEODATA_EIO, "cannot create %s: %s", path,
+                              dst ? sqlite3_errmsg(dst) : "out of memory");
+        sqlite3_close(dst);
+        unlink(path);
+        return rc;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", store->db, "main");
+    int rc = GEODATA_OK, step = SQLITE_OK;
+    if (!b) {
+        rc = geodata_fail(store, GEODATA_EIO, "backup to %s: %s", path, sqlite3_errmsg(dst));
+    } else {
+        while ((step = sqlite3_backup_step(b, 1000)) == SQLITE_OK || step == SQLITE_BUSY
+               || step == SQLITE_LOCKED)
+            if (step != SQLITE_OK)
+                sqlite3_sleep(20);
+        sqlite3_backup_finish(b);
+        if (step != SQLITE_DONE)
+            rc = geodata_fail(store, GEODATA_EIO, "backup to %s: %s", path, sqlite3_errstr(step));
+    }
+    if (!rc) {
+        sqlite3_stmt *q = NULL;
+        int ok = sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &q, NULL) == SQLITE_OK
+                 && sqlite3_step(q) == SQLITE_ROW
+                 && strcmp((const char *)sqlite3_column_text(q, 0), "ok") == 0;
+        sqlite3_finalize(q);
+        if (!ok)
+            rc = geodata_fail(store, GEODATA_EDB, "backup to %s: the copy does not check", path);
+    }
+    sqlite3_close(dst);
+    if (rc) {
+        unlink(path);
+        char side[4096];
+        snprintf(side, sizeof side, "%s-journal", path);
+        unlink(side);
+    }
+    return rc;
 }

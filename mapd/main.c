@@ -20,6 +20,7 @@ static const struct {
       "geocode \"ADDRESS\" --db DB [--limit N]\n"
       "  mapd geocode --batch --db DB < queries.txt\n"
       "  mapd geocode --reverse LON,LAT --db DB" },
+    { "backup", mapd_cmd_backup, "backup --db DB --out FILE" },
     { "seed", mapd_cmd_seed, "seed --db DB [--posts N] [--seed S]" },
     { "stats", mapd_cmd_stats, "stats --db DB" },
     { "user", mapd_cmd_user,

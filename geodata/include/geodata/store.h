@@ -35,6 +35,7 @@ typedef struct geodata_store geodata_store;
 /* Flags for geodata_store_open(). */
 #define GEODATA_OPEN_CREATE   0x1u  /* create the file and its schema if absent */
 #define GEODATA_OPEN_READONLY 0x2u  /* no writes; the schema must be current */
+#define GEODATA_OPEN_ANY_VERSION 0x4u /* with READONLY: any schema version (for backups) */
 
 /*
  * Opens (and with GEODATA_OPEN_CREATE creates) the store at path, loads
@@ -69,5 +70,11 @@ typedef struct geodata_counts {
 } geodata_counts;
 
 int geodata_store_counts(geodata_store *store, geodata_counts *out);
+
+/* Writes a consistent copy of the store to path (which must not exist) with
+ * SQLite's online backup API, while other connections keep reading and
+ * writing; the copy is checked with PRAGMA quick_check. A failed backup
+ * leaves no file behind. Work: a copy of every page, 1,000 pages per step. */
+int geodata_store_backup(geodata_store *store, const char *path);
 
 #endif
