@@ -207,7 +207,7 @@ enum MHD_Result mapd_api_order_create(mapd_ctx *ctx)
                            "'quantity' is an integer from 1 to 1000");
         goto out;
     }
-    if (mapd_field_string_or_reply(ctx, body, "note", 0, 500, &note))
+    if (mapd_field_string_or_reply(ctx, body, "note", MAPD_FIELD_MULTILINE, 500, &note))
         goto out;
     int64_t id = 0;
     geodata_order o;
@@ -248,7 +248,7 @@ enum MHD_Result mapd_api_order_status(mapd_ctx *ctx)
         return MHD_YES;
     const char *status;
     enum MHD_Result ret = MHD_YES;
-    if (mapd_field_string_or_reply(ctx, body, "status", 1, 15, &status))
+    if (mapd_field_string_or_reply(ctx, body, "status", MAPD_FIELD_REQUIRED, 15, &status))
         goto out;
     if (strcmp(status, "accepted") && strcmp(status, "ready") && strcmp(status, "delivered")
         && strcmp(status, "declined")) {

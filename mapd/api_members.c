@@ -70,10 +70,10 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
         return MHD_YES;
     const char *email, *password, *name, *address;
     enum MHD_Result ret = MHD_YES;
-    if (mapd_field_string_or_reply(ctx, body, "email", 1, GEODATA_EMAIL_MAX, &email)
-        || mapd_field_string_or_reply(ctx, body, "password", 1, PASSWORD_MAX, &password)
-        || mapd_field_string_or_reply(ctx, body, "display_name", 1, GEODATA_NAME_MAX, &name)
-        || mapd_field_string_or_reply(ctx, body, "address", 1, 512, &address))
+    if (mapd_field_string_or_reply(ctx, body, "email", MAPD_FIELD_REQUIRED, GEODATA_EMAIL_MAX, &email)
+        || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, PASSWORD_MAX, &password)
+        || mapd_field_string_or_reply(ctx, body, "display_name", MAPD_FIELD_REQUIRED, GEODATA_NAME_MAX, &name)
+        || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_REQUIRED, 512, &address))
         goto out;
     if (!plausible_email(email)) {
         ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
@@ -141,8 +141,8 @@ enum MHD_Result mapd_api_login(mapd_ctx *ctx)
         return MHD_YES;
     const char *email, *password;
     enum MHD_Result ret = MHD_YES;
-    if (mapd_field_string_or_reply(ctx, body, "email", 1, GEODATA_EMAIL_MAX, &email)
-        || mapd_field_string_or_reply(ctx, body, "password", 1, PASSWORD_MAX, &password))
+    if (mapd_field_string_or_reply(ctx, body, "email", MAPD_FIELD_REQUIRED, GEODATA_EMAIL_MAX, &email)
+        || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, PASSWORD_MAX, &password))
         goto out;
     geodata_member m;
     char hash[crypto_pwhash_STRBYTES] = "";

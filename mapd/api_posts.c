@@ -145,10 +145,10 @@ enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx)
     const char *kind, *category, *title, *text;
     long days;
     enum MHD_Result ret = MHD_YES;
-    if (mapd_field_string_or_reply(ctx, body, "kind", 1, 16, &kind)
-        || mapd_field_string_or_reply(ctx, body, "category", 1, 16, &category)
-        || mapd_field_string_or_reply(ctx, body, "title", 1, GEODATA_TITLE_MAX, &title)
-        || mapd_field_string_or_reply(ctx, body, "body", 0, GEODATA_BODY_MAX, &text)
+    if (mapd_field_string_or_reply(ctx, body, "kind", MAPD_FIELD_REQUIRED, 16, &kind)
+        || mapd_field_string_or_reply(ctx, body, "category", MAPD_FIELD_REQUIRED, 16, &category)
+        || mapd_field_string_or_reply(ctx, body, "title", MAPD_FIELD_REQUIRED, GEODATA_TITLE_MAX, &title)
+        || mapd_field_string_or_reply(ctx, body, "body", MAPD_FIELD_MULTILINE, GEODATA_BODY_MAX, &text)
         || int_field_or_reply(ctx, body, "expires_in_days", 1, TTL_MAX_DAYS, TTL_DEFAULT_DAYS, &days))
         goto out;
     if (!geodata_post_kind_valid(kind)) {
@@ -330,8 +330,8 @@ enum MHD_Result mapd_api_post_edit(mapd_ctx *ctx)
         return MHD_YES;
     const char *title, *text;
     enum MHD_Result ret = MHD_YES;
-    if (mapd_field_string_or_reply(ctx, body, "title", 0, GEODATA_TITLE_MAX, &title)
-        || mapd_field_string_or_reply(ctx, body, "body", 0, GEODATA_BODY_MAX, &text))
+    if (mapd_field_string_or_reply(ctx, body, "title", MAPD_FIELD_OPTIONAL, GEODATA_TITLE_MAX, &title)
+        || mapd_field_string_or_reply(ctx, body, "body", MAPD_FIELD_MULTILINE, GEODATA_BODY_MAX, &text))
         goto out;
     if (!title && !text) {
         ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
@@ -400,7 +400,7 @@ enum MHD_Result mapd_api_post_report(mapd_ctx *ctx)
     if (ctx->req->body_len) {
         if (!(body = mapd_json_body_or_reply(ctx)))
             return MHD_YES;
-        if (mapd_field_string_or_reply(ctx, body, "reason", 0, 500, &reason)) {
+        if (mapd_field_string_or_reply(ctx, body, "reason", MAPD_FIELD_MULTILINE, 500, &reason)) {
             json_decref(body);
             return MHD_YES;
         }

@@ -156,10 +156,10 @@ enum MHD_Result mapd_api_shop_create(mapd_ctx *ctx)
         return MHD_YES;
     const char *name, *shop, *address, *hours;
     enum MHD_Result ret = MHD_YES;
-    if (mapd_field_string_or_reply(ctx, body, "name", 1, 200, &name)
-        || mapd_field_string_or_reply(ctx, body, "shop", 1, 63, &shop)
-        || mapd_field_string_or_reply(ctx, body, "address", 1, 512, &address)
-        || mapd_field_string_or_reply(ctx, body, "opening_hours", 0, 255, &hours)
+    if (mapd_field_string_or_reply(ctx, body, "name", MAPD_FIELD_REQUIRED, 200, &name)
+        || mapd_field_string_or_reply(ctx, body, "shop", MAPD_FIELD_REQUIRED, 63, &shop)
+        || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_REQUIRED, 512, &address)
+        || mapd_field_string_or_reply(ctx, body, "opening_hours", MAPD_FIELD_OPTIONAL, 255, &hours)
         || hours_or_reply(ctx, hours))
         goto out;
     geodata_geocode_result res[5];
@@ -207,11 +207,11 @@ enum MHD_Result mapd_api_shop_update(mapd_ctx *ctx)
         return MHD_YES;
     geodata_shop_update u = { 0 };
     enum MHD_Result ret = MHD_YES;
-    if (mapd_field_string_or_reply(ctx, body, "status", 0, 15, &u.status)
+    if (mapd_field_string_or_reply(ctx, body, "status", MAPD_FIELD_OPTIONAL, 15, &u.status)
         || bool_field_or_reply(ctx, body, "delivers", &u.delivers)
         || bool_field_or_reply(ctx, body, "takeaway", &u.takeaway)
         || bool_field_or_reply(ctx, body, "gift_cards", &u.gift_cards)
-        || mapd_field_string_or_reply(ctx, body, "opening_hours", 0, 255, &u.opening_hours)
+        || mapd_field_string_or_reply(ctx, body, "opening_hours", MAPD_FIELD_OPTIONAL, 255, &u.opening_hours)
         || hours_or_reply(ctx, u.opening_hours))
         goto out;
     if (u.status && !geodata_shop_status_valid(u.status)) {

@@ -75,10 +75,15 @@ enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code);
 /* Requests (request.c). */
 /* The body as a JSON object; NULL after queuing 400/415 when it is not one. */
 json_t *mapd_json_body_or_reply(mapd_ctx *ctx);
-/* A string member of obj, checked: required or not, at most max bytes, valid
- * UTF-8 (jansson checks), no control characters but newlines. Returns 0, or -1
- * after queuing 422 naming the field. *out is NULL when absent and optional. */
-int mapd_field_string_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, int required,
+/* A string member of obj, checked: present if MAPD_FIELD_REQUIRED (and then
+ * not empty), at most max bytes, valid UTF-8 (jansson checks), no control
+ * characters (newlines and tabs allowed with MAPD_FIELD_MULTILINE). Returns 0,
+ * or -1 after queuing 422 naming the field. *out is NULL when absent and
+ * optional. */
+#define MAPD_FIELD_OPTIONAL  0u
+#define MAPD_FIELD_REQUIRED  1u
+#define MAPD_FIELD_MULTILINE 2u
+int mapd_field_string_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, unsigned flags,
                                size_t max, const char **out);
 /* A query-string argument, or NULL. */
 const char *mapd_arg(mapd_ctx *ctx, const char *name);

@@ -48,9 +48,10 @@ static int clean_text(const char *s, int multiline)
     return 1;
 }
 
-int mapd_field_string_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, int required,
+int mapd_field_string_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, unsigned flags,
                                size_t max, const char **out)
 {
+    int required = (flags & MAPD_FIELD_REQUIRED) != 0;
     json_t *v = json_object_get(obj, name);
     char detail[160];
     *out = NULL;
@@ -63,7 +64,7 @@ int mapd_field_string_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, int
     } else if (json_string_length(v) > max) {
         snprintf(detail, sizeof detail, "'%s' is longer than %zu bytes", name, max);
     } else if (strlen(json_string_value(v)) != json_string_length(v)
-               || !clean_text(json_string_value(v), strcmp(name, "body") == 0)) {
+               || !clean_text(json_string_value(v), (flags & MAPD_FIELD_MULTILINE) != 0)) {
         snprintf(detail, sizeof detail, "'%s' holds control characters", name);
     } else if (required && json_string_length(v) == 0) {
         snprintf(detail, sizeof detail, "'%s' is empty", name);

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# tests/bench/api.sh [BUILD_DIR] — HTTP load on the JSON API of `mapd serve`,
+# measured with wrk over loopback (keep-alive, fixed duration), on a database
+# built from the Paris sample and seeded with 100,000 posts.
+#
+#   posts within 1 km returning 50   GET /api/posts?near=LON,LAT&radius=1000&limit=50
+#                                    as benevole@entraide.example, around her home
+#   creating posts                   POST /api/posts (JSON, cookie, X-CSRF-Token),
+#                                    checked afterwards against the database
+#   /healthz                         for reference: the server's floor
+#
+# Targets: posts within 1 km >= 10,000 req/s; creating posts >= 2,000/s
+# sustained, every acknowledged write fsynced (WAL, synchronous=FULL).
+# A benchmark, not a test: exits 0 whatever the figures, non-zero only when
+# something fails to run. DURATION, THREADS and CONNECTIONS override wrk's
+# -d, -t and -c (10s, 2, 32).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) [ -d "$BUILD" ] || BUILD=$ROOT/$BUILD ;; esac
+BUILD=$(cd "$BUILD" && pwd)
+MAPD=$BUILD/bin/mapd
+SAMPLE=$ROOT/geodata/samples/paris
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+EMAIL=benevole@entraide.example
+PASSWORD=entraide-demo
+
+[ -x "$MAPD" ] || { echo "api.sh: $MAPD not found: run make build first" >&2; exit 1; }
+
+if ! command -v wrk >/dev/null; then
+    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+    echo "installing wrk"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk \
+        || { $SUDO apt-get update -q && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
+fi
+
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/entraide-api-bench.XXXXXX")
+DB=$OUT/api.sqlite
+SERVER_PID=
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+# ---- the database ----
+echo "building the database (Paris sample, 100,000 posts) in $OUT"
+"$MAPD" import neighbourhoods "$SAMPLE/neighbourhoods.geojson" --db "$DB" >/dev/null
+"$MAPD" import addresses "$SAMPLE/addresses.csv.gz" --db "$DB" >/dev/null
+"$MAPD" import shops "$SAMPLE/shops.geojson" --db "$DB" >/dev/null
+"$MAPD" seed --db "$DB" --posts 100000 >/dev/null
+
+# ---- the server, on a free port ----
+"$MAPD" serve --db "$DB" --listen 127.0.0.1:0 --auth-per-minute 100000 \
+    >"$OUT/serve.out" 2>"$OUT/serve.log" &
+SERVER_PID=$!
+ADDR=
+for _ in $(seq 600); do
+    ADDR=$(sed -n '1s|^mapd: serving http://\([0-9.]*:[0-9]*\)/.*|\1|p' "$OUT/serve.out")
+    [ -n "$ADDR" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -z "$ADDR" ]; then
+    echo "api.sh: mapd serve did not start:" >&2
+    cat "$OUT/serve.out" "$OUT/serve.log" >&2
+    exit 1
+fi
+BASE=http://$ADDR
+for i in $(seq 100); do
+    curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && break
+    [ "$i" = 100 ] && { echo "api.sh: $BASE/healthz does not answer" >&2; tail "$OUT/serve.log" >&2; exit 1; }
+    sleep 0.1
+done
+echo "$(head -1 "$OUT/serve.out")"
+
+json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+# ---- logging in ----
+curl -fsS -D "$OUT/login.headers" -o "$OUT/login.json" -H 'Content-Type: application/json' \
+    --data "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" "$BASE/api/session"
+COOKIE=$(tr -d '\r' <"$OUT/login.headers" \
+    | sed -n 's/^[Ss]et-[Cc]ookie: *\(entraide_session=[^;]*\).*/\1/p' | head -1)
+CSRF=$(json 'd["csrf"]' <"$OUT/login.json")
+[ -n "$COOKIE" ] && [ -n "$CSRF" ] || { echo "api.sh: login gave no cookie or CSRF token" >&2; exit 1; }
+NB=$(curl -fsS -H "Cookie: $COOKIE" "$BASE/api/me" | json 'd.get("neighbourhood")')
+read -r LON LAT < <(sqlite3 -separator ' ' "$DB" \
+    "SELECT home_lon, home_lat FROM members WHERE email = '$EMAIL'")
+[ -n "$LON" ] && [ -n "$LAT" ] || { echo "api.sh: $EMAIL has no home" >&2; exit 1; }
+echo "logged in as $EMAIL (neighbourhood $NB), home $LON,$LAT"
+
+POSTS_PATH="/api/posts?near=$LON,$LAT&radius=1000&limit=50"
+read -r RETURNED MATCHED < <(curl -fsS -H "Cookie: $COOKIE" "$BASE$POSTS_PATH" \
+    | json '"%s %s" % (d["numberReturned"], d["numberMatched"])')
+[ -n "${MATCHED:-}" ] || { echo "api.sh: GET $POSTS_PATH gave no FeatureCollection" >&2; exit 1; }
+echo "GET $POSTS_PATH: numberReturned $RETURNED, numberMatched $MATCHED"
+[ "$RETURNED" -ge 50 ] || echo "WARNING: fewer than 50 posts within 1 km ($RETURNED): the measurement is of a smaller answer"
+
+# ---- measurements ----
+# run_wrk NAME ARGS... — runs wrk, keeps its output in $OUT/NAME.wrk, prints
+# the command and the output.
+COMMANDS=()
+run_wrk() {
+    local name=$1; shift
+    local cmd=(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
+    COMMANDS+=("$(printf '%q ' "${cmd[@]}")")
+    echo
+    echo "== $name"
+    echo "\$ ${COMMANDS[-1]}"
+    "${cmd[@]}" | tee "$OUT/$name.wrk"
+}
+rps() { awk '/^Requests\/sec:/ { print $2 }' "$OUT/$1.wrk"; }
+pct() { awk -v p="$2%" '$1 == p { print $2 }' "$OUT/$1.wrk"; }
+non2xx() { awk '/Non-2xx or 3xx responses:/ { n = $NF } END { print n + 0 }' "$OUT/$1.wrk"; }
+sockerr() { awk '/Socket errors:/ { gsub(",", ""); n = $4 + $6 + $8 + $10 } END { print n + 0 }' "$OUT/$1.wrk"; }
+
+run_wrk healthz "$BASE/healthz"
+run_wrk near -H "Cookie: $COOKIE" "$BASE$POSTS_PATH"
+
+before=$(sqlite3 "$DB" "SELECT count(*) FROM posts WHERE title = 'bench'")
+run_wrk create -s "$HERE/api_post.lua" -H "Cookie: $COOKIE" -H "X-CSRF-Token: $CSRF" "$BASE/api/posts"
+# Requests in flight when wrk stopped may still commit: wait until the count settles.
+created=-1
+for _ in $(seq 50); do
+    sleep 0.2
+    n=$(( $(sqlite3 "$DB" "SELECT count(*) FROM posts WHERE title = 'bench'") - before ))
+    [ "$n" = "$created" ] && break
+    created=$n
+done
+summary=$(grep '^api_post:' "$OUT/create.wrk") \
+    || { echo "api.sh: the wrk script printed no summary" >&2; exit 1; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$summary"; }
+acked=$(field 2xx)
+refused=$(field non2xx)
+
+# ---- the table ----
+met() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 >= t) ? "met" : "NOT met" }'; }
+echo
+echo "HTTP API on $ADDR, $(nproc) cores (wrk and mapd share them), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, keep-alive"
+echo "database: Paris sample + mapd seed --posts 100000, on $(stat -f -c %T "$OUT") ($OUT)"
+printf '  %-34s %10s %10s %10s   %s\n' measurement "req/s" p50 p99 target
+printf '  %-34s %10s %10s %10s   %s\n' "posts within 1 km returning $RETURNED" "$(rps near)" \
+    "$(pct near 50)" "$(pct near 99)" ">= 10,000 req/s: $(met "$(rps near)" 10000)"
+printf '  %-34s %10s %10s %10s   %s\n' "creating posts" "$(rps create)" \
+    "$(pct create 50)" "$(pct create 99)" ">= 2,000/s sustained: $(met "$(rps create)" 2000)"
+printf '  %-34s %10s %10s %10s   %s\n' "GET /healthz (reference)" "$(rps healthz)" \
+    "$(pct healthz 50)" "$(pct healthz 99)" "-"
+echo "  durability: WAL with synchronous=FULL (every acknowledged write is fsynced)"
+for m in near healthz; do
+    if [ "$(non2xx $m)" != 0 ] || [ "$(sockerr $m)" != 0 ]; then
+        echo "  WARNING: $m: $(non2xx $m) non-2xx responses, $(sockerr $m) socket errors"
+    fi
+done
+echo "  creating posts: wrk got $acked 2xx answers ($refused other: $(field statuses)," \
+     "$(field socket_errors) socket errors); the database holds $created new 'bench' posts"
+if [ "$created" = "$acked" ]; then
+    echo "  creating posts: posts created match the 2xx answers"
+elif [ "$created" -gt "$acked" ] && [ "$created" -le $((acked + CONNECTIONS)) ]; then
+    echo "  creating posts: $((created - acked)) more created than acknowledged to wrk:" \
+         "requests in flight when wrk stopped (at most one per connection)"
+else
+    echo "  WARNING: creating posts: $created created for $acked acknowledged: they do not match"
+fi
+echo "wrk commands:"
+printf '  %s\n' "${COMMANDS[@]}"
