@@ -15,16 +15,6 @@
 #include "http.h"
 #include "geodata/makers.h"
 
-static json_t *iso(int64_t t)
-{
-    char buf[32];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(buf);
-}
-
 static json_t *maker_feature(const geodata_maker *k)
 {
     json_t *mats = json_array();
@@ -46,16 +36,7 @@ static json_t *order_json(const geodata_order *o)
                      "id", (json_int_t)o->id, "maker", "id", (json_int_t)o->maker_id, "display_name",
                      o->maker_name, "requester", "id", (json_int_t)o->requester_id, "display_name",
                      o->requester_name, "quantity", o->quantity, "note", o->note, "status", o->status,
-                     "created_at", iso(o->created_at), "updated_at", iso(o->updated_at));
-}
-
-static int int_in(json_t *body, const char *name, long lo, long hi, long *out)
-{
-    json_t *v = json_object_get(body, name);
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return 0;
-    *out = (long)json_integer_value(v);
-    return 1;
+                     "created_at", mapd_json_time(o->created_at), "updated_at", mapd_json_time(o->updated_at));
 }
 
 enum MHD_Result mapd_api_maker_set(mapd_ctx *ctx)
@@ -71,12 +52,10 @@ enum MHD_Result mapd_api_maker_set(mapd_ctx *ctx)
     json_t *mats = json_object_get(body, "materials");
     const char *list[GEODATA_MATERIALS_MAX];
     size_t n = 0;
-    if (!int_in(body, "capacity_per_day", 0, 100000, &capacity) || !int_in(body, "stock", 0, 1000000, &stock)) {
-        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
-                           "'capacity_per_day' (0 to 100000) and 'stock' (0 to 1000000) are required "
-                           "integers");
+    if (mapd_field_int_or_reply(ctx, body, "capacity_per_day", MAPD_FIELD_REQUIRED, 0, 100000, 0,
+                                &capacity)
+        || mapd_field_int_or_reply(ctx, body, "stock", MAPD_FIELD_REQUIRED, 0, 1000000, 0, &stock))
         goto out;
-    }
     if (mats && !json_is_null(mats)) {
         if (!json_is_array(mats) || json_array_size(mats) > GEODATA_MATERIALS_MAX) {
             ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
@@ -145,19 +124,9 @@ enum MHD_Result mapd_api_makers_list(mapd_ctx *ctx)
     if (!m)
         return MHD_YES;
     double bbox[4];
-    const char *b = mapd_arg(ctx, "bbox");
-    if (b) {
-        char *end;
-        const char *s = b;
-        for (int i = 0; i < 4; i++) {
-            errno = 0;
-            bbox[i] = strtod(s, &end);
-            if (end == s || errno || !isfinite(bbox[i]) || *end != (i < 3 ? ',' : '\0'))
-                return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
-                                    "bbox is WEST,SOUTH,EAST,NORTH in degrees");
-            s = end + 1;
-        }
-    }
+    int b = mapd_bbox_arg_or_reply(ctx, 1.0, bbox);
+    if (b < 0)
+        return MHD_YES;
     if (!mapd_is_staff(m) && !m->neighbourhood_id[0])
         return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:[]}", "type",
                                  "FeatureCollection", "features"), "application/geo+json");
@@ -202,12 +171,8 @@ enum MHD_Result mapd_api_order_create(mapd_ctx *ctx)
     long quantity;
     const char *note;
     enum MHD_Result ret = MHD_YES;
-    if (!int_in(body, "quantity", 1, 1000, &quantity)) {
-        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
-                           "'quantity' is an integer from 1 to 1000");
-        goto out;
-    }
-    if (mapd_field_string_or_reply(ctx, body, "note", MAPD_FIELD_MULTILINE, 500, &note))
+    if (mapd_field_int_or_reply(ctx, body, "quantity", MAPD_FIELD_REQUIRED, 1, 1000, 0, &quantity)
+        || mapd_field_string_or_reply(ctx, body, "note", MAPD_FIELD_MULTILINE, 500, &note))
         goto out;
     int64_t id = 0;
     geodata_order o;

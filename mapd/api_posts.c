@@ -26,16 +26,6 @@
 #define TTL_DEFAULT_DAYS 7
 #define TTL_MAX_DAYS 30
 
-static json_t *iso_time(int64_t t)
-{
-    char buf[32];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(buf);
-}
-
 /* A post as a GeoJSON Feature, as viewer may see it. */
 static json_t *post_feature(const geodata_post *p, const geodata_member *viewer, double distance)
 {
@@ -43,8 +33,8 @@ static json_t *post_feature(const geodata_post *p, const geodata_member *viewer,
     json_t *props = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:o, s:o, s:o, s:b, s:b}",
         "id", (json_int_t)p->id, "kind", p->kind, "category", p->category, "status", p->status,
         "title", p->title, "body", p->body, "author", "display_name", p->author_name,
-        "neighbourhood", p->neighbourhood_id, "created_at", iso_time(p->created_at),
-        "updated_at", iso_time(p->updated_at), "expires_at", iso_time(p->expires_at),
+        "neighbourhood", p->neighbourhood_id, "created_at", mapd_json_time(p->created_at),
+        "updated_at", mapd_json_time(p->updated_at), "expires_at", mapd_json_time(p->expires_at),
         "mine", mine, "claimed_by_me", viewer && p->claimed_by == viewer->id);
     if (!props)
         return NULL;
@@ -117,23 +107,6 @@ static enum MHD_Result reply_post(mapd_ctx *ctx, unsigned status, const geodata_
     return mapd_respond_json(ctx, status, f, "application/geo+json");
 }
 
-static int int_field_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, long lo, long hi,
-                              long dflt, long *out)
-{
-    json_t *v = json_object_get(obj, name);
-    *out = dflt;
-    if (!v || json_is_null(v))
-        return 0;
-    if (json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi) {
-        *out = (long)json_integer_value(v);
-        return 0;
-    }
-    char detail[128];
-    snprintf(detail, sizeof detail, "'%s' must be an integer from %ld to %ld", name, lo, hi);
-    mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content", detail);
-    return -1;
-}
-
 enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx)
 {
     const geodata_member *m = mapd_member_or_reply(ctx, 1);
@@ -149,7 +122,8 @@ enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx)
         || mapd_field_string_or_reply(ctx, body, "category", MAPD_FIELD_REQUIRED, 16, &category)
         || mapd_field_string_or_reply(ctx, body, "title", MAPD_FIELD_REQUIRED, GEODATA_TITLE_MAX, &title)
         || mapd_field_string_or_reply(ctx, body, "body", MAPD_FIELD_MULTILINE, GEODATA_BODY_MAX, &text)
-        || int_field_or_reply(ctx, body, "expires_in_days", 1, TTL_MAX_DAYS, TTL_DEFAULT_DAYS, &days))
+        || mapd_field_int_or_reply(ctx, body, "expires_in_days", MAPD_FIELD_OPTIONAL, 1, TTL_MAX_DAYS,
+                                   TTL_DEFAULT_DAYS, &days))
         goto out;
     if (!geodata_post_kind_valid(kind)) {
         ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
@@ -171,20 +145,6 @@ out:
     return ret;
 }
 
-/* Parses "a,b" or "a,b,c,d" of finite numbers. */
-static int parse_numbers(const char *s, double *v, int n)
-{
-    for (int i = 0; i < n; i++) {
-        char *end;
-        errno = 0;
-        v[i] = strtod(s, &end);
-        if (end == s || errno || !isfinite(v[i]) || *end != (i + 1 < n ? ',' : '\0'))
-            return 0;
-        s = end + 1;
-    }
-    return 1;
-}
-
 typedef struct list_ctx {
     json_t *features;
     const geodata_member *viewer;
@@ -198,17 +158,6 @@ static int add_feature(void *arg, const geodata_post *p, double distance)
     return f ? json_array_append_new(l->features, f) : GEODATA_ENOMEM;
 }
 
-static int arg_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
 enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
 {
     const geodata_member *m = mapd_member_optional(ctx);
@@ -216,34 +165,29 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
         return mapd_problem(ctx, MHD_HTTP_UNAUTHORIZED, "Unauthorized",
                             "log in to see needs; anonymous visitors get counts at /api/stats");
     geodata_post_query q = { .now = ctx->now, .limit = LIST_DEFAULT };
-    const char *near = mapd_arg(ctx, "near"), *radius = mapd_arg(ctx, "radius");
-    const char *bbox = mapd_arg(ctx, "bbox"), *a;
+    const char *near = mapd_arg(ctx, "near"), *radius = mapd_arg(ctx, "radius"), *a;
     double v[4];
     long n;
     if (near) {
-        if (!parse_numbers(near, v, 2) || fabs(v[0]) > 180 || fabs(v[1]) > 90)
+        if (!mapd_parse_numbers(near, v, 2) || fabs(v[0]) > 180 || fabs(v[1]) > 90)
             return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "near is LON,LAT in degrees");
         q.near = 1;
         q.lon = v[0];
         q.lat = v[1];
         q.radius_m = 1000;
-        if (radius && (!parse_numbers(radius, &q.radius_m, 1) || !(q.radius_m > 0)
+        if (radius && (!mapd_parse_numbers(radius, &q.radius_m, 1) || !(q.radius_m > 0)
                        || q.radius_m > RADIUS_MAX))
             return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
                                 "radius is metres, more than 0 and at most 20000");
     } else if (radius) {
         return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "radius needs near=LON,LAT");
     }
-    if (bbox) {
+    int has_bbox = mapd_bbox_arg_or_reply(ctx, BBOX_MAX_DEG2, v);
+    if (has_bbox < 0)
+        return MHD_YES;
+    if (has_bbox) {
         if (near)
             return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "give near or bbox, not both");
-        if (!parse_numbers(bbox, v, 4) || v[0] >= v[2] || v[1] >= v[3] || fabs(v[0]) > 180
-            || fabs(v[2]) > 180 || fabs(v[1]) > 90 || fabs(v[3]) > 90)
-            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
-                                "bbox is WEST,SOUTH,EAST,NORTH in degrees, west < east, south < north");
-        if ((v[2] - v[0]) * (v[3] - v[1]) > BBOX_MAX_DEG2)
-            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
-                                "bbox covers more than 1 square degree: zoom in");
         q.bbox = 1;
         q.west = v[0]; q.south = v[1]; q.east = v[2]; q.north = v[3];
     }
@@ -268,16 +212,12 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
             return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "q is at most 200 bytes");
         q.keywords = a;
     }
-    if ((a = mapd_arg(ctx, "limit"))) {
-        if (!arg_long(a, 1, LIST_MAX, &n))
-            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "limit is 1 to 100");
-        q.limit = (size_t)n;
-    }
-    if ((a = mapd_arg(ctx, "offset"))) {
-        if (!arg_long(a, 0, OFFSET_MAX, &n))
-            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "offset is 0 to 10000");
-        q.offset = (size_t)n;
-    }
+    if (mapd_long_arg_or_reply(ctx, "limit", 1, LIST_MAX, LIST_DEFAULT, &n))
+        return MHD_YES;
+    q.limit = (size_t)n;
+    if (mapd_long_arg_or_reply(ctx, "offset", 0, OFFSET_MAX, 0, &n))
+        return MHD_YES;
+    q.offset = (size_t)n;
     if ((a = mapd_arg(ctx, "mine")) && strcmp(a, "1") == 0)
         q.author_id = m->id;
     if (mapd_is_staff(m)) {

@@ -16,18 +16,6 @@
 #include "geodata/opening_hours.h"
 #include "geodata/shops.h"
 
-static json_t *iso_or_null(int64_t t)
-{
-    if (!t)
-        return json_null();
-    char buf[32];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(buf);
-}
-
 static json_t *shop_feature(const geodata_shop *s, int64_t now, const geodata_member *viewer)
 {
     int confirmed = s->confirmed_at && now - s->confirmed_at <= GEODATA_SHOP_STALE_S;
@@ -37,7 +25,7 @@ static json_t *shop_feature(const geodata_shop *s, int64_t now, const geodata_me
         "opening_hours", s->opening_hours, "address", "housenumber", s->housenumber,
         "street", s->street, "postcode", s->postcode, "city", s->city, "status", s->status,
         "delivers", s->delivers, "takeaway", s->takeaway, "gift_cards", s->gift_cards,
-        "confirmed_at", iso_or_null(s->confirmed_at), "confirmed", confirmed,
+        "confirmed_at", mapd_json_time(s->confirmed_at), "confirmed", confirmed,
         "owned", s->owner_id != 0, "mine", viewer && s->owner_id == viewer->id);
     return json_pack("{s:s, s:I, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
                      (json_int_t)s->id, "geometry", "type", "Point", "coordinates", s->lon, s->lat,
@@ -53,36 +41,20 @@ static int add_shop(void *arg, const geodata_shop *s)
     return f ? json_array_append_new(l->features, f) : GEODATA_ENOMEM;
 }
 
-static int parse_bbox(const char *s, double v[4])
-{
-    for (int i = 0; i < 4; i++) {
-        char *end;
-        errno = 0;
-        v[i] = strtod(s, &end);
-        if (end == s || errno || !isfinite(v[i]) || *end != (i < 3 ? ',' : '\0'))
-            return 0;
-        s = end + 1;
-    }
-    return v[0] < v[2] && v[1] < v[3] && fabs(v[0]) <= 180 && fabs(v[2]) <= 180 && fabs(v[1]) <= 90
-           && fabs(v[3]) <= 90 && (v[2] - v[0]) * (v[3] - v[1]) <= 1.0;
-}
-
 enum MHD_Result mapd_api_shops_list(mapd_ctx *ctx)
 {
     double bbox[4];
-    const char *b = mapd_arg(ctx, "bbox"), *status = mapd_arg(ctx, "status"), *a;
-    if (b && !parse_bbox(b, bbox))
-        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
-                            "bbox is WEST,SOUTH,EAST,NORTH in degrees, at most 1 square degree");
+    const char *status = mapd_arg(ctx, "status");
+    int b = mapd_bbox_arg_or_reply(ctx, 1.0, bbox);
+    if (b < 0)
+        return MHD_YES;
     if (status && !geodata_shop_status_valid(status) && strcmp(status, "unknown") != 0)
         return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "status is unknown, open, closed, delivery_only or takeaway_only");
-    long limit = 100, offset = 0;
-    char *end;
-    if ((a = mapd_arg(ctx, "limit")) && (limit = strtol(a, &end, 10), *end || limit < 1 || limit > 1000))
-        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "limit is 1 to 1000");
-    if ((a = mapd_arg(ctx, "offset")) && (offset = strtol(a, &end, 10), *end || offset < 0 || offset > 100000))
-        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "offset is 0 to 100000");
+    long limit, offset;
+    if (mapd_long_arg_or_reply(ctx, "limit", 1, 1000, 100, &limit)
+        || mapd_long_arg_or_reply(ctx, "offset", 0, 100000, 0, &offset))
+        return MHD_YES;
     list l = { json_array(), ctx->now, mapd_member_optional(ctx) };
     size_t total = 0;
     int rc = geodata_shops_query(ctx->store, b ? bbox : NULL, status, (size_t)limit, (size_t)offset,
@@ -181,22 +153,6 @@ out:
     return ret;
 }
 
-static int bool_field_or_reply(mapd_ctx *ctx, json_t *body, const char *name, int *out)
-{
-    json_t *v = json_object_get(body, name);
-    *out = -1;
-    if (!v || json_is_null(v))
-        return 0;
-    if (json_is_boolean(v)) {
-        *out = json_is_true(v);
-        return 0;
-    }
-    char detail[96];
-    snprintf(detail, sizeof detail, "'%s' must be true or false", name);
-    mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content", detail);
-    return -1;
-}
-
 enum MHD_Result mapd_api_shop_update(mapd_ctx *ctx)
 {
     const geodata_member *m = shop_owner_or_reply(ctx);
@@ -208,9 +164,9 @@ enum MHD_Result mapd_api_shop_update(mapd_ctx *ctx)
     geodata_shop_update u = { 0 };
     enum MHD_Result ret = MHD_YES;
     if (mapd_field_string_or_reply(ctx, body, "status", MAPD_FIELD_OPTIONAL, 15, &u.status)
-        || bool_field_or_reply(ctx, body, "delivers", &u.delivers)
-        || bool_field_or_reply(ctx, body, "takeaway", &u.takeaway)
-        || bool_field_or_reply(ctx, body, "gift_cards", &u.gift_cards)
+        || mapd_field_bool_or_reply(ctx, body, "delivers", &u.delivers)
+        || mapd_field_bool_or_reply(ctx, body, "takeaway", &u.takeaway)
+        || mapd_field_bool_or_reply(ctx, body, "gift_cards", &u.gift_cards)
         || mapd_field_string_or_reply(ctx, body, "opening_hours", MAPD_FIELD_OPTIONAL, 255, &u.opening_hours)
         || hours_or_reply(ctx, u.opening_hours))
         goto out;

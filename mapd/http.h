@@ -69,6 +69,8 @@ enum MHD_Result mapd_respond_json(mapd_ctx *ctx, unsigned status, json_t *json, 
 /* Queues an RFC 9457 application/problem+json response. */
 enum MHD_Result mapd_problem(mapd_ctx *ctx, unsigned status, const char *title,
                              const char *detail);
+/* A Unix time as an ISO 8601 UTC string; JSON null for 0 ("never"). */
+json_t *mapd_json_time(int64_t t);
 /* The problem for a geodata error code, with the store's message. */
 enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code);
 
@@ -85,8 +87,22 @@ json_t *mapd_json_body_or_reply(mapd_ctx *ctx);
 #define MAPD_FIELD_MULTILINE 2u
 int mapd_field_string_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, unsigned flags,
                                size_t max, const char **out);
+/* An integer member of obj from lo to hi; dflt when absent and not
+ * MAPD_FIELD_REQUIRED. 0, or -1 after queuing 422. */
+int mapd_field_int_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, unsigned flags,
+                            long lo, long hi, long dflt, long *out);
+/* A boolean member of obj: 1 or 0, or -1 when absent. 0, or -1 after a 422. */
+int mapd_field_bool_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, int *out);
 /* A query-string argument, or NULL. */
 const char *mapd_arg(mapd_ctx *ctx, const char *name);
+/* The integer argument name from lo to hi, dflt when absent. 0, or -1 after a 400. */
+int mapd_long_arg_or_reply(mapd_ctx *ctx, const char *name, long lo, long hi, long dflt, long *out);
+/* Parses n comma-separated finite numbers filling the whole of s; 1 or 0. */
+int mapd_parse_numbers(const char *s, double *v, int n);
+/* The bbox argument: 1 with v = west, south, east, north when present and
+ * valid (in range, not inverted, at most max_deg2 square degrees), 0 when
+ * absent, -1 after a 400 saying what is wrong. */
+int mapd_bbox_arg_or_reply(mapd_ctx *ctx, double max_deg2, double v[4]);
 /* The client's IPv4/IPv6 address as text into buf. */
 void mapd_client_address(mapd_ctx *ctx, char *buf, size_t n);
 

@@ -3,6 +3,9 @@
  * arguments, the client's address.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,4 +96,89 @@ void mapd_client_address(mapd_ctx *ctx, char *buf, size_t n)
     else if (ci->client_addr->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, buf,
                   (socklen_t)n);
+}
+
+int mapd_field_int_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, unsigned flags,
+                            long lo, long hi, long dflt, long *out)
+{
+    json_t *v = json_object_get(obj, name);
+    *out = dflt;
+    if ((!v || json_is_null(v)) && !(flags & MAPD_FIELD_REQUIRED))
+        return 0;
+    if (json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi) {
+        *out = (long)json_integer_value(v);
+        return 0;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "'%s' must be an integer from %ld to %ld", name, lo, hi);
+    mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content", detail);
+    return -1;
+}
+
+int mapd_field_bool_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, int *out)
+{
+    json_t *v = json_object_get(obj, name);
+    *out = -1;
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return 0;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "'%s' must be true or false", name);
+    mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content", detail);
+    return -1;
+}
+
+int mapd_long_arg_or_reply(mapd_ctx *ctx, const char *name, long lo, long hi, long dflt, long *out)
+{
+    const char *s = mapd_arg(ctx, name);
+    *out = dflt;
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s && !*end && !errno && v >= lo && v <= hi) {
+        *out = v;
+        return 0;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "%s is an integer from %ld to %ld", name, lo, hi);
+    mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", detail);
+    return -1;
+}
+
+int mapd_parse_numbers(const char *s, double *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char *end;
+        errno = 0;
+        v[i] = strtod(s, &end);
+        if (end == s || errno || !isfinite(v[i]) || *end != (i + 1 < n ? ',' : '\0'))
+            return 0;
+        s = end + 1;
+    }
+    return 1;
+}
+
+int mapd_bbox_arg_or_reply(mapd_ctx *ctx, double max_deg2, double v[4])
+{
+    const char *s = mapd_arg(ctx, "bbox");
+    if (!s)
+        return 0;
+    const char *why = NULL;
+    if (!mapd_parse_numbers(s, v, 4))
+        why = "bbox is WEST,SOUTH,EAST,NORTH in degrees";
+    else if (fabs(v[0]) > 180 || fabs(v[2]) > 180 || fabs(v[1]) > 90 || fabs(v[3]) > 90)
+        why = "bbox is out of range (longitudes within 180, latitudes within 90)";
+    else if (v[0] >= v[2] || v[1] >= v[3])
+        why = "bbox must have west < east and south < north";
+    else if ((v[2] - v[0]) * (v[3] - v[1]) > max_deg2)
+        why = "bbox covers too large an area: zoom in";
+    if (!why)
+        return 1;
+    mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", why);
+    return -1;
 }

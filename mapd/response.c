@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http.h"
 
@@ -45,6 +46,18 @@ enum MHD_Result mapd_problem(mapd_ctx *ctx, unsigned status, const char *title,
     if (!o)
         return mapd_respond(ctx, status, "text/plain", title, strlen(title));
     return mapd_respond_json(ctx, status, o, "application/problem+json");
+}
+
+json_t *mapd_json_time(int64_t t)
+{
+    if (!t)
+        return json_null();
+    char buf[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(buf);
 }
 
 enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code)

@@ -89,7 +89,8 @@ COOKIE=$(tr -d '\r' <"$OUT/login.headers" \
     | sed -n 's/^[Ss]et-[Cc]ookie: *\(entraide_session=[^;]*\).*/\1/p' | head -1)
 CSRF=$(json 'd["csrf"]' <"$OUT/login.json")
 [ -n "$COOKIE" ] && [ -n "$CSRF" ] || { echo "api.sh: login gave no cookie or CSRF token" >&2; exit 1; }
-NB=$(curl -fsS -H "Cookie: $COOKIE" "$BASE/api/me" | json 'd.get("neighbourhood")')
+NB=$(curl -fsS -H "Cookie: $COOKIE" "$BASE/api/me" \
+    | json '"%s %s" % (d["neighbourhood"]["id"], d["neighbourhood"]["name"]) if d.get("neighbourhood") else "none"')
 read -r LON LAT < <(sqlite3 -separator ' ' "$DB" \
     "SELECT home_lon, home_lat FROM members WHERE email = '$EMAIL'")
 [ -n "$LON" ] && [ -n "$LAT" ] || { echo "api.sh: $EMAIL has no home" >&2; exit 1; }
@@ -106,10 +107,17 @@ echo "GET $POSTS_PATH: numberReturned $RETURNED, numberMatched $MATCHED"
 # run_wrk NAME ARGS... — runs wrk, keeps its output in $OUT/NAME.wrk, prints
 # the command and the output.
 COMMANDS=()
+quote() {   # the words, shell-quoted where needed, for copying
+    local w out=
+    for w; do
+        if [[ $w =~ ^[A-Za-z0-9_./:=%+,-]+$ ]]; then out+="$w "; else out+="'${w//\'/\'\\\'\'}' "; fi
+    done
+    printf '%s' "${out% }"
+}
 run_wrk() {
     local name=$1; shift
     local cmd=(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
-    COMMANDS+=("$(printf '%q ' "${cmd[@]}")")
+    COMMANDS+=("$(quote "${cmd[@]}")")
     echo
     echo "== $name"
     echo "\$ ${COMMANDS[-1]}"
