@@ -144,16 +144,7 @@ enum MHD_Result mapd_api_makers_list(mapd_ctx *ctx)
 /* 1 when viewer may see (and order from) maker k. */
 static int can_see_maker(mapd_ctx *ctx, const geodata_member *viewer, const geodata_maker *k)
 {
-    if (mapd_is_staff(viewer) || viewer->id == k->member_id)
-        return 1;
-    char ids[64][GEODATA_ID_MAX + 1];
-    size_t n = 0;
-    if (geodata_visible_neighbourhoods(ctx->store, viewer->neighbourhood_id, ids, 64, &n))
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], k->neighbourhood_id) == 0)
-            return 1;
-    return 0;
+    return viewer->id == k->member_id || mapd_sees_neighbourhood(ctx, viewer, k->neighbourhood_id) == 1;
 }
 
 enum MHD_Result mapd_api_order_create(mapd_ctx *ctx)

@@ -59,14 +59,7 @@ static int can_see(mapd_ctx *ctx, const geodata_member *viewer, const geodata_po
         return 1;
     if (p->hidden)
         return 0;
-    char ids[64][GEODATA_ID_MAX + 1];
-    size_t n = 0;
-    if (geodata_visible_neighbourhoods(ctx->store, viewer->neighbourhood_id, ids, 64, &n))
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], p->neighbourhood_id) == 0)
-            return 1;
-    return 0;
+    return mapd_sees_neighbourhood(ctx, viewer, p->neighbourhood_id);
 }
 
 /* Loads the post of the path for viewer; 0, or -1 after queuing 404/503. */

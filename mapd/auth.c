@@ -36,6 +36,20 @@ int mapd_is_staff(const geodata_member *m)
     return m && (strcmp(m->role, "staff") == 0 || strcmp(m->role, "admin") == 0);
 }
 
+int mapd_sees_neighbourhood(mapd_ctx *ctx, const geodata_member *viewer, const char *nb)
+{
+    if (mapd_is_staff(viewer))
+        return 1;
+    char ids[64][GEODATA_ID_MAX + 1];
+    size_t n = 0;
+    if (geodata_visible_neighbourhoods(ctx->store, viewer->neighbourhood_id, ids, 64, &n))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], nb) == 0)
+            return 1;
+    return 0;
+}
+
 static void token_hash(const char *token, unsigned char out[32])
 {
     crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), NULL, 0);

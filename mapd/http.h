@@ -113,6 +113,9 @@ const geodata_member *mapd_member_or_reply(mapd_ctx *ctx, int csrf);
 /* Like mapd_member_or_reply, NULL without a reply when nobody is logged in. */
 const geodata_member *mapd_member_optional(mapd_ctx *ctx);
 int mapd_is_staff(const geodata_member *m);
+/* 1 when viewer sees what belongs to neighbourhood nb (staff: everything; a
+ * member: their own and the contiguous ones), 0 when not, -1 on a store error. */
+int mapd_sees_neighbourhood(mapd_ctx *ctx, const geodata_member *viewer, const char *nb);
 int mapd_hash_password(const char *password, char *out, size_t n);  /* 0 or -1 */
 int mapd_check_password(const char *hash, const char *password);    /* 1 when it matches */
 /* Starts a session for member: Set-Cookie goes on the response r. */
