@@ -372,86 +372,91 @@ static void bind_filter(sqlite3_stmt *st, const geodata_post_query *q, const cha
     sqlite3_bind_int64(st, 99, q->now);
 }
 
-int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
-                        int (*each)(void *arg, const geodata_post *p, double distance_m),
-                        void *arg, size_t *total)
+/* The degrees of a box holding the circle of r metres around (lon, lat). */
+static void circle_box(double lon, double lat, double r, double box[4])
 {
-    *total = 0;
-    char fts[1024];
-    fts_query(q->keywords ? q->keywords : "", fts, sizeof fts);
-    if (q->keywords && !*fts)
-        return geodata_fail(store, GEODATA_EINVAL, "the keywords hold no word");
-    double w = q->west, s = q->south, e = q->east, n = q->north;
-    geodata_metric *metric = NULL;
-    double cx = q->lon, cy = q->lat;
-    if (q->near) {
-        metric = geodata_store_metric(store);
-        if (!metric || geodata_metric_forward(metric, &cx, &cy))
-            return metric ? geodata_fail(store, GEODATA_EINVAL, "the point cannot be projected")
-                          : GEODATA_EGEOM;
-        double dlat = q->radius_m / 110574.0 * 1.02 + 1e-6;
-        double dlon = q->radius_m / (111320.0 * fmax(cos((fabs(q->lat) + dlat) * M_PI / 180), 0.01))
-                      * 1.02 + 1e-6;
-        w = q->lon - dlon; e = q->lon + dlon; s = q->lat - dlat; n = q->lat + dlat;
-    }
-    int spatial = q->near || q->bbox;
-    char sql[2048];
-    snprintf(sql, sizeof sql, "SELECT p.id, X(p.geom), Y(p.geom) FROM posts p%s" FILTER "%s",
-             spatial ? " JOIN idx_posts_geom i ON i.pkid = p.id" : "",
-             spatial ? " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11"
-                       " ORDER BY p.id DESC" : " ORDER BY p.id DESC");
-    sqlite3_stmt *st = geodata_prepare(store, sql);
+    double dlat = r / 110574.0 * 1.02 + 1e-6;
+    double dlon = r / (111320.0 * fmax(cos((fabs(lat) + dlat) * M_PI / 180), 0.01)) * 1.02 + 1e-6;
+    box[0] = lon - dlon; box[1] = lat - dlat; box[2] = lon + dlon; box[3] = lat + dlat;
+}
+
+/* Near queries, phase one: the ids and distances of the matching posts
+ * within r metres, in *r (grown as needed; *nr of them). */
+static int collect_within(geodata_store *store, const geodata_post_query *q, const char *fts,
+                          geodata_metric *metric, double cx, double cy, double radius,
+                          ranked **r, size_t *nr, size_t *cap)
+{
+    double box[4];
+    circle_box(q->lon, q->lat, radius, box);
+    sqlite3_stmt *st = geodata_prepare(store,
+        "SELECT p.id, X(p.geom), Y(p.geom) FROM idx_posts_geom i JOIN posts p ON p.id = i.pkid"
+        FILTER " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11");
     if (!st)
         return GEODATA_EDB;
-    bind_filter(st, q, *fts ? fts : NULL);
-    if (spatial) {
-        sqlite3_bind_double(st, 10, w);
-        sqlite3_bind_double(st, 11, s);
-        sqlite3_bind_double(st, 12, e);
-        sqlite3_bind_double(st, 13, n);
-    }
-    ranked *r = NULL;
-    size_t nr = 0, cap = 0;
+    bind_filter(st, q, fts);
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_double(st, 10 + i, box[i]);
+    *nr = 0;
     int rc = GEODATA_OK, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        double d = 0;
-        if (q->near) {
-            double x = sqlite3_column_double(st, 1), y = sqlite3_column_double(st, 2);
-            if (geodata_metric_forward(metric, &x, &y))
-                continue;
-            d = hypot(x - cx, y - cy);
-            if (d > q->radius_m)
-                continue;
-        } else if (q->bbox) {
-            double x = sqlite3_column_double(st, 1), y = sqlite3_column_double(st, 2);
-            if (x < w || x > e || y < s || y > n)
-                continue;
-        }
-        if (nr == MAX_RANKED) {
+        double x = sqlite3_column_double(st, 1), y = sqlite3_column_double(st, 2);
+        if (geodata_metric_forward(metric, &x, &y))
+            continue;
+        double d = hypot(x - cx, y - cy);
+        if (d > radius)
+            continue;
+        if (*nr == MAX_RANKED) {
             rc = geodata_fail(store, GEODATA_EINVAL, "more than %d posts match: narrow the query",
                               MAX_RANKED);
             break;
         }
-        if (nr == cap) {
-            cap = cap ? cap * 2 : 256;
-            ranked *m = realloc(r, cap * sizeof *m);
+        if (*nr == *cap) {
+            size_t ncap = *cap ? *cap * 2 : 256;
+            ranked *m = realloc(*r, ncap * sizeof *m);
             if (!m) {
                 rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
                 break;
             }
-            r = m;
+            *r = m;
+            *cap = ncap;
         }
-        r[nr].id = sqlite3_column_int64(st, 0);
-        r[nr++].d = d;
+        (*r)[*nr].id = sqlite3_column_int64(st, 0);
+        (*r)[(*nr)++].d = d;
     }
     if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = geodata_fail_sql(store, "querying posts");
     sqlite3_finalize(st);
-    if (!rc && q->near && nr > 1)
+    return rc;
+}
+
+/* Near queries: the nearest first, found in growing circles (250 m, then
+ * doubling up to the radius) until one holds the requested page and one post
+ * more; so the work follows the page asked for, not the number of posts in the
+ * whole radius. Then the page's full rows. */
+static int query_near(geodata_store *store, const geodata_post_query *q, const char *fts,
+                      int (*each)(void *arg, const geodata_post *p, double distance_m), void *arg,
+                      int *more)
+{
+    geodata_metric *metric = geodata_store_metric(store);
+    double cx = q->lon, cy = q->lat;
+    if (!metric)
+        return GEODATA_EGEOM;
+    if (geodata_metric_forward(metric, &cx, &cy))
+        return geodata_fail(store, GEODATA_EINVAL, "the point cannot be projected");
+    size_t want = q->offset + q->limit + 1;
+    ranked *r = NULL;
+    size_t nr = 0, cap = 0;
+    int rc = GEODATA_OK;
+    for (double radius = fmin(250.0, q->radius_m);; radius = fmin(radius * 2, q->radius_m)) {
+        rc = collect_within(store, q, fts, metric, cx, cy, radius, &r, &nr, &cap);
+        if (rc || nr >= want || radius >= q->radius_m)
+            break;
+    }
+    if (!rc && nr > 1)
         qsort(r, nr, sizeof *r, cmp_ranked);
-    *total = nr;
-    st = rc ? NULL : geodata_prepare(store, "SELECT " POST_COLUMNS " FROM posts p "
-                                            "JOIN members m ON m.id = p.author_id WHERE p.id = ?1");
+    *more = !rc && nr > q->offset + q->limit;
+    sqlite3_stmt *st = rc ? NULL : geodata_prepare(store, "SELECT " POST_COLUMNS " FROM posts p "
+                                                          "JOIN members m ON m.id = p.author_id WHERE p.id = ?1");
     if (!rc && !st)
         rc = GEODATA_EDB;
     geodata_post *p = rc ? NULL : malloc(sizeof *p);
@@ -469,6 +474,56 @@ int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
     free(p);
     sqlite3_finalize(st);
     free(r);
+    return rc;
+}
+
+int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
+                        int (*each)(void *arg, const geodata_post *p, double distance_m),
+                        void *arg, int *more)
+{
+    *more = 0;
+    char fts[1024];
+    fts_query(q->keywords ? q->keywords : "", fts, sizeof fts);
+    if (q->keywords && !*fts)
+        return geodata_fail(store, GEODATA_EINVAL, "the keywords hold no word");
+    if (q->near)
+        return query_near(store, q, *fts ? fts : NULL, each, arg, more);
+    /* Newest first, paged by SQL; one row more tells whether a page follows. */
+    sqlite3_stmt *st = geodata_prepare(store, q->bbox
+        ? "SELECT " POST_COLUMNS " FROM idx_posts_geom i JOIN posts p ON p.id = i.pkid "
+          "JOIN members m ON m.id = p.author_id" FILTER
+          " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11"
+          " AND X(p.geom) BETWEEN ?10 AND ?12 AND Y(p.geom) BETWEEN ?11 AND ?13"
+          " ORDER BY p.id DESC LIMIT ?14 OFFSET ?15"
+        : "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id" FILTER
+          " ORDER BY p.id DESC LIMIT ?14 OFFSET ?15");
+    if (!st)
+        return GEODATA_EDB;
+    bind_filter(st, q, *fts ? fts : NULL);
+    if (q->bbox) {
+        sqlite3_bind_double(st, 10, q->west);
+        sqlite3_bind_double(st, 11, q->south);
+        sqlite3_bind_double(st, 12, q->east);
+        sqlite3_bind_double(st, 13, q->north);
+    }
+    sqlite3_bind_int64(st, 14, (sqlite3_int64)q->limit + 1);
+    sqlite3_bind_int64(st, 15, (sqlite3_int64)q->offset);
+    geodata_post *p = malloc(sizeof *p);
+    int rc = p ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+    size_t n = 0;
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n++ == q->limit) {
+            *more = 1;
+            break;
+        }
+        read_post(st, p);
+        rc = each(arg, p, 0);
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = geodata_fail_sql(store, "querying posts");
+    free(p);
+    sqlite3_finalize(st);
     return rc;
 }
 

@@ -218,21 +218,23 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
         q.with_hidden = (a = mapd_arg(ctx, "hidden")) && strcmp(a, "1") == 0;
     } else {
         if (!m->neighbourhood_id[0] && !q.author_id)
-            return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:[], s:i, s:i}", "type",
-                                     "FeatureCollection", "features", "numberMatched", 0,
-                                     "numberReturned", 0), "application/geo+json");
+            return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:[], s:i, s:b}", "type",
+                                     "FeatureCollection", "features", "numberReturned", 0,
+                                     "more", 0), "application/geo+json");
         q.viewer_nb = q.author_id ? NULL : m->neighbourhood_id;
     }
     list_ctx l = { json_array(), m, q.near };
-    size_t total = 0;
-    int rc = geodata_posts_query(ctx->store, &q, add_feature, &l, &total);
+    int more = 0;
+    int rc = geodata_posts_query(ctx->store, &q, add_feature, &l, &more);
     if (rc) {
         json_decref(l.features);
         return mapd_problem_geodata(ctx, rc);
     }
-    json_t *fc = json_pack("{s:s, s:o, s:I, s:I}", "type", "FeatureCollection", "features",
-                           l.features, "numberMatched", (json_int_t)total, "numberReturned",
-                           (json_int_t)json_array_size(l.features));
+    json_t *fc = json_pack("{s:s, s:o, s:I, s:b}", "type", "FeatureCollection", "features",
+                           l.features, "numberReturned", (json_int_t)json_array_size(l.features),
+                           "more", more);
+    if (more)
+        json_object_set_new(fc, "next_offset", json_integer((json_int_t)(q.offset + q.limit)));
     return mapd_respond_json(ctx, MHD_HTTP_OK, fc, "application/geo+json");
 }
 

@@ -19,6 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${1:-build}
 case $BUILD in /*) ;; *) [ -d "$BUILD" ] || BUILD=$ROOT/$BUILD ;; esac
+[ -d "$BUILD" ] || { echo "api.sh: no build directory $BUILD: run make build first" >&2; exit 1; }
 BUILD=$(cd "$BUILD" && pwd)
 MAPD=$BUILD/bin/mapd
 SAMPLE=$ROOT/geodata/samples/paris

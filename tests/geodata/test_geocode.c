@@ -20,6 +20,9 @@
 #include "geodata/geocode.h"
 #include "geodata/import.h"
 #include "geodata/nbindex.h"
+#include "geodata/posts.h"
+#include "geodata/seed.h"
+#include "internal.h"
 #include "normalize.h"
 
 static const char *sample_dir, *second_dir;
@@ -250,6 +253,84 @@ static void test_nbindex_grid_agrees(void **state)
     geodata_nbindex_free(fast);
 }
 
+typedef struct near_page { size_t n; double d[100]; int64_t id[100]; } near_page;
+
+static int keep_near(void *arg, const geodata_post *p, double distance)
+{
+    near_page *pg = arg;
+    pg->id[pg->n] = p->id;
+    pg->d[pg->n++] = distance;
+    return 0;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Near queries find exactly the nearest posts, in order, whatever circle the
+ * search stops at: checked against the distances of every post. */
+static void test_posts_near_is_nearest(void **state)
+{
+    (void)state;
+    geodata_seed_report rep;
+    assert_int_equal(geodata_seed(paris, 6000, 99, 1700000000, NULL, 0, &rep), 0);
+    eval_set set;
+    assert_int_equal(eval_load(paris, &set), 0);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(paris->db, "SELECT X(geom), Y(geom) FROM posts", -1, &st, NULL),
+                     SQLITE_OK);
+    double (*pts)[2] = malloc(7000 * sizeof *pts);
+    size_t np = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && np < 7000) {
+        pts[np][0] = sqlite3_column_double(st, 0);
+        pts[np++][1] = sqlite3_column_double(st, 1);
+    }
+    sqlite3_finalize(st);
+    uint64_t rng = 5;
+    double *all = malloc(np * sizeof *all);
+    for (int k = 0; k < 30; k++) {
+        const eval_addr *a = &set.a[eval_rand(&rng) % set.n];
+        double radius = (k % 3 == 0) ? 300 : 1500;
+        geodata_post_query q = { .near = 1, .lon = a->lon, .lat = a->lat, .radius_m = radius,
+                                 .status = "any", .limit = 40, .offset = (size_t)(k % 2) * 10,
+                                 .now = 1700000000 };
+        near_page pg = { 0 };
+        int more = 0;
+        assert_int_equal(geodata_posts_query(paris, &q, keep_near, &pg, &more), 0);
+        /* Posts within a metre of the edge may fall either side (sphere vs
+         * projection): the count must lie between the two readings. */
+        size_t within = 0, sure = 0;
+        for (size_t i = 0; i < np; i++) {
+            double d = eval_distance_m(a->lon, a->lat, pts[i][0], pts[i][1]);
+            if (d <= radius + 1)
+                all[within++] = d;
+            sure += d <= radius - 1;
+        }
+        qsort(all, within, sizeof *all, cmp_dbl);
+        size_t lo = sure > q.offset ? sure - q.offset : 0, hi = within > q.offset ? within - q.offset : 0;
+        if (lo > q.limit) lo = q.limit;
+        if (hi > q.limit) hi = q.limit;
+        assert_in_range(pg.n, lo, hi);
+        if (sure > q.offset + q.limit)
+            assert_true(more);
+        if (within <= q.offset + q.limit)
+            assert_false(more);
+        for (size_t i = 0; i < pg.n; i++) {
+            /* Same rank, within the 0.5 % that separates LAEA from the sphere. */
+            double truth = all[q.offset + i];
+            if (fabs(pg.d[i] - truth) > 2 + truth * 0.005)
+                fail_msg("point %d rank %zu: %.1f m, nearest says %.1f m", k, i, pg.d[i], truth);
+            if (i)
+                assert_true(pg.d[i] >= pg.d[i - 1]);
+        }
+    }
+    free(all);
+    free(pts);
+    eval_free(&set);
+}
+
 static void check_floors(const char *city, geodata_store *store, geodata_geocoder *g, size_t sample)
 {
     eval_set set;
@@ -300,6 +381,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_queries),
         cmocka_unit_test(test_reverse),
         cmocka_unit_test(test_nbindex_grid_agrees),
+        cmocka_unit_test(test_posts_near_is_nearest),
         cmocka_unit_test(test_accuracy_paris),
         cmocka_unit_test(test_accuracy_second_city),
     };

@@ -101,13 +101,14 @@ typedef struct geodata_post_query {
 } geodata_post_query;
 
 /* Calls each(arg, post, distance) for the page of matching posts: by
- * distance when near is set (metres through PROJ), else newest first.
- * *total is the number of matches before paging. Work: one index query, plus
- * for near queries one projection per post in the radius's bounding box;
- * at most 100,000 candidates are ranked (GEODATA_EINVAL beyond: narrow it). */
+ * distance when near is set (metres through PROJ), else newest first; *more
+ * is 1 when another page follows. Work: for near queries, the posts of the
+ * smallest circle (250 m, doubling up to the radius) that holds the page, one
+ * projection each; otherwise the page itself through the indexes. At most
+ * 100,000 posts are ranked (GEODATA_EINVAL beyond: narrow the query). */
 int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
                         int (*each)(void *arg, const geodata_post *p, double distance_m),
-                        void *arg, size_t *total);
+                        void *arg, int *more);
 
 /* Open needs per neighbourhood and category, for anonymous visitors. */
 int geodata_post_counts(geodata_store *store, int64_t now,
