@@ -58,6 +58,7 @@ test: build build-asan
 bench: build
 	tests/bench/import_addresses.sh
 	tests/bench/geocode.sh build
+	tests/bench/api.sh build
 
 clean:
 	rm -rf build build-asan

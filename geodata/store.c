@@ -210,10 +210,22 @@ static int load_spatialite(geodata_store *store)
     return GEODATA_OK;
 }
 
+/* Waits for another connection's write lock: tries every millisecond for 5 s.
+ * SQLite's own busy timeout sleeps up to 100 ms between tries, which with
+ * short write transactions leaves a writer asleep long after the lock is free. */
+static int wait_for_lock(void *arg, int tries)
+{
+    (void)arg;
+    if (tries >= 5000)
+        return 0;
+    usleep(1000);
+    return 1;
+}
+
 static int configure(geodata_store *store, unsigned flags)
 {
     sqlite3_extended_result_codes(store->db, 1);
-    sqlite3_busy_timeout(store->db, 5000);
+    sqlite3_busy_handler(store->db, wait_for_lock, NULL);
     int rc = load_spatialite(store);
     if (rc)
         return rc;

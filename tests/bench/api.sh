@@ -99,9 +99,9 @@ echo "logged in as $EMAIL (neighbourhood $NB), home $LON,$LAT"
 
 POSTS_PATH="/api/posts?near=$LON,$LAT&radius=1000&limit=50"
 read -r RETURNED MATCHED < <(curl -fsS -H "Cookie: $COOKIE" "$BASE$POSTS_PATH" \
-    | json '"%s %s" % (d["numberReturned"], d["numberMatched"])')
+    | json '"%s %s" % (d["numberReturned"], d["more"])')
 [ -n "${MATCHED:-}" ] || { echo "api.sh: GET $POSTS_PATH gave no FeatureCollection" >&2; exit 1; }
-echo "GET $POSTS_PATH: numberReturned $RETURNED, numberMatched $MATCHED"
+echo "GET $POSTS_PATH: numberReturned $RETURNED, more follow: $MATCHED"
 [ "$RETURNED" -ge 50 ] || echo "WARNING: fewer than 50 posts within 1 km ($RETURNED): the measurement is of a smaller answer"
 
 # ---- measurements ----
