@@ -44,9 +44,21 @@ static int sync_materials_post(geodata_store *store, int64_t member, const char 
     geodata_post p;
     int open = m.materials_post_id && geodata_post_get(store, m.materials_post_id, now, &p) == 0
                && strcmp(p.status, "open") == 0;
-    if (n == 0)
-        return open ? geodata_post_finish(store, m.materials_post_id, member, GEODATA_POST_CANCEL, now)
-                    : GEODATA_OK;
+    if (n == 0 || (m.materials_post_id && !open)) {
+        /* No list, or its post was claimed or closed: unlink it (and cancel it
+         * when still open); a new list gets a new post below. */
+        if (open && n == 0)
+            rc = geodata_post_finish(store, m.materials_post_id, member, GEODATA_POST_CANCEL, now);
+        sqlite3_stmt *st = rc ? NULL : geodata_prepare(store,
+            "UPDATE makers SET materials_post_id = NULL WHERE member_id = ?");
+        if (st)
+            sqlite3_bind_int64(st, 1, member);
+        if (!rc)
+            rc = step_done(store, st, "unlinking the materials post");
+        if (rc || n == 0)
+            return rc;
+        open = 0;
+    }
     if (open)
         return geodata_post_edit(store, m.materials_post_id, member, NULL, body, now);
     int64_t id;

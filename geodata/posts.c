@@ -281,7 +281,8 @@ int geodata_post_edit(geodata_store *store, int64_t id, int64_t author, const ch
 int geodata_post_report(geodata_store *store, int64_t id, int64_t reporter, const char *reason)
 {
     sqlite3_stmt *st = geodata_prepare(store,
-        "INSERT INTO post_reports(post_id, reporter_id, reason) SELECT id, ?2, ?3 FROM posts WHERE id = ?1");
+        "INSERT INTO post_reports(post_id, reporter_id, reason) SELECT id, ?2, ?3 FROM posts WHERE id = ?1 "
+        "ON CONFLICT(post_id, reporter_id) DO UPDATE SET reason = excluded.reason");
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_int64(st, 1, id);

@@ -168,6 +168,11 @@ static const char *const migrations[] = {
 
     /* 3: a maker's materials are published as a request post, kept in step. */
     "ALTER TABLE makers ADD COLUMN materials_post_id INTEGER REFERENCES posts(id) ON DELETE SET NULL;",
+
+    /* 4: one report per member and post. */
+    "DELETE FROM post_reports WHERE reporter_id IS NOT NULL AND id NOT IN "
+    "  (SELECT min(id) FROM post_reports WHERE reporter_id IS NOT NULL GROUP BY post_id, reporter_id);"
+    "CREATE UNIQUE INDEX post_reports_once ON post_reports(post_id, reporter_id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -66,8 +66,11 @@ enum MHD_Result mapd_api_maker_set(mapd_ctx *ctx)
         json_t *v;
         json_array_foreach(mats, i, v) {
             const char *s = json_string_value(v);
+            int control = 0;
+            for (const unsigned char *c = (const unsigned char *)s; s && *c; c++)
+                control |= *c < 0x20 || *c == 0x7f;
             if (!s || !*s || json_string_length(v) > GEODATA_MATERIAL_LEN || strlen(s) != json_string_length(v)
-                || strpbrk(s, "\n\r\t")) {
+                || control) {
                 ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
                                    "each material is a string of 1 to 40 bytes on one line");
                 goto out;

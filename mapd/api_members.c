@@ -80,7 +80,10 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
                            "'email' is not an email address");
         goto out;
     }
-    if (strlen(password) < PASSWORD_MIN) {
+    size_t chars = 0;
+    for (const unsigned char *c = (const unsigned char *)password; *c; c++)
+        chars += (*c & 0xC0) != 0x80; /* UTF-8: count the characters, not the bytes */
+    if (chars < PASSWORD_MIN) {
         ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
                            "'password' must have at least 8 characters");
         goto out;
@@ -164,24 +167,10 @@ enum MHD_Result mapd_api_login(mapd_ctx *ctx)
         ret = mapd_problem_geodata(ctx, rc);
         goto out;
     }
-    json_t *o = json_pack("{s:s, s:I, s:s, s:s}", "csrf", csrf, "id", (json_int_t)m.id,
-                          "display_name", m.display_name, "role", m.role);
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    struct MHD_Response *r = text ? MHD_create_response_from_buffer(strlen(text), text,
-                                                                    MHD_RESPMEM_MUST_FREE) : NULL;
-    if (!r) {
-        free(text);
-        ret = MHD_NO;
-        goto out;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    ctx->req->status = MHD_HTTP_OK;
-    ctx->req->bytes = strlen(text);
-    ret = MHD_queue_response(ctx->conn, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
+    ret = mapd_respond_cookie(ctx, MHD_HTTP_OK,
+                              json_pack("{s:s, s:I, s:s, s:s}", "csrf", csrf, "id", (json_int_t)m.id,
+                                        "display_name", m.display_name, "role", m.role),
+                              cookie);
 out:
     json_decref(body);
     return ret;
@@ -195,14 +184,7 @@ enum MHD_Result mapd_api_logout(mapd_ctx *ctx)
     int rc = mapd_session_end(ctx, cookie);
     if (rc)
         return mapd_problem_geodata(ctx, rc);
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-    ctx->req->status = MHD_HTTP_NO_CONTENT;
-    enum MHD_Result ret = MHD_queue_response(ctx->conn, MHD_HTTP_NO_CONTENT, r);
-    MHD_destroy_response(r);
-    return ret;
+    return mapd_respond_cookie(ctx, MHD_HTTP_NO_CONTENT, NULL, cookie);
 }
 
 enum MHD_Result mapd_api_me(mapd_ctx *ctx)

@@ -48,6 +48,8 @@ enum MHD_Result mapd_api_geocode(mapd_ctx *ctx)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
         json_array_append_new(arr, mapd_geocode_json(q, &res[i]));
+    if (arr && n == 0) /* as the command line: one "none" object */
+        json_array_append_new(arr, mapd_geocode_json(q, NULL));
     return mapd_respond_json(ctx, MHD_HTTP_OK, arr, NULL);
 }
 

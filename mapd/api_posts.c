@@ -211,11 +211,13 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
     if (mapd_long_arg_or_reply(ctx, "offset", 0, OFFSET_MAX, 0, &n))
         return MHD_YES;
     q.offset = (size_t)n;
-    if ((a = mapd_arg(ctx, "mine")) && strcmp(a, "1") == 0)
+    if ((a = mapd_arg(ctx, "mine")) && strcmp(a, "1") == 0) {
         q.author_id = m->id;
+        q.with_hidden = 1; /* authors keep seeing their hidden posts */
+    }
     if (mapd_is_staff(m)) {
         q.viewer_nb = NULL; /* all neighbourhoods */
-        q.with_hidden = (a = mapd_arg(ctx, "hidden")) && strcmp(a, "1") == 0;
+        q.with_hidden |= (a = mapd_arg(ctx, "hidden")) && strcmp(a, "1") == 0;
     } else {
         if (!m->neighbourhood_id[0] && !q.author_id)
             return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:[], s:i, s:b}", "type",
@@ -233,7 +235,7 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
     json_t *fc = json_pack("{s:s, s:o, s:I, s:b}", "type", "FeatureCollection", "features",
                            l.features, "numberReturned", (json_int_t)json_array_size(l.features),
                            "more", more);
-    if (more)
+    if (more && q.offset + q.limit <= OFFSET_MAX)
         json_object_set_new(fc, "next_offset", json_integer((json_int_t)(q.offset + q.limit)));
     return mapd_respond_json(ctx, MHD_HTTP_OK, fc, "application/geo+json");
 }
@@ -290,6 +292,10 @@ enum MHD_Result mapd_api_post_claim(mapd_ctx *ctx)
     const geodata_member *m = mapd_member_or_reply(ctx, 1);
     if (!m)
         return MHD_YES;
+    /* A claim reveals a home address: only neighbours may claim, never staff
+     * (who see every post to moderate it) nor shop accounts. */
+    if (strcmp(m->role, "member") != 0)
+        return mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "only members claim needs");
     geodata_post p;
     if (post_or_reply(ctx, m, &p))
         return MHD_YES;

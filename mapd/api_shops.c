@@ -84,10 +84,13 @@ enum MHD_Result mapd_api_shop_get(mapd_ctx *ctx)
     return reply_shop(ctx, MHD_HTTP_OK, ctx->id);
 }
 
-static const geodata_member *shop_owner_or_reply(mapd_ctx *ctx)
+/* The logged-in member if they have the shop role (or, with staff_too, are
+ * staff); NULL after a 401/403. Staff may correct a shop's status, but never
+ * own a shop. */
+static const geodata_member *shop_owner_or_reply(mapd_ctx *ctx, int staff_too)
 {
     const geodata_member *m = mapd_member_or_reply(ctx, 1);
-    if (m && strcmp(m->role, "shop") != 0 && !mapd_is_staff(m)) {
+    if (m && strcmp(m->role, "shop") != 0 && !(staff_too && mapd_is_staff(m))) {
         mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "this needs an account with the shop role");
         return NULL;
     }
@@ -96,7 +99,7 @@ static const geodata_member *shop_owner_or_reply(mapd_ctx *ctx)
 
 enum MHD_Result mapd_api_shop_claim(mapd_ctx *ctx)
 {
-    const geodata_member *m = shop_owner_or_reply(ctx);
+    const geodata_member *m = shop_owner_or_reply(ctx, 0);
     if (!m)
         return MHD_YES;
     int rc = geodata_shop_claim(ctx->store, ctx->id, m->id);
@@ -120,7 +123,7 @@ static int hours_or_reply(mapd_ctx *ctx, const char *hours)
 
 enum MHD_Result mapd_api_shop_create(mapd_ctx *ctx)
 {
-    const geodata_member *m = shop_owner_or_reply(ctx);
+    const geodata_member *m = shop_owner_or_reply(ctx, 0);
     if (!m)
         return MHD_YES;
     json_t *body = mapd_json_body_or_reply(ctx);
@@ -155,7 +158,7 @@ out:
 
 enum MHD_Result mapd_api_shop_update(mapd_ctx *ctx)
 {
-    const geodata_member *m = shop_owner_or_reply(ctx);
+    const geodata_member *m = shop_owner_or_reply(ctx, 1);
     if (!m)
         return MHD_YES;
     json_t *body = mapd_json_body_or_reply(ctx);

@@ -66,6 +66,8 @@ enum MHD_Result mapd_respond(mapd_ctx *ctx, unsigned status, const char *type,
                              const void *body, size_t len);
 /* Queues json (consumed) with status; content type application/json unless type. */
 enum MHD_Result mapd_respond_json(mapd_ctx *ctx, unsigned status, json_t *json, const char *type);
+/* Queues json (consumed; NULL for an empty body) with a Set-Cookie line. */
+enum MHD_Result mapd_respond_cookie(mapd_ctx *ctx, unsigned status, json_t *json, const char *cookie);
 /* Queues an RFC 9457 application/problem+json response. */
 enum MHD_Result mapd_problem(mapd_ctx *ctx, unsigned status, const char *title,
                              const char *detail);

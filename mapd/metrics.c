@@ -81,8 +81,19 @@ static void put(out *o, const char *fmt, ...)
     }
 }
 
+/* Splits "METHOD pattern" into labels. */
+static void labels(const char *name, char *buf, size_t n)
+{
+    const char *sp = strchr(name, ' ');
+    if (sp)
+        snprintf(buf, n, "method=\"%.*s\",route=\"%s\"", (int)(sp - name), name, sp + 1);
+    else
+        snprintf(buf, n, "method=\"\",route=\"%s\"", name);
+}
+
 char *mapd_metrics_render(mapd_metrics *m, const char *const *route_names, size_t n_routes)
 {
+    char lab[160];
     out o = { malloc(8192), 0, 8192, 0 };
     if (!o.s)
         return NULL;
@@ -90,36 +101,36 @@ char *mapd_metrics_render(mapd_metrics *m, const char *const *route_names, size_
     put(&o, "# HELP mapd_http_requests_total HTTP requests by route and status.\n"
             "# TYPE mapd_http_requests_total counter\n");
     for (size_t i = 0; i < m->n; i++) {
-        const char *name = i < n_routes ? route_names[i] : "none";
+        labels(i < n_routes ? route_names[i] : "none", lab, sizeof lab);
         for (size_t s = 0; s < N_STATUS; s++) {
             uint64_t v = __atomic_load_n(&m->r[i].by_status[s], __ATOMIC_RELAXED);
             if (!v)
                 continue;
             if (s < N_STATUS - 1)
-                put(&o, "mapd_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n", name,
+                put(&o, "mapd_http_requests_total{%s,status=\"%u\"} %llu\n", lab,
                     statuses[s], (unsigned long long)v);
             else
-                put(&o, "mapd_http_requests_total{route=\"%s\",status=\"other\"} %llu\n", name,
+                put(&o, "mapd_http_requests_total{%s,status=\"other\"} %llu\n", lab,
                     (unsigned long long)v);
         }
     }
     put(&o, "# HELP mapd_http_request_duration_seconds Time to answer, by route.\n"
             "# TYPE mapd_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < m->n; i++) {
-        const char *name = i < n_routes ? route_names[i] : "none";
+        labels(i < n_routes ? route_names[i] : "none", lab, sizeof lab);
         uint64_t cum = 0;
         for (size_t b = 0; b <= N_BOUNDS; b++) {
             cum += __atomic_load_n(&m->r[i].buckets[b], __ATOMIC_RELAXED);
             if (b < N_BOUNDS)
-                put(&o, "mapd_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-                    name, bounds[b], (unsigned long long)cum);
+                put(&o, "mapd_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n",
+                    lab, bounds[b], (unsigned long long)cum);
             else
-                put(&o, "mapd_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-                    name, (unsigned long long)cum);
+                put(&o, "mapd_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
+                    lab, (unsigned long long)cum);
         }
-        put(&o, "mapd_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", name,
+        put(&o, "mapd_http_request_duration_seconds_sum{%s} %.6f\n", lab,
             (double)__atomic_load_n(&m->r[i].sum_us, __ATOMIC_RELAXED) / 1e6);
-        put(&o, "mapd_http_request_duration_seconds_count{route=\"%s\"} %llu\n", name,
+        put(&o, "mapd_http_request_duration_seconds_count{%s} %llu\n", lab,
             (unsigned long long)cum);
     }
     if (o.oom) {

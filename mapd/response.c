@@ -9,20 +9,44 @@
 
 #include "http.h"
 
-enum MHD_Result mapd_respond(mapd_ctx *ctx, unsigned status, const char *type,
-                             const void *body, size_t len)
+/* Queues body (copied) with the headers every response carries, and a
+ * Set-Cookie when cookie is not NULL. */
+static enum MHD_Result respond(mapd_ctx *ctx, unsigned status, const char *type, const void *body,
+                               size_t len, const char *cookie)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (cookie)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
     ctx->req->status = status;
     ctx->req->bytes = len;
     enum MHD_Result ret = MHD_queue_response(ctx->conn, status, r);
     MHD_destroy_response(r);
+    return ret;
+}
+
+enum MHD_Result mapd_respond(mapd_ctx *ctx, unsigned status, const char *type,
+                             const void *body, size_t len)
+{
+    return respond(ctx, status, type, body, len, NULL);
+}
+
+enum MHD_Result mapd_respond_cookie(mapd_ctx *ctx, unsigned status, json_t *json, const char *cookie)
+{
+    if (!json)
+        return respond(ctx, status, NULL, "", 0, cookie);
+    char *body = json_dumps(json, JSON_COMPACT);
+    json_decref(json);
+    if (!body)
+        return MHD_NO;
+    enum MHD_Result ret = respond(ctx, status, "application/json", body, strlen(body), cookie);
+    free(body);
     return ret;
 }
 

@@ -83,7 +83,8 @@ static const struct route {
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
-static const char *route_names[N_ROUTES];
+static char route_names[N_ROUTES][64];        /* "METHOD pattern", for the metrics */
+static const char *route_name_ptrs[N_ROUTES];
 
 static pthread_key_t store_key;
 static int in_flight;      /* requests between first call and completion (atomic) */
@@ -144,7 +145,8 @@ static enum MHD_Result dispatch(mapd_ctx *ctx)
         int64_t id = 0;
         if (!match(routes[i].pattern, ctx->url, &id))
             continue;
-        path_known = 1;
+        /* The static catch-all knows no path: only real routes make a 405. */
+        path_known |= strchr(routes[i].pattern, '*') == NULL;
         if (strcmp(routes[i].method, ctx->method) != 0)
             continue;
         ctx->req->route = (int)i;
@@ -234,7 +236,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
 enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
 {
-    char *text = mapd_metrics_render(ctx->server->metrics, route_names, N_ROUTES);
+    char *text = mapd_metrics_render(ctx->server->metrics, route_name_ptrs, N_ROUTES);
     if (!text)
         return MHD_NO;
     enum MHD_Result r = mapd_respond(ctx, MHD_HTTP_OK, "text/plain; version=0.0.4", text, strlen(text));
@@ -344,8 +346,10 @@ int mapd_cmd_serve(int argc, char **argv)
      * not requests; a database is created by `mapd import`, never by a typo. */
     if (load_geocoder(&server))
         return MAPD_EXIT_FAIL;
-    for (size_t i = 0; i < N_ROUTES; i++)
-        route_names[i] = routes[i].pattern;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        snprintf(route_names[i], sizeof route_names[i], "%s %s", routes[i].method, routes[i].pattern);
+        route_name_ptrs[i] = route_names[i];
+    }
     server.metrics = mapd_metrics_new(N_ROUTES);
     server.auth_limit = mapd_ratelimit_new((double)auth_per_minute, (double)auth_per_minute);
     if (!server.metrics || !server.auth_limit)

@@ -135,6 +135,7 @@ def main():
     srv = Server("--auth-per-minute", "1000")
     anon = Client(srv, "anonymous")
     ma, mb, mc = Client(srv, "A"), Client(srv, "B"), Client(srv, "C")
+    md = Client(srv, "D")
     shop, staff = Client(srv, "shop"), Client(srv, "staff")
 
     # ---- registration ----
@@ -144,6 +145,8 @@ def main():
     check("register in B (contiguous to A)", st == 201 and doc["neighbourhood"]["id"] == b, doc)
     st, doc, _ = mc.register("carol@example.org", address_in(c), "Carol")
     check("register in C (distant)", st == 201 and doc["neighbourhood"]["id"] == c, doc)
+    st, doc, _ = md.register("dan@example.org", address_in(a, 2), "Dan")
+    check("register a second member in A", st == 201 and doc["neighbourhood"]["id"] == a, doc)
     members_before = sql("SELECT count(*) FROM members")[0][0]
     st, doc, _ = anon.register("dave@example.org", "12 Rue des Licornes Introuvables 99999", "Dave")
     check("unknown address: 422 not_found", st == 422 and doc.get("reason") == "not_found", doc)
@@ -159,7 +162,7 @@ def main():
 
     # ---- sessions ----
     for cl, email in ((ma, "alice@example.org"), (mb, "bob@example.org"), (mc, "carol@example.org"),
-                      (shop, "shop@example.org"), (staff, "staff@example.org")):
+                      (md, "dan@example.org"), (shop, "shop@example.org"), (staff, "staff@example.org")):
         st, doc = cl.login(email)
         check("login %s" % cl.name, st == 200 and doc["csrf"], doc)
     check("session cookie is HttpOnly and SameSite=Lax",
@@ -256,8 +259,12 @@ def main():
     a_address = sql("SELECT address_text FROM members WHERE email = 'alice@example.org'")[0][0]
     check("B claims A's request and alone gets the address",
           st == 200 and doc["properties"]["address"] == a_address and doc["properties"]["status"] == "claimed", doc)
-    st, doc, _ = staff.req("POST", "/api/posts/%d/claim" % pa)
+    st, doc, _ = md.req("POST", "/api/posts/%d/claim" % pa)
     check("a second claim by someone else: 409", st == 409, doc)
+    st, doc, _ = staff.req("POST", "/api/posts/%d/claim" % pa2)
+    check("staff see every post but claim none: 403", st == 403, doc)
+    st, doc, _ = shop.req("POST", "/api/posts/%d/claim" % pc)
+    check("shop accounts do not claim needs: 403", st == 403, doc)
     st, doc, _ = ma.req("GET", "/api/posts/%d" % pa)
     check("the author does not get the address back", "address" not in doc["properties"])
     st, doc, _ = ma.req("PATCH", "/api/posts/%d" % pa, {"title": "trop tard"})
@@ -278,12 +285,17 @@ def main():
     ps = doc["properties"]["id"]
     st, doc, _ = mb.req("POST", "/api/posts/%d/report" % ps, {"reason": "spam"})
     check("a member reports a post", st == 201)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/report" % ps, {"reason": "spam, really"})
+    check("reporting again counts once", st == 201
+          and sql("SELECT count(*) FROM post_reports WHERE post_id = ?", ps)[0][0] == 1)
     st, doc, _ = mb.req("POST", "/api/posts/%d/hide" % ps)
     check("members cannot hide: 403", st == 403)
     st, doc, _ = staff.req("POST", "/api/posts/%d/hide" % ps)
     check("staff hide", st == 200 and doc["properties"]["hidden"] is True and doc["properties"]["reports"] == 1)
     check("B no longer sees it", visible(mb, ps) == 404)
     check("its author still does", visible(ma, ps) == 200)
+    st, doc, _ = ma.req("GET", "/api/posts?mine=1&status=any&limit=100")
+    check("and still lists it among their own", ps in [f["id"] for f in doc["features"]])
     check("the audit log has it", sql("SELECT count(*) FROM audit_log WHERE action = 'hide post'")[0][0] == 1)
     st, doc, _ = staff.req("POST", "/api/posts/%d/restore" % ps)
     check("staff restore", st == 200 and visible(mb, ps) == 200)
@@ -306,7 +318,7 @@ def main():
     st, doc, _ = shop.req("POST", "/api/shops/%d/claim" % sid)
     check("the shop owner claims it", st == 200 and doc["properties"]["mine"] is True, doc)
     st, doc, _ = staff.req("POST", "/api/shops/%d/claim" % sid)
-    check("a claimed shop cannot be claimed by another: 409", st == 409)
+    check("staff never own shops: 403", st == 403)
     st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "open", "delivers": True,
                                                            "opening_hours": "Mo-Sa 08:00-20:00; Su off"})
     check("the owner marks it open and delivering, confirmed now",
@@ -401,6 +413,8 @@ def main():
         ("unknown status", "GET", "/api/posts?status=deleted", None, None, 400),
         ("keywords of punctuation only", "GET", "/api/posts?q=%22%27%29%28*", None, None, 400),
         ("unknown route", "GET", "/api/nothing", None, None, 404),
+        ("unknown route, POST", "POST", "/api/nothing", b"{}", "application/json", 404),
+        ("post id 0", "POST", "/api/posts/0/claim", None, None, 404),
         ("wrong method", "PUT", "/api/posts", b"{}", "application/json", 405),
     ]
     for name, method, path, raw, ctype, want in bad:
@@ -419,9 +433,14 @@ def main():
     # ---- metrics, OpenAPI ----
     st, _, r = anon.req("GET", "/metrics")
     text = BODIES[-1][1]
-    check("metrics by route and status, with histograms",
-          st == 200 and 'mapd_http_requests_total{route="/api/posts/{id}/claim",status="409"}' in text
+    check("metrics by method, route and status, with histograms",
+          st == 200 and 'mapd_http_requests_total{method="POST",route="/api/posts/{id}/claim",status="409"}' in text
           and "mapd_http_request_duration_seconds_bucket" in text)
+    series = [l.rsplit(" ", 1)[0] for l in text.splitlines() if l and not l.startswith("#")]
+    check("no metric series twice", len(series) == len(set(series)))
+    st, doc, _ = anon.req("GET", "/api/geocode?q=%s" % "zorglubs%20imaginaires%20xq")
+    check("geocode with no match: one none object, as the command line",
+          st == 200 and len(doc) == 1 and doc[0]["type"] == "none")
     st, doc, _ = anon.req("GET", "/api/openapi.json")
     check("OpenAPI document", st == 200 and doc["openapi"].startswith("3.0"))
 
@@ -429,7 +448,8 @@ def main():
     st, _, _ = mb.req("DELETE", "/api/session", csrf=False)
     check("logout needs the CSRF token: 403", st == 403)
     st, _, r = mb.req("DELETE", "/api/session")
-    check("logout: 204 and the cookie cleared", st == 204 and "Max-Age=0" in (r.getheader("Set-Cookie") or ""))
+    check("logout: 204 and the cookie cleared", st == 204 and "Max-Age=0" in (r.getheader("Set-Cookie") or "")
+          and r.getheader("Cache-Control") == "no-store")
     st, _, _ = mb.req("GET", "/api/me")
     check("after logout: 401", st == 401)
 

@@ -28,7 +28,7 @@ typedef struct geodata_maker {
     int capacity_per_day, stock;
     char materials[GEODATA_MATERIALS_MAX][GEODATA_MATERIAL_LEN + 1];
     size_t n_materials;
-    int64_t materials_post_id;        /* 0 when none is open */
+    int64_t materials_post_id;        /* the post listing the materials; 0 when none */
     double lon, lat;                  /* public point */
 } geodata_maker;
 
