@@ -443,6 +443,12 @@ def main():
           st == 200 and len(doc) == 1 and doc[0]["type"] == "none")
     st, doc, _ = anon.req("GET", "/api/openapi.json")
     check("OpenAPI document", st == 200 and doc["openapi"].startswith("3.0"))
+    import re
+    server_c = open(os.path.join(os.path.dirname(__file__), "..", "..", "mapd", "server.c")).read()
+    routes = {(m.lower(), p) for m, p in re.findall(r'\{ "(GET|POST|PATCH|PUT|DELETE)", "(/[^"*]*)"', server_c)}
+    documented = {(m, p) for p, ops in doc["paths"].items() for m in ops if m in ("get", "post", "patch", "put", "delete")}
+    check("the OpenAPI document describes exactly the routes (%d)" % len(routes), routes == documented,
+          (routes ^ documented))
 
     # ---- logout ----
     st, _, _ = mb.req("DELETE", "/api/session", csrf=False)
