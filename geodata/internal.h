@@ -13,10 +13,16 @@
 
 struct geodata_metric;
 
+#define GEODATA_STMT_CACHE 24
+
 struct geodata_store {
     sqlite3 *db;                    /* one connection, used by one thread at a time */
     char *err;                      /* malloc'd message of the last failure, or NULL */
     struct geodata_metric *metric;  /* metres for distance queries; made on first use */
+    struct {
+        const char *sql;            /* the literal's address is the key */
+        sqlite3_stmt *st;
+    } cache[GEODATA_STMT_CACHE];    /* statements of the request paths, kept prepared */
 };
 
 /* The store's metric projection, centred on its neighbourhoods (geom.h);
@@ -37,6 +43,15 @@ char *geodata_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 
 /* Prepares sql on the store; on failure sets the message and returns NULL. */
 sqlite3_stmt *geodata_prepare(geodata_store *store, const char *sql);
+
+/* Like geodata_prepare for a statement run on every request: sql must be a
+ * string literal (its address is the cache key). The statement is kept
+ * prepared; give it back with geodata_release(), never sqlite3_finalize(). A
+ * full cache simply prepares anew (and geodata_release then finalizes). */
+sqlite3_stmt *geodata_cached(geodata_store *store, const char *sql);
+/* Resets a statement from geodata_cached (ending its read) and clears its
+ * bindings; finalizes it when it was not kept. NULL is a no-op. */
+void geodata_release(geodata_store *store, sqlite3_stmt *st);
 
 /* Transactions. geodata_begin takes the write lock at once (BEGIN IMMEDIATE)
  * so that an import never fails halfway for want of it; geodata_rollback is

@@ -49,7 +49,7 @@ int geodata_member_create(geodata_store *store, const geodata_new_member *m, int
 
 static int read_member(geodata_store *store, sqlite3_stmt *st, geodata_member *out, char *hash,
                        size_t n)
-{
+{ /* consumes st (through geodata_release) */
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         out->id = sqlite3_column_int64(st, 0);
@@ -61,7 +61,7 @@ static int read_member(geodata_store *store, sqlite3_stmt *st, geodata_member *o
         if (hash)
             copy_text(st, 6, hash, n);
     }
-    sqlite3_finalize(st);
+    geodata_release(store, st);
     if (rc == SQLITE_ROW)
         return GEODATA_OK;
     if (rc == SQLITE_DONE)
@@ -71,7 +71,7 @@ static int read_member(geodata_store *store, sqlite3_stmt *st, geodata_member *o
 
 int geodata_member_get(geodata_store *store, int64_t id, geodata_member *out)
 {
-    sqlite3_stmt *st = geodata_prepare(store, "SELECT " MEMBER_COLUMNS " FROM members m "
+    sqlite3_stmt *st = geodata_cached(store, "SELECT " MEMBER_COLUMNS " FROM members m "
         "LEFT JOIN neighbourhoods n ON n.id = m.neighbourhood_id WHERE m.id = ?");
     if (!st)
         return GEODATA_EDB;
@@ -109,7 +109,7 @@ int geodata_session_create(geodata_store *store, const unsigned char hash[32], i
 int geodata_session_get(geodata_store *store, const unsigned char hash[32], int64_t now,
                         geodata_session *out)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
+    sqlite3_stmt *st = geodata_cached(store,
         "SELECT member_id, csrf, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?");
     if (!st)
         return GEODATA_EDB;
@@ -121,7 +121,7 @@ int geodata_session_get(geodata_store *store, const unsigned char hash[32], int6
         copy_text(st, 1, out->csrf, sizeof out->csrf);
         out->expires_at = sqlite3_column_int64(st, 2);
     }
-    sqlite3_finalize(st);
+    geodata_release(store, st);
     if (rc == SQLITE_ROW)
         return GEODATA_OK;
     return rc == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such session")
@@ -157,7 +157,7 @@ int geodata_visible_neighbourhoods(geodata_store *store, const char *nb,
     *n = 0;
     if (!nb || !*nb)
         return GEODATA_OK;
-    sqlite3_stmt *st = geodata_prepare(store,
+    sqlite3_stmt *st = geodata_cached(store,
         "SELECT ?1 UNION SELECT b FROM neighbourhood_contiguity WHERE a = ?1 ORDER BY 1");
     if (!st)
         return GEODATA_EDB;
@@ -165,7 +165,7 @@ int geodata_visible_neighbourhoods(geodata_store *store, const char *nb,
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
         copy_text(st, 0, ids[(*n)++], GEODATA_ID_MAX + 1);
-    sqlite3_finalize(st);
+    geodata_release(store, st);
     return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? GEODATA_OK
                                                    : geodata_fail_sql(store, "reading contiguity");
 }

@@ -95,9 +95,12 @@ int geodata_post_create(geodata_store *store, int64_t author_id, const char *kin
 #define POST_COLUMNS \
     "p.id, p.author_id, m.display_name, p.kind, p.category, " \
     "CASE WHEN p.status = 'open' AND p.expires_at <= ?99 THEN 'expired' ELSE p.status END, " \
-    "p.title, p.body, ifnull(p.neighbourhood_id, ''), X(p.geom), Y(p.geom), p.created_at, " \
+    "p.title, p.body, ifnull(p.neighbourhood_id, ''), p.geom, NULL, p.created_at, " \
     "p.updated_at, p.expires_at, ifnull(p.claimed_by, 0), p.views, p.hidden, " \
     "(SELECT count(*) FROM post_reports r WHERE r.post_id = p.id)"
+
+static const char POST_BY_ID[] =
+    "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id WHERE p.id = ?1";
 
 static void text_to(sqlite3_stmt *st, int col, char *out, size_t n)
 {
@@ -116,8 +119,12 @@ static void read_post(sqlite3_stmt *st, geodata_post *p)
     text_to(st, 6, p->title, sizeof p->title);
     text_to(st, 7, p->body, sizeof p->body);
     text_to(st, 8, p->neighbourhood_id, sizeof p->neighbourhood_id);
-    p->lon = sqlite3_column_double(st, 9);
-    p->lat = sqlite3_column_double(st, 10);
+    /* The point is read from the BLOB's header in C: X() and Y() would parse
+     * the whole geometry, with allocations, for each row. */
+    double box[4] = { 0, 0, 0, 0 };
+    geodata_blob_box(sqlite3_column_blob(st, 9), sqlite3_column_bytes(st, 9), box);
+    p->lon = box[0];
+    p->lat = box[2];
     p->created_at = sqlite3_column_int64(st, 11);
     p->updated_at = sqlite3_column_int64(st, 12);
     p->expires_at = sqlite3_column_int64(st, 13);
@@ -129,8 +136,7 @@ static void read_post(sqlite3_stmt *st, geodata_post *p)
 
 int geodata_post_get(geodata_store *store, int64_t id, int64_t now, geodata_post *out)
 {
-    sqlite3_stmt *st = geodata_prepare(store, "SELECT " POST_COLUMNS " FROM posts p "
-                                              "JOIN members m ON m.id = p.author_id WHERE p.id = ?1");
+    sqlite3_stmt *st = geodata_cached(store, POST_BY_ID);
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_int64(st, 1, id);
@@ -138,7 +144,7 @@ int geodata_post_get(geodata_store *store, int64_t id, int64_t now, geodata_post
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         read_post(st, out);
-    sqlite3_finalize(st);
+    geodata_release(store, st);
     if (rc == SQLITE_ROW)
         return GEODATA_OK;
     return rc == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such post")
@@ -383,15 +389,17 @@ static void circle_box(double lon, double lat, double r, double box[4])
 
 /* Near queries, phase one: the ids and distances of the matching posts
  * within r metres, in *r (grown as needed; *nr of them). */
+static const char POSTS_IN_BOX[] =
+    "SELECT p.id, p.geom FROM idx_posts_geom i JOIN posts p ON p.id = i.pkid"
+    FILTER " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11";
+
 static int collect_within(geodata_store *store, const geodata_post_query *q, const char *fts,
                           geodata_metric *metric, double cx, double cy, double radius,
                           ranked **r, size_t *nr, size_t *cap)
 {
     double box[4];
     circle_box(q->lon, q->lat, radius, box);
-    sqlite3_stmt *st = geodata_prepare(store,
-        "SELECT p.id, X(p.geom), Y(p.geom) FROM idx_posts_geom i JOIN posts p ON p.id = i.pkid"
-        FILTER " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11");
+    sqlite3_stmt *st = geodata_cached(store, POSTS_IN_BOX);
     if (!st)
         return GEODATA_EDB;
     bind_filter(st, q, fts);
@@ -400,7 +408,10 @@ static int collect_within(geodata_store *store, const geodata_post_query *q, con
     *nr = 0;
     int rc = GEODATA_OK, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        double x = sqlite3_column_double(st, 1), y = sqlite3_column_double(st, 2);
+        double pt[4];
+        if (geodata_blob_box(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), pt))
+            continue;
+        double x = pt[0], y = pt[2];
         if (geodata_metric_forward(metric, &x, &y))
             continue;
         double d = hypot(x - cx, y - cy);
@@ -426,7 +437,7 @@ static int collect_within(geodata_store *store, const geodata_post_query *q, con
     }
     if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = geodata_fail_sql(store, "querying posts");
-    sqlite3_finalize(st);
+    geodata_release(store, st);
     return rc;
 }
 
@@ -456,8 +467,7 @@ static int query_near(geodata_store *store, const geodata_post_query *q, const c
     if (!rc && nr > 1)
         qsort(r, nr, sizeof *r, cmp_ranked);
     *more = !rc && nr > q->offset + q->limit;
-    sqlite3_stmt *st = rc ? NULL : geodata_prepare(store, "SELECT " POST_COLUMNS " FROM posts p "
-                                                          "JOIN members m ON m.id = p.author_id WHERE p.id = ?1");
+    sqlite3_stmt *st = rc ? NULL : geodata_cached(store, POST_BY_ID);
     if (!rc && !st)
         rc = GEODATA_EDB;
     geodata_post *p = rc ? NULL : malloc(sizeof *p);
@@ -473,10 +483,20 @@ static int query_near(geodata_store *store, const geodata_post_query *q, const c
         sqlite3_reset(st);
     }
     free(p);
-    sqlite3_finalize(st);
+    geodata_release(store, st);
     free(r);
     return rc;
 }
+
+static const char POSTS_NEWEST_IN_BOX[] =
+    "SELECT " POST_COLUMNS " FROM idx_posts_geom i JOIN posts p ON p.id = i.pkid "
+    "JOIN members m ON m.id = p.author_id" FILTER
+    " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11"
+    " AND X(p.geom) BETWEEN ?10 AND ?12 AND Y(p.geom) BETWEEN ?11 AND ?13"
+    " ORDER BY p.id DESC LIMIT ?14 OFFSET ?15";
+static const char POSTS_NEWEST[] =
+    "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id" FILTER
+    " ORDER BY p.id DESC LIMIT ?14 OFFSET ?15";
 
 int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
                         int (*each)(void *arg, const geodata_post *p, double distance_m),
@@ -490,14 +510,7 @@ int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
     if (q->near)
         return query_near(store, q, *fts ? fts : NULL, each, arg, more);
     /* Newest first, paged by SQL; one row more tells whether a page follows. */
-    sqlite3_stmt *st = geodata_prepare(store, q->bbox
-        ? "SELECT " POST_COLUMNS " FROM idx_posts_geom i JOIN posts p ON p.id = i.pkid "
-          "JOIN members m ON m.id = p.author_id" FILTER
-          " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11"
-          " AND X(p.geom) BETWEEN ?10 AND ?12 AND Y(p.geom) BETWEEN ?11 AND ?13"
-          " ORDER BY p.id DESC LIMIT ?14 OFFSET ?15"
-        : "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id" FILTER
-          " ORDER BY p.id DESC LIMIT ?14 OFFSET ?15");
+    sqlite3_stmt *st = geodata_cached(store, q->bbox ? POSTS_NEWEST_IN_BOX : POSTS_NEWEST);
     if (!st)
         return GEODATA_EDB;
     bind_filter(st, q, *fts ? fts : NULL);
@@ -524,7 +537,7 @@ int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
     if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = geodata_fail_sql(store, "querying posts");
     free(p);
-    sqlite3_finalize(st);
+    geodata_release(store, st);
     return rc;
 }
 

@@ -81,6 +81,41 @@ sqlite3_stmt *geodata_prepare(geodata_store *store, const char *sql)
     return stmt;
 }
 
+sqlite3_stmt *geodata_cached(geodata_store *store, const char *sql)
+{
+    size_t free_slot = GEODATA_STMT_CACHE;
+    for (size_t i = 0; i < GEODATA_STMT_CACHE; i++) {
+        if (store->cache[i].sql == sql)
+            return store->cache[i].st;
+        if (!store->cache[i].sql && free_slot == GEODATA_STMT_CACHE)
+            free_slot = i;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        geodata_fail_sql(store, "preparing a statement");
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    if (free_slot < GEODATA_STMT_CACHE) {
+        store->cache[free_slot].sql = sql;
+        store->cache[free_slot].st = st;
+    }
+    return st;
+}
+
+void geodata_release(geodata_store *store, sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < GEODATA_STMT_CACHE; i++)
+        if (store->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
 static int exec(geodata_store *store, const char *sql, const char *what)
 {
     if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -318,6 +353,8 @@ void geodata_store_close(geodata_store *store)
         geodata_metric_clear(store->metric);
         free(store->metric);
     }
+    for (size_t i = 0; i < GEODATA_STMT_CACHE; i++)
+        sqlite3_finalize(store->cache[i].st);
     sqlite3_close_v2(store->db);
     free(store->err);
     free(store);

@@ -45,7 +45,7 @@ static json_t *post_feature(const geodata_post *p, const geodata_member *viewer,
     if (mapd_is_staff(viewer))
         json_object_set_new(props, "reports", json_integer(p->reports));
     if (distance >= 0)
-        json_object_set_new(props, "distance_m", json_real(round(distance)));
+        json_object_set_new(props, "distance_m", json_integer((json_int_t)llround(distance)));
     return json_pack("{s:s, s:I, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
                      (json_int_t)p->id, "geometry", "type", "Point", "coordinates",
                      round(p->lon * 1e6) / 1e6, round(p->lat * 1e6) / 1e6, "properties", props);
