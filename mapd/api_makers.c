@@ -20,7 +20,7 @@ static json_t *maker_feature(const geodata_maker *k)
     json_t *mats = json_array();
     for (size_t i = 0; i < k->n_materials; i++)
         json_array_append_new(mats, json_string(k->materials[i]));
-    json_t *props = json_pack("{s:I, s:s, s:s, s:i, s:i, s:o, s:O}", "id", (json_int_t)k->member_id,
+    json_t *props = json_pack("{s:I, s:s, s:s, s:i, s:i, s:o, s:o}", "id", (json_int_t)k->member_id,
                               "display_name", k->display_name, "neighbourhood", k->neighbourhood_id,
                               "capacity_per_day", k->capacity_per_day, "stock", k->stock,
                               "materials", mats, "materials_post",

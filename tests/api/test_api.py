@@ -47,14 +47,19 @@ def sql(query, *params):
 
 class Server:
     def __init__(self, *extra):
+        self.log = open(os.path.join(WORK, "server.log"), "a")
         self.p = subprocess.Popen([MAPD, "serve", "--db", DB, "--listen", "127.0.0.1:0", *extra],
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                  stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.p.stdout.readline()
         self.port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
 
     def stop(self, sig=signal.SIGTERM):
         self.p.send_signal(sig)
-        return self.p.wait(timeout=15)
+        rc = self.p.wait(timeout=15)
+        if rc != 0:  # show why: the server's last words (not the access log)
+            with open(os.path.join(WORK, "server.log")) as f:
+                print("".join(l for l in f.readlines()[-400:] if not l.startswith("127.0.0.1"))[-3000:])
+        return rc
 
 
 class Client:
