@@ -8,6 +8,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GEOS_USE_ONLY_R_API
+#include <geos_c.h>
+
+#include "tiles/geometry.h"
+#include "tiles/mvt.h"
 #include "tiles/tile.h"
 
 static void test_valid(void **state)
@@ -57,12 +67,176 @@ static void test_bounds_round_trip(void **state)
     assert_int_equal(tiles_tile_bounds(2, 4, 0, b), TILES_EINVAL);
 }
 
+static char dir[64];
+
+/* Encodes t into dir/name.mvt and returns what GDAL's MVT driver, an
+ * independent decoder, reads from it (ogrinfo's text, malloc'd). */
+static char *decode_with_gdal(tiles_mvt *t, const char *name, const char *extra)
+{
+    uint8_t *bytes;
+    size_t len;
+    assert_int_equal(tiles_mvt_encode(t, &bytes, &len), TILES_OK);
+    char path[128], cmd[512];
+    snprintf(path, sizeof path, "%s/%s.mvt", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite(bytes, 1, len, f);
+    fclose(f);
+    free(bytes);
+    snprintf(cmd, sizeof cmd, "ogrinfo -ro -q -al -oo CLIP=NO %s '%s' 2>&1", extra ? extra : "", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char *out = calloc(1, 1 << 20);
+    size_t n = fread(out, 1, (1 << 20) - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    return out;
+}
+
+static void expect_in(const char *text, const char *needle)
+{
+    if (!strstr(text, needle))
+        fail_msg("'%s' not in:\n%s", needle, text);
+}
+
+static void test_mvt_round_trip(void **state)
+{
+    (void)state;
+    tiles_mvt *t = tiles_mvt_new();
+    tiles_layer *l;
+    assert_int_equal(tiles_mvt_layer(t, "things", 4096, &l), TILES_OK);
+    uint32_t one[] = { 0 };
+    const char *keys[] = { "name", "n", "x", "ok" };
+    tiles_value vals[] = { { .type = TILES_VALUE_STRING, .s = "Café" }, { .type = TILES_VALUE_INT, .i = -5 },
+                           { .type = TILES_VALUE_DOUBLE, .d = 2.5 }, { .type = TILES_VALUE_BOOL, .b = 1 } };
+    int32_t pts[] = { 100, 200, 300, 400 };
+    tiles_geom mp = { TILES_GEOM_POINT, pts, 2, one, 1 };
+    assert_int_equal(tiles_mvt_add(l, 1, 7, &mp, keys, vals, 4), TILES_OK);
+    int32_t line[] = { 0, 0, 100, 0, 100, 100, 4000, 4000, 4100, 4000 };
+    uint32_t two[] = { 0, 3 };
+    tiles_geom ml = { TILES_GEOM_LINESTRING, line, 5, two, 2 };
+    assert_int_equal(tiles_mvt_add(l, 1, 8, &ml, keys, vals, 1), TILES_OK);
+    int32_t poly[] = { 0, 0, 1000, 0, 1000, 1000, 0, 1000, 200, 200, 200, 400, 400, 400, 400, 200 };
+    uint32_t rings[] = { 0, 4 };
+    tiles_geom pg = { TILES_GEOM_POLYGON, poly, 8, rings, 2 };
+    assert_int_equal(tiles_mvt_add(l, 0, 0, &pg, NULL, NULL, 0), TILES_OK);
+    /* A ring of two points is refused, not encoded. */
+    tiles_geom bad = { TILES_GEOM_POLYGON, poly, 2, one, 1 };
+    assert_int_equal(tiles_mvt_add(l, 1, 10, &bad, NULL, NULL, 0), TILES_EINVAL);
+    assert_int_equal(tiles_layer_count(l), 3);
+    char *text = decode_with_gdal(t, "round", NULL);
+    /* GDAL shows tile coordinates with y up: y' = 4096 - y. */
+    expect_in(text, "MULTIPOINT ((100 3896),(300 3696))");
+    expect_in(text, "name (String) = Café");
+    expect_in(text, "n (Integer) = -5");
+    expect_in(text, "x (Real) = 2.5");
+    expect_in(text, "mvt_id (Integer64) = 7");
+    expect_in(text, "MULTILINESTRING ((0 4096,100 4096,100 3996),(4000 96,4100 96))");
+    expect_in(text, "POLYGON ((0 4096,1000 4096,1000 3096,0 3096,0 4096),"
+                                 "(200 3896,200 3696,400 3696,400 3896,200 3896))");
+    free(text);
+    tiles_mvt_free(t);
+}
+
+/* A WKB polygon, written by GEOS from WKT. */
+static uint8_t *wkb_of(GEOSContextHandle_t h, const char *wkt, size_t *len)
+{
+    GEOSWKTReader *r = GEOSWKTReader_create_r(h);
+    GEOSGeometry *g = GEOSWKTReader_read_r(h, r, wkt);
+    assert_non_null(g);
+    uint8_t *w = GEOSGeomToWKB_buf_r(h, g, len);
+    GEOSGeom_destroy_r(h, g);
+    GEOSWKTReader_destroy_r(h, r);
+    return w;
+}
+
+static void test_geometry_pipeline(void **state)
+{
+    (void)state;
+    GEOSContextHandle_t h = GEOS_init_r();
+    tiles_ctx *ctx = tiles_ctx_new();
+    assert_non_null(ctx);
+    tiles_frame f = { 14, 8298, 5636, 4096, 64 };
+    double b[4];
+    tiles_tile_bounds(14, 8298, 5636, b);
+    tiles_geom_buf out = { 0 };
+    char wkt[512];
+    /* A polygon much larger than the tile: clipped to the tile and buffer. */
+    snprintf(wkt, sizeof wkt, "POLYGON((%f %f,%f %f,%f %f,%f %f,%f %f))", b[0] - 1, b[1] - 1,
+             b[2] + 1, b[1] - 1, b[2] + 1, b[3] + 1, b[0] - 1, b[3] + 1, b[0] - 1, b[1] - 1);
+    size_t len;
+    uint8_t *w = wkb_of(h, wkt, &len);
+    assert_int_equal(tiles_geom_from_wkb(ctx, &f, w, len, &out), TILES_OK);
+    GEOSFree_r(h, w);
+    assert_int_equal(out.g.type, TILES_GEOM_POLYGON);
+    assert_int_equal(out.g.n_parts, 1);
+    assert_int_equal(out.g.n, 4);
+    int64_t area2 = 0;
+    for (size_t i = 0; i < out.g.n; i++) {
+        size_t j = (i + 1) % out.g.n;
+        assert_true(out.g.xy[2 * i] >= -64 && out.g.xy[2 * i] <= 4096 + 64);
+        area2 += (int64_t)out.g.xy[2 * i] * out.g.xy[2 * j + 1] - (int64_t)out.g.xy[2 * j] * out.g.xy[2 * i + 1];
+    }
+    assert_true(area2 == 2LL * 4224 * 4224); /* the buffered square, wound as an exterior */
+    /* A polygon with a hole, inside the tile: the hole keeps negative area. */
+    double cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2, d = (b[2] - b[0]) / 4, e = (b[2] - b[0]) / 10;
+    snprintf(wkt, sizeof wkt, "POLYGON((%f %f,%f %f,%f %f,%f %f,%f %f),(%f %f,%f %f,%f %f,%f %f,%f %f))",
+             cx - d, cy - d, cx + d, cy - d, cx + d, cy + d, cx - d, cy + d, cx - d, cy - d,
+             cx - e, cy - e, cx - e, cy + e, cx + e, cy + e, cx + e, cy - e, cx - e, cy - e);
+    w = wkb_of(h, wkt, &len);
+    assert_int_equal(tiles_geom_from_wkb(ctx, &f, w, len, &out), TILES_OK);
+    GEOSFree_r(h, w);
+    assert_int_equal(out.g.n_parts, 2);
+    tiles_mvt *t = tiles_mvt_new();
+    tiles_layer *l;
+    tiles_mvt_layer(t, "p", 4096, &l);
+    assert_int_equal(tiles_mvt_add(l, 1, 1, &out.g, NULL, NULL, 0), TILES_OK);
+    char *text = decode_with_gdal(t, "hole", "-dialect SQLite -sql 'SELECT ST_IsValid(geometry) AS v, "
+                                               "NumInteriorRings(geometry) AS holes FROM p'");
+    expect_in(text, "v (Integer) = 1");
+    expect_in(text, "holes (Integer) = 1");
+    free(text);
+    tiles_mvt_free(t);
+    /* Outside the tile: nothing. */
+    snprintf(wkt, sizeof wkt, "POINT(%f %f)", b[2] + 1, b[3]);
+    w = wkb_of(h, wkt, &len);
+    assert_int_equal(tiles_geom_from_wkb(ctx, &f, w, len, &out), TILES_OK);
+    GEOSFree_r(h, w);
+    assert_int_equal(out.g.n, 0);
+    /* Garbage is refused. */
+    assert_int_equal(tiles_geom_from_wkb(ctx, &f, (const uint8_t *)"not wkb", 7, &out), TILES_EINVAL);
+    int32_t x, y;
+    assert_int_equal(tiles_point(&f, cx, cy, &x, &y), 1);
+    assert_in_range(x, 2040, 2056);
+    assert_int_equal(tiles_point(&f, b[2] + 1, cy, &x, &y), 0);
+    tiles_geom_buf_clear(&out);
+    tiles_ctx_free(ctx);
+    GEOS_finish_r(h);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/test_tiles.XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_tile_at),
         cmocka_unit_test(test_bounds_round_trip),
+        cmocka_unit_test(test_mvt_round_trip),
+        cmocka_unit_test(test_geometry_pipeline),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }
