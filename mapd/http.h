@@ -170,6 +170,7 @@ enum MHD_Result mapd_api_makers_list(mapd_ctx *ctx);
 enum MHD_Result mapd_api_order_create(mapd_ctx *ctx);
 enum MHD_Result mapd_api_orders_mine(mapd_ctx *ctx);
 enum MHD_Result mapd_api_order_status(mapd_ctx *ctx);
+enum MHD_Result mapd_api_tile(mapd_ctx *ctx);
 
 /* The geocode result as the contract's JSON object (cli_geocode.c). */
 json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *r);

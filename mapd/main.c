@@ -23,6 +23,7 @@ static const struct {
     { "backup", mapd_cmd_backup, "backup --db DB --out FILE" },
     { "seed", mapd_cmd_seed, "seed --db DB [--posts N] [--seed S]" },
     { "stats", mapd_cmd_stats, "stats --db DB" },
+    { "tile", mapd_cmd_tile, "tile Z X Y --db DB > tile.mvt" },
     { "user", mapd_cmd_user,
       "user add --db DB --email E --role member|shop|staff|admin [--address A] [--name N] "
       "[--password-stdin]" },

@@ -77,6 +77,7 @@ static const struct route {
     { "POST", "/api/makers/{id}/orders", mapd_api_order_create },
     { "GET", "/api/orders", mapd_api_orders_mine },
     { "POST", "/api/orders/{id}/status", mapd_api_order_status },
+    { "GET", "/tiles/*", mapd_api_tile },
     { "GET", "/*", mapd_static_file },
     { "HEAD", "/*", mapd_static_file },
 };

@@ -1,0 +1,25 @@
+/*
+ * geodata/neighbourhoods.h — reading the neighbourhood polygons back, for
+ * maps and exports.
+ */
+#ifndef GEODATA_NEIGHBOURHOODS_H
+#define GEODATA_NEIGHBOURHOODS_H
+
+#include <stddef.h>
+
+#include "geodata/store.h"
+
+typedef struct geodata_neighbourhood {
+    const char *id, *name;
+    const unsigned char *wkb;   /* the (multi)polygon, OGC WKB, EPSG:4326 */
+    size_t wkb_len;
+    double label_lon, label_lat;
+} geodata_neighbourhood;
+
+/* Calls each(arg, n) for every neighbourhood whose box meets bbox (west,
+ * south, east, north; NULL for all), in id order. n and what it points to are
+ * valid during the call only. */
+int geodata_neighbourhoods_in_box(geodata_store *store, const double *bbox,
+                                  int (*each)(void *arg, const geodata_neighbourhood *n), void *arg);
+
+#endif
