@@ -41,6 +41,9 @@ int geodata_fail_sql(geodata_store *store, const char *what);
 char *geodata_vformat(const char *fmt, va_list ap);
 char *geodata_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Copies the text of a result column into out (of size n; "" for NULL). */
+void geodata_column_text(sqlite3_stmt *st, int col, char *out, size_t n);
+
 /* Prepares sql on the store; on failure sets the message and returns NULL. */
 sqlite3_stmt *geodata_prepare(geodata_store *store, const char *sql);
 

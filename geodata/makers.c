@@ -13,12 +13,6 @@
 #include "geodata/posts.h"
 #include "spatialite_blob.h"
 
-static void txt(sqlite3_stmt *st, int col, char *out, size_t n)
-{
-    const unsigned char *v = sqlite3_column_text(st, col);
-    snprintf(out, n, "%s", v ? (const char *)v : "");
-}
-
 static int step_done(geodata_store *store, sqlite3_stmt *st, const char *what)
 {
     int rc = (st && sqlite3_step(st) == SQLITE_DONE) ? GEODATA_OK
@@ -136,8 +130,8 @@ static int read_maker(geodata_store *store, sqlite3_stmt *st, geodata_maker *k)
 {
     memset(k, 0, sizeof *k);
     k->member_id = sqlite3_column_int64(st, 0);
-    txt(st, 1, k->display_name, sizeof k->display_name);
-    txt(st, 2, k->neighbourhood_id, sizeof k->neighbourhood_id);
+    geodata_column_text(st, 1, k->display_name, sizeof k->display_name);
+    geodata_column_text(st, 2, k->neighbourhood_id, sizeof k->neighbourhood_id);
     k->capacity_per_day = sqlite3_column_int(st, 3);
     k->stock = sqlite3_column_int(st, 4);
     k->materials_post_id = sqlite3_column_int64(st, 6);
@@ -148,7 +142,7 @@ static int read_maker(geodata_store *store, sqlite3_stmt *st, geodata_maker *k)
         return GEODATA_EDB;
     sqlite3_bind_text(each, 1, (const char *)sqlite3_column_text(st, 5), -1, SQLITE_TRANSIENT);
     while (sqlite3_step(each) == SQLITE_ROW && k->n_materials < GEODATA_MATERIALS_MAX)
-        txt(each, 0, k->materials[k->n_materials++], GEODATA_MATERIAL_LEN + 1);
+        geodata_column_text(each, 0, k->materials[k->n_materials++], GEODATA_MATERIAL_LEN + 1);
     sqlite3_finalize(each);
     return GEODATA_OK;
 }
@@ -231,11 +225,11 @@ static void read_order(sqlite3_stmt *st, geodata_order *o)
     o->id = sqlite3_column_int64(st, 0);
     o->maker_id = sqlite3_column_int64(st, 1);
     o->requester_id = sqlite3_column_int64(st, 2);
-    txt(st, 3, o->requester_name, sizeof o->requester_name);
-    txt(st, 4, o->maker_name, sizeof o->maker_name);
+    geodata_column_text(st, 3, o->requester_name, sizeof o->requester_name);
+    geodata_column_text(st, 4, o->maker_name, sizeof o->maker_name);
     o->quantity = sqlite3_column_int(st, 5);
-    txt(st, 6, o->note, sizeof o->note);
-    txt(st, 7, o->status, sizeof o->status);
+    geodata_column_text(st, 6, o->note, sizeof o->note);
+    geodata_column_text(st, 7, o->status, sizeof o->status);
     o->created_at = sqlite3_column_int64(st, 8);
     o->updated_at = sqlite3_column_int64(st, 9);
 }

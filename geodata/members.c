@@ -7,12 +7,6 @@
 #include "internal.h"
 #include "geodata/members.h"
 
-static void copy_text(sqlite3_stmt *st, int col, char *out, size_t n)
-{
-    const unsigned char *s = sqlite3_column_text(st, col);
-    snprintf(out, n, "%s", s ? (const char *)s : "");
-}
-
 int geodata_member_create(geodata_store *store, const geodata_new_member *m, int64_t *id)
 {
     sqlite3_stmt *st = geodata_prepare(store,
@@ -53,13 +47,13 @@ static int read_member(geodata_store *store, sqlite3_stmt *st, geodata_member *o
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         out->id = sqlite3_column_int64(st, 0);
-        copy_text(st, 1, out->email, sizeof out->email);
-        copy_text(st, 2, out->display_name, sizeof out->display_name);
-        copy_text(st, 3, out->role, sizeof out->role);
-        copy_text(st, 4, out->neighbourhood_id, sizeof out->neighbourhood_id);
-        copy_text(st, 5, out->neighbourhood_name, sizeof out->neighbourhood_name);
+        geodata_column_text(st, 1, out->email, sizeof out->email);
+        geodata_column_text(st, 2, out->display_name, sizeof out->display_name);
+        geodata_column_text(st, 3, out->role, sizeof out->role);
+        geodata_column_text(st, 4, out->neighbourhood_id, sizeof out->neighbourhood_id);
+        geodata_column_text(st, 5, out->neighbourhood_name, sizeof out->neighbourhood_name);
         if (hash)
-            copy_text(st, 6, hash, n);
+            geodata_column_text(st, 6, hash, n);
     }
     geodata_release(store, st);
     if (rc == SQLITE_ROW)
@@ -118,7 +112,7 @@ int geodata_session_get(geodata_store *store, const unsigned char hash[32], int6
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         out->member_id = sqlite3_column_int64(st, 0);
-        copy_text(st, 1, out->csrf, sizeof out->csrf);
+        geodata_column_text(st, 1, out->csrf, sizeof out->csrf);
         out->expires_at = sqlite3_column_int64(st, 2);
     }
     geodata_release(store, st);
@@ -164,7 +158,7 @@ int geodata_visible_neighbourhoods(geodata_store *store, const char *nb,
     sqlite3_bind_text(st, 1, nb, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-        copy_text(st, 0, ids[(*n)++], GEODATA_ID_MAX + 1);
+        geodata_column_text(st, 0, ids[(*n)++], GEODATA_ID_MAX + 1);
     geodata_release(store, st);
     return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? GEODATA_OK
                                                    : geodata_fail_sql(store, "reading contiguity");

@@ -102,23 +102,17 @@ int geodata_post_create(geodata_store *store, int64_t author_id, const char *kin
 static const char POST_BY_ID[] =
     "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id WHERE p.id = ?1";
 
-static void text_to(sqlite3_stmt *st, int col, char *out, size_t n)
-{
-    const unsigned char *s = sqlite3_column_text(st, col);
-    snprintf(out, n, "%s", s ? (const char *)s : "");
-}
-
 static void read_post(sqlite3_stmt *st, geodata_post *p)
 {
     p->id = sqlite3_column_int64(st, 0);
     p->author_id = sqlite3_column_int64(st, 1);
-    text_to(st, 2, p->author_name, sizeof p->author_name);
-    text_to(st, 3, p->kind, sizeof p->kind);
-    text_to(st, 4, p->category, sizeof p->category);
-    text_to(st, 5, p->status, sizeof p->status);
-    text_to(st, 6, p->title, sizeof p->title);
-    text_to(st, 7, p->body, sizeof p->body);
-    text_to(st, 8, p->neighbourhood_id, sizeof p->neighbourhood_id);
+    geodata_column_text(st, 2, p->author_name, sizeof p->author_name);
+    geodata_column_text(st, 3, p->kind, sizeof p->kind);
+    geodata_column_text(st, 4, p->category, sizeof p->category);
+    geodata_column_text(st, 5, p->status, sizeof p->status);
+    geodata_column_text(st, 6, p->title, sizeof p->title);
+    geodata_column_text(st, 7, p->body, sizeof p->body);
+    geodata_column_text(st, 8, p->neighbourhood_id, sizeof p->neighbourhood_id);
     /* The point is read from the BLOB's header in C: X() and Y() would parse
      * the whole geometry, with allocations, for each row. */
     double box[4] = { 0, 0, 0, 0 };
@@ -214,7 +208,7 @@ int geodata_post_claim(geodata_store *store, int64_t id, int64_t claimer, int64_
         else {
             sqlite3_bind_int64(st, 1, p.author_id);
             if (sqlite3_step(st) == SQLITE_ROW)
-                text_to(st, 0, address, n);
+                geodata_column_text(st, 0, address, n);
             else
                 rc = geodata_fail_sql(store, "reading the author's address");
             sqlite3_finalize(st);

@@ -21,31 +21,25 @@ int geodata_shop_status_valid(const char *s)
     "s.delivers, s.takeaway, s.gift_cards, ifnull(s.confirmed_at, 0), ifnull(s.owner_id, 0), " \
     "ifnull(s.neighbourhood_id, ''), X(s.geom), Y(s.geom)"
 
-static void txt(sqlite3_stmt *st, int col, char *out, size_t n)
-{
-    const unsigned char *v = sqlite3_column_text(st, col);
-    snprintf(out, n, "%s", v ? (const char *)v : "");
-}
-
 static void read_shop(sqlite3_stmt *st, geodata_shop *s)
 {
     s->id = sqlite3_column_int64(st, 0);
-    txt(st, 1, s->source_id, sizeof s->source_id);
-    txt(st, 2, s->name, sizeof s->name);
-    txt(st, 3, s->shop, sizeof s->shop);
-    txt(st, 4, s->brand, sizeof s->brand);
-    txt(st, 5, s->opening_hours, sizeof s->opening_hours);
-    txt(st, 6, s->housenumber, sizeof s->housenumber);
-    txt(st, 7, s->street, sizeof s->street);
-    txt(st, 8, s->postcode, sizeof s->postcode);
-    txt(st, 9, s->city, sizeof s->city);
-    txt(st, 10, s->status, sizeof s->status);
+    geodata_column_text(st, 1, s->source_id, sizeof s->source_id);
+    geodata_column_text(st, 2, s->name, sizeof s->name);
+    geodata_column_text(st, 3, s->shop, sizeof s->shop);
+    geodata_column_text(st, 4, s->brand, sizeof s->brand);
+    geodata_column_text(st, 5, s->opening_hours, sizeof s->opening_hours);
+    geodata_column_text(st, 6, s->housenumber, sizeof s->housenumber);
+    geodata_column_text(st, 7, s->street, sizeof s->street);
+    geodata_column_text(st, 8, s->postcode, sizeof s->postcode);
+    geodata_column_text(st, 9, s->city, sizeof s->city);
+    geodata_column_text(st, 10, s->status, sizeof s->status);
     s->delivers = sqlite3_column_int(st, 11);
     s->takeaway = sqlite3_column_int(st, 12);
     s->gift_cards = sqlite3_column_int(st, 13);
     s->confirmed_at = sqlite3_column_int64(st, 14);
     s->owner_id = sqlite3_column_int64(st, 15);
-    txt(st, 16, s->neighbourhood_id, sizeof s->neighbourhood_id);
+    geodata_column_text(st, 16, s->neighbourhood_id, sizeof s->neighbourhood_id);
     s->lon = sqlite3_column_double(st, 17);
     s->lat = sqlite3_column_double(st, 18);
 }

@@ -70,6 +70,12 @@ const char *geodata_errmsg(const geodata_store *store)
     return store->err ? store->err : "";
 }
 
+void geodata_column_text(sqlite3_stmt *st, int col, char *out, size_t n)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(out, n, "%s", s ? (const char *)s : "");
+}
+
 sqlite3_stmt *geodata_prepare(geodata_store *store, const char *sql)
 {
     sqlite3_stmt *stmt = NULL;
