@@ -11,7 +11,12 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := cmake make gcc pkg-config python3 curl ca-certificates time \
   libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin \
   libsqlite3-dev sqlite3 libsqlite3-mod-spatialite \
-  libmicrohttpd-dev libjansson-dev libsodium-dev zlib1g-dev libxxhash-dev libcmocka-dev
+  libmicrohttpd-dev libjansson-dev libsodium-dev zlib1g-dev libxxhash-dev libcmocka-dev \
+  chromium
+
+# npm packages: the web map's, and the JavaScript test tools' (installed from
+# each directory's package-lock.json).
+NPM_DIRS := web tests/tiles/js tests/e2e
 
 SAMPLE := geodata/samples/paris
 DEMO_DB := var/demo.sqlite
@@ -27,7 +32,11 @@ deps:
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
-	@if [ -f web/package-lock.json ]; then cd web && npm ci --no-audit --no-fund --loglevel=error; fi
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends nodejs npm; }
+	@for d in $(NPM_DIRS); do \
+	  if [ -f $$d/package-lock.json ]; then \
+	    (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; fi; done
 
 build: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DENTRAIDE_WERROR=ON
