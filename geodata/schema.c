@@ -173,6 +173,46 @@ static const char *const migrations[] = {
     "DELETE FROM post_reports WHERE reporter_id IS NOT NULL AND id NOT IN "
     "  (SELECT min(id) FROM post_reports WHERE reporter_id IS NOT NULL GROUP BY post_id, reporter_id);"
     "CREATE UNIQUE INDEX post_reports_once ON post_reports(post_id, reporter_id);",
+
+    /* 5: the change feed (changes.c): every change of what the map shows of
+     * a post, shop or maker, with the public point before and after, written
+     * by triggers so that no writer — this program, another process, a
+     * future tool — can forget it. The view counter and bare timestamps do
+     * not fire it. It keeps itself to the last 100,000 changes. */
+    "CREATE TABLE changes ("
+    "  seq      INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  layer    TEXT NOT NULL,"            /* needs, shops, makers */
+    "  ref_id   INTEGER NOT NULL,"
+    "  old_geom BLOB,"                     /* public point before; NULL on insert */
+    "  new_geom BLOB"                      /* public point after; NULL on delete */
+    ");"
+    "CREATE TRIGGER changes_prune AFTER INSERT ON changes WHEN NEW.seq % 1000 = 0 BEGIN"
+    "  DELETE FROM changes WHERE seq <= NEW.seq - 100000; END;"
+    "CREATE TRIGGER posts_changes_ai AFTER INSERT ON posts BEGIN"
+    "  INSERT INTO changes(layer, ref_id, new_geom) VALUES ('needs', NEW.id, NEW.geom); END;"
+    "CREATE TRIGGER posts_changes_au AFTER UPDATE OF kind, category, title, body, status, hidden,"
+    "  neighbourhood_id, claimed_by, expires_at, geom ON posts BEGIN"
+    "  INSERT INTO changes(layer, ref_id, old_geom, new_geom)"
+    "  VALUES ('needs', NEW.id, OLD.geom, NEW.geom); END;"
+    "CREATE TRIGGER posts_changes_ad AFTER DELETE ON posts BEGIN"
+    "  INSERT INTO changes(layer, ref_id, old_geom) VALUES ('needs', OLD.id, OLD.geom); END;"
+    "CREATE TRIGGER shops_changes_ai AFTER INSERT ON shops BEGIN"
+    "  INSERT INTO changes(layer, ref_id, new_geom) VALUES ('shops', NEW.id, NEW.geom); END;"
+    "CREATE TRIGGER shops_changes_au AFTER UPDATE OF name, shop, brand, opening_hours, status,"
+    "  delivers, takeaway, gift_cards, confirmed_at, geom ON shops BEGIN"
+    "  INSERT INTO changes(layer, ref_id, old_geom, new_geom)"
+    "  VALUES ('shops', NEW.id, OLD.geom, NEW.geom); END;"
+    "CREATE TRIGGER shops_changes_ad AFTER DELETE ON shops BEGIN"
+    "  INSERT INTO changes(layer, ref_id, old_geom) VALUES ('shops', OLD.id, OLD.geom); END;"
+    "CREATE TRIGGER makers_changes_ai AFTER INSERT ON makers BEGIN"
+    "  INSERT INTO changes(layer, ref_id, new_geom) VALUES ('makers', NEW.member_id, NEW.geom); END;"
+    "CREATE TRIGGER makers_changes_au AFTER UPDATE OF capacity_per_day, stock, materials, geom"
+    "  ON makers BEGIN"
+    "  INSERT INTO changes(layer, ref_id, old_geom, new_geom)"
+    "  VALUES ('makers', NEW.member_id, OLD.geom, NEW.geom); END;"
+    "CREATE TRIGGER makers_changes_ad AFTER DELETE ON makers BEGIN"
+    "  INSERT INTO changes(layer, ref_id, old_geom) VALUES ('makers', OLD.member_id, OLD.geom); END;"
+    "CREATE INDEX posts_expiry ON posts(expires_at);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -25,6 +25,7 @@
 #include "csv.h"
 #include "internal.h"
 #include "spatialite_blob.h"
+#include "geodata/changes.h"
 #include "geodata/import.h"
 #include "geodata/nbindex.h"
 #include "geodata/store.h"
@@ -551,6 +552,92 @@ static void test_shops_import_keeps_owner_status(void **state)
                                                  "WHERE source_id = 'node/1'"), "Mo-Sa 07:00-19:00");
 }
 
+/* ---- the change feed ---------------------------------------------------- */
+
+typedef struct seen_changes {
+    int n;
+    geodata_change c[8];
+    char layer[8][16];
+} seen_changes;
+
+static int remember_change(void *arg, const geodata_change *c)
+{
+    seen_changes *s = arg;
+    if (s->n < 8) {
+        s->c[s->n] = *c;
+        snprintf(s->layer[s->n], sizeof s->layer[0], "%s", c->layer);
+        s->c[s->n].layer = s->layer[s->n];
+    }
+    s->n++;
+    return 0;
+}
+
+static void test_change_feed(void **state)
+{
+    (void)state;
+    geodata_store *s = city("changes.sqlite");
+    const char *file = write_file("shops1.geojson",
+        "{\"type\":\"FeatureCollection\",\"features\":["
+        "{\"type\":\"Feature\",\"properties\":{\"osm_id\":\"node/1\",\"shop\":\"bakery\"},"
+        "\"geometry\":{\"type\":\"Point\",\"coordinates\":[10.005,50.006]}}]}");
+    geodata_report r;
+    assert_int_equal(geodata_import_shops(s, file, NULL, &r), 0);
+    geodata_report_clear(&r);
+    int64_t first;
+    assert_int_equal(geodata_changes_last(s, &first), 0);
+    assert_true(first >= 1);
+
+    seen_changes seen = { 0 };
+    int64_t last;
+    assert_int_equal(geodata_changes_since(s, first - 1, 100, remember_change, &seen, &last), 0);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(last, first);
+    assert_string_equal(seen.c[0].layer, "shops");
+    assert_false(seen.c[0].has_old);
+    assert_true(seen.c[0].has_new);
+    assert_true(seen.c[0].new_lon == 10.005 && seen.c[0].new_lat == 50.006);
+    geodata_store_close(s);
+
+    /* Written by another connection, without SpatiaLite: a visible update
+     * fires it, a bare timestamp does not, a delete does. */
+    sqlite3 *h;
+    sqlite3_open(path_in_dir("changes.sqlite"), &h);
+    assert_int_equal(sqlite3_exec(h, "UPDATE shops SET updated_at = updated_at + 1", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "UPDATE shops SET status = 'open'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "DELETE FROM shops", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+
+    s = open_store("changes.sqlite");
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(geodata_changes_since(s, first, 100, remember_change, &seen, &last), 0);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(last, first + 2);
+    assert_true(seen.c[0].has_old && seen.c[0].has_new);
+    assert_true(seen.c[0].old_lat == 50.006 && seen.c[0].new_lat == 50.006);
+    assert_true(seen.c[1].has_old && !seen.c[1].has_new);
+    /* max bounds the visit; nothing after the newest. */
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(geodata_changes_since(s, first, 1, remember_change, &seen, &last), 0);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(last, first + 1);
+    assert_int_equal(geodata_changes_since(s, first + 2, 100, remember_change, &seen, &last), 0);
+    assert_int_equal(last, first + 2);
+    geodata_store_close(s);
+
+    /* A reader behind what was pruned is told to reload. */
+    sqlite3_open(path_in_dir("changes.sqlite"), &h);
+    char sql[96];
+    snprintf(sql, sizeof sql, "DELETE FROM changes WHERE seq <= %lld", (long long)first);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    s = open_store("changes.sqlite");
+    assert_int_equal(geodata_changes_since(s, first - 1, 100, remember_change, &seen, &last),
+                     GEODATA_ESTALE);
+    assert_int_equal(geodata_changes_since(s, first, 100, remember_change, &seen, &last), 0);
+    geodata_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_addresses_bad_sources),
         cmocka_unit_test(test_neighbourhood_reimport_reassigns),
         cmocka_unit_test(test_shops_import_keeps_owner_status),
+        cmocka_unit_test(test_change_feed),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -28,6 +28,7 @@ enum {
     GEODATA_ESCHEMA   = -7,  /* the file's schema is newer than this program */
     GEODATA_ECONFLICT = -8,  /* the record's state forbids it (taken email, claimed post) */
     GEODATA_EDENIED   = -9,  /* this member may not do this to this record */
+    GEODATA_ESTALE    = -10, /* what was asked for is gone (a pruned change feed): reload */
 };
 
 typedef struct geodata_store geodata_store;
