@@ -2,6 +2,7 @@
 #   make demo   install what is missing, build, create var/demo.sqlite, serve :8080
 #   make test   install what is missing, build (Release and ASan+UBSan), run ctest
 #   make bench  run the benchmarks of tests/bench against their peers
+#   make bench-tiles  only the vector tile benchmarks (PostGIS, nginx, ogr2ogr, Node)
 
 SHELL := /bin/bash
 JOBS  := $(shell nproc)
@@ -22,7 +23,7 @@ SAMPLE := geodata/samples/paris
 DEMO_DB := var/demo.sqlite
 MAPD := build/bin/mapd
 
-.PHONY: demo test deps build build-asan bench clean
+.PHONY: demo test deps build build-asan bench bench-tiles clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -68,6 +69,12 @@ bench: build
 	tests/bench/import_addresses.sh
 	tests/bench/geocode.sh build
 	tests/bench/api.sh build
+	$(MAKE) --no-print-directory bench-tiles
+
+bench-tiles: build
+	tests/bench/tiles.sh build
+	tests/bench/tiles_http.sh build
+	tests/bench/tiles_pyramid.sh build
 
 clean:
 	rm -rf build build-asan

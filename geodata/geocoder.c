@@ -850,12 +850,6 @@ static int cmp_scored(const void *a, const void *b)
     return (x->street > y->street) - (x->street < y->street);
 }
 
-static const char *rep_word(const char *rep)
-{
-    return strcmp(rep, "b") == 0 ? "bis" : strcmp(rep, "t") == 0 ? "ter"
-         : strcmp(rep, "q") == 0 ? "quater" : rep;
-}
-
 static void fill_result(const geodata_geocoder *g, const gc_addr *a, geodata_match_type type,
                         double score, geodata_geocode_result *r)
 {
@@ -880,7 +874,7 @@ static void fill_result(const geodata_geocoder *g, const gc_addr *a, geodata_mat
         const char *rep = g->reps[a->rep];
         r->address_id = str(g, a->id);
         snprintf(r->label, sizeof r->label, "%d%s%s %s, %s %s", (int)a->number, *rep ? " " : "",
-                 rep_word(rep), str(g, st->name), str(g, st->postcode), city);
+                 geodata_rep_word(rep), str(g, st->name), str(g, st->postcode), city);
     } else {
         snprintf(r->label, sizeof r->label, "%s, %s %s", str(g, st->name), str(g, st->postcode), city);
     }

@@ -165,7 +165,7 @@ int geodata_maker_get(geodata_store *store, int64_t member, geodata_maker *out)
 int geodata_makers_query(geodata_store *store, const char *viewer_nb, const double *bbox,
                          size_t limit, int (*each)(void *arg, const geodata_maker *m), void *arg)
 {
-    sqlite3_stmt *st = geodata_prepare(store, "SELECT " MAKER_COLUMNS " FROM makers k "
+    sqlite3_stmt *st = geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM makers k "
         "JOIN members m ON m.id = k.member_id "
         "WHERE (?1 IS NULL OR m.neighbourhood_id = ?1 OR m.neighbourhood_id IN "
         "  (SELECT b FROM neighbourhood_contiguity WHERE a = ?1)) "
@@ -186,7 +186,7 @@ int geodata_makers_query(geodata_store *store, const char *viewer_nb, const doub
             rc = each(arg, k);
     }
     free(k);
-    sqlite3_finalize(st);
+    geodata_release(store, st);
     return rc;
 }
 

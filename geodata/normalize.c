@@ -299,6 +299,12 @@ int geodata_normalize(const char *text, size_t len, geodata_tokens *out)
     return 0;
 }
 
+const char *geodata_rep_word(const char *rep)
+{
+    return strcmp(rep, "b") == 0 ? "bis" : strcmp(rep, "t") == 0 ? "ter"
+         : strcmp(rep, "q") == 0 ? "quater" : rep;
+}
+
 void geodata_normalize_rep(const char *rep, char *out, size_t n)
 {
     static const struct { const char *from, *to; } spellings[] = {

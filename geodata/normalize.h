@@ -47,4 +47,8 @@ int geodata_normalize(const char *text, size_t len, geodata_tokens *out);
  * values lower-cased. Writes into out (of size n). */
 void geodata_normalize_rep(const char *rep, char *out, size_t n);
 
+/* The word for a stored suffix, for labels: b/t/q -> bis/ter/quater, others
+ * as they are. */
+const char *geodata_rep_word(const char *rep);
+
 #endif

@@ -6,7 +6,13 @@
  * win: the second sees no row changed and gets GEODATA_ECONFLICT.
  * Near queries rank in two phases: ids and public points of the posts in the
  * radius's bounding box (R*Tree), distances through PROJ, then full rows for
- * the requested page only.
+ * the requested page only. post_index.c answers the same queries from memory;
+ * post_query.h holds what both must share to answer alike.
+ *
+ * Creation: the statements are kept prepared (their triggers — R*Tree, full
+ * text, change feed — are compiled once per connection, not per post), and
+ * geodata_posts_create_batch writes many posts in one transaction, so one
+ * fsync covers them all.
  */
 #include <ctype.h>
 #include <math.h>
@@ -17,9 +23,8 @@
 #include "geom.h"
 #include "internal.h"
 #include "geodata/posts.h"
+#include "post_query.h"
 #include "spatialite_blob.h"
-
-#define MAX_RANKED 100000
 
 const char *const geodata_post_categories[] = {
     "groceries", "pharmacy", "childcare", "schooling", "masks", "errands", "company", "pets",
@@ -49,29 +54,35 @@ void geodata_public_point(double lon, double lat, double *plon, double *plat)
     *plon = (floor(lon / dlon) + 0.5) * dlon;
 }
 
-int geodata_post_create(geodata_store *store, int64_t author_id, const char *kind,
-                        const char *category, const char *title, const char *body,
-                        int64_t now, int64_t expires_at, int64_t *id)
+/* Inserts one post (see geodata_post_create) through kept statements; the
+ * caller owns the transaction, if any. */
+static int insert_post(geodata_store *store, int64_t author_id, const char *kind,
+                       const char *category, const char *title, const char *body,
+                       int64_t now, int64_t expires_at, int64_t *id)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
+    sqlite3_stmt *st = geodata_cached(store,
         "SELECT home_lon, home_lat, neighbourhood_id FROM members WHERE id = ? "
         "AND home_lon IS NOT NULL AND neighbourhood_id IS NOT NULL");
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_int64(st, 1, author_id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return geodata_fail(store, GEODATA_EDENIED,
-                            "only members with a verified home in a neighbourhood can post");
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        int rc = step == SQLITE_DONE
+            ? geodata_fail(store, GEODATA_EDENIED,
+                           "only members with a verified home in a neighbourhood can post")
+            : geodata_fail_sql(store, "reading the author");
+        geodata_release(store, st);
+        return rc;
     }
     double plon, plat;
     geodata_public_point(sqlite3_column_double(st, 0), sqlite3_column_double(st, 1), &plon, &plat);
     char nb[GEODATA_ID_MAX + 1];
     snprintf(nb, sizeof nb, "%s", (const char *)sqlite3_column_text(st, 2));
-    sqlite3_finalize(st);
+    geodata_release(store, st);
     unsigned char blob[GEODATA_POINT_BLOB_SIZE];
     geodata_point_blob(plon, plat, 4326, blob);
-    st = geodata_prepare(store,
+    st = geodata_cached(store,
         "INSERT INTO posts(author_id, kind, category, title, body, neighbourhood_id, created_at, "
         "  updated_at, expires_at, geom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)");
     if (!st)
@@ -88,8 +99,54 @@ int geodata_post_create(geodata_store *store, int64_t author_id, const char *kin
     int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "creating a post");
     if (!rc)
         *id = sqlite3_last_insert_rowid(store->db);
-    sqlite3_finalize(st);
+    geodata_release(store, st);
     return rc;
+}
+
+int geodata_post_create(geodata_store *store, int64_t author_id, const char *kind,
+                        const char *category, const char *title, const char *body,
+                        int64_t now, int64_t expires_at, int64_t *id)
+{
+    return insert_post(store, author_id, kind, category, title, body, now, expires_at, id);
+}
+
+static void note_error(geodata_new_post *p, int rc, const char *msg)
+{
+    p->rc = rc;
+    p->id = 0;
+    snprintf(p->err, sizeof p->err, "%s", msg);
+}
+
+int geodata_posts_create_batch(geodata_store *store, geodata_new_post *const *posts, size_t n)
+{
+    int rc = geodata_begin(store);
+    for (size_t i = 0; !rc && i < n; i++) {
+        geodata_new_post *p = posts[i];
+        p->rc = insert_post(store, p->author_id, p->kind, p->category, p->title, p->body, p->now,
+                            p->expires_at, &p->id);
+        if (p->rc)
+            note_error(p, p->rc, geodata_errmsg(store));
+        /* An I/O error or a full disk may have rolled the whole transaction
+         * back: then none of the batch is in, earlier posts included. */
+        if (p->rc && sqlite3_get_autocommit(store->db))
+            rc = p->rc;
+    }
+    if (!rc)
+        rc = geodata_commit(store);
+    if (rc) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s", geodata_errmsg(store));
+        geodata_rollback(store);
+        for (size_t i = 0; i < n; i++)
+            note_error(posts[i], rc, msg);
+        geodata_fail(store, rc, "%s", msg);
+    }
+    return rc;
+}
+
+int geodata_post_batch_error(geodata_store *store, const geodata_new_post *p)
+{
+    return p->rc ? geodata_fail(store, p->rc, "%s", p->err) : GEODATA_OK;
 }
 
 #define POST_COLUMNS \
@@ -128,13 +185,17 @@ static void read_post(sqlite3_stmt *st, geodata_post *p)
     p->reports = sqlite3_column_int64(st, 17);
 }
 
-int geodata_post_get(geodata_store *store, int64_t id, int64_t now, geodata_post *out)
+/* Reads post id; with has_now, an open post past its expiry reads
+ * "expired", else the status is the stored one (?99 stays NULL, and the CASE
+ * of POST_COLUMNS never holds). */
+static int get_post(geodata_store *store, int64_t id, int has_now, int64_t now, geodata_post *out)
 {
     sqlite3_stmt *st = geodata_cached(store, POST_BY_ID);
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 99, now);
+    if (has_now)
+        sqlite3_bind_int64(st, 99, now);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         read_post(st, out);
@@ -143,6 +204,59 @@ int geodata_post_get(geodata_store *store, int64_t id, int64_t now, geodata_post
         return GEODATA_OK;
     return rc == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such post")
                              : geodata_fail_sql(store, "reading a post");
+}
+
+int geodata_post_get(geodata_store *store, int64_t id, int64_t now, geodata_post *out)
+{
+    return get_post(store, id, 1, now, out);
+}
+
+int geodata_post_load(geodata_store *store, int64_t id, geodata_post *out)
+{
+    return get_post(store, id, 0, 0, out);
+}
+
+int geodata_posts_live(geodata_store *store, int64_t expires_after,
+                       int (*each)(void *arg, const geodata_post *p), void *arg)
+{
+    sqlite3_stmt *st = geodata_prepare(store,
+        "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id "
+        "WHERE p.status = 'claimed' OR (p.status = 'open' AND p.expires_at > ?1) ORDER BY p.id");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, expires_after);
+    geodata_post *p = malloc(sizeof *p);
+    int rc = p ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        read_post(st, p);
+        rc = each(arg, p);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = geodata_fail_sql(store, "reading posts");
+    free(p);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int geodata_post_counters(geodata_store *store, int64_t id, int64_t *views, int64_t *reports)
+{
+    sqlite3_stmt *st = geodata_cached(store,
+        "SELECT views, (SELECT count(*) FROM post_reports r WHERE r.post_id = ?1) FROM posts "
+        "WHERE id = ?1");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *views = sqlite3_column_int64(st, 0);
+        *reports = sqlite3_column_int64(st, 1);
+    }
+    geodata_release(store, st);
+    if (step == SQLITE_ROW)
+        return GEODATA_OK;
+    return step == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such post")
+                               : geodata_fail_sql(store, "reading a post's counters");
 }
 
 static int exec_changes(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
@@ -387,6 +501,25 @@ static const char POSTS_IN_BOX[] =
     "SELECT p.id, p.geom FROM idx_posts_geom i JOIN posts p ON p.id = i.pkid"
     FILTER " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11";
 
+int geodata_posts_too_many(geodata_store *store)
+{
+    return geodata_fail(store, GEODATA_EINVAL, "more than %d posts match: narrow the query",
+                        GEODATA_RANKED_MAX);
+}
+
+int geodata_posts_near_centre(geodata_store *store, const geodata_post_query *q,
+                              struct geodata_metric **metric, double *cx, double *cy)
+{
+    *metric = geodata_store_metric(store);
+    if (!*metric)
+        return GEODATA_EGEOM;
+    *cx = q->lon;
+    *cy = q->lat;
+    if (geodata_metric_forward(*metric, cx, cy))
+        return geodata_fail(store, GEODATA_EINVAL, "the point cannot be projected");
+    return GEODATA_OK;
+}
+
 static int collect_within(geodata_store *store, const geodata_post_query *q, const char *fts,
                           geodata_metric *metric, double cx, double cy, double radius,
                           ranked **r, size_t *nr, size_t *cap)
@@ -411,9 +544,8 @@ static int collect_within(geodata_store *store, const geodata_post_query *q, con
         double d = hypot(x - cx, y - cy);
         if (d > radius)
             continue;
-        if (*nr == MAX_RANKED) {
-            rc = geodata_fail(store, GEODATA_EINVAL, "more than %d posts match: narrow the query",
-                              MAX_RANKED);
+        if (*nr == GEODATA_RANKED_MAX) {
+            rc = geodata_posts_too_many(store);
             break;
         }
         if (*nr == *cap) {
@@ -443,17 +575,15 @@ static int query_near(geodata_store *store, const geodata_post_query *q, const c
                       int (*each)(void *arg, const geodata_post *p, double distance_m), void *arg,
                       int *more)
 {
-    geodata_metric *metric = geodata_store_metric(store);
-    double cx = q->lon, cy = q->lat;
-    if (!metric)
-        return GEODATA_EGEOM;
-    if (geodata_metric_forward(metric, &cx, &cy))
-        return geodata_fail(store, GEODATA_EINVAL, "the point cannot be projected");
+    geodata_metric *metric;
+    double cx, cy;
+    int rc = geodata_posts_near_centre(store, q, &metric, &cx, &cy);
+    if (rc)
+        return rc;
     size_t want = q->offset + q->limit + 1;
     ranked *r = NULL;
     size_t nr = 0, cap = 0;
-    int rc = GEODATA_OK;
-    for (double radius = fmin(250.0, q->radius_m);; radius = fmin(radius * 2, q->radius_m)) {
+    for (double radius = fmin(GEODATA_NEAR_FIRST_M, q->radius_m);; radius = fmin(radius * 2, q->radius_m)) {
         rc = collect_within(store, q, fts, metric, cx, cy, radius, &r, &nr, &cap);
         if (rc || nr >= want || radius >= q->radius_m)
             break;

@@ -7,6 +7,12 @@
  * not exist. Anonymous visitors see no post at all, only /api/stats.
  * Posts carry their public point; the author's address appears in one
  * response only: the claim, to the claimer.
+ *
+ * Lists that the in-memory read model covers (no keywords; open or claimed
+ * posts) are answered from it (post_model.c), the others through SQL; both
+ * give the same bytes. New posts go through the group-commit writer
+ * (post_writer.c). After every write to a post, the model is brought up to
+ * the change feed before the answer leaves.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,6 +23,8 @@
 
 #include "http.h"
 #include "geodata/posts.h"
+#include "post_model.h"
+#include "post_writer.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX     100
@@ -29,26 +37,26 @@
 /* A post as a GeoJSON Feature, as viewer may see it. */
 static json_t *post_feature(const geodata_post *p, const geodata_member *viewer, double distance)
 {
-    int mine = viewer && viewer->id == p->author_id;
-    json_t *props = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:o, s:o, s:o, s:b, s:b}",
-        "id", (json_int_t)p->id, "kind", p->kind, "category", p->category, "status", p->status,
-        "title", p->title, "body", p->body, "author", "display_name", p->author_name,
-        "neighbourhood", p->neighbourhood_id, "created_at", mapd_json_time(p->created_at),
-        "updated_at", mapd_json_time(p->updated_at), "expires_at", mapd_json_time(p->expires_at),
-        "mine", mine, "claimed_by_me", viewer && p->claimed_by == viewer->id);
-    if (!props)
+    json_t *f = mapd_post_feature_json(p);
+    mapd_post_viewer v;
+    mapd_post_viewer_init(&v, viewer, p->author_id, p->claimed_by, p->hidden);
+    v.views = p->views;
+    v.reports = p->reports;
+    if (f && mapd_post_viewer_props(json_object_get(f, "properties"), &v, distance)) {
+        json_decref(f);
         return NULL;
-    if (mine)
-        json_object_set_new(props, "views", json_integer(p->views));
-    if (mine || mapd_is_staff(viewer))
-        json_object_set_new(props, "hidden", json_boolean(p->hidden));
-    if (mapd_is_staff(viewer))
-        json_object_set_new(props, "reports", json_integer(p->reports));
-    if (distance >= 0)
-        json_object_set_new(props, "distance_m", json_integer((json_int_t)llround(distance)));
-    return json_pack("{s:s, s:I, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
-                     (json_int_t)p->id, "geometry", "type", "Point", "coordinates",
-                     round(p->lon * 1e6) / 1e6, round(p->lat * 1e6) / 1e6, "properties", props);
+    }
+    return f;
+}
+
+/* After a committed write to a post: the read model catches up with the
+ * change feed now, so that the next list finds nothing left to do. A failure
+ * is only logged: the write stands, and the next list tries again. */
+static void posts_changed(mapd_ctx *ctx)
+{
+    mapd_post_model *m = ctx->server->posts;
+    if (m && mapd_post_model_sync(m, ctx->store, ctx->now))
+        fprintf(stderr, "mapd: updating the posts in memory: %s\n", geodata_errmsg(ctx->store));
 }
 
 /* 1 when viewer may see p (see the top of the file); 0, or -1 on a store error. */
@@ -100,8 +108,55 @@ static enum MHD_Result reply_post(mapd_ctx *ctx, unsigned status, const geodata_
     return mapd_respond_json(ctx, status, f, "application/geo+json");
 }
 
+/* The second call of a create that went through the writer: the post is
+ * committed (or refused); answer as the synchronous path would. */
+static enum MHD_Result post_created(mapd_ctx *ctx, mapd_post_job *job)
+{
+    ctx->req->pending = NULL;
+    ctx->req->pending_free = NULL;
+    enum MHD_Result ret;
+    if (job->post.rc) {
+        ret = mapd_problem_geodata(ctx, geodata_post_batch_error(ctx->store, &job->post));
+    } else {
+        posts_changed(ctx);
+        ret = reply_post(ctx, MHD_HTTP_CREATED, &job->author, job->post.id, NULL);
+    }
+    mapd_post_job_free(job);
+    return ret;
+}
+
+/* Hands the checked post to the group-commit writer: 1 when it took it (the
+ * connection is suspended until the post is committed; body now belongs to
+ * the job), 0 to write it here. */
+static int post_to_writer(mapd_ctx *ctx, const geodata_member *m, json_t *body, const char *kind,
+                          const char *category, const char *title, const char *text, long days)
+{
+    mapd_post_writer *w = ctx->server->post_writer;
+    mapd_post_job *job = w ? calloc(1, sizeof *job) : NULL;
+    if (!job)
+        return 0;
+    job->conn = ctx->conn;
+    job->body = body;
+    job->author = *m;
+    job->post = (geodata_new_post){ .author_id = m->id, .kind = kind, .category = category,
+                                    .title = title, .body = text, .now = ctx->now,
+                                    .expires_at = ctx->now + (int64_t)days * 86400 };
+    /* Set before the submit: the handler is called again once resumed. */
+    ctx->req->pending = job;
+    ctx->req->pending_free = mapd_post_job_free;
+    if (mapd_post_writer_submit(w, job))
+        return 1;
+    ctx->req->pending = NULL;
+    ctx->req->pending_free = NULL;
+    job->body = NULL;
+    mapd_post_job_free(job);
+    return 0;
+}
+
 enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx)
 {
+    if (ctx->req->pending)
+        return post_created(ctx, ctx->req->pending);
     const geodata_member *m = mapd_member_or_reply(ctx, 1);
     if (!m)
         return MHD_YES;
@@ -129,9 +184,13 @@ enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx)
                            "errands, company, pets, materials, other");
         goto out;
     }
+    if (post_to_writer(ctx, m, body, kind, category, title, text, days))
+        return MHD_YES; /* answered by post_created once committed */
     int64_t id = 0;
     int rc = geodata_post_create(ctx->store, m->id, kind, category, title, text, ctx->now,
                                  ctx->now + (int64_t)days * 86400, &id);
+    if (!rc)
+        posts_changed(ctx);
     ret = rc ? mapd_problem_geodata(ctx, rc) : reply_post(ctx, MHD_HTTP_CREATED, m, id, NULL);
 out:
     json_decref(body);
@@ -149,6 +208,52 @@ static int add_feature(void *arg, const geodata_post *p, double distance)
     list_ctx *l = arg;
     json_t *f = post_feature(p, l->viewer, l->near ? distance : -1);
     return f ? json_array_append_new(l->features, f) : GEODATA_ENOMEM;
+}
+
+/* The members that follow the features in a FeatureCollection of posts:
+ * numberReturned, more, and next_offset when a next page can be asked for. */
+static json_t *collection_tail(const geodata_post_query *q, size_t n, int more)
+{
+    json_t *t = json_pack("{s:I, s:b}", "numberReturned", (json_int_t)n, "more", more);
+    if (t && more && q->offset + q->limit <= OFFSET_MAX
+        && json_object_set_new(t, "next_offset", json_integer((json_int_t)(q->offset + q->limit)))) {
+        json_decref(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* A list from the read model: the collection's head and tail serialised by
+ * jansson around the features that the model joins (see post_model.c). */
+static enum MHD_Result list_from_model(mapd_ctx *ctx, mapd_post_model *model,
+                                       const geodata_post_query *q, const geodata_member *viewer)
+{
+    mapd_text out = { 0 };
+    size_t n = 0;
+    int more = 0;
+    char tail[128];
+    const char *head = mapd_post_model_head(model);
+    if (mapd_text_append(&out, head, strlen(head))) {
+        free(out.data);
+        return mapd_respond_json(ctx, MHD_HTTP_OK, NULL, NULL);
+    }
+    int rc = mapd_post_model_page(model, ctx->store, q, viewer, &out, &n, &more);
+    if (rc) {
+        free(out.data);
+        return mapd_problem_geodata(ctx, rc);
+    }
+    json_t *t = collection_tail(q, n, more);
+    size_t tn = t ? json_dumpb(t, tail, sizeof tail, MAPD_POST_JSON_FLAGS) : 0;
+    json_decref(t);
+    /* {"numberReturned":...} continues the collection after "],": "{" off. */
+    enum MHD_Result ret;
+    if (tn < 2 || tn > sizeof tail || mapd_text_append(&out, "],", 2)
+        || mapd_text_append(&out, tail + 1, tn - 1))
+        ret = mapd_respond_json(ctx, MHD_HTTP_OK, NULL, NULL);
+    else
+        ret = mapd_respond(ctx, MHD_HTTP_OK, "application/geo+json", out.data, out.len);
+    free(out.data);
+    return ret;
 }
 
 enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
@@ -225,6 +330,9 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
                                      "more", 0), "application/geo+json");
         q.viewer_nb = q.author_id ? NULL : m->neighbourhood_id;
     }
+    mapd_post_model *model = ctx->server->posts;
+    if (mapd_post_model_covers(model, &q) && !mapd_post_model_sync(model, ctx->store, ctx->now))
+        return list_from_model(ctx, model, &q, m);
     list_ctx l = { json_array(), m, q.near };
     int more = 0;
     int rc = geodata_posts_query(ctx->store, &q, add_feature, &l, &more);
@@ -232,11 +340,13 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
         json_decref(l.features);
         return mapd_problem_geodata(ctx, rc);
     }
-    json_t *fc = json_pack("{s:s, s:o, s:I, s:b}", "type", "FeatureCollection", "features",
-                           l.features, "numberReturned", (json_int_t)json_array_size(l.features),
-                           "more", more);
-    if (more && q.offset + q.limit <= OFFSET_MAX)
-        json_object_set_new(fc, "next_offset", json_integer((json_int_t)(q.offset + q.limit)));
+    json_t *fc = json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", l.features);
+    json_t *tail = collection_tail(&q, json_array_size(l.features), more);
+    if (fc && (!tail || json_object_update(fc, tail))) {
+        json_decref(fc);
+        fc = NULL;
+    }
+    json_decref(tail);
     return mapd_respond_json(ctx, MHD_HTTP_OK, fc, "application/geo+json");
 }
 
@@ -281,6 +391,8 @@ enum MHD_Result mapd_api_post_edit(mapd_ctx *ctx)
         goto out;
     }
     int rc = geodata_post_edit(ctx->store, p.id, m->id, title, text, ctx->now);
+    if (!rc)
+        posts_changed(ctx);
     ret = rc ? mapd_problem_geodata(ctx, rc) : reply_post(ctx, MHD_HTTP_OK, m, p.id, NULL);
 out:
     json_decref(body);
@@ -303,6 +415,7 @@ enum MHD_Result mapd_api_post_claim(mapd_ctx *ctx)
     int rc = geodata_post_claim(ctx->store, p.id, m->id, ctx->now, address, sizeof address);
     if (rc)
         return mapd_problem_geodata(ctx, rc);
+    posts_changed(ctx);
     return reply_post(ctx, MHD_HTTP_OK, m, p.id, address);
 }
 
@@ -315,7 +428,10 @@ static enum MHD_Result finish(mapd_ctx *ctx, geodata_post_action a)
     if (post_or_reply(ctx, m, &p))
         return MHD_YES;
     int rc = geodata_post_finish(ctx->store, p.id, m->id, a, ctx->now);
-    return rc ? mapd_problem_geodata(ctx, rc) : reply_post(ctx, MHD_HTTP_OK, m, p.id, NULL);
+    if (rc)
+        return mapd_problem_geodata(ctx, rc);
+    posts_changed(ctx);
+    return reply_post(ctx, MHD_HTTP_OK, m, p.id, NULL);
 }
 
 enum MHD_Result mapd_api_post_done(mapd_ctx *ctx)
@@ -362,7 +478,10 @@ static enum MHD_Result moderate(mapd_ctx *ctx, int hidden)
     if (!mapd_is_staff(m))
         return mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "staff only");
     int rc = geodata_post_set_hidden(ctx->store, ctx->id, m->id, hidden);
-    return rc ? mapd_problem_geodata(ctx, rc) : reply_post(ctx, MHD_HTTP_OK, m, ctx->id, NULL);
+    if (rc)
+        return mapd_problem_geodata(ctx, rc);
+    posts_changed(ctx);
+    return reply_post(ctx, MHD_HTTP_OK, m, ctx->id, NULL);
 }
 
 enum MHD_Result mapd_api_post_hide(mapd_ctx *ctx)
@@ -373,4 +492,45 @@ enum MHD_Result mapd_api_post_hide(mapd_ctx *ctx)
 enum MHD_Result mapd_api_post_restore(mapd_ctx *ctx)
 {
     return moderate(ctx, 0);
+}
+
+int mapd_posts_start(mapd_server *server, int with_model)
+{
+    char *err = NULL;
+    if (with_model) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (mapd_post_model_new(server->db_path, (int64_t)time(NULL), &server->posts, &err)) {
+            fprintf(stderr, "mapd: the posts read model: %s\n", err ? err : "out of memory");
+            free(err);
+            return -1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        size_t n, bytes;
+        mapd_post_model_stats(server->posts, &n, &bytes);
+        fprintf(stderr, "mapd: %zu posts in memory, %.1f MB (%zu bytes a post), loaded in %.2f s\n",
+                n, (double)bytes / 1e6, n ? bytes / n : 0,
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
+    if (mapd_post_writer_start(server->db_path, &server->post_writer, &err)) {
+        fprintf(stderr, "mapd: the posts writer: %s\n", err ? err : "out of memory");
+        free(err);
+        mapd_post_model_free(server->posts);
+        server->posts = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void mapd_posts_stop_writer(mapd_server *server)
+{
+    mapd_post_writer_stop(server->post_writer);
+}
+
+void mapd_posts_free(mapd_server *server)
+{
+    mapd_post_writer_free(server->post_writer);
+    server->post_writer = NULL;
+    mapd_post_model_free(server->posts);
+    server->posts = NULL;
 }

@@ -1,13 +1,294 @@
 /*
- * mapd/api_tiles.c — GET /tiles/{z}/{x}/{y}.mvt: the public layers of the
- * tileset. A bad address is 400 (not a number, out of range, no .mvt), never
- * a 500.
+ * mapd/api_tiles.c — the tileset over HTTP: GET /tiles/{z}/{x}/{y}.mvt and
+ * GET /tiles.json (TileJSON 3.0.0).
+ *
+ * Tiles come from an LRU cache of gzip bodies (tiles/cache.h) keyed by
+ * address and viewer: "" for anonymous visitors (neighbourhoods, addresses,
+ * shops), "n:<neighbourhood>" for a member (plus the needs and makers that
+ * member may see: the same for every member of a neighbourhood) and "*" for
+ * staff. A cached body is handed to libmicrohttpd as it is, without a copy:
+ * the response holds a reference to it, released when the response is freed.
+ *
+ * Freshness: before answering, a request applies the change feed
+ * (geodata/changes.h) up to its newest entry, dropping at every zoom the
+ * tiles that hold each changed point, before and after, with the
+ * neighbours whose clustering cell ring reaches it (a cluster near an edge
+ * is drawn in both tiles). Changes made by other processes are seen the same
+ * way. A render that raced an invalidation is not cached (the cache's
+ * generation rule). Posts that expire by time change no row: each second, the
+ * first request also drops the tiles of the posts that expired since the
+ * last sweep (an indexed range read on posts.expires_at).
+ *
+ * HTTP: strong ETag (XXH3 of the tile bytes) with 304 on If-None-Match;
+ * Cache-Control "no-cache" (public for anonymous tiles, private otherwise) so
+ * browsers revalidate, which costs a 304; gzip as stored when the client
+ * accepts it, inflated otherwise. A bad address is 400, never a 500.
  */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "geodata/changes.h"
+#include "geodata/map.h"
 #include "http.h"
 #include "tile_render.h"
+#include "tiles/cache.h"
+#include "tiles/tile.h"
+
+#define FEED_BATCH 10000
+#define TILEJSON_MAXZOOM 16
+
+struct mapd_tiles {
+    tiles_cache *cache;
+    mapd_needs *needs;           /* the needs layer in memory, kept in step with the feed */
+    size_t max_tile_bytes;
+    pthread_mutex_t feed_lock;   /* one request at a time applies the change feed */
+    int64_t applied;             /* the last change applied (atomic loads and stores) */
+    int64_t swept;               /* expiries up to this time applied (atomic) */
+};
+
+int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_bytes, int64_t now,
+                   mapd_tiles **out)
+{
+    *out = NULL;
+    mapd_tiles *t = calloc(1, sizeof *t);
+    if (!t)
+        return TILES_ENOMEM;
+    t->cache = tiles_cache_new(cache_bytes);
+    t->needs = mapd_needs_new();
+    int64_t applied = 0;
+    /* The feed's position first: a change committed during the load is
+     * then applied again, harmlessly, rather than missed. */
+    int rc = t->cache && t->needs ? geodata_changes_last(store, &applied) : TILES_ENOMEM;
+    if (!rc)
+        rc = mapd_needs_load(t->needs, store, now);
+    if (rc) {
+        tiles_cache_free(t->cache);
+        mapd_needs_free(t->needs);
+        free(t);
+        return rc;
+    }
+    t->max_tile_bytes = max_tile_bytes;
+    t->applied = applied;
+    t->swept = now;
+    pthread_mutex_init(&t->feed_lock, NULL);
+    *out = t;
+    return 0;
+}
+
+void mapd_tiles_free(mapd_tiles *t)
+{
+    if (!t)
+        return;
+    tiles_cache_free(t->cache);
+    mapd_needs_free(t->needs);
+    pthread_mutex_destroy(&t->feed_lock);
+    free(t);
+}
+
+int mapd_tiles_metrics(mapd_tiles *t, char *buf, size_t n)
+{
+    tiles_cache_stats st;
+    tiles_cache_stats_get(t->cache, &st);
+    return snprintf(buf, n,
+        "# HELP mapd_tile_cache_bytes Bytes held by the tile cache.\n"
+        "# TYPE mapd_tile_cache_bytes gauge\nmapd_tile_cache_bytes %zu\n"
+        "# HELP mapd_tile_cache_max_bytes The tile cache's bound.\n"
+        "# TYPE mapd_tile_cache_max_bytes gauge\nmapd_tile_cache_max_bytes %zu\n"
+        "# HELP mapd_tile_cache_entries Tiles held (address and viewer).\n"
+        "# TYPE mapd_tile_cache_entries gauge\nmapd_tile_cache_entries %zu\n"
+        "# HELP mapd_tile_cache_hits_total Tiles served from the cache.\n"
+        "# TYPE mapd_tile_cache_hits_total counter\nmapd_tile_cache_hits_total %llu\n"
+        "# HELP mapd_tile_cache_misses_total Tiles rendered.\n"
+        "# TYPE mapd_tile_cache_misses_total counter\nmapd_tile_cache_misses_total %llu\n"
+        "# HELP mapd_tile_cache_evictions_total Tiles dropped to stay within the bound.\n"
+        "# TYPE mapd_tile_cache_evictions_total counter\nmapd_tile_cache_evictions_total %llu\n"
+        "# HELP mapd_tile_cache_invalidations_total Tiles dropped because their data changed.\n"
+        "# TYPE mapd_tile_cache_invalidations_total counter\n"
+        "mapd_tile_cache_invalidations_total %llu\n",
+        st.bytes, st.max_bytes, st.entries, (unsigned long long)st.hits,
+        (unsigned long long)st.misses, (unsigned long long)st.evictions,
+        (unsigned long long)st.invalidations);
+}
+
+/* ---- the change feed ------------------------------------------------------- */
+
+typedef struct applying {
+    mapd_tiles *t;
+    geodata_store *store;
+} applying;
+
+/* One change: the needs layer first, then the tiles, so that a render that
+ * reads the cache generation after the drop also reads the new point. */
+static int drop_change(void *arg, const geodata_change *c)
+{
+    applying *a = arg;
+    tiles_cache *cache = a->t->cache;
+    if (strcmp(c->layer, "needs") == 0) {
+        int rc = mapd_needs_refresh(a->t->needs, a->store, c->ref_id);
+        if (rc)
+            return rc;
+    }
+    if (c->has_old)
+        tiles_cache_invalidate_point_buffered(cache, c->old_lon, c->old_lat, 0, TILES_MAX_ZOOM,
+                                              MAPD_TILE_EXTENT, MAPD_TILE_CELL);
+    if (c->has_new)
+        tiles_cache_invalidate_point_buffered(cache, c->new_lon, c->new_lat, 0, TILES_MAX_ZOOM,
+                                              MAPD_TILE_EXTENT, MAPD_TILE_CELL);
+    return 0;
+}
+
+static int drop_expired(void *arg, int64_t id, double lon, double lat)
+{
+    mapd_tiles *t = arg;
+    mapd_needs_remove(t->needs, id);
+    tiles_cache_invalidate_point_buffered(t->cache, lon, lat, 0, TILES_MAX_ZOOM, MAPD_TILE_EXTENT,
+                                          MAPD_TILE_CELL);
+    return 0;
+}
+
+/* Drops the tiles of the posts that expired after t->swept, up to now. */
+static int sweep_expired(mapd_ctx *ctx, mapd_tiles *t)
+{
+    int64_t from = __atomic_load_n(&t->swept, __ATOMIC_ACQUIRE);
+    if (ctx->now <= from)
+        return 0;
+    int rc = geodata_map_expired(ctx->store, from, ctx->now, drop_expired, t);
+    if (!rc)
+        __atomic_store_n(&t->swept, ctx->now, __ATOMIC_RELEASE);
+    return rc;
+}
+
+/* Applies the feed up to its newest change, and the expiries up to now.
+ * Work: two indexed reads when nothing changed (and the second at most once
+ * a second); else O(changes × zooms) invalidations, under feed_lock. */
+static int sync_feed(mapd_ctx *ctx, mapd_tiles *t)
+{
+    int64_t last;
+    int rc = geodata_changes_last(ctx->store, &last);
+    if (rc || (last <= __atomic_load_n(&t->applied, __ATOMIC_ACQUIRE)
+               && ctx->now <= __atomic_load_n(&t->swept, __ATOMIC_ACQUIRE)))
+        return rc;
+    pthread_mutex_lock(&t->feed_lock);
+    rc = sweep_expired(ctx, t);
+    int64_t at = __atomic_load_n(&t->applied, __ATOMIC_ACQUIRE);
+    while (!rc && at < last) {
+        int64_t reached;
+        applying a = { t, ctx->store };
+        rc = geodata_changes_since(ctx->store, at, FEED_BATCH, drop_change, &a, &reached);
+        if (rc == GEODATA_ESTALE) {
+            /* too far behind: start afresh */
+            rc = mapd_needs_load(t->needs, ctx->store, ctx->now);
+            tiles_cache_clear(t->cache);
+            reached = last;
+        }
+        if (!rc && reached == at)
+            break; /* nothing more came (pruned concurrently): done */
+        at = reached;
+    }
+    if (!rc)
+        __atomic_store_n(&t->applied, at, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&t->feed_lock);
+    return rc;
+}
+
+/* ---- responses --------------------------------------------------------------- */
+
+static void release_blob(void *blob)
+{
+    tiles_blob_release(blob);
+}
+
+/* 1 when Accept-Encoding accepts gzip (by name or *, with a q above 0). */
+static int accepts_gzip(const char *h)
+{
+    while (h && *h) {
+        while (*h == ' ' || *h == ',')
+            h++;
+        const char *end = strchr(h, ',');
+        size_t len = end ? (size_t)(end - h) : strlen(h);
+        size_t name = strcspn(h, " ;,");
+        if (name > len)
+            name = len;
+        if ((name == 4 && strncasecmp(h, "gzip", 4) == 0) || (name == 1 && h[0] == '*')) {
+            const char *q = strstr(h, "q=");
+            if (!q || q > h + len || strtod(q + 2, NULL) > 0)
+                return 1;
+        }
+        h = end;
+    }
+    return 0;
+}
+
+/* 1 when If-None-Match names etag (or is *). */
+static int etag_matches(const char *h, const char *etag)
+{
+    if (!h)
+        return 0;
+    if (strcmp(h, "*") == 0)
+        return 1;
+    size_t n = strlen(etag);
+    for (const char *p = strstr(h, etag); p; p = strstr(p + 1, etag)) {
+        char before = p == h ? ',' : p[-1], after = p[n];
+        int bounded_before = before == ',' || before == ' ' || (before == '/' && p >= h + 2);
+        if (bounded_before && (after == '\0' || after == ',' || after == ' '))
+            return 1;
+    }
+    return 0;
+}
+
+static enum MHD_Result send_tile(mapd_ctx *ctx, const tiles_blob *blob, int member)
+{
+    char etag[24];
+    snprintf(etag, sizeof etag, "\"%016llx\"", (unsigned long long)blob->etag);
+    const char *inm = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
+                                                  MHD_HTTP_HEADER_IF_NONE_MATCH);
+    int not_modified = etag_matches(inm, etag);
+    int gzip = accepts_gzip(MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
+                                                        MHD_HTTP_HEADER_ACCEPT_ENCODING));
+    struct MHD_Response *r;
+    size_t bytes = 0;
+    if (not_modified) {
+        tiles_blob_release(blob);
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    } else if (gzip) {
+        bytes = blob->gz_len;
+        r = MHD_create_response_from_buffer_with_free_callback_cls(
+            blob->gz_len, (void *)blob->gz, release_blob, (void *)blob);
+        if (!r)
+            tiles_blob_release(blob);
+        else
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    } else {
+        uint8_t *raw;
+        int rc = tiles_blob_inflate(blob, &raw, &bytes);
+        tiles_blob_release(blob);
+        if (rc)
+            return MHD_NO;
+        r = MHD_create_response_from_buffer(bytes, raw, MHD_RESPMEM_MUST_FREE);
+        if (!r)
+            free(raw);
+    }
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/vnd.mapbox-vector-tile");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            member ? "private, no-cache" : "public, no-cache");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding, Cookie");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    unsigned status = not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
+    ctx->req->status = status;
+    ctx->req->bytes = bytes;
+    enum MHD_Result ret = MHD_queue_response(ctx->conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* ---- GET /tiles/{z}/{x}/{y}.mvt --------------------------------------------- */
 
 enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
 {
@@ -16,17 +297,136 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
     if (strlen(ctx->url) > 64 || !mapd_tile_parse(ctx->url + strlen("/tiles/"), ".mvt", &z, &x, &y))
         return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "a tile is /tiles/Z/X/Y.mvt with zoom 0 to 22 and X, Y below 2^zoom");
-    tiles_ctx *tc = tiles_ctx_new();
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    int rc = tc ? mapd_tile_render(ctx->store, tc, z, x, y, ctx->now, &bytes, &len) : TILES_ENOMEM;
-    tiles_ctx_free(tc);
-    if (rc == TILES_ENOMEM)
-        return MHD_NO;
+    mapd_tiles *t = ctx->server->tiles;
+    int rc = sync_feed(ctx, t);
     if (rc)
         return mapd_problem_geodata(ctx, rc);
-    enum MHD_Result ret = mapd_respond(ctx, MHD_HTTP_OK, "application/vnd.mapbox-vector-tile",
-                                       bytes ? bytes : (const uint8_t *)"", len);
-    free(bytes);
-    return ret;
+
+    /* The viewer: members see needs and makers; the variant names what they see. */
+    const geodata_member *m = mapd_member_optional(ctx);
+    mapd_tile_viewer viewer = { 0 };
+    char variant[TILES_CACHE_VARIANT_MAX + 1] = "";
+    if (mapd_is_staff(m)) {
+        viewer.member = 1;
+        snprintf(variant, sizeof variant, "*");
+    } else if (m && m->neighbourhood_id[0]) {
+        viewer.member = 1;
+        viewer.nb = m->neighbourhood_id;
+        snprintf(variant, sizeof variant, "n:%s", m->neighbourhood_id);
+    }
+
+    const tiles_blob *blob = tiles_cache_get(t->cache, z, x, y, variant);
+    if (!blob) {
+        uint64_t gen = tiles_cache_generation(t->cache);
+        uint8_t *groups = NULL;
+        if (viewer.nb)
+            rc = mapd_needs_visible(t->needs, ctx->store, viewer.nb, &groups, &viewer.n_groups);
+        viewer.groups = groups;
+        tiles_ctx *tc = rc ? NULL : tiles_ctx_new();
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        if (!rc)
+            rc = tc ? mapd_tile_render(ctx->store, t->needs, tc, z, x, y, &viewer, ctx->now,
+                                       t->max_tile_bytes, &bytes, &len)
+                    : TILES_ENOMEM;
+        tiles_ctx_free(tc);
+        free(groups);
+        if (!rc)
+            rc = tiles_cache_put(t->cache, z, x, y, variant, bytes, len, gen, &blob);
+        free(bytes);
+        if (rc == TILES_ENOMEM)
+            return MHD_NO;
+        if (rc == TILES_ETOOBIG)
+            return mapd_problem(ctx, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error",
+                                "this tile cannot be drawn within the tile size budget");
+        if (rc)
+            return mapd_problem_geodata(ctx, rc);
+    }
+    return send_tile(ctx, blob, viewer.member);
+}
+
+/* ---- GET /tiles.json ----------------------------------------------------------- */
+
+/* The scheme and host this server is reached at, from the Host header when
+ * it looks like one (letters, digits, . - : [ ]), else the loopback default. */
+static void base_url(mapd_ctx *ctx, char *out, size_t n)
+{
+    const char *host = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    int ok = host && *host && strlen(host) <= 255;
+    for (const char *p = host; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+             || strchr(".-:[]", *p);
+    snprintf(out, n, "%s://%s", ctx->server->cookie_secure ? "https" : "http",
+             ok ? host : "127.0.0.1:8080");
+}
+
+typedef struct field { const char *name, *type; } field;
+
+static json_t *layer(const char *id, const char *description, int minzoom, const field *fields)
+{
+    json_t *f = json_object();
+    for (; fields->name; fields++)
+        json_object_set_new(f, fields->name, json_string(fields->type));
+    return json_pack("{s:s, s:s, s:i, s:i, s:o}", "id", id, "description", description,
+                     "minzoom", minzoom, "maxzoom", TILEJSON_MAXZOOM, "fields", f);
+}
+
+enum MHD_Result mapd_api_tilejson(mapd_ctx *ctx)
+{
+    double b[4];
+    int rc = geodata_map_extent(ctx->store, b);
+    if (rc == GEODATA_ENOTFOUND) {
+        b[0] = -180; b[1] = -TILES_MAX_LAT; b[2] = 180; b[3] = TILES_MAX_LAT;
+    } else if (rc) {
+        return mapd_problem_geodata(ctx, rc);
+    }
+    /* The centre zoom: the largest at which the data's box spans at most
+     * two tiles across, so a first view shows it all. */
+    int zoom = 0;
+    double span = fmax(b[2] - b[0], 1e-9);
+    while (zoom < 14 && span * (1 << (zoom + 1)) / 360.0 <= 2.0)
+        zoom++;
+    char base[300], url[340];
+    base_url(ctx, base, sizeof base);
+    snprintf(url, sizeof url, "%s/tiles/{z}/{x}/{y}.mvt", base);
+
+    static const field nb[] = { { "id", "String" }, { "name", "String" },
+                                { "label", "Boolean: true on the label point" }, { NULL, NULL } };
+    static const field addr[] = { { "number", "String" }, { "street", "String" }, { NULL, NULL } };
+    static const field shops[] = {
+        { "id", "Number" }, { "name", "String" }, { "shop", "String: OSM shop=*" },
+        { "status", "String: unknown, open, closed, delivery_only, takeaway_only" },
+        { "delivers", "Boolean" }, { "takeaway", "Boolean" }, { "gift_cards", "Boolean" },
+        { "confirmed", "Boolean: confirmed by the shop within 7 days" },
+        { "opening_hours", "String: OSM opening_hours" }, { "cluster", "Boolean" },
+        { "point_count", "Number" }, { "count_<status>", "Number" }, { NULL, NULL } };
+    static const field needs[] = {
+        { "id", "Number" }, { "kind", "String: request, offer" }, { "category", "String" },
+        { "status", "String: open, claimed" }, { "title", "String" },
+        { "neighbourhood", "String" }, { "cluster", "Boolean" }, { "point_count", "Number" },
+        { "count_<category>", "Number" }, { NULL, NULL } };
+    static const field makers[] = {
+        { "id", "Number" }, { "display_name", "String" }, { "capacity_per_day", "Number" },
+        { "stock", "Number" }, { "materials", "String" }, { "cluster", "Boolean" },
+        { "point_count", "Number" }, { NULL, NULL } };
+
+    json_t *layers = json_pack("[o, o, o, o, o]",
+        layer("neighbourhoods", "Neighbourhood polygons, and one label point each", 0, nb),
+        layer("addresses", "Address points, for the streets of the basemap", MAPD_TILE_ADDRESSES_MINZOOM,
+              addr),
+        layer("shops", "Local shops and their status; clusters up to zoom 14", 0, shops),
+        layer("needs", "Members only: open and claimed requests and offers the viewer may see, at "
+                       "their public points; clusters share a grid cell", 0, needs),
+        layer("makers", "Members only: mask makers the viewer may see, at their public points", 0,
+              makers));
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:[s], s:i, s:i, s:[f,f,f,f], s:[f,f,i], s:o}",
+        "tilejson", "3.0.0", "name", "Entraide", "description",
+        "Neighbourhoods, shops, and for members the needs and makers of their area",
+        "attribution", "Addresses: Base Adresse Nationale (Licence Ouverte 2.0); shops: "
+                       "© OpenStreetMap contributors (ODbL)",
+        "scheme", "xyz", "tiles", url, "minzoom", 0, "maxzoom", TILEJSON_MAXZOOM,
+        "bounds", b[0], b[1], b[2], b[3], "center", (b[0] + b[2]) / 2, (b[1] + b[3]) / 2, zoom,
+        "vector_layers", layers);
+    return mapd_respond_json(ctx, MHD_HTTP_OK, doc, NULL);
 }

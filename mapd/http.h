@@ -22,6 +22,9 @@
 
 typedef struct mapd_metrics mapd_metrics;
 typedef struct mapd_ratelimit mapd_ratelimit;
+typedef struct mapd_post_model mapd_post_model;
+typedef struct mapd_post_writer mapd_post_writer;
+typedef struct mapd_tiles mapd_tiles;
 
 typedef struct mapd_server {
     const char *db_path;
@@ -32,6 +35,9 @@ typedef struct mapd_server {
     geodata_geocoder *geocoder;     /* read-only once built: shared by all workers */
     mapd_metrics *metrics;
     mapd_ratelimit *auth_limit;     /* logins and registrations per client address */
+    mapd_post_model *posts;         /* posts lists from memory (post_model.c); NULL: from SQL */
+    mapd_post_writer *post_writer;  /* group commit of new posts (post_writer.c) */
+    mapd_tiles *tiles;              /* the tile cache and its change-feed cursor (api_tiles.c) */
 } mapd_server;
 
 typedef struct mapd_request {
@@ -42,6 +48,8 @@ typedef struct mapd_request {
     char *body;               /* the request body, NUL-terminated, or NULL */
     size_t body_len;
     int body_too_large;       /* more than max_body bytes came */
+    void *pending;            /* a handler's state while its connection is suspended */
+    void (*pending_free)(void *pending);  /* frees pending if the request ends first */
 } mapd_request;
 
 typedef struct mapd_ctx {
@@ -136,6 +144,14 @@ void mapd_metrics_record(mapd_metrics *m, int route, unsigned status, double sec
 /* The Prometheus text exposition, malloc'd. */
 char *mapd_metrics_render(mapd_metrics *m, const char *const *route_names, size_t n_routes);
 
+/* Posts (api_posts.c): the read model and the group-commit writer. Started
+ * by serve before the daemon (0, or -1 after a message on stderr); the
+ * writer is stopped before MHD_stop_daemon (it resumes every connection it
+ * suspended), and both are freed after it. */
+int mapd_posts_start(mapd_server *server, int with_model);
+void mapd_posts_stop_writer(mapd_server *server);
+void mapd_posts_free(mapd_server *server);
+
 /* Static files (static_files.c). */
 enum MHD_Result mapd_static_file(mapd_ctx *ctx);
 
@@ -171,6 +187,17 @@ enum MHD_Result mapd_api_order_create(mapd_ctx *ctx);
 enum MHD_Result mapd_api_orders_mine(mapd_ctx *ctx);
 enum MHD_Result mapd_api_order_status(mapd_ctx *ctx);
 enum MHD_Result mapd_api_tile(mapd_ctx *ctx);
+enum MHD_Result mapd_api_tilejson(mapd_ctx *ctx);
+
+/* The tile service (api_tiles.c): a cache of cache_bytes (0: none), tiles
+ * of at most max_tile_bytes, and the needs layer loaded from store (which
+ * the caller keeps) as it stands now. 0, a GEODATA_E code (message on the
+ * store) or TILES_ENOMEM. */
+int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_bytes, int64_t now,
+                   mapd_tiles **out);
+void mapd_tiles_free(mapd_tiles *t);
+/* The cache's counters in Prometheus text format, into buf (snprintf's return). */
+int mapd_tiles_metrics(mapd_tiles *t, char *buf, size_t n);
 
 /* The geocode result as the contract's JSON object (cli_geocode.c). */
 json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *r);

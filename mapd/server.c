@@ -13,7 +13,9 @@
  * metrics.
  *
  * Shutdown: SIGINT or SIGTERM stops accepting connections, waits (10 s at
- * most) for the requests in flight, then stops the workers (closing their
+ * most) for the requests in flight, stops the posts writer (which first
+ * answers the creations it holds: their connections are suspended until their
+ * transaction commits, post_writer.c), then stops the workers (closing their
  * stores) and exits 0.
  */
 #include <arpa/inet.h>
@@ -32,6 +34,7 @@
 
 #include "cli.h"
 #include "http.h"
+#include "tile_render.h"
 
 static double seconds(void)
 {
@@ -77,6 +80,7 @@ static const struct route {
     { "POST", "/api/makers/{id}/orders", mapd_api_order_create },
     { "GET", "/api/orders", mapd_api_orders_mine },
     { "POST", "/api/orders/{id}/status", mapd_api_order_status },
+    { "GET", "/tiles.json", mapd_api_tilejson },
     { "GET", "/tiles/*", mapd_api_tile },
     { "GET", "/*", mapd_static_file },
     { "HEAD", "/*", mapd_static_file },
@@ -229,6 +233,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
             req->route >= 0 ? routes[req->route].method : "-",
             req->route >= 0 ? routes[req->route].pattern : "-", req->status, req->bytes,
             elapsed * 1000.0, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+    if (req->pending && req->pending_free)
+        req->pending_free(req->pending);
     free(req->body);
     free(req);
     *req_cls = NULL;
@@ -240,6 +246,14 @@ enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
     char *text = mapd_metrics_render(ctx->server->metrics, route_name_ptrs, N_ROUTES);
     if (!text)
         return MHD_NO;
+    char tiles[2048];
+    int n = mapd_tiles_metrics(ctx->server->tiles, tiles, sizeof tiles);
+    size_t len = strlen(text);
+    char *all = n > 0 && (size_t)n < sizeof tiles ? realloc(text, len + (size_t)n + 1) : NULL;
+    if (all) {
+        memcpy(all + len, tiles, (size_t)n + 1);
+        text = all;
+    }
     enum MHD_Result r = mapd_respond(ctx, MHD_HTTP_OK, "text/plain; version=0.0.4", text, strlen(text));
     free(text);
     return r;
@@ -274,8 +288,9 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 1;
 }
 
-/* Builds the shared geocoder from the database, once. */
-static int load_geocoder(mapd_server *server)
+/* Builds what the workers share from the database, once: the geocoder and
+ * the tile service (its cache bounds given). */
+static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t tile_max_bytes)
 {
     geodata_store *store;
     char *err;
@@ -284,8 +299,12 @@ static int load_geocoder(mapd_server *server)
         free(err);
         return -1;
     }
-    int rc = geodata_geocoder_load(store, &server->geocoder);
+    int rc = mapd_tiles_new(store, tile_cache_bytes, tile_max_bytes, (int64_t)time(NULL),
+                            &server->tiles);
     if (rc)
+        mapd_fail(MAPD_EXIT_FAIL, "loading the tile layers: %s",
+                  rc == TILES_ENOMEM ? "out of memory" : geodata_errmsg(store));
+    if (!rc && (rc = geodata_geocoder_load(store, &server->geocoder)))
         mapd_fail(MAPD_EXIT_FAIL, "building the geocoder: %s", geodata_errmsg(store));
     geodata_store_close(store);
     return rc ? -1 : 0;
@@ -301,11 +320,16 @@ int mapd_cmd_serve(int argc, char **argv)
         { "max-body", required_argument, NULL, 'b' },
         { "auth-per-minute", required_argument, NULL, 'a' },
         { "cookie-secure", no_argument, NULL, 's' },
+        { "tile-cache-mb", required_argument, NULL, 'c' },
+        { "tile-max-kb", required_argument, NULL, 'k' },
+        { "posts-model", required_argument, NULL, 'p' },
         { NULL, 0, NULL, 0 },
     };
     mapd_server server = { .max_body = 64 * 1024, .session_ttl = 30 * 24 * 3600 };
     const char *listen = "127.0.0.1:8080";
     long threads = sysconf(_SC_NPROCESSORS_ONLN), v, auth_per_minute = 10;
+    long tile_cache_mb = 256, tile_max_kb = MAPD_TILE_MAX_BYTES / 1024;
+    int posts_model = 1;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -314,6 +338,11 @@ int mapd_cmd_serve(int argc, char **argv)
         case 'l': listen = optarg; break;
         case 'w': server.web_dir = optarg; break;
         case 's': server.cookie_secure = 1; break;
+        case 'p':
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+                return mapd_fail(MAPD_EXIT_USAGE, "--posts-model wants on or off, not '%s'", optarg);
+            posts_model = strcmp(optarg, "on") == 0;
+            break;
         case 't':
             if (!parse_long(optarg, 1, 256, &threads))
                 return mapd_fail(MAPD_EXIT_USAGE, "--threads wants 1 to 256, not '%s'", optarg);
@@ -329,12 +358,22 @@ int mapd_cmd_serve(int argc, char **argv)
                 return mapd_fail(MAPD_EXIT_USAGE, "--auth-per-minute wants 1 to 100000, not '%s'",
                                  optarg);
             break;
+        case 'c':
+            if (!parse_long(optarg, 0, 1024 * 1024, &tile_cache_mb))
+                return mapd_fail(MAPD_EXIT_USAGE, "--tile-cache-mb wants 0 (off) to 1048576, not '%s'",
+                                 optarg);
+            break;
+        case 'k':
+            if (!parse_long(optarg, 1, 64 * 1024, &tile_max_kb))
+                return mapd_fail(MAPD_EXIT_USAGE, "--tile-max-kb wants 1 to 65536, not '%s'", optarg);
+            break;
         default: return MAPD_EXIT_USAGE;
         }
     }
     if (!server.db_path || optind != argc)
         return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd serve --db DB [--listen HOST:PORT] [--web DIR] "
-                         "[--threads N] [--max-body BYTES] [--auth-per-minute N] [--cookie-secure]");
+                         "[--threads N] [--max-body BYTES] [--auth-per-minute N] [--cookie-secure] "
+                         "[--tile-cache-mb N] [--tile-max-kb N] [--posts-model on|off]");
     struct sockaddr_in sa;
     if (!parse_listen(listen, &sa))
         return mapd_fail(MAPD_EXIT_USAGE, "--listen wants IPv4:PORT, e.g. 127.0.0.1:8080, not '%s'",
@@ -345,7 +384,7 @@ int mapd_cmd_serve(int argc, char **argv)
         return mapd_fail(MAPD_EXIT_FAIL, "cannot initialise libsodium");
     /* Opening the database here makes a missing or bad one fail the command,
      * not requests; a database is created by `mapd import`, never by a typo. */
-    if (load_geocoder(&server))
+    if (load_geocoder(&server, (size_t)tile_cache_mb * 1024 * 1024, (size_t)tile_max_kb * 1024))
         return MAPD_EXIT_FAIL;
     for (size_t i = 0; i < N_ROUTES; i++) {
         snprintf(route_names[i], sizeof route_names[i], "%s %s", routes[i].method, routes[i].pattern);
@@ -364,9 +403,12 @@ int mapd_cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (mapd_posts_start(&server, posts_model))
+        return MAPD_EXIT_FAIL;
 
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+        MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG
+            | MHD_ALLOW_SUSPEND_RESUME,
         0, NULL, NULL, on_request, &server,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
@@ -393,6 +435,7 @@ int mapd_cmd_serve(int argc, char **argv)
     double deadline = seconds() + 10;
     while (__atomic_load_n(&in_flight, __ATOMIC_RELAXED) > 0 && seconds() < deadline)
         usleep(10000);
+    mapd_posts_stop_writer(&server);
     MHD_stop_daemon(d);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
@@ -400,5 +443,7 @@ int mapd_cmd_serve(int argc, char **argv)
     geodata_geocoder_free(server.geocoder);
     mapd_metrics_free(server.metrics);
     mapd_ratelimit_free(server.auth_limit);
+    mapd_tiles_free(server.tiles);
+    mapd_posts_free(&server);
     return MAPD_EXIT_OK;
 }

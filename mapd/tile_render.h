@@ -2,6 +2,26 @@
  * mapd/tile_render.h — one vector tile from the store: geodata's query
  * results turned into the tiles library's input (the only place the two
  * meet).
+ *
+ * The tileset's layers:
+ *   neighbourhoods  polygons {id, name}, and a label point each {id, name, label}
+ *   addresses       points {number, street}, from zoom 16: the streets of the
+ *                   offline basemap
+ *   shops           points {id, name, shop, status, delivers, takeaway,
+ *                   gift_cards, confirmed, opening_hours}; up to zoom 14 shops
+ *                   sharing a grid cell merge into clusters {cluster,
+ *                   point_count, count_<status>}
+ *   needs           members only: the open or claimed posts of the viewer's
+ *                   visible neighbourhoods, at their public points {id, kind,
+ *                   category, status, title, neighbourhood}; posts sharing a
+ *                   cell merge at every zoom {cluster, point_count,
+ *                   count_<category>}
+ *   makers          members only, same visibility: {id, display_name,
+ *                   capacity_per_day, stock, materials}; clusters {cluster,
+ *                   point_count}
+ * Clusters come from tiles/cluster.h's grid (MAPD_TILE_CELL units): a cluster
+ * never straddles tiles, and the clusters of a zoom are unions of those of the
+ * next. Counts only name the categories present.
  */
 #ifndef MAPD_TILE_RENDER_H
 #define MAPD_TILE_RENDER_H
@@ -10,23 +30,41 @@
 #include <stdint.h>
 
 #include "geodata/store.h"
+#include "tile_needs.h"
 #include "tiles/geometry.h"
 
 #define MAPD_TILE_EXTENT 4096
 #define MAPD_TILE_BUFFER 64
+#define MAPD_TILE_CELL 256                  /* clustering grid: 16 x 16 cells a tile */
+#define MAPD_TILE_SHOPS_CLUSTER_MAXZOOM 14
+#define MAPD_TILE_ADDRESSES_MINZOOM 16
+#define MAPD_TILE_ADDRESSES_MAX 10000       /* address points in one tile */
+#define MAPD_TILE_MAX_BYTES (500 * 1024)    /* the default size budget */
+
+/* Who the tile is drawn for. */
+typedef struct mapd_tile_viewer {
+    int member;              /* 0: anonymous: no needs, no makers */
+    const char *nb;          /* a member's neighbourhood; NULL for a member: all (staff) */
+    const uint8_t *groups;   /* the needs groups nb sees (mapd_needs_visible); NULL: all */
+    size_t n_groups;
+} mapd_tile_viewer;
 
 /* Parses "Z/X/Y" + suffix (e.g. ".mvt") strictly: decimal digits, z in
  * 0..TILES_MAX_ZOOM, x and y inside the zoom's grid. 1 when valid. */
 int mapd_tile_parse(const char *path, const char *suffix, int *z, int64_t *x, int64_t *y);
 
 /*
- * Renders the public layers of tile (z, x, y) into *out (malloc'd, *len
- * bytes): `neighbourhoods` (polygons with id and name, and a label point each,
- * with label=true) and `shops` (points with their status). Work: the
- * neighbourhoods and shops whose boxes meet the tile, one GEOS clip each.
- * Returns 0, a GEODATA_E* code (message on the store), or TILES_ENOMEM.
+ * Renders tile (z, x, y) for viewer into *out (malloc'd, *len bytes), the
+ * needs layer from needs (NULL: no needs layer, e.g. for anonymous tiles). A tile
+ * that would exceed max_bytes is drawn again with less detail: coarser
+ * simplification, no address points, clusters on a grid twice as coarse,
+ * up to one cluster per tile; TILES_ETOOBIG when even that does not fit.
+ * Work: the features whose boxes meet the tile (plus one clustering cell
+ * around it), one GEOS clip per polygon, per attempt.
+ * Returns 0, a GEODATA_E* code (message on the store), or a TILES_E* code.
  */
-int mapd_tile_render(geodata_store *store, tiles_ctx *ctx, int z, int64_t x, int64_t y,
-                     int64_t now, uint8_t **out, size_t *len);
+int mapd_tile_render(geodata_store *store, mapd_needs *needs, tiles_ctx *ctx, int z, int64_t x,
+                     int64_t y, const mapd_tile_viewer *viewer, int64_t now, size_t max_bytes,
+                     uint8_t **out, size_t *len);
 
 #endif

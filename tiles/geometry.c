@@ -59,23 +59,28 @@ void tiles_geom_buf_clear(tiles_geom_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-/* Web Mercator, in tile units of the frame (y down). */
-static void project(const tiles_frame *f, double lon, double lat, double *x, double *y)
+void tiles_world(double lon, double lat, double *wx, double *wy)
 {
     if (lat > TILES_MAX_LAT) lat = TILES_MAX_LAT;
     if (lat < -TILES_MAX_LAT) lat = -TILES_MAX_LAT;
-    double scale = ldexp((double)f->extent, f->z);
     double phi = lat * M_PI / 180.0;
-    *x = (lon + 180.0) / 360.0 * scale - (double)f->x * f->extent;
-    *y = (1.0 - log(tan(phi) + 1.0 / cos(phi)) / M_PI) / 2.0 * scale - (double)f->y * f->extent;
+    *wx = (lon + 180.0) / 360.0;
+    *wy = (1.0 - log(tan(phi) + 1.0 / cos(phi)) / M_PI) / 2.0;
 }
 
-int tiles_point(const tiles_frame *f, double lon, double lat, int32_t *tx, int32_t *ty)
+/* World to tile units of the frame: multiplying by a power of two is exact,
+ * so the same world point gives the same tile point however it was reached. */
+static void to_tile(const tiles_frame *f, double wx, double wy, double *x, double *y)
 {
-    if (!isfinite(lon) || !isfinite(lat))
-        return 0;
+    double scale = ldexp((double)f->extent, f->z);
+    *x = wx * scale - (double)f->x * f->extent;
+    *y = wy * scale - (double)f->y * f->extent;
+}
+
+int tiles_point_world(const tiles_frame *f, double wx, double wy, int32_t *tx, int32_t *ty)
+{
     double x, y;
-    project(f, lon, lat, &x, &y);
+    to_tile(f, wx, wy, &x, &y);
     double lo = -(double)f->buffer, hi = (double)f->extent + f->buffer;
     if (!(x >= lo && x <= hi && y >= lo && y <= hi))
         return 0;
@@ -84,9 +89,37 @@ int tiles_point(const tiles_frame *f, double lon, double lat, int32_t *tx, int32
     return 1;
 }
 
+int tiles_point(const tiles_frame *f, double lon, double lat, int32_t *tx, int32_t *ty)
+{
+    if (!isfinite(lon) || !isfinite(lat))
+        return 0;
+    double wx, wy;
+    tiles_world(lon, lat, &wx, &wy);
+    return tiles_point_world(f, wx, wy, tx, ty);
+}
+
+/* 1 when g's envelope lies within [lo, hi] on both axes. */
+static int inside_rect(tiles_ctx *c, const GEOSGeometry *g, double lo, double hi)
+{
+    double x0, y0, x1, y1;
+    return GEOSGeom_getXMin_r(c->h, g, &x0) && GEOSGeom_getYMin_r(c->h, g, &y0)
+        && GEOSGeom_getXMax_r(c->h, g, &x1) && GEOSGeom_getYMax_r(c->h, g, &y1)
+        && x0 >= lo && y0 >= lo && x1 <= hi && y1 <= hi;
+}
+
+static int round_cb(double *x, double *y, void *arg)
+{
+    (void)arg;
+    *x = (double)lround(*x);
+    *y = (double)lround(*y);
+    return 1;
+}
+
 static int project_cb(double *x, double *y, void *arg)
 {
-    project(arg, *x, *y, x, y);
+    double wx, wy;
+    tiles_world(*x, *y, &wx, &wy);
+    to_tile(arg, wx, wy, x, y);
     return isfinite(*x) && isfinite(*y);
 }
 
@@ -227,14 +260,34 @@ int tiles_geom_from_wkb(tiles_ctx *c, const tiles_frame *f, const uint8_t *wkb, 
     GEOSGeometry *tile = GEOSGeom_transformXY_r(c->h, g, project_cb, (void *)f);
     GEOSGeom_destroy_r(c->h, g);
     double lo = -(double)f->buffer, hi = (double)f->extent + f->buffer;
+    /* GEOS's rectangle clip needs valid polygons (given an invalid one that
+     * it must cut, 3.11 fails and leaks): one that is cut is checked first
+     * and repaired if need be. One inside the rectangle is not cut. */
+    if (tile && type == TILES_GEOM_POLYGON && !inside_rect(c, tile, lo, hi)
+        && GEOSisValid_r(c->h, tile) != 1) {
+        GEOSGeometry *valid = GEOSMakeValid_r(c->h, tile);
+        GEOSGeom_destroy_r(c->h, tile);
+        tile = valid;
+    }
     GEOSGeometry *clipped = tile ? GEOSClipByRect_r(c->h, tile, lo, lo, hi, hi) : NULL;
     if (tile)
         GEOSGeom_destroy_r(c->h, tile);
     GEOSGeometry *simple = NULL, *snapped = NULL;
     if (clipped && !GEOSisEmpty_r(c->h, clipped)) {
         simple = type == TILES_GEOM_POINT ? GEOSGeom_clone_r(c->h, clipped)
-                                          : GEOSSimplify_r(c->h, clipped, 0.5);
-        snapped = simple ? GEOSGeom_setPrecision_r(c->h, simple, 1.0, 0) : NULL;
+                                          : GEOSSimplify_r(c->h, clipped, f->tolerance > 0 ? f->tolerance : 0.5);
+        /* Rounding to the grid keeps most polygons valid, and checking that
+         * costs far less than snap rounding: the precision reducer (which
+         * repairs what rounding breaks) runs only when it is needed. */
+        if (simple && type == TILES_GEOM_POLYGON) {
+            snapped = GEOSGeom_transformXY_r(c->h, simple, round_cb, NULL);
+            if (snapped && GEOSisValid_r(c->h, snapped) != 1) {
+                GEOSGeom_destroy_r(c->h, snapped);
+                snapped = NULL;
+            }
+        }
+        if (simple && !snapped)
+            snapped = GEOSGeom_setPrecision_r(c->h, simple, 1.0, 0);
         if (!snapped)
             rc = TILES_EINVAL;
     }

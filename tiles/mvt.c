@@ -48,6 +48,8 @@ static int put_varint(buf *b, uint64_t v)
 
 static int put_bytes(buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return 0;
     if (reserve(b, n))
         return -1;
     memcpy(b->p + b->len, p, n);
@@ -123,7 +125,7 @@ static long intern(table *t, const uint8_t *p, size_t n)
     size_t j = hash(p, n) & (t->n_slots - 1);
     while (t->slots[j]) {
         const buf *it = &t->items[t->slots[j] - 1];
-        if (it->len == n && memcmp(it->p, p, n) == 0)
+        if (it->len == n && (n == 0 || memcmp(it->p, p, n) == 0))
             return (long)(t->slots[j] - 1);
         j = (j + 1) & (t->n_slots - 1);
     }
@@ -268,6 +270,16 @@ int tiles_mvt_add(tiles_layer *l, int with_id, uint64_t id, const tiles_geom *g,
         size_t end = p + 1 < g->n_parts ? g->parts[p + 1] : g->n;
         if (g->parts[p] > end || end - g->parts[p] < least || (p == 0 && g->parts[0] != 0))
             return TILES_EINVAL;
+    }
+    /* Every move is written as an int32 delta from the previous point: a
+     * geometry whose moves do not fit is refused, not wrapped around. */
+    int64_t px = 0, py = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        int64_t dx = (int64_t)g->xy[2 * i] - px, dy = (int64_t)g->xy[2 * i + 1] - py;
+        if (dx < INT32_MIN || dx > INT32_MAX || dy < INT32_MIN || dy > INT32_MAX)
+            return TILES_EINVAL;
+        px = g->xy[2 * i];
+        py = g->xy[2 * i + 1];
     }
     buf f = { 0 }, tags = { 0 }, geom = { 0 }, v = { 0 };
     int rc = 0;

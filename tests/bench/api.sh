@@ -7,10 +7,14 @@
 #                                    as benevole@entraide.example, around her home
 #   creating posts                   POST /api/posts (JSON, cookie, X-CSRF-Token),
 #                                    checked afterwards against the database
+#   both at once                     half the connections each: voisine@ lists
+#                                    around her home while benevole@ creates
+#                                    posts (the read model follows the writes)
 #   /healthz                         for reference: the server's floor
 #
 # Targets: posts within 1 km >= 10,000 req/s; creating posts >= 2,000/s
-# sustained, every acknowledged write fsynced (WAL, synchronous=FULL).
+# sustained, every acknowledged write fsynced (WAL, synchronous=FULL; posts
+# that arrive together share one transaction and one fsync: group commit).
 # A benchmark, not a test: exits 0 whatever the figures, non-zero only when
 # something fails to run. DURATION, THREADS and CONNECTIONS override wrk's
 # -d, -t and -c (10s, 2, 32).
@@ -27,6 +31,7 @@ DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 EMAIL=benevole@entraide.example
+EMAIL2=voisine@entraide.example     # lists while benevole writes
 PASSWORD=entraide-demo
 
 [ -x "$MAPD" ] || { echo "api.sh: $MAPD not found: run make build first" >&2; exit 1; }
@@ -80,6 +85,8 @@ for i in $(seq 100); do
     sleep 0.1
 done
 echo "$(head -1 "$OUT/serve.out")"
+MODEL=$(sed -n 's/^mapd: \([0-9]* posts in memory.*\)/\1/p' "$OUT/serve.log" | head -1)
+echo "read model: ${MODEL:-none}"
 
 json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
@@ -104,6 +111,16 @@ read -r RETURNED MATCHED < <(curl -fsS -H "Cookie: $COOKIE" "$BASE$POSTS_PATH" \
 echo "GET $POSTS_PATH: numberReturned $RETURNED, more follow: $MATCHED"
 [ "$RETURNED" -ge 50 ] || echo "WARNING: fewer than 50 posts within 1 km ($RETURNED): the measurement is of a smaller answer"
 
+# The second member, who lists posts around her home while the first writes.
+curl -fsS -D "$OUT/login2.headers" -o /dev/null -H 'Content-Type: application/json' \
+    --data "{\"email\":\"$EMAIL2\",\"password\":\"$PASSWORD\"}" "$BASE/api/session"
+COOKIE2=$(tr -d '\r' <"$OUT/login2.headers" \
+    | sed -n 's/^[Ss]et-[Cc]ookie: *\(entraide_session=[^;]*\).*/\1/p' | head -1)
+read -r LON2 LAT2 < <(sqlite3 -separator ' ' "$DB" \
+    "SELECT home_lon, home_lat FROM members WHERE email = '$EMAIL2'")
+[ -n "$COOKIE2" ] && [ -n "$LON2" ] || { echo "api.sh: cannot log in as $EMAIL2" >&2; exit 1; }
+POSTS_PATH2="/api/posts?near=$LON2,$LAT2&radius=1000&limit=50"
+
 # ---- measurements ----
 # run_wrk NAME ARGS... — runs wrk, keeps its output in $OUT/NAME.wrk, prints
 # the command and the output.
@@ -125,6 +142,22 @@ run_wrk() {
     "${cmd[@]}" | tee "$OUT/$name.wrk"
 }
 rps() { awk '/^Requests\/sec:/ { print $2 }' "$OUT/$1.wrk"; }
+# run_wrk_pair NAME1 NAME2 — two wrk runs at once, half the connections
+# each; ARGS1 and ARGS2 (arrays) are their arguments.
+run_wrk_pair() {
+    local half=$(( (CONNECTIONS + 1) / 2 ))
+    local c1=(wrk -t1 -c"$half" -d"$DURATION" --latency "${ARGS1[@]}")
+    local c2=(wrk -t1 -c"$half" -d"$DURATION" --latency "${ARGS2[@]}")
+    COMMANDS+=("$(quote "${c1[@]}") & $(quote "${c2[@]}")")
+    echo
+    echo "== $1 and $2 at once"
+    echo "\$ ${COMMANDS[-1]}"
+    "${c1[@]}" >"$OUT/$1.wrk" &
+    local pid=$!
+    "${c2[@]}" >"$OUT/$2.wrk"
+    wait "$pid"
+    cat "$OUT/$1.wrk" "$OUT/$2.wrk"
+}
 pct() { awk -v p="$2%" '$1 == p { print $2 }' "$OUT/$1.wrk"; }
 non2xx() { awk '/Non-2xx or 3xx responses:/ { n = $NF } END { print n + 0 }' "$OUT/$1.wrk"; }
 sockerr() { awk '/Socket errors:/ { gsub(",", ""); n = $4 + $6 + $8 + $10 } END { print n + 0 }' "$OUT/$1.wrk"; }
@@ -148,6 +181,10 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$summary"; }
 acked=$(field 2xx)
 refused=$(field non2xx)
 
+ARGS1=(-H "Cookie: $COOKIE2" "$BASE$POSTS_PATH2")
+ARGS2=(-s "$HERE/api_post.lua" -H "Cookie: $COOKIE" -H "X-CSRF-Token: $CSRF" "$BASE/api/posts")
+run_wrk_pair mixnear mixcreate
+
 # ---- the table ----
 met() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 >= t) ? "met" : "NOT met" }'; }
 echo
@@ -160,8 +197,14 @@ printf '  %-34s %10s %10s %10s   %s\n' "creating posts" "$(rps create)" \
     "$(pct create 50)" "$(pct create 99)" ">= 2,000/s sustained: $(met "$(rps create)" 2000)"
 printf '  %-34s %10s %10s %10s   %s\n' "GET /healthz (reference)" "$(rps healthz)" \
     "$(pct healthz 50)" "$(pct healthz 99)" "-"
-echo "  durability: WAL with synchronous=FULL (every acknowledged write is fsynced)"
-for m in near healthz; do
+printf '  %-34s %10s %10s %10s   %s\n' "both at once: lists" "$(rps mixnear)" \
+    "$(pct mixnear 50)" "$(pct mixnear 99)" "-"
+printf '  %-34s %10s %10s %10s   %s\n' "both at once: creating posts" "$(rps mixcreate)" \
+    "$(pct mixcreate 50)" "$(pct mixcreate 99)" "-"
+echo "  durability: WAL ($(sqlite3 "$DB" 'PRAGMA journal_mode')) with synchronous=FULL: a 201 leaves only" \
+     "after the commit holding its post is fsynced; posts arriving together share that commit (group commit)"
+echo "  read model: ${MODEL:-none}"
+for m in near healthz mixnear; do
     if [ "$(non2xx $m)" != 0 ] || [ "$(sockerr $m)" != 0 ]; then
         echo "  WARNING: $m: $(non2xx $m) non-2xx responses, $(sockerr $m) socket errors"
     fi

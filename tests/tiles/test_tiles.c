@@ -1,5 +1,9 @@
 /*
- * tests/tiles/test_tiles.c — tile maths against known tile addresses.
+ * tests/tiles/test_tiles.c — tile maths against known tile addresses; the
+ * MVT encoder and the geometry pipeline in golden round trips: encode known
+ * geometries, decode them with GDAL's MVT driver (an independent decoder),
+ * compare within one tile unit, and check every decoded polygon with GEOS
+ * (valid, exterior rings clockwise on screen, holes counter-clockwise).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -80,7 +84,8 @@ static char *decode_with_gdal(tiles_mvt *t, const char *name, const char *extra)
     snprintf(path, sizeof path, "%s/%s.mvt", dir, name);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
-    fwrite(bytes, 1, len, f);
+    if (len)
+        fwrite(bytes, 1, len, f);
     fclose(f);
     free(bytes);
     snprintf(cmd, sizeof cmd, "ogrinfo -ro -q -al -oo CLIP=NO %s '%s' 2>&1", extra ? extra : "", path);
@@ -97,6 +102,54 @@ static void expect_in(const char *text, const char *needle)
 {
     if (!strstr(text, needle))
         fail_msg("'%s' not in:\n%s", needle, text);
+}
+
+/* What GEOS finds in the polygons of ogrinfo's text (one WKT a line). */
+typedef struct polygon_report {
+    int polygons;          /* POLYGON, or parts of a MULTIPOLYGON */
+    int invalid;           /* not GEOSisValid */
+    int misoriented;       /* rings wound against MVT 2.1 */
+} polygon_report;
+
+/* GDAL shows tile coordinates with y up (y' = extent - y), and keeps the
+ * order of the points: an exterior ring with positive area in MVT's y-down
+ * frame (clockwise on screen) comes out clockwise, a hole counter-clockwise. */
+static polygon_report check_polygons(GEOSContextHandle_t h, const char *text)
+{
+    polygon_report rep = { 0 };
+    GEOSWKTReader *r = GEOSWKTReader_create_r(h);
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        size_t lead = strspn(line, " ");
+        if (lead < len && (strncmp(line + lead, "POLYGON", 7) == 0 || strncmp(line + lead, "MULTIPOLYGON", 12) == 0)) {
+            char *wkt = strndup(line + lead, len - lead);
+            GEOSGeometry *g = GEOSWKTReader_read_r(h, r, wkt);
+            if (!g)
+                fail_msg("GEOS cannot read %s", wkt);
+            for (int i = 0; i < GEOSGetNumGeometries_r(h, g); i++) {
+                const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, i);
+                rep.polygons++;
+                if (GEOSisValid_r(h, p) != 1) {
+                    char *why = GEOSisValidReason_r(h, p);
+                    print_message("invalid polygon: %s in %s\n", why, wkt);
+                    GEOSFree_r(h, why);
+                    rep.invalid++;
+                }
+                for (int k = -1; k < GEOSGetNumInteriorRings_r(h, p); k++) {
+                    const GEOSGeometry *ring = k < 0 ? GEOSGetExteriorRing_r(h, p) : GEOSGetInteriorRingN_r(h, p, k);
+                    char ccw = 0;
+                    assert_int_equal(GEOSCoordSeq_isCCW_r(h, GEOSGeom_getCoordSeq_r(h, ring), &ccw), 1);
+                    rep.misoriented += (k < 0) == (ccw != 0);
+                }
+            }
+            GEOSGeom_destroy_r(h, g);
+            free(wkt);
+        }
+        line += len + (end != NULL);
+    }
+    GEOSWKTReader_destroy_r(h, r);
+    return rep;
 }
 
 static void test_mvt_round_trip(void **state)
@@ -134,8 +187,27 @@ static void test_mvt_round_trip(void **state)
     expect_in(text, "MULTILINESTRING ((0 4096,100 4096,100 3996),(4000 96,4100 96))");
     expect_in(text, "POLYGON ((0 4096,1000 4096,1000 3096,0 3096,0 4096),"
                                  "(200 3896,200 3696,400 3696,400 3896,200 3896))");
+    GEOSContextHandle_t h = GEOS_init_r();
+    polygon_report rep = check_polygons(h, text);
+    assert_int_equal(rep.polygons, 1);
+    assert_int_equal(rep.invalid, 0);
+    assert_int_equal(rep.misoriented, 0);
     free(text);
     tiles_mvt_free(t);
+    /* The encoder writes rings as given: a ring wound the wrong way is seen
+     * as such, which shows that the check above can fail. */
+    int32_t ccw[] = { 0, 0, 0, 1000, 1000, 1000, 1000, 0 };
+    tiles_geom wrong = { TILES_GEOM_POLYGON, ccw, 4, one, 1 };
+    t = tiles_mvt_new();
+    assert_int_equal(tiles_mvt_layer(t, "wrong", 4096, &l), TILES_OK);
+    assert_int_equal(tiles_mvt_add(l, 0, 0, &wrong, NULL, NULL, 0), TILES_OK);
+    text = decode_with_gdal(t, "wrong", NULL);
+    rep = check_polygons(h, text);
+    assert_int_equal(rep.polygons, 1);
+    assert_int_equal(rep.misoriented, 1);
+    free(text);
+    tiles_mvt_free(t);
+    GEOS_finish_r(h);
 }
 
 /* A WKB polygon, written by GEOS from WKT. */
@@ -156,7 +228,7 @@ static void test_geometry_pipeline(void **state)
     GEOSContextHandle_t h = GEOS_init_r();
     tiles_ctx *ctx = tiles_ctx_new();
     assert_non_null(ctx);
-    tiles_frame f = { 14, 8298, 5636, 4096, 64 };
+    tiles_frame f = { .z = 14, .x = 8298, .y = 5636, .extent = 4096, .buffer = 64 };
     double b[4];
     tiles_tile_bounds(14, 8298, 5636, b);
     tiles_geom_buf out = { 0 };
@@ -196,6 +268,12 @@ static void test_geometry_pipeline(void **state)
     expect_in(text, "v (Integer) = 1");
     expect_in(text, "holes (Integer) = 1");
     free(text);
+    text = decode_with_gdal(t, "hole-geom", NULL);
+    polygon_report rep = check_polygons(h, text);
+    assert_int_equal(rep.polygons, 1);
+    assert_int_equal(rep.invalid, 0);
+    assert_int_equal(rep.misoriented, 0);
+    free(text);
     tiles_mvt_free(t);
     /* Outside the tile: nothing. */
     snprintf(wkt, sizeof wkt, "POINT(%f %f)", b[2] + 1, b[3]);
@@ -210,6 +288,148 @@ static void test_geometry_pipeline(void **state)
     assert_in_range(x, 2040, 2056);
     assert_int_equal(tiles_point(&f, b[2] + 1, cy, &x, &y), 0);
     tiles_geom_buf_clear(&out);
+    tiles_ctx_free(ctx);
+    GEOS_finish_r(h);
+}
+
+/* The first geometry of ogrinfo's text, read by GEOS; NULL when none. */
+static GEOSGeometry *first_geometry(GEOSContextHandle_t h, const char *text)
+{
+    static const char *const kinds[] = { "POINT", "MULTIPOINT", "LINESTRING", "MULTILINESTRING",
+                                         "POLYGON", "MULTIPOLYGON" };
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        size_t lead = strspn(line, " ");
+        for (size_t k = 0; lead < len && k < sizeof kinds / sizeof *kinds; k++) {
+            size_t n = strlen(kinds[k]);
+            if (strncmp(line + lead, kinds[k], n) == 0 && line[lead + n] == ' ') {
+                char *wkt = strndup(line + lead, len - lead);
+                GEOSWKTReader *r = GEOSWKTReader_create_r(h);
+                GEOSGeometry *g = GEOSWKTReader_read_r(h, r, wkt);
+                GEOSWKTReader_destroy_r(h, r);
+                free(wkt);
+                return g;
+            }
+        }
+        line += len + (end != NULL);
+    }
+    return NULL;
+}
+
+/* Tile coordinates of the golden frame to lon/lat, by the inverse of the
+ * spherical Mercator (written here apart from tiles/geometry.c's forward
+ * formula, so that both are checked). */
+static const tiles_frame golden_frame = { .z = 14, .x = 8298, .y = 5636, .extent = 4096, .buffer = 64 };
+
+static int to_lonlat(double *x, double *y, void *arg)
+{
+    (void)arg;
+    const tiles_frame *f = &golden_frame;
+    double world = ldexp((double)f->extent, f->z);
+    double px = ((double)f->x * f->extent + *x) / world, py = ((double)f->y * f->extent + *y) / world;
+    *x = px * 360.0 - 180.0;
+    *y = atan(sinh(M_PI * (1.0 - 2.0 * py))) * 180.0 / M_PI;
+    return 1;
+}
+
+/* y down (MVT) to y up (GDAL's view of a tile). */
+static int flip(double *x, double *y, void *arg)
+{
+    (void)x;
+    (void)arg;
+    *y = (double)golden_frame.extent - *y;
+    return 1;
+}
+
+/* Known shapes in tile coordinates (y down, any winding) go through the
+ * whole pipeline (lon/lat WKB, tiles_geom_from_wkb, the encoder) and come
+ * back through GDAL within one tile unit of the shape clipped to the tile
+ * and its buffer; polygons valid and wound as MVT wants. Invalid inputs
+ * (bowtie) must give either nothing or a valid polygon. */
+static void test_pipeline_golden(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *wkt;       /* tile coordinates, y down */
+        int input_valid;       /* 0: only the validity of the result is checked */
+        int empty;             /* 1: nothing may be left */
+    } shapes[] = {
+        { "point", "POINT(1234 567)", 1, 0 },
+        { "multipoint", "MULTIPOINT((1 2),(4000 4000),(-60 4150))", 1, 0 },
+        { "point beyond the buffer", "POINT(-100 50)", 1, 1 },
+        { "line", "LINESTRING(100 100,500 800,900 100)", 1, 0 },
+        { "multiline", "MULTILINESTRING((100 100,500 800),(3000 3000,3500 3900,4000 3000))", 1, 0 },
+        { "line across the edge", "LINESTRING(-1000 2000,2000 2000,2000 5000)", 1, 0 },
+        { "square, clockwise on screen", "POLYGON((100 100,900 100,900 900,100 900,100 100))", 1, 0 },
+        { "square, counter-clockwise on screen", "POLYGON((100 100,100 900,900 900,900 100,100 100))", 1, 0 },
+        { "hole wound like its exterior", "POLYGON((0 0,2000 0,2000 2000,0 2000,0 0),"
+                                          "(500 500,1500 500,1500 1500,500 1500,500 500))", 1, 0 },
+        { "multipolygon with a hole", "MULTIPOLYGON(((10 10,500 10,500 500,10 500,10 10)),"
+                                      "((1000 1000,3000 1000,3000 3000,1000 3000,1000 1000),"
+                                      "(1500 1500,1500 2500,2500 2500,2500 1500,1500 1500)))", 1, 0 },
+        { "concave", "POLYGON((100 100,400 100,400 900,600 900,600 100,900 100,900 1000,100 1000,100 100))", 1, 0 },
+        { "across the edge", "POLYGON((-500 -500,300 -500,300 300,-500 300,-500 -500))", 1, 0 },
+        { "larger than the tile", "POLYGON((-9000 -9000,9000 -9000,9000 9000,-9000 9000,-9000 -9000))", 1, 0 },
+        { "smaller than a unit", "POLYGON((10 10,10.3 10,10.3 10.3,10 10))", 1, 1 },
+        { "bowtie", "POLYGON((100 100,900 900,900 100,100 900,100 100))", 0, 0 },
+        { "ring touching itself", "POLYGON((0 0,1000 0,1000 1000,500 0,0 1000,0 0))", 0, 0 },
+    };
+    GEOSContextHandle_t h = GEOS_init_r();
+    tiles_ctx *ctx = tiles_ctx_new();
+    GEOSWKTReader *r = GEOSWKTReader_create_r(h);
+    tiles_geom_buf out = { 0 };
+    int lo = -(int)golden_frame.buffer, hi = (int)(golden_frame.extent + golden_frame.buffer);
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        GEOSGeometry *shape = GEOSWKTReader_read_r(h, r, shapes[i].wkt);
+        assert_non_null(shape);
+        GEOSGeometry *lonlat = GEOSGeom_transformXY_r(h, shape, to_lonlat, NULL);
+        size_t len;
+        uint8_t *wkb = GEOSGeomToWKB_buf_r(h, lonlat, &len);
+        int rc = tiles_geom_from_wkb(ctx, &golden_frame, wkb, len, &out);
+        GEOSFree_r(h, wkb);
+        GEOSGeom_destroy_r(h, lonlat);
+        if (shapes[i].input_valid)
+            assert_int_equal(rc, TILES_OK);
+        else if (rc != TILES_OK)
+            print_message("golden %s: refused (%d)\n", shapes[i].name, rc);
+        tiles_mvt *t = tiles_mvt_new();
+        tiles_layer *l;
+        assert_int_equal(tiles_mvt_layer(t, "golden", 4096, &l), TILES_OK);
+        if (rc == TILES_OK)
+            assert_int_equal(tiles_mvt_add(l, 1, i, &out.g, NULL, NULL, 0), TILES_OK);
+        char name[32];
+        snprintf(name, sizeof name, "golden%zu", i);
+        char *text = decode_with_gdal(t, name, NULL);
+        tiles_mvt_free(t);
+        GEOSGeometry *got = first_geometry(h, text);
+        if (shapes[i].empty) {
+            if (got)
+                fail_msg("golden %s: expected nothing, GDAL read:\n%s", shapes[i].name, text);
+        } else if (shapes[i].input_valid) {
+            if (!got)
+                fail_msg("golden %s: GDAL read no geometry:\n%s", shapes[i].name, text);
+            GEOSGeometry *clipped = GEOSClipByRect_r(h, shape, lo, lo, hi, hi);
+            GEOSGeometry *want = GEOSGeom_transformXY_r(h, clipped, flip, NULL);
+            double d = -1;
+            assert_int_equal(GEOSHausdorffDistanceDensify_r(h, got, want, 0.05, &d), 1);
+            if (!(d <= 1.0))
+                fail_msg("golden %s: %.2f tile units away:\n%s", shapes[i].name, d, text);
+            GEOSGeom_destroy_r(h, want);
+            GEOSGeom_destroy_r(h, clipped);
+        }
+        polygon_report rep = check_polygons(h, text);
+        if (rep.invalid || rep.misoriented)
+            fail_msg("golden %s: %d of %d polygons invalid, %d rings misoriented:\n%s", shapes[i].name,
+                     rep.invalid, rep.polygons, rep.misoriented, text);
+        if (got)
+            GEOSGeom_destroy_r(h, got);
+        GEOSGeom_destroy_r(h, shape);
+        free(text);
+    }
+    tiles_geom_buf_clear(&out);
+    GEOSWKTReader_destroy_r(h, r);
     tiles_ctx_free(ctx);
     GEOS_finish_r(h);
 }
@@ -237,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_bounds_round_trip),
         cmocka_unit_test(test_mvt_round_trip),
         cmocka_unit_test(test_geometry_pipeline),
+        cmocka_unit_test(test_pipeline_golden),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -25,6 +25,7 @@ typedef struct tiles_frame {
     int z;
     int64_t x, y;
     uint32_t extent, buffer;
+    double tolerance;          /* simplification, tile units; 0: half a unit */
 } tiles_frame;
 
 /* Storage for one geometry in tile space, reused from feature to feature. */
@@ -40,6 +41,12 @@ void tiles_geom_buf_clear(tiles_geom_buf *b);
 /* The tile-space position of (lon, lat); 1 when it lies inside the tile and
  * its buffer, 0 when not (or not finite). */
 int tiles_point(const tiles_frame *f, double lon, double lat, int32_t *tx, int32_t *ty);
+
+/* (lon, lat) in the Web Mercator world square: 0 to 1 across, y down,
+ * latitudes clamped at the Mercator edge. Computing it once per point makes
+ * tiles_point_world cheap, with exactly tiles_point's result. */
+void tiles_world(double lon, double lat, double *wx, double *wy);
+int tiles_point_world(const tiles_frame *f, double wx, double wy, int32_t *tx, int32_t *ty);
 
 /* Converts a WKB geometry (OGC or ISO) in lon/lat into *out
  * (out->g.n == 0 when nothing of it is left in the tile). TILES_EINVAL for

@@ -15,6 +15,7 @@ enum {
     TILES_OK     =  0,
     TILES_ENOMEM = -1,
     TILES_EINVAL = -2,   /* a tile address or coordinate out of range */
+    TILES_ETOOBIG = -3,  /* a tile cannot be drawn within its size budget */
 };
 
 /* 1 when z is in 0..TILES_MAX_ZOOM and x, y in 0..2^z-1, else 0. */

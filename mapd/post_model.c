@@ -1,0 +1,540 @@
+/*
+ * mapd/post_model.c — posts as GeoJSON, and the in-memory read model of the
+ * posts lists (see post_model.h).
+ *
+ * Why: a list of 50 posts near a member used to read 50 rows from SQLite and
+ * build some 22 KB of GeoJSON through jansson on every request; the JSON alone
+ * capped the server at a few thousand answers a second on two cores. Here
+ * each post's Feature is serialised once, when the post enters the model or
+ * changes, and a list is mostly memory copies.
+ *
+ * JSON is still produced only by the JSON library; the server joins
+ * serialised fragments. Every byte of a list comes out of a jansson
+ * serialisation (json_dumpb): the viewer-independent Feature of each post,
+ * stored without its two closing braces (the properties', the Feature's);
+ * the viewer-dependent members of its properties (mine, claimed_by_me, and
+ * views, hidden, reports where the viewer sees them), serialised per post,
+ * or once at start for the two combinations almost every viewer gets; the
+ * member "distance_m":N, serialised once at start for every N from 0 to
+ * MAPD_POST_DISTANCE_MAX. A feature is fragment + "," + members + "}}": the
+ * server adds only the commas and braces that join object members and array
+ * elements, and a compact jansson serialisation of the whole object would
+ * give the same bytes (tests/api/test_api.py compares the two paths).
+ *
+ * Consistency: the model follows the change feed of the store (changes.h),
+ * which SQL triggers fill on every write to posts, whichever process makes
+ * it. Each list first reads the feed's last sequence number (one indexed
+ * read); when it moved past `applied`, the changed posts are read again by
+ * id and re-serialised before the list is answered. Handlers that write posts
+ * call mapd_post_model_sync right after their commit, so the work is usually
+ * done before the next list arrives. Views and reports change without a feed
+ * entry; they are read from the store for the few posts that show them (the
+ * author's own, every post for staff). Expiry needs no write: the index
+ * compares expires_at with the request's time.
+ *
+ * Locks: geodata's rwlock guards the index (lists share it); `sync_lock`
+ * makes one worker at a time apply the feed. A list takes sync_lock only when
+ * the feed moved, and then waits for the update it needs.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "geodata/changes.h"
+#include "geodata/post_index.h"
+#include "http.h"
+#include "post_model.h"
+
+#define FEED_BATCH 256          /* changes read from the feed at a time */
+#define PRUNE_EVERY_S 60
+
+/* A post's Feature serialised by jansson, without its final "}}". */
+typedef struct fragment {
+    size_t len;
+    char text[];
+} fragment;
+
+/* Bytes held by fragments, process-wide (atomic), for the memory figures. */
+static size_t fragment_bytes;
+
+static void fragment_free(void *payload)
+{
+    fragment *fr = payload;
+    if (fr)
+        __atomic_fetch_sub(&fragment_bytes, sizeof *fr + fr->len, __ATOMIC_RELAXED);
+    free(fr);
+}
+
+struct mapd_post_model {
+    geodata_post_index *index;
+    pthread_mutex_t sync_lock;  /* one worker at a time applies the change feed */
+    int64_t applied;            /* the last change applied: written under sync_lock, read atomically */
+    int stale;                  /* an update failed half-way: answer from SQL until a reload (atomic) */
+    int64_t prune_at;           /* when to drop long-expired posts next (atomic) */
+    char *flags[2];             /* "mine":false,"claimed_by_me":false, then ...:true */
+    size_t flags_len[2];
+    char *head;                 /* {"type":"FeatureCollection","features":[ */
+    char *dist;                 /* "distance_m":0"distance_m":1... for 0..MAPD_POST_DISTANCE_MAX */
+    uint32_t dist_off[MAPD_POST_DISTANCE_MAX + 2];
+};
+
+/* ---- the JSON of a post ---- */
+
+json_t *mapd_post_feature_json(const geodata_post *p)
+{
+    json_t *props = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:o, s:o, s:o}",
+        "id", (json_int_t)p->id, "kind", p->kind, "category", p->category, "status", p->status,
+        "title", p->title, "body", p->body, "author", "display_name", p->author_name,
+        "neighbourhood", p->neighbourhood_id, "created_at", mapd_json_time(p->created_at),
+        "updated_at", mapd_json_time(p->updated_at), "expires_at", mapd_json_time(p->expires_at));
+    if (!props)
+        return NULL;
+    return json_pack("{s:s, s:I, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
+                     (json_int_t)p->id, "geometry", "type", "Point", "coordinates",
+                     round(p->lon * 1e6) / 1e6, round(p->lat * 1e6) / 1e6, "properties", props);
+}
+
+void mapd_post_viewer_init(mapd_post_viewer *v, const geodata_member *viewer, int64_t author,
+                           int64_t claimed_by, int hidden)
+{
+    *v = (mapd_post_viewer){
+        .mine = viewer && viewer->id == author,
+        .claimed_by_me = viewer && claimed_by == viewer->id,
+        .staff = mapd_is_staff(viewer),
+        .hidden = hidden,
+    };
+}
+
+static int add_distance(json_t *props, double distance)
+{
+    return json_object_set_new(props, "distance_m", json_integer((json_int_t)llround(distance)));
+}
+
+int mapd_post_viewer_props(json_t *props, const mapd_post_viewer *v, double distance)
+{
+    int rc = json_object_set_new(props, "mine", json_boolean(v->mine));
+    rc |= json_object_set_new(props, "claimed_by_me", json_boolean(v->claimed_by_me));
+    if (v->mine)
+        rc |= json_object_set_new(props, "views", json_integer(v->views));
+    if (v->mine || v->staff)
+        rc |= json_object_set_new(props, "hidden", json_boolean(v->hidden));
+    if (v->staff)
+        rc |= json_object_set_new(props, "reports", json_integer(v->reports));
+    if (distance >= 0)
+        rc |= add_distance(props, distance);
+    return rc ? -1 : 0;
+}
+
+/* ---- text ---- */
+
+int mapd_text_append(mapd_text *t, const void *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        size_t ncap = t->cap ? t->cap : 4096;
+        while (ncap < t->len + n + 1)
+            ncap *= 2;
+        char *d = realloc(t->data, ncap);
+        if (!d)
+            return -1;
+        t->data = d;
+        t->cap = ncap;
+    }
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = '\0';
+    return 0;
+}
+
+/* Appends the members of object obj as jansson serialises them, without the
+ * braces around them (obj must not be empty). Consumes obj. */
+static int append_members(mapd_text *t, json_t *obj)
+{
+    char buf[512];
+    size_t n = obj ? json_dumpb(obj, buf, sizeof buf, MAPD_POST_JSON_FLAGS) : 0;
+    int rc = -1;
+    if (n > 2 && n <= sizeof buf) {
+        rc = mapd_text_append(t, buf + 1, n - 2);
+    } else if (n > sizeof buf) {
+        char *big = malloc(n);
+        if (big && json_dumpb(obj, big, n, MAPD_POST_JSON_FLAGS) == n)
+            rc = mapd_text_append(t, big + 1, n - 2);
+        free(big);
+    }
+    json_decref(obj);
+    return rc;
+}
+
+/* post's Feature, serialised once, as the model keeps it; NULL when out of
+ * memory. */
+static fragment *fragment_of(const geodata_post *p)
+{
+    json_t *f = mapd_post_feature_json(p);
+    if (!f)
+        return NULL;
+    char buf[4096];
+    size_t n = json_dumpb(f, buf, sizeof buf, MAPD_POST_JSON_FLAGS);
+    fragment *fr = n >= 2 ? malloc(sizeof *fr + (n <= sizeof buf ? n - 2 : n)) : NULL;
+    const char *text = buf;
+    if (fr && n > sizeof buf) /* a long body: serialised straight into place */
+        text = json_dumpb(f, fr->text, n, MAPD_POST_JSON_FLAGS) == n ? fr->text : NULL;
+    json_decref(f);
+    /* The Feature ends with its properties: "...}}" closes both. */
+    if (!fr || !text || text[n - 2] != '}' || text[n - 1] != '}') {
+        free(fr);
+        return NULL;
+    }
+    if (text == buf)
+        memcpy(fr->text, buf, n - 2);
+    fr->len = n - 2;
+    __atomic_fetch_add(&fragment_bytes, sizeof *fr + fr->len, __ATOMIC_RELAXED);
+    return fr;
+}
+
+/* ---- the model ---- */
+
+typedef struct loader {
+    geodata_post_index *index;
+    geodata_store *store;
+    int64_t now;
+} loader;
+
+static int load_one(void *arg, const geodata_post *p)
+{
+    loader *l = arg;
+    geodata_post_index_item item = { .id = p->id, .post = p, .payload = fragment_of(p) };
+    if (!item.payload)
+        return GEODATA_ENOMEM;
+    return geodata_post_index_update(l->index, l->store, l->now, &item, 1);
+}
+
+/* Fills index (empty) with the live posts of store; *applied is where the
+ * change feed stood before they were read, so nothing after it is missed. */
+static int load(geodata_post_index *index, geodata_store *store, int64_t now, int64_t *applied)
+{
+    int rc = geodata_changes_last(store, applied);
+    loader l = { index, store, now };
+    if (!rc)
+        rc = geodata_posts_live(store, now - GEODATA_POST_INDEX_GRACE_S, load_one, &l);
+    return rc;
+}
+
+/* The serialisations made once: the collection's head, the two usual viewer
+ * members, every distance. */
+static int make_constants(mapd_post_model *m)
+{
+    json_t *h = json_pack("{s:s, s:[]}", "type", "FeatureCollection", "features");
+    m->head = h ? json_dumps(h, MAPD_POST_JSON_FLAGS) : NULL;
+    json_decref(h);
+    size_t hn = m->head ? strlen(m->head) : 0;
+    /* {"type":"FeatureCollection","features":[]} ends its array and itself. */
+    if (hn < 2 || strcmp(m->head + hn - 2, "]}") != 0)
+        return -1;
+    m->head[hn - 2] = '\0';
+
+    for (int claimed = 0; claimed < 2; claimed++) {
+        mapd_post_viewer v = { .claimed_by_me = claimed };
+        json_t *o = json_object();
+        mapd_text t = { 0 };
+        if (o && mapd_post_viewer_props(o, &v, -1)) {
+            json_decref(o);
+            o = NULL;
+        }
+        if (!o || append_members(&t, o)) {
+            free(t.data);
+            return -1;
+        }
+        m->flags[claimed] = t.data;
+        m->flags_len[claimed] = t.len;
+    }
+    mapd_text t = { 0 };
+    for (int d = 0; d <= MAPD_POST_DISTANCE_MAX; d++) {
+        m->dist_off[d] = (uint32_t)t.len;
+        json_t *o = json_object();
+        if (o && add_distance(o, d)) {
+            json_decref(o);
+            o = NULL;
+        }
+        if (!o || append_members(&t, o)) {
+            free(t.data);
+            return -1;
+        }
+    }
+    m->dist_off[MAPD_POST_DISTANCE_MAX + 1] = (uint32_t)t.len;
+    m->dist = t.data;
+    return 0;
+}
+
+int mapd_post_model_new(const char *db_path, int64_t now, mapd_post_model **out, char **err)
+{
+    *out = NULL;
+    *err = NULL;
+    mapd_post_model *m = calloc(1, sizeof *m);
+    if (!m || pthread_mutex_init(&m->sync_lock, NULL)) {
+        free(m);
+        *err = strdup("out of memory");
+        return GEODATA_ENOMEM;
+    }
+    geodata_store *store = NULL;
+    int rc = geodata_store_open(db_path, 0, &store, err);
+    if (!rc && (geodata_post_index_new(fragment_free, &m->index) || make_constants(m))) {
+        rc = GEODATA_ENOMEM;
+        *err = strdup("out of memory");
+    }
+    if (!rc && (rc = load(m->index, store, now, &m->applied))) {
+        const char *why = geodata_errmsg(store);
+        if ((*err = malloc(strlen(why) + 32)))
+            sprintf(*err, "loading the posts: %s", why);
+    }
+    geodata_store_close(store);
+    if (rc) {
+        mapd_post_model_free(m);
+        return rc;
+    }
+    m->prune_at = now + PRUNE_EVERY_S;
+    *out = m;
+    return GEODATA_OK;
+}
+
+void mapd_post_model_free(mapd_post_model *m)
+{
+    if (!m)
+        return;
+    geodata_post_index_free(m->index);
+    pthread_mutex_destroy(&m->sync_lock);
+    free(m->flags[0]);
+    free(m->flags[1]);
+    free(m->head);
+    free(m->dist);
+    free(m);
+}
+
+const char *mapd_post_model_head(mapd_post_model *m)
+{
+    return m->head;
+}
+
+void mapd_post_model_stats(mapd_post_model *m, size_t *posts, size_t *bytes)
+{
+    geodata_post_index_stats(m->index, posts, bytes);
+    *bytes += __atomic_load_n(&fragment_bytes, __ATOMIC_RELAXED);
+}
+
+int mapd_post_model_covers(mapd_post_model *m, const geodata_post_query *q)
+{
+    return m && geodata_post_index_covers(q) && !__atomic_load_n(&m->stale, __ATOMIC_ACQUIRE);
+}
+
+/* ---- following the change feed ---- */
+
+typedef struct id_list {
+    int64_t *ids;
+    size_t n, cap;
+} id_list;
+
+static int keep_post_change(void *arg, const geodata_change *c)
+{
+    id_list *l = arg;
+    if (strcmp(c->layer, "needs") != 0)
+        return 0;
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 64;
+        int64_t *m = realloc(l->ids, ncap * sizeof *m);
+        if (!m)
+            return GEODATA_ENOMEM;
+        l->ids = m;
+        l->cap = ncap;
+    }
+    l->ids[l->n++] = c->ref_id;
+    return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Reads the posts of ids again and puts them, re-serialised, into the index
+ * in one update. Work: one indexed read and one serialisation per post. */
+static int apply_ids(mapd_post_model *m, geodata_store *store, int64_t now, int64_t *ids, size_t n)
+{
+    if (!n)
+        return GEODATA_OK;
+    qsort(ids, n, sizeof *ids, cmp_id);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!u || ids[u - 1] != ids[i])
+            ids[u++] = ids[i];
+    geodata_post *posts = malloc(u * sizeof *posts);
+    geodata_post_index_item *items = calloc(u, sizeof *items);
+    int rc = posts && items ? GEODATA_OK : GEODATA_ENOMEM;
+    size_t k = 0;
+    for (; !rc && k < u; k++) {
+        items[k].id = ids[k];
+        rc = geodata_post_load(store, ids[k], &posts[k]);
+        if (rc == GEODATA_ENOTFOUND) {
+            rc = GEODATA_OK; /* deleted: the index drops it */
+        } else if (!rc) {
+            items[k].post = &posts[k];
+            if (!(items[k].payload = fragment_of(&posts[k])))
+                rc = GEODATA_ENOMEM;
+        }
+    }
+    if (!rc) {
+        rc = geodata_post_index_update(m->index, store, now, items, u);
+        if (rc == GEODATA_ENOMEM)
+            __atomic_store_n(&m->stale, 1, __ATOMIC_RELEASE);
+    } else {
+        for (size_t i = 0; items && i < k; i++)
+            fragment_free(items[i].payload);
+    }
+    free(items);
+    free(posts);
+    return rc;
+}
+
+/* Builds the index anew from store and takes its place. sync_lock held. */
+static int reload(mapd_post_model *m, geodata_store *store, int64_t now)
+{
+    geodata_post_index *fresh;
+    int64_t applied;
+    int rc = geodata_post_index_new(fragment_free, &fresh);
+    if (!rc && !(rc = load(fresh, store, now, &applied))) {
+        geodata_post_index_swap(m->index, fresh);
+        __atomic_store_n(&m->applied, applied, __ATOMIC_RELEASE);
+        __atomic_store_n(&m->stale, 0, __ATOMIC_RELEASE);
+    }
+    geodata_post_index_free(fresh);
+    return rc;
+}
+
+/* Applies the feed up to last at least. sync_lock held. */
+static int catch_up(mapd_post_model *m, geodata_store *store, int64_t now, int64_t last)
+{
+    int rc = __atomic_load_n(&m->stale, __ATOMIC_ACQUIRE) ? reload(m, store, now) : GEODATA_OK;
+    while (!rc && m->applied < last) {
+        id_list l = { 0 };
+        int64_t upto;
+        rc = geodata_changes_since(store, m->applied, FEED_BATCH, keep_post_change, &l, &upto);
+        if (rc == GEODATA_ESTALE)
+            rc = reload(m, store, now);
+        else if (!rc && !(rc = apply_ids(m, store, now, l.ids, l.n)))
+            __atomic_store_n(&m->applied, upto > m->applied ? upto : last, __ATOMIC_RELEASE);
+        free(l.ids);
+    }
+    if (!rc && now >= m->prune_at) {
+        geodata_post_index_prune(m->index, now);
+        __atomic_store_n(&m->prune_at, now + PRUNE_EVERY_S, __ATOMIC_RELEASE);
+    }
+    return rc;
+}
+
+int mapd_post_model_sync(mapd_post_model *m, geodata_store *store, int64_t now)
+{
+    int64_t last;
+    int rc = geodata_changes_last(store, &last);
+    if (rc)
+        return rc;
+    if (last <= __atomic_load_n(&m->applied, __ATOMIC_ACQUIRE)
+        && !__atomic_load_n(&m->stale, __ATOMIC_ACQUIRE)
+        && now < __atomic_load_n(&m->prune_at, __ATOMIC_ACQUIRE))
+        return GEODATA_OK;
+    pthread_mutex_lock(&m->sync_lock);
+    rc = catch_up(m, store, now, last);
+    pthread_mutex_unlock(&m->sync_lock);
+    return rc;
+}
+
+/* ---- lists ---- */
+
+typedef struct hit {
+    int64_t id, author_id, claimed_by;
+    int hidden;
+    double distance;
+    size_t off, len;            /* the fragment, in page.frags */
+} hit;
+
+typedef struct page {
+    hit *hits;
+    size_t n, cap;
+    mapd_text frags;            /* the fragments, copied while the index is locked */
+} page;
+
+/* Under the index's read lock: copies what the page needs, nothing more. */
+static int keep_hit(void *arg, const geodata_post_hit *h)
+{
+    page *pg = arg;
+    const fragment *fr = h->payload;
+    if (pg->n == pg->cap) {
+        size_t ncap = pg->cap ? pg->cap * 2 : 64;
+        hit *m = realloc(pg->hits, ncap * sizeof *m);
+        if (!m)
+            return GEODATA_ENOMEM;
+        pg->hits = m;
+        pg->cap = ncap;
+    }
+    pg->hits[pg->n] = (hit){ .id = h->id, .author_id = h->author_id, .claimed_by = h->claimed_by,
+                             .hidden = h->hidden, .distance = h->distance_m,
+                             .off = pg->frags.len, .len = fr->len };
+    if (mapd_text_append(&pg->frags, fr->text, fr->len))
+        return GEODATA_ENOMEM;
+    pg->n++;
+    return 0;
+}
+
+/* Appends the viewer-dependent members of h's properties. */
+static int append_viewer(mapd_post_model *m, geodata_store *store, const geodata_member *viewer,
+                         const hit *h, int near, mapd_text *out)
+{
+    mapd_post_viewer v;
+    mapd_post_viewer_init(&v, viewer, h->author_id, h->claimed_by, h->hidden);
+    double d = near ? h->distance : -1;
+    if (!v.mine && !v.staff && llround(d) <= MAPD_POST_DISTANCE_MAX) {
+        int c = v.claimed_by_me ? 1 : 0;
+        if (mapd_text_append(out, m->flags[c], m->flags_len[c]))
+            return GEODATA_ENOMEM;
+        if (!near)
+            return GEODATA_OK;
+        long long k = llround(d);
+        return mapd_text_append(out, ",", 1)
+            || mapd_text_append(out, m->dist + m->dist_off[k], m->dist_off[k + 1] - m->dist_off[k])
+            ? GEODATA_ENOMEM : GEODATA_OK;
+    }
+    if (v.mine || v.staff) {
+        int rc = geodata_post_counters(store, h->id, &v.views, &v.reports);
+        if (rc && rc != GEODATA_ENOTFOUND)
+            return rc;
+    }
+    json_t *o = json_object();
+    if (!o || mapd_post_viewer_props(o, &v, d)) {
+        json_decref(o);
+        return GEODATA_ENOMEM;
+    }
+    return append_members(out, o) ? GEODATA_ENOMEM : GEODATA_OK;
+}
+
+int mapd_post_model_page(mapd_post_model *m, geodata_store *store, const geodata_post_query *q,
+                         const geodata_member *viewer, mapd_text *out, size_t *n, int *more)
+{
+    page pg = { 0 };
+    *n = 0;
+    int rc = geodata_post_index_query(m->index, store, q, keep_hit, &pg, more);
+    for (size_t i = 0; !rc && i < pg.n; i++) {
+        const hit *h = &pg.hits[i];
+        if ((i && mapd_text_append(out, ",", 1))
+            || mapd_text_append(out, pg.frags.data + h->off, h->len)
+            || mapd_text_append(out, ",", 1))
+            rc = GEODATA_ENOMEM;
+        if (!rc)
+            rc = append_viewer(m, store, viewer, h, q->near, out);
+        if (!rc && mapd_text_append(out, "}}", 2))
+            rc = GEODATA_ENOMEM;
+    }
+    if (!rc)
+        *n = pg.n;
+    free(pg.hits);
+    free(pg.frags.data);
+    return rc;
+}

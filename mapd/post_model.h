@@ -1,0 +1,111 @@
+/*
+ * mapd/post_model.h — posts as GeoJSON, and the in-memory read model that
+ * answers the common lists of posts from serialised fragments.
+ *
+ * The model pairs geodata's index of live posts (geodata/post_index.h) with
+ * each post's Feature, serialised once by jansson when the post enters or
+ * changes, and follows the change feed (geodata/changes.h) so that a list
+ * reflects every committed change, whichever process made it.
+ *
+ * Threads: one model is shared by all workers. Lists read it concurrently
+ * (geodata's rwlock); one worker at a time applies the change feed
+ * (`sync_lock`, a mutex taken only when the feed has moved on).
+ */
+#ifndef MAPD_POST_MODEL_H
+#define MAPD_POST_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "geodata/members.h"
+#include "geodata/posts.h"
+#include "geodata/store.h"
+
+/* What serialises a response body of posts: compact, and the coordinates'
+ * doubles with the precision every GeoJSON answer uses. */
+#define MAPD_POST_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10))
+
+/* The Feature of post p without anything that depends on who looks: type,
+ * id, geometry, and properties id to expires_at. New reference, or NULL. */
+json_t *mapd_post_feature_json(const geodata_post *p);
+
+/* What a post's properties say about the viewer. */
+typedef struct mapd_post_viewer {
+    int mine;              /* the viewer wrote it: adds views and hidden */
+    int claimed_by_me;
+    int staff;             /* adds hidden and reports */
+    int hidden;
+    int64_t views;         /* read only when mine */
+    int64_t reports;       /* read only when staff */
+} mapd_post_viewer;
+
+/* Fills v for viewer and a post of author, claimed by claimed_by (0: none). */
+void mapd_post_viewer_init(mapd_post_viewer *v, const geodata_member *viewer, int64_t author,
+                           int64_t claimed_by, int hidden);
+
+/* Adds to props, in this order: mine, claimed_by_me, views (mine), hidden
+ * (mine or staff), reports (staff), and distance_m (rounded metres) when
+ * distance >= 0. 0, or -1 when out of memory. */
+int mapd_post_viewer_props(json_t *props, const mapd_post_viewer *v, double distance);
+
+typedef struct mapd_post_model mapd_post_model;
+
+/*
+ * Builds the model of the live posts of the database at db_path, through a
+ * store of its own (closed before returning). *out is the new model, or NULL
+ * with *err a malloc'd message. Work: one pass over the posts, one jansson
+ * serialisation each; also one serialisation of every distance from 0 to
+ * MAPD_POST_DISTANCE_MAX metres, kept for the near lists.
+ */
+int mapd_post_model_new(const char *db_path, int64_t now, mapd_post_model **out, char **err);
+void mapd_post_model_free(mapd_post_model *m);
+
+/* The posts held and the bytes they take (index and fragments). */
+void mapd_post_model_stats(mapd_post_model *m, size_t *posts, size_t *bytes);
+
+/*
+ * Brings the model up to the change feed: one indexed read when nothing
+ * changed; otherwise, under sync_lock, the changed posts read again by id and
+ * re-serialised (or a full reload when the feed was pruned past the model, or
+ * after a failed update). Also drops, once a minute, the posts expired for
+ * more than GEODATA_POST_INDEX_GRACE_S. 0, or a GEODATA_E* code with store's
+ * message; the model then stays where it was and the next call tries again.
+ */
+int mapd_post_model_sync(mapd_post_model *m, geodata_store *store, int64_t now);
+
+/* 1 when the model answers q (see geodata_post_index_covers), and is not
+ * waiting for a reload after a failed update. */
+int mapd_post_model_covers(mapd_post_model *m, const geodata_post_query *q);
+
+/* A growable text buffer; data is malloc'd. */
+typedef struct mapd_text {
+    char *data;
+    size_t len, cap;
+} mapd_text;
+
+/* Appends n bytes of s; 0, or -1 when out of memory (t unchanged). */
+int mapd_text_append(mapd_text *t, const void *s, size_t n);
+
+/*
+ * Appends to out the page of features that geodata_posts_query would give
+ * for q, as viewer sees them, comma-separated (the inside of the
+ * "features" array), byte for byte what the SQL path's jansson serialisation
+ * gives; *n is their number and *more whether a page follows. Each feature
+ * is its stored fragment joined with its viewer-dependent members, themselves
+ * serialised by jansson (see post_model.c). The store reads the viewer's
+ * neighbourhoods, and the views and reports where the viewer sees them (not
+ * kept in memory: they change without a feed entry). 0, or a GEODATA_E* code.
+ */
+int mapd_post_model_page(mapd_post_model *m, geodata_store *store, const geodata_post_query *q,
+                         const geodata_member *viewer, mapd_text *out, size_t *n, int *more);
+
+/* The start of a FeatureCollection, up to the opening of its features
+ * array: {"type":"FeatureCollection","features":[ as jansson serialises it
+ * (made once, with the model). */
+const char *mapd_post_model_head(mapd_post_model *m);
+
+#define MAPD_POST_DISTANCE_MAX 20000   /* metres: the largest radius of a near query */
+
+#endif

@@ -1,0 +1,158 @@
+"""tests/api/harness.py — what the API tests share: a real `mapd serve` on
+127.0.0.1 (ephemeral port) over a database of the test's own, keep-alive
+clients with a session cookie and CSRF token, checks that count, and a
+decoder of vector tiles through GDAL's MVT driver (ogrinfo).
+
+Only the standard library and gdal-bin are used.
+"""
+import http.client
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import tempfile
+
+
+class Suite:
+    """Counts checks; every response body is kept for privacy sweeps."""
+
+    def __init__(self):
+        self.passes, self.fails = 0, 0
+        self.bodies = []
+
+    def check(self, name, cond, detail=""):
+        if cond:
+            self.passes += 1
+            print("ok -", name)
+        else:
+            self.fails += 1
+            print("FAIL -", name, detail)
+
+    def finish(self):
+        print("%d passed, %d failed" % (self.passes, self.fails))
+        return 1 if self.fails else 0
+
+
+class Database:
+    """A database file in a fresh directory, filled with `mapd` commands."""
+
+    def __init__(self, mapd, prefix):
+        self.mapd = mapd
+        self.work = tempfile.mkdtemp(prefix=prefix)
+        self.path = os.path.join(self.work, "test.sqlite")
+
+    def run(self, *args, stdin=None):
+        return subprocess.run([self.mapd, *args], input=stdin, capture_output=True, text=True,
+                              check=True).stdout
+
+    def sql(self, query, *params):
+        with sqlite3.connect("file:%s?mode=ro" % self.path, uri=True) as c:
+            return c.execute(query, params).fetchall()
+
+    def write(self, query, *params):
+        """A write by another process than the server (plain SQLite)."""
+        with sqlite3.connect(self.path) as c:
+            c.execute(query, params)
+
+
+class Server:
+    def __init__(self, db, *extra):
+        self.db = db
+        self.log = open(os.path.join(db.work, "server.log"), "a")
+        self.p = subprocess.Popen([db.mapd, "serve", "--db", db.path, "--listen", "127.0.0.1:0",
+                                   *extra], stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.p.stdout.readline()
+        self.port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+
+    def stop(self, sig=signal.SIGTERM):
+        self.p.send_signal(sig)
+        return self.p.wait(timeout=15)
+
+
+class Client:
+    """One actor: a keep-alive connection, its session cookie and CSRF token."""
+
+    def __init__(self, server, name, suite=None):
+        self.server, self.name, self.suite = server, name, suite
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        self.cookie = None
+        self.csrf = None
+
+    def raw(self, method, path, body=None, headers=None, csrf=True):
+        """(status, bytes, response) without decoding."""
+        h = dict(headers or {})
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        if csrf and self.csrf:
+            h["X-CSRF-Token"] = self.csrf
+        data = json.dumps(body).encode() if body is not None else None
+        if data is not None:
+            h["Content-Type"] = "application/json"
+        try:
+            self.conn.request(method, path, body=data, headers=h)
+            r = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+            self.conn.request(method, path, body=data, headers=h)
+            r = self.conn.getresponse()
+        content = r.read()
+        if self.suite is not None:
+            self.suite.bodies.append(("%s %s %s" % (self.name, method, path), content))
+        cookie = r.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";")[0]
+        return r.status, content, r
+
+    def req(self, method, path, body=None, csrf=True):
+        """(status, JSON document or None, response)."""
+        st, content, r = self.raw(method, path, body, csrf=csrf)
+        try:
+            doc = json.loads(content) if content else None
+        except ValueError:
+            doc = None
+        return st, doc, r
+
+    def login(self, email, password):
+        st, doc, _ = self.req("POST", "/api/session", {"email": email, "password": password})
+        if st == 200:
+            self.csrf = doc["csrf"]
+        return st, doc
+
+
+_FEATURE = re.compile(r"^OGRFeature\((\w+)\):(\d+)$")
+_FIELD = re.compile(r"^  (\w+) \(([\w()]+)\) = (.*)$")
+_POINT = re.compile(r"^  POINT \(([-\d.e]+) ([-\d.e]+)\)$")
+
+
+def decode_tile(data, work):
+    """{layer: [properties + {"_x", "_y"} for points]} of an MVT, in tile
+    coordinates (y down), decoded by GDAL's MVT driver."""
+    path = os.path.join(work, "decode.mvt")
+    with open(path, "wb") as f:
+        f.write(data)
+    layers = {}
+    if not data:
+        return layers
+    out = subprocess.run(["ogrinfo", "-ro", "-al", "-q", "-oo", "CLIP=NO", path],
+                         capture_output=True, text=True, check=True).stdout
+    cur = None
+    for line in out.splitlines():
+        m = _FEATURE.match(line)
+        if m:
+            cur = {}
+            layers.setdefault(m.group(1), []).append(cur)
+            continue
+        if cur is None:
+            continue
+        m = _FIELD.match(line)
+        if m and m.group(3) != "(null)":
+            name, kind, value = m.groups()
+            cur[name] = int(value) if kind.startswith("Integer") else \
+                float(value) if kind == "Real" else value
+            continue
+        m = _POINT.match(line)
+        if m:
+            cur["_x"], cur["_y"] = float(m.group(1)), float(m.group(2))
+    return layers

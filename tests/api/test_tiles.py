@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""tests/api/test_tiles.py MAPD SAMPLE_DIR — the tileset over HTTP against a
+real `mapd serve`: TileJSON, who sees which layers, feature counts against the
+store (clusters adding up through point_count), ETag / 304 / gzip, the cache
+dropping exactly the tiles of a change (made through the API or by another
+process), and the size budget.
+
+Expected counts are computed here from the database file with plain SQL and
+the Web Mercator formula, independently of the server's code.
+"""
+import gzip
+import math
+import os
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Client, Database, Server, Suite, decode_tile  # noqa: E402
+
+MAPD, SAMPLE = sys.argv[1], sys.argv[2]
+T = Suite()
+DEMO_PASSWORD = "entraide-demo"
+
+
+def lround(v):
+    return math.floor(v + 0.5) if v >= 0 else -math.floor(-v + 0.5)
+
+
+def tile_xy(lon, lat, z):
+    """The tile holding (lon, lat) and the point's snapped position in it."""
+    s = 4096 * 2 ** z
+    px = (lon + 180) / 360 * s
+    py = (1 - math.log(math.tan(math.radians(lat)) + 1 / math.cos(math.radians(lat))) / math.pi) / 2 * s
+    tx, ty = int(px // 4096), int(py // 4096)
+    return tx, ty, lround(px - tx * 4096), lround(py - ty * 4096)
+
+
+def in_tile(lon, lat, z, x, y):
+    s = 4096 * 2 ** z
+    px = lround((lon + 180) / 360 * s - x * 4096)
+    py = lround((1 - math.log(math.tan(math.radians(lat)) + 1 / math.cos(math.radians(lat)))
+                 / math.pi) / 2 * s - y * 4096)
+    return 0 <= px < 4096 and 0 <= py < 4096
+
+
+def point_of(blob):
+    """(lon, lat) of a SpatiaLite point BLOB, from its MBR header."""
+    endian = "<" if blob[1] == 1 else ">"
+    minx, miny = struct.unpack(endian + "dd", blob[6:22])
+    return minx, miny
+
+
+def visible(db, nb):
+    return {nb} | {r[0] for r in db.sql("SELECT b FROM neighbourhood_contiguity WHERE a = ?", nb)}
+
+
+def needs_of(db, nbs):
+    """(id, lon, lat, neighbourhood) of the needs members of nbs see (all when None)."""
+    now = int(time.time())
+    rows = db.sql("SELECT id, geom, neighbourhood_id FROM posts WHERE hidden = 0 AND "
+                  "(status = 'claimed' OR (status = 'open' AND expires_at > ?))", now)
+    return [(i, *point_of(g), nb) for i, g, nb in rows if nbs is None or nb in nbs]
+
+
+def counted(features):
+    """Points of a layer in the tile itself: clusters count their point_count."""
+    return sum(f.get("point_count", 1) for f in features
+               if 0 <= f["_x"] < 4096 and 0 <= f["_y"] < 4096)
+
+
+def main():
+    db = Database(MAPD, "entraide-tiles.")
+    db.run("import", "neighbourhoods", os.path.join(SAMPLE, "neighbourhoods.geojson"), "--db", db.path)
+    db.run("import", "addresses", os.path.join(SAMPLE, "addresses.csv.gz"), "--db", db.path)
+    db.run("import", "shops", os.path.join(SAMPLE, "shops.geojson"), "--db", db.path)
+    db.run("seed", "--db", db.path, "--posts", "3000")
+    srv = Server(db, "--auth-per-minute", "1000")
+    anon = Client(srv, "anonymous", T)
+    member = Client(srv, "member", T)
+    staff = Client(srv, "staff", T)
+    shop = Client(srv, "shop", T)
+    T.check("member logs in", member.login("benevole@entraide.example", DEMO_PASSWORD)[0] == 200)
+    T.check("staff log in", staff.login("moderation@entraide.example", DEMO_PASSWORD)[0] == 200)
+    T.check("shop owner logs in", shop.login("commerce@entraide.example", DEMO_PASSWORD)[0] == 200)
+    st, me, _ = member.req("GET", "/api/me")
+    nb = me["neighbourhood"]["id"]
+    seen = visible(db, nb)
+
+    # ---- TileJSON ----
+    st, tj, r = anon.req("GET", "/tiles.json")
+    ext = db.sql("SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_neighbourhoods_geom")[0]
+    T.check("tiles.json: TileJSON 3.0.0 with the tile URL of this host",
+            st == 200 and tj["tilejson"] == "3.0.0"
+            and tj["tiles"] == ["http://127.0.0.1:%d/tiles/{z}/{x}/{y}.mvt" % srv.port], tj)
+    T.check("tiles.json: bounds and centre from the data",
+            all(abs(a - b) < 1e-6 for a, b in zip(tj["bounds"], ext))
+            and ext[0] < tj["center"][0] < ext[2] and ext[1] < tj["center"][1] < ext[3], tj.get("bounds"))
+    T.check("tiles.json: five vector layers with fields, zooms 0 to 16",
+            [l["id"] for l in tj["vector_layers"]] == ["neighbourhoods", "addresses", "shops", "needs", "makers"]
+            and all(l["fields"] for l in tj["vector_layers"]) and tj["minzoom"] == 0 and tj["maxzoom"] == 16)
+
+    # ---- a tile full of the member's visible needs ----
+    mine = needs_of(db, seen)
+    everything = needs_of(db, None)
+    tiles14 = {}
+    for _, lon, lat, _ in mine:
+        tx, ty, _, _ = tile_xy(lon, lat, 14)
+        tiles14[(tx, ty)] = tiles14.get((tx, ty), 0) + 1
+    (x14, y14), _ = max(tiles14.items(), key=lambda kv: kv[1])
+    lon0, lat0 = next((lon, lat) for _, lon, lat, _ in mine if tile_xy(lon, lat, 14)[:2] == (x14, y14))
+
+    for z in (10, 12, 14, 16):
+        x, y = tile_xy(lon0, lat0, z)[:2]
+        path = "/tiles/%d/%d/%d.mvt" % (z, x, y)
+        st, body, _ = anon.raw("GET", path)
+        layers = decode_tile(body, db.work)
+        T.check("z%d anonymous: neighbourhoods and shops, no needs, no makers" % z,
+                st == 200 and "neighbourhoods" in layers and "needs" not in layers
+                and "makers" not in layers, sorted(layers))
+        st, body, _ = member.raw("GET", path)
+        layers = decode_tile(body, db.work)
+        want = sum(1 for _, lon, lat, _ in mine if in_tile(lon, lat, z, x, y))
+        got = counted(layers.get("needs", []))
+        T.check("z%d member: %d visible needs in the tile, accounted for by points and clusters"
+                % (z, want), want > 0 and got == want, got)
+        lone = [f for f in layers.get("needs", []) if "point_count" not in f]
+        T.check("z%d member: every lone need is of a visible neighbourhood" % z,
+                all(f["neighbourhood"] in seen for f in lone), [f["neighbourhood"] for f in lone][:5])
+        clusters = [f for f in layers.get("needs", []) if "point_count" in f]
+        T.check("z%d member: clusters count their categories" % z,
+                all(f["point_count"] == sum(v for k, v in f.items() if k.startswith("count_"))
+                    for f in clusters))
+        st, body, _ = staff.raw("GET", path)
+        want = sum(1 for _, lon, lat, _ in everything if in_tile(lon, lat, z, x, y))
+        got = counted(decode_tile(body, db.work).get("needs", []))
+        T.check("z%d staff: all %d needs of the tile" % (z, want), got == want, got)
+    x, y = tile_xy(lon0, lat0, 10)[:2]
+    makers = db.sql("SELECT k.geom, m.neighbourhood_id FROM makers k JOIN members m ON m.id = k.member_id")
+    for who, client, nbs in (("member", member, seen), ("staff", staff, None)):
+        want = sum(1 for g, n in makers if (nbs is None or n in nbs) and in_tile(*point_of(g), 10, x, y))
+        st, body, _ = client.raw("GET", "/tiles/10/%d/%d.mvt" % (x, y))
+        T.check("z10 %s: the %d makers they may see" % (who, want),
+                counted(decode_tile(body, db.work).get("makers", [])) == want and (nbs or want > 0))
+    T.check("z16: address points for the basemap",
+            len(decode_tile(anon.raw("GET", "/tiles/16/%d/%d.mvt" % tile_xy(lon0, lat0, 16)[:2])[1],
+                            db.work).get("addresses", [])) > 0)
+
+    # A distant member sees none of the needs the first one sees there.
+    far = db.sql("SELECT id FROM neighbourhoods WHERE id NOT IN (%s) ORDER BY id LIMIT 1"
+                 % ",".join("?" * len(seen)), *seen)[0][0]
+    far_seen = visible(db, far)
+    if not far_seen & seen:
+        addr = db.sql("SELECT number, street, postcode FROM addresses WHERE neighbourhood_id = ? "
+                      "AND rep = '' LIMIT 1", far)[0]
+        db.run("user", "add", "--db", db.path, "--email", "far@example.org", "--role", "member",
+               "--address", "%d %s %s" % addr, "--password-stdin", stdin="correct horse\n")
+        distant = Client(srv, "distant", T)
+        T.check("distant member logs in", distant.login("far@example.org", "correct horse")[0] == 200)
+        st, body, _ = distant.raw("GET", "/tiles/14/%d/%d.mvt" % (x14, y14))
+        lone = [f for f in decode_tile(body, db.work).get("needs", []) if "point_count" not in f]
+        want = sum(1 for _, lon, lat, n in everything if n in far_seen and in_tile(lon, lat, 14, x14, y14))
+        T.check("a distant member sees only the needs of their own area in that tile",
+                counted(decode_tile(body, db.work).get("needs", [])) == want
+                and all(f["neighbourhood"] in far_seen for f in lone))
+
+    # ---- HTTP caching ----
+    path14 = "/tiles/14/%d/%d.mvt" % (x14, y14)
+    st, plain, r1 = member.raw("GET", path14)
+    etag = r1.getheader("ETag")
+    T.check("a tile has a strong ETag, no-cache, and varies by cookie",
+            etag and etag.startswith('"') and not etag.startswith('W/')
+            and r1.getheader("Cache-Control") == "private, no-cache"
+            and "Cookie" in r1.getheader("Vary"), (etag, r1.getheader("Cache-Control")))
+    st, _, r = anon.raw("GET", path14)
+    T.check("an anonymous tile is public, no-cache", r.getheader("Cache-Control") == "public, no-cache")
+    st, body, r = member.raw("GET", path14, headers={"If-None-Match": etag})
+    T.check("If-None-Match with the ETag: 304, no body", st == 304 and body == b"")
+    st, body, r = member.raw("GET", path14, headers={"If-None-Match": '"0000000000000000", ' + etag})
+    T.check("If-None-Match listing the ETag among others: 304", st == 304)
+    st, body, r = member.raw("GET", path14, headers={"Accept-Encoding": "gzip, deflate"})
+    T.check("gzip when accepted, the same tile inflated",
+            st == 200 and r.getheader("Content-Encoding") == "gzip" and gzip.decompress(body) == plain)
+    st, body, r = member.raw("GET", path14, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    T.check("no gzip when refused with q=0", st == 200 and r.getheader("Content-Encoding") is None
+            and body == plain)
+
+    # ---- changes drop exactly their tiles ----
+    st, doc, _ = member.req("POST", "/api/posts", {"kind": "request", "category": "pets",
+                                                   "title": "Promener mon chien", "body": "Le matin"})
+    T.check("member posts a request", st == 201, doc)
+    pid = doc["id"]
+    plon, plat = point_of(db.sql("SELECT geom FROM posts WHERE id = ?", pid)[0][0])
+    for z in (4, 10, 14, 16):
+        x, y = tile_xy(plon, plat, z)[:2]
+        st, body, _ = member.raw("GET", "/tiles/%d/%d/%d.mvt" % (z, x, y))
+        needs = decode_tile(body, db.work).get("needs", [])
+        want = sum(1 for _, lon, lat, _ in needs_of(db, seen) if in_tile(lon, lat, z, x, y))
+        T.check("z%d: the new post is in the tile at once (%d needs)" % (z, want),
+                counted(needs) == want and (z < 16 or any(f.get("id") == pid for f in needs)
+                                            or any("point_count" in f for f in needs)))
+    x, y = tile_xy(plon, plat, 16)[:2]
+    far_path = "/tiles/16/%d/%d.mvt" % (x + 3, y + 3)
+    st, _, r = member.raw("GET", far_path)
+    far_etag = r.getheader("ETag")
+    st, doc, _ = staff.req("POST", "/api/posts/%d/hide" % pid, {"reason": "test"})
+    T.check("staff hide the post", st == 200, doc)
+    st, body, _ = member.raw("GET", "/tiles/16/%d/%d.mvt" % (x, y))
+    T.check("the hidden post left its tile",
+            all(f.get("id") != pid for f in decode_tile(body, db.work).get("needs", [])))
+    st, _, r = member.raw("GET", far_path, headers={"If-None-Match": far_etag})
+    T.check("a tile away from the change is still the cached one (304)", st == 304)
+
+    # A shop changed by the owner through the API, then by another process.
+    sid, sgeom = db.sql("SELECT id, geom FROM shops WHERE owner_id IS NULL ORDER BY id LIMIT 1")[0]
+    slon, slat = point_of(sgeom)
+    spath = "/tiles/16/%d/%d.mvt" % tile_xy(slon, slat, 16)[:2]
+    anon.raw("GET", spath)  # cached before the change
+    st, doc, _ = shop.req("POST", "/api/shops/%d/claim" % sid)
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "open", "delivers": True})
+    T.check("the owner marks the shop open and delivering", st == 200, doc)
+    st, body, _ = anon.raw("GET", spath)
+    f = [f for f in decode_tile(body, db.work).get("shops", []) if f.get("id") == sid]
+    T.check("the shop's tile shows it open, delivering, confirmed",
+            f and f[0]["status"] == "open" and f[0]["delivers"] == 1 and f[0]["confirmed"] == 1, f)
+    db.write("UPDATE shops SET status = 'closed' WHERE id = ?", sid)
+    st, body, _ = anon.raw("GET", spath)
+    f = [f for f in decode_tile(body, db.work).get("shops", []) if f.get("id") == sid]
+    T.check("a change by another process reaches the tile", f and f[0]["status"] == "closed", f)
+
+    st, body, _ = anon.raw("GET", "/metrics")
+    text = body.decode()
+    hits = [l for l in text.splitlines() if l.startswith("mapd_tile_cache_hits_total ")]
+    inval = [l for l in text.splitlines() if l.startswith("mapd_tile_cache_invalidations_total ")]
+    T.check("metrics: cache hits and invalidations counted",
+            hits and int(hits[0].split()[1]) > 0 and inval and int(inval[0].split()[1]) > 0, hits + inval)
+    T.check("server stops cleanly", srv.stop() == 0)
+
+    # ---- the size budget, and no cache ----
+    srv = Server(db, "--tile-max-kb", "3", "--tile-cache-mb", "0")
+    staff = Client(srv, "staff", T)
+    staff.login("moderation@entraide.example", DEMO_PASSWORD)
+    x, y = tile_xy(lon0, lat0, 12)[:2]
+    st, body, _ = staff.raw("GET", "/tiles/12/%d/%d.mvt" % (x, y))
+    layers = decode_tile(body, db.work)
+    want = sum(1 for _, lon, lat, _ in needs_of(db, None) if in_tile(lon, lat, 12, x, y))
+    T.check("a tile over a 3 KB budget is drawn with less detail, within it, nothing lost",
+            st == 200 and 0 < len(body) <= 3 * 1024 and counted(layers.get("needs", [])) == want,
+            (st, len(body), counted(layers.get("needs", [])), want))
+    st, _, r = staff.raw("GET", "/tiles/12/%d/%d.mvt" % (x, y))
+    st, body, _ = staff.raw("GET", "/metrics")
+    T.check("--tile-cache-mb 0: no cache, tiles still served",
+            st == 200 and "mapd_tile_cache_hits_total 0" in body.decode())
+    T.check("server stops cleanly", srv.stop() == 0)
+
+    return T.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
