@@ -19,7 +19,8 @@ awk 'BEGIN { print "id;numero;rep;nom_voie;code_postal;code_insee;nom_commune;lo
 "$MAPD" import addresses "$WORK/big.csv" --db "$DB" >/dev/null 2>&1 &
 pid=$!
 # Kill once the import has written a good part of its transaction to the WAL.
-for _ in $(seq 1 200); do
+# (up to a minute: the sanitizer build on a loaded machine writes slowly)
+for _ in $(seq 1 1200); do
     size=$(stat -c %s "$DB-wal" 2>/dev/null || echo 0)
     [ "$size" -gt 20000000 ] && break
     sleep 0.05
