@@ -20,6 +20,7 @@ APT_PACKAGES := cmake make gcc pkg-config python3 curl ca-certificates time \
 NPM_DIRS := web tests/tiles/js tests/e2e
 
 SAMPLE := geodata/samples/paris
+DEMO_CREDITS := Quartiers: Ville de Paris (ODbL); addresses: Base Adresse Nationale (Licence Ouverte 2.0); shops: © OpenStreetMap contributors (ODbL)
 DEMO_DB := var/demo.sqlite
 MAPD := build/bin/mapd
 
@@ -59,7 +60,7 @@ $(DEMO_DB):
 
 demo: build
 	@$(MAKE) --no-print-directory $(DEMO_DB)
-	$(MAPD) serve --db $(DEMO_DB) --listen 127.0.0.1:8080 --web web
+	$(MAPD) serve --db $(DEMO_DB) --listen 127.0.0.1:8080 --web web --attribution "$(DEMO_CREDITS)"
 
 test: build build-asan
 	ctest --test-dir build --output-on-failure -j2
@@ -69,6 +70,7 @@ bench: build
 	tests/bench/import_addresses.sh
 	tests/bench/geocode.sh build
 	tests/bench/api.sh build
+	tests/bench/web.sh build
 	$(MAKE) --no-print-directory bench-tiles
 
 bench-tiles: build

@@ -46,7 +46,10 @@ int geodata_changes_since(geodata_store *store, int64_t after, size_t max,
      * while newer ones exist, something in between is gone. Sequence numbers
      * have no gaps otherwise (AUTOINCREMENT; a rolled-back insert takes its
      * number back with it). */
-    sqlite3_stmt *st = geodata_cached(store, "SELECT min(seq), max(seq) FROM changes");
+    /* Two subqueries: SQLite answers a lone min() or max() from the index's
+     * ends, but both in one query scan the table. */
+    sqlite3_stmt *st = geodata_cached(store,
+        "SELECT (SELECT min(seq) FROM changes), (SELECT max(seq) FROM changes)");
     if (!st)
         return GEODATA_EDB;
     if (sqlite3_step(st) != SQLITE_ROW) {

@@ -34,3 +34,22 @@ int geodata_neighbourhoods_in_box(geodata_store *store, const double *bbox,
     geodata_release(store, st);
     return rc;
 }
+
+int geodata_neighbourhood_label(geodata_store *store, const char *id, double *lon, double *lat)
+{
+    sqlite3_stmt *st = geodata_cached(store,
+        "SELECT label_lon, label_lat FROM neighbourhoods WHERE id = ?1");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st), rc = GEODATA_OK;
+    if (step == SQLITE_ROW) {
+        *lon = sqlite3_column_double(st, 0);
+        *lat = sqlite3_column_double(st, 1);
+    } else {
+        rc = step == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no neighbourhood %s", id)
+                                 : geodata_fail_sql(store, "reading a neighbourhood");
+    }
+    geodata_release(store, st);
+    return rc;
+}

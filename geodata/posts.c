@@ -473,7 +473,8 @@ static int cmp_ranked(const void *a, const void *b)
     "      OR (?4 = 'open' AND p.status = 'open' AND p.expires_at > ?99)" \
     "      OR (?4 NOT IN ('open', 'expired') AND p.status = ?4))" \
     " AND (?5 IS NULL OR p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?5))" \
-    " AND (?6 = 0 OR p.author_id = ?6) AND (?7 OR p.hidden = 0)"
+    " AND (?6 = 0 OR p.author_id = ?6) AND (?7 OR p.hidden = 0)" \
+    " AND (?8 = 0 OR EXISTS (SELECT 1 FROM post_reports r WHERE r.post_id = p.id))"
 
 static void bind_filter(sqlite3_stmt *st, const geodata_post_query *q, const char *fts)
 {
@@ -484,6 +485,7 @@ static void bind_filter(sqlite3_stmt *st, const geodata_post_query *q, const cha
     sqlite3_bind_text(st, 5, fts, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, q->author_id > 0 ? q->author_id : 0);
     sqlite3_bind_int(st, 7, q->with_hidden ? 1 : 0);
+    sqlite3_bind_int(st, 8, q->reported ? 1 : 0);
     sqlite3_bind_int64(st, 99, q->now);
 }
 

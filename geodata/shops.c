@@ -61,14 +61,15 @@ int geodata_shop_get(geodata_store *store, int64_t id, geodata_shop *out)
 }
 
 int geodata_shops_query(geodata_store *store, const double *bbox, const char *status,
-                        size_t limit, size_t offset,
+                        int64_t owner, size_t limit, size_t offset,
                         int (*each)(void *arg, const geodata_shop *s), void *arg, size_t *total)
 {
     *total = 0;
     const char *from = bbox ? " FROM shops s JOIN idx_shops_geom i ON i.pkid = s.id "
                               "WHERE i.xmin <= ?3 AND i.xmax >= ?1 AND i.ymin <= ?4 AND i.ymax >= ?2 "
-                              "AND (?5 IS NULL OR s.status = ?5)"
-                            : " FROM shops s WHERE (?5 IS NULL OR s.status = ?5)";
+                              "AND (?5 IS NULL OR s.status = ?5) AND (?8 = 0 OR s.owner_id = ?8)"
+                            : " FROM shops s WHERE (?5 IS NULL OR s.status = ?5) "
+                              "AND (?8 = 0 OR s.owner_id = ?8)";
     char sql[1024];
     snprintf(sql, sizeof sql, "SELECT count(*)%s", from);
     sqlite3_stmt *cnt = geodata_prepare(store, sql);
@@ -80,6 +81,7 @@ int geodata_shops_query(geodata_store *store, const double *bbox, const char *st
             for (int i = 0; i < 4; i++)
                 sqlite3_bind_double(*p, i + 1, bbox[i]);
         sqlite3_bind_text(*p, 5, status, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(*p, 8, owner);
     }
     if (!rc) {
         sqlite3_bind_int64(st, 6, (sqlite3_int64)limit);

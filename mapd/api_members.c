@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "geodata/neighbourhoods.h"
 #include "http.h"
 
 #define PASSWORD_MIN 8
@@ -200,9 +201,16 @@ enum MHD_Result mapd_api_me(mapd_ctx *ctx)
     json_t *vis = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(vis, json_string(ids[i]));
+    /* The neighbourhood's label point (public, like the tiles' labels) lets
+     * the map open on the member's area; never the home itself. */
+    json_t *nb = neighbourhood_json(m->neighbourhood_id, m->neighbourhood_name);
+    double lon, lat;
+    if (json_is_object(nb) && !geodata_neighbourhood_label(ctx->store, m->neighbourhood_id, &lon, &lat))
+        json_object_set_new(nb, "center", json_pack("[f, f]", lon, lat));
+    /* The CSRF token again, for a page that lost it (it is only readable by
+     * this origin's scripts: the API sends no CORS headers). */
     return mapd_respond_json(ctx, MHD_HTTP_OK,
-        json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)m->id,
+        json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s}", "id", (json_int_t)m->id,
                   "display_name", m->display_name, "email", m->email, "role", m->role,
-                  "neighbourhood", neighbourhood_json(m->neighbourhood_id, m->neighbourhood_name),
-                  "visible_neighbourhoods", vis), NULL);
+                  "neighbourhood", nb, "visible_neighbourhoods", vis, "csrf", ctx->csrf), NULL);
 }

@@ -50,12 +50,13 @@ static json_t *post_feature(const geodata_post *p, const geodata_member *viewer,
 }
 
 /* After a committed write to a post: the read model catches up with the
- * change feed now, so that the next list finds nothing left to do. A failure
- * is only logged: the write stands, and the next list tries again. */
+ * change feed now (unless another worker is at it), so that the next list
+ * finds nothing left to do. A failure is only logged: the write stands, and
+ * the next list tries again. */
 static void posts_changed(mapd_ctx *ctx)
 {
     mapd_post_model *m = ctx->server->posts;
-    if (m && mapd_post_model_sync(m, ctx->store, ctx->now))
+    if (m && mapd_post_model_sync(m, ctx->store, ctx->now, 0))
         fprintf(stderr, "mapd: updating the posts in memory: %s\n", geodata_errmsg(ctx->store));
 }
 
@@ -246,14 +247,12 @@ static enum MHD_Result list_from_model(mapd_ctx *ctx, mapd_post_model *model,
     size_t tn = t ? json_dumpb(t, tail, sizeof tail, MAPD_POST_JSON_FLAGS) : 0;
     json_decref(t);
     /* {"numberReturned":...} continues the collection after "],": "{" off. */
-    enum MHD_Result ret;
     if (tn < 2 || tn > sizeof tail || mapd_text_append(&out, "],", 2)
-        || mapd_text_append(&out, tail + 1, tn - 1))
-        ret = mapd_respond_json(ctx, MHD_HTTP_OK, NULL, NULL);
-    else
-        ret = mapd_respond(ctx, MHD_HTTP_OK, "application/geo+json", out.data, out.len);
-    free(out.data);
-    return ret;
+        || mapd_text_append(&out, tail + 1, tn - 1)) {
+        free(out.data);
+        return mapd_respond_json(ctx, MHD_HTTP_OK, NULL, NULL);
+    }
+    return mapd_respond_owned(ctx, MHD_HTTP_OK, "application/geo+json", out.data, out.len);
 }
 
 enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
@@ -320,6 +319,12 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
         q.author_id = m->id;
         q.with_hidden = 1; /* authors keep seeing their hidden posts */
     }
+    if ((a = mapd_arg(ctx, "reported")) && strcmp(a, "1") == 0) {
+        if (!mapd_is_staff(m))
+            return mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "reported=1 is for staff");
+        q.reported = 1; /* the moderation queue: hidden or not */
+        q.with_hidden = 1;
+    }
     if (mapd_is_staff(m)) {
         q.viewer_nb = NULL; /* all neighbourhoods */
         q.with_hidden |= (a = mapd_arg(ctx, "hidden")) && strcmp(a, "1") == 0;
@@ -331,7 +336,7 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
         q.viewer_nb = q.author_id ? NULL : m->neighbourhood_id;
     }
     mapd_post_model *model = ctx->server->posts;
-    if (mapd_post_model_covers(model, &q) && !mapd_post_model_sync(model, ctx->store, ctx->now))
+    if (mapd_post_model_covers(model, &q) && !mapd_post_model_sync(model, ctx->store, ctx->now, 1))
         return list_from_model(ctx, model, &q, m);
     list_ctx l = { json_array(), m, q.near };
     int more = 0;

@@ -55,10 +55,21 @@ enum MHD_Result mapd_api_shops_list(mapd_ctx *ctx)
     if (mapd_long_arg_or_reply(ctx, "limit", 1, 1000, 100, &limit)
         || mapd_long_arg_or_reply(ctx, "offset", 0, 100000, 0, &offset))
         return MHD_YES;
-    list l = { json_array(), ctx->now, mapd_member_optional(ctx) };
+    /* mine=1: the logged-in account's own shops (what a shop owner edits). */
+    const geodata_member *viewer = mapd_member_optional(ctx);
+    const char *mine = mapd_arg(ctx, "mine");
+    if (mine && strcmp(mine, "1") != 0 && strcmp(mine, "0") != 0)
+        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "mine is 1 or 0");
+    int64_t owner = 0;
+    if (mine && strcmp(mine, "1") == 0) {
+        if (!viewer)
+            return mapd_problem(ctx, MHD_HTTP_UNAUTHORIZED, "Unauthorized", "log in first");
+        owner = viewer->id;
+    }
+    list l = { json_array(), ctx->now, viewer };
     size_t total = 0;
-    int rc = geodata_shops_query(ctx->store, b ? bbox : NULL, status, (size_t)limit, (size_t)offset,
-                                 add_shop, &l, &total);
+    int rc = geodata_shops_query(ctx->store, b ? bbox : NULL, status, owner, (size_t)limit,
+                                 (size_t)offset, add_shop, &l, &total);
     if (rc) {
         json_decref(l.features);
         return mapd_problem_geodata(ctx, rc);

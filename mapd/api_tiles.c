@@ -40,6 +40,10 @@
 
 #define FEED_BATCH 10000
 #define TILEJSON_MAXZOOM 16
+/* The credits of the address base and shop data the importers read; a
+ * deployment adds its neighbourhoods' with --attribution. */
+#define DEFAULT_ATTRIBUTION "Addresses: Base Adresse Nationale (Licence Ouverte 2.0); shops: " \
+                            "© OpenStreetMap contributors (ODbL)"
 
 struct mapd_tiles {
     tiles_cache *cache;
@@ -423,8 +427,7 @@ enum MHD_Result mapd_api_tilejson(mapd_ctx *ctx)
         "{s:s, s:s, s:s, s:s, s:s, s:[s], s:i, s:i, s:[f,f,f,f], s:[f,f,i], s:o}",
         "tilejson", "3.0.0", "name", "Entraide", "description",
         "Neighbourhoods, shops, and for members the needs and makers of their area",
-        "attribution", "Addresses: Base Adresse Nationale (Licence Ouverte 2.0); shops: "
-                       "© OpenStreetMap contributors (ODbL)",
+        "attribution", ctx->server->attribution ? ctx->server->attribution : DEFAULT_ATTRIBUTION,
         "scheme", "xyz", "tiles", url, "minzoom", 0, "maxzoom", TILEJSON_MAXZOOM,
         "bounds", b[0], b[1], b[2], b[3], "center", (b[0] + b[2]) / 2, (b[1] + b[3]) / 2, zoom,
         "vector_layers", layers);

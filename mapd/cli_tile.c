@@ -75,8 +75,8 @@ static double monotonic_s(void)
 static int draw(job *j, int z, int64_t x, int64_t y, uint8_t **bytes, size_t *len, double *seconds)
 {
     double t0 = monotonic_s();
-    int rc = mapd_tile_render(j->store, NULL, j->ctx, z, x, y, &j->viewer, j->now, MAPD_TILE_MAX_BYTES,
-                              bytes, len);
+    int rc = mapd_tile_render(j->store, j->needs, j->ctx, z, x, y, &j->viewer, j->now,
+                              MAPD_TILE_MAX_BYTES, bytes, len);
     *seconds = monotonic_s() - t0;
     if (!rc)
         return 0;

@@ -31,6 +31,7 @@ typedef struct mapd_server {
     const char *web_dir;            /* NULL: no static files */
     size_t max_body;                /* bytes; a larger body gets 413 */
     int cookie_secure;              /* add Secure to the session cookie (behind TLS) */
+    const char *attribution;        /* the data's credits, for /tiles.json */
     int64_t session_ttl;            /* seconds */
     geodata_geocoder *geocoder;     /* read-only once built: shared by all workers */
     mapd_metrics *metrics;
@@ -69,9 +70,12 @@ typedef struct mapd_ctx {
 
 typedef enum MHD_Result (*mapd_handler)(mapd_ctx *ctx);
 
-/* Responses (response.c). mapd_respond copies body. */
+/* Responses (response.c). mapd_respond copies body; mapd_respond_owned
+ * takes body (malloc'd) and frees it, whatever happens. */
 enum MHD_Result mapd_respond(mapd_ctx *ctx, unsigned status, const char *type,
                              const void *body, size_t len);
+enum MHD_Result mapd_respond_owned(mapd_ctx *ctx, unsigned status, const char *type, void *body,
+                                   size_t len);
 /* Queues json (consumed) with status; content type application/json unless type. */
 enum MHD_Result mapd_respond_json(mapd_ctx *ctx, unsigned status, json_t *json, const char *type);
 /* Queues json (consumed; NULL for an empty body) with a Set-Cookie line. */

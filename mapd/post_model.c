@@ -26,8 +26,9 @@
  * it. Each list first reads the feed's last sequence number (one indexed
  * read); when it moved past `applied`, the changed posts are read again by
  * id and re-serialised before the list is answered. Handlers that write posts
- * call mapd_post_model_sync right after their commit, so the work is usually
- * done before the next list arrives. Views and reports change without a feed
+ * call mapd_post_model_sync right after their commit, without waiting if
+ * another worker is at it, so the work is usually done before the next list
+ * arrives; a list always waits for the changes committed before it. Views and reports change without a feed
  * entry; they are read from the store for the few posts that show them (the
  * author's own, every post for staff). Expiry needs no write: the index
  * compares expires_at with the request's time.
@@ -431,7 +432,7 @@ static int catch_up(mapd_post_model *m, geodata_store *store, int64_t now, int64
     return rc;
 }
 
-int mapd_post_model_sync(mapd_post_model *m, geodata_store *store, int64_t now)
+int mapd_post_model_sync(mapd_post_model *m, geodata_store *store, int64_t now, int wait)
 {
     int64_t last;
     int rc = geodata_changes_last(store, &last);
@@ -441,7 +442,10 @@ int mapd_post_model_sync(mapd_post_model *m, geodata_store *store, int64_t now)
         && !__atomic_load_n(&m->stale, __ATOMIC_ACQUIRE)
         && now < __atomic_load_n(&m->prune_at, __ATOMIC_ACQUIRE))
         return GEODATA_OK;
-    pthread_mutex_lock(&m->sync_lock);
+    if (wait)
+        pthread_mutex_lock(&m->sync_lock);
+    else if (pthread_mutex_trylock(&m->sync_lock))
+        return GEODATA_OK; /* another worker is applying the feed */
     rc = catch_up(m, store, now, last);
     pthread_mutex_unlock(&m->sync_lock);
     return rc;

@@ -70,10 +70,13 @@ void mapd_post_model_stats(mapd_post_model *m, size_t *posts, size_t *bytes);
  * changed; otherwise, under sync_lock, the changed posts read again by id and
  * re-serialised (or a full reload when the feed was pruned past the model, or
  * after a failed update). Also drops, once a minute, the posts expired for
- * more than GEODATA_POST_INDEX_GRACE_S. 0, or a GEODATA_E* code with store's
- * message; the model then stays where it was and the next call tries again.
+ * more than GEODATA_POST_INDEX_GRACE_S. With wait 0, returns at once when
+ * another thread holds sync_lock (it, or the next list, applies the rest):
+ * for writers, whose answer does not come from the model; a list waits. 0, or
+ * a GEODATA_E* code with store's message; the model then stays where it was
+ * and the next call tries again.
  */
-int mapd_post_model_sync(mapd_post_model *m, geodata_store *store, int64_t now);
+int mapd_post_model_sync(mapd_post_model *m, geodata_store *store, int64_t now, int wait);
 
 /* 1 when the model answers q (see geodata_post_index_covers), and is not
  * waiting for a reload after a failed update. */

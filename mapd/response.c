@@ -9,15 +9,18 @@
 
 #include "http.h"
 
-/* Queues body (copied) with the headers every response carries, and a
- * Set-Cookie when cookie is not NULL. */
-static enum MHD_Result respond(mapd_ctx *ctx, unsigned status, const char *type, const void *body,
-                               size_t len, const char *cookie)
+/* Queues body with the headers every response carries, and a Set-Cookie
+ * when cookie is not NULL. mode says who owns body (MHD_RESPMEM_MUST_COPY:
+ * the caller; MHD_RESPMEM_MUST_FREE: libmicrohttpd, from now on). */
+static enum MHD_Result respond_mode(mapd_ctx *ctx, unsigned status, const char *type, void *body,
+                                    size_t len, const char *cookie, enum MHD_ResponseMemoryMode mode)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!r)
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+    if (!r) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(body);
         return MHD_NO;
+    }
     if (type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -31,10 +34,22 @@ static enum MHD_Result respond(mapd_ctx *ctx, unsigned status, const char *type,
     return ret;
 }
 
+static enum MHD_Result respond(mapd_ctx *ctx, unsigned status, const char *type, const void *body,
+                               size_t len, const char *cookie)
+{
+    return respond_mode(ctx, status, type, (void *)body, len, cookie, MHD_RESPMEM_MUST_COPY);
+}
+
 enum MHD_Result mapd_respond(mapd_ctx *ctx, unsigned status, const char *type,
                              const void *body, size_t len)
 {
     return respond(ctx, status, type, body, len, NULL);
+}
+
+enum MHD_Result mapd_respond_owned(mapd_ctx *ctx, unsigned status, const char *type, void *body,
+                                   size_t len)
+{
+    return respond_mode(ctx, status, type, body, len, NULL, MHD_RESPMEM_MUST_FREE);
 }
 
 enum MHD_Result mapd_respond_cookie(mapd_ctx *ctx, unsigned status, json_t *json, const char *cookie)

@@ -322,6 +322,7 @@ int mapd_cmd_serve(int argc, char **argv)
         { "cookie-secure", no_argument, NULL, 's' },
         { "tile-cache-mb", required_argument, NULL, 'c' },
         { "tile-max-kb", required_argument, NULL, 'k' },
+        { "attribution", required_argument, NULL, 'A' },
         { "posts-model", required_argument, NULL, 'p' },
         { NULL, 0, NULL, 0 },
     };
@@ -363,6 +364,11 @@ int mapd_cmd_serve(int argc, char **argv)
                 return mapd_fail(MAPD_EXIT_USAGE, "--tile-cache-mb wants 0 (off) to 1048576, not '%s'",
                                  optarg);
             break;
+        case 'A':
+            if (strlen(optarg) > 1000)
+                return mapd_fail(MAPD_EXIT_USAGE, "--attribution is at most 1000 bytes");
+            server.attribution = optarg;
+            break;
         case 'k':
             if (!parse_long(optarg, 1, 64 * 1024, &tile_max_kb))
                 return mapd_fail(MAPD_EXIT_USAGE, "--tile-max-kb wants 1 to 65536, not '%s'", optarg);
@@ -373,7 +379,7 @@ int mapd_cmd_serve(int argc, char **argv)
     if (!server.db_path || optind != argc)
         return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd serve --db DB [--listen HOST:PORT] [--web DIR] "
                          "[--threads N] [--max-body BYTES] [--auth-per-minute N] [--cookie-secure] "
-                         "[--tile-cache-mb N] [--tile-max-kb N] [--posts-model on|off]");
+                         "[--tile-cache-mb N] [--tile-max-kb N] [--attribution TEXT] [--posts-model on|off]");
     struct sockaddr_in sa;
     if (!parse_listen(listen, &sa))
         return mapd_fail(MAPD_EXIT_USAGE, "--listen wants IPv4:PORT, e.g. 127.0.0.1:8080, not '%s'",

@@ -68,7 +68,11 @@ class Server:
 
     def stop(self, sig=signal.SIGTERM):
         self.p.send_signal(sig)
-        return self.p.wait(timeout=15)
+        rc = self.p.wait(timeout=15)
+        if rc != 0:  # show why: the server's last words, without the access log
+            with open(os.path.join(self.db.work, "server.log")) as f:
+                print("".join(l for l in f.readlines()[-400:] if not l.startswith("127.0.0.1"))[-3000:])
+        return rc
 
 
 class Client:

@@ -85,6 +85,7 @@ def main():
     T.check("shop owner logs in", shop.login("commerce@entraide.example", DEMO_PASSWORD)[0] == 200)
     st, me, _ = member.req("GET", "/api/me")
     nb = me["neighbourhood"]["id"]
+    me_id = me["id"]
     seen = visible(db, nb)
 
     # ---- TileJSON ----
@@ -203,6 +204,16 @@ def main():
     far_path = "/tiles/16/%d/%d.mvt" % (x + 3, y + 3)
     st, _, r = member.raw("GET", far_path)
     far_etag = r.getheader("ETag")
+    other = db.sql("SELECT id FROM posts WHERE author_id != ? AND status = 'open' AND neighbourhood_id = ? "
+                   "ORDER BY id LIMIT 1", me_id, nb)[0][0]
+    st, doc, _ = member.req("POST", "/api/posts/%d/report" % other, {"reason": "spam"})
+    T.check("a member reports a post", st in (200, 201), doc)
+    st, doc, _ = staff.req("GET", "/api/posts?reported=1&limit=100")
+    T.check("staff list the reported posts (reported=1)",
+            st == 200 and other in [f["id"] for f in doc["features"]]
+            and all(f["properties"].get("reports", 0) > 0 for f in doc["features"]), doc)
+    st, doc, _ = member.req("GET", "/api/posts?reported=1")
+    T.check("reported=1 is for staff: 403", st == 403)
     st, doc, _ = staff.req("POST", "/api/posts/%d/hide" % pid, {"reason": "test"})
     T.check("staff hide the post", st == 200, doc)
     st, body, _ = member.raw("GET", "/tiles/16/%d/%d.mvt" % (x, y))
@@ -219,6 +230,16 @@ def main():
     st, doc, _ = shop.req("POST", "/api/shops/%d/claim" % sid)
     st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "open", "delivers": True})
     T.check("the owner marks the shop open and delivering", st == 200, doc)
+    st, doc, _ = shop.req("GET", "/api/shops?mine=1")
+    T.check("the owner finds the shop among their own (mine=1)",
+            st == 200 and sid in [f["id"] for f in doc["features"]]
+            and all(f["properties"]["mine"] for f in doc["features"]), doc)
+    st, doc, _ = anon.req("GET", "/api/shops?mine=1")
+    T.check("mine=1 without a session: 401", st == 401)
+    st, me, _ = member.req("GET", "/api/me")
+    T.check("/api/me gives the CSRF token and the neighbourhood's centre",
+            me["csrf"] == member.csrf and len(me["neighbourhood"]["center"]) == 2
+            and ext[0] <= me["neighbourhood"]["center"][0] <= ext[2], me)
     st, body, _ = anon.raw("GET", spath)
     f = [f for f in decode_tile(body, db.work).get("shops", []) if f.get("id") == sid]
     T.check("the shop's tile shows it open, delivering, confirmed",
@@ -237,7 +258,9 @@ def main():
     T.check("server stops cleanly", srv.stop() == 0)
 
     # ---- the size budget, and no cache ----
-    srv = Server(db, "--tile-max-kb", "3", "--tile-cache-mb", "0")
+    srv = Server(db, "--tile-max-kb", "3", "--tile-cache-mb", "0", "--attribution", "Quartiers : test")
+    st, tj, _ = Client(srv, "anonymous", T).req("GET", "/tiles.json")
+    T.check("--attribution reaches the TileJSON", tj["attribution"] == "Quartiers : test", tj["attribution"])
     staff = Client(srv, "staff", T)
     staff.login("moderation@entraide.example", DEMO_PASSWORD)
     x, y = tile_xy(lon0, lat0, 12)[:2]

@@ -46,7 +46,8 @@ check "--batch without --out: the same sizes" \
 # Viewers: anonymous tiles have no needs or makers; staff see them all, a
 # member of a neighbourhood those of the neighbourhoods it sees.
 needs_count() {
-    ogrinfo -ro -q -oo CLIP=NO -sql "SELECT sum(CASE WHEN point_count IS NULL THEN 1 ELSE point_count END) AS n FROM needs" \
+    ogrinfo -ro -q -oo CLIP=NO -dialect SQLite \
+        -sql "SELECT sum(CASE WHEN point_count IS NULL THEN 1 ELSE point_count END) AS n FROM needs" \
         "$1" 2>/dev/null | sed -nE 's/.*n \(Integer\) = ([0-9]+)/\1/p'
 }
 echo "10 525 365" | "$MAPD" tile --batch --db "$DB" --viewer all --out "$WORK/all" >/dev/null

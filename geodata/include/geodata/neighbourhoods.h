@@ -22,4 +22,8 @@ typedef struct geodata_neighbourhood {
 int geodata_neighbourhoods_in_box(geodata_store *store, const double *bbox,
                                   int (*each)(void *arg, const geodata_neighbourhood *n), void *arg);
 
+/* The label point (a point inside the polygon, for names and map centres)
+ * of neighbourhood id; GEODATA_ENOTFOUND when there is none. */
+int geodata_neighbourhood_label(geodata_store *store, const char *id, double *lon, double *lat);
+
 #endif

@@ -138,6 +138,7 @@ typedef struct geodata_post_query {
     const char *keywords;      /* full-text, accent-insensitive; NULL = none */
     int64_t author_id;         /* > 0: this author's only */
     int with_hidden;           /* staff: hidden posts too */
+    int reported;              /* staff: only posts reported at least once */
     size_t limit, offset;
     int64_t now;
 } geodata_post_query;

@@ -29,9 +29,10 @@ int geodata_shop_status_valid(const char *status);
 
 int geodata_shop_get(geodata_store *store, int64_t id, geodata_shop *out);
 
-/* Shops in the box (all when bbox is NULL), by id, paged; *total before paging. */
+/* Shops in the box (all when bbox is NULL), with this status (any when
+ * NULL), of this owner (any when 0), by id, paged; *total before paging. */
 int geodata_shops_query(geodata_store *store, const double *bbox, const char *status,
-                        size_t limit, size_t offset,
+                        int64_t owner, size_t limit, size_t offset,
                         int (*each)(void *arg, const geodata_shop *s), void *arg, size_t *total);
 
 /* An imported shop becomes owner's; GEODATA_ECONFLICT when someone else has it. */

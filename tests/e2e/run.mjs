@@ -1,0 +1,309 @@
+#!/usr/bin/env node
+/*
+ * tests/e2e/run.mjs MAPD SOURCE_DIR [--budget-ms N] [--only NAME]
+ *
+ * The browser tests of the web map. Builds a fresh database in a temporary
+ * directory from the Paris sample (+ `mapd seed`), makes the accounts (shop
+ * and staff with `mapd user add`, members through the API), starts
+ * `mapd serve` on a free port of 127.0.0.1 with SOURCE_DIR/web, and runs the
+ * scenarios of scenarios.mjs in Debian's Chromium driven by playwright-core.
+ * The server and the browser are stopped whatever happens.
+ *
+ * It also measures, and prints: the app's own JavaScript minified (esbuild,
+ * MapLibre and the npm libraries left out), which must stay under 60 KB; and
+ * the first render with data (navigation start to the first map 'idle' with
+ * features drawn), which must stay under --budget-ms (default 2000).
+ *
+ * Screenshots go to SOURCE_DIR/docs/screenshots/. A missing npm install or
+ * a missing Chromium is a failure, never a skip.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+const opt = (name, def) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : def; };
+const MAPD = argv[0];
+const SRC = argv[1];
+const BUDGET_MS = Number(opt('--budget-ms', process.env.E2E_BUDGET_MS || 2000));
+const ONLY = opt('--only', null);
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const JS_BUDGET = 60 * 1024;
+
+function die(msg) {
+  console.log('FAIL - ' + msg);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+if (!MAPD || !SRC) die('usage: run.mjs MAPD SOURCE_DIR [--budget-ms N] [--only NAME]');
+const WEB = path.join(SRC, 'web');
+const SAMPLE = path.join(SRC, 'geodata', 'samples', 'paris');
+const SHOTS = path.join(SRC, 'docs', 'screenshots');
+
+/* ---- prerequisites: fail loudly ---- */
+for (const [file, why] of [
+  [MAPD, 'the mapd executable is missing (build it first)'],
+  [path.join(HERE, 'node_modules', 'playwright-core', 'package.json'), 'tests/e2e/node_modules is missing: run `npm ci` in tests/e2e (make deps does)'],
+  [path.join(HERE, 'node_modules', 'esbuild', 'package.json'), 'esbuild is missing from tests/e2e/node_modules: run `npm ci` in tests/e2e'],
+  [path.join(WEB, 'node_modules', 'maplibre-gl', 'dist', 'maplibre-gl.mjs'), 'web/node_modules is missing: run `npm ci` in web (make deps does)'],
+  [CHROMIUM, `Chromium is missing at ${CHROMIUM}: apt-get install chromium (make deps does)`],
+]) if (!fs.existsSync(file)) die(why);
+
+const { chromium } = await import('playwright-core');
+const esbuild = await import('esbuild');
+const scenarios = await import('./scenarios.mjs');
+
+/* ---- results ---- */
+let passed = 0, failed = 0;
+const figures = {};
+function check(name, ok, detail) {
+  if (ok) { passed++; console.log('ok - ' + name); }
+  else { failed++; console.log('FAIL - ' + name + (detail !== undefined ? ': ' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) : '')); }
+  return ok;
+}
+
+/* ---- the app's size ---- */
+async function measureJs() {
+  const common = { entryPoints: [path.join(WEB, 'js', 'main.js')], bundle: true, minify: true, format: 'esm', write: false, logLevel: 'silent' };
+  const own = await esbuild.build({ ...common, external: ['maplibre-gl', 'pmtiles', 'autocompleter', 'fflate'] });
+  const withLibs = await esbuild.build({ ...common, external: ['maplibre-gl', 'pmtiles', 'fflate'],
+    alias: { autocompleter: path.join(WEB, 'node_modules', 'autocompleter', 'autocomplete.es.js') } });
+  const zlib = await import('node:zlib');
+  const extra = async (f, format) => (await esbuild.build({ ...common, entryPoints: [path.join(WEB, 'js', f)], format })).outputFiles[0].contents.length;
+  const bytes = own.outputFiles[0].contents.length + await extra('boot.js', 'iife') + await extra('guide.js', 'esm');
+  const gz = zlib.gzipSync(own.outputFiles[0].contents).length;
+  figures.js = bytes;
+  console.log(`# app JavaScript, minified: ${(bytes / 1024).toFixed(1)} KB (${(gz / 1024).toFixed(1)} KB gzipped); ` +
+    `with the autocomplete library: ${(withLibs.outputFiles[0].contents.length / 1024).toFixed(1)} KB; MapLibre not counted`);
+  check(`app JavaScript minified is under 60 KB (${(bytes / 1024).toFixed(1)} KB)`, bytes < JS_BUDGET);
+  const strings = Object.fromEntries(['fr', 'en'].map((l) => [l, JSON.parse(fs.readFileSync(path.join(WEB, 'i18n', l + '.json'), 'utf8'))]));
+  console.log(`# strings, loaded for the language in use only: fr ${(JSON.stringify(strings.fr).length / 1024).toFixed(1)} KB, en ${(JSON.stringify(strings.en).length / 1024).toFixed(1)} KB of JSON`);
+  const frKeys = Object.keys(strings.fr).sort(), enKeys = Object.keys(strings.en).sort();
+  check('French and English have the same strings', JSON.stringify(frKeys) === JSON.stringify(enKeys),
+    frKeys.filter((k) => !enKeys.includes(k)).concat(enKeys.filter((k) => !frKeys.includes(k))));
+  const used = new Set();
+  for (const f of fs.readdirSync(path.join(WEB, 'js'))) {
+    const src = fs.readFileSync(path.join(WEB, 'js', f), 'utf8');
+    for (const m of src.matchAll(/\bt\('([a-z_]+)'[,)]/g)) used.add(m[1]);
+  }
+  for (const m of fs.readFileSync(path.join(WEB, 'index.html'), 'utf8').matchAll(/data-i18n(?:-attr)?="(?:[a-z-]+:)?([a-z_]+)"/g)) used.add(m[1]);
+  const missing = [...used].filter((k) => !(k in strings.fr));
+  check(`every string the page uses is translated (${used.size} keys)`, missing.length === 0, missing);
+}
+
+/* ---- the database and the accounts ---- */
+const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'entraide-e2e.'));
+const DB = path.join(WORK, 'e2e.sqlite');
+let server = null, browser = null;
+
+function mapd(args, input) {
+  return execFileSync(MAPD, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+function sql(query) {
+  const out = execFileSync('sqlite3', ['-json', `file:${DB}?mode=ro`, query], { encoding: 'utf8' });
+  return out.trim() ? JSON.parse(out) : [];
+}
+const addressIn = (nb, offset = 0) => {
+  const [r] = sql(`SELECT number, street, postcode FROM addresses WHERE neighbourhood_id = '${nb}' AND rep = '' ORDER BY id LIMIT 1 OFFSET ${offset}`);
+  return `${r.number} ${r.street} ${r.postcode}`;
+};
+
+function buildDb() {
+  mapd(['import', 'neighbourhoods', path.join(SAMPLE, 'neighbourhoods.geojson'), '--db', DB]);
+  mapd(['import', 'addresses', path.join(SAMPLE, 'addresses.csv.gz'), '--db', DB]);
+  mapd(['import', 'shops', path.join(SAMPLE, 'shops.geojson'), '--db', DB]);
+  mapd(['seed', '--db', DB, '--posts', '300', '--seed', '7']);
+  // A: among quartiers with 5 neighbours or more, the one whose area (itself and its neighbours)
+  // holds the most open posts; B: one of its neighbours; C: two steps or more from A's neighbours.
+  const [{ a }] = sql(`SELECT c.a AS a FROM neighbourhood_contiguity c GROUP BY c.a HAVING count(*) >= 5
+    ORDER BY (SELECT count(*) FROM posts p WHERE p.status = 'open' AND (p.neighbourhood_id = c.a OR p.neighbourhood_id IN
+      (SELECT b FROM neighbourhood_contiguity WHERE a = c.a))) DESC, c.a LIMIT 1`);
+  const near = new Set([a, ...sql(`SELECT b FROM neighbourhood_contiguity WHERE a = '${a}'`).map((r) => r.b)]);
+  const b = [...near].filter((x) => x !== a).sort()[0];
+  const list = [...near].map((x) => `'${x}'`).join(',');
+  const near2 = new Set([...near, ...sql(`SELECT b FROM neighbourhood_contiguity WHERE a IN (${list})`).map((r) => r.b)]);
+  const c = sql(`SELECT id FROM neighbourhoods WHERE id NOT IN (${[...near2].map((x) => `'${x}'`).join(',')}) ORDER BY id LIMIT 1`)[0].id;
+  const nbName = (id) => sql(`SELECT name FROM neighbourhoods WHERE id = '${id}'`)[0].name;
+  const label = (id) => { const [r] = sql(`SELECT label_lon, label_lat FROM neighbourhoods WHERE id = '${id}'`); return [r.label_lon, r.label_lat]; };
+  const outside = sql("SELECT number, street, postcode FROM addresses WHERE neighbourhood_id IS NULL AND rep = '' ORDER BY id LIMIT 1")[0];
+  const shop = sql(`SELECT id, name FROM shops WHERE neighbourhood_id = '${a}' AND status = 'unknown' AND owner_id IS NULL AND name <> '' ORDER BY id LIMIT 1`)[0];
+  mapd(['user', 'add', '--db', DB, '--email', 'commerce@e2e.test', '--role', 'shop', '--name', 'Épicerie (test)', '--password-stdin'], 'correct horse\n');
+  mapd(['user', 'add', '--db', DB, '--email', 'moderation@e2e.test', '--role', 'staff', '--name', 'Modération (test)', '--password-stdin'], 'correct horse\n');
+  return {
+    a, b, c, names: { a: nbName(a), b: nbName(b), c: nbName(c) }, visible: [...near], labelA: label(a), labelC: label(c),
+    addr: { v: addressIn(a, 5), a1: addressIn(a, 11), b1: addressIn(b, 3), c1: addressIn(c, 3), m: addressIn(a, 21), n: addressIn(a, 31), h: addressIn(b, 13) },
+    outside: outside ? `${outside.number} ${outside.street} ${outside.postcode}` : null,
+    shop,
+  };
+}
+
+/* ---- the server ---- */
+function startServer() {
+  return new Promise((resolve, reject) => {
+    const log = fs.openSync(path.join(WORK, 'server.log'), 'a');
+    server = spawn(MAPD, ['serve', '--db', DB, '--listen', '127.0.0.1:0', '--web', WEB, '--auth-per-minute', '1000'],
+      { stdio: ['ignore', 'pipe', log] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('mapd serve did not announce its address in 20 s')), 20000);
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = /serving (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.on('exit', (code) => { clearTimeout(timer); reject(new Error('mapd serve exited with ' + code)); });
+  });
+}
+
+/** Stops the server; resolves to its exit code (null when it had to be killed). */
+async function stopServer() {
+  if (!server) return null;
+  if (server.exitCode !== null) return server.exitCode;
+  const done = new Promise((r) => server.once('exit', (code) => r(code)));
+  server.kill('SIGTERM');
+  const t = setTimeout(() => server.kill('SIGKILL'), 10000);
+  const code = await done;
+  clearTimeout(t);
+  return code;
+}
+
+/* ---- an API client, for what the scenarios need prepared ---- */
+export class Client {
+  constructor(base) { this.base = base; this.cookie = null; this.csrf = null; }
+  async req(method, p, body) {
+    const headers = {};
+    if (this.cookie) headers.Cookie = this.cookie;
+    if (this.csrf && method !== 'GET') headers['X-CSRF-Token'] = this.csrf;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const r = await fetch(this.base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const set = r.headers.getSetCookie ? r.headers.getSetCookie() : [];
+    if (set.length) this.cookie = set[0].split(';')[0];
+    const text = await r.text();
+    let doc = null;
+    try { doc = text ? JSON.parse(text) : null; } catch { doc = text; }
+    if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${text}`);
+    return doc;
+  }
+  async register(email, address, name) {
+    return this.req('POST', '/api/members', { email, password: 'correct horse', display_name: name, address });
+  }
+  async login(email) {
+    const r = await this.req('POST', '/api/session', { email, password: 'correct horse' });
+    this.csrf = r.csrf;
+    return r;
+  }
+}
+
+async function prepare(base, data) {
+  const mk = async (key, email, name) => {
+    const c = new Client(base);
+    await c.register(email, data.addr[key], name);
+    await c.login(email);
+    return c;
+  };
+  const a1 = await mk('a1', 'a1@e2e.test', 'Madeleine');
+  const b1 = await mk('b1', 'b1@e2e.test', 'Bernard');
+  const c1 = await mk('c1', 'c1@e2e.test', 'Capucine');
+  const m = await mk('m', 'maker@e2e.test', 'Mathilde couture');
+  const n = await mk('n', 'voisin@e2e.test', 'Nadia');
+  const hAuthor = await mk('h', 'h@e2e.test', 'Hugo');
+  const post = async (c, kind, category, title, body) =>
+    (await c.req('POST', '/api/posts', { kind, category, title, body })).properties.id;
+  data.posts = {
+    a: await post(a1, 'request', 'groceries', 'Courses pour la semaine, quatrième étage sans ascenseur', 'Pain, lait, fruits et légumes.'),
+    b: await post(b1, 'request', 'pharmacy', 'Ordonnance à retirer à la pharmacie', 'Une boîte de médicaments, ordonnance prête.'),
+    c: await post(c1, 'request', 'company', 'Appel hebdomadaire lointain', 'Quelqu’un pour discuter au téléphone.'),
+    h: await post(hAuthor, 'offer', 'masks', 'Masques vendus dix euros pièce', 'Paiement en liquide uniquement.'),
+  };
+  await a1.req('POST', `/api/posts/${data.posts.h}/report`, { reason: 'vente, pas de l’entraide' });
+  await n.req('POST', `/api/posts/${data.posts.h}/report`, { reason: 'arnaque' });
+  await m.req('PUT', '/api/makers/me', { capacity_per_day: 25, stock: 40, materials: ['tissu coton', 'élastique'] });
+  data.makerId = (await m.req('GET', '/api/me')).id;
+  data.shopAt = (await new Client(base).req('GET', `/api/shops/${data.shop.id}`)).geometry.coordinates;
+  const home = (await a1.req('GET', '/api/geocode?limit=1&q=' + encodeURIComponent(data.addr.v)))[0];
+  data.homeV = [home.lon, home.lat];
+  data.expectedAddress = (await a1.req('GET', '/api/geocode?limit=1&q=' + encodeURIComponent(data.addr.a1)))[0].label;
+  return data;
+}
+
+/* What the page needs of the static file server: byte ranges, revalidation. */
+async function staticChecks(base) {
+  const file = '/node_modules/maplibre-gl/dist/maplibre-gl.css';
+  const whole = Buffer.from(await (await fetch(base + file)).arrayBuffer());
+  const r = await fetch(base + file, { headers: { Range: 'bytes=100-199' } });
+  const part = Buffer.from(await r.arrayBuffer());
+  check('the server answers a byte range (for PMTiles basemaps)', r.status === 206 && part.equals(whole.subarray(100, 200)) &&
+    r.headers.get('content-range') === `bytes 100-199/${whole.length}`, { status: r.status, range: r.headers.get('content-range') });
+  const lm = r.headers.get('last-modified');
+  const again = await fetch(base + file, { headers: { 'If-Modified-Since': lm } });
+  check('an unchanged file is not sent again (304)', again.status === 304, again.status);
+}
+
+/* ---- the run ---- */
+async function main() {
+  console.log('# work directory: ' + WORK);
+  await measureJs();
+  const t0 = Date.now();
+  const data = buildDb();
+  console.log(`# database built in ${((Date.now() - t0) / 1000).toFixed(1)} s: A=${data.a} ${data.names.a}, B=${data.b} ${data.names.b}, C=${data.c} ${data.names.c}`);
+  const base = await startServer();
+  console.log('# server: ' + base);
+  await prepare(base, data);
+  await staticChecks(base);
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(WORK, 'chromium-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 800 }, locale: 'fr-FR',
+  });
+  const ctx = { browser, base, data, check, shots: SHOTS, figures, budgetMs: BUDGET_MS, Client, webDir: WEB };
+  for (const s of scenarios.list) {
+    if (ONLY && s.name !== ONLY) continue;
+    console.log(`# scenario: ${s.title}`);
+    const started = Date.now();
+    try {
+      await s.run(ctx);
+    } catch (e) {
+      check(`${s.title}: ran to the end`, false, e.stack || String(e));
+      try {
+        const page = browser.pages()[0];
+        if (page) await page.screenshot({ path: path.join(WORK, `failed-${s.name}.png`) });
+        console.log(`# screenshot of the failure: ${path.join(WORK, `failed-${s.name}.png`)}`);
+      } catch { /* the page may be gone */ }
+    }
+    console.log(`# ${s.name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  if (figures.firstRender) console.log(`# first render with data: ${figures.firstRender.map(([k, v]) => `${k} ${v} ms`).join(', ')} (budget ${BUDGET_MS} ms)`);
+}
+
+let code = 1;
+const cleanup = async () => {
+  try { if (browser) await browser.close(); } catch { /* already gone */ }
+  browser = null;
+  return stopServer();
+};
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, async () => { await cleanup(); process.exit(1); });
+try {
+  await main();
+  code = failed === 0 && passed > 0 ? 0 : 1;
+} catch (e) {
+  check('the e2e run set up and finished', false, e.stack || String(e));
+} finally {
+  const exit = await cleanup();
+  if (server) check('the server stops cleanly on SIGTERM (exit 0)', exit === 0, exit);
+  if (failed === 0) fs.rmSync(WORK, { recursive: true, force: true });
+  else {
+    console.log('# kept for inspection: ' + WORK);
+    try {
+      const log = fs.readFileSync(path.join(WORK, 'server.log'), 'utf8').split('\n').filter((l) => !l.startsWith('127.0.0.1')).slice(-20).join('\n');
+      if (log.trim()) console.log('# server log (last lines, access log left out):\n' + log);
+    } catch { /* no log */ }
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(code === 0 && failed === 0 ? 0 : 1);
+}

@@ -1,0 +1,473 @@
+/*
+ * tests/e2e/scenarios.mjs — what a person does on the map, in the browser.
+ * Each scenario starts from a page with no cookie and no local storage, acts
+ * through the page as a person would (clicks, typing, the keyboard), and
+ * checks what is drawn on the map (MapLibre's rendered features) and shown
+ * in the panels. Each saves a screenshot to docs/screenshots/.
+ */
+import path from 'node:path';
+import { rasterArchive } from './pmtiles_fixture.mjs';
+
+/* ---- helpers ---- */
+
+async function freshPage(ctx, opts = {}) {
+  for (const p of ctx.browser.pages()) await p.close();
+  await ctx.browser.clearCookies();
+  const page = await ctx.browser.newPage();
+  const cdp = await ctx.browser.newCDPSession(page);
+  await cdp.send('Storage.clearDataForOrigin', { origin: ctx.base, storageTypes: 'local_storage,cookies' });
+  await cdp.detach();
+  if (opts.viewport) await page.setViewportSize(opts.viewport);
+  page.errors = [];
+  page.offsite = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('request', (r) => { if (!r.url().startsWith(ctx.base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) page.offsite.push(r.url()); });
+  return page;
+}
+
+async function open(page, ctx, hash = '') {
+  await page.goto(ctx.base + '/' + hash);
+  await page.waitForFunction(() => window.entraide && window.entraide.map && window.entraide.map.loaded(), null, { timeout: 20000 });
+  await idle(page);
+}
+
+/** Waits until the map has drawn everything it has asked for. */
+async function idle(page) {
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const m = window.entraide.map;
+    const timer = setTimeout(() => reject(new Error('the map did not settle in 15 s')), 15000);
+    const done = () => {
+      if (m.loaded() && m.areTilesLoaded() && !m.isMoving()) { clearTimeout(timer); resolve(); } else m.once('idle', done);
+    };
+    m.once('idle', done);
+    m.triggerRepaint();
+  }));
+}
+
+async function jump(page, center, zoom) {
+  await page.evaluate(([c, z]) => window.entraide.map.jumpTo({ center: c, zoom: z }), [center, zoom]);
+  await idle(page);
+}
+
+/** The features drawn on screen in these layers: their properties, id and point. */
+function rendered(page, layers) {
+  return page.evaluate((ls) => {
+    const m = window.entraide.map;
+    return m.queryRenderedFeatures({ layers: ls.filter((l) => m.getLayer(l)) }).map((f) => ({
+      layer: f.layer.id, id: f.id, props: f.properties,
+      at: f.geometry.type === 'Point' ? f.geometry.coordinates : null,
+    }));
+  }, layers);
+}
+
+/** How many needs the map shows at a public point (lone posts and cluster counts). */
+async function needsAt(page, lngLat) {
+  return page.evaluate((p) => {
+    const m = window.entraide.map;
+    const q = m.project(p);
+    const fs = m.queryRenderedFeatures([[q.x - 4, q.y - 4], [q.x + 4, q.y + 4]], { layers: ['needs', 'needs-cluster'] });
+    return { count: fs.reduce((n, f) => n + (f.properties.cluster ? f.properties.point_count : 1), 0), ids: fs.filter((f) => !f.properties.cluster).map((f) => f.id) };
+  }, lngLat);
+}
+
+/** Clicks the map where a point is drawn. */
+async function clickMapAt(page, lngLat) {
+  const box = await page.locator('#map canvas').boundingBox();
+  const q = await page.evaluate((p) => { const r = window.entraide.map.project(p); return [r.x, r.y]; }, lngLat);
+  await page.mouse.click(box.x + q[0], box.y + q[1]);
+}
+
+async function shot(page, ctx, name, { quiet } = {}) {
+  if (quiet) { // without the passing message at the bottom
+    await page.evaluate(() => document.getElementById('toast').classList.remove('on'));
+    await page.waitForTimeout(400);
+  }
+  await page.screenshot({ path: path.join(ctx.shots, name + '.png') });
+}
+
+async function login(page, email) {
+  await page.click('#btn-login');
+  await page.fill('#form-login input[name=email]', email);
+  await page.fill('#form-login input[name=password]', 'correct horse');
+  await page.click('#form-login button[type=submit]');
+  await page.waitForSelector('#who:not([hidden])', { timeout: 10000 });
+  await idle(page);
+}
+
+async function logout(page) {
+  await page.click('#btn-logout');
+  await page.waitForSelector('#btn-login:not([hidden])');
+}
+
+async function tab(page, name) {
+  await page.click(`[role=tab][data-tab=${name}]`);
+}
+
+/** Types keywords (and picks a status) in the filters; resolves once the list shows that search. */
+async function search(page, words, status) {
+  if (status) await page.selectOption('#filters select[name=status]', status);
+  await page.fill('#filters input[name=q]', words);
+  await page.waitForFunction(([q, st]) => {
+    const p = new URLSearchParams(document.querySelector('#needs-body').dataset.query || '');
+    return p.get('q') === q && (!st || p.get('status') === st);
+  }, [words, status], { timeout: 10000 });
+}
+
+const listTitles = (page) => page.$$eval('#needs-body .card-title', (els) => els.map((e) => e.textContent));
+const cityView = async (page) => {
+  await page.evaluate(() => { const m = window.entraide.map; m.fitBounds(m.getSource('entraide').bounds || [[2.22, 48.81], [2.47, 48.91]], { animate: false }); });
+  await idle(page);
+};
+
+async function post(ctx, id, client) {
+  const c = client || new ctx.Client(ctx.base);
+  if (!client) await c.login('moderation@e2e.test');
+  return c.req('GET', `/api/posts/${id}`);
+}
+
+/* ---- 1. anonymous ---- */
+async function anonymous(ctx) {
+  const { check } = ctx;
+  const page = await freshPage(ctx);
+  // The browser has just started: let its own start-up settle on a blank
+  // page, so that the figure is the page's (its caches are still empty).
+  await page.goto('about:blank');
+  await page.waitForTimeout(500);
+  await page.goto(ctx.base + '/');
+  await page.waitForFunction(() => window.entraide && window.entraide.firstRender, null, { timeout: 20000 });
+  const fr = await page.evaluate(() => window.entraide.firstRender);
+  ctx.figures.firstRender = [['anonymous, first visit', fr.ms]];
+  check(`first render with data within ${ctx.budgetMs} ms (${fr.ms} ms, ${fr.features} features)`, fr.ms <= ctx.budgetMs, fr);
+  await idle(page);
+  const all = await rendered(page, ['shops', 'shops-cluster', 'nb-line', 'nb-label', 'needs', 'needs-cluster', 'makers']);
+  const count = (l) => all.filter((f) => f.layer === l).length;
+  check(`shops are drawn (${count('shops')} shops, ${count('shops-cluster')} groups)`, count('shops') + count('shops-cluster') > 20);
+  const shopTotal = all.filter((f) => f.layer === 'shops-cluster').reduce((n, f) => n + f.props.point_count, 0) + count('shops');
+  check(`the groups of shops account for the sample's shops (${shopTotal})`, shopTotal > 500, shopTotal);
+  check(`neighbourhoods are drawn with their names (${count('nb-line')} outlines, ${count('nb-label')} labels)`, count('nb-line') >= 40 && count('nb-label') >= 30);
+  check('no need and no maker is drawn for an anonymous visitor', count('needs') + count('needs-cluster') + count('makers') === 0);
+  const inTiles = await page.evaluate(() => window.entraide.map.querySourceFeatures('entraide', { sourceLayer: 'needs' }).length +
+    window.entraide.map.querySourceFeatures('entraide', { sourceLayer: 'makers' }).length);
+  check('the tiles sent to an anonymous visitor hold no need and no maker', inTiles === 0, inTiles);
+  check('the panel shows counts, not posts', (await page.$$('#needs-body [data-post]')).length === 0 &&
+    (await page.textContent('#needs-body')).includes('ouverte'));
+  check('the legend is shown', await page.isVisible('.legend li'));
+  await shot(page, ctx, 'anonymous');
+
+  // The offline basemap at high zoom: address points and numbers show the streets.
+  await jump(page, ctx.data.homeV, 17.3);
+  const hi = await rendered(page, ['addr-dot', 'addr-num', 'shops', 'nb-line']);
+  check(`address points and numbers are drawn at high zoom (${hi.filter((f) => f.layer === 'addr-dot').length})`,
+    hi.filter((f) => f.layer === 'addr-dot').length > 50 && hi.filter((f) => f.layer === 'addr-num').length > 10);
+  await shot(page, ctx, 'basemap-high-zoom');
+  check('nothing was fetched from another origin (works offline)', page.offsite.length === 0, page.offsite.slice(0, 5));
+  check('no script error', page.errors.length === 0, page.errors);
+}
+
+/* ---- 2. a volunteer registers, sees their area, claims a need ---- */
+async function volunteer(ctx) {
+  const { check, data } = ctx;
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await page.click('#btn-register');
+  await page.fill('#form-register input[name=display_name]', 'Valentin');
+  await page.fill('#form-register input[name=email]', 'valentin@e2e.test');
+  await page.fill('#form-register input[name=password]', 'correct horse');
+  await page.locator('#reg-address').pressSequentially(data.addr.v.toLowerCase(), { delay: 15 });
+  await page.waitForSelector('.ac-item', { timeout: 10000 });
+  const first = await page.textContent('.ac-item');
+  check(`the address autocompletes, with the neighbourhood (${first})`, first.includes(data.names.a));
+  await shot(page, ctx, 'register-autocomplete');
+  await page.keyboard.press('Enter');
+  const picked = await page.inputValue('#reg-address');
+  check(`picking a suggestion fills the address (${picked})`, /Paris/.test(picked));
+  await page.click('#form-register button[type=submit]');
+  await page.waitForSelector('#who:not([hidden])', { timeout: 10000 });
+  check('registering logs the volunteer in', (await page.textContent('#who')).includes('Valentin'));
+  await logout(page);
+  await login(page, 'valentin@e2e.test');
+  check('the volunteer logs in again', (await page.textContent('#who')).includes(data.names.a));
+
+  const me = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
+  check('their neighbourhoods are their own and the contiguous ones',
+    JSON.stringify([...me.visible_neighbourhoods].sort()) === JSON.stringify([...data.visible].sort()), me.visible_neighbourhoods);
+
+  // Their area, with its needs.
+  await jump(page, data.homeV, 14.5);
+  const needs = await rendered(page, ['needs', 'needs-cluster']);
+  const lone = needs.filter((f) => f.layer === 'needs');
+  check(`needs are drawn around their home (${lone.length} posts, ${needs.length - lone.length} groups)`, needs.length > 3);
+  const foreign = lone.filter((f) => !data.visible.includes(String(f.props.neighbourhood)));
+  check('every post drawn belongs to their neighbourhood or a contiguous one', lone.length > 0 && foreign.length === 0, foreign.slice(0, 3));
+  await page.waitForSelector('#needs-body .card');
+  check('the list beside the map shows the needs near the centre, nearest first',
+    await page.$$eval('#needs-body .card-meta', (els) => {
+      const d = els.map((e) => { const m = /(\d+(?:,\d)?) (m|km)/.exec(e.textContent); return m ? parseFloat(m[1].replace(',', '.')) * (m[2] === 'km' ? 1000 : 1) : NaN; });
+      return d.length > 3 && d.every((x, i) => !Number.isNaN(x) && (i === 0 || x >= d[i - 1]));
+    }));
+  await shot(page, ctx, 'volunteer-map', { quiet: true });
+
+  // A group: clicking it lists the posts of its cell.
+  const group = needs.filter((f) => f.layer === 'needs-cluster' && f.props.point_count <= 25)[0];
+  if (check('groups of posts are drawn', !!group)) {
+    await clickMapAt(page, group.at);
+    await page.waitForSelector('.maplibregl-popup .popup h3', { timeout: 10000 });
+    const n = await page.$$eval('.maplibregl-popup .mini li', (els) => els.length);
+    check(`clicking a group lists its posts (${n} of ${group.props.point_count})`, n >= 1 && n <= group.props.point_count);
+    await page.click('.maplibregl-popup .mini li button');
+    await page.waitForSelector('#needs-body article.detail');
+    check('a post of the group opens in the panel', true);
+    await page.click('#needs-body .back');
+  }
+
+  // A distant quartier: nothing is drawn there.
+  await jump(page, data.labelC, 15);
+  const far = await rendered(page, ['needs', 'needs-cluster']);
+  check(`no need is drawn in a distant quartier (${data.names.c})`, far.length === 0, far.slice(0, 3));
+
+  // Search the whole city: B's post is found, C's is not.
+  await cityView(page);
+  await search(page, 'ordonnance pharmacie', 'any');
+  check('a post of a contiguous quartier is found', (await listTitles(page)).some((s) => s.includes('Ordonnance')));
+  await search(page, 'hebdomadaire lointain', 'any');
+  check('the post of a distant quartier is not found', (await listTitles(page)).length === 0 && (await page.isVisible('#needs-body .empty')));
+
+  // Claim A's post: the exact address appears.
+  await search(page, 'ascenseur', 'open');
+  const titles = await listTitles(page);
+  check('the post to claim is listed', titles.length === 1 && titles[0].includes('ascenseur'), titles);
+  await page.click('#needs-body .card');
+  await page.waitForSelector('#needs-body article.detail');
+  await idle(page);
+  await page.click('#needs-body .actions button.primary');
+  await page.waitForSelector('.address-text', { timeout: 10000 });
+  const address = await page.textContent('.address-text');
+  check(`after claiming, the exact address is shown (${address})`, address === data.expectedAddress, { address, expected: data.expectedAddress });
+  await shot(page, ctx, 'volunteer-claim');
+  const after = await post(ctx, data.posts.a);
+  check('the post is claimed', after.properties.status === 'claimed');
+  check('no script error', page.errors.length === 0, page.errors);
+
+  // The first render for a member, on a reload (the browser cache is warm).
+  await page.goto(ctx.base + '/');
+  await page.waitForFunction(() => window.entraide && window.entraide.firstRender, null, { timeout: 20000 });
+  const fr = await page.evaluate(() => window.entraide.firstRender);
+  (ctx.figures.firstRender ||= []).push(['member, reload', fr.ms]);
+  check(`member's first render with data within ${ctx.budgetMs} ms (${fr.ms} ms)`, fr.ms <= ctx.budgetMs, fr);
+}
+
+/* ---- 3. a shop owner marks their shop open and delivering ---- */
+async function shopOwner(ctx) {
+  const { check, data } = ctx;
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'commerce@e2e.test');
+  check('the shop panel is offered', await page.isVisible('[role=tab][data-tab=myshop]'));
+  await jump(page, data.shopAt, 17.5);
+  await clickMapAt(page, data.shopAt);
+  await page.waitForSelector(`.shop-popup[data-shop="${data.shop.id}"]`);
+  await page.click('.shop-popup button.primary');
+  await page.waitForSelector(`[data-shop-form="${data.shop.id}"]`);
+  const form = page.locator(`[data-shop-form="${data.shop.id}"]`);
+  await form.locator('input[name=status][value=open]').check();
+  await form.locator('input[name=delivers]').check();
+  await form.locator('input[name=opening_hours]').fill('Mo-Sa 08:00-20:00; Su 09:00-13:00');
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector(`[data-shop-form="${data.shop.id}"] .confirmed-line:has-text("aujourd’hui")`);
+  check('the panel says the status is confirmed today', (await page.textContent(`[data-shop-form="${data.shop.id}"] .confirmed-line`)).includes('Confirmé aujourd’hui'));
+  await page.waitForFunction((id) => window.entraide.map.queryRenderedFeatures({ layers: ['shops'] })
+    .some((f) => f.id === id && f.properties.status === 'open'), data.shop.id, { timeout: 10000 });
+  await idle(page);
+  check('the map redraws the shop as open at once', true);
+  await shot(page, ctx, 'shop-panel');
+
+  await page.reload();
+  await page.waitForFunction(() => window.entraide && window.entraide.map && window.entraide.map.loaded(), null, { timeout: 20000 });
+  await idle(page);
+  const shops = (await rendered(page, ['shops'])).filter((f) => f.id === data.shop.id);
+  check('after a reload the map draws the shop open, delivering, confirmed',
+    shops.length === 1 && shops[0].props.status === 'open' && shops[0].props.delivers === true && shops[0].props.confirmed === true, shops);
+  await clickMapAt(page, data.shopAt);
+  await page.waitForSelector(`.shop-popup[data-shop="${data.shop.id}"]`);
+  const text = await page.textContent('.shop-popup');
+  check(`its popup says open, delivers, confirmed today (${text.slice(0, 120)}…)`,
+    text.includes('Ouvert') && text.includes('Livre') && text.includes('Confirmé aujourd’hui') && text.includes('Mo-Sa 08:00-20:00'));
+  await shot(page, ctx, 'shop-popup');
+  check('no script error', page.errors.length === 0, page.errors);
+}
+
+/* ---- 4. a maker receives an order and accepts it ---- */
+async function maker(ctx) {
+  const { check, data } = ctx;
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'voisin@e2e.test');
+  const makers = await rendered(page, ['makers']);
+  check(`mask makers are drawn for a member (${makers.length})`, makers.length > 0);
+  await tab(page, 'masks');
+  const item = page.locator(`details.maker[data-maker="${data.makerId}"]`);
+  await item.locator('summary').click();
+  await item.locator('input[name=quantity]').fill('30');
+  await item.locator('input[name=note]').fill('Pour la crèche de la rue');
+  await item.locator('button[type=submit]').click();
+  await page.waitForSelector('#pane-masks .order:has-text("Mathilde")');
+  check('the neighbour sees the order as pending', (await page.textContent('#pane-masks')).includes('en attente'));
+  await logout(page);
+
+  await login(page, 'maker@e2e.test');
+  await tab(page, 'masks');
+  const order = page.locator('#order-book .order', { hasText: 'Nadia' });
+  await order.waitFor();
+  check('the maker receives the order (30 masks, from Nadia)', (await order.textContent()).includes('30 masque'));
+  await order.locator('button', { hasText: 'Accepter' }).click();
+  await page.waitForSelector('#order-book .order:has-text("acceptée")');
+  check('the maker accepts it', (await page.locator('#order-book .order', { hasText: 'Nadia' }).textContent()).includes('acceptée'));
+  await shot(page, ctx, 'maker-orders');
+  const n = new ctx.Client(ctx.base);
+  await n.login('voisin@e2e.test');
+  const mine = await n.req('GET', '/api/orders');
+  check('the neighbour’s order is accepted', mine.orders.length === 1 && mine.orders[0].status === 'accepted', mine.orders);
+  check('no script error', page.errors.length === 0, page.errors);
+}
+
+/* ---- 5. staff hide a reported post; it leaves members' maps ---- */
+async function moderation(ctx) {
+  const { check, data } = ctx;
+  const h = await post(ctx, data.posts.h);
+  const at = h.geometry.coordinates;
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'voisin@e2e.test');
+  await jump(page, at, 16);
+  const before = await needsAt(page, at);
+  check(`a member sees the post on the map before (${before.count} at its point)`, before.count >= 1 &&
+    (before.ids.includes(data.posts.h) || before.ids.length < before.count));
+  await logout(page);
+
+  await login(page, 'moderation@e2e.test');
+  await tab(page, 'moderation');
+  const item = page.locator(`.mod-item[data-post="${data.posts.h}"]`);
+  await item.waitFor();
+  check('staff see the reported post with its reports', (await item.textContent()).includes('2 signalement'));
+  await item.locator('button.danger').click();
+  await page.waitForSelector(`.mod-item[data-post="${data.posts.h}"] .chip.warn`);
+  await shot(page, ctx, 'moderation');
+  check('the post is hidden', (await post(ctx, data.posts.h)).properties.hidden === true);
+  await logout(page);
+
+  await login(page, 'voisin@e2e.test');
+  await jump(page, at, 16);
+  const after = await needsAt(page, at);
+  check(`it disappears from the member's map (${before.count} → ${after.count})`, after.count === before.count - 1 && !after.ids.includes(data.posts.h), { before, after });
+  await cityView(page);
+  await search(page, 'dix euros', 'any');
+  check('and from their list', (await listTitles(page)).length === 0);
+  check('no script error', page.errors.length === 0, page.errors);
+}
+
+/* ---- 6. an address outside every neighbourhood is refused, with the reason ---- */
+async function outside(ctx) {
+  const { check, data } = ctx;
+  if (!check('the sample has an address outside every neighbourhood', !!data.outside)) return;
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await page.click('#btn-register');
+  await page.fill('#form-register input[name=display_name]', 'Olga');
+  await page.fill('#form-register input[name=email]', 'olga@e2e.test');
+  await page.fill('#form-register input[name=password]', 'correct horse');
+  await page.locator('#reg-address').pressSequentially(data.outside, { delay: 10 });
+  await page.waitForSelector('.ac-item', { timeout: 10000 });
+  check('the suggestion already says it is outside', (await page.textContent('.ac-item')).includes('hors des quartiers'));
+  await page.keyboard.press('Enter');
+  await page.click('#form-register button[type=submit]');
+  await page.waitForSelector('#form-register .error[data-reason=outside]:not([hidden])');
+  const text = await page.textContent('#form-register .error');
+  check(`the refusal says why (${text.slice(0, 80)}…)`, text.includes('en dehors de tous les quartiers'));
+  check('nobody is logged in', await page.isVisible('#btn-login'));
+  await shot(page, ctx, 'register-outside');
+  check('no script error', page.errors.length === 0, page.errors);
+}
+
+/* ---- everyone: language, phone, keyboard, the guide ---- */
+async function everyone(ctx) {
+  const { check } = ctx;
+  const page = await freshPage(ctx, { viewport: { width: 390, height: 844 } });
+  await open(page, ctx);
+  check('French by default for a French browser', (await page.getAttribute('html', 'lang')) === 'fr');
+  await page.click('[data-lang=en]');
+  await page.waitForFunction(() => document.querySelector('#tab-needs').textContent === 'Needs', null, { timeout: 5000 }).catch(() => {});
+  check('the switch turns the page to English', (await page.textContent('#tab-needs')) === 'Needs' &&
+    (await page.getAttribute('html', 'lang')) === 'en');
+  check('nothing overflows sideways on a phone', await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
+  await shot(page, ctx, 'phone');
+  await page.reload();
+  await page.waitForSelector('#tab-needs');
+  check('the choice of language is kept', (await page.textContent('#tab-needs')) === 'Needs');
+  // Keyboard: the tabs move with the arrow keys.
+  await page.focus('#tab-needs');
+  await page.keyboard.press('ArrowRight');
+  check('arrow keys move between the tabs', await page.evaluate(() => document.activeElement.dataset.tab === 'shops' &&
+    !document.getElementById('pane-shops').hidden));
+  const unlabelled = await page.$$eval('input, select, textarea', (els) => els.filter((e) => e.offsetParent !== null &&
+    !e.closest('label') && !e.getAttribute('aria-label') && !e.labels?.length).map((e) => e.name || e.id));
+  check('every visible field has a label', unlabelled.length === 0, unlabelled);
+  await page.goto(ctx.base + '/guide.html');
+  const guide = await page.textContent('main');
+  check('the good-practice guide covers doorstep drop-off, cash, hygiene and privacy',
+    /door/i.test(guide) && /cash/i.test(guide) && /wash|hygiene/i.test(guide) && /privacy|private/i.test(guide));
+  await page.setViewportSize({ width: 1000, height: 900 });
+  await shot(page, ctx, 'guide');
+}
+
+/* ---- a deployment's basemap: a PMTiles archive, then a style URL ---- */
+async function basemap(ctx) {
+  const { check } = ctx;
+  const { zxyToTileId } = await import(path.join(ctx.webDir, 'node_modules', 'pmtiles', 'dist', 'esm', 'index.js'));
+  const archive = rasterArchive(zxyToTileId, [2.224, 48.815, 2.47, 48.902], 12);
+  const page = await freshPage(ctx);
+  const ranges = [];
+  await page.route('**/config.json', (r) => r.fulfill({ json: { basemap: { pmtiles: 'basemap/e2e.pmtiles', attribution: 'E2E test basemap' } } }));
+  await page.route('**/basemap/e2e.pmtiles', (r) => {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(r.request().headers().range || '');
+    if (!m) return r.fulfill({ status: 200, body: archive, contentType: 'application/vnd.pmtiles' });
+    const first = Number(m[1]), last = Math.min(Number(m[2]), archive.length - 1);
+    ranges.push(`${first}-${last}`);
+    return r.fulfill({ status: 206, body: archive.subarray(first, last + 1), contentType: 'application/vnd.pmtiles',
+      headers: { 'Content-Range': `bytes ${first}-${last}/${archive.length}`, 'Accept-Ranges': 'bytes' } });
+  });
+  await page.goto(ctx.base + '/');
+  await page.waitForFunction(() => window.entraide && window.entraide.firstRender, null, { timeout: 20000 });
+  await idle(page);
+  const st = await page.evaluate(() => {
+    const m = window.entraide.map;
+    return { type: m.getStyle().sources.basemap && m.getStyle().sources.basemap.type, loaded: m.isSourceLoaded('basemap'),
+      shops: m.queryRenderedFeatures({ layers: ['shops', 'shops-cluster'] }).length };
+  });
+  check('a PMTiles raster basemap is drawn under the layers', st.type === 'raster' && st.loaded && st.shops > 0, st);
+  check(`it is read with byte ranges (${ranges.length} requests)`, ranges.length >= 2, ranges);
+  check('its attribution is shown', (await page.textContent('#attribution')).includes('E2E test basemap'));
+  await shot(page, ctx, 'basemap-pmtiles');
+  check('no script error', page.errors.length === 0, page.errors);
+
+  const styled = await freshPage(ctx);
+  await styled.route('**/config.json', (r) => r.fulfill({ json: { basemap: { style: 'e2e-style.json' } } }));
+  await styled.route('**/e2e-style.json', (r) => r.fulfill({ json: { version: 8, sources: {},
+    layers: [{ id: 'e2e-background', type: 'background', paint: { 'background-color': '#dde7f0' } }] } }));
+  await styled.goto(ctx.base + '/');
+  await styled.waitForFunction(() => window.entraide && window.entraide.firstRender, null, { timeout: 20000 });
+  const layers = await styled.evaluate(() => window.entraide.map.getStyle().layers.map((l) => l.id));
+  check('a style URL is used as the basemap, with the layers on top', layers[0] === 'e2e-background' && layers.includes('shops') &&
+    !layers.includes('addr-dot'), layers.slice(0, 4));
+  check('no script error', styled.errors.length === 0, styled.errors);
+}
+
+export const list = [
+  { name: 'anonymous', title: '1. anonymous: the map loads, shops and neighbourhoods render, no individual need', run: anonymous },
+  { name: 'volunteer', title: '2. a volunteer registers, sees their area and not a distant one, claims a need', run: volunteer },
+  { name: 'shop', title: '3. a shop owner marks their shop open and delivering', run: shopOwner },
+  { name: 'maker', title: '4. a maker receives an order and accepts it', run: maker },
+  { name: 'moderation', title: '5. staff hide a reported post; it leaves the members’ map', run: moderation },
+  { name: 'outside', title: '6. a registration outside every neighbourhood shows the reason', run: outside },
+  { name: 'everyone', title: '7. everyone: language switch, phone, keyboard, guide', run: everyone },
+  { name: 'basemap', title: '8. a deployment’s basemap: a PMTiles archive, a style URL', run: basemap },
+];

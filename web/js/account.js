@@ -1,0 +1,119 @@
+/*
+ * account.js — log in, register (the home address autocompletes through
+ * /api/geocode and a refusal says why), log out, and who is logged in.
+ */
+import autocomplete from 'autocompleter';
+import { api, qs, session, login, logout } from './api.js';
+import { h, $, fill } from './dom.js';
+import { t, onLang } from './i18n.js';
+import { toast, errorText, openLogin, openRegister } from './ui.js';
+
+export function init() {
+  $('#btn-login').addEventListener('click', openLogin);
+  $('#btn-register').addEventListener('click', openRegister);
+  $('#btn-logout').addEventListener('click', async () => { await logout(); toast(t('logged_out')); });
+  for (const d of [$('#dlg-login'), $('#dlg-register')])
+    $('.close', d).addEventListener('click', () => d.close());
+  $('#form-login').addEventListener('submit', submitLogin);
+  $('#form-register').addEventListener('submit', submitRegister);
+  addressAutocomplete($('#reg-address'));
+  session.addEventListener('session', renderWho);
+  onLang(renderWho);
+  renderWho();
+}
+
+function renderWho() {
+  const me = session.me;
+  $('#btn-login').hidden = !!me;
+  $('#btn-register').hidden = !!me;
+  $('#btn-logout').hidden = !me;
+  const who = $('#who');
+  who.hidden = !me;
+  if (me) {
+    fill(who, h('strong', null, me.display_name), ' ',
+      h('span.role', null, [t('role_' + me.role), me.neighbourhood ? me.neighbourhood.name : null].filter(Boolean).join(' · ')));
+  }
+}
+
+async function submitLogin(e) {
+  e.preventDefault();
+  const form = e.target;
+  const err = $('.error', form);
+  err.hidden = true;
+  try {
+    const me = await login(form.elements.email.value.trim(), form.elements.password.value);
+    form.reset();
+    $('#dlg-login').close();
+    toast(t('welcome', { name: me.display_name }));
+  } catch (e2) {
+    err.textContent = e2.status === 401 ? t('err_wrong_password') : errorText(e2);
+    err.hidden = false;
+  }
+}
+
+/** The reason a registration was refused, in words, with the candidates to pick from. */
+function refusal(e, input) {
+  const p = e.problem || {};
+  const box = [];
+  if (e.status === 422 && p.reason) {
+    box.push(h('p', null, t('reason_' + p.reason)));
+    if (Array.isArray(p.candidates) && p.candidates.length) {
+      box.push(h('p', null, t('pick_candidate')));
+      box.push(h('ul.mini', null, p.candidates.map((c) => h('li', null, h('button.link', {
+        type: 'button', onclick: () => { input.value = c.label; input.focus(); },
+      }, c.label)))));
+    }
+  } else if (e.status === 409) box.push(h('p', null, t('err_email_taken')));
+  else box.push(h('p', null, errorText(e)));
+  return box;
+}
+
+async function submitRegister(e) {
+  e.preventDefault();
+  const form = e.target;
+  const err = $('.error', form);
+  err.hidden = true;
+  const body = {
+    email: form.elements.email.value.trim(), password: form.elements.password.value,
+    display_name: form.elements.display_name.value.trim(), address: form.elements.address.value.trim(),
+  };
+  try {
+    const r = await api('POST', '/api/members', body);
+    await login(body.email, body.password);
+    form.reset();
+    $('#dlg-register').close();
+    toast(t('registered', { name: r.display_name, nb: r.neighbourhood.name }));
+  } catch (e2) {
+    err.dataset.reason = (e2.problem && e2.problem.reason) || String(e2.status);
+    fill(err, ...refusal(e2, form.elements.address));
+    err.hidden = false;
+  }
+}
+
+/** Suggestions from the geocoder under an address field. */
+export function addressAutocomplete(input) {
+  const wrap = h('div.ac-wrap');
+  input.replaceWith(wrap);
+  const list = h('div.ac-list');
+  wrap.append(input, list);
+  const settings = {
+    input, container: list, minLength: 3, debounceWaitMs: 200, preventSubmit: 2,
+    emptyMsg: t('no_address_match'),
+    fetch: async (text, update) => {
+      try {
+        const r = await api('GET', '/api/geocode' + qs({ q: text, limit: 6 }));
+        update(r.filter((x) => x.type !== 'none'));
+      } catch { update([]); }
+    },
+    render: (item) => h('div.ac-item', null, h('span', null, item.label),
+      h('small', null, item.neighbourhood ? item.neighbourhood.name : t('outside_all'))),
+    onSelect: (item) => { input.value = item.label; input.dispatchEvent(new Event('change')); },
+    // In the flow under the field rather than floating: inside a dialog, a
+    // floating list would be cut at the dialog's edge.
+    customize: (inp, rect, container) => {
+      Object.assign(container.style, { position: 'static', top: '', left: '', width: 'auto', maxHeight: '16rem' });
+    },
+  };
+  autocomplete(settings);
+  onLang(() => { settings.emptyMsg = t('no_address_match'); });
+}

@@ -1,0 +1,87 @@
+/*
+ * api.js — the JSON API of mapd, and the session state of this tab.
+ *
+ * The session cookie is HttpOnly: the page never sees it. What the page keeps
+ * is the CSRF token returned at login (in localStorage, so that a reload keeps
+ * the session usable) and the account from GET /api/me. Every change of the
+ * session is announced with a "session" event on `session`.
+ */
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && problem.detail) || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem || {};
+  }
+}
+
+const CSRF_KEY = 'entraide.csrf';
+
+export const session = new EventTarget();
+session.me = null;           // the account (GET /api/me) or null when anonymous
+session.csrf = localStorage.getItem(CSRF_KEY);
+session.epoch = Date.now();  // changes with the session: tiles are fetched again
+
+/** One request. Resolves to the parsed JSON (null for 204), throws ApiError. */
+export async function api(method, path, body) {
+  const headers = { Accept: 'application/json, application/geo+json, application/problem+json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && session.csrf) headers['X-CSRF-Token'] = session.csrf;
+  let r;
+  try {
+    r = await fetch(path, {
+      method, headers, credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, { detail: 'network' });
+  }
+  const text = await r.text();
+  let doc = null;
+  try { doc = text ? JSON.parse(text) : null; } catch { doc = null; }
+  if (!r.ok) {
+    if (r.status === 401 && session.me && path !== '/api/session') setSession(null, null);
+    throw new ApiError(r.status, doc);
+  }
+  return doc;
+}
+
+/** Query string from an object, leaving out empty values. */
+export function qs(params) {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== '' && v !== null && v !== undefined) u.set(k, v);
+  const s = u.toString();
+  return s ? '?' + s : '';
+}
+
+export function setSession(me, csrf) {
+  session.me = me;
+  if (csrf !== undefined) {
+    session.csrf = csrf;
+    if (csrf) localStorage.setItem(CSRF_KEY, csrf); else localStorage.removeItem(CSRF_KEY);
+  }
+  session.epoch = Date.now();
+  session.dispatchEvent(new Event('session'));
+}
+
+export async function login(email, password) {
+  const r = await api('POST', '/api/session', { email, password });
+  session.csrf = r.csrf;
+  const me = await api('GET', '/api/me');
+  setSession(me, r.csrf);
+  return me;
+}
+
+export async function logout() {
+  try { await api('DELETE', '/api/session'); } catch { /* the session may be gone already */ }
+  setSession(null, null);
+}
+
+/* Who may do what, from the account. */
+export const can = {
+  login: () => !!session.me,
+  home: () => !!(session.me && session.me.neighbourhood),
+  member: () => !!(session.me && session.me.role === 'member'),
+  shop: () => !!(session.me && session.me.role === 'shop'),
+  staff: () => !!(session.me && (session.me.role === 'staff' || session.me.role === 'admin')),
+};

@@ -1,0 +1,360 @@
+/*
+ * needs.js — requests and offers: the list kept in step with the map, its
+ * filters, a post's detail with its actions (claim, done, cancel, report),
+ * the form that publishes one, and the author's own posts with their views.
+ *
+ * The list is "near me": the posts around the centre of the map, within the
+ * radius that covers the view, nearest first (GET /api/posts?near=…). It is
+ * asked again when the map stops moving or a filter changes; the same filters
+ * are applied to the needs drawn on the map. The exact address of a member is
+ * shown once, to the volunteer who claims the post, as the API gives it.
+ */
+import { api, qs, session, can } from './api.js';
+import { h, $, fill, swatch } from './dom.js';
+import { t, fmtDistance, fmtDate, onLang, CATEGORIES } from './i18n.js';
+import * as M from './map.js';
+import { toast, showTab, openLogin, openRegister, errorText } from './ui.js';
+
+const filters = { ...M.INITIAL_NEED_FILTERS };
+let detailId = null;       // the post shown in detail, or null for the list
+let detailAddress = null;  // {id, address} after a claim, for that post only
+let listSeq = 0;
+let stats = null;
+
+export function init() {
+  const form = $('#filters');
+  const sel = (name, options) => fill(form.elements[name], ...options.map(([v, label]) => h('option', { value: v }, label)));
+  const fillSelects = () => {
+    sel('kind', [['', t('all')], ['request', t('kind_request_pl')], ['offer', t('kind_offer_pl')]]);
+    sel('category', [['', t('all')], ...CATEGORIES.map((c) => [c, t('cat_' + c)])]);
+    sel('status', [['open', t('status_open')], ['claimed', t('status_claimed')], ['any', t('status_any')]]);
+    for (const k of ['kind', 'category', 'status']) form.elements[k].value = filters[k];
+  };
+  fillSelects();
+  let timer = null;
+  const changed = () => {
+    for (const k of ['q', 'kind', 'category', 'status']) filters[k] = form.elements[k].value.trim();
+    if (!filters.q) M.setNeedFilters(filters);
+    clearTimeout(timer);
+    timer = setTimeout(() => { detailId = null; refresh(); }, 250);
+  };
+  form.addEventListener('input', changed);
+  form.addEventListener('submit', (e) => { e.preventDefault(); changed(); });
+  onLang(() => { fillSelects(); render(); renderPostPane(); });
+  M.mapEvents.addEventListener('moved', debounce(() => { if (detailId === null) refresh(); }, 300));
+  M.mapEvents.addEventListener('names', debounce(() => { if (!session.me) renderAnonymous(); }, 200));
+  M.mapEvents.addEventListener('need', (e) => openPost(e.detail.id, false));
+  M.mapEvents.addEventListener('needcluster', (e) => clusterPopup(e.detail));
+  session.addEventListener('session', () => { detailId = null; detailAddress = null; refresh(); renderPostPane(); });
+  refresh();
+  renderPostPane();
+}
+
+function debounce(f, ms) {
+  let timer = null;
+  return () => { clearTimeout(timer); timer = setTimeout(f, ms); };
+}
+
+/* ---- the list ---- */
+
+let lastList = null;
+
+export async function refresh() {
+  if (detailId !== null) return renderDetailById(detailId);
+  if (!session.me) return renderAnonymous();
+  const seq = ++listSeq;
+  const v = M.viewQuery();
+  const params = { near: v.near, radius: v.radius, limit: 50, kind: filters.kind, category: filters.category,
+    status: filters.status, q: filters.q };
+  try {
+    const fc = await api('GET', '/api/posts' + qs(params));
+    if (seq !== listSeq) return;
+    lastList = { fc, radius: v.radius, params };
+    if (filters.q) M.setNeedFilters(filters, fc.features.map((f) => f.properties.id));
+    render();
+  } catch (e) {
+    if (seq !== listSeq) return;
+    fill($('#needs-body'), h('p.error', { role: 'alert' }, errorText(e)));
+  }
+}
+
+function render() {
+  if (detailId !== null) return;
+  if (!session.me) return renderAnonymous();
+  if (!lastList) return;
+  const { fc, radius, params } = lastList;
+  const body = $('#needs-body');
+  body.dataset.query = new URLSearchParams(params).toString(); // what the list shows, for scripts and tests
+  const items = fc.features;
+  fill(body,
+    h('h2.pane-title', null, t('needs_near')),
+    h('p.hint', null, t('needs_near_hint', { radius: fmtDistance(radius) })),
+    !can.home() && !can.staff() ? h('p.note', null, t('no_home_note')) : null,
+    items.length === 0
+      ? h('p.empty', { role: 'status' }, filters.q || filters.kind || filters.category ? t('no_match') : t('no_needs_here'))
+      : h('ul.cards', { 'aria-label': t('needs_near') }, items.map(postItem)),
+    fc.more ? h('p.hint', null, t('more_zoom')) : null,
+  );
+}
+
+function postIcon(p) {
+  const claimed = p.status !== 'open';
+  return p.kind === 'request'
+    ? swatch('diamond', M.COLORS.request, M.COLORS.requestLine, claimed)
+    : swatch('triangle', M.COLORS.offer, M.COLORS.offerLine, claimed);
+}
+
+function postItem(f) {
+  const p = f.properties;
+  const nb = M.neighbourhoodName(p.neighbourhood);
+  return h('li', null, h('button.card', {
+    type: 'button', 'data-post': p.id,
+    onclick: () => openPost(p.id, true),
+    onmouseenter: () => M.hoverNeed(p.id, true), onmouseleave: () => M.hoverNeed(p.id, false),
+    onfocus: () => M.hoverNeed(p.id, true), onblur: () => M.hoverNeed(p.id, false),
+  },
+  postIcon(p),
+  h('span.card-main', null,
+    h('span.card-title', null, p.title),
+    h('span.card-meta', null,
+      [t('kind_' + p.kind), t('cat_' + p.category),
+        p.distance_m !== undefined ? fmtDistance(p.distance_m) : null, nb,
+        p.status !== 'open' ? t('status_' + p.status) : null,
+        p.claimed_by_me ? t('claimed_by_me') : null, p.mine ? t('mine') : null].filter(Boolean).join(' · ')))));
+}
+
+async function renderAnonymous() {
+  const body = $('#needs-body');
+  if (session.me || detailId !== null) return;
+  if (!stats) {
+    try { stats = await api('GET', '/api/stats'); } catch { stats = { open_posts: {} }; }
+  }
+  const map = M.getMap();
+  const inView = [];
+  if (map) {
+    const seen = new Set();
+    for (const f of map.queryRenderedFeatures({ layers: ['nb-hit'] })) {
+      const id = String(f.properties.id);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const counts = stats.open_posts[id] || {};
+      const n = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (n) inView.push({ id, name: f.properties.name, n, counts });
+    }
+  }
+  inView.sort((a, b) => b.n - a.n || a.name.localeCompare(b.name));
+  fill(body,
+    h('h2.pane-title', null, t('needs_near')),
+    h('p', null, t('anon_intro')),
+    h('p.row', null,
+      h('button.primary', { type: 'button', onclick: openRegister }, t('register')), ' ',
+      h('button', { type: 'button', onclick: openLogin }, t('log_in'))),
+    h('h3', null, t('anon_counts')),
+    inView.length
+      ? h('ul.counts', null, inView.slice(0, 30).map((x) => h('li', null,
+        h('strong', null, x.name), ' — ', t('n_open_needs', { n: x.n }), ': ',
+        Object.entries(x.counts).map(([c, n]) => `${t('cat_' + c)} ${n}`).join(', '))))
+      : h('p.empty', null, t('anon_none')));
+}
+
+/* ---- clusters: several posts at one public point ---- */
+
+async function clusterPopup({ lngLat, bbox, count }) {
+  const map = M.getMap();
+  const [w, s, e, n] = bbox.split(',').map(Number);
+  if ((count > 25 && map.getZoom() < 15) || (e - w) * (n - s) > 1) {
+    map.easeTo({ center: lngLat, zoom: Math.min(map.getZoom() + 2, 16) });
+    return;
+  }
+  const params = { bbox, limit: 50, kind: filters.kind, category: filters.category, status: filters.status, q: filters.q };
+  let fc;
+  try { fc = await api('GET', '/api/posts' + qs(params)); } catch (e) { toast(errorText(e), true); return; }
+  const node = h('div.popup',
+    null,
+    h('h3', null, t('n_posts_here', { n: fc.features.length })),
+    h('p.hint', null, t('cluster_hint')),
+    h('ul.mini', null, fc.features.map((f) => h('li', null, h('button.link', {
+      type: 'button', onclick: () => { M.closePopup(); openPost(f.properties.id, false); },
+    }, postIcon(f.properties), ' ', f.properties.title)))),
+    map.getZoom() < 16 ? h('button', { type: 'button', onclick: () => { M.closePopup(); map.easeTo({ center: lngLat, zoom: 17 }); } }, t('zoom_in')) : null);
+  M.showPopup(lngLat, node);
+}
+
+/* ---- one post ---- */
+
+export async function openPost(id, fly) {
+  detailId = id;
+  showTab('needs');
+  M.selectNeed(id);
+  await renderDetailById(id, fly);
+}
+
+async function renderDetailById(id, fly) {
+  const body = $('#needs-body');
+  let f;
+  try {
+    f = await api('GET', `/api/posts/${id}`);
+  } catch (e) {
+    fill(body, backButton(), h('p.error', { role: 'alert' }, e.status === 401 ? t('login_to_see') : errorText(e)));
+    return;
+  }
+  if (detailId !== id) return;
+  if (fly) M.flyTo(f.geometry.coordinates, 15.5);
+  renderDetail(f);
+}
+
+function backButton() {
+  return h('button.back', { type: 'button', onclick: () => { detailId = null; detailAddress = null; M.selectNeed(null); refresh(); } },
+    '← ', t('back_to_list'));
+}
+
+function renderDetail(f) {
+  const p = f.properties;
+  const body = $('#needs-body');
+  const actions = [];
+  const act = (label, fn, cls) => h('button' + (cls ? '.' + cls : ''), { type: 'button', onclick: fn }, label);
+  if (can.member() && !p.mine && p.status === 'open') actions.push(act(t('claim'), () => claim(p.id), 'primary'));
+  if (p.claimed_by_me && p.status === 'claimed') {
+    actions.push(act(t('show_address'), () => claim(p.id)));
+    actions.push(act(t('mark_done'), () => move(p.id, 'done', t('done_ok')), 'primary'));
+  }
+  if (p.mine && ['open', 'claimed', 'expired'].includes(p.status)) {
+    actions.push(act(t('mark_done'), () => move(p.id, 'done', t('done_ok'))));
+    actions.push(act(t('cancel_post'), () => move(p.id, 'cancel', t('cancel_ok')), 'danger'));
+  }
+  const address = detailAddress && detailAddress.id === p.id ? detailAddress.address : null;
+  const nb = M.neighbourhoodName(p.neighbourhood);
+  fill(body,
+    backButton(),
+    h('article.detail', { 'aria-labelledby': 'post-title' },
+      h('h2#post-title.pane-title', null, postIcon(p), ' ', p.title),
+      h('p.chips', null,
+        h('span.chip', null, t('kind_' + p.kind)), h('span.chip', null, t('cat_' + p.category)),
+        h('span.chip.status-' + p.status, null, t('status_' + p.status)),
+        p.hidden ? h('span.chip.warn', null, t('hidden')) : null),
+      p.body ? h('p.post-body', null, p.body) : null,
+      h('dl.facts', null,
+        h('dt', null, t('by')), h('dd', null, p.author ? p.author.display_name : '—'),
+        nb ? [h('dt', null, t('neighbourhood')), h('dd', null, nb)] : null,
+        h('dt', null, t('published')), h('dd', null, fmtDate(p.created_at)),
+        p.expires_at ? [h('dt', null, t('expires')), h('dd', null, fmtDate(p.expires_at))] : null,
+        p.views !== undefined ? [h('dt', null, t('views')), h('dd.views', null, String(p.views))] : null,
+        p.reports !== undefined ? [h('dt', null, t('reports')), h('dd', null, String(p.reports))] : null),
+      address ? h('div.address', { role: 'status' },
+        h('h3', null, t('exact_address')), h('p.address-text', null, address), h('p.hint', null, t('address_private'))) : null,
+      p.claimed_by_me && !address && p.status === 'claimed' ? h('p.hint', null, t('you_claimed')) : null,
+      p.mine ? h('p.hint', null, t('public_point_note')) : null,
+      actions.length ? h('div.row.actions', null, actions) : null,
+      !p.mine && session.me ? reportForm(p) : null));
+}
+
+function reportForm(p) {
+  const details = h('details.report');
+  const reason = h('textarea', { name: 'reason', maxlength: 500, rows: 2 });
+  const form = h('form.stack', { onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      await api('POST', `/api/posts/${p.id}/report`, { reason: reason.value.trim() || undefined });
+      details.open = false;
+      toast(t('report_ok'));
+    } catch (err) { toast(errorText(err), true); }
+  } },
+  h('label', null, h('span', null, t('report_reason')), reason),
+  h('button', { type: 'submit' }, t('report_send')));
+  details.append(h('summary', null, t('report')), form);
+  return details;
+}
+
+async function claim(id) {
+  try {
+    const f = await api('POST', `/api/posts/${id}/claim`);
+    detailAddress = { id, address: f.properties.address };
+    renderDetail(f);
+    toast(t('claim_ok'));
+    window.dispatchEvent(new Event('entraide:data'));
+  } catch (e) {
+    toast(errorText(e), true);
+  }
+}
+
+async function move(id, action, message) {
+  try {
+    const f = await api('POST', `/api/posts/${id}/${action}`);
+    renderDetail(f);
+    toast(message);
+    window.dispatchEvent(new Event('entraide:data'));
+    renderMyPosts();
+  } catch (e) {
+    toast(errorText(e), true);
+  }
+}
+
+/* ---- publishing, and the author's posts ---- */
+
+function renderPostPane() {
+  const pane = $('#pane-post');
+  if (!can.home()) { fill(pane); return; }
+  const cat = h('select', { name: 'category', required: true }, CATEGORIES.map((c) => h('option', { value: c }, t('cat_' + c))));
+  const days = h('select', { name: 'expires_in_days' }, [1, 3, 7, 14, 30].map((d) =>
+    h('option', { value: String(d), selected: d === 7 }, t('n_days', { n: d }))));
+  const err = h('p.error', { role: 'alert', hidden: true });
+  const form = h('form#form-post.stack', { onsubmit: submitPost },
+    h('h2.pane-title', null, t('post_title')),
+    h('p.hint', null, t('post_intro')),
+    h('fieldset.kinds', null, h('legend', null, t('kind')),
+      h('label.inline', null, h('input', { type: 'radio', name: 'kind', value: 'request', checked: true }), ' ', t('kind_request_long')),
+      h('label.inline', null, h('input', { type: 'radio', name: 'kind', value: 'offer' }), ' ', t('kind_offer_long'))),
+    h('label', null, h('span', null, t('category')), cat),
+    h('label', null, h('span', null, t('title')), h('input', { type: 'text', name: 'title', required: true, maxlength: 200 })),
+    h('label', null, h('span', null, t('details')), h('textarea', { name: 'body', rows: 4, maxlength: 4000 }),
+      h('small', null, t('details_hint'))),
+    h('label', null, h('span', null, t('expires_in')), days),
+    err,
+    h('button.primary', { type: 'submit' }, t('publish')));
+  fill(pane, form, h('section#my-posts', { 'aria-labelledby': 'my-posts-title' }));
+  renderMyPosts();
+}
+
+async function submitPost(e) {
+  e.preventDefault();
+  const form = e.target;
+  const err = $('.error', form);
+  err.hidden = true;
+  const body = {
+    kind: form.elements.kind.value, category: form.elements.category.value,
+    title: form.elements.title.value.trim(), expires_in_days: Number(form.elements.expires_in_days.value),
+  };
+  if (form.elements.body.value.trim()) body.body = form.elements.body.value.trim();
+  try {
+    const f = await api('POST', '/api/posts', body);
+    form.reset();
+    toast(t('post_ok'));
+    window.dispatchEvent(new Event('entraide:data'));
+    M.flyTo(f.geometry.coordinates, 15.5);
+    renderMyPosts();
+  } catch (e2) {
+    err.textContent = errorText(e2);
+    err.hidden = false;
+  }
+}
+
+export async function renderMyPosts() {
+  const sec = $('#my-posts');
+  if (!sec || !can.home()) return;
+  let fc;
+  try { fc = await api('GET', '/api/posts' + qs({ mine: 1, status: 'any', limit: 100 })); } catch (e) {
+    fill(sec, h('p.error', null, errorText(e)));
+    return;
+  }
+  fill(sec,
+    h('h2#my-posts-title.pane-title', null, t('my_posts')),
+    fc.features.length === 0 ? h('p.empty', null, t('no_posts_yet')) : h('ul.cards', null, fc.features.map((f) => {
+      const p = f.properties;
+      return h('li', null, h('button.card', { type: 'button', onclick: () => openPost(p.id, true) },
+        postIcon(p),
+        h('span.card-main', null,
+          h('span.card-title', null, p.title),
+          h('span.card-meta', null, [t('status_' + p.status), t('cat_' + p.category), t('n_views', { n: p.views ?? 0 }),
+            p.hidden ? t('hidden') : null].filter(Boolean).join(' · ')))));
+    })));
+}

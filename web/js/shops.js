@@ -1,0 +1,225 @@
+/*
+ * shops.js — shops for everyone (a popup on the map, a list of the shops in
+ * view), and the owner's panel: claim a shop, or add one, then mark it open,
+ * closed, delivery only or takeaway only, with delivery, takeaway, gift cards
+ * and opening hours. Saving confirms the status for today; a status older
+ * than 7 days is shown as unconfirmed (the API's `confirmed`).
+ */
+import { api, qs, session, can } from './api.js';
+import { h, $, fill, swatch } from './dom.js';
+import { t, fmtDate, fmtDistance, onLang, isToday, shopKind } from './i18n.js';
+import * as M from './map.js';
+import { toast, errorText, showTab, ui, currentTab } from './ui.js';
+import { addressAutocomplete } from './account.js';
+
+const STATUSES = ['open', 'closed', 'delivery_only', 'takeaway_only'];
+let bounds = null;        // the tileset's bounds, to find the owner's shops
+let listFilter = '';
+let focusShop = null;     // the shop whose form the owner's panel opens on
+let ownerSeq = 0;         // only the latest render of the owner's panel is shown
+
+export function init(tilejson) {
+  bounds = tilejson.bounds || null;
+  M.mapEvents.addEventListener('shop', (e) => openShop(e.detail.id, e.detail.lngLat));
+  M.mapEvents.addEventListener('moved', () => { if (currentTab() === 'shops') renderList(); });
+  ui.addEventListener('tab', (e) => {
+    if (e.detail === 'shops') renderList();
+    if (e.detail === 'myshop') { renderOwner(focusShop); focusShop = null; }
+  });
+  session.addEventListener('session', () => { if (currentTab() === 'myshop') renderOwner(); });
+  onLang(() => { if (currentTab() === 'shops') renderList(); if (currentTab() === 'myshop') renderOwner(); });
+}
+
+export function statusLine(p) {
+  if (p.status === 'unknown') return t('shop_unknown');
+  const s = t('shop_' + p.status);
+  return p.confirmed ? s : t('shop_unconfirmed', { status: s });
+}
+
+function confirmedLine(p) {
+  if (!p.confirmed_at) return t('never_confirmed');
+  if (!p.confirmed) return t('confirmed_stale', { date: fmtDate(p.confirmed_at, true) });
+  return isToday(p.confirmed_at) ? t('confirmed_today') : t('confirmed_on', { date: fmtDate(p.confirmed_at, true) });
+}
+
+function shopSwatch(p) {
+  const c = M.COLORS[p.status] || M.COLORS.unknown;
+  return swatch('circle', c, p.status === 'unknown' ? '#6E6E6E' : c, !p.confirmed || p.status === 'unknown');
+}
+
+function flags(p) {
+  return [p.delivers && t('delivers'), p.takeaway && t('takeaway'), p.gift_cards && t('gift_cards')].filter(Boolean);
+}
+
+function addressText(a) {
+  if (!a) return '';
+  return [[a.housenumber, a.street].filter(Boolean).join(' '), [a.postcode, a.city].filter(Boolean).join(' ')].filter(Boolean).join(', ');
+}
+
+/** The popup of one shop, read fresh from the API. */
+export async function openShop(id, lngLat) {
+  let f;
+  try { f = await api('GET', `/api/shops/${id}`); } catch (e) { toast(errorText(e), true); return; }
+  const p = f.properties;
+  const actions = [];
+  if (can.shop() && !p.owned) {
+    actions.push(h('button.primary', { type: 'button', onclick: async () => {
+      try {
+        await api('POST', `/api/shops/${id}/claim`);
+        toast(t('shop_claimed'));
+        M.closePopup();
+        focusShop = id;
+        showTab('myshop', true);
+      } catch (e) { toast(errorText(e), true); }
+    } }, t('this_is_my_shop')));
+  }
+  if (p.mine) actions.push(h('button.primary', { type: 'button', onclick: () => { M.closePopup(); focusShop = id; showTab('myshop', true); } }, t('update_status')));
+  const node = h('div.popup.shop-popup', { 'data-shop': id },
+    h('h3', null, p.name || t('shop_no_name')),
+    h('p.hint', null, shopKind(p.shop)),
+    h('p.shop-status', null, shopSwatch(p), ' ', h('strong', null, statusLine(p))),
+    flags(p).length ? h('p.shop-flags', null, flags(p).join(' · ')) : null,
+    h('p.hint.shop-confirmed', null, confirmedLine(p)),
+    p.opening_hours ? h('p', null, h('span.label', null, t('opening_hours') + ' : '), h('code', null, p.opening_hours)) : null,
+    addressText(p.address) ? h('p.hint', null, addressText(p.address)) : null,
+    actions.length ? h('div.row', null, actions) : null);
+  M.showPopup(lngLat || f.geometry.coordinates, node);
+}
+
+/* ---- the shops in view ---- */
+
+async function renderList() {
+  const pane = $('#pane-shops');
+  const v = M.viewQuery();
+  const [w, s, e, n] = v.bbox;
+  const sel = h('select', { onchange: (ev) => { listFilter = ev.target.value; renderList(); } },
+    [['', t('all')], ['open', t('shop_open')], ['delivery_only', t('shop_delivery_only')],
+      ['takeaway_only', t('shop_takeaway_only')], ['closed', t('shop_closed')], ['delivers', t('delivers')]]
+      .map(([val, label]) => h('option', { value: val, selected: val === listFilter }, label)));
+  const head = [h('h2.pane-title', null, t('shops_in_view')), h('label', null, h('span', null, t('show')), sel)];
+  if ((e - w) * (n - s) > 1) { fill(pane, ...head, h('p.empty', null, t('zoom_in_shops'))); return; }
+  let fc;
+  try {
+    fc = await api('GET', '/api/shops' + qs({ bbox: [w, s, e, n].map((x) => x.toFixed(6)).join(','), limit: 1000,
+      status: listFilter && listFilter !== 'delivers' ? listFilter : '' }));
+  } catch (err) { fill(pane, ...head, h('p.error', null, errorText(err))); return; }
+  const [cx, cy] = v.center;
+  const k = Math.cos(cy * Math.PI / 180);
+  const dist = (f) => Math.hypot((f.geometry.coordinates[0] - cx) * k, f.geometry.coordinates[1] - cy) * 111195;
+  let shops = fc.features.filter((f) => listFilter !== 'delivers' || f.properties.delivers);
+  shops.sort((a, b) => dist(a) - dist(b));
+  const total = shops.length;
+  shops = shops.slice(0, 60);
+  fill(pane, ...head,
+    h('p.hint', null, t('n_shops', { n: total })),
+    h('ul.cards', null, shops.map((f) => {
+      const p = f.properties;
+      return h('li', null, h('button.card', { type: 'button', onclick: () => { M.flyTo(f.geometry.coordinates, 16.5); openShop(p.id, f.geometry.coordinates); } },
+        shopSwatch(p),
+        h('span.card-main', null, h('span.card-title', null, p.name || t('shop_no_name')),
+          h('span.card-meta', null, [shopKind(p.shop), statusLine(p), ...flags(p), fmtDistance(dist(f))].join(' · ')))));
+    })));
+}
+
+/* ---- the owner's panel ---- */
+
+async function myShops() {
+  const out = [];
+  if (!bounds) return out;
+  const [W, S, E, N] = bounds;
+  for (let x = W; x < E; x += 1) {
+    for (let y = S; y < N; y += 1) {
+      const bbox = [x, y, Math.min(x + 1, E), Math.min(y + 1, N)].map((v) => v.toFixed(6)).join(',');
+      for (let offset = 0; offset <= 100000; offset += 1000) {
+        const fc = await api('GET', '/api/shops' + qs({ bbox, limit: 1000, offset }));
+        out.push(...fc.features.filter((f) => f.properties.mine));
+        if (fc.numberMatched <= offset + fc.numberReturned) break;
+      }
+    }
+  }
+  return out;
+}
+
+export async function renderOwner(focusId) {
+  const pane = $('#pane-myshop');
+  if (!can.shop()) { fill(pane); return; }
+  const seq = ++ownerSeq;
+  fill(pane, h('p.hint', { role: 'status' }, t('loading')));
+  let shops;
+  try { shops = await myShops(); } catch (e) { fill(pane, h('p.error', null, errorText(e))); return; }
+  if (seq !== ownerSeq) return;
+  fill(pane,
+    h('h2.pane-title', null, t('my_shops')),
+    shops.length === 0 ? h('p', null, t('no_shop_yet')) : null,
+    shops.map((f) => shopForm(f)),
+    addShopForm());
+  if (focusId) {
+    const el = $(`[data-shop-form="${focusId}"]`, pane);
+    if (el) { el.scrollIntoView({ block: 'start' }); $('input', el).focus(); }
+  }
+}
+
+function shopForm(f) {
+  const p = f.properties;
+  const err = h('p.error', { role: 'alert', hidden: true });
+  const conf = h('p.confirmed-line', { role: 'status' }, shopSwatch(p), ' ', statusLine(p), ' — ', confirmedLine(p));
+  const radio = (s) => h('label.inline', null,
+    h('input', { type: 'radio', name: 'status', value: s, checked: p.status === s, required: true }), ' ', t('shop_' + s));
+  const box = (name) => h('label.inline', null, h('input', { type: 'checkbox', name, checked: !!p[name] }), ' ', t(name));
+  const form = h('form.stack.shop-form', { 'data-shop-form': p.id, onsubmit: async (e) => {
+    e.preventDefault();
+    err.hidden = true;
+    const el = form.elements;
+    const body = { delivers: el.delivers.checked, takeaway: el.takeaway.checked, gift_cards: el.gift_cards.checked,
+      opening_hours: el.opening_hours.value.trim() };
+    if (el.status.value) body.status = el.status.value;
+    try {
+      const g = await api('PATCH', `/api/shops/${p.id}`, body);
+      form.replaceWith(shopForm(g));
+      toast(t('shop_saved'));
+      window.dispatchEvent(new Event('entraide:data'));
+    } catch (e2) { err.textContent = errorText(e2); err.hidden = false; }
+  } },
+  h('h3', null, p.name || t('shop_no_name'), ' ', h('small', null, shopKind(p.shop))),
+  conf,
+  h('fieldset', null, h('legend', null, t('shop_status_q')), STATUSES.map(radio)),
+  h('fieldset', null, h('legend', null, t('services')), ['delivers', 'takeaway', 'gift_cards'].map(box)),
+  h('label', null, h('span', null, t('opening_hours')),
+    h('input', { type: 'text', name: 'opening_hours', maxlength: 255, value: p.opening_hours || '', placeholder: 'Mo-Sa 08:00-20:00; Su off' }),
+    h('small', null, t('opening_hours_hint'))),
+  err,
+  h('div.row', null,
+    h('button.primary', { type: 'submit' }, t('save_confirm')),
+    h('button', { type: 'button', onclick: () => { M.flyTo(f.geometry.coordinates, 17); openShop(p.id, f.geometry.coordinates); } }, t('show_on_map'))));
+  return form;
+}
+
+function addShopForm() {
+  const err = h('p.error', { role: 'alert', hidden: true });
+  const address = h('input', { type: 'text', name: 'address', required: true, maxlength: 512, autocomplete: 'off' });
+  const form = h('form.stack', { onsubmit: async (e) => {
+    e.preventDefault();
+    err.hidden = true;
+    const el = form.elements;
+    const body = { name: el.name.value.trim(), shop: el.shop.value.trim(), address: el.address.value.trim() };
+    if (el.opening_hours.value.trim()) body.opening_hours = el.opening_hours.value.trim();
+    try {
+      const g = await api('POST', '/api/shops', body);
+      toast(t('shop_added'));
+      window.dispatchEvent(new Event('entraide:data'));
+      M.flyTo(g.geometry.coordinates, 17);
+      renderOwner(g.properties.id);
+    } catch (e2) { err.textContent = errorText(e2); err.hidden = false; }
+  } },
+  h('p.hint', null, t('claim_hint')),
+  h('label', null, h('span', null, t('shop_name')), h('input', { type: 'text', name: 'name', required: true, maxlength: 200 })),
+  h('label', null, h('span', null, t('shop_type')), h('input', { type: 'text', name: 'shop', required: true, maxlength: 63, placeholder: 'bakery' })),
+  h('label', null, h('span', null, t('address')), address),
+  h('label', null, h('span', null, t('opening_hours')), h('input', { type: 'text', name: 'opening_hours', maxlength: 255 })),
+  err,
+  h('button', { type: 'submit' }, t('add_shop')));
+  addressAutocomplete(address);
+  return h('details.add-shop', null, h('summary', null, t('add_my_shop')), form);
+}
+
+export { shopKind };
