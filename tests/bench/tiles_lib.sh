@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/bench/tiles_lib.sh — what the tile benchmarks share (sourced by
 # tiles.sh, tiles_http.sh and tiles_pyramid.sh): finding mapd, installing
 # the peers, the benchmark database, the list of tile addresses, a private
@@ -106,7 +107,7 @@ PY
 # claimed; not hidden) and makers. FORMAT GeoJSON writes DEST/NAME.geojson,
 # FORMAT GPKG the layers of one GeoPackage DEST. Booleans are 0 or 1.
 export_layers() {
-    local format=$1 dest=$2 now update= name
+    local format=$1 dest=$2 now update='' name
     now=$(date +%s)
     local -a layers=(
         neighbourhoods "SELECT id, name, geom FROM neighbourhoods"

@@ -31,7 +31,7 @@ check "--batch: lines are Z X Y BYTES MICROSECONDS" \
     bash -c "! grep -Evq '^[0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+$' '$WORK/lines'"
 check "--batch: tiles in the order read" \
     [ "$(cut -d' ' -f1-3 "$WORK/lines" | tr '\n' ,)" = "10 525 365,14 8412 5844,16 33650 23377,3 0 0,14 8412 5844," ]
-while read -r z x y bytes us; do
+while read -r z x y bytes _; do
     "$MAPD" tile "$z" "$x" "$y" --db "$DB" >"$WORK/one.mvt"
     check "--batch: $z/$x/$y.mvt written, $bytes bytes as printed" \
         [ -f "$WORK/out/$z/$x/$y.mvt" -a "$(stat -c %s "$WORK/out/$z/$x/$y.mvt")" = "$bytes" ]
