@@ -34,6 +34,7 @@
 #include "geodata/changes.h"
 #include "geodata/map.h"
 #include "http.h"
+#include "tile_addresses.h"
 #include "tile_render.h"
 #include "tiles/cache.h"
 #include "tiles/tile.h"
@@ -48,6 +49,7 @@
 struct mapd_tiles {
     tiles_cache *cache;
     mapd_needs *needs;           /* the needs layer in memory, kept in step with the feed */
+    tiles_pointset *addresses;   /* the address points, loaded at start */
     size_t max_tile_bytes;
     pthread_mutex_t feed_lock;   /* one request at a time applies the change feed */
     int64_t applied;             /* the last change applied (atomic loads and stores) */
@@ -69,6 +71,8 @@ int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_byt
     int rc = t->cache && t->needs ? geodata_changes_last(store, &applied) : TILES_ENOMEM;
     if (!rc)
         rc = mapd_needs_load(t->needs, store, now);
+    if (!rc)
+        rc = mapd_addresses_load(store, &t->addresses);
     if (rc) {
         tiles_cache_free(t->cache);
         mapd_needs_free(t->needs);
@@ -89,6 +93,7 @@ void mapd_tiles_free(mapd_tiles *t)
         return;
     tiles_cache_free(t->cache);
     mapd_needs_free(t->needs);
+    tiles_pointset_free(t->addresses);
     pthread_mutex_destroy(&t->feed_lock);
     free(t);
 }
@@ -330,7 +335,8 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
         uint8_t *bytes = NULL;
         size_t len = 0;
         if (!rc)
-            rc = tc ? mapd_tile_render(ctx->store, t->needs, tc, z, x, y, &viewer, ctx->now,
+            rc = tc ? mapd_tile_render(ctx->store, &(mapd_tile_sources){ t->needs, t->addresses },
+                                       tc, z, x, y, &viewer, ctx->now,
                                        t->max_tile_bytes, &bytes, &len)
                     : TILES_ENOMEM;
         tiles_ctx_free(tc);

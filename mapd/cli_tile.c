@@ -38,6 +38,7 @@
 #include "geodata/map.h"
 #include "geodata/neighbourhoods.h"
 #include "progress.h"
+#include "tile_addresses.h"
 #include "tile_render.h"
 #include "tiles/tile.h"
 
@@ -55,6 +56,7 @@ typedef struct job {
     geodata_store *store;
     tiles_ctx *ctx;
     mapd_needs *needs;     /* member viewers only; NULL: no needs layer */
+    tiles_pointset *addresses; /* --batch and --pyramid: in memory, as mapd serve has them */
     mapd_tile_viewer viewer;
     char viewer_nb[64];    /* storage of viewer.nb */
     uint8_t *groups;       /* storage of viewer.groups */
@@ -75,7 +77,8 @@ static double monotonic_s(void)
 static int draw(job *j, int z, int64_t x, int64_t y, uint8_t **bytes, size_t *len, double *seconds)
 {
     double t0 = monotonic_s();
-    int rc = mapd_tile_render(j->store, j->needs, j->ctx, z, x, y, &j->viewer, j->now,
+    mapd_tile_sources src = { j->needs, j->addresses };
+    int rc = mapd_tile_render(j->store, &src, j->ctx, z, x, y, &j->viewer, j->now,
                               MAPD_TILE_MAX_BYTES, bytes, len);
     *seconds = monotonic_s() - t0;
     if (!rc)
@@ -390,11 +393,17 @@ int mapd_cmd_tile(int argc, char **argv)
     int rc = set_viewer(&j, viewer);
     if (!rc && !(j.ctx = tiles_ctx_new()))
         rc = mapd_fail(MAPD_EXIT_FAIL, "tile: out of memory");
+    /* Many tiles: the address points are loaded once (not part of the timings). */
+    int lrc = !rc && (batch || pyramid) ? mapd_addresses_load(j.store, &j.addresses) : 0;
+    if (lrc)
+        rc = mapd_fail(MAPD_EXIT_FAIL, "tile: loading the addresses: %s",
+                       lrc == TILES_ENOMEM ? "out of memory" : geodata_errmsg(j.store));
     if (!rc)
         rc = batch ? run_batch(&j) : pyramid ? run_pyramid(&j, minzoom, maxzoom)
                                              : run_one(&j, z, x, y);
     tiles_ctx_free(j.ctx);
     mapd_needs_free(j.needs);
+    tiles_pointset_free(j.addresses);
     free(j.groups);
     geodata_store_close(j.store);
     return rc;

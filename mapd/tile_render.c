@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tile_addresses.h"
 #include "tile_render.h"
 #include "geodata/makers.h"
 #include "geodata/map.h"
@@ -88,6 +89,7 @@ typedef struct row {
 typedef struct render {
     geodata_store *store;
     mapd_needs *needs;
+    tiles_pointset *addresses;
     tiles_ctx *ctx;
     const mapd_tile_viewer *viewer;
     tiles_frame frame;       /* the tile and its buffer */
@@ -105,6 +107,7 @@ typedef struct render {
     size_t n, cap;
     row *rows;                     /* their fields, when the layer keeps any */
     size_t rows_cap;
+    size_t kept;                   /* address points drawn */
 } render;
 
 static const char *str(const render *r, size_t off)
@@ -250,6 +253,19 @@ static int add_address(void *arg, const geodata_map_address *a)
     tiles_value vals[] = { { .type = TILES_VALUE_STRING, .s = number },
                            { .type = TILES_VALUE_STRING, .s = a->street } };
     return add_point(r, 0, 0, x, y, keys, vals, 2);
+}
+
+/* The same from the address points in memory, at most MAPD_TILE_ADDRESSES_MAX. */
+#define ADDRESSES_FULL 1
+static int add_address_point(void *arg, const tiles_pointset_hit *h)
+{
+    render *r = arg;
+    if (r->kept++ == MAPD_TILE_ADDRESSES_MAX)
+        return ADDRESSES_FULL;
+    const char *keys[] = { "number", "street" };
+    tiles_value vals[] = { { .type = TILES_VALUE_STRING, .s = mapd_address_number(h->payload) },
+                           { .type = TILES_VALUE_STRING, .s = mapd_address_street(h->payload) } };
+    return add_point(r, 0, 0, h->x, h->y, keys, vals, 2);
 }
 
 /* ---- shops ------------------------------------------------------------------ */
@@ -404,10 +420,15 @@ static int draw(render *r, tiles_mvt *t)
         rc = geodata_neighbourhoods_in_box(r->store, r->box, add_neighbourhood, r);
     if (!rc && z >= MAPD_TILE_ADDRESSES_MINZOOM && r->level == 0) {
         int more;
+        r->kept = 0;
         rc = tiles_mvt_layer(t, "addresses", MAPD_TILE_EXTENT, &r->layer);
-        if (!rc)
+        if (!rc && r->addresses)
+            rc = tiles_pointset_query(r->addresses, &r->frame, NULL, 0, r->now, add_address_point, r);
+        else if (!rc)
             rc = geodata_map_addresses(r->store, r->box, MAPD_TILE_ADDRESSES_MAX, add_address, r,
                                        &more);
+        if (rc == ADDRESSES_FULL)
+            rc = 0;
     }
     if (!rc) {
         rows_reset(r);
@@ -439,16 +460,17 @@ static int draw(render *r, tiles_mvt *t)
     return rc;
 }
 
-int mapd_tile_render(geodata_store *store, mapd_needs *needs, tiles_ctx *ctx, int z, int64_t x,
-                     int64_t y, const mapd_tile_viewer *viewer, int64_t now, size_t max_bytes,
-                     uint8_t **out, size_t *len)
+int mapd_tile_render(geodata_store *store, const mapd_tile_sources *src, tiles_ctx *ctx, int z,
+                     int64_t x, int64_t y, const mapd_tile_viewer *viewer, int64_t now,
+                     size_t max_bytes, uint8_t **out, size_t *len)
 {
     *out = NULL;
     *len = 0;
     double b[4];
     if (tiles_tile_bounds(z, x, y, b))
         return TILES_EINVAL;
-    render r = { .store = store, .needs = needs, .ctx = ctx, .viewer = viewer, .now = now };
+    render r = { .store = store, .needs = src ? src->needs : NULL,
+                 .addresses = src ? src->addresses : NULL, .ctx = ctx, .viewer = viewer, .now = now };
     int rc = TILES_ETOOBIG;
     for (int level = 0; level <= MAX_LEVEL && rc == TILES_ETOOBIG; level++) {
         r.level = level;

@@ -32,6 +32,7 @@
 #include "geodata/store.h"
 #include "tile_needs.h"
 #include "tiles/geometry.h"
+#include "tiles/pointset.h"
 
 #define MAPD_TILE_EXTENT 4096
 #define MAPD_TILE_BUFFER 64
@@ -54,8 +55,8 @@ typedef struct mapd_tile_viewer {
 int mapd_tile_parse(const char *path, const char *suffix, int *z, int64_t *x, int64_t *y);
 
 /*
- * Renders tile (z, x, y) for viewer into *out (malloc'd, *len bytes), the
- * needs layer from needs (NULL: no needs layer, e.g. for anonymous tiles). A tile
+ * Renders tile (z, x, y) for viewer into *out (malloc'd, *len bytes), with
+ * the layers src holds in memory. A tile
  * that would exceed max_bytes is drawn again with less detail: coarser
  * simplification, no address points, clusters on a grid twice as coarse,
  * up to one cluster per tile; TILES_ETOOBIG when even that does not fit.
@@ -63,8 +64,14 @@ int mapd_tile_parse(const char *path, const char *suffix, int *z, int64_t *x, in
  * around it), one GEOS clip per polygon, per attempt.
  * Returns 0, a GEODATA_E* code (message on the store), or a TILES_E* code.
  */
-int mapd_tile_render(geodata_store *store, mapd_needs *needs, tiles_ctx *ctx, int z, int64_t x,
-                     int64_t y, const mapd_tile_viewer *viewer, int64_t now, size_t max_bytes,
-                     uint8_t **out, size_t *len);
+/* The layers kept in memory, when the caller has them. */
+typedef struct mapd_tile_sources {
+    mapd_needs *needs;           /* NULL: no needs layer (e.g. anonymous tiles only) */
+    tiles_pointset *addresses;   /* mapd_addresses_load; NULL: read from the store */
+} mapd_tile_sources;
+
+int mapd_tile_render(geodata_store *store, const mapd_tile_sources *src, tiles_ctx *ctx, int z,
+                     int64_t x, int64_t y, const mapd_tile_viewer *viewer, int64_t now,
+                     size_t max_bytes, uint8_t **out, size_t *len);
 
 #endif

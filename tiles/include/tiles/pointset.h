@@ -8,11 +8,13 @@
  * it skip the point) and a payload that belongs to the caller. A query visits the points that fall in a tile grown by a
  * margin, with their tile coordinates (tiles_point's rounding).
  *
- * Layout: the positions and groups a query scans sit in their own compact
- * arrays (12 bytes a point), apart from ids, degrees and payloads; a removal
+ * Layout: the positions, groups and expiries a query scans sit in their own
+ * compact arrays, apart from ids, world positions and payloads; a removal
  * moves the last point into the hole; an open-addressing table maps ids to
- * slots. A query is a linear scan: about a millisecond per million points,
- * with no index to keep in step.
+ * slots, and a grid of the tiles of zoom 14 lists the points of each. A query
+ * for a deep tile (one spanning at most 256 grid cells: zoom 12 and deeper)
+ * visits the points of its cells; a wider one scans every point, about a
+ * millisecond per million.
  *
  * Threads: one set is shared; a pthread rwlock guards it — queries share it,
  * changes take it alone. Callbacks run under the read lock: they must not
@@ -37,8 +39,9 @@ void tiles_pointset_free(tiles_pointset *s);
 
 /* Inserts point id, or replaces it (freeing the old payload); expires is
  * the time from which queries skip it, 0 for never. The set takes payload
- * in every case (freed on failure). TILES_EINVAL for degrees off the globe,
- * TILES_ENOMEM. Work: O(1) amortised. */
+ * in every case (freed on failure). TILES_EINVAL for degrees off the globe;
+ * TILES_ENOMEM (point id is then absent). Work: O(1) amortised, plus the
+ * points of its grid cell. */
 int tiles_pointset_put(tiles_pointset *s, int64_t id, double lon, double lat, uint32_t group,
                        uint32_t category, int64_t expires, void *payload);
 
@@ -62,8 +65,9 @@ typedef struct tiles_pointset_hit {
  * Calls each for every point inside frame f grown by f->buffer units (the
  * frame's own buffer is the margin) whose group is set in groups (a bitmap
  * of n_groups bits; NULL keeps every group) and that has not expired at
- * now. A non-zero return of each stops the visit and is returned. Work: one
- * pass over the set.
+ * now. A non-zero return of each stops the visit and is returned. Work: the
+ * points of the grid cells the tile overlaps for a deep tile, else one pass
+ * over the set.
  */
 int tiles_pointset_query(tiles_pointset *s, const tiles_frame *f, const uint8_t *groups,
                          size_t n_groups, int64_t now,
