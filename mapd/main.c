@@ -23,12 +23,15 @@ static const struct {
     { "backup", mapd_cmd_backup, "backup --db DB --out FILE" },
     { "seed", mapd_cmd_seed, "seed --db DB [--posts N] [--seed S]" },
     { "stats", mapd_cmd_stats, "stats --db DB" },
-    { "tile", mapd_cmd_tile, "tile Z X Y --db DB > tile.mvt" },
+    { "tile", mapd_cmd_tile,
+      "tile Z X Y --db DB [--viewer V] > tile.mvt\n"
+      "  mapd tile --batch --db DB [--viewer V] [--out DIR] < tiles.txt\n"
+      "  mapd tile --pyramid --minzoom A --maxzoom B --out DIR --db DB [--viewer V]" },
     { "user", mapd_cmd_user,
       "user add --db DB --email E --role member|shop|staff|admin [--address A] [--name N] "
       "[--password-stdin]" },
     { "serve", mapd_cmd_serve,
-      "serve --db DB [--listen 127.0.0.1:8080] [--web DIR] [--threads N]" },
+      "serve --db DB [--listen 127.0.0.1:8080] [--web DIR] [--threads N] [--tile-cache-mb N]" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
