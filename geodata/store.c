@@ -263,6 +263,27 @@ static int wait_for_lock(void *arg, int tries)
     return 1;
 }
 
+/* Commits made by this process's stores: a counter that readers of the change
+ * feed compare to know whether a write of their own process may have moved
+ * it. Bumped by the WAL hook, which SQLite calls after a commit is visible. */
+static uint64_t local_commits;
+
+/* The WAL hook replaces SQLite's own, which checkpointed past 1,000 pages of
+ * WAL: it does the same (a passive checkpoint), then counts the commit. */
+static int commit_done(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)arg;
+    if (pages >= 1000)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    __atomic_fetch_add(&local_commits, 1, __ATOMIC_RELEASE);
+    return SQLITE_OK;
+}
+
+uint64_t geodata_local_commits(void)
+{
+    return __atomic_load_n(&local_commits, __ATOMIC_ACQUIRE);
+}
+
 static int configure(geodata_store *store, unsigned flags)
 {
     sqlite3_extended_result_codes(store->db, 1);
@@ -296,6 +317,7 @@ static int configure(geodata_store *store, unsigned flags)
     rc = exec(store, "PRAGMA synchronous=FULL", "setting durability");
     if (rc)
         return rc;
+    sqlite3_wal_hook(store->db, commit_done, NULL);
     return geodata_schema_migrate(store);
 }
 

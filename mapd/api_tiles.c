@@ -10,8 +10,9 @@
  * the response holds a reference to it, released when the response is freed.
  *
  * Freshness: before answering, a request applies the change feed
- * (geodata/changes.h) up to its newest entry, dropping at every zoom the
- * tiles that hold each changed point, before and after, with the
+ * (geodata/changes.h) up to its newest entry (read whenever this process has
+ * committed since the last read, else at most once a millisecond), dropping
+ * at every zoom the tiles that hold each changed point, before and after, with the
  * neighbours whose clustering cell ring reaches it (a cluster near an edge
  * is drawn in both tiles). Changes made by other processes are seen the same
  * way. A render that raced an invalidation is not cached (the cache's
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "geodata/changes.h"
 #include "geodata/map.h"
@@ -54,7 +56,13 @@ struct mapd_tiles {
     pthread_mutex_t feed_lock;   /* one request at a time applies the change feed */
     int64_t applied;             /* the last change applied (atomic loads and stores) */
     int64_t swept;               /* expiries up to this time applied (atomic) */
+    uint64_t seen_commits;       /* geodata_local_commits() at the last feed read (atomic) */
+    int64_t read_ns;             /* monotonic time of the last feed read (atomic) */
 };
+
+/* How long the feed goes unread while this process commits nothing: the
+ * longest a change made by another process waits to reach the tiles. */
+#define FEED_POLL_NS 1000000
 
 int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_bytes, int64_t now,
                    mapd_tiles **out)
@@ -174,12 +182,35 @@ static int sweep_expired(mapd_ctx *ctx, mapd_tiles *t)
 /* Applies the feed up to its newest change, and the expiries up to now.
  * Work: two indexed reads when nothing changed (and the second at most once
  * a second); else O(changes × zooms) invalidations, under feed_lock. */
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static int sync_feed(mapd_ctx *ctx, mapd_tiles *t)
 {
+    /* A commit of this process is counted once visible, before its response
+     * leaves; the marks below are read before the feed and stored only once
+     * it is applied, so a request that skips the read finds every change
+     * counted so far already applied. Other processes' changes are read at
+     * most a millisecond late. */
+    uint64_t commits = geodata_local_commits();
+    int64_t now_ns = monotonic_ns();
+    if (commits == __atomic_load_n(&t->seen_commits, __ATOMIC_ACQUIRE)
+        && now_ns - __atomic_load_n(&t->read_ns, __ATOMIC_ACQUIRE) < FEED_POLL_NS
+        && ctx->now <= __atomic_load_n(&t->swept, __ATOMIC_ACQUIRE))
+        return 0;
     int64_t last;
     int rc = geodata_changes_last(ctx->store, &last);
-    if (rc || (last <= __atomic_load_n(&t->applied, __ATOMIC_ACQUIRE)
-               && ctx->now <= __atomic_load_n(&t->swept, __ATOMIC_ACQUIRE)))
+    if (!rc && last <= __atomic_load_n(&t->applied, __ATOMIC_ACQUIRE)
+        && ctx->now <= __atomic_load_n(&t->swept, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&t->seen_commits, commits, __ATOMIC_RELEASE);
+        __atomic_store_n(&t->read_ns, now_ns, __ATOMIC_RELEASE);
+        return 0;
+    }
+    if (rc)
         return rc;
     pthread_mutex_lock(&t->feed_lock);
     rc = sweep_expired(ctx, t);
@@ -198,8 +229,11 @@ static int sync_feed(mapd_ctx *ctx, mapd_tiles *t)
             break; /* nothing more came (pruned concurrently): done */
         at = reached;
     }
-    if (!rc)
+    if (!rc) {
         __atomic_store_n(&t->applied, at, __ATOMIC_RELEASE);
+        __atomic_store_n(&t->seen_commits, commits, __ATOMIC_RELEASE);
+        __atomic_store_n(&t->read_ns, now_ns, __ATOMIC_RELEASE);
+    }
     pthread_mutex_unlock(&t->feed_lock);
     return rc;
 }

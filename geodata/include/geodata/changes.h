@@ -26,6 +26,11 @@ typedef struct geodata_change {
     double new_lon, new_lat;
 } geodata_change;
 
+/* The number of transactions this process's stores have committed so far:
+ * while it has not moved, the feed can only have moved through another
+ * process. Any thread; no I/O. */
+uint64_t geodata_local_commits(void);
+
 /* The sequence number of the newest change, 0 when there is none. Work: one
  * read of the table's last row. */
 int geodata_changes_last(geodata_store *store, int64_t *seq);
