@@ -13,7 +13,7 @@ APT_PACKAGES := cmake make gcc pkg-config python3 curl ca-certificates time \
   libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin \
   libsqlite3-dev sqlite3 libsqlite3-mod-spatialite \
   libmicrohttpd-dev libjansson-dev libsodium-dev zlib1g-dev libxxhash-dev libcmocka-dev \
-  chromium
+  chromium fonts-dejavu-core
 
 # npm packages: the web map's, and the JavaScript test tools' (installed from
 # each directory's package-lock.json).
