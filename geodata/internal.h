@@ -13,7 +13,7 @@
 
 struct geodata_metric;
 
-#define GEODATA_STMT_CACHE 24
+#define GEODATA_STMT_CACHE 48
 
 struct geodata_store {
     sqlite3 *db;                    /* one connection, used by one thread at a time */

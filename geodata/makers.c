@@ -137,13 +137,13 @@ static int read_maker(geodata_store *store, sqlite3_stmt *st, geodata_maker *k)
     k->materials_post_id = sqlite3_column_int64(st, 6);
     k->lon = sqlite3_column_double(st, 7);
     k->lat = sqlite3_column_double(st, 8);
-    sqlite3_stmt *each = geodata_prepare(store, "SELECT value FROM json_each(?) LIMIT 10");
+    sqlite3_stmt *each = geodata_cached(store, "SELECT value FROM json_each(?) LIMIT 10");
     if (!each)
         return GEODATA_EDB;
     sqlite3_bind_text(each, 1, (const char *)sqlite3_column_text(st, 5), -1, SQLITE_TRANSIENT);
     while (sqlite3_step(each) == SQLITE_ROW && k->n_materials < GEODATA_MATERIALS_MAX)
         geodata_column_text(each, 0, k->materials[k->n_materials++], GEODATA_MATERIAL_LEN + 1);
-    sqlite3_finalize(each);
+    geodata_release(store, each);
     return GEODATA_OK;
 }
 
@@ -165,12 +165,21 @@ int geodata_maker_get(geodata_store *store, int64_t member, geodata_maker *out)
 int geodata_makers_query(geodata_store *store, const char *viewer_nb, const double *bbox,
                          size_t limit, int (*each)(void *arg, const geodata_maker *m), void *arg)
 {
-    sqlite3_stmt *st = geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM makers k "
-        "JOIN members m ON m.id = k.member_id "
-        "WHERE (?1 IS NULL OR m.neighbourhood_id = ?1 OR m.neighbourhood_id IN "
-        "  (SELECT b FROM neighbourhood_contiguity WHERE a = ?1)) "
-        "AND (?2 IS NULL OR (X(k.geom) BETWEEN ?2 AND ?4 AND Y(k.geom) BETWEEN ?3 AND ?5)) "
-        "ORDER BY k.member_id LIMIT ?6");
+    /* With a box, the R*Tree finds the candidates (its float bounds are
+     * rounded outwards, so the exact test follows); without, all makers. */
+    sqlite3_stmt *st = bbox
+        ? geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM idx_makers_geom i "
+            "JOIN makers k ON k.member_id = i.pkid JOIN members m ON m.id = k.member_id "
+            "WHERE i.xmin <= ?4 AND i.xmax >= ?2 AND i.ymin <= ?5 AND i.ymax >= ?3 "
+            "AND X(k.geom) BETWEEN ?2 AND ?4 AND Y(k.geom) BETWEEN ?3 AND ?5 "
+            "AND (?1 IS NULL OR m.neighbourhood_id = ?1 OR m.neighbourhood_id IN "
+            "  (SELECT b FROM neighbourhood_contiguity WHERE a = ?1)) "
+            "ORDER BY k.member_id LIMIT ?6")
+        : geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM makers k "
+            "JOIN members m ON m.id = k.member_id "
+            "WHERE (?1 IS NULL OR m.neighbourhood_id = ?1 OR m.neighbourhood_id IN "
+            "  (SELECT b FROM neighbourhood_contiguity WHERE a = ?1)) "
+            "ORDER BY k.member_id LIMIT ?6");
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_text(st, 1, viewer_nb, -1, SQLITE_STATIC);

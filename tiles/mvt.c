@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "tiles/mvt.h"
 
@@ -78,33 +79,38 @@ static uint32_t command(uint32_t id, uint32_t count)
     return (id & 7) | (count << 3);
 }
 
-/* Interned strings or values: encoded bytes, looked up by hash. */
+/* Interned strings or values: their encoded bytes, one after another in
+ * data, looked up by hash (XXH3; the hash is kept, so growing the table and
+ * most mismatches read no bytes). */
+typedef struct item {
+    uint64_t hash;
+    uint32_t off, len;     /* bytes in the table's data */
+} item;
+
 typedef struct table {
-    buf *items;            /* encoded items */
+    buf data;
+    item *items;
     size_t n, cap;
     uint32_t *slots;       /* index + 1, 0 = empty; open addressing */
     size_t n_slots;        /* a power of two */
 } table;
 
-static uint64_t hash(const uint8_t *p, size_t n)
+/* The bytes of item i (data is still NULL when every item is empty). */
+static const uint8_t *item_bytes(const table *t, size_t i)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
+    return t->data.p ? t->data.p + t->items[i].off : (const uint8_t *)"";
 }
 
 static void table_free(table *t)
 {
-    for (size_t i = 0; i < t->n; i++)
-        free(t->items[i].p);
+    free(t->data.p);
     free(t->items);
     free(t->slots);
 }
 
-/* The index of the item with these bytes, added if new; -1 on no memory. */
+/* The index of the item with these bytes, added if new; -1 on no memory or
+ * past 4 GiB of items. Work: the hash of the bytes, and one compare per
+ * colliding item of the same hash. */
 static long intern(table *t, const uint8_t *p, size_t n)
 {
     if ((t->n + 1) * 2 > t->n_slots) {
@@ -113,7 +119,7 @@ static long intern(table *t, const uint8_t *p, size_t n)
         if (!slots)
             return -1;
         for (size_t i = 0; i < t->n; i++) {
-            size_t j = hash(t->items[i].p, t->items[i].len) & (ns - 1);
+            size_t j = t->items[i].hash & (ns - 1);
             while (slots[j])
                 j = (j + 1) & (ns - 1);
             slots[j] = (uint32_t)i + 1;
@@ -122,27 +128,28 @@ static long intern(table *t, const uint8_t *p, size_t n)
         t->slots = slots;
         t->n_slots = ns;
     }
-    size_t j = hash(p, n) & (t->n_slots - 1);
+    uint64_t h = XXH3_64bits(p, n);
+    size_t j = h & (t->n_slots - 1);
     while (t->slots[j]) {
-        const buf *it = &t->items[t->slots[j] - 1];
-        if (it->len == n && (n == 0 || memcmp(it->p, p, n) == 0))
-            return (long)(t->slots[j] - 1);
+        size_t i = t->slots[j] - 1;
+        const item *it = &t->items[i];
+        if (it->hash == h && it->len == n && (n == 0 || memcmp(item_bytes(t, i), p, n) == 0))
+            return (long)i;
         j = (j + 1) & (t->n_slots - 1);
     }
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
-        buf *items = realloc(t->items, cap * sizeof *items);
+        item *items = realloc(t->items, cap * sizeof *items);
         if (!items)
             return -1;
         t->items = items;
         t->cap = cap;
     }
-    buf *it = &t->items[t->n];
-    memset(it, 0, sizeof *it);
-    if (put_bytes(it, p, n)) {
-        free(it->p);
+    if (t->data.len + n > UINT32_MAX)
         return -1;
-    }
+    t->items[t->n] = (item){ h, (uint32_t)t->data.len, (uint32_t)n };
+    if (put_bytes(&t->data, p, n))
+        return -1;
     t->slots[j] = (uint32_t)t->n + 1;
     return (long)t->n++;
 }
@@ -153,6 +160,7 @@ struct tiles_layer {
     buf features;          /* encoded Feature messages, each with its key */
     size_t n_features;
     table keys, values;
+    buf feature, tags, geom, value;   /* scratch of tiles_mvt_add, kept for the next */
     tiles_layer *next;
 };
 
@@ -175,6 +183,10 @@ void tiles_mvt_free(tiles_mvt *t)
         free(l->features.p);
         table_free(&l->keys);
         table_free(&l->values);
+        free(l->feature.p);
+        free(l->tags.p);
+        free(l->geom.p);
+        free(l->value.p);
         free(l);
     }
     free(t);
@@ -281,29 +293,26 @@ int tiles_mvt_add(tiles_layer *l, int with_id, uint64_t id, const tiles_geom *g,
         px = g->xy[2 * i];
         py = g->xy[2 * i + 1];
     }
-    buf f = { 0 }, tags = { 0 }, geom = { 0 }, v = { 0 };
+    buf *f = &l->feature, *tags = &l->tags, *geom = &l->geom, *v = &l->value;
+    f->len = tags->len = geom->len = 0;
     int rc = 0;
     for (size_t i = 0; !rc && i < n_props; i++) {
         long k = intern(&l->keys, (const uint8_t *)keys[i], strlen(keys[i]));
-        v.len = 0;
-        rc = k < 0 || encode_value(&values[i], &v);
-        long vi = rc ? -1 : intern(&l->values, v.p, v.len);
-        rc = rc || vi < 0 || put_varint(&tags, (uint64_t)k) || put_varint(&tags, (uint64_t)vi);
+        v->len = 0;
+        rc = k < 0 || encode_value(&values[i], v);
+        long vi = rc ? -1 : intern(&l->values, v->p, v->len);
+        rc = rc || vi < 0 || put_varint(tags, (uint64_t)k) || put_varint(tags, (uint64_t)vi);
     }
-    rc = rc || encode_geometry(g, &geom);
+    rc = rc || encode_geometry(g, geom);
     if (!rc && with_id)
-        rc = put_key(&f, 1, 0) || put_varint(&f, id);
-    if (!rc && tags.len)
-        rc = put_len_field(&f, 2, tags.p, tags.len);
-    rc = rc || put_key(&f, 3, 0) || put_varint(&f, (uint64_t)g->type)
-            || put_len_field(&f, 4, geom.p, geom.len)
-            || put_len_field(&l->features, 2, f.p, f.len);
+        rc = put_key(f, 1, 0) || put_varint(f, id);
+    if (!rc && tags->len)
+        rc = put_len_field(f, 2, tags->p, tags->len);
+    rc = rc || put_key(f, 3, 0) || put_varint(f, (uint64_t)g->type)
+            || put_len_field(f, 4, geom->p, geom->len)
+            || put_len_field(&l->features, 2, f->p, f->len);
     if (!rc)
         l->n_features++;
-    free(f.p);
-    free(tags.p);
-    free(geom.p);
-    free(v.p);
     return rc ? TILES_ENOMEM : TILES_OK;
 }
 
@@ -319,9 +328,9 @@ int tiles_mvt_encode(const tiles_mvt *t, uint8_t **out, size_t *len)
           || put_len_field(&layer, 1, l->name, strlen(l->name))
           || put_bytes(&layer, l->features.p, l->features.len);
         for (size_t i = 0; !rc && i < l->keys.n; i++)
-            rc = put_len_field(&layer, 3, l->keys.items[i].p, l->keys.items[i].len);
+            rc = put_len_field(&layer, 3, item_bytes(&l->keys, i), l->keys.items[i].len);
         for (size_t i = 0; !rc && i < l->values.n; i++)
-            rc = put_len_field(&layer, 4, l->values.items[i].p, l->values.items[i].len);
+            rc = put_len_field(&layer, 4, item_bytes(&l->values, i), l->values.items[i].len);
         rc = rc || put_key(&layer, 5, 0) || put_varint(&layer, l->extent)
                 || put_len_field(&tile, 3, layer.p, layer.len);
     }

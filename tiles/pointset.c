@@ -31,9 +31,9 @@ typedef struct detail {
 } detail;
 
 /* The grid: the tiles of GRID_ZOOM, each listing the slots of its points. */
-#define GRID_ZOOM 14
+#define GRID_ZOOM 17
 #define GRID_SHIFT (32 - GRID_ZOOM)
-#define GRID_MAX_CELLS 256   /* a query spanning more cells scans the arrays instead */
+#define GRID_MAX_CELLS 1200  /* a query spanning more cells scans the arrays instead */
 
 typedef struct cell {
     uint64_t key;            /* column << 32 | row */
