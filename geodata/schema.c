@@ -181,7 +181,7 @@ static const char *const migrations[] = {
      * not fire it. It keeps itself to the last 100,000 changes. */
     "CREATE TABLE changes ("
     "  seq      INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  layer    TEXT NOT NULL,"            /* needs, shops, makers */
+    "  layer    TEXT NOT NULL,"            /* needs, shops, makers (6: neighbourhoods) */
     "  ref_id   INTEGER NOT NULL,"
     "  old_geom BLOB,"                     /* public point before; NULL on insert */
     "  new_geom BLOB"                      /* public point after; NULL on delete */
@@ -213,6 +213,17 @@ static const char *const migrations[] = {
     "CREATE TRIGGER makers_changes_ad AFTER DELETE ON makers BEGIN"
     "  INSERT INTO changes(layer, ref_id, old_geom) VALUES ('makers', OLD.member_id, OLD.geom); END;"
     "CREATE INDEX posts_expiry ON posts(expires_at);",
+
+    /* 6: the change feed also tells of neighbourhoods (an import, usually
+     * by another process than the server): readers that keep the polygons
+     * reload them. No point is recorded: a polygon is not a point. */
+    "CREATE TRIGGER neighbourhoods_changes_ai AFTER INSERT ON neighbourhoods BEGIN"
+    "  INSERT INTO changes(layer, ref_id) VALUES ('neighbourhoods', NEW.rowid); END;"
+    "CREATE TRIGGER neighbourhoods_changes_au AFTER UPDATE OF name, label_lon, label_lat, geom"
+    "  ON neighbourhoods BEGIN"
+    "  INSERT INTO changes(layer, ref_id) VALUES ('neighbourhoods', NEW.rowid); END;"
+    "CREATE TRIGGER neighbourhoods_changes_ad AFTER DELETE ON neighbourhoods BEGIN"
+    "  INSERT INTO changes(layer, ref_id) VALUES ('neighbourhoods', OLD.rowid); END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -37,6 +37,7 @@
 #include "geodata/map.h"
 #include "http.h"
 #include "tile_addresses.h"
+#include "tile_neighbourhoods.h"
 #include "tile_render.h"
 #include "tiles/cache.h"
 #include "tiles/tile.h"
@@ -52,6 +53,7 @@ struct mapd_tiles {
     tiles_cache *cache;
     mapd_needs *needs;           /* the needs layer in memory, kept in step with the feed */
     tiles_pointset *addresses;   /* the address points, loaded at start */
+    mapd_neighbourhoods *neighbourhoods; /* the polygons, reloaded when the feed says */
     size_t max_tile_bytes;
     pthread_mutex_t feed_lock;   /* one request at a time applies the change feed */
     int64_t applied;             /* the last change applied (atomic loads and stores) */
@@ -73,17 +75,22 @@ int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_byt
         return TILES_ENOMEM;
     t->cache = tiles_cache_new(cache_bytes);
     t->needs = mapd_needs_new();
+    t->neighbourhoods = mapd_neighbourhoods_new();
     int64_t applied = 0;
     /* The feed's position first: a change committed during the load is
      * then applied again, harmlessly, rather than missed. */
-    int rc = t->cache && t->needs ? geodata_changes_last(store, &applied) : TILES_ENOMEM;
+    int rc = t->cache && t->needs && t->neighbourhoods ? geodata_changes_last(store, &applied)
+                                                       : TILES_ENOMEM;
     if (!rc)
         rc = mapd_needs_load(t->needs, store, now);
+    if (!rc)
+        rc = mapd_neighbourhoods_load(t->neighbourhoods, store);
     if (!rc)
         rc = mapd_addresses_load(store, &t->addresses);
     if (rc) {
         tiles_cache_free(t->cache);
         mapd_needs_free(t->needs);
+        mapd_neighbourhoods_free(t->neighbourhoods);
         free(t);
         return rc;
     }
@@ -102,6 +109,7 @@ void mapd_tiles_free(mapd_tiles *t)
     tiles_cache_free(t->cache);
     mapd_needs_free(t->needs);
     tiles_pointset_free(t->addresses);
+    mapd_neighbourhoods_free(t->neighbourhoods);
     pthread_mutex_destroy(&t->feed_lock);
     free(t);
 }
@@ -136,6 +144,7 @@ int mapd_tiles_metrics(mapd_tiles *t, char *buf, size_t n)
 typedef struct applying {
     mapd_tiles *t;
     geodata_store *store;
+    int neighbourhoods;          /* a neighbourhood changed: reload them, drop every tile */
 } applying;
 
 /* One change: the needs layer first, then the tiles, so that a render that
@@ -144,6 +153,10 @@ static int drop_change(void *arg, const geodata_change *c)
 {
     applying *a = arg;
     tiles_cache *cache = a->t->cache;
+    if (strcmp(c->layer, "neighbourhoods") == 0) {
+        a->neighbourhoods = 1;
+        return 0;
+    }
     if (strcmp(c->layer, "needs") == 0) {
         int rc = mapd_needs_refresh(a->t->needs, a->store, c->ref_id);
         if (rc)
@@ -217,13 +230,18 @@ static int sync_feed(mapd_ctx *ctx, mapd_tiles *t)
     int64_t at = __atomic_load_n(&t->applied, __ATOMIC_ACQUIRE);
     while (!rc && at < last) {
         int64_t reached;
-        applying a = { t, ctx->store };
+        applying a = { t, ctx->store, 0 };
         rc = geodata_changes_since(ctx->store, at, FEED_BATCH, drop_change, &a, &reached);
         if (rc == GEODATA_ESTALE) {
             /* too far behind: start afresh */
             rc = mapd_needs_load(t->needs, ctx->store, ctx->now);
-            tiles_cache_clear(t->cache);
+            a.neighbourhoods = 1;
             reached = last;
+        }
+        if (!rc && a.neighbourhoods) {
+            /* new polygons (an import): every tile may have changed */
+            rc = mapd_neighbourhoods_load(t->neighbourhoods, ctx->store);
+            tiles_cache_clear(t->cache);
         }
         if (!rc && reached == at)
             break; /* nothing more came (pruned concurrently): done */
@@ -369,7 +387,8 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
         uint8_t *bytes = NULL;
         size_t len = 0;
         if (!rc)
-            rc = tc ? mapd_tile_render(ctx->store, &(mapd_tile_sources){ t->needs, t->addresses },
+            rc = tc ? mapd_tile_render(ctx->store,
+                                       &(mapd_tile_sources){ t->needs, t->addresses, t->neighbourhoods },
                                        tc, z, x, y, &viewer, ctx->now,
                                        t->max_tile_bytes, &bytes, &len)
                     : TILES_ENOMEM;

@@ -39,6 +39,7 @@
 #include "geodata/neighbourhoods.h"
 #include "progress.h"
 #include "tile_addresses.h"
+#include "tile_neighbourhoods.h"
 #include "tile_render.h"
 #include "tiles/tile.h"
 
@@ -57,6 +58,7 @@ typedef struct job {
     tiles_ctx *ctx;
     mapd_needs *needs;     /* member viewers only; NULL: no needs layer */
     tiles_pointset *addresses; /* --batch and --pyramid: in memory, as mapd serve has them */
+    mapd_neighbourhoods *neighbourhoods; /* the polygons, prepared once */
     mapd_tile_viewer viewer;
     char viewer_nb[64];    /* storage of viewer.nb */
     uint8_t *groups;       /* storage of viewer.groups */
@@ -77,7 +79,7 @@ static double monotonic_s(void)
 static int draw(job *j, int z, int64_t x, int64_t y, uint8_t **bytes, size_t *len, double *seconds)
 {
     double t0 = monotonic_s();
-    mapd_tile_sources src = { j->needs, j->addresses };
+    mapd_tile_sources src = { j->needs, j->addresses, j->neighbourhoods };
     int rc = mapd_tile_render(j->store, &src, j->ctx, z, x, y, &j->viewer, j->now,
                               MAPD_TILE_MAX_BYTES, bytes, len);
     *seconds = monotonic_s() - t0;
@@ -393,8 +395,15 @@ int mapd_cmd_tile(int argc, char **argv)
     int rc = set_viewer(&j, viewer);
     if (!rc && !(j.ctx = tiles_ctx_new()))
         rc = mapd_fail(MAPD_EXIT_FAIL, "tile: out of memory");
-    /* Many tiles: the address points are loaded once (not part of the timings). */
-    int lrc = !rc && (batch || pyramid) ? mapd_addresses_load(j.store, &j.addresses) : 0;
+    /* The polygons are prepared once; for many tiles the address points are
+     * loaded once too (neither is part of the timings). */
+    if (!rc && !(j.neighbourhoods = mapd_neighbourhoods_new()))
+        rc = mapd_fail(MAPD_EXIT_FAIL, "tile: out of memory");
+    int lrc = rc ? 0 : mapd_neighbourhoods_load(j.neighbourhoods, j.store);
+    if (lrc)
+        rc = mapd_fail(MAPD_EXIT_FAIL, "tile: loading the neighbourhoods: %s",
+                       lrc == TILES_ENOMEM ? "out of memory" : geodata_errmsg(j.store));
+    lrc = !rc && (batch || pyramid) ? mapd_addresses_load(j.store, &j.addresses) : 0;
     if (lrc)
         rc = mapd_fail(MAPD_EXIT_FAIL, "tile: loading the addresses: %s",
                        lrc == TILES_ENOMEM ? "out of memory" : geodata_errmsg(j.store));
@@ -404,6 +413,7 @@ int mapd_cmd_tile(int argc, char **argv)
     tiles_ctx_free(j.ctx);
     mapd_needs_free(j.needs);
     tiles_pointset_free(j.addresses);
+    mapd_neighbourhoods_free(j.neighbourhoods);
     free(j.groups);
     geodata_store_close(j.store);
     return rc;

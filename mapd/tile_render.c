@@ -14,10 +14,10 @@
 #include <string.h>
 
 #include "tile_addresses.h"
+#include "tile_neighbourhoods.h"
 #include "tile_render.h"
 #include "geodata/makers.h"
 #include "geodata/map.h"
-#include "geodata/neighbourhoods.h"
 #include "geodata/posts.h"
 #include "geodata/shops.h"
 #include "tiles/cluster.h"
@@ -89,6 +89,7 @@ typedef struct row {
 typedef struct render {
     geodata_store *store;
     mapd_needs *needs;
+    mapd_neighbourhoods *neighbourhoods;
     tiles_pointset *addresses;
     tiles_ctx *ctx;
     const mapd_tile_viewer *viewer;
@@ -222,11 +223,14 @@ static int draw_kept(render *r, int cluster, const char *const *categories, size
 
 /* ---- neighbourhoods ------------------------------------------------------- */
 
-static int add_neighbourhood(void *arg, const geodata_neighbourhood *n)
+static int add_neighbourhood(void *arg, const mapd_neighbourhood *n)
 {
     render *r = arg;
-    if (tiles_geom_from_wkb(r->ctx, &r->frame, n->wkb, n->wkb_len, &r->buf))
-        return 0; /* an unreadable geometry is left out, not fatal */
+    int rc = tiles_geom_from_shape(r->ctx, &r->frame, n->shape, &r->buf);
+    if (rc == TILES_ENOMEM)
+        return rc;
+    if (rc)
+        r->buf.g.n = 0; /* a polygon GEOS fails on is left out, its label kept */
     const char *keys[] = { "id", "name", "label" };
     tiles_value vals[] = { { .type = TILES_VALUE_STRING, .s = n->id },
                            { .type = TILES_VALUE_STRING, .s = n->name },
@@ -417,7 +421,7 @@ static int draw(render *r, tiles_mvt *t)
     int z = r->frame.z;
     int rc = tiles_mvt_layer(t, "neighbourhoods", MAPD_TILE_EXTENT, &r->layer);
     if (!rc)
-        rc = geodata_neighbourhoods_in_box(r->store, r->box, add_neighbourhood, r);
+        rc = mapd_neighbourhoods_each(r->neighbourhoods, &r->frame, add_neighbourhood, r);
     if (!rc && z >= MAPD_TILE_ADDRESSES_MINZOOM && r->level == 0) {
         int more;
         r->kept = 0;
@@ -469,8 +473,8 @@ int mapd_tile_render(geodata_store *store, const mapd_tile_sources *src, tiles_c
     double b[4];
     if (tiles_tile_bounds(z, x, y, b))
         return TILES_EINVAL;
-    render r = { .store = store, .needs = src ? src->needs : NULL,
-                 .addresses = src ? src->addresses : NULL, .ctx = ctx, .viewer = viewer, .now = now };
+    render r = { .store = store, .needs = src->needs, .neighbourhoods = src->neighbourhoods,
+                 .addresses = src->addresses, .ctx = ctx, .viewer = viewer, .now = now };
     int rc = TILES_ETOOBIG;
     for (int level = 0; level <= MAX_LEVEL && rc == TILES_ETOOBIG; level++) {
         r.level = level;

@@ -31,6 +31,7 @@
 
 #include "geodata/store.h"
 #include "tile_needs.h"
+#include "tile_neighbourhoods.h"
 #include "tiles/geometry.h"
 #include "tiles/pointset.h"
 
@@ -61,13 +62,15 @@ int mapd_tile_parse(const char *path, const char *suffix, int *z, int64_t *x, in
  * simplification, no address points, clusters on a grid twice as coarse,
  * up to one cluster per tile; TILES_ETOOBIG when even that does not fit.
  * Work: the features whose boxes meet the tile (plus one clustering cell
- * around it), one GEOS clip per polygon, per attempt.
+ * around it), one GEOS clip per neighbourhood polygon whose edges cross the
+ * tile, per attempt.
  * Returns 0, a GEODATA_E* code (message on the store), or a TILES_E* code.
  */
-/* The layers kept in memory, when the caller has them. */
+/* The layers kept in memory. */
 typedef struct mapd_tile_sources {
     mapd_needs *needs;           /* NULL: no needs layer (e.g. anonymous tiles only) */
     tiles_pointset *addresses;   /* mapd_addresses_load; NULL: read from the store */
+    mapd_neighbourhoods *neighbourhoods;  /* mapd_neighbourhoods_load; required */
 } mapd_tile_sources;
 
 int mapd_tile_render(geodata_store *store, const mapd_tile_sources *src, tiles_ctx *ctx, int z,

@@ -6,18 +6,11 @@
  * self-intersections); this file does the projection, the extraction into
  * flat arrays, the winding and the removal of degenerate parts.
  */
-#define GEOS_USE_ONLY_R_API
-#include <geos_c.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tiles/geometry.h"
-
-struct tiles_ctx {
-    GEOSContextHandle_t h;
-    GEOSWKBReader *reader;
-};
+#include "geometry_internal.h"
 
 static void quiet(const char *msg, void *arg)
 {
@@ -70,7 +63,7 @@ void tiles_world(double lon, double lat, double *wx, double *wy)
 
 /* World to tile units of the frame: multiplying by a power of two is exact,
  * so the same world point gives the same tile point however it was reached. */
-static void to_tile(const tiles_frame *f, double wx, double wy, double *x, double *y)
+void tiles_world_to_tile(const tiles_frame *f, double wx, double wy, double *x, double *y)
 {
     double scale = ldexp((double)f->extent, f->z);
     *x = wx * scale - (double)f->x * f->extent;
@@ -80,7 +73,7 @@ static void to_tile(const tiles_frame *f, double wx, double wy, double *x, doubl
 int tiles_point_world(const tiles_frame *f, double wx, double wy, int32_t *tx, int32_t *ty)
 {
     double x, y;
-    to_tile(f, wx, wy, &x, &y);
+    tiles_world_to_tile(f, wx, wy, &x, &y);
     double lo = -(double)f->buffer, hi = (double)f->extent + f->buffer;
     if (!(x >= lo && x <= hi && y >= lo && y <= hi))
         return 0;
@@ -119,11 +112,11 @@ static int project_cb(double *x, double *y, void *arg)
 {
     double wx, wy;
     tiles_world(*x, *y, &wx, &wy);
-    to_tile(arg, wx, wy, x, y);
+    tiles_world_to_tile(arg, wx, wy, x, y);
     return isfinite(*x) && isfinite(*y);
 }
 
-static int grow(tiles_geom_buf *b, size_t points, size_t parts)
+int tiles_geom_buf_grow(tiles_geom_buf *b, size_t points, size_t parts)
 {
     if (points > b->cap_xy) {
         size_t cap = b->cap_xy ? b->cap_xy : 256;
@@ -157,7 +150,7 @@ static int add_part(tiles_ctx *c, tiles_geom_buf *b, const GEOSCoordSequence *se
     unsigned int n = 0;
     if (!GEOSCoordSeq_getSize_r(c->h, seq, &n) || n == 0)
         return 0;
-    if (grow(b, b->g.n + n, b->g.n_parts + 1))
+    if (tiles_geom_buf_grow(b, b->g.n + n, b->g.n_parts + 1))
         return -1;
     size_t start = b->g.n, k = start;
     for (unsigned int i = 0; i < n; i++) {
@@ -213,7 +206,7 @@ static int extract(tiles_ctx *c, const GEOSGeometry *g, tiles_geom_type want, ti
     }
     if (t == GEOS_POINT && want == TILES_GEOM_POINT && !GEOSisEmpty_r(c->h, g)) {
         double x, y;
-        if (grow(b, b->g.n + 1, 1) || !GEOSGeomGetX_r(c->h, g, &x) || !GEOSGeomGetY_r(c->h, g, &y))
+        if (tiles_geom_buf_grow(b, b->g.n + 1, 1) || !GEOSGeomGetX_r(c->h, g, &x) || !GEOSGeomGetY_r(c->h, g, &y))
             return -1;
         if (b->g.n_parts == 0)
             b->parts[b->g.n_parts++] = 0;
@@ -247,16 +240,53 @@ static tiles_geom_type type_of(GEOSContextHandle_t h, const GEOSGeometry *g)
     }
 }
 
+int tiles_geom_append(tiles_ctx *c, const tiles_frame *f, const GEOSGeometry *clipped,
+                      tiles_geom_type type, tiles_geom_buf *out)
+{
+    if (GEOSisEmpty_r(c->h, clipped))
+        return TILES_OK;
+    GEOSGeometry *simple = type == TILES_GEOM_POINT
+        ? GEOSGeom_clone_r(c->h, clipped)
+        : GEOSSimplify_r(c->h, clipped, f->tolerance > 0 ? f->tolerance : 0.5);
+    GEOSGeometry *snapped = NULL;
+    /* Rounding to the grid keeps most polygons valid, and checking that
+     * costs far less than snap rounding: the precision reducer (which
+     * repairs what rounding breaks) runs only when it is needed. */
+    if (simple && type == TILES_GEOM_POLYGON) {
+        snapped = GEOSGeom_transformXY_r(c->h, simple, round_cb, NULL);
+        if (snapped && GEOSisValid_r(c->h, snapped) != 1) {
+            GEOSGeom_destroy_r(c->h, snapped);
+            snapped = NULL;
+        }
+    }
+    if (simple && !snapped)
+        snapped = GEOSGeom_setPrecision_r(c->h, simple, 1.0, 0);
+    int rc = !snapped ? TILES_EINVAL : extract(c, snapped, type, out) ? TILES_ENOMEM : TILES_OK;
+    out->g.xy = out->xy;         /* extract may have moved them */
+    out->g.parts = out->parts;
+    if (snapped) GEOSGeom_destroy_r(c->h, snapped);
+    if (simple) GEOSGeom_destroy_r(c->h, simple);
+    return rc;
+}
+
+void tiles_geom_buf_reset(tiles_geom_buf *out, tiles_geom_type type)
+{
+    out->g.type = type;
+    out->g.n = 0;
+    out->g.n_parts = 0;
+    out->g.xy = out->xy;
+    out->g.parts = out->parts;
+}
+
 int tiles_geom_from_wkb(tiles_ctx *c, const tiles_frame *f, const uint8_t *wkb, size_t len,
                         tiles_geom_buf *out)
 {
-    out->g.n = 0;
-    out->g.n_parts = 0;
+    tiles_geom_buf_reset(out, TILES_GEOM_POINT);
     GEOSGeometry *g = GEOSWKBReader_read_r(c->h, c->reader, wkb, len);
     if (!g)
         return TILES_EINVAL;
     tiles_geom_type type = type_of(c->h, g);
-    int rc = TILES_OK;
+    out->g.type = type;
     GEOSGeometry *tile = GEOSGeom_transformXY_r(c->h, g, project_cb, (void *)f);
     GEOSGeom_destroy_r(c->h, g);
     double lo = -(double)f->buffer, hi = (double)f->extent + f->buffer;
@@ -272,34 +302,10 @@ int tiles_geom_from_wkb(tiles_ctx *c, const tiles_frame *f, const uint8_t *wkb, 
     GEOSGeometry *clipped = tile ? GEOSClipByRect_r(c->h, tile, lo, lo, hi, hi) : NULL;
     if (tile)
         GEOSGeom_destroy_r(c->h, tile);
-    GEOSGeometry *simple = NULL, *snapped = NULL;
-    if (clipped && !GEOSisEmpty_r(c->h, clipped)) {
-        simple = type == TILES_GEOM_POINT ? GEOSGeom_clone_r(c->h, clipped)
-                                          : GEOSSimplify_r(c->h, clipped, f->tolerance > 0 ? f->tolerance : 0.5);
-        /* Rounding to the grid keeps most polygons valid, and checking that
-         * costs far less than snap rounding: the precision reducer (which
-         * repairs what rounding breaks) runs only when it is needed. */
-        if (simple && type == TILES_GEOM_POLYGON) {
-            snapped = GEOSGeom_transformXY_r(c->h, simple, round_cb, NULL);
-            if (snapped && GEOSisValid_r(c->h, snapped) != 1) {
-                GEOSGeom_destroy_r(c->h, snapped);
-                snapped = NULL;
-            }
-        }
-        if (simple && !snapped)
-            snapped = GEOSGeom_setPrecision_r(c->h, simple, 1.0, 0);
-        if (!snapped)
-            rc = TILES_EINVAL;
-    }
-    out->g.type = type;
-    if (snapped && extract(c, snapped, type, out))
-        rc = TILES_ENOMEM;
-    out->g.xy = out->xy;
-    out->g.parts = out->parts;
+    int rc = clipped ? tiles_geom_append(c, f, clipped, type, out) : TILES_OK;
+    if (clipped)
+        GEOSGeom_destroy_r(c->h, clipped);
     if (rc)
-        out->g.n = out->g.n_parts = 0;
-    if (snapped) GEOSGeom_destroy_r(c->h, snapped);
-    if (simple) GEOSGeom_destroy_r(c->h, simple);
-    if (clipped) GEOSGeom_destroy_r(c->h, clipped);
+        tiles_geom_buf_reset(out, type);
     return rc;
 }

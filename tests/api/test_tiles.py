@@ -9,6 +9,7 @@ Expected counts are computed here from the database file with plain SQL and
 the Web Mercator formula, independently of the server's code.
 """
 import gzip
+import json
 import math
 import os
 import struct
@@ -248,6 +249,31 @@ def main():
     st, body, _ = anon.raw("GET", spath)
     f = [f for f in decode_tile(body, db.work).get("shops", []) if f.get("id") == sid]
     T.check("a change by another process reaches the tile", f and f[0]["status"] == "closed", f)
+
+    # A neighbourhood re-imported by another process under a new name: the
+    # server reloads its polygons and drops its tiles.
+    nid, nname = db.sql("SELECT id, name FROM neighbourhoods WHERE id = ?", nb)[0]
+    npath = "/tiles/14/%d/%d.mvt" % (x14, y14)
+    def drawn(client):
+        return {f["id"]: f for f in decode_tile(client.raw("GET", npath)[1], db.work)
+                .get("neighbourhoods", []) if "label" not in f}
+    before = drawn(anon)
+    T.check("the member's neighbourhood is drawn in their busiest tile",
+            nid in before and before[nid]["name"] == nname, sorted(before))
+    with open(os.path.join(SAMPLE, "neighbourhoods.geojson")) as fh:
+        fc = json.load(fh)
+    for feat in fc["features"]:
+        if str(feat["properties"]["id"]) == nid:
+            feat["properties"]["name"] = "Quartier renommé"
+    renamed = os.path.join(db.work, "renamed.geojson")
+    with open(renamed, "w") as fh:
+        json.dump(fc, fh)
+    db.run("import", "neighbourhoods", renamed, "--db", db.path)
+    after = drawn(anon)
+    T.check("a re-imported neighbourhood's new name reaches the tile (polygons reloaded)",
+            nid in after and after[nid]["name"] == "Quartier renommé", after.get(nid))
+    T.check("the other neighbourhoods of the tile are drawn as before",
+            {k: v for k, v in after.items() if k != nid} == {k: v for k, v in before.items() if k != nid})
 
     st, body, _ = anon.raw("GET", "/metrics")
     text = body.decode()

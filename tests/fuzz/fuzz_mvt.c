@@ -4,7 +4,8 @@
  * encoder writes reads back as what was added.
  *
  * The first byte chooses what the rest is:
- *   0  WKB as it is, given to tiles_geom_from_wkb at every frame below;
+ *   0  WKB as it is, given to tiles_geom_from_wkb at every frame below,
+ *      and to tiles_shape_from_wkb then tiles_geom_from_shape;
  *   1  a recipe for a WKB geometry built here (point to collection, rings
  *      closed or not) with coordinates either raw doubles (NaN, infinities,
  *      1e300, ...) or small integers scaled to sub-unit, tile-size or huge
@@ -14,7 +15,8 @@
  *      properties, given to tiles_mvt_add in up to three layers.
  * What must hold:
  *   - tiles_geom_from_wkb returns TILES_OK (possibly empty) or TILES_EINVAL
- *     with nothing; what it returns is encodable: inside the extent and
+ *     with nothing, and so do tiles_shape_from_wkb (a polygon or nothing)
+ *     and tiles_geom_from_shape; what they return is encodable: inside the extent and
  *     buffer, parts of enough points, rings of non-zero area with the
  *     exterior first and positive, and tiles_mvt_add accepts it;
  *   - tiles_mvt_add accepts exactly the geometries whose parts are well
@@ -36,6 +38,7 @@
 
 #include "tiles/geometry.h"
 #include "tiles/mvt.h"
+#include "tiles/shape.h"
 #include "tiles/tile.h"
 
 #define COORD_BITS 31
@@ -335,10 +338,9 @@ static const tiles_frame frames[] = {
 
 static tiles_ctx *ctx;
 
-/* Checks what the pipeline made of a WKB at frame f, then encodes it. */
-static void pipeline(const tiles_frame *f, const uint8_t *wkb, size_t len, tiles_geom_buf *out)
+/* Checks what a pipeline made (rc, out) at frame f, then encodes it. */
+static void check(const tiles_frame *f, int rc, tiles_geom_buf *out)
 {
-    int rc = tiles_geom_from_wkb(ctx, f, wkb, len, out);
     if (rc != TILES_OK && rc != TILES_EINVAL && rc != TILES_ENOMEM)
         abort();
     if (rc != TILES_OK && out->g.n != 0)
@@ -384,6 +386,25 @@ static void pipeline(const tiles_frame *f, const uint8_t *wkb, size_t len, tiles
         abort();
     }
     tiles_mvt_free(t);
+}
+
+/* A WKB at frame f through both pipelines: per tile, and prepared once. */
+static void pipeline(const tiles_frame *f, const uint8_t *wkb, size_t len, tiles_geom_buf *out)
+{
+    check(f, tiles_geom_from_wkb(ctx, f, wkb, len, out), out);
+    tiles_shape *shape = NULL;
+    int rc = tiles_shape_from_wkb(ctx, wkb, len, &shape);
+    if ((rc == TILES_OK) != (shape != NULL))
+        abort();
+    if (rc != TILES_OK && rc != TILES_EINVAL && rc != TILES_ENOMEM)
+        abort();
+    if (shape) {
+        int drawn = tiles_geom_from_shape(ctx, f, shape, out);
+        if (drawn == TILES_OK && out->g.n && out->g.type != TILES_GEOM_POLYGON)
+            abort();
+        check(f, drawn, out);
+    }
+    tiles_shape_free(shape);
 }
 
 /* Writes one WKB geometry of the given type (1 point .. 7 collection) from

@@ -3,7 +3,8 @@
  *
  * Every insert, delete and visible update of a post (layer "needs"), a shop
  * ("shops") or a maker ("makers") is recorded by SQL triggers, whichever
- * process wrote it, with the record's public point before and after. Readers
+ * process wrote it, with the record's public point before and after; so is
+ * every change of a neighbourhood ("neighbourhoods", with no points). Readers
  * that keep derived state (tile caches, in-memory indexes) remember the last
  * sequence number they applied and ask for what came after. The feed keeps
  * the last 100,000 changes; a reader further behind is told to reload.
@@ -18,8 +19,8 @@
 
 typedef struct geodata_change {
     int64_t seq;                 /* increasing, never reused */
-    const char *layer;           /* "needs" (posts), "shops", "makers" */
-    int64_t ref_id;              /* post id, shop id, maker's member id */
+    const char *layer;           /* "needs" (posts), "shops", "makers", "neighbourhoods" */
+    int64_t ref_id;              /* post id, shop id, maker's member id, neighbourhood rowid */
     int has_old;                 /* an update or a delete: the point before */
     double old_lon, old_lat;
     int has_new;                 /* an insert or an update: the point after */
