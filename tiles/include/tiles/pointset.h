@@ -5,16 +5,18 @@
  * Each point has an id (unique in the set), a position in degrees, a group
  * (the caller's small integer, e.g. a neighbourhood: queries may keep only
  * some groups), a category (for clustering), an expiry (queries at or after
- * it skip the point) and a payload that belongs to the caller. A query visits the points that fall in a tile grown by a
- * margin, with their tile coordinates (tiles_point's rounding).
+ * it skip the point) and a payload that belongs to the caller. A query
+ * visits the points that fall in a tile grown by a margin, with their tile
+ * coordinates (tiles_point's rounding).
  *
  * Layout: the positions, groups and expiries a query scans sit in their own
  * compact arrays, apart from ids, world positions and payloads; a removal
  * moves the last point into the hole; an open-addressing table maps ids to
- * slots, and a grid of the tiles of zoom 14 lists the points of each. A query
- * for a deep tile (one spanning at most 256 grid cells: zoom 12 and deeper)
- * visits the points of its cells; a wider one scans every point, about a
- * millisecond per million.
+ * slots, and a grid of the tiles of zoom 17 lists the points of each. A query
+ * for a deep tile (one spanning at most 1,200 grid cells: zoom 12 and deeper,
+ * its margin included) visits the points of its cells, at zoom 16 about four
+ * tiles' worth; a wider one scans every point, about a millisecond per
+ * million.
  *
  * Threads: one set is shared; a pthread rwlock guards it — queries share it,
  * changes take it alone. Callbacks run under the read lock: they must not
