@@ -7,6 +7,7 @@
  * prepared shape; a lookup tests every entry's bounds, which for the tens to
  * few thousands of neighbourhoods of a city costs less than an index would.
  */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,8 @@ typedef struct entries {
 } entries;
 
 struct mapd_neighbourhoods {
-    pthread_rwlock_t lock;       /* renders share it; a reload's swap takes it alone */
+    pthread_rwlock_t lock;       /* renders share it; a reload's swap takes it alone,
+                                    ahead of later renders (writer-preferring) */
     entries list;
 };
 
@@ -47,8 +49,17 @@ static void entries_clear(entries *l)
 mapd_neighbourhoods *mapd_neighbourhoods_new(void)
 {
     mapd_neighbourhoods *set = calloc(1, sizeof *set);
-    if (set)
-        pthread_rwlock_init(&set->lock, NULL);
+    if (!set)
+        return NULL;
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    int rc = pthread_rwlock_init(&set->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    if (rc) {
+        free(set);
+        return NULL;
+    }
     return set;
 }
 
