@@ -395,15 +395,18 @@ int mapd_cmd_tile(int argc, char **argv)
     int rc = set_viewer(&j, viewer);
     if (!rc && !(j.ctx = tiles_ctx_new()))
         rc = mapd_fail(MAPD_EXIT_FAIL, "tile: out of memory");
-    /* The polygons are prepared once; for many tiles the address points are
-     * loaded once too (neither is part of the timings). */
+    /* The polygons are prepared once, and the address points loaded once
+     * when a tile may show them (neither is part of the timings): every mode
+     * draws a tile from the same sources as mapd serve, so to the same bytes. */
     if (!rc && !(j.neighbourhoods = mapd_neighbourhoods_new()))
         rc = mapd_fail(MAPD_EXIT_FAIL, "tile: out of memory");
     int lrc = rc ? 0 : mapd_neighbourhoods_load(j.neighbourhoods, j.store);
     if (lrc)
         rc = mapd_fail(MAPD_EXIT_FAIL, "tile: loading the neighbourhoods: %s",
                        lrc == TILES_ENOMEM ? "out of memory" : geodata_errmsg(j.store));
-    lrc = !rc && (batch || pyramid) ? mapd_addresses_load(j.store, &j.addresses) : 0;
+    int addresses = batch || (pyramid && maxzoom >= MAPD_TILE_ADDRESSES_MINZOOM)
+                 || (!batch && !pyramid && z >= MAPD_TILE_ADDRESSES_MINZOOM);
+    lrc = !rc && addresses ? mapd_addresses_load(j.store, &j.addresses) : 0;
     if (lrc)
         rc = mapd_fail(MAPD_EXIT_FAIL, "tile: loading the addresses: %s",
                        lrc == TILES_ENOMEM ? "out of memory" : geodata_errmsg(j.store));

@@ -95,7 +95,6 @@ typedef struct render {
     const mapd_tile_viewer *viewer;
     tiles_frame frame;       /* the tile and its buffer */
     tiles_frame wide;        /* the tile and one clustering cell around it */
-    double box[4];           /* degrees: the tile and its buffer */
     double wide_box[4];      /* degrees: the tile and one cell around it */
     int level;
     uint32_t cell;
@@ -245,21 +244,7 @@ static int add_neighbourhood(void *arg, const mapd_neighbourhood *n)
 
 /* ---- addresses ------------------------------------------------------------ */
 
-static int add_address(void *arg, const geodata_map_address *a)
-{
-    render *r = arg;
-    int32_t x, y;
-    if (!tiles_point(&r->frame, a->lon, a->lat, &x, &y))
-        return 0;
-    char number[48];
-    snprintf(number, sizeof number, "%lld%s", (long long)a->number, a->rep);
-    const char *keys[] = { "number", "street" };
-    tiles_value vals[] = { { .type = TILES_VALUE_STRING, .s = number },
-                           { .type = TILES_VALUE_STRING, .s = a->street } };
-    return add_point(r, 0, 0, x, y, keys, vals, 2);
-}
-
-/* The same from the address points in memory, at most MAPD_TILE_ADDRESSES_MAX. */
+/* An address point from memory; at most MAPD_TILE_ADDRESSES_MAX a tile. */
 #define ADDRESSES_FULL 1
 static int add_address_point(void *arg, const tiles_pointset_hit *h)
 {
@@ -422,15 +407,11 @@ static int draw(render *r, tiles_mvt *t)
     int rc = tiles_mvt_layer(t, "neighbourhoods", MAPD_TILE_EXTENT, &r->layer);
     if (!rc)
         rc = mapd_neighbourhoods_each(r->neighbourhoods, &r->frame, add_neighbourhood, r);
-    if (!rc && z >= MAPD_TILE_ADDRESSES_MINZOOM && r->level == 0) {
-        int more;
+    if (!rc && z >= MAPD_TILE_ADDRESSES_MINZOOM && r->level == 0 && r->addresses) {
         r->kept = 0;
         rc = tiles_mvt_layer(t, "addresses", MAPD_TILE_EXTENT, &r->layer);
-        if (!rc && r->addresses)
+        if (!rc)
             rc = tiles_pointset_query(r->addresses, &r->frame, NULL, 0, r->now, add_address_point, r);
-        else if (!rc)
-            rc = geodata_map_addresses(r->store, r->box, MAPD_TILE_ADDRESSES_MAX, add_address, r,
-                                       &more);
         if (rc == ADDRESSES_FULL)
             rc = 0;
     }
@@ -485,7 +466,6 @@ int mapd_tile_render(geodata_store *store, const mapd_tile_sources *src, tiles_c
                                  .buffer = MAPD_TILE_BUFFER, .tolerance = 0.5 * (1 << (2 * level)) };
         r.wide = r.frame;
         r.wide.buffer = r.cell;
-        grown_box(b, MAPD_TILE_BUFFER, r.box);
         grown_box(b, r.cell, r.wide_box);
         tiles_mvt *t = tiles_mvt_new();
         rc = t ? draw(&r, t) : TILES_ENOMEM;

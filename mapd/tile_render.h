@@ -69,7 +69,7 @@ int mapd_tile_parse(const char *path, const char *suffix, int *z, int64_t *x, in
 /* The layers kept in memory. */
 typedef struct mapd_tile_sources {
     mapd_needs *needs;           /* NULL: no needs layer (e.g. anonymous tiles only) */
-    tiles_pointset *addresses;   /* mapd_addresses_load; NULL: read from the store */
+    tiles_pointset *addresses;   /* mapd_addresses_load; NULL: no addresses layer */
     mapd_neighbourhoods *neighbourhoods;  /* mapd_neighbourhoods_load; required */
 } mapd_tile_sources;
 
