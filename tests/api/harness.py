@@ -16,7 +16,8 @@ import tempfile
 
 
 class Suite:
-    """Counts checks; every response body is kept for privacy sweeps."""
+    """Counts checks; every response body is kept, as text, for privacy
+    sweeps: (label, text) in bodies."""
 
     def __init__(self):
         self.passes, self.fails = 0, 0
@@ -84,16 +85,20 @@ class Client:
         self.cookie = None
         self.csrf = None
 
-    def raw(self, method, path, body=None, headers=None, csrf=True):
-        """(status, bytes, response) without decoding."""
+    def raw(self, method, path, body=None, headers=None, csrf=True, data=None,
+            ctype="application/json", label=None):
+        """(status, bytes, response) without decoding. body is sent as JSON,
+        data (bytes) as it is with Content-Type ctype; label names the
+        response among the suite's bodies."""
         h = dict(headers or {})
         if self.cookie:
             h["Cookie"] = self.cookie
         if csrf and self.csrf:
             h["X-CSRF-Token"] = self.csrf
-        data = json.dumps(body).encode() if body is not None else None
+        if data is None and body is not None:
+            data = json.dumps(body).encode()
         if data is not None:
-            h["Content-Type"] = "application/json"
+            h["Content-Type"] = ctype
         try:
             self.conn.request(method, path, body=data, headers=h)
             r = self.conn.getresponse()
@@ -103,15 +108,18 @@ class Client:
             r = self.conn.getresponse()
         content = r.read()
         if self.suite is not None:
-            self.suite.bodies.append(("%s %s %s" % (self.name, method, path), content))
+            self.suite.bodies.append((label or "%s %s %s" % (self.name, method, path),
+                                      content.decode("utf-8", "replace")))
         cookie = r.getheader("Set-Cookie")
         if cookie:
             self.cookie = cookie.split(";")[0]
         return r.status, content, r
 
-    def req(self, method, path, body=None, csrf=True):
-        """(status, JSON document or None, response)."""
-        st, content, r = self.raw(method, path, body, csrf=csrf)
+    def req(self, method, path, body=None, csrf=True, raw=None, ctype="application/json",
+            label=None):
+        """(status, JSON document or None, response); raw: a body sent as it is."""
+        st, content, r = self.raw(method, path, body, csrf=csrf, data=raw, ctype=ctype,
+                                  label=label)
         try:
             doc = json.loads(content) if content else None
         except ValueError:

@@ -8,106 +8,42 @@ Actors are chosen from the data, not hard-coded: a member of quartier A, of
 a quartier contiguous to A, of a distant quartier, a shop owner, and staff.
 Only the standard library is used.
 """
-import http.client
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Client as BaseClient, Database, Server as BaseServer, Suite  # noqa: E402
+
 MAPD, SAMPLE = sys.argv[1], sys.argv[2]
-WORK = tempfile.mkdtemp(prefix="entraide-api.")
-DB = os.path.join(WORK, "api.sqlite")
-PASSES, FAILS = 0, 0
-BODIES = []          # (label, body) of every response, for the privacy sweep
+T = Suite()
+DATA = Database(MAPD, "entraide-api.")
+WORK, DB = DATA.work, DATA.path
+BODIES = T.bodies    # (label, text) of every response, for the privacy sweep
+check, run, sql = T.check, DATA.run, DATA.sql
 
 
-def check(name, cond, detail=""):
-    global PASSES, FAILS
-    if cond:
-        PASSES += 1
-        print("ok -", name)
-    else:
-        FAILS += 1
-        print("FAIL -", name, detail)
+def Server(*extra):
+    return BaseServer(DATA, *extra)
 
 
-def run(*args, stdin=None):
-    return subprocess.run([MAPD, *args], input=stdin, capture_output=True, text=True, check=True).stdout
-
-
-def sql(query, *params):
-    with sqlite3.connect("file:%s?mode=ro" % DB, uri=True) as c:
-        return c.execute(query, params).fetchall()
-
-
-class Server:
-    def __init__(self, *extra):
-        self.log = open(os.path.join(WORK, "server.log"), "a")
-        self.p = subprocess.Popen([MAPD, "serve", "--db", DB, "--listen", "127.0.0.1:0", *extra],
-                                  stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.p.stdout.readline()
-        self.port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
-
-    def stop(self, sig=signal.SIGTERM):
-        self.p.send_signal(sig)
-        rc = self.p.wait(timeout=15)
-        if rc != 0:  # show why: the server's last words (not the access log)
-            with open(os.path.join(WORK, "server.log")) as f:
-                print("".join(l for l in f.readlines()[-400:] if not l.startswith("127.0.0.1"))[-3000:])
-        return rc
-
-
-class Client:
-    """One actor: a keep-alive connection, its session cookie and CSRF token."""
+class Client(BaseClient):
+    """An actor of this suite: its responses join the privacy sweep."""
 
     def __init__(self, server, name):
-        self.server, self.name = server, name
-        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        self.cookie = None
-        self.csrf = None
-
-    def req(self, method, path, body=None, raw=None, csrf=True, ctype="application/json",
-            label=None):
-        headers = {}
-        if self.cookie:
-            headers["Cookie"] = self.cookie
-        if csrf and self.csrf:
-            headers["X-CSRF-Token"] = self.csrf
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        if data is not None:
-            headers["Content-Type"] = ctype
-        try:
-            self.conn.request(method, path, body=data, headers=headers)
-            r = self.conn.getresponse()
-        except (http.client.HTTPException, OSError):
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
-            self.conn.request(method, path, body=data, headers=headers)
-            r = self.conn.getresponse()
-        text = r.read().decode("utf-8", "replace")
-        BODIES.append((label or "%s %s %s" % (self.name, method, path), text))
-        cookie = r.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";")[0]
-        try:
-            doc = json.loads(text) if text else None
-        except ValueError:
-            doc = None
-        return r.status, doc, r
+        super().__init__(server, name, T)
 
     def register(self, email, address, name):
         return self.req("POST", "/api/members", {"email": email, "password": "correct horse",
                                                  "display_name": name, "address": address})
 
     def login(self, email, password="correct horse"):
-        st, doc, _ = self.req("POST", "/api/session", {"email": email, "password": password})
-        if st == 200:
-            self.csrf = doc["csrf"]
-        return st, doc
+        return super().login(email, password)
 
 
 def address_in(nb, offset=0):
@@ -706,9 +642,9 @@ def main():
                       "WHERE m.email = 'staff@example.org'")[0][0], (len(refused), other[:5]))
     check("the database is intact after that kill", sql("PRAGMA integrity_check")[0][0] == "ok")
 
-    print("%d passed, %d failed" % (PASSES, FAILS))
+    rc = T.finish()
     subprocess.run(["rm", "-rf", WORK])
-    return 1 if FAILS else 0
+    return rc
 
 
 if __name__ == "__main__":
