@@ -90,7 +90,9 @@ async function login(page, email) {
   await page.fill('#form-login input[name=email]', email);
   await page.fill('#form-login input[name=password]', 'correct horse');
   await page.click('#form-login button[type=submit]');
-  await page.waitForSelector('#who:not([hidden])', { timeout: 10000 });
+  // argon2id hashing under the sanitizers on a loaded machine takes seconds:
+  // a hang guard, not a speed check
+  await page.waitForSelector('#who:not([hidden])', { timeout: 30000 });
   await idle(page);
 }
 
@@ -182,7 +184,7 @@ async function volunteer(ctx) {
   const picked = await page.inputValue('#reg-address');
   check(`picking a suggestion fills the address (${picked})`, /Paris/.test(picked));
   await page.click('#form-register button[type=submit]');
-  await page.waitForSelector('#who:not([hidden])', { timeout: 10000 });
+  await page.waitForSelector('#who:not([hidden])', { timeout: 30000 });
   check('registering logs the volunteer in', (await page.textContent('#who')).includes('Valentin'));
   await logout(page);
   await login(page, 'valentin@e2e.test');
