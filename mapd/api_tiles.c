@@ -18,7 +18,9 @@
  * way. A render that raced an invalidation is not cached (the cache's
  * generation rule). Posts that expire by time change no row: each second, the
  * first request also drops the tiles of the posts that expired since the
- * last sweep (an indexed range read on posts.expires_at).
+ * last sweep (an indexed range read on posts.expires_at). A change of the
+ * neighbourhoods (an import) prepares their polygons again and drops every
+ * tile.
  *
  * HTTP: strong ETag (XXH3 of the tile bytes) with 304 on If-None-Match;
  * Cache-Control "no-cache" (public for anonymous tiles, private otherwise) so
