@@ -57,7 +57,7 @@ typedef struct job {
     geodata_store *store;
     tiles_ctx *ctx;
     mapd_needs *needs;     /* member viewers only; NULL: no needs layer */
-    tiles_pointset *addresses; /* --batch and --pyramid: in memory, as mapd serve has them */
+    tiles_pointset *addresses; /* when a tile may show them: in memory, as mapd serve has them */
     mapd_neighbourhoods *neighbourhoods; /* the polygons, prepared once */
     mapd_tile_viewer viewer;
     char viewer_nb[64];    /* storage of viewer.nb */
