@@ -57,8 +57,10 @@ for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 wait "$pid" || rc=$?
 check "SIGTERM stops the server with exit 0" [ "$rc" -eq 0 ]
 check "the database is closed cleanly (no WAL left)" [ ! -s "$DB-wal" ]
-check "all 11 requests of the run are in the access log" \
-    [ "$(grep -c '^127\.0\.0\.1 ' "$WORK/log")" -eq 11 ]
+# Ten requests reached a handler (the huge URL is refused by libmicrohttpd
+# itself, before any handler, within its header memory).
+check "all 10 handled requests of the run are in the access log" \
+    [ "$(grep '^127\.0\.0\.1 ' "$WORK/log" | grep -vc ' 414 ')" -eq 10 ]
 
 # A long flush interval: lines wait in the buffer, and a clean stop writes
 # them all, none lost, none cut.
