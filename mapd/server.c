@@ -114,7 +114,7 @@ static int match(const char *pattern, const char *url, int64_t *id)
     while (*p) {
         if (p[0] == '*')
             return 1;
-        if (strncmp(p, "{id}", 4) == 0) {
+        if (p[0] == '{' && strncmp(p, "{id}", 4) == 0) {
             if (*u < '1' || *u > '9')
                 return 0;
             int64_t v = 0;
