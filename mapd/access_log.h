@@ -26,9 +26,11 @@ void mapd_access_log_free(mapd_access_log *log);
 
 /* Appends line (len bytes, ending in '\n') to the calling thread's buffer,
  * writing the buffer first when the line does not fit, and the line alone
- * when it is larger than a buffer. Never truncates: a line is written whole
- * or, on a write error, dropped whole. Work: a copy of len bytes under the
- * thread's own buffer lock, plus at most one write() of a full buffer. */
+ * when it is larger than a buffer. Lines are never cut to fit: each goes out
+ * whole, unless writing fails (a full disk, a closed descriptor), when the
+ * rest of that batch is dropped rather than stop the server. Work: a copy of
+ * len bytes under the thread's own buffer lock, plus at most two write()
+ * calls (the full buffer, then a line larger than a buffer). */
 void mapd_access_log_write(mapd_access_log *log, const char *line, size_t len);
 
 #endif

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/api/serve.sh MAPD WEBDIR — a real `mapd serve` on 127.0.0.1 with an
 # ephemeral port: health, the web page, problem+json errors, path traversal,
-# request bodies, and a clean stop on SIGTERM.
+# request bodies, a clean stop on SIGTERM, and the access log written in
+# batches (within the flush interval, every line kept at a clean stop).
 MAPD=$1
 WEB=$2
 source "$(dirname "$0")/../cli/lib.sh"
