@@ -8,6 +8,9 @@
  * member may see: the same for every member of a neighbourhood) and "*" for
  * staff. A cached body is handed to libmicrohttpd as it is, without a copy:
  * the response holds a reference to it, released when the response is freed.
+ * The responses of a cached tile (200 gzip and 304, with their headers) are
+ * made on its first request and kept on its cache entry, so a hit queues a
+ * ready response: none is created, no header added.
  *
  * Freshness: before answering, a request applies the change feed
  * (geodata/changes.h) up to its newest entry (read whenever this process has
@@ -29,6 +32,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,51 +307,146 @@ static int etag_matches(const char *h, const char *etag)
     return 0;
 }
 
-static enum MHD_Result send_tile(mapd_ctx *ctx, const tiles_blob *blob, int member)
+/* The responses of one cached tile, prepared on its first request and
+ * queued as they are by every later one (a libmicrohttpd response is
+ * reference-counted and may be queued on any number of connections): the
+ * 200 with the gzip body, holding a blob reference of its own so the bytes
+ * live as long as the response, and the 304. They hang on the cache entry
+ * as its extra (tiles/cache.h), so they go when the entry goes; requests
+ * take references of their own while they use them. */
+typedef struct tile_responses {
+    tiles_blob_extra extra;             /* first: what the cache holds */
+    atomic_int refs;                    /* the cache's and the requests'; the last frees */
+    int member;                         /* Cache-Control private (1) or public (0) */
+    char etag[19];                      /* the blob's ETag, quoted */
+    struct MHD_Response *gzip;          /* 200, the gzip bytes as they are */
+    struct MHD_Response *not_modified;  /* 304, no body */
+} tile_responses;
+
+/* What prepared responses cost besides the tile's bytes, counted in the
+ * cache's bound: this struct and two libmicrohttpd responses of five or six
+ * headers (a node and two strings each), rounded up. An estimate:
+ * libmicrohttpd's allocations cannot be seen from here. */
+#define TILE_RESPONSES_COST 2048
+
+/* "\"" + 16 hex digits + "\"", by hand: printf is slow in this process
+ * (server.c). */
+static void etag_text(uint64_t v, char out[19])
 {
-    char etag[24];
-    snprintf(etag, sizeof etag, "\"%016llx\"", (unsigned long long)blob->etag);
+    static const char hex[] = "0123456789abcdef";
+    out[0] = '"';
+    for (int i = 0; i < 16; i++)
+        out[1 + i] = hex[(v >> (60 - 4 * i)) & 15];
+    out[17] = '"';
+    out[18] = '\0';
+}
+
+/* The headers of every tile answer; 0, or -1 when one could not be added. */
+static int add_tile_headers(struct MHD_Response *r, const char *etag, int member)
+{
+    int ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                     "application/vnd.mapbox-vector-tile") == MHD_YES
+             && MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag) == MHD_YES
+             && MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                        member ? "private, no-cache" : "public, no-cache") == MHD_YES
+             && MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding, Cookie") == MHD_YES
+             && MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;
+    return ok ? 0 : -1;
+}
+
+static void responses_retain(tiles_blob_extra *x)
+{
+    tile_responses *tr = (tile_responses *)(void *)x;
+    atomic_fetch_add_explicit(&tr->refs, 1, memory_order_relaxed);
+}
+
+/* Drops one reference; the last destroys the responses (a connection
+ * still sending one keeps it, and the gzip one its blob, until it is done). */
+static void responses_release(tiles_blob_extra *x)
+{
+    tile_responses *tr = (tile_responses *)(void *)x;
+    if (atomic_fetch_sub_explicit(&tr->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (tr->gzip)
+        MHD_destroy_response(tr->gzip);
+    if (tr->not_modified)
+        MHD_destroy_response(tr->not_modified);
+    free(tr);
+}
+
+/* Prepared responses for blob (the caller keeps its reference), with one
+ * reference for the caller; NULL when out of memory. Work: two responses
+ * created, eleven headers added, no copy of the body. */
+static tile_responses *responses_new(const tiles_blob *blob, int member)
+{
+    tile_responses *tr = calloc(1, sizeof *tr);
+    if (!tr)
+        return NULL;
+    tr->extra.retain = responses_retain;
+    tr->extra.release = responses_release;
+    tr->extra.cost = TILE_RESPONSES_COST;
+    atomic_init(&tr->refs, 1);
+    tr->member = member;
+    etag_text(blob->etag, tr->etag);
+    tiles_blob_retain(blob);
+    tr->gzip = MHD_create_response_from_buffer_with_free_callback_cls(
+        blob->gz_len, (void *)blob->gz, release_blob, (void *)blob);
+    if (!tr->gzip)
+        tiles_blob_release(blob);
+    tr->not_modified = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!tr->gzip || !tr->not_modified
+        || MHD_add_response_header(tr->gzip, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") != MHD_YES
+        || add_tile_headers(tr->gzip, tr->etag, member)
+        || add_tile_headers(tr->not_modified, tr->etag, member)) {
+        responses_release(&tr->extra);
+        return NULL;
+    }
+    return tr;
+}
+
+/* Answers with blob through its prepared responses tr: 304 when
+ * If-None-Match names its ETag, else the gzip bytes when accepted, else the
+ * inflated bytes (a response of their own). Takes the caller's references
+ * to blob and tr. Work: O(header lengths), plus inflating for clients that
+ * do not take gzip. */
+static enum MHD_Result send_tile(mapd_ctx *ctx, const tiles_blob *blob, tile_responses *tr)
+{
     const char *inm = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
                                                   MHD_HTTP_HEADER_IF_NONE_MATCH);
-    int not_modified = etag_matches(inm, etag);
+    int not_modified = etag_matches(inm, tr->etag);
     int gzip = accepts_gzip(MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
                                                         MHD_HTTP_HEADER_ACCEPT_ENCODING));
-    struct MHD_Response *r;
+    struct MHD_Response *r = NULL, *own = NULL;
     size_t bytes = 0;
     if (not_modified) {
-        tiles_blob_release(blob);
-        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        r = tr->not_modified;
     } else if (gzip) {
+        r = tr->gzip;
         bytes = blob->gz_len;
-        r = MHD_create_response_from_buffer_with_free_callback_cls(
-            blob->gz_len, (void *)blob->gz, release_blob, (void *)blob);
-        if (!r)
-            tiles_blob_release(blob);
-        else
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     } else {
         uint8_t *raw;
-        int rc = tiles_blob_inflate(blob, &raw, &bytes);
-        tiles_blob_release(blob);
-        if (rc)
-            return MHD_NO;
-        r = MHD_create_response_from_buffer(bytes, raw, MHD_RESPMEM_MUST_FREE);
-        if (!r)
-            free(raw);
+        if (tiles_blob_inflate(blob, &raw, &bytes) == 0) {
+            own = MHD_create_response_from_buffer(bytes, raw, MHD_RESPMEM_MUST_FREE);
+            if (!own)
+                free(raw);
+            else if (add_tile_headers(own, tr->etag, tr->member)) {
+                MHD_destroy_response(own);
+                own = NULL;
+            }
+        }
+        r = own;
     }
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/vnd.mapbox-vector-tile");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-                            member ? "private, no-cache" : "public, no-cache");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding, Cookie");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    unsigned status = not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
-    ctx->req->status = status;
-    ctx->req->bytes = bytes;
-    enum MHD_Result ret = MHD_queue_response(ctx->conn, status, r);
-    MHD_destroy_response(r);
+    tiles_blob_release(blob);
+    enum MHD_Result ret = MHD_NO;
+    if (r) {
+        unsigned status = not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
+        ctx->req->status = status;
+        ctx->req->bytes = bytes;
+        ret = MHD_queue_response(ctx->conn, status, r);
+    }
+    if (own)
+        MHD_destroy_response(own);
+    responses_release(&tr->extra);
     return ret;
 }
 
@@ -378,7 +477,8 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
         snprintf(variant, sizeof variant, "n:%s", m->neighbourhood_id);
     }
 
-    const tiles_blob *blob = tiles_cache_get(t->cache, z, x, y, variant);
+    tiles_blob_extra *extra = NULL;
+    const tiles_blob *blob = tiles_cache_get_extra(t->cache, z, x, y, variant, &extra);
     if (!blob) {
         uint64_t gen = tiles_cache_generation(t->cache);
         uint8_t *groups = NULL;
@@ -407,7 +507,25 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
         if (rc)
             return mapd_problem_geodata(ctx, rc);
     }
-    return send_tile(ctx, blob, viewer.member);
+    /* The entry's prepared responses, else new ones, kept on the entry when
+     * it still holds this blob (the cache then owns one reference). Every
+     * variant names one kind of viewer, so member always matches. */
+    tile_responses *tr = extra ? (tile_responses *)(void *)extra : NULL;
+    if (tr && tr->member != viewer.member) {
+        responses_release(&tr->extra);
+        tr = NULL;
+    }
+    if (!tr) {
+        tr = responses_new(blob, viewer.member);
+        if (!tr) {
+            tiles_blob_release(blob);
+            return MHD_NO;
+        }
+        responses_retain(&tr->extra);
+        if (!tiles_cache_set_extra(t->cache, z, x, y, variant, blob, &tr->extra))
+            responses_release(&tr->extra);
+    }
+    return send_tile(ctx, blob, tr);
 }
 
 /* ---- GET /tiles.json ----------------------------------------------------------- */

@@ -25,6 +25,7 @@ typedef struct mapd_ratelimit mapd_ratelimit;
 typedef struct mapd_post_model mapd_post_model;
 typedef struct mapd_post_writer mapd_post_writer;
 typedef struct mapd_tiles mapd_tiles;
+typedef struct mapd_access_log mapd_access_log;
 
 typedef struct mapd_server {
     const char *db_path;
@@ -39,6 +40,7 @@ typedef struct mapd_server {
     mapd_post_model *posts;         /* posts lists from memory (post_model.c); NULL: from SQL */
     mapd_post_writer *post_writer;  /* group commit of new posts (post_writer.c) */
     mapd_tiles *tiles;              /* the tile cache and its change-feed cursor (api_tiles.c) */
+    mapd_access_log *access_log;    /* one line per request, on stderr (access_log.c) */
 } mapd_server;
 
 typedef struct mapd_request {

@@ -84,14 +84,41 @@ const char *mapd_arg(mapd_ctx *ctx, const char *name)
     return MHD_lookup_connection_value(ctx->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* An IPv4 address as a dotted quad into buf (at least INET_ADDRSTRLEN
+ * bytes). By hand: glibc's inet_ntop formats with sprintf, and every printf
+ * in this process takes the slow positional path (server.c), on every
+ * request since each is logged with its address. */
+static void ipv4_text(const struct in_addr *in, char *buf)
+{
+    const unsigned char *b = (const unsigned char *)&in->s_addr;
+    char *p = buf;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 3 ? '.' : '\0';
+    }
+}
+
 void mapd_client_address(mapd_ctx *ctx, char *buf, size_t n)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(ctx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(buf, n, "-");
+    if (n < 2) {
+        if (n)
+            buf[0] = '\0';
+        return;
+    }
+    buf[0] = '-';
+    buf[1] = '\0';
     if (!ci || !ci->client_addr)
         return;
-    if (ci->client_addr->sa_family == AF_INET)
+    if (ci->client_addr->sa_family == AF_INET && n >= INET_ADDRSTRLEN)
+        ipv4_text(&((const struct sockaddr_in *)ci->client_addr)->sin_addr, buf);
+    else if (ci->client_addr->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, buf, (socklen_t)n);
     else if (ci->client_addr->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, buf,

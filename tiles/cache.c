@@ -35,6 +35,11 @@
  * is at most four pointers, above the fixed 64-bucket minimum). Invariant:
  * c->bytes <= c->max_bytes whenever the lock is released.
  *
+ * Extras. An entry may hold one tiles_blob_extra of its user, with one
+ * reference, released whenever the entry lets go of its blob (entry_drop,
+ * replacement in store_locked, drop_all); its declared cost is part of the
+ * entry's cost.
+ *
  * Locking. One mutex, c->lock ("the cache lock"), guards every field of
  * struct tiles_cache (but max_bytes, fixed at creation) and every address
  * node and entry. It is held for
@@ -70,7 +75,8 @@ struct entry {
     entry *next_variant;    /* the next entry of the same address */
     addr *at;               /* the address node this entry hangs from */
     blob_impl *blob;        /* the cache's own reference */
-    size_t cost;            /* bytes charged to c->bytes for this entry */
+    tiles_blob_extra *extra; /* the user's object, one reference held; or NULL */
+    size_t cost;            /* bytes charged to c->bytes for this entry, extra included */
     char variant[];         /* the variant key, NUL-terminated */
 };
 
@@ -436,6 +442,8 @@ static void entry_drop(tiles_cache *c, entry *e)
     lru_unlink(c, e);
     c->entries--;
     c->bytes -= e->cost;
+    if (e->extra)
+        e->extra->release(e->extra);
     tiles_blob_release(&e->blob->pub);
     free(e);
 }
@@ -521,6 +529,8 @@ static void drop_all(tiles_cache *c)
             entry *e = a->variants;
             while (e) {
                 entry *nv = e->next_variant;
+                if (e->extra)
+                    e->extra->release(e->extra);
                 tiles_blob_release(&e->blob->pub);
                 free(e);
                 e = nv;
@@ -574,20 +584,41 @@ static long variant_len(const char *variant)
     return n > TILES_CACHE_VARIANT_MAX ? -1 : (long)n;
 }
 
+/* The entry (z, x, y, variant), or NULL; the cache lock held. Work: O(1)
+ * expected plus O(variants) string compares. */
+static entry *entry_find(tiles_cache *c, uint64_t h, int z, int64_t x, int64_t y,
+                         const char *variant)
+{
+    addr *a = addr_find(c, h, z, x, y);
+    for (entry *e = a ? a->variants : NULL; e; e = e->next_variant)
+        if (strcmp(e->variant, variant) == 0)
+            return e;
+    return NULL;
+}
+
 const tiles_blob *tiles_cache_get(tiles_cache *c, int z, int64_t x, int64_t y,
                                   const char *variant)
 {
+    return tiles_cache_get_extra(c, z, x, y, variant, NULL);
+}
+
+const tiles_blob *tiles_cache_get_extra(tiles_cache *c, int z, int64_t x, int64_t y,
+                                        const char *variant, tiles_blob_extra **extra)
+{
+    if (extra)
+        *extra = NULL;
     int ok = variant_len(variant) >= 0 && tiles_tile_valid(z, x, y) && c->max_bytes;
     uint64_t h = ok ? key_hash(z, x, y) : 0;
     const tiles_blob *found = NULL;
     pthread_mutex_lock(&c->lock);
-    addr *a = ok ? addr_find(c, h, z, x, y) : NULL;
-    for (entry *e = a ? a->variants : NULL; e; e = e->next_variant) {
-        if (strcmp(e->variant, variant) == 0) {
-            lru_unlink(c, e);
-            lru_push(c, e);
-            found = tiles_blob_retain(&e->blob->pub);
-            break;
+    entry *e = ok ? entry_find(c, h, z, x, y, variant) : NULL;
+    if (e) {
+        lru_unlink(c, e);
+        lru_push(c, e);
+        found = tiles_blob_retain(&e->blob->pub);
+        if (extra && e->extra) {
+            e->extra->retain(e->extra);
+            *extra = e->extra;
         }
     }
     if (found)
@@ -632,6 +663,9 @@ static void store_locked(tiles_cache *c, int z, int64_t x, int64_t y, uint64_t h
             break;
     if (e) {
         free(fresh);
+        if (e->extra)
+            e->extra->release(e->extra);   /* it belonged to the blob replaced */
+        e->extra = NULL;
         tiles_blob_release(&e->blob->pub);
         c->bytes = c->bytes - e->cost + cost;
         e->blob = b;
@@ -641,6 +675,7 @@ static void store_locked(tiles_cache *c, int z, int64_t x, int64_t y, uint64_t h
     } else {
         e = fresh;
         e->at = a;
+        e->extra = NULL;
         e->blob = b;
         e->cost = cost;
         e->next_variant = a->variants;
@@ -678,6 +713,26 @@ int tiles_cache_put(tiles_cache *c, int z, int64_t x, int64_t y, const char *var
     store_locked(c, z, x, y, h, fresh, b, cost, gen);
     pthread_mutex_unlock(&c->lock);
     return TILES_OK;
+}
+
+int tiles_cache_set_extra(tiles_cache *c, int z, int64_t x, int64_t y, const char *variant,
+                          const tiles_blob *b, tiles_blob_extra *extra)
+{
+    if (!b || !extra || variant_len(variant) < 0 || !tiles_tile_valid(z, x, y) || !c->max_bytes)
+        return 0;
+    uint64_t h = key_hash(z, x, y);
+    int attached = 0;
+    pthread_mutex_lock(&c->lock);
+    entry *e = entry_find(c, h, z, x, y, variant);
+    if (e && &e->blob->pub == b && !e->extra && extra->cost <= c->max_bytes - e->cost) {
+        e->extra = extra;
+        e->cost += extra->cost;
+        c->bytes += extra->cost;
+        trim(c, e);
+        attached = 1;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return attached;
 }
 
 size_t tiles_cache_invalidate(tiles_cache *c, int z, int64_t x, int64_t y)
@@ -799,7 +854,9 @@ static int check_locked(tiles_cache *c)
             for (entry *e = a->variants; e; e = e->next_variant) {
                 entries++;
                 bytes += e->cost;
-                if (e->at != a || e->cost != entry_cost(e->blob->pub.gz_len, strlen(e->variant)))
+                size_t want = entry_cost(e->blob->pub.gz_len, strlen(e->variant))
+                              + (e->extra ? e->extra->cost : 0);
+                if (e->at != a || e->cost != want)
                     return -1;
                 if (atomic_load(&e->blob->refs) < 1)
                     return -1;

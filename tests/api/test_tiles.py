@@ -186,6 +186,28 @@ def main():
     st, body, r = member.raw("GET", path14, headers={"Accept-Encoding": "gzip;q=0, identity"})
     T.check("no gzip when refused with q=0", st == 200 and r.getheader("Content-Encoding") is None
             and body == plain)
+    # A tile's first answer (drawn, then cached) and the later ones (from the
+    # responses prepared with the cache entry) are the same, header for header.
+    keys = ("Content-Type", "Content-Encoding", "Content-Length", "ETag", "Cache-Control", "Vary",
+            "X-Content-Type-Options")
+    fresh = "/tiles/15/%d/%d.mvt" % (2 * x14 + 1, 2 * y14 + 1)
+    for who, client in (("anonymous", anon), ("member", member)):
+        gz = [client.raw("GET", fresh, headers={"Accept-Encoding": "gzip"}) for _ in range(3)]
+        T.check("%s: a new tile's first gzip answer and the next ones are identical" % who,
+                all(a[0] == 200 and a[1] == gz[0][1] for a in gz)
+                and all([a[2].getheader(k) for k in keys] == [gz[0][2].getheader(k) for k in keys]
+                        for a in gz) and gz[0][2].getheader("Content-Encoding") == "gzip",
+                [(a[0], [a[2].getheader(k) for k in keys]) for a in gz])
+        tag = gz[0][2].getheader("ETag")
+        nm = [client.raw("GET", fresh, headers={"If-None-Match": tag}) for _ in range(2)]
+        T.check("%s: 304s from the prepared response carry the ETag and caching headers" % who,
+                all(a[0] == 304 and a[1] == b"" and a[2].getheader("ETag") == tag
+                    and a[2].getheader("Cache-Control") == gz[0][2].getheader("Cache-Control")
+                    and a[2].getheader("Vary") == "Accept-Encoding, Cookie" for a in nm))
+        st, body, r = client.raw("GET", fresh)
+        T.check("%s: without gzip, the inflated bytes with the same ETag" % who,
+                st == 200 and r.getheader("Content-Encoding") is None
+                and gzip.decompress(gz[0][1]) == body and r.getheader("ETag") == tag)
 
     # ---- changes drop exactly their tiles ----
     st, doc, _ = member.req("POST", "/api/posts", {"kind": "request", "category": "pets",
@@ -195,7 +217,8 @@ def main():
     plon, plat = point_of(db.sql("SELECT geom FROM posts WHERE id = ?", pid)[0][0])
     for z in (4, 10, 14, 16):
         x, y = tile_xy(plon, plat, z)[:2]
-        st, body, _ = member.raw("GET", "/tiles/%d/%d/%d.mvt" % (z, x, y))
+        st, body, r = member.raw("GET", "/tiles/%d/%d/%d.mvt" % (z, x, y))
+        etag16 = r.getheader("ETag")
         needs = decode_tile(body, db.work).get("needs", [])
         want = sum(1 for _, lon, lat, _ in needs_of(db, seen) if in_tile(lon, lat, z, x, y))
         T.check("z%d: the new post is in the tile at once (%d needs)" % (z, want),
@@ -220,6 +243,9 @@ def main():
     st, body, _ = member.raw("GET", "/tiles/16/%d/%d.mvt" % (x, y))
     T.check("the hidden post left its tile",
             all(f.get("id") != pid for f in decode_tile(body, db.work).get("needs", [])))
+    st, body2, r = member.raw("GET", "/tiles/16/%d/%d.mvt" % (x, y), headers={"If-None-Match": etag16})
+    T.check("the changed tile's old ETag gets the new tile, not a 304 (nor a stale prepared answer)",
+            st == 200 and r.getheader("ETag") != etag16 and body2 == body)
     st, _, r = member.raw("GET", far_path, headers={"If-None-Match": far_etag})
     T.check("a tile away from the change is still the cached one (304)", st == 304)
 

@@ -4,7 +4,9 @@
  * used first; variants are separate; invalidation drops exactly the tiles
  * of an address or a point (expected tiles computed here from the slippy-map
  * formula, independently of tile.c); a render that raced an invalidation is
- * not stored; blobs outlive their entries; and concurrent use leaves no
+ * not stored; blobs outlive their entries; an entry's extra is handed out
+ * retained, counted in the bound and released once whenever the entry lets
+ * go of its blob; and concurrent use leaves no
  * stale tile behind and consistent counters.
  */
 #include <math.h>
@@ -829,6 +831,151 @@ static void *t_run(void *arg)
     return NULL;
 }
 
+/* An extra that counts its references and records its release. */
+typedef struct counted_extra {
+    tiles_blob_extra base;   /* first */
+    int refs;                /* references held */
+    int freed;               /* the last reference went */
+} counted_extra;
+
+static void test_extra_retain(tiles_blob_extra *x)
+{
+    ((counted_extra *)(void *)x)->refs++;
+}
+
+static void test_extra_release(tiles_blob_extra *x)
+{
+    counted_extra *t = (counted_extra *)(void *)x;
+    assert_true(t->refs > 0);
+    if (--t->refs == 0)
+        t->freed = 1;
+}
+
+static void extra_init(counted_extra *t, size_t cost)
+{
+    memset(t, 0, sizeof *t);
+    t->base.retain = test_extra_retain;
+    t->base.release = test_extra_release;
+    t->base.cost = cost;
+    t->refs = 1;   /* the caller's */
+}
+
+/* Attaches e to the entry holding blob b, giving the cache a reference. */
+static int attach(tiles_cache *c, int z, int64_t x, int64_t y, const char *variant,
+                  const tiles_blob *b, counted_extra *e)
+{
+    e->refs++;
+    int ok = tiles_cache_set_extra(c, z, x, y, variant, b, &e->base);
+    if (!ok)
+        e->refs--;
+    return ok;
+}
+
+static void test_extra(void **state)
+{
+    (void)state;
+    tiles_cache *c = tiles_cache_new(TILES_CACHE_DEFAULT_BYTES);
+    assert_non_null(c);
+    put_simple(c, 12, 2074, 1409, "");
+    tiles_cache_stats st0;
+    tiles_cache_stats_get(c, &st0);
+
+    /* A hit without extra; attach one; later hits hand it out, retained. */
+    tiles_blob_extra *got = (tiles_blob_extra *)1;
+    const tiles_blob *b = tiles_cache_get_extra(c, 12, 2074, 1409, "", &got);
+    assert_non_null(b);
+    assert_null(got);
+    counted_extra e;
+    extra_init(&e, 1000);
+    assert_true(attach(c, 12, 2074, 1409, "", b, &e));
+    assert_int_equal(e.refs, 2);
+    counted_extra e2;
+    extra_init(&e2, 10);
+    assert_false(attach(c, 12, 2074, 1409, "", b, &e2));     /* one extra per entry */
+    assert_false(attach(c, 12, 2074, 1409, "n:1", b, &e2));  /* no such entry */
+    assert_int_equal(e2.refs, 1);
+    tiles_cache_stats st;
+    tiles_cache_stats_get(c, &st);
+    assert_int_equal(st.bytes, st0.bytes + 1000);            /* its cost is in the bound */
+    assert_int_equal(tiles_cache_check(c), TILES_OK);
+    const tiles_blob *b2 = tiles_cache_get_extra(c, 12, 2074, 1409, "", &got);
+    assert_ptr_equal(b2, b);
+    assert_ptr_equal(got, &e.base);
+    assert_int_equal(e.refs, 3);
+    test_extra_release(got);
+    tiles_blob_release(b2);
+
+    /* A blob the entry no longer holds takes no extra: replace the entry. */
+    put_simple(c, 12, 2074, 1409, "");
+    assert_int_equal(e.refs, 1);                             /* the cache let go of it */
+    assert_false(attach(c, 12, 2074, 1409, "", b, &e2));
+    tiles_blob_release(b);
+    test_extra_release(&e.base);
+    assert_true(e.freed);
+    tiles_cache_stats_get(c, &st);
+    assert_int_equal(st.bytes, st0.bytes);
+
+    /* Invalidation, clear and free each release the extra once. */
+    b = tiles_cache_get(c, 12, 2074, 1409, "");
+    extra_init(&e, 0);
+    assert_true(attach(c, 12, 2074, 1409, "", b, &e));
+    tiles_blob_release(b);
+    assert_int_equal(tiles_cache_invalidate(c, 12, 2074, 1409), 1);
+    assert_int_equal(e.refs, 1);
+    put_simple(c, 12, 2074, 1409, "");
+    b = tiles_cache_get(c, 12, 2074, 1409, "");
+    extra_init(&e, 0);
+    assert_true(attach(c, 12, 2074, 1409, "", b, &e));
+    tiles_blob_release(b);
+    tiles_cache_clear(c);
+    assert_int_equal(e.refs, 1);
+    put_simple(c, 12, 2074, 1409, "");
+    b = tiles_cache_get(c, 12, 2074, 1409, "");
+    extra_init(&e, 0);
+    assert_true(attach(c, 12, 2074, 1409, "", b, &e));
+    tiles_blob_release(b);
+    assert_int_equal(tiles_cache_check(c), TILES_OK);
+    tiles_cache_free(c);
+    assert_int_equal(e.refs, 1);
+}
+
+/* An extra's cost counts in the bound: attaching evicts older entries, and
+ * eviction releases their extras. */
+static void test_extra_bound(void **state)
+{
+    (void)state;
+    tiles_cache *c = tiles_cache_new(64 * 1024);
+    assert_non_null(c);
+    enum { N = 8 };
+    counted_extra e[N];
+    for (int i = 0; i < N; i++) {
+        put_simple(c, 14, 8000 + i, 5600, "");
+        const tiles_blob *b = tiles_cache_get(c, 14, 8000 + i, 5600, "");
+        assert_non_null(b);
+        extra_init(&e[i], 12 * 1024);
+        assert_true(attach(c, 14, 8000 + i, 5600, "", b, &e[i]));
+        tiles_blob_release(b);
+        assert_int_equal(tiles_cache_check(c), TILES_OK);
+    }
+    tiles_cache_stats st;
+    tiles_cache_stats_get(c, &st);
+    assert_true(st.bytes <= 64 * 1024);
+    assert_true(st.entries < N);                 /* 8 x 12 KiB cannot all stay */
+    assert_true(stored(c, 14, 8000 + N - 1, 5600, ""));
+    assert_false(stored(c, 14, 8000, 5600, ""));  /* the oldest went first */
+    for (int i = 0; i < N; i++)
+        assert_int_equal(e[i].refs, stored(c, 14, 8000 + i, 5600, "") ? 2 : 1);
+    /* An extra larger than the bound is refused. */
+    const tiles_blob *b = tiles_cache_get(c, 14, 8000 + N - 1, 5600, "");
+    counted_extra big;
+    extra_init(&big, 128 * 1024);
+    assert_false(attach(c, 14, 8000 + N - 1, 5600, "", b, &big));
+    tiles_blob_release(b);
+    tiles_cache_free(c);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(e[i].refs, 1);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -889,6 +1036,8 @@ int main(void)
         cmocka_unit_test(test_blob_outlives),
         cmocka_unit_test(test_empty_tile),
         cmocka_unit_test(test_inflate_refuses),
+        cmocka_unit_test(test_extra),
+        cmocka_unit_test(test_extra_bound),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,11 @@
  * the data before a change cannot put a stale tile back after the change
  * was invalidated.
  *
+ * Extras: a user of the cache may hang one object of its own on a stored
+ * entry (tiles_blob_extra: e.g. a server's response, prepared once and sent
+ * many times), which lives as long as the entry holds its blob and is
+ * counted in the bound. The cache knows nothing of what it is.
+ *
  * Threads: every function may be called from any thread at the same time;
  * one mutex inside the cache guards its tables (never held while
  * compressing). Blob functions need no lock.
@@ -47,6 +52,20 @@ typedef struct tiles_blob {
     uint64_t etag;       /* XXH3_64bits of the uncompressed bytes */
 } tiles_blob;
 
+/* What a user of the cache keeps with a stored entry: embed it first in a
+ * reference-counted struct of your own and attach it with
+ * tiles_cache_set_extra. The cache holds one reference while the entry
+ * holds its blob; it calls retain for each reference it hands out
+ * (tiles_cache_get_extra) and release when it lets go (the entry evicted,
+ * invalidated, replaced or cleared, or the cache freed). Both are called
+ * under the cache lock: they must be quick and must not call the cache;
+ * release may free the extra (and release blobs). */
+typedef struct tiles_blob_extra {
+    void (*retain)(struct tiles_blob_extra *self);
+    void (*release)(struct tiles_blob_extra *self);
+    size_t cost;   /* bytes the extra takes, counted in the cache's bound */
+} tiles_blob_extra;
+
 /* A new cache holding at most max_bytes: gzip bodies, variant keys, and the
  * per-entry and per-address bookkeeping (structures, allocator headers and
  * a share of the hash table), plus remembered invalidations. Only the cache
@@ -70,6 +89,22 @@ uint64_t tiles_cache_generation(tiles_cache *c);
  * Work: O(1) expected, plus O(variants at that address) string compares. */
 const tiles_blob *tiles_cache_get(tiles_cache *c, int z, int64_t x, int64_t y,
                                   const char *variant);
+
+/* tiles_cache_get, and on a hit *extra is the entry's extra with one more
+ * reference for the caller (retain called), or NULL when it has none. *extra
+ * is NULL on a miss. Work: as tiles_cache_get, plus one retain. */
+const tiles_blob *tiles_cache_get_extra(tiles_cache *c, int z, int64_t x, int64_t y,
+                                        const char *variant, tiles_blob_extra **extra);
+
+/* Attaches extra to the entry (z, x, y, variant) when that entry still holds
+ * blob b and has no extra yet: returns 1, and the cache owns the reference
+ * the caller passed (retain first to keep one), counts extra->cost in its
+ * bound and may evict older entries for it. Returns 0 when it does not
+ * attach (no such entry, another blob or extra there, or the extra alone
+ * exceeds the bound): the caller keeps its reference. Work: O(1) expected
+ * plus O(variants at that address), plus O(1) per entry evicted. */
+int tiles_cache_set_extra(tiles_cache *c, int z, int64_t x, int64_t y, const char *variant,
+                          const tiles_blob *b, tiles_blob_extra *extra);
 
 /* Compresses raw (len bytes; raw may be NULL when len is 0) and puts a blob
  * with one reference for the caller in *out. The cache keeps its own
