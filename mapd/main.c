@@ -31,7 +31,9 @@ static const struct {
       "user add --db DB --email E --role member|shop|staff|admin [--address A] [--name N] "
       "[--password-stdin]" },
     { "serve", mapd_cmd_serve,
-      "serve --db DB [--listen 127.0.0.1:8080] [--web DIR] [--threads N] [--tile-cache-mb N]" },
+      "serve --db DB [--listen 127.0.0.1:8080] [--web DIR] [--threads N] [--max-body BYTES]\n"
+      "        [--auth-per-minute N] [--cookie-secure] [--tile-cache-mb N] [--tile-max-kb N]\n"
+      "        [--attribution TEXT] [--posts-model on|off] [--log-flush-ms N]" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
