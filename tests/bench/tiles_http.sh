@@ -15,9 +15,11 @@
 # zooms 10 to 16). Both servers write an access log line per request to a
 # file. Runs interleaved: nginx, mapd, nginx, mapd (ROUNDS pairs, default 2).
 #
-# Target: mapd at least 1.0x nginx's requests per second. A benchmark, not a
-# test: exits 0 whatever the figures, non-zero only when something fails to
-# run. DURATION, THREADS, CONNECTIONS override wrk's -d, -t, -c.
+# Target: mapd at least 1.0x nginx's requests per second over the run (the
+# mean of its rounds); the lowest round and the rounds below nginx are printed
+# too. A benchmark, not a test: exits 0 whatever the figures, non-zero only
+# when something fails to run. DURATION, THREADS, CONNECTIONS override wrk's
+# -d, -t, -c.
 NAME=tiles_http.sh
 source "$(dirname "$0")/tiles_lib.sh"
 bench_init "${1:-build}"
@@ -157,7 +159,19 @@ for r in $(seq "$ROUNDS"); do
         [ "$(errors "$s")" = 0 ] || echo "  WARNING: $s: $(errors "$s") non-2xx answers or socket errors"
     done
 done
-echo "target: mapd at least 1.0x nginx: lowest ratio $lowest:" \
-     "$(awk -v r="$lowest" 'BEGIN { print (r >= 1.0) ? "met" : "NOT met" }')"
+# The run: each server's requests/s over all its rounds (the mean of the
+# rounds, all of the same length), and how many rounds fell below nginx's.
+run_n=0 run_m=0 below=0
+for r in $(seq "$ROUNDS"); do
+    run_n=$(awk -v a="$run_n" -v b="$(rps "nginx.$r")" 'BEGIN { print a + b }')
+    run_m=$(awk -v a="$run_m" -v b="$(rps "mapd.$r")" 'BEGIN { print a + b }')
+    awk -v m="$(rps "mapd.$r")" -v n="$(rps "nginx.$r")" 'BEGIN { exit !(m < n) }' && below=$((below + 1))
+done
+run_ratio=$(awk -v m="$run_m" -v n="$run_n" 'BEGIN { printf "%.2f", m / n }')
+printf '  %-6s %12.0f %9s %9s %12.0f %9s %9s %7sx\n' mean "$(awk -v a="$run_n" -v r="$ROUNDS" 'BEGIN { print a / r }')" \
+    "" "" "$(awk -v a="$run_m" -v r="$ROUNDS" 'BEGIN { print a / r }')" "" "" "$run_ratio"
+echo "target: mapd at least 1.0x nginx's requests/s in the same run: ${run_ratio}x over the run:" \
+     "$(awk -v r="$run_ratio" 'BEGIN { print (r >= 1.0) ? "met" : "NOT met" }');" \
+     "lowest round ${lowest}x, $below of $ROUNDS rounds below nginx"
 echo "command (URL = http://ADDRESS of each server):"
 echo "  ${WRK_CMD/http:\/\/$MAPD_ADDR/URL}"
