@@ -10,13 +10,21 @@ FIX=$(dirname "$0")/../fixtures/secondcity
 DB=$WORK/city.sqlite
 "$MAPD" import neighbourhoods "$FIX/quartiers.geojson" --db "$DB" >/dev/null
 
-"$MAPD" serve --db "$DB" --listen 127.0.0.1:0 --web "$WEB" >"$WORK/stdout" 2>"$WORK/log" &
-pid=$!
-for _ in $(seq 1 100); do
-    grep -q "serving http" "$WORK/stdout" 2>/dev/null && break
-    sleep 0.05
-done
-base=$(sed -nE 's/.*serving (http:\/\/[0-9.]+:[0-9]+)\/.*/\1/p' "$WORK/stdout")
+# start_server NAME ARGS... — mapd serve with ARGS, stdout in $WORK/NAME.out
+# and stderr (the access log) in $WORK/NAME.log; sets pid and base (its URL).
+start_server() {
+    local name=$1
+    shift
+    "$MAPD" serve --db "$DB" --listen 127.0.0.1:0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
+    pid=$!
+    for _ in $(seq 1 100); do
+        grep -q "serving http" "$WORK/$name.out" 2>/dev/null && break
+        sleep 0.05
+    done
+    base=$(sed -nE 's/.*serving (http:\/\/[0-9.]+:[0-9]+)\/.*/\1/p' "$WORK/$name.out")
+}
+
+start_server main --web "$WEB"
 check "server announced its address ($base)" [ -n "$base" ]
 
 status() { curl -s -o "$WORK/body" -w '%{http_code} %{content_type}' "$@"; }
@@ -48,9 +56,9 @@ logged() {   # logged FILE PATTERN COUNT: FILE holds COUNT lines matching PATTER
 }
 check "one access-log line per request, no query strings, within the flush interval" \
     bash -c "$(declare -f logged); curl -s '$base/healthz?q=12+rue+secrete' >/dev/null;
-             logged '$WORK/log' '/healthz 200' 1 && ! grep -q secrete '$WORK/log'"
+             logged '$WORK/main.log' '/healthz 200' 1 && ! grep -q secrete '$WORK/main.log'"
 check "access-log line format" \
-    grep -qE '^127\.0\.0\.1 GET /healthz 200 [0-9]+ [0-9]+\.[0-9]ms$' "$WORK/log"
+    grep -qE '^127\.0\.0\.1 GET /healthz 200 [0-9]+ [0-9]+\.[0-9]ms$' "$WORK/main.log"
 
 kill -TERM "$pid"
 rc=0
@@ -61,39 +69,27 @@ check "the database is closed cleanly (no WAL left)" [ ! -s "$DB-wal" ]
 # Ten requests reached a handler (the huge URL is refused by libmicrohttpd
 # itself, before any handler, within its header memory).
 check "all 10 handled requests of the run are in the access log" \
-    [ "$(grep '^127\.0\.0\.1 ' "$WORK/log" | grep -vc ' 414 ')" -eq 10 ]
+    [ "$(grep '^127\.0\.0\.1 ' "$WORK/main.log" | grep -vc ' 414 ')" -eq 10 ]
 
 # A long flush interval: lines wait in the buffer, and a clean stop writes
 # them all, none lost, none cut.
-"$MAPD" serve --db "$DB" --listen 127.0.0.1:0 --log-flush-ms 10000 >"$WORK/stdout2" 2>"$WORK/log2" &
-pid=$!
-for _ in $(seq 1 100); do
-    grep -q "serving http" "$WORK/stdout2" 2>/dev/null && break
-    sleep 0.05
-done
-base=$(sed -nE 's/.*serving (http:\/\/[0-9.]+:[0-9]+)\/.*/\1/p' "$WORK/stdout2")
+start_server buffered --log-flush-ms 10000
 for i in $(seq 1 200); do echo "url = \"$base/healthz?n=$i\""; echo "output = \"/dev/null\""; done >"$WORK/urls"
 curl -s -K "$WORK/urls"
 sleep 0.3
 check "--log-flush-ms 10000 keeps the lines buffered for now" \
-    [ "$(grep -c '/healthz 200' "$WORK/log2")" -eq 0 ]
+    [ "$(grep -c '/healthz 200' "$WORK/buffered.log")" -eq 0 ]
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
 check "SIGTERM with lines buffered: exit 0" [ "$rc" -eq 0 ]
 check "the clean stop wrote all 200 lines, whole" \
-    [ "$(grep -cE '^127\.0\.0\.1 GET /healthz 200 [0-9]+ [0-9]+\.[0-9]ms$' "$WORK/log2")" -eq 200 ]
+    [ "$(grep -cE '^127\.0\.0\.1 GET /healthz 200 [0-9]+ [0-9]+\.[0-9]ms$' "$WORK/buffered.log")" -eq 200 ]
 
 # --log-flush-ms 0: each line is written as its request completes.
-"$MAPD" serve --db "$DB" --listen 127.0.0.1:0 --log-flush-ms 0 >"$WORK/stdout3" 2>"$WORK/log3" &
-pid=$!
-for _ in $(seq 1 100); do
-    grep -q "serving http" "$WORK/stdout3" 2>/dev/null && break
-    sleep 0.05
-done
-base=$(sed -nE 's/.*serving (http:\/\/[0-9.]+:[0-9]+)\/.*/\1/p' "$WORK/stdout3")
+start_server unbuffered --log-flush-ms 0
 check "--log-flush-ms 0 writes the line at once" \
-    bash -c "$(declare -f logged); curl -s '$base/healthz' >/dev/null; logged '$WORK/log3' '/healthz 200' 1"
+    bash -c "$(declare -f logged); curl -s '$base/healthz' >/dev/null; logged '$WORK/unbuffered.log' '/healthz 200' 1"
 kill -TERM "$pid"
 wait "$pid" || true
 check "--log-flush-ms rejects a value out of range" \
