@@ -140,34 +140,22 @@ int geodata_map_shops(geodata_store *store, const double box[4],
     return rc;
 }
 
-int geodata_map_addresses(geodata_store *store, const double box[4], size_t limit,
-                          int (*each)(void *arg, const geodata_map_address *a), void *arg,
-                          int *more)
+int geodata_map_addresses(geodata_store *store,
+                          int (*each)(void *arg, const geodata_map_address *a), void *arg)
 {
-    *more = 0;
     sqlite3_stmt *st = geodata_cached(store,
-        "SELECT a.number, a.rep, a.street, a.geom "
-        "FROM idx_addresses_geom i JOIN addresses a ON a.id = i.pkid "
-        "WHERE i.xmin <= ?3 AND i.xmax >= ?1 AND i.ymin <= ?4 AND i.ymax >= ?2 LIMIT ?5");
+        "SELECT number, rep, street, geom FROM addresses ORDER BY id");
     if (!st)
         return GEODATA_EDB;
-    for (int i = 0; i < 4; i++)
-        sqlite3_bind_double(st, i + 1, box[i]);
-    sqlite3_bind_int64(st, 5, limit >= INT64_MAX ? INT64_MAX : (int64_t)limit + 1);
     int rc = GEODATA_OK, step;
-    size_t n = 0;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n++ == limit) {
-            *more = 1;
-            break;
-        }
         geodata_map_address a = { .number = sqlite3_column_int64(st, 0),
                                   .rep = geodata_rep_word(text(st, 1)), .street = text(st, 2) };
         if (blob_point(st, 3, &a.lon, &a.lat))
             rc = each(arg, &a);
     }
-    if (!rc && !*more && step != SQLITE_DONE)
-        rc = geodata_fail_sql(store, "reading the addresses of a box");
+    if (!rc && step != SQLITE_DONE)
+        rc = geodata_fail_sql(store, "reading the addresses");
     geodata_release(store, st);
     return rc;
 }

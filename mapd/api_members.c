@@ -21,8 +21,8 @@
 
 static int rate_limited_or_reply(mapd_ctx *ctx)
 {
-    char addr[64];
-    mapd_client_address(ctx, addr, sizeof addr);
+    char addr[MAPD_CLIENT_ADDRESS_LEN];
+    mapd_client_address(ctx, addr);
     if (mapd_ratelimit_allow(ctx->server->auth_limit, addr, (double)ctx->now))
         return 0;
     mapd_problem(ctx, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",

@@ -119,8 +119,9 @@ int mapd_parse_numbers(const char *s, double *v, int n);
  * valid (in range, not inverted, at most max_deg2 square degrees), 0 when
  * absent, -1 after a 400 saying what is wrong. */
 int mapd_bbox_arg_or_reply(mapd_ctx *ctx, double max_deg2, double v[4]);
-/* The client's IPv4/IPv6 address as text into buf. */
-void mapd_client_address(mapd_ctx *ctx, char *buf, size_t n);
+/* The client's IPv4/IPv6 address as text into buf ("-" when unknown). */
+#define MAPD_CLIENT_ADDRESS_LEN 64   /* room for any of them (INET6_ADDRSTRLEN is 46) */
+void mapd_client_address(mapd_ctx *ctx, char buf[MAPD_CLIENT_ADDRESS_LEN]);
 
 /* Sessions and roles (auth.c). */
 /* The logged-in member; NULL after queuing 401. With csrf, a state-changing

@@ -85,7 +85,7 @@ const char *mapd_arg(mapd_ctx *ctx, const char *name)
 }
 
 /* An IPv4 address as a dotted quad into buf (at least INET_ADDRSTRLEN
- * bytes). By hand: glibc's inet_ntop formats with sprintf, and every printf
+ * bytes: 16). By hand: glibc's inet_ntop formats with sprintf, and every printf
  * in this process takes the slow positional path (server.c), on every
  * request since each is logged with its address. */
 static void ipv4_text(const struct in_addr *in, char *buf)
@@ -103,26 +103,19 @@ static void ipv4_text(const struct in_addr *in, char *buf)
     }
 }
 
-void mapd_client_address(mapd_ctx *ctx, char *buf, size_t n)
+void mapd_client_address(mapd_ctx *ctx, char buf[MAPD_CLIENT_ADDRESS_LEN])
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(ctx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (n < 2) {
-        if (n)
-            buf[0] = '\0';
-        return;
-    }
     buf[0] = '-';
     buf[1] = '\0';
     if (!ci || !ci->client_addr)
         return;
-    if (ci->client_addr->sa_family == AF_INET && n >= INET_ADDRSTRLEN)
+    if (ci->client_addr->sa_family == AF_INET)
         ipv4_text(&((const struct sockaddr_in *)ci->client_addr)->sin_addr, buf);
-    else if (ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, buf, (socklen_t)n);
     else if (ci->client_addr->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, buf,
-                  (socklen_t)n);
+                  MAPD_CLIENT_ADDRESS_LEN);
 }
 
 int mapd_field_int_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, unsigned flags,

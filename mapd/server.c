@@ -298,9 +298,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     double elapsed = seconds() - req->started;
     mapd_metrics_record(server->metrics, req->route, req->status, elapsed);
-    char addr[64];
+    char addr[MAPD_CLIENT_ADDRESS_LEN];
     mapd_ctx ctx = { .conn = conn };
-    mapd_client_address(&ctx, addr, sizeof addr);
+    mapd_client_address(&ctx, addr);
     /* The route pattern is logged, never the URL: query strings may hold
      * addresses being geocoded, which must not reach the logs. */
     log_request(server->access_log, addr, req->route >= 0 ? routes[req->route].method : "-",

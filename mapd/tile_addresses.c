@@ -37,9 +37,7 @@ int mapd_addresses_load(geodata_store *store, tiles_pointset **out)
     loading l = { tiles_pointset_new(free), 0 };
     if (!l.set)
         return TILES_ENOMEM;
-    static const double world[4] = { -180, -90, 180, 90 };
-    int more = 0;
-    int rc = geodata_map_addresses(store, world, SIZE_MAX - 1, put_address, &l, &more);
+    int rc = geodata_map_addresses(store, put_address, &l);
     if (rc) {
         tiles_pointset_free(l.set);
         return rc;

@@ -20,6 +20,7 @@
 
 #include "geometry_internal.h"
 #include "tiles/shape.h"
+#include "tiles/tile.h"
 
 typedef struct poly {
     double bounds[4];        /* of its shell: x0, y0, x1, y1 */
@@ -320,6 +321,8 @@ int tiles_geom_from_shape(tiles_ctx *c, const tiles_frame *f, const tiles_shape 
                           tiles_geom_buf *out)
 {
     tiles_geom_buf_reset(out, TILES_GEOM_POLYGON);
+    if (!tiles_tile_valid(f->z, f->x, f->y) || f->extent == 0)
+        return TILES_EINVAL;
     double rect[4];
     tiles_frame_world_box(f, rect);
     if (!s->n_polys || !meets(s->bounds, rect))

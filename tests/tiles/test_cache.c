@@ -871,6 +871,16 @@ static int attach(tiles_cache *c, int z, int64_t x, int64_t y, const char *varia
     return ok;
 }
 
+/* A fresh extra e (cost 0) attached to the cached tile 12/2074/1409 "". */
+static void attach_fresh(tiles_cache *c, counted_extra *e)
+{
+    const tiles_blob *b = tiles_cache_get(c, 12, 2074, 1409, "");
+    assert_non_null(b);
+    extra_init(e, 0);
+    assert_true(attach(c, 12, 2074, 1409, "", b, e));
+    tiles_blob_release(b);
+}
+
 static void test_extra(void **state)
 {
     (void)state;
@@ -916,24 +926,15 @@ static void test_extra(void **state)
     assert_int_equal(st.bytes, st0.bytes);
 
     /* Invalidation, clear and free each release the extra once. */
-    b = tiles_cache_get(c, 12, 2074, 1409, "");
-    extra_init(&e, 0);
-    assert_true(attach(c, 12, 2074, 1409, "", b, &e));
-    tiles_blob_release(b);
+    attach_fresh(c, &e);
     assert_int_equal(tiles_cache_invalidate(c, 12, 2074, 1409), 1);
     assert_int_equal(e.refs, 1);
     put_simple(c, 12, 2074, 1409, "");
-    b = tiles_cache_get(c, 12, 2074, 1409, "");
-    extra_init(&e, 0);
-    assert_true(attach(c, 12, 2074, 1409, "", b, &e));
-    tiles_blob_release(b);
+    attach_fresh(c, &e);
     tiles_cache_clear(c);
     assert_int_equal(e.refs, 1);
     put_simple(c, 12, 2074, 1409, "");
-    b = tiles_cache_get(c, 12, 2074, 1409, "");
-    extra_init(&e, 0);
-    assert_true(attach(c, 12, 2074, 1409, "", b, &e));
-    tiles_blob_release(b);
+    attach_fresh(c, &e);
     assert_int_equal(tiles_cache_check(c), TILES_OK);
     tiles_cache_free(c);
     assert_int_equal(e.refs, 1);

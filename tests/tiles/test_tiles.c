@@ -547,6 +547,13 @@ static void test_shape_matches_wkb(void **state)
     double bounds[4];
     tiles_shape_bounds(shape, bounds);
     assert_true(bounds[0] < bounds[2] && bounds[1] < bounds[3]);
+    tiles_frame bad = inside;
+    bad.extent = 0;
+    assert_int_equal(tiles_geom_from_shape(ctx, &bad, shape, &b), TILES_EINVAL);
+    bad = inside;
+    bad.z = 23;
+    assert_int_equal(tiles_geom_from_shape(ctx, &bad, shape, &b), TILES_EINVAL);
+    assert_int_equal(b.g.n, 0);
     tiles_shape_free(shape);
     GEOSFree_r(h, wkb);
 

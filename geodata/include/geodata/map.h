@@ -1,6 +1,6 @@
 /*
  * geodata/map.h — lean rows for the map's layers: the needs a viewer may
- * see, the makers' public points and the address points, in a box. Only what
+ * see, the makers' public points in a box, and the address points. Only what
  * a map feature shows is read, so that a low-zoom tile over a whole city
  * reads a few columns per row, not whole posts.
  */
@@ -64,10 +64,10 @@ typedef struct geodata_map_address {
     double lon, lat;
 } geodata_map_address;
 
-/* Calls each for the address points in box, at most limit of them (*more
- * is 1 when some were left). Work: at most limit R*Tree hits. */
-int geodata_map_addresses(geodata_store *store, const double box[4], size_t limit,
-                          int (*each)(void *arg, const geodata_map_address *a), void *arg,
-                          int *more);
+/* Calls each for every address point, in id order (a non-zero return stops
+ * the visit and is returned), for loading them into memory. Work: one pass
+ * over the table. */
+int geodata_map_addresses(geodata_store *store,
+                          int (*each)(void *arg, const geodata_map_address *a), void *arg);
 
 #endif

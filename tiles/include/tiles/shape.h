@@ -43,12 +43,13 @@ void tiles_shape_free(tiles_shape *s);
 void tiles_shape_bounds(const tiles_shape *s, double out[4]);
 
 /* The rectangle of frame f (the tile and its buffer) in the world square:
- * x0, y0, x1, y1. */
+ * x0, y0, x1, y1. f's extent must not be 0. */
 void tiles_frame_world_box(const tiles_frame *f, double out[4]);
 
 /* Draws s in frame f into *out (out->g.n == 0 when nothing of it is in the
  * tile), like tiles_geom_from_wkb given the same polygon. TILES_OK,
- * TILES_EINVAL when GEOS fails on a part (nothing is drawn), TILES_ENOMEM.
+ * TILES_EINVAL for a frame that is not a tile or has no extent, or when GEOS
+ * fails on a part (nothing is drawn), TILES_ENOMEM.
  * Work: one pass over the edges of the polygons whose bounds meet the frame;
  * GEOS only for those an edge of which crosses it. */
 int tiles_geom_from_shape(tiles_ctx *ctx, const tiles_frame *f, const tiles_shape *s,
