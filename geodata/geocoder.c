@@ -855,6 +855,7 @@ static void fill_result(const geodata_geocoder *g, const gc_addr *a, geodata_mat
 {
     const gc_street *st = &g->street[a->street];
     memset(r, 0, sizeof *r);
+    r->typed_number = -1;
     r->type = type;
     r->score = score;
     r->lon = a->lon;
@@ -918,6 +919,7 @@ static void resolve(const geodata_geocoder *g, const qtok *q, size_t nq, const s
     } else {
         fill_result(g, middle, GEODATA_MATCH_STREET, c->score * 0.6, r);
     }
+    r->typed_number = (int)number;
 }
 
 static int cmp_result(const void *a, const void *b)
@@ -1003,11 +1005,30 @@ static int search(const geodata_geocoder *g, const geodata_tokens *toks, int exa
     return GEODATA_OK;
 }
 
+const char *geodata_geocode_query_problem(const char *query)
+{
+    if (!query)
+        return "the query is empty";
+    size_t len = strlen(query);
+    if (len > GEODATA_QUERY_MAX)
+        return "the query is longer than 512 bytes";
+    if (!geodata_utf8_valid(query, len))
+        return "the query is not valid UTF-8";
+    int blank = 1;
+    for (const unsigned char *c = (const unsigned char *)query; *c; c++) {
+        /* C0 controls and DEL; C1 controls are U+0080..U+009F, 0xC2 0x80..0x9F */
+        if (*c < 0x20 || *c == 0x7F || (*c == 0xC2 && c[1] >= 0x80 && c[1] <= 0x9F))
+            return "the query holds control characters";
+        blank &= *c == ' ';
+    }
+    return blank ? "the query is empty" : NULL;
+}
+
 int geodata_geocode(const geodata_geocoder *g, const char *query, size_t limit,
                     geodata_geocode_result *results, size_t *n)
 {
     *n = 0;
-    if (!query)
+    if (geodata_geocode_query_problem(query))
         return GEODATA_EINVAL;
     geodata_tokens toks;
     if (geodata_normalize(query, strlen(query), &toks))
@@ -1021,6 +1042,12 @@ int geodata_geocode(const geodata_geocoder *g, const char *query, size_t limit,
     if (rc || (*n > 0 && results[0].score >= SURE_SCORE))
         return rc;
     return search(g, &toks, 0, limit, results, n);
+}
+
+int geodata_geocode_autocomplete(const geodata_geocoder *g, const char *query, size_t limit,
+                                 geodata_geocode_result *results, size_t *n)
+{
+    return geodata_geocode(g, query, limit, results, n);
 }
 
 /* Great-circle distance in metres (haversine, mean Earth radius). */
@@ -1074,9 +1101,16 @@ int geodata_geocode_reverse(const geodata_geocoder *g, double lon, double lat, d
 
 geodata_verify_status geodata_geocode_verify(const geodata_geocode_result *r, size_t n)
 {
-    if (n == 0 || r[0].type != GEODATA_MATCH_HOUSENUMBER)
+    if (n == 0)
         return GEODATA_VERIFY_NOT_FOUND;
-    if (r[0].score < GEODATA_VERIFY_MIN_SCORE)
+    if (r[0].evidence & (GEODATA_EVIDENCE_OTHER_TOWN | GEODATA_EVIDENCE_OTHER_POSTCODE
+                         | GEODATA_EVIDENCE_CONTRADICTION))
+        return GEODATA_VERIFY_NOT_COVERED;
+    if (r[0].type != GEODATA_MATCH_HOUSENUMBER)
+        return GEODATA_VERIFY_NOT_FOUND;
+    if (r[0].approximate)
+        return GEODATA_VERIFY_APPROXIMATE;
+    if (r[0].score < GEODATA_VERIFY_MIN_SCORE || (r[0].evidence & GEODATA_EVIDENCE_UNEXPLAINED))
         return GEODATA_VERIFY_LOW_SCORE;
     for (size_t i = 1; i < n; i++)
         if (r[i].type == GEODATA_MATCH_HOUSENUMBER && r[0].score - r[i].score < GEODATA_VERIFY_MARGIN
@@ -1087,6 +1121,12 @@ geodata_verify_status geodata_geocode_verify(const geodata_geocode_result *r, si
     return GEODATA_VERIFIED;
 }
 
+int geodata_geocode_suggestible(const geodata_geocode_result *r)
+{
+    return r->type == GEODATA_MATCH_HOUSENUMBER && !r->approximate && !r->evidence
+        && r->typed_number == r->number;
+}
+
 const char *geodata_verify_reason(geodata_verify_status status)
 {
     switch (status) {
@@ -1095,6 +1135,22 @@ const char *geodata_verify_reason(geodata_verify_status status)
     case GEODATA_VERIFY_LOW_SCORE: return "address not recognised with confidence";
     case GEODATA_VERIFY_AMBIGUOUS: return "ambiguous address";
     case GEODATA_VERIFY_OUTSIDE: return "address outside every neighbourhood";
+    case GEODATA_VERIFY_NOT_COVERED: return "address in a town or postcode the service does not cover";
+    case GEODATA_VERIFY_APPROXIMATE: return "this house number is not in the address base";
+    }
+    return "unknown";
+}
+
+const char *geodata_verify_code(geodata_verify_status status)
+{
+    switch (status) {
+    case GEODATA_VERIFIED: return "verified";
+    case GEODATA_VERIFY_NOT_FOUND: return "not_found";
+    case GEODATA_VERIFY_LOW_SCORE: return "uncertain";
+    case GEODATA_VERIFY_AMBIGUOUS: return "ambiguous";
+    case GEODATA_VERIFY_OUTSIDE: return "outside";
+    case GEODATA_VERIFY_NOT_COVERED: return "not_covered";
+    case GEODATA_VERIFY_APPROXIMATE: return "approximate";
     }
     return "unknown";
 }

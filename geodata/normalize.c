@@ -98,6 +98,19 @@ static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
     return len;
 }
 
+int geodata_utf8_valid(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = 0; i < len;) {
+        unsigned cp;
+        size_t l = utf8_decode(s + i, len - i, &cp);
+        if (!l)
+            return 0;
+        i += l;
+    }
+    return 1;
+}
+
 /* Pass 1: fold into out (capacity cap); -1 on invalid UTF-8. */
 static long fold(const char *text, size_t len, char *out, size_t cap)
 {

@@ -43,6 +43,10 @@ typedef struct geodata_tokens {
  */
 int geodata_normalize(const char *text, size_t len, geodata_tokens *out);
 
+/* Whether text (len bytes) is valid UTF-8: no overlong form, surrogate or
+ * value above U+10FFFF, no cut sequence. */
+int geodata_utf8_valid(const char *text, size_t len);
+
 /* The suffix spelling stored for addresses: bis/ter/quater -> b/t/q, other
  * values lower-cased. Writes into out (of size n). */
 void geodata_normalize_rep(const char *rep, char *out, size_t n);

@@ -18,8 +18,18 @@ typedef struct geodata_geocoder geodata_geocoder;
 typedef enum {
     GEODATA_MATCH_NONE,         /* nothing acceptable */
     GEODATA_MATCH_STREET,       /* the street, not the number (absent, or not given) */
-    GEODATA_MATCH_HOUSENUMBER,  /* that number exists on that street */
+    GEODATA_MATCH_HOUSENUMBER,  /* that number exists on that street (see approximate) */
 } geodata_match_type;
+
+/* What the words of a query say against a result, beyond its score: each is
+ * a reason never to verify it (docs/geocoding.md, "Word roles"). */
+enum {
+    GEODATA_EVIDENCE_OTHER_TOWN     = 1 << 0, /* names a town the address base does not hold */
+    GEODATA_EVIDENCE_OTHER_POSTCODE = 1 << 1, /* a postcode the base does not hold, not a typo of this one */
+    GEODATA_EVIDENCE_CONTRADICTION  = 1 << 2, /* postcode and town of the query disagree, or name
+                                                 another held town than the result's */
+    GEODATA_EVIDENCE_UNEXPLAINED    = 1 << 3, /* a word that is neither of the street nor of the town */
+};
 
 #define GEODATA_LABEL_MAX 400   /* fits any stored number, suffix, street, postcode and city */
 
@@ -32,6 +42,10 @@ typedef struct geodata_geocode_result {
     const char *neighbourhood_name;
     double distance_m;            /* reverse geocoding: metres from the asked point */
     int number;                   /* house number, or 0 for a street */
+    int approximate;              /* 1: the nearest number or suffix held on the street, not
+                                     the one typed (type is HOUSENUMBER; never verifies) */
+    int typed_number;             /* the house number typed, or -1 */
+    unsigned evidence;            /* GEODATA_EVIDENCE_* flags */
     const char *rep;              /* its suffix ("" when none) */
     const char *street, *postcode, *city;  /* owned by the geocoder */
     char label[GEODATA_LABEL_MAX];/* "12 bis Rue de la Roquette, 75011 Paris 11e Arrondissement" */
@@ -54,6 +68,22 @@ size_t geodata_geocoder_count(const geodata_geocoder *g);
 int geodata_geocode(const geodata_geocoder *g, const char *query, size_t limit,
                     geodata_geocode_result *results, size_t *n);
 
+/*
+ * As geodata_geocode, for a query being typed: its last word may be the first
+ * letters of a word ("7 rue montorg" finds 7 Rue Montorgueil). Results are
+ * ranked by how much of the typed text they explain. For suggestions only:
+ * verification runs on the full address the person confirms. Work: as
+ * geodata_geocode, plus the vocabulary words the prefix begins (bounded).
+ */
+int geodata_geocode_autocomplete(const geodata_geocoder *g, const char *query, size_t limit,
+                                 geodata_geocode_result *results, size_t *n);
+
+/* Why a query is refused before any search, as a short English phrase ("the
+ * query is empty", "... longer than 512 bytes", "... not valid UTF-8",
+ * "... holds control characters"), or NULL when it may be searched. The two
+ * functions above give GEODATA_EINVAL exactly when this is not NULL. */
+const char *geodata_geocode_query_problem(const char *query);
+
 /* The address nearest to (lon, lat), within max_m metres; GEODATA_ENOTFOUND
  * when there is none. Work: the grid cells within max_m. */
 int geodata_geocode_reverse(const geodata_geocoder *g, double lon, double lat, double max_m,
@@ -72,6 +102,9 @@ typedef enum {
     GEODATA_VERIFY_LOW_SCORE,      /* a house number, but not a confident one */
     GEODATA_VERIFY_AMBIGUOUS,      /* several house numbers match about as well */
     GEODATA_VERIFY_OUTSIDE,        /* the address is in no neighbourhood */
+    GEODATA_VERIFY_NOT_COVERED,    /* the query names a town or postcode the service does not
+                                      cover, or town and postcode disagree */
+    GEODATA_VERIFY_APPROXIMATE,    /* only a nearby number or suffix of the street exists */
 } geodata_verify_status;
 
 /* Applies the rule to results (as returned by geodata_geocode, best first). */
@@ -79,5 +112,15 @@ geodata_verify_status geodata_geocode_verify(const geodata_geocode_result *resul
 
 /* A short English phrase for a status, e.g. "ambiguous address". */
 const char *geodata_verify_reason(geodata_verify_status status);
+
+/* A stable code for a status, for APIs: "verified", "not_found", "uncertain",
+ * "ambiguous", "outside", "not_covered", "approximate". */
+const char *geodata_verify_code(geodata_verify_status status);
+
+/* Whether r may be offered to the person whose query was refused ("did you
+ * mean"): a house number (not approximate) with the number they typed, whose
+ * every word their query supports (no evidence flag). Suggestions never lead
+ * to a street of another town that happens to be named after theirs. */
+int geodata_geocode_suggestible(const geodata_geocode_result *r);
 
 #endif
