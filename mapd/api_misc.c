@@ -45,12 +45,8 @@ enum MHD_Result mapd_api_geocode(mapd_ctx *ctx)
     if (geodata_geocode(ctx->server->geocoder, q, (size_t)limit, res, &n))
         return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "q must be valid UTF-8 of at most 512 bytes");
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, mapd_geocode_json(q, &res[i]));
-    if (arr && n == 0) /* as the command line: one "none" object */
-        json_array_append_new(arr, mapd_geocode_json(q, NULL));
-    return mapd_respond_json(ctx, MHD_HTTP_OK, arr, NULL);
+    /* as the command line: one "none" object when nothing matches */
+    return mapd_respond_json(ctx, MHD_HTTP_OK, mapd_geocode_json(q, res, n), NULL);
 }
 
 static int add_count(void *arg, const char *nb, const char *category, int64_t n)

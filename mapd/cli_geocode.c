@@ -22,10 +22,38 @@ static const char *type_name(geodata_match_type t)
                                                                                       : "none";
 }
 
-json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *r);
+json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *res, size_t n);
 
-/* One result as the JSON object of the contract; r NULL gives the "none" line. */
-json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *r)
+/* The house number as people write it: "12", or "12 bis" when r has a
+ * suffix. The suffix word is the one the label spells after the number (the
+ * geocoder's own b/t/q -> bis/ter/quater), or the stored suffix when the
+ * label does not start with the number. Work: the label's first two words. */
+static json_t *housenumber_json(const geodata_geocode_result *r)
+{
+    if (r->type != GEODATA_MATCH_HOUSENUMBER)
+        return json_null();
+    if (!r->rep || !*r->rep)
+        return json_sprintf("%d", r->number);
+    const char *word = r->rep;
+    int word_len = (int)strlen(word);
+    char digits[16];
+    int nd = snprintf(digits, sizeof digits, "%d ", r->number);
+    if (nd > 0 && (size_t)nd < sizeof digits && strncmp(r->label, digits, (size_t)nd) == 0) {
+        word = r->label + nd;
+        word_len = (int)strcspn(word, " ,");
+    }
+    return json_sprintf("%d %.*s", r->number, word_len, word);
+}
+
+static json_t *string_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+/* One result as the JSON object of the contract, with the verification it
+ * carries; r NULL gives the "none" object. NULL when out of memory. */
+static json_t *result_json(const char *query, const geodata_geocode_result *r, int verified,
+                           const char *reason)
 {
     json_t *o = json_object();
     if (!o)
@@ -39,20 +67,62 @@ json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *r)
         json_object_set_new(o, "type", json_string("none"));
         json_object_set_new(o, "address_id", json_null());
         json_object_set_new(o, "neighbourhood", json_null());
-        return o;
+        json_object_set_new(o, "housenumber", json_null());
+        json_object_set_new(o, "street", json_null());
+        json_object_set_new(o, "postcode", json_null());
+        json_object_set_new(o, "city", json_null());
+        json_object_set_new(o, "approximate", json_false());
+    } else {
+        json_object_set_new(o, "label", json_string(r->label));
+        json_object_set_new(o, "lon", json_real(r->lon));
+        json_object_set_new(o, "lat", json_real(r->lat));
+        json_object_set_new(o, "score", json_real(round(r->score * 1000) / 1000));
+        json_object_set_new(o, "type", json_string(type_name(r->type)));
+        json_object_set_new(o, "address_id", string_or_null(r->address_id));
+        json_object_set_new(o, "neighbourhood",
+                            r->neighbourhood_id
+                                ? json_pack("{s:s, s:s}", "id", r->neighbourhood_id, "name",
+                                            r->neighbourhood_name)
+                                : json_null());
+        json_object_set_new(o, "housenumber", housenumber_json(r));
+        json_object_set_new(o, "street", string_or_null(r->street));
+        json_object_set_new(o, "postcode", string_or_null(r->postcode));
+        json_object_set_new(o, "city", string_or_null(r->city));
+        json_object_set_new(o, "approximate", json_boolean(r->approximate));
     }
-    json_object_set_new(o, "label", json_string(r->label));
-    json_object_set_new(o, "lon", json_real(r->lon));
-    json_object_set_new(o, "lat", json_real(r->lat));
-    json_object_set_new(o, "score", json_real(round(r->score * 1000) / 1000));
-    json_object_set_new(o, "type", json_string(type_name(r->type)));
-    json_object_set_new(o, "address_id", r->address_id ? json_string(r->address_id) : json_null());
-    json_object_set_new(o, "neighbourhood",
-                        r->neighbourhood_id
-                            ? json_pack("{s:s, s:s}", "id", r->neighbourhood_id, "name",
-                                        r->neighbourhood_name)
-                            : json_null());
+    json_object_set_new(o, "verified", json_boolean(verified));
+    json_object_set_new(o, "reason", json_string(reason));
     return o;
+}
+
+/* The results of one query (res[0..n), best first) as a new array of the
+ * contract's objects: n of them, or the one "none" object when n is 0. The
+ * registration rule is applied to the whole list: the first object carries
+ * its outcome, every later one verified false and reason "not_best". NULL
+ * when out of memory. Work: O(n). */
+json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *res, size_t n)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return NULL;
+    if (n == 0) {
+        if (json_array_append_new(arr, result_json(query, NULL, 0, "not_found"))) {
+            json_decref(arr);
+            return NULL;
+        }
+        return arr;
+    }
+    geodata_verify_status status = geodata_geocode_verify(res, n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = i == 0 ? result_json(query, &res[0], status == GEODATA_VERIFIED,
+                                         geodata_verify_code(status))
+                           : result_json(query, &res[i], 0, "not_best");
+        if (json_array_append_new(arr, o)) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
 }
 
 static int print_line(json_t *o)
@@ -65,6 +135,21 @@ static int print_line(json_t *o)
     return rc;
 }
 
+/* Prints each object of arr (taken) on its own line; -1 when arr is NULL. */
+static int print_lines(json_t *arr)
+{
+    if (!arr)
+        return -1;
+    size_t i;
+    json_t *o;
+    int rc = 0;
+    json_array_foreach(arr, i, o)
+        if (print_line(json_incref(o)))
+            rc = -1;
+    json_decref(arr);
+    return rc;
+}
+
 /* Geocodes one query and prints its lines; 0, or -1 for a bad query (the
  * reason is printed as a "none" line carrying an "error" field). */
 static int geocode_one(const geodata_geocoder *g, const char *query, size_t limit)
@@ -73,20 +158,17 @@ static int geocode_one(const geodata_geocoder *g, const char *query, size_t limi
     size_t n = 0;
     int rc = geodata_geocode(g, query, limit, res, &n);
     if (rc == GEODATA_EINVAL) {
-        json_t *o = mapd_geocode_json(NULL, NULL);
+        json_t *arr = mapd_geocode_json(NULL, NULL, 0);
+        json_t *o = json_array_get(arr, 0);
         json_object_set_new(o, "error", json_string(strlen(query) > 512
                                                     ? "query longer than 512 bytes"
                                                     : "query is not valid UTF-8"));
-        print_line(o);
+        print_lines(arr);
         return -1;
     }
     if (rc)
         return rc;
-    if (n == 0)
-        return print_line(mapd_geocode_json(query, NULL));
-    for (size_t i = 0; i < n; i++)
-        print_line(mapd_geocode_json(query, &res[i]));
-    return 0;
+    return print_lines(mapd_geocode_json(query, res, n));
 }
 
 /* Reads one line of stdin into buf (of size n, n > 513), without its end of
@@ -176,10 +258,8 @@ int mapd_cmd_geocode(int argc, char **argv)
         exit_code = batch(g, (size_t)limit);
     } else if (reverse) {
         geodata_geocode_result r;
-        if (geodata_geocode_reverse(g, lon, lat, 200, &r) == GEODATA_OK)
-            print_line(mapd_geocode_json(NULL, &r));
-        else
-            print_line(mapd_geocode_json(NULL, NULL));
+        int found = geodata_geocode_reverse(g, lon, lat, 200, &r) == GEODATA_OK;
+        print_lines(mapd_geocode_json(NULL, &r, found ? 1 : 0));
     } else if (geocode_one(g, argv[optind], (size_t)limit) < 0) {
         exit_code = mapd_fail(MAPD_EXIT_FAIL, "geocode: the query is not valid UTF-8 or is longer "
                               "than 512 bytes");

@@ -206,7 +206,10 @@ void mapd_tiles_free(mapd_tiles *t);
 /* The cache's counters in Prometheus text format, into buf (snprintf's return). */
 int mapd_tiles_metrics(mapd_tiles *t, char *buf, size_t n);
 
-/* The geocode result as the contract's JSON object (cli_geocode.c). */
-json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *r);
+/* The results of one query (res[0..n), best first) as a new JSON array of
+ * the contract's objects, the first carrying the verification of the whole
+ * list; the one "none" object when n is 0 (cli_geocode.c). NULL when out of
+ * memory. */
+json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *res, size_t n);
 
 #endif
