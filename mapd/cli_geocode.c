@@ -150,37 +150,44 @@ static int print_lines(json_t *arr)
     return rc;
 }
 
-/* Geocodes one query and prints its lines; 0, or -1 for a bad query (the
- * reason is printed as a "none" line carrying an "error" field). */
-static int geocode_one(const geodata_geocoder *g, const char *query, size_t limit)
+typedef int (*geocode_fn)(const geodata_geocoder *g, const char *query, size_t limit,
+                          geodata_geocode_result *results, size_t *n);
+
+/* Geocodes one query with search (geodata_geocode or its autocomplete) and
+ * prints its lines; 0, GEODATA_EINVAL for a query refused before any search
+ * (the reason, geodata_geocode_query_problem's phrase, is printed as a "none"
+ * line carrying an "error" field), or another GEODATA_E code. */
+static int geocode_one(const geodata_geocoder *g, geocode_fn search, const char *query,
+                       size_t limit)
 {
     geodata_geocode_result res[MAX_LIMIT];
     size_t n = 0;
-    int rc = geodata_geocode(g, query, limit, res, &n);
+    int rc = search(g, query, limit, res, &n);
     if (rc == GEODATA_EINVAL) {
+        const char *problem = geodata_geocode_query_problem(query);
         json_t *arr = mapd_geocode_json(NULL, NULL, 0);
-        json_t *o = json_array_get(arr, 0);
-        json_object_set_new(o, "error", json_string(strlen(query) > 512
-                                                    ? "query longer than 512 bytes"
-                                                    : "query is not valid UTF-8"));
+        json_object_set_new(json_array_get(arr, 0), "error",
+                            json_string(problem ? problem : "the query cannot be searched"));
         print_lines(arr);
-        return -1;
+        return GEODATA_EINVAL;
     }
     if (rc)
         return rc;
-    return print_lines(mapd_geocode_json(query, res, n));
+    return print_lines(mapd_geocode_json(query, res, n)) ? GEODATA_ENOMEM : 0;
 }
 
 /* Reads one line of stdin into buf (of size n, n > 513), without its end of
  * line; a longer line is read to its end but cut at n - 1 bytes, which the
- * geocoder then refuses as too long. Returns 0 at the end of the input. */
+ * geocoder then refuses as too long. A NUL byte, which would silently end the
+ * string there, is kept as another control character (0x01) so that the line
+ * is refused whole. Returns 0 at the end of the input. */
 static int read_line(char *buf, size_t n)
 {
     size_t len = 0;
     int c;
     while ((c = getchar()) != EOF && c != '\n')
         if (len + 1 < n)
-            buf[len++] = (char)c;
+            buf[len++] = c == '\0' ? '\x01' : (char)c;
     if (c == EOF && len == 0)
         return 0;
     if (len && buf[len - 1] == '\r')
@@ -189,11 +196,11 @@ static int read_line(char *buf, size_t n)
     return 1;
 }
 
-static int batch(const geodata_geocoder *g, size_t limit)
+static int batch(const geodata_geocoder *g, geocode_fn search, size_t limit)
 {
     char line[4096];
     while (read_line(line, sizeof line))
-        geocode_one(g, line, limit); /* a bad line gets its own error line */
+        geocode_one(g, search, line, limit); /* a bad line gets its own error line */
     return MAPD_EXIT_OK;
 }
 
@@ -204,17 +211,19 @@ int mapd_cmd_geocode(int argc, char **argv)
         { "limit", required_argument, NULL, 'l' },
         { "batch", no_argument, NULL, 'b' },
         { "reverse", required_argument, NULL, 'r' },
+        { "autocomplete", no_argument, NULL, 'a' },
         { NULL, 0, NULL, 0 },
     };
     const char *db = NULL, *reverse = NULL;
     long limit = 1;
-    int is_batch = 0, c;
+    int is_batch = 0, autocomplete = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 'b': is_batch = 1; break;
         case 'r': reverse = optarg; break;
+        case 'a': autocomplete = 1; break;
         case 'l': {
             char *end;
             errno = 0;
@@ -227,9 +236,11 @@ int mapd_cmd_geocode(int argc, char **argv)
         }
     }
     int n_args = argc - optind;
-    if (!db || (is_batch + (reverse != NULL) + (n_args == 1)) != 1 || n_args > 1)
-        return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd geocode \"ADDRESS\" --db DB [--limit N] | "
-                         "--batch --db DB | --reverse LON,LAT --db DB");
+    if (!db || (is_batch + (reverse != NULL) + (n_args == 1)) != 1 || n_args > 1
+        || (reverse && autocomplete))
+        return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd geocode \"ADDRESS\" --db DB [--limit N] "
+                         "[--autocomplete] | --batch --db DB [--limit N] [--autocomplete] | "
+                         "--reverse LON,LAT --db DB");
     double lon = 0, lat = 0;
     if (reverse) {
         char *end;
@@ -254,15 +265,19 @@ int mapd_cmd_geocode(int argc, char **argv)
     }
     geodata_store_close(store);
     int exit_code = MAPD_EXIT_OK;
+    geocode_fn search = autocomplete ? geodata_geocode_autocomplete : geodata_geocode;
     if (is_batch) {
-        exit_code = batch(g, (size_t)limit);
+        exit_code = batch(g, search, (size_t)limit);
     } else if (reverse) {
         geodata_geocode_result r;
         int found = geodata_geocode_reverse(g, lon, lat, 200, &r) == GEODATA_OK;
         print_lines(mapd_geocode_json(NULL, &r, found ? 1 : 0));
-    } else if (geocode_one(g, argv[optind], (size_t)limit) < 0) {
-        exit_code = mapd_fail(MAPD_EXIT_FAIL, "geocode: the query is not valid UTF-8 or is longer "
-                              "than 512 bytes");
+    } else if ((rc = geocode_one(g, search, argv[optind], (size_t)limit)) == GEODATA_EINVAL) {
+        const char *problem = geodata_geocode_query_problem(argv[optind]);
+        exit_code = mapd_fail(MAPD_EXIT_FAIL, "geocode: %s",
+                              problem ? problem : "the query cannot be searched");
+    } else if (rc) {
+        exit_code = mapd_fail(MAPD_EXIT_FAIL, "geocode: out of memory");
     }
     geodata_geocoder_free(g);
     return exit_code;

@@ -17,8 +17,8 @@ static const struct {
       "  mapd import addresses FILE --db DB\n"
       "  mapd import shops FILE --db DB" },
     { "geocode", mapd_cmd_geocode,
-      "geocode \"ADDRESS\" --db DB [--limit N]\n"
-      "  mapd geocode --batch --db DB < queries.txt\n"
+      "geocode \"ADDRESS\" --db DB [--limit N] [--autocomplete]\n"
+      "  mapd geocode --batch --db DB [--limit N] [--autocomplete] < queries.txt\n"
       "  mapd geocode --reverse LON,LAT --db DB" },
     { "backup", mapd_cmd_backup, "backup --db DB --out FILE" },
     { "seed", mapd_cmd_seed, "seed --db DB [--posts N] [--seed S]" },
