@@ -3,7 +3,7 @@
  *
  * Registration runs the address through the geocoder and its verification
  * rule (geodata_geocode_verify); anything short of a verified address is a
- * 422 that says why, and nothing is stored. Logins and registrations are
+ * 422 that says why (address_check.c), and nothing is stored. Logins and registrations are
  * rate-limited per client address (--auth-per-minute).
  */
 #include <pthread.h>
@@ -41,27 +41,6 @@ static int plausible_email(const char *e)
     return at && at != e && strchr(at + 1, '.') && !strchr(at + 1, '@') && !strpbrk(e, " \t\"<>,;");
 }
 
-/* 422 for a refused address, with the candidates when it is ambiguous. */
-static enum MHD_Result refuse_address(mapd_ctx *ctx, geodata_verify_status why,
-                                      const geodata_geocode_result *res, size_t n)
-{
-    json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "about:blank",
-                          "title", "Unprocessable Content", "status", MHD_HTTP_UNPROCESSABLE_CONTENT,
-                          "detail", geodata_verify_reason(why),
-                          "reason", why == GEODATA_VERIFY_AMBIGUOUS ? "ambiguous"
-                                  : why == GEODATA_VERIFY_OUTSIDE ? "outside"
-                                  : why == GEODATA_VERIFY_LOW_SCORE ? "uncertain" : "not_found");
-    if (why == GEODATA_VERIFY_AMBIGUOUS || why == GEODATA_VERIFY_LOW_SCORE) {
-        json_t *cands = json_array();
-        for (size_t i = 0; i < n && i < 5; i++)
-            if (res[i].type == GEODATA_MATCH_HOUSENUMBER)
-                json_array_append_new(cands, json_pack("{s:s, s:f}", "label", res[i].label,
-                                                       "score", res[i].score));
-        json_object_set_new(o, "candidates", cands);
-    }
-    return mapd_respond_json(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, o, "application/problem+json");
-}
-
 enum MHD_Result mapd_api_register(mapd_ctx *ctx)
 {
     if (rate_limited_or_reply(ctx))
@@ -91,14 +70,11 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
     }
     geodata_geocode_result res[5];
     size_t n = 0;
-    if (geodata_geocode(ctx->server->geocoder, address, 5, res, &n)) {
-        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
-                           "'address' is not valid UTF-8 text of at most 512 bytes");
+    geodata_verify_status why;
+    if (mapd_geocode_address_or_reply(ctx, address, res, 5, &n, &why))
         goto out;
-    }
-    geodata_verify_status why = geodata_geocode_verify(res, n);
     if (why != GEODATA_VERIFIED) {
-        ret = refuse_address(ctx, why, res, n);
+        ret = mapd_refuse_address(ctx, why, res, n, 1);
         goto out;
     }
     char hash[crypto_pwhash_STRBYTES];

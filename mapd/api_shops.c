@@ -148,12 +148,14 @@ enum MHD_Result mapd_api_shop_create(mapd_ctx *ctx)
         || mapd_field_string_or_reply(ctx, body, "opening_hours", MAPD_FIELD_OPTIONAL, 255, &hours)
         || hours_or_reply(ctx, hours))
         goto out;
+    /* The registration rule, except that a shop need not be in a neighbourhood. */
     geodata_geocode_result res[5];
     size_t n = 0;
-    if (geodata_geocode(ctx->server->geocoder, address, 5, res, &n) || n == 0
-        || res[0].type != GEODATA_MATCH_HOUSENUMBER || res[0].score < GEODATA_VERIFY_MIN_SCORE) {
-        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
-                           "'address' is not a known address");
+    geodata_verify_status why;
+    if (mapd_geocode_address_or_reply(ctx, address, res, 5, &n, &why))
+        goto out;
+    if (why != GEODATA_VERIFIED && why != GEODATA_VERIFY_OUTSIDE) {
+        ret = mapd_refuse_address(ctx, why, res, n, 0);
         goto out;
     }
     char number[32];

@@ -87,8 +87,14 @@ int mapd_cmd_user(int argc, char **argv)
             mapd_fail(MAPD_EXIT_FAIL, "user add: %s", geodata_errmsg(store));
             goto out;
         }
-        geodata_verify_status why = geodata_geocode(g, address, 5, res, &n)
-                                  ? GEODATA_VERIFY_NOT_FOUND : geodata_geocode_verify(res, n);
+        int rc = geodata_geocode(g, address, 5, res, &n);
+        if (rc) {
+            const char *problem = geodata_geocode_query_problem(address);
+            mapd_fail(MAPD_EXIT_FAIL, "user add: --address: %s",
+                      rc == GEODATA_EINVAL && problem ? problem : "the address cannot be searched");
+            goto out;
+        }
+        geodata_verify_status why = geodata_geocode_verify(res, n);
         if (why != GEODATA_VERIFIED) {
             mapd_fail(MAPD_EXIT_FAIL, "user add: %s: %s", address, geodata_verify_reason(why));
             goto out;

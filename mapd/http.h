@@ -206,6 +206,21 @@ void mapd_tiles_free(mapd_tiles *t);
 /* The cache's counters in Prometheus text format, into buf (snprintf's return). */
 int mapd_tiles_metrics(mapd_tiles *t, char *buf, size_t n);
 
+/* Addresses typed in a body (address_check.c). */
+/* Geocodes address into res (room for max) and applies the verification rule:
+ * 0 with *n results and *why set; or -1 after replying 422 when the geocoder
+ * refuses the text (detail "'address': " and geodata_geocode_query_problem's
+ * phrase) or 503 when it fails. Work: one geocoder search. */
+int mapd_geocode_address_or_reply(mapd_ctx *ctx, const char *address, geodata_geocode_result *res,
+                                  size_t max, size_t *n, geodata_verify_status *why);
+/* Replies 422 for an address refused with status why: detail the English
+ * phrase (geodata_verify_reason), reason the code (geodata_verify_code), and
+ * when suggest is set, "candidates": the results of res[0..n) that
+ * geodata_geocode_suggestible accepts and that lie in a neighbourhood, at
+ * most 5 — absent when there is none, and always for GEODATA_VERIFY_NOT_COVERED. */
+enum MHD_Result mapd_refuse_address(mapd_ctx *ctx, geodata_verify_status why,
+                                    const geodata_geocode_result *res, size_t n, int suggest);
+
 /* The results of one query (res[0..n), best first) as a new JSON array of
  * the contract's objects, the first carrying the verification of the whole
  * list; the one "none" object when n is 0 (cli_geocode.c). NULL when out of
