@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Client as BaseClient, Database, Server as BaseServer, Suite  # noqa: E402
@@ -234,6 +235,19 @@ def main():
     st, doc, _ = anon.register("alice@example.org", address_in(a, 1), "Alice again")
     check("taken email: 409", st == 409, doc)
     check("nothing stored for refused registrations", sql("SELECT count(*) FROM members")[0][0] == members_before)
+    # An address in a town the base does not hold must never verify here, even
+    # when one of its streets is named after that town; and the form must not
+    # be offered such a street instead.
+    for i, addr in enumerate(("12 rue de Paris 93100 Montreuil", "3 rue de la Paix 94300 Vincennes",
+                              "10 rue de la paix boulogne")):
+        st, doc, _ = anon.register("elsewhere%d@example.org" % i, addr, "Elsewhere")
+        check("another town (%s): 422 not_covered, no candidates" % addr,
+              st == 422 and doc.get("reason") == "not_covered" and not doc.get("candidates")
+              and doc.get("detail") == "address in a town or postcode the service does not cover", doc)
+    check("nothing stored for another town", sql("SELECT count(*) FROM members")[0][0] == members_before)
+    st, doc, _ = anon.register("blank@example.org", "   ", "Blank")
+    check("a blank address: 422 naming the field, in the geocoder's words",
+          st == 422 and doc.get("detail") == "'address': the query is empty" and "reason" not in doc, doc)
 
     # ---- sessions ----
     for cl, email in ((ma, "alice@example.org"), (mb, "bob@example.org"), (mc, "carol@example.org"),
@@ -413,7 +427,12 @@ def main():
     check("a shop owner creates a shop at a real address", st == 201 and doc["properties"]["mine"], doc)
     st, doc, _ = shop.req("POST", "/api/shops", {"name": "Nulle part", "shop": "bakery",
                                                  "address": "1 rue qui n'existe pas du tout 99999"})
-    check("a shop at an unknown address: 422", st == 422)
+    check("a shop at an unknown address: 422 with the reason",
+          st == 422 and doc.get("reason") in ("not_found", "uncertain") and doc.get("detail"), doc)
+    if outside:
+        st, doc, _ = shop.req("POST", "/api/shops", {"name": "Hors quartier", "shop": "bakery",
+                                                     "address": "%d %s %s" % outside[0]})
+        check("a shop outside every neighbourhood is accepted", st == 201, doc)
 
     # ---- mask makers ----
     st, doc, _ = mb.req("PUT", "/api/makers/me", {"capacity_per_day": 20, "stock": 35,
@@ -516,6 +535,45 @@ def main():
     st, doc, _ = anon.req("GET", "/api/geocode?q=%s" % "zorglubs%20imaginaires%20xq")
     check("geocode with no match: one none object, as the command line",
           st == 200 and len(doc) == 1 and doc[0]["type"] == "none")
+    check("the none object: not verified, not_found",
+          doc[0].get("verified") is False and doc[0].get("reason") == "not_found", doc)
+    st, doc, _ = anon.req("GET", "/api/geocode?q=%s&limit=3" % "12%20rue%20de%20la%20Roquette%2075011%20Paris")
+    fields = {"query", "label", "lon", "lat", "score", "type", "address_id", "neighbourhood",
+              "housenumber", "street", "postcode", "city", "approximate", "verified", "reason"}
+    check("geocode objects carry every field of the contract",
+          st == 200 and doc and all(fields <= set(o) for o in doc), doc)
+    check("a clean Paris address verifies on its first object",
+          st == 200 and doc[0]["verified"] is True and doc[0]["reason"] == "verified"
+          and doc[0]["housenumber"] == "12" and doc[0]["street"] == "Rue de la Roquette"
+          and doc[0]["postcode"] == "75011" and doc[0]["approximate"] is False, doc)
+    check("later objects: not verified, not_best",
+          all(o["verified"] is False and o["reason"] == "not_best" for o in doc[1:]), doc)
+    suffixed = sql("SELECT number, street, postcode FROM addresses WHERE rep = 'b' "
+                   "AND neighbourhood_id IS NOT NULL LIMIT 1")
+    if suffixed:
+        n_, street_, pc_ = suffixed[0]
+        st, doc, _ = anon.req("GET", "/api/geocode?limit=1&q=" + quote("%d bis %s %s" % (n_, street_, pc_)))
+        check("a suffixed house number is written with its word (bis)",
+              st == 200 and doc[0]["housenumber"] == "%d bis" % n_, doc)
+    for q, why in (("", "the query is empty"), ("a" * 513, "the query is longer than 512 bytes"),
+                   ("12%01rue", "the query holds control characters"),
+                   ("12%00rue", "the query holds control characters"),
+                   ("12%FFrue", "the query is not valid UTF-8")):
+        st, doc, r = anon.req("GET", "/api/geocode?q=" + q)
+        check("geocode q=%s: 400 '%s'" % (q[:12], why),
+              st == 400 and doc.get("detail") == why
+              and r.getheader("Content-Type") == "application/problem+json", doc)
+    st, doc, _ = anon.req("GET", "/api/geocode")
+    check("geocode without q: 400", st == 400 and "q" in doc.get("detail", ""), doc)
+    for v in ("2", "yes", "", "01"):
+        st, doc, _ = anon.req("GET", "/api/geocode?q=rue&autocomplete=" + v)
+        check("geocode autocomplete=%r: 400 saying 0 or 1" % v,
+              st == 400 and doc.get("detail") == "autocomplete is 0 or 1", doc)
+    st, doc, _ = anon.req("GET", "/api/geocode?q=12%20rue%20de%20la%20Roquette%2075011&autocomplete=0")
+    check("geocode autocomplete=0 is the plain geocoder", st == 200 and doc[0]["verified"] is True, doc)
+    st, doc, _ = anon.req("GET", "/api/geocode?q=7%20rue%20montorg&autocomplete=1")
+    check("autocomplete: '7 rue montorg' suggests 7 Rue Montorgueil first",
+          st == 200 and (doc[0]["label"] or "").startswith("7 Rue Montorgueil"), doc[:2])
     st, doc, _ = anon.req("GET", "/api/openapi.json")
     check("OpenAPI document", st == 200 and doc["openapi"].startswith("3.0"))
     import re
