@@ -390,6 +390,42 @@ async function outside(ctx) {
   check('no script error', page.errors.length === 0, page.errors);
 }
 
+/* ---- 7. the address field completes a word being typed; another town is refused ---- */
+async function otherTown(ctx) {
+  const { check } = ctx;
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  const asked = [];
+  page.on('request', (r) => { if (r.url().includes('/api/geocode?')) asked.push(new URL(r.url()).searchParams); });
+  await page.click('#btn-register');
+  await page.locator('#reg-address').pressSequentially('7 rue montorg', { delay: 10 });
+  await page.waitForSelector('.ac-item', { timeout: 10000 });
+  check('the suggestions ask the geocoder to complete the last word (autocomplete=1)',
+    asked.length > 0 && asked.every((p) => p.get('autocomplete') === '1'), asked.map(String));
+  const first = await page.textContent('.ac-item span');
+  check(`"7 rue montorg" suggests 7 Rue Montorgueil first (${first})`, first.startsWith('7 Rue Montorgueil'));
+  await page.keyboard.press('Escape');
+  await page.fill('#form-register input[name=display_name]', 'Yves');
+  await page.fill('#form-register input[name=email]', 'yves@e2e.test');
+  await page.fill('#form-register input[name=password]', 'correct horse');
+  await page.fill('#reg-address', '12 rue de Paris 93100 Montreuil');
+  await page.keyboard.press('Escape');
+  await page.click('#form-register button[type=submit]');
+  // refused (the error shows) or, wrongly, registered (the name shows)
+  await page.waitForFunction(() => !document.querySelector('#form-register .error').hidden ||
+    !document.getElementById('who').hidden, null, { timeout: 30000 });
+  const reason = await page.getAttribute('#form-register .error', 'data-reason');
+  const text = await page.textContent('#form-register .error');
+  check(`a Montreuil address is refused as not covered (${reason})`, reason === 'not_covered');
+  check(`the refusal says so in French (${text.slice(0, 80)}…)`,
+    text.includes('dans une commune ou un code postal que le service ne couvre pas'));
+  const buttons = await page.$$eval('#form-register .error button', (els) => els.map((e) => e.textContent));
+  check('no street of another town is suggested instead', buttons.length === 0, buttons);
+  check('nobody is logged in', await page.isVisible('#btn-login'));
+  await shot(page, ctx, 'register-not-covered');
+  check('no script error', page.errors.length === 0, page.errors);
+}
+
 /* ---- everyone: language, phone, keyboard, the guide ---- */
 async function everyone(ctx) {
   const { check } = ctx;
@@ -470,6 +506,7 @@ export const list = [
   { name: 'maker', title: '4. a maker receives an order and accepts it', run: maker },
   { name: 'moderation', title: '5. staff hide a reported post; it leaves the members’ map', run: moderation },
   { name: 'outside', title: '6. a registration outside every neighbourhood shows the reason', run: outside },
-  { name: 'everyone', title: '7. everyone: language switch, phone, keyboard, guide', run: everyone },
-  { name: 'basemap', title: '8. a deployment’s basemap: a PMTiles archive, a style URL', run: basemap },
+  { name: 'other-town', title: '7. the address field completes "7 rue montorg"; a Montreuil address is refused as not covered', run: otherTown },
+  { name: 'everyone', title: '8. everyone: language switch, phone, keyboard, guide', run: everyone },
+  { name: 'basemap', title: '9. a deployment’s basemap: a PMTiles archive, a style URL', run: basemap },
 ];

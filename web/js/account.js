@@ -90,7 +90,7 @@ async function submitRegister(e) {
   }
 }
 
-/** Suggestions from the geocoder under an address field. */
+/** Suggestions from the geocoder under an address field, completing the word being typed. */
 export function addressAutocomplete(input) {
   const wrap = h('div.ac-wrap');
   input.replaceWith(wrap);
@@ -101,7 +101,8 @@ export function addressAutocomplete(input) {
     emptyMsg: t('no_address_match'),
     fetch: async (text, update) => {
       try {
-        const r = await api('GET', '/api/geocode' + qs({ q: text, limit: 6 }));
+        // autocomplete=1: the last word may be the first letters of a word being typed
+        const r = await api('GET', '/api/geocode' + qs({ q: text, limit: 6, autocomplete: 1 }));
         update(r.filter((x) => x.type !== 'none'));
       } catch { update([]); }
     },
