@@ -10,18 +10,14 @@
  *     letter deleted (two for words of 8 letters or more), hashed and sorted,
  *     so that a typed word finds the words within one or two edits by looking
  *     up its own deletions (the "symmetric delete" method);
+ *   - towns (a city's name without its district ordinal), the postcodes each
+ *     town holds, the street-type words (the commonest first words of street
+ *     names), and the words in text order for prefixes;
  *   - a grid of address points for reverse geocoding.
  *
- * Search: the query is normalised into tokens (normalize.c); each word is
- * matched exactly and with typos against the vocabulary (a word found as
- * typed is only read as a typo in a second pass, when the first gives no sure
- * answer); the streets of the rarest street word, and of up to two other rare
- * words, are the candidates; each candidate is scored by
- * how much of its name the query covers and how much of the query its name
- * and city cover (words weighted by rarity). Then the house number is looked
- * up on the best streets: a house-number result only when that number exists
- * there; otherwise the street, with a lower score. Nothing here is tied to one
- * city: all words, weights and postcodes come from the data.
+ * Searching is in geocode_search.c, the verification rule in
+ * geocode_verify.c. Nothing here is tied to one city: all words, weights,
+ * towns and postcodes come from the data.
  *
  * Memory: about 75 bytes per address with Paris's vocabulary (docs/geocoding.md).
  * After building, nothing is written: any number of threads may search at once.
@@ -34,76 +30,12 @@
 
 #include "geodata/geocode.h"
 #include "internal.h"
+#include "geocoder_internal.h"
 #include "normalize.h"
-
-#define NO_NB      (-1)
-#define MAX_MATCH  8        /* vocabulary matches kept per query token */
-#define MAX_CAND   4096     /* candidate streets scored per query */
-#define TOP_STREETS 8       /* streets whose house numbers are looked at */
-
-typedef struct gc_addr {
-    double lon, lat;
-    uint32_t id;          /* source id, arena offset */
-    uint32_t street;
-    int32_t number;
-    uint16_t rep;         /* index into reps; 0 is "" */
-    int16_t nb;           /* neighbourhood index, or NO_NB */
-} gc_addr;
-
-typedef struct gc_street {
-    uint32_t name;        /* display name, arena offset */
-    uint32_t city;        /* city index */
-    uint32_t postcode;    /* arena offset */
-    uint32_t first, count;/* addresses [first, first + count), by number then suffix */
-    uint32_t tok, ntok;   /* its vocabulary ids: street_toks[tok .. tok + ntok) */
-    float weight;         /* sum of its tokens' idf */
-} gc_street;
-
-typedef struct gc_city {
-    uint32_t name;        /* arena offset */
-    uint32_t tok, ntok;   /* vocabulary ids in city_toks */
-} gc_city;
-
-typedef struct gc_word {
-    uint32_t text;        /* arena offset */
-    uint32_t len : 31;
-    uint32_t in_city : 1; /* also a word of some city's name */
-    uint32_t post, npost; /* streets using it: posts[post .. post + npost) */
-    float idf;
-} gc_word;
-
-typedef struct gc_nb {
-    char *id, *name;
-} gc_nb;
-
-struct geodata_geocoder {
-    char *arena;                 /* every string, NUL-terminated */
-    size_t arena_len, arena_cap;
-    gc_addr *addr;       size_t n_addr;
-    gc_street *street;   size_t n_street;
-    gc_city *city;       size_t n_city;
-    gc_word *word;       size_t n_word, cap_word;
-    uint32_t *street_toks; size_t n_street_toks;
-    uint32_t *city_toks;   size_t n_city_toks;
-    uint32_t *posts;             /* street ids, grouped by word */
-    uint32_t *word_hash;         /* open addressing: word id + 1, 0 = empty */
-    size_t word_hash_cap;        /* a power of two */
-    uint64_t *del_hash;          /* deletion index: sorted hashes ... */
-    uint32_t *del_word;          /* ... and the word each belongs to */
-    size_t n_del;
-    char **reps;         size_t n_reps;
-    gc_nb *nbs;          size_t n_nbs;
-    uint32_t *postcodes; size_t n_postcodes;   /* sorted numeric postcodes seen */
-    /* reverse grid: addresses sorted by cell, and the cells present */
-    uint32_t *grid_addr;
-    int64_t *grid_key;   uint32_t *grid_start; size_t n_cells;
-    double cell_lat, cell_lon, min_lat, min_lon;
-    float idf_unknown;
-};
 
 /* ---- building ---------------------------------------------------------- */
 
-static uint64_t hash_bytes(const char *s, size_t n)
+uint64_t gc_hash_bytes(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ull;       /* FNV-1a, 64 bit */
     for (size_t i = 0; i < n; i++) {
@@ -141,22 +73,17 @@ static uint32_t intern(geodata_geocoder *g, const char *s, size_t n)
     return off;
 }
 
-static const char *str(const geodata_geocoder *g, uint32_t off)
-{
-    return g->arena + off;
-}
-
-static long word_find(const geodata_geocoder *g, const char *s, size_t n)
+long gc_word_find(const geodata_geocoder *g, const char *s, size_t n)
 {
     if (!g->word_hash_cap)
         return -1;
     size_t mask = g->word_hash_cap - 1;
-    for (size_t i = hash_bytes(s, n) & mask;; i = (i + 1) & mask) {
+    for (size_t i = gc_hash_bytes(s, n) & mask;; i = (i + 1) & mask) {
         uint32_t v = g->word_hash[i];
         if (!v)
             return -1;
         const gc_word *w = &g->word[v - 1];
-        if (w->len == n && memcmp(str(g, w->text), s, n) == 0)
+        if (w->len == n && memcmp(gc_str(g, w->text), s, n) == 0)
             return (long)(v - 1);
     }
 }
@@ -168,7 +95,7 @@ static int rehash(geodata_geocoder *g, size_t cap)
         return -1;
     for (size_t k = 0; k < g->n_word; k++) {
         const gc_word *w = &g->word[k];
-        size_t i = hash_bytes(str(g, w->text), w->len) & (cap - 1);
+        size_t i = gc_hash_bytes(gc_str(g, w->text), w->len) & (cap - 1);
         while (t[i])
             i = (i + 1) & (cap - 1);
         t[i] = (uint32_t)k + 1;
@@ -182,7 +109,7 @@ static int rehash(geodata_geocoder *g, size_t cap)
 /* The id of word s, added if new; -1 when out of memory. */
 static long word_add(geodata_geocoder *g, const char *s, size_t n)
 {
-    long id = word_find(g, s, n);
+    long id = gc_word_find(g, s, n);
     if (id >= 0)
         return id;
     if ((g->n_word + 1) * 2 > g->word_hash_cap && rehash(g, g->word_hash_cap ? g->word_hash_cap * 2 : 1024))
@@ -197,7 +124,7 @@ static long word_add(geodata_geocoder *g, const char *s, size_t n)
     w->text = text;
     w->len = (uint32_t)n;
     size_t mask = g->word_hash_cap - 1;
-    size_t i = hash_bytes(s, n) & mask;
+    size_t i = gc_hash_bytes(s, n) & mask;
     while (g->word_hash[i])
         i = (i + 1) & mask;
     g->word_hash[i] = (uint32_t)g->n_word + 1;
@@ -262,10 +189,10 @@ static int load_neighbourhoods(geodata_store *store, geodata_geocoder *g)
 static int16_t nb_index(const geodata_geocoder *g, const unsigned char *id)
 {
     if (!id)
-        return NO_NB;
+        return GC_NO_NB;
     gc_nb key = { (char *)id, NULL };
     const gc_nb *hit = bsearch(&key, g->nbs, g->n_nbs, sizeof *g->nbs, cmp_str);
-    return hit ? (int16_t)(hit - g->nbs) : NO_NB;
+    return hit ? (int16_t)(hit - g->nbs) : GC_NO_NB;
 }
 
 static uint16_t rep_index(geodata_geocoder *g, const char *rep, size_t *cap)
@@ -304,9 +231,9 @@ static int read_addresses(geodata_store *store, geodata_geocoder *g)
         const unsigned char *ins = sqlite3_column_text(st, 5);
         const unsigned char *cityname = sqlite3_column_text(st, 6);
         gc_street *s = g->n_street ? &g->street[g->n_street - 1] : NULL;
-        if (!s || !same(street, str(g, s->name)) || !same(postcode, str(g, s->postcode))
+        if (!s || !same(street, gc_str(g, s->name)) || !same(postcode, gc_str(g, s->postcode))
             || !same(ins, insee)
-            || !same(cityname, str(g, g->city[s->city].name))) {
+            || !same(cityname, gc_str(g, g->city[s->city].name))) {
             if (grow((void **)&g->street, &cap_street, g->n_street + 1, sizeof *g->street)) {
                 rc = GEODATA_ENOMEM;
                 break;
@@ -321,7 +248,7 @@ static int read_addresses(geodata_store *store, geodata_geocoder *g)
             s->postcode = intern(g, pc, strlen(pc));
             s->first = (uint32_t)g->n_addr;
             /* Cities repeat street after street: the last one is reused. */
-            if (!g->n_city || strcmp(str(g, g->city[g->n_city - 1].name), cn) != 0) {
+            if (!g->n_city || strcmp(gc_str(g, g->city[g->n_city - 1].name), cn) != 0) {
                 if (grow((void **)&g->city, &cap_city, g->n_city + 1, sizeof *g->city)) {
                     rc = GEODATA_ENOMEM;
                     break;
@@ -340,6 +267,7 @@ static int read_addresses(geodata_store *store, geodata_geocoder *g)
                 break;
             }
             long pcv = strlen(pc) == 5 ? strtol(pc, NULL, 10) : -1;
+            s->postcode_value = pcv > 0 ? (uint32_t)pcv : 0;
             if (pcv > 0 && (!g->n_postcodes || g->postcodes[g->n_postcodes - 1] != (uint32_t)pcv)) {
                 size_t cap_pc = g->n_postcodes;
                 if (grow((void **)&g->postcodes, &cap_pc, g->n_postcodes + 1, sizeof *g->postcodes)) {
@@ -420,8 +348,150 @@ static int build_postings(geodata_geocoder *g)
     return 0;
 }
 
+typedef struct town_key { char key[GEODATA_QUERY_MAX]; uint32_t city; } town_key;
+
+static int cmp_town_key(const void *a, const void *b)
+{
+    const town_key *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->city > y->city) - (x->city < y->city);
+}
+
+/* Towns: cities whose names differ only by a district ordinal and the word
+ * "arrondissement" ("Paris 11e Arrondissement", "Paris 12e Arrondissement")
+ * are one town; a town's words are all its cities' words. Work: sorting the
+ * cities by key. */
+static int build_towns(geodata_geocoder *g)
+{
+    town_key *k = malloc((g->n_city ? g->n_city : 1) * sizeof *k);
+    if (!k)
+        return -1;
+    geodata_tokens t;
+    for (size_t c = 0; c < g->n_city; c++) {
+        const char *name = gc_str(g, g->city[c].name);
+        k[c].city = (uint32_t)c;
+        k[c].key[0] = '\0';
+        if (geodata_normalize(name, strlen(name), &t))
+            continue;
+        size_t at = 0;
+        for (size_t i = 0; i < t.n; i++) {
+            if (t.tok[i].kind == GEODATA_TOK_ORDINAL || strcmp(t.tok[i].text, "arrondissement") == 0)
+                continue;
+            int w = snprintf(k[c].key + at, sizeof k[c].key - at, "%s%s", at ? " " : "", t.tok[i].text);
+            if (w < 0 || (size_t)w >= sizeof k[c].key - at)
+                break;
+            at += (size_t)w;
+        }
+    }
+    if (g->n_city > 1)
+        qsort(k, g->n_city, sizeof *k, cmp_town_key);
+    g->town = malloc((g->n_city ? g->n_city : 1) * sizeof *g->town);
+    g->town_toks = malloc((g->n_city_toks ? g->n_city_toks : 1) * sizeof *g->town_toks);
+    if (!g->town || !g->town_toks) {
+        free(k);
+        return -1;
+    }
+    g->n_town = 0;
+    g->n_town_toks = 0;
+    for (size_t i = 0; i < g->n_city; i++) {
+        if (i == 0 || strcmp(k[i].key, k[i - 1].key) != 0) {
+            gc_town *tw = &g->town[g->n_town++];
+            tw->tok = (uint32_t)g->n_town_toks;
+            tw->ntok = 0;
+        }
+        gc_town *tw = &g->town[g->n_town - 1];
+        gc_city *c = &g->city[k[i].city];
+        c->town = (uint32_t)g->n_town - 1;
+        for (uint32_t j = 0; j < c->ntok; j++) {
+            uint32_t w = g->city_toks[c->tok + j];
+            int seen = 0;
+            for (uint32_t m = 0; m < tw->ntok && !seen; m++)
+                seen = g->town_toks[tw->tok + m] == w;
+            if (!seen) {
+                g->town_toks[g->n_town_toks++] = w;
+                tw->ntok++;
+            }
+        }
+    }
+    free(k);
+    return 0;
+}
+
+typedef struct word_text { const char *text; uint32_t id; } word_text;
+
+static int cmp_word_text(const void *a, const void *b)
+{
+    return strcmp(((const word_text *)a)->text, ((const word_text *)b)->text);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The words in text order (for prefixes), the street-type words, and which
+ * town holds which postcode. Street types are the first words of at least
+ * one street name in 200 (rue, avenue, ...), found in the data, not listed. */
+static int build_lookups(geodata_geocoder *g)
+{
+    g->word_sorted = malloc((g->n_word ? g->n_word : 1) * sizeof *g->word_sorted);
+    uint32_t *first = calloc(g->n_word ? g->n_word : 1, sizeof *first);
+    g->postcode_towns = malloc((g->n_street ? g->n_street : 1) * sizeof *g->postcode_towns);
+    if (!g->word_sorted || !first || !g->postcode_towns) {
+        free(first);
+        return -1;
+    }
+    word_text *wt = malloc((g->n_word ? g->n_word : 1) * sizeof *wt);
+    if (!wt) {
+        free(first);
+        return -1;
+    }
+    for (size_t w = 0; w < g->n_word; w++) {
+        wt[w].text = gc_str(g, g->word[w].text);
+        wt[w].id = (uint32_t)w;
+    }
+    if (g->n_word > 1)
+        qsort(wt, g->n_word, sizeof *wt, cmp_word_text);
+    for (size_t w = 0; w < g->n_word; w++)
+        g->word_sorted[w] = wt[w].id;
+    free(wt);
+    size_t np = 0;
+    for (size_t s = 0; s < g->n_street; s++) {
+        const gc_street *st = &g->street[s];
+        if (st->ntok)
+            first[g->street_toks[st->tok]]++;
+        if (st->postcode_value)
+            g->postcode_towns[np++] = (uint64_t)st->postcode_value << 32 | g->city[st->city].town;
+    }
+    if (np > 1)
+        qsort(g->postcode_towns, np, sizeof *g->postcode_towns, cmp_u64);
+    size_t u = 0;
+    for (size_t i = 0; i < np; i++)
+        if (!u || g->postcode_towns[u - 1] != g->postcode_towns[i])
+            g->postcode_towns[u++] = g->postcode_towns[i];
+    g->n_postcode_towns = u;
+    g->n_type_words = 0;
+    for (size_t w = 0; w < g->n_word; w++) {
+        if (first[w] * 200 < g->n_street || first[w] < 2)
+            continue;
+        if (g->n_type_words < GC_TYPE_WORDS) {
+            g->type_words[g->n_type_words++] = (uint32_t)w;
+            continue;
+        }
+        size_t least = 0;  /* keep the commonest: replace the least common kept */
+        for (size_t i = 1; i < GC_TYPE_WORDS; i++)
+            if (first[g->type_words[i]] < first[g->type_words[least]])
+                least = i;
+        if (first[w] > first[g->type_words[least]])
+            g->type_words[least] = (uint32_t)w;
+    }
+    free(first);
+    return 0;
+}
+
 /* Typos: the deletion index. */
-static int typo_distance_for(size_t len)
+int gc_typo_distance_for(size_t len)
 {
     return len >= 8 ? 2 : len >= 4 ? 1 : 0;
 }
@@ -436,10 +506,8 @@ static int cmp_del(const void *a, const void *b)
     return (x->w > y->w) - (x->w < y->w);
 }
 
-/* Calls emit(arg, variant, len) for s and every spelling of s with up to d
- * letters deleted (duplicates included). Work: O(len^d) variants. */
-static void deletions(const char *s, size_t n, int d,
-                      void (*emit)(void *, const char *, size_t), void *arg)
+void gc_deletions(const char *s, size_t n, int d,
+                  void (*emit)(void *, const char *, size_t), void *arg)
 {
     char buf[256];
     emit(arg, s, n);
@@ -469,11 +537,11 @@ static void add_deletion(void *arg, const char *s, size_t n)
         b->oom = 1;
         return;
     }
-    b->e[b->n].h = hash_bytes(s, n);
+    b->e[b->n].h = gc_hash_bytes(s, n);
     b->e[b->n++].w = b->w;
 }
 
-static int is_letters(const char *s, size_t n)
+int gc_is_letters(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (s[i] < 'a' || s[i] > 'z')
@@ -485,13 +553,13 @@ static int build_deletions(geodata_geocoder *g)
 {
     del_build b = { 0 };
     for (size_t w = 0; w < g->n_word; w++) {
-        const char *s = str(g, g->word[w].text);
+        const char *s = gc_str(g, g->word[w].text);
         size_t n = g->word[w].len;
-        int d = typo_distance_for(n);
-        if (!d || !is_letters(s, n))
+        int d = gc_typo_distance_for(n);
+        if (!d || !gc_is_letters(s, n))
             continue;
         b.w = (uint32_t)w;
-        deletions(s, n, d, add_deletion, &b);
+        gc_deletions(s, n, d, add_deletion, &b);
     }
     if (b.oom) {
         free(b.e);
@@ -609,6 +677,10 @@ void geodata_geocoder_free(geodata_geocoder *g)
     free(g->del_hash);
     free(g->del_word);
     free(g->postcodes);
+    free(g->postcode_towns);
+    free(g->town);
+    free(g->town_toks);
+    free(g->word_sorted);
     free(g->grid_addr);
     free(g->grid_key);
     free(g->grid_start);
@@ -623,7 +695,8 @@ int geodata_geocoder_load(geodata_store *store, geodata_geocoder **out)
         return geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     int rc = load_neighbourhoods(store, g);
     if (!rc) rc = read_addresses(store, g);
-    if (!rc && (build_postings(g) || build_deletions(g) || build_grid(g)))
+    if (!rc && (build_postings(g) || build_towns(g) || build_lookups(g) || build_deletions(g)
+                || build_grid(g)))
         rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     if (rc) {
         geodata_geocoder_free(g);
@@ -642,216 +715,8 @@ size_t geodata_geocoder_count(const geodata_geocoder *g)
     return g->n_addr;
 }
 
-/* ---- searching --------------------------------------------------------- */
-
-typedef struct qmatch { uint32_t word; float sim; } qmatch;
-
-typedef struct qtok {
-    const geodata_token *t;
-    qmatch m[MAX_MATCH];
-    int nm;
-    float weight;          /* rarity of what it matched, or idf_unknown */
-    uint64_t posts;        /* streets its matches point to */
-    int in_city;           /* its best match is also a word of a city's name */
-    int postcode;          /* a 5-digit number: the postcode, right or wrong */
-} qtok;
-
-/* Optimal string alignment distance (edits and adjacent swaps), or a value
- * above bound as soon as it must exceed it. Work: O(len(a) * len(b)). */
-static int osa_distance(const char *a, size_t n, const char *b, size_t m, int bound)
-{
-    if ((n > m ? n - m : m - n) > (size_t)bound)
-        return bound + 1;
-    int rows[3][257];
-    int *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
-    for (size_t j = 0; j <= m; j++)
-        prev[j] = (int)j;
-    for (size_t i = 1; i <= n; i++) {
-        cur[0] = (int)i;
-        int best = cur[0];
-        for (size_t j = 1; j <= m; j++) {
-            int cost = a[i - 1] != b[j - 1];
-            int v = prev[j] + 1;
-            if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
-            if (prev[j - 1] + cost < v) v = prev[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
-                v = prev2[j - 2] + 1;
-            cur[j] = v;
-            if (v < best) best = v;
-        }
-        if (best > bound)
-            return bound + 1;
-        int *t = prev2;
-        prev2 = prev;
-        prev = cur;
-        cur = t;
-    }
-    return prev[m];
-}
-
-static void add_match(qtok *q, uint32_t word, float sim)
-{
-    for (int i = 0; i < q->nm; i++)
-        if (q->m[i].word == word) {
-            if (sim > q->m[i].sim) q->m[i].sim = sim;
-            return;
-        }
-    if (q->nm < MAX_MATCH) {
-        q->m[q->nm].word = word;
-        q->m[q->nm++].sim = sim;
-        return;
-    }
-    int worst = 0;
-    for (int i = 1; i < q->nm; i++)
-        if (q->m[i].sim < q->m[worst].sim) worst = i;
-    if (sim > q->m[worst].sim) {
-        q->m[worst].word = word;
-        q->m[worst].sim = sim;
-    }
-}
-
-typedef struct fuzzy_ctx { const geodata_geocoder *g; qtok *q; } fuzzy_ctx;
-
-/* One deletion variant of the typed word: every vocabulary word sharing it is
- * a candidate, kept if truly within the allowed number of edits. */
-static void fuzzy_variant(void *arg, const char *s, size_t n)
-{
-    fuzzy_ctx *c = arg;
-    const geodata_geocoder *g = c->g;
-    uint64_t h = hash_bytes(s, n);
-    size_t lo = 0, hi = g->n_del;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (g->del_hash[mid] < h) lo = mid + 1; else hi = mid;
-    }
-    const geodata_token *t = c->q->t;
-    for (size_t i = lo; i < g->n_del && g->del_hash[i] == h; i++) {
-        const gc_word *w = &g->word[g->del_word[i]];
-        size_t shortest = w->len < t->len ? w->len : t->len;
-        int allowed = typo_distance_for(shortest) ? typo_distance_for(shortest) : 1;
-        int d = osa_distance(t->text, t->len, str(g, w->text), w->len, allowed);
-        if (d > 0 && d <= allowed) {
-            size_t longest = w->len > t->len ? w->len : t->len;
-            add_match(c->q, g->del_word[i], (float)(1.0 - (double)d / (double)longest));
-        }
-    }
-}
-
-/* Matches one token against the vocabulary: exactly, and with typos unless
- * the exact match is enough (exact_suffices and there is one). */
-static void match_token(const geodata_geocoder *g, qtok *q, int exact_suffices)
-{
-    const geodata_token *t = q->t;
-    q->nm = 0;
-    q->postcode = t->kind == GEODATA_TOK_NUMBER && t->len == 5;
-    long exact = word_find(g, t->text, t->len);
-    if (exact >= 0)
-        add_match(q, (uint32_t)exact, 1.0f);
-    /* A 3-letter word is only looked up as it is among the deletions: that
-     * finds the 4-letter words it lacks one letter of. */
-    int d = typo_distance_for(t->len);
-    if ((exact < 0 || !exact_suffices) && t->kind == GEODATA_TOK_WORD && t->len >= 3
-        && is_letters(t->text, t->len)) {
-        fuzzy_ctx c = { g, q };
-        deletions(t->text, t->len, d, fuzzy_variant, &c);
-    }
-    float best = 0;
-    q->weight = g->idf_unknown;
-    q->posts = 0;
-    q->in_city = 0;
-    for (int i = 0; i < q->nm; i++) {
-        const gc_word *w = &g->word[q->m[i].word];
-        q->posts += w->npost;
-        if (q->m[i].sim > best) {
-            best = q->m[i].sim;
-            q->weight = w->idf;
-            q->in_city = w->in_city;
-        }
-    }
-}
-
-typedef struct scored {
-    uint32_t street;
-    float score;
-    int house;             /* query token index of the house number, or -1 */
-} scored;
-
-static int has_word(const uint32_t *toks, uint32_t n, uint32_t w)
-{
-    for (uint32_t i = 0; i < n; i++)
-        if (toks[i] == w)
-            return 1;
-    return 0;
-}
-
-/* How well street s fits the query; also chooses the house number among the
- * query's numbers (the first one that is not part of the street's name). */
-static void score_street(const geodata_geocoder *g, const qtok *q, size_t nq, long postcode,
-                         uint32_t s, scored *out)
-{
-    const gc_street *st = &g->street[s];
-    const uint32_t *T = g->street_toks + st->tok;
-    const gc_city *city = &g->city[st->city];
-    const uint32_t *C = g->city_toks + city->tok;
-    int consumed[GEODATA_TOKENS_MAX] = { 0 };
-    /* Numbers of the street's own name ("Rue du 4 Septembre") take the last
-     * matching numbers of the query; the first number left is the house. */
-    for (uint32_t k = 0; k < st->ntok; k++)
-        for (size_t i = nq; i-- > 0;) {
-            if (q[i].t->kind != GEODATA_TOK_NUMBER || q[i].postcode || consumed[i])
-                continue;
-            if (q[i].nm && q[i].m[0].sim == 1.0f && q[i].m[0].word == T[k]) {
-                consumed[i] = 1;
-                break;
-            }
-        }
-    int house = -1;
-    for (size_t i = 0; i < nq && house < 0; i++)
-        if (q[i].t->kind == GEODATA_TOK_NUMBER && !q[i].postcode && !consumed[i]
-            && q[i].t->number >= 0 && q[i].t->len <= 5)
-            house = (int)i;
-    float best_tok[GEODATA_TOKENS_MAX] = { 0 };
-    double qw = 0, qm = 0;
-    for (size_t i = 0; i < nq; i++) {
-        if ((int)i == house || q[i].postcode
-            || (house >= 0 && (int)i == house + 1 && q[i].t->kind == GEODATA_TOK_SUFFIX))
-            continue;
-        float in_street = 0, in_city = 0;
-        for (int k = 0; k < q[i].nm; k++) {
-            for (uint32_t j = 0; j < st->ntok && j < GEODATA_TOKENS_MAX; j++)
-                if (T[j] == q[i].m[k].word) {
-                    if (q[i].m[k].sim > in_street) in_street = q[i].m[k].sim;
-                    if (q[i].m[k].sim > best_tok[j]) best_tok[j] = q[i].m[k].sim;
-                }
-            if (has_word(C, city->ntok, q[i].m[k].word) && q[i].m[k].sim > in_city)
-                in_city = q[i].m[k].sim;
-        }
-        qw += q[i].weight;
-        qm += q[i].weight * (in_street > in_city ? in_street : in_city);
-    }
-    double sw = 0;
-    for (uint32_t j = 0; j < st->ntok && j < GEODATA_TOKENS_MAX; j++)
-        sw += g->word[T[j]].idf * best_tok[j];
-    double street_cov = st->weight > 0 ? sw / st->weight : 0;
-    double query_cov = qw > 0 ? qm / qw : 1;
-    double score = street_cov < 0.5 ? 0 : 0.55 * street_cov + 0.45 * query_cov;
-    if (postcode >= 0 && strtol(str(g, st->postcode), NULL, 10) != postcode)
-        score -= 0.05;
-    out->street = s;
-    out->score = (float)(score > 0 ? score : 0);
-    out->house = house;
-}
-
-static int cmp_scored(const void *a, const void *b)
-{
-    const scored *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score < y->score ? 1 : -1;
-    return (x->street > y->street) - (x->street < y->street);
-}
-
-static void fill_result(const geodata_geocoder *g, const gc_addr *a, geodata_match_type type,
-                        double score, geodata_geocode_result *r)
+void gc_fill_result(const geodata_geocoder *g, const gc_addr *a, geodata_match_type type,
+                    double score, geodata_geocode_result *r)
 {
     const gc_street *st = &g->street[a->street];
     memset(r, 0, sizeof *r);
@@ -860,194 +725,26 @@ static void fill_result(const geodata_geocoder *g, const gc_addr *a, geodata_mat
     r->score = score;
     r->lon = a->lon;
     r->lat = a->lat;
-    if (a->nb != NO_NB) {
+    if (a->nb != GC_NO_NB) {
         r->neighbourhood_id = g->nbs[a->nb].id;
         r->neighbourhood_name = g->nbs[a->nb].name;
     }
-    const char *city = str(g, g->city[st->city].name);
-    r->street = str(g, st->name);
-    r->postcode = str(g, st->postcode);
+    const char *city = gc_str(g, g->city[st->city].name);
+    r->street = gc_str(g, st->name);
+    r->postcode = gc_str(g, st->postcode);
     r->city = city;
     r->rep = "";
     if (type == GEODATA_MATCH_HOUSENUMBER) {
-        r->number = a->number;
-        r->rep = g->reps[a->rep];
         const char *rep = g->reps[a->rep];
-        r->address_id = str(g, a->id);
+        r->number = a->number;
+        r->rep = rep;
+        r->address_id = gc_str(g, a->id);
         snprintf(r->label, sizeof r->label, "%d%s%s %s, %s %s", (int)a->number, *rep ? " " : "",
-                 geodata_rep_word(rep), str(g, st->name), str(g, st->postcode), city);
+                 geodata_rep_word(rep), gc_str(g, st->name), gc_str(g, st->postcode), city);
     } else {
-        snprintf(r->label, sizeof r->label, "%s, %s %s", str(g, st->name), str(g, st->postcode), city);
+        snprintf(r->label, sizeof r->label, "%s, %s %s", gc_str(g, st->name), gc_str(g, st->postcode),
+                 city);
     }
-}
-
-/* The address of street s with this number and suffix, or NULL. */
-static const gc_addr *find_number(const geodata_geocoder *g, uint32_t s, long number, const char *rep)
-{
-    const gc_street *st = &g->street[s];
-    size_t lo = st->first, hi = (size_t)st->first + st->count;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (g->addr[mid].number < number) lo = mid + 1; else hi = mid;
-    }
-    for (size_t i = lo; i < (size_t)st->first + st->count && g->addr[i].number == number; i++)
-        if (strcmp(g->reps[g->addr[i].rep], rep) == 0)
-            return &g->addr[i];
-    return NULL;
-}
-
-/* Turns a scored street into a result: the house number if it exists there. */
-static void resolve(const geodata_geocoder *g, const qtok *q, size_t nq, const scored *c,
-                    geodata_geocode_result *r)
-{
-    const gc_street *st = &g->street[c->street];
-    const gc_addr *middle = &g->addr[st->first + st->count / 2];
-    if (c->house < 0) {
-        fill_result(g, middle, GEODATA_MATCH_STREET, c->score * 0.9, r);
-        return;
-    }
-    long number = q[c->house].t->number;
-    const char *rep = "";
-    if ((size_t)c->house + 1 < nq && q[c->house + 1].t->kind == GEODATA_TOK_SUFFIX)
-        rep = q[c->house + 1].t->text;
-    const gc_addr *a = find_number(g, c->street, number, rep);
-    if (a) {
-        fill_result(g, a, GEODATA_MATCH_HOUSENUMBER, c->score, r);
-    } else if (strcmp(rep, "a") == 0 && (a = find_number(g, c->street, number, "")) != NULL) {
-        /* "12 a rue ..." is more often "12, à la rue" than the suffix a. */
-        fill_result(g, a, GEODATA_MATCH_HOUSENUMBER, c->score * 0.9, r);
-    } else {
-        fill_result(g, middle, GEODATA_MATCH_STREET, c->score * 0.6, r);
-    }
-    r->typed_number = (int)number;
-}
-
-static int cmp_result(const void *a, const void *b)
-{
-    const geodata_geocode_result *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score < y->score ? 1 : -1;
-    return 0;
-}
-
-#define MIN_SCORE 0.3
-#define SURE_SCORE 0.95   /* a first pass this good needs no second one */
-
-/* One search pass over normalised tokens (see the top of the file). */
-static int search(const geodata_geocoder *g, const geodata_tokens *toks, int exact_suffices,
-                  size_t limit, geodata_geocode_result *results, size_t *n)
-{
-    *n = 0;
-    qtok q[GEODATA_TOKENS_MAX];
-    long postcode = -1;
-    for (size_t i = 0; i < toks->n; i++) {
-        q[i].t = &toks->tok[i];
-        match_token(g, &q[i], exact_suffices);
-        if (q[i].postcode && postcode < 0)
-            postcode = q[i].t->number;
-    }
-    /* Candidate streets come from seeds: the rarest street word (not a
-     * number, not a city's word: "Paris" is also in "Parvis du Tribunal de
-     * Paris"), however common, then up to two more words, numbers last, if
-     * rare (in fewer than one street in 50). */
-    int order[GEODATA_TOKENS_MAX], no = 0;
-    for (size_t i = 0; i < toks->n; i++)
-        if (q[i].nm && q[i].posts && !q[i].postcode && q[i].t->kind != GEODATA_TOK_SUFFIX)
-            order[no++] = (int)i;
-    for (int i = 1; i < no; i++)
-        for (int j = i; j > 0; j--) {
-            const qtok *a = &q[order[j - 1]], *b = &q[order[j]];
-            int ak = (a->t->kind == GEODATA_TOK_NUMBER) * 2 + a->in_city;
-            int bk = (b->t->kind == GEODATA_TOK_NUMBER) * 2 + b->in_city;
-            if (ak > bk || (ak == bk && a->posts > b->posts)) {
-                int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
-            }
-        }
-    uint32_t *cand = malloc(MAX_CAND * sizeof *cand);
-    scored *sc = malloc(MAX_CAND * sizeof *sc);
-    if (!cand || !sc) {
-        free(cand);
-        free(sc);
-        return GEODATA_ENOMEM;
-    }
-    size_t nc = 0;
-    for (int k = 0, used = 0; k < no && used < 3; k++) {
-        const qtok *s = &q[order[k]];
-        if (k > 0 && s->posts * 50 > g->n_street)
-            continue;
-        used++;
-        for (int m = 0; m < s->nm; m++) {
-            const gc_word *w = &g->word[s->m[m].word];
-            for (uint32_t p = 0; p < w->npost && nc < MAX_CAND; p++)
-                cand[nc++] = g->posts[w->post + p];
-        }
-    }
-    qsort(cand, nc, sizeof *cand, cmp_u32);
-    size_t ns = 0;
-    for (size_t i = 0; i < nc; i++) {
-        if (i && cand[i] == cand[i - 1])
-            continue;
-        score_street(g, q, toks->n, postcode, cand[i], &sc[ns]);
-        if (sc[ns].score >= MIN_SCORE)
-            ns++;
-    }
-    qsort(sc, ns, sizeof *sc, cmp_scored);
-    geodata_geocode_result tmp[TOP_STREETS];
-    size_t nt = ns < TOP_STREETS ? ns : TOP_STREETS;
-    for (size_t i = 0; i < nt; i++)
-        resolve(g, q, toks->n, &sc[i], &tmp[i]);
-    qsort(tmp, nt, sizeof *tmp, cmp_result);
-    for (size_t i = 0; i < nt && *n < limit; i++)
-        if (tmp[i].score >= MIN_SCORE)
-            results[(*n)++] = tmp[i];
-    free(cand);
-    free(sc);
-    return GEODATA_OK;
-}
-
-const char *geodata_geocode_query_problem(const char *query)
-{
-    if (!query)
-        return "the query is empty";
-    size_t len = strlen(query);
-    if (len > GEODATA_QUERY_MAX)
-        return "the query is longer than 512 bytes";
-    if (!geodata_utf8_valid(query, len))
-        return "the query is not valid UTF-8";
-    int blank = 1;
-    for (const unsigned char *c = (const unsigned char *)query; *c; c++) {
-        /* C0 controls and DEL; C1 controls are U+0080..U+009F, 0xC2 0x80..0x9F */
-        if (*c < 0x20 || *c == 0x7F || (*c == 0xC2 && c[1] >= 0x80 && c[1] <= 0x9F))
-            return "the query holds control characters";
-        blank &= *c == ' ';
-    }
-    return blank ? "the query is empty" : NULL;
-}
-
-int geodata_geocode(const geodata_geocoder *g, const char *query, size_t limit,
-                    geodata_geocode_result *results, size_t *n)
-{
-    *n = 0;
-    if (geodata_geocode_query_problem(query))
-        return GEODATA_EINVAL;
-    geodata_tokens toks;
-    if (geodata_normalize(query, strlen(query), &toks))
-        return GEODATA_EINVAL;
-    if (limit == 0 || g->n_street == 0)
-        return GEODATA_OK;
-    /* Words found as typed are taken as typed first; only when that gives no
-     * sure answer are they also read as typos of other words (a typo can make
-     * another real word: "rue de la paix" for "poix"). */
-    int rc = search(g, &toks, 1, limit, results, n);
-    if (rc || (*n > 0 && results[0].score >= SURE_SCORE))
-        return rc;
-    return search(g, &toks, 0, limit, results, n);
-}
-
-int geodata_geocode_autocomplete(const geodata_geocoder *g, const char *query, size_t limit,
-                                 geodata_geocode_result *results, size_t *n)
-{
-    return geodata_geocode(g, query, limit, results, n);
 }
 
 /* Great-circle distance in metres (haversine, mean Earth radius). */
@@ -1094,63 +791,8 @@ int geodata_geocode_reverse(const geodata_geocoder *g, double lon, double lat, d
         }
     if (!best)
         return GEODATA_ENOTFOUND;
-    fill_result(g, best, GEODATA_MATCH_HOUSENUMBER, 1.0, result);
+    gc_fill_result(g, best, GEODATA_MATCH_HOUSENUMBER, 1.0, result);
     result->distance_m = best_d;
     return GEODATA_OK;
 }
 
-geodata_verify_status geodata_geocode_verify(const geodata_geocode_result *r, size_t n)
-{
-    if (n == 0)
-        return GEODATA_VERIFY_NOT_FOUND;
-    if (r[0].evidence & (GEODATA_EVIDENCE_OTHER_TOWN | GEODATA_EVIDENCE_OTHER_POSTCODE
-                         | GEODATA_EVIDENCE_CONTRADICTION))
-        return GEODATA_VERIFY_NOT_COVERED;
-    if (r[0].type != GEODATA_MATCH_HOUSENUMBER)
-        return GEODATA_VERIFY_NOT_FOUND;
-    if (r[0].approximate)
-        return GEODATA_VERIFY_APPROXIMATE;
-    if (r[0].score < GEODATA_VERIFY_MIN_SCORE || (r[0].evidence & GEODATA_EVIDENCE_UNEXPLAINED))
-        return GEODATA_VERIFY_LOW_SCORE;
-    for (size_t i = 1; i < n; i++)
-        if (r[i].type == GEODATA_MATCH_HOUSENUMBER && r[0].score - r[i].score < GEODATA_VERIFY_MARGIN
-            && r[i].address_id != r[0].address_id)
-            return GEODATA_VERIFY_AMBIGUOUS;
-    if (!r[0].neighbourhood_id)
-        return GEODATA_VERIFY_OUTSIDE;
-    return GEODATA_VERIFIED;
-}
-
-int geodata_geocode_suggestible(const geodata_geocode_result *r)
-{
-    return r->type == GEODATA_MATCH_HOUSENUMBER && !r->approximate && !r->evidence
-        && r->typed_number == r->number;
-}
-
-const char *geodata_verify_reason(geodata_verify_status status)
-{
-    switch (status) {
-    case GEODATA_VERIFIED: return "verified";
-    case GEODATA_VERIFY_NOT_FOUND: return "address not found";
-    case GEODATA_VERIFY_LOW_SCORE: return "address not recognised with confidence";
-    case GEODATA_VERIFY_AMBIGUOUS: return "ambiguous address";
-    case GEODATA_VERIFY_OUTSIDE: return "address outside every neighbourhood";
-    case GEODATA_VERIFY_NOT_COVERED: return "address in a town or postcode the service does not cover";
-    case GEODATA_VERIFY_APPROXIMATE: return "this house number is not in the address base";
-    }
-    return "unknown";
-}
-
-const char *geodata_verify_code(geodata_verify_status status)
-{
-    switch (status) {
-    case GEODATA_VERIFIED: return "verified";
-    case GEODATA_VERIFY_NOT_FOUND: return "not_found";
-    case GEODATA_VERIFY_LOW_SCORE: return "uncertain";
-    case GEODATA_VERIFY_AMBIGUOUS: return "ambiguous";
-    case GEODATA_VERIFY_OUTSIDE: return "outside";
-    case GEODATA_VERIFY_NOT_COVERED: return "not_covered";
-    case GEODATA_VERIFY_APPROXIMATE: return "approximate";
-    }
-    return "unknown";
-}

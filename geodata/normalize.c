@@ -58,6 +58,8 @@ static const struct { const char *abbr, *word; } abbreviations[] = {
     { "gde", "grande" }, { "dr", "docteur" }, { "pdt", "president" }, { "prof", "professeur" },
     { "mal", "marechal" }, { "gal", "general" }, { "gen", "general" }, { "cdt", "commandant" },
     { "mgr", "monseigneur" }, { "nd", "notre" }, { "cite", "cite" },
+    { "arr", "arrondissement" }, { "arrdt", "arrondissement" }, { "arrt", "arrondissement" },
+    { "arrond", "arrondissement" },
 };
 
 /* Articles and prepositions. They are kept as words (frequent, so they weigh
@@ -98,6 +100,11 @@ static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
     return len;
 }
 
+int geodata_is_stop_word(const char *w)
+{
+    return in_list(w, stop_words, sizeof stop_words / sizeof *stop_words);
+}
+
 int geodata_utf8_valid(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
@@ -116,6 +123,7 @@ static long fold(const char *text, size_t len, char *out, size_t cap)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t o = 0;
+    int small_before = 0;
     for (size_t i = 0; i < len;) {
         unsigned cp;
         size_t l = utf8_decode(s + i, len - i, &cp);
@@ -123,6 +131,12 @@ static long fold(const char *text, size_t len, char *out, size_t cap)
             return -1;
         const char *rep = NULL;
         char one[2] = { 0, 0 };
+        /* A capital right after a small letter starts a new word: words
+         * typed glued together ("RueVernier", "desHaies") come apart. */
+        int capital = (cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7);
+        if (capital && small_before && o + 1 < cap)
+            out[o++] = ' ';
+        small_before = (cp >= 'a' && cp <= 'z') || (cp >= 0xDF && cp <= 0xFF && cp != 0xF7);
         if (cp < 0x80) {
             one[0] = isalnum((int)cp) ? (char)tolower((int)cp) : ' ';
             rep = one;
@@ -221,10 +235,12 @@ static int is_abbreviation(const char *w)
 
 static int is_suffix_word(const char *w)
 {
-    return strcmp(w, "bis") == 0 || strcmp(w, "ter") == 0 || strcmp(w, "quater") == 0;
+    return strcmp(w, "bis") == 0 || strcmp(w, "ter") == 0 || strcmp(w, "quater") == 0
+        || strcmp(w, "quinquies") == 0;
 }
 
-/* Classifies one word of pass 1 and pushes its token(s). */
+/* Classifies one word of pass 1 and pushes its token(s); a word glued to a
+ * number is cut in two and each part classified (one level deep). */
 static void word(builder *b, const char *w, size_t n)
 {
     char buf[256];
@@ -244,17 +260,41 @@ static void word(builder *b, const char *w, size_t n)
     if (digits > 0 && digits <= 5) {
         const char *rest = buf + digits;
         long v = strtol(buf, NULL, 10);
-        if (in_list(rest, ordinal_suffixes, sizeof ordinal_suffixes / sizeof *ordinal_suffixes)) {
+        size_t rl = n - digits;
+        if (digits < 5 && in_list(rest, ordinal_suffixes, sizeof ordinal_suffixes / sizeof *ordinal_suffixes)) {
             push_ordinal(b, v);
             return;
         }
-        if (strlen(rest) <= 6 && isalpha((unsigned char)rest[0])) { /* 12b, 12bis, 3s1 */
+        /* 12b, 12bis, 3s1, 34p1: a suffix; "75006paris", "12rue": a number
+         * and a word typed without a space. */
+        if (digits < 5 && isalpha((unsigned char)rest[0])
+            && (rl <= 2 || is_suffix_word(rest) || (rl == 3 && isdigit((unsigned char)rest[2])))) {
             push(b, GEODATA_TOK_NUMBER, buf, digits, v);
-            push_suffix(b, rest, n - digits);
+            push_suffix(b, rest, rl);
+            return;
+        }
+        if (isalpha((unsigned char)rest[0])) {
+            push(b, GEODATA_TOK_NUMBER, buf, digits, v);
+            word(b, rest, rl);
             return;
         }
         push(b, GEODATA_TOK_WORD, buf, n, 0);
         return;
+    }
+    /* "servandoni75006", "laurent75011": a word and a number typed without
+     * a space (a word of one or two letters and a number, "a1", stays). */
+    size_t letters = 0;
+    while (letters < n && isalpha((unsigned char)buf[letters]))
+        letters++;
+    if (letters >= 3 && letters < n && isdigit((unsigned char)buf[letters])) {
+        size_t d = letters;
+        while (d < n && isdigit((unsigned char)buf[d]))
+            d++;
+        if (d == n) {
+            word(b, buf, letters);
+            word(b, buf + letters, n - letters);
+            return;
+        }
     }
     if (after_number && (is_suffix_word(buf) || (n <= 3 && isalpha((unsigned char)buf[0])
                                                   && strpbrk(buf, "0123456789"))

@@ -43,6 +43,9 @@ typedef struct geodata_tokens {
  */
 int geodata_normalize(const char *text, size_t len, geodata_tokens *out);
 
+/* Whether w (normalised) is an article or preposition: de, la, du, l, d, ... */
+int geodata_is_stop_word(const char *w);
+
 /* Whether text (len bytes) is valid UTF-8: no overlong form, surrogate or
  * value above U+10FFFF, no cut sequence. */
 int geodata_utf8_valid(const char *text, size_t len);
