@@ -133,7 +133,7 @@ def describe(o):
     extra = []
     if "verified" in o:
         extra.append("verified" if o["verified"] else "not verified: %s" % o.get("reason"))
-    if o.get("approximate"):
+    if o.get("approximate") and o.get("reason") != "approximate":
         extra.append("approximate")
     return "%s [%s %.3f%s]" % (o.get("label"), o.get("type"), o.get("score") or 0,
                                "".join(", " + e for e in extra))
