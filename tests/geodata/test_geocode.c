@@ -114,6 +114,15 @@ static void test_normalize(void **state)
     expect_tokens("Voie D/12", "w:voie w:d n:12");
     expect_tokens("Cœur Œuvre fbg", "w:coeur w:oeuvre w:faubourg");
     expect_tokens("   ,;!?  ", "");
+    expect_tokens("Rue Servandoni75006", "w:rue w:servandoni n:75006");
+    expect_tokens("75006Paris", "n:75006 w:paris");
+    expect_tokens("12 RueVernier", "n:12 w:rue w:vernier");
+    expect_tokens("desHaies", "w:des w:haies");
+    expect_tokens("12quinquies", "n:12 s:quinquies");
+    expect_tokens("12rue", "n:12 w:rue");
+    expect_tokens("34P1 Rue", "n:34 s:p1 w:rue");
+    expect_tokens("Paris 14e arrdt", "w:paris o:14e w:arrondissement");
+    expect_tokens("Voie A1", "w:voie w:a1");
     geodata_tokens t;
     assert_int_equal(geodata_normalize("\xff\xfe", 2, &t), -1);        /* not UTF-8 */
     assert_int_equal(geodata_normalize("\xc0\xaf", 2, &t), -1);        /* overlong */
@@ -171,22 +180,175 @@ static void test_matches(void **state)
 static void test_bad_queries(void **state)
 {
     (void)state;
-    const char *nothing[] = { "", "   ", ",;:!?./", "12345 67 8", "----", "\t\n" };
+    /* Refused before any search, each with its reason. */
+    static const struct { const char *q, *why; } refused[] = {
+        { "", "the query is empty" }, { "   ", "the query is empty" },
+        { "\t\n", "the query holds control characters" },
+        { "12 rue\x01 de la paix", "the query holds control characters" },
+        { "12 rue \xc2\x85", "the query holds control characters" },
+        { "12 rue \xff\xfe", "the query is not valid UTF-8" },
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        size_t n = 99;
+        assert_int_equal(geodata_geocode(gp, refused[i].q, 5, res, &n), GEODATA_EINVAL);
+        assert_int_equal(n, 0);
+        assert_int_equal(geodata_geocode_autocomplete(gp, refused[i].q, 5, res, &n), GEODATA_EINVAL);
+        assert_string_equal(geodata_geocode_query_problem(refused[i].q), refused[i].why);
+    }
+    assert_null(geodata_geocode_query_problem("12 rue de la Paix"));
+    /* Searched, and no house number: punctuation, numbers, a postcode or a
+     * town alone. */
+    const char *nothing[] = { ",;:!?./", "12345 67 8", "----", "75011", "Paris", "75011 Paris",
+                              "Paris 11e", "Ville-Test", "69001" };
     for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++) {
         size_t n = 99;
         assert_int_equal(geodata_geocode(gp, nothing[i], 5, res, &n), GEODATA_OK);
         if (n != 0 && res[0].type == GEODATA_MATCH_HOUSENUMBER)
             fail_msg("'%s' gave a house number", nothing[i]);
     }
+    for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++) {
+        size_t n = 99;
+        assert_int_equal(geodata_geocode(gs, nothing[i], 5, res, &n), GEODATA_OK);
+        if (n != 0 && res[0].type == GEODATA_MATCH_HOUSENUMBER)
+            fail_msg("'%s' gave a house number in the second city", nothing[i]);
+    }
     size_t n = 99;
-    assert_int_equal(geodata_geocode(gp, "12 rue \xff\xfe", 5, res, &n), GEODATA_EINVAL);
-    assert_int_equal(n, 0);
     char *big = malloc(10240 + 1);
     memset(big, 'x', 10240);
     big[10240] = '\0';
     assert_int_equal(geodata_geocode(gp, big, 5, res, &n), GEODATA_EINVAL);
+    big[513] = '\0';
+    assert_string_equal(geodata_geocode_query_problem(big), "the query is longer than 512 bytes");
+    big[512] = '\0';
+    assert_null(geodata_geocode_query_problem(big));
     free(big);
     assert_int_equal(geodata_geocode(gp, NULL, 5, res, &n), GEODATA_EINVAL);
+}
+
+/* Verifies, as registration does; returns the status. */
+static geodata_verify_status verify(geodata_geocoder *g, const char *q)
+{
+    size_t n = geocode(g, q);
+    return geodata_geocode_verify(res, n);
+}
+
+/* Another town is never a home here, whatever its street words match: the
+ * town and postcode typed are evidence. Nothing suggested to such a person
+ * is a street of this base. */
+static void test_other_towns(void **state)
+{
+    (void)state;
+    const char *not_covered[] = {
+        "12 rue de Paris 93100 Montreuil",      /* was 12 Rue de Montreuil, Paris (0.95) */
+        "10 rue de la paix boulogne",           /* was 10 Rue de la Paix, Paris (0.84) */
+        "3 rue de la Paix 94300 Vincennes",     /* was 3 Rue de la Paix, Paris (0.81) */
+        "12 rue de paris montreuil",
+        "12 rue de la Roquette 69001 Lyon",
+        "12 rue de la Roquette Lyon",
+        "12 rue de la Roquette 93100",
+        "12 rue de la Roquette 75011 Montreuil", /* a held postcode, another town */
+        "5 quater rue Mercière 69002 Ville-Test", /* the second city, in the Paris base */
+        "12 rue de la Roquette 69002",          /* in the second city's base */
+    };
+    for (size_t i = 0; i < sizeof not_covered / sizeof *not_covered; i++) {
+        geodata_geocoder *g = i == sizeof not_covered / sizeof *not_covered - 1 ? gs : gp;
+        geodata_verify_status why = verify(g, not_covered[i]);
+        if (why != GEODATA_VERIFY_NOT_COVERED)
+            fail_msg("'%s': %s, want not_covered", not_covered[i], geodata_verify_code(why));
+        size_t n = geocode(g, not_covered[i]);
+        for (size_t k = 0; k < n; k++)
+            if (geodata_geocode_suggestible(&res[k]))
+                fail_msg("'%s' suggests '%s'", not_covered[i], res[k].label);
+        /* Autocompletion never offers this base's namesake street. */
+        size_t m = 99;
+        assert_int_equal(geodata_geocode_autocomplete(g, not_covered[i], 5, res, &m), GEODATA_OK);
+        for (size_t k = 0; k < m; k++)
+            if (res[k].evidence & (GEODATA_EVIDENCE_OTHER_TOWN | GEODATA_EVIDENCE_OTHER_POSTCODE
+                                   | GEODATA_EVIDENCE_CONTRADICTION))
+                fail_msg("autocomplete '%s' offers '%s'", not_covered[i], res[k].label);
+    }
+    /* "rue de Paris ... Montreuil" is never "Rue de Montreuil ... Paris". */
+    size_t n = geocode(gp, "12 rue de Paris 93100 Montreuil");
+    for (size_t k = 0; k < n; k++)
+        if (res[k].street && strstr(res[k].street, "Montreuil"))
+            fail_msg("the town's word was read as the street's: '%s'", res[k].label);
+    /* Still verified: a postcode typo, a missing postcode or town, the
+     * district's ordinal, "France". */
+    const char *home[] = {
+        "12 rue de la Roquette 75011 Paris", "12 rue de la Roquette", "12 rue de la Roquette Paris",
+        "12 rue de la Roquette 75012 Paris", "12 rue de la Roquette 75101", "12 rue de la Roquette Pais",
+        "12 rue de la Roquette, Paris 11e", "12 rue de la Roquette 75011 Paris France",
+        "rue de la Roquette 12, 75011 Paris",
+    };
+    for (size_t i = 0; i < sizeof home / sizeof *home; i++) {
+        geodata_verify_status why = verify(gp, home[i]);
+        if (why != GEODATA_VERIFIED)
+            fail_msg("'%s': %s, want verified", home[i], geodata_verify_code(why));
+    }
+}
+
+/* Addresses as people type them (classes seen in a public test suite). */
+static void test_typed_as_people_do(void **state)
+{
+    (void)state;
+    static const struct { const char *q, *label; } cases[] = {
+        { "104 ue Blanche", "104 Rue Blanche, 75009" },              /* misspelt type */
+        { "64 Ru de la Santé", "64 Rue de la Santé, 75014" },
+        { "11 Re de l'Espérance 75013", "11 Rue de l'Espérance, 75013" },
+        { "7T Rue Servandoni75006", "7 ter Rue Servandoni, 75006" },  /* postcode glued */
+        { "12 RueVernier 75017", "12 Rue Vernier, 75017" },          /* type glued */
+        { "12 Rue VernierParis", "12 Rue Vernier, 75017" },          /* town glued */
+        { "100 Rue desHaies Paris", "100 Rue des Haies, 75020" },    /* particle glued */
+        { "100 Ruedes Haies", "100 Rue des Haies, 75020" },
+        { "80 Avenuede Saint-Ouen", "80 Avenue de Saint-Ouen, 75018" },
+        { "66 rue lafayette paris", "66 Rue la Fayette, 75009" },     /* written another way */
+        { "39 bd henry 4", "39 Boulevard Henri IV, 75004" },
+        { "91 Avenue Damesnil 75012", "91 Avenue Daumesnil, 75012" }, /* a typo, not two words */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        assert_true(geocode(gp, cases[i].q) >= 1);
+        if (res[0].type != GEODATA_MATCH_HOUSENUMBER || strncmp(res[0].label, cases[i].label,
+                                                                 strlen(cases[i].label)) != 0)
+            fail_msg("'%s' -> '%s', want '%s'", cases[i].q, res[0].label, cases[i].label);
+    }
+    /* A suffix the base does not hold: the number, approximate, never verified. */
+    size_t n = geocode(gp, "19B Rue des Deux Ponts");
+    assert_true(n >= 1);
+    assert_int_equal(res[0].type, GEODATA_MATCH_HOUSENUMBER);
+    assert_true(res[0].approximate);
+    assert_int_equal(res[0].number, 19);
+    assert_string_equal(res[0].street, "Rue des Deux Ponts");
+    assert_int_equal(geodata_geocode_verify(res, n), GEODATA_VERIFY_APPROXIMATE);
+    assert_false(geodata_geocode_suggestible(&res[0]));
+}
+
+/* The last word may be the start of a word; only that word. */
+static void test_autocomplete(void **state)
+{
+    (void)state;
+    static const struct { const char *q, *label; } cases[] = {
+        { "7 rue montorg", "7 Rue Montorgueil, 75001" },
+        { "92 rue de bagnol", "92 Rue de Bagnolet, 75020" },
+        { "12 rue de la roquette pa", "12 Rue de la Roquette, 75011" },
+        { "5 quater rue merc", "5 quater Rue Mercière, 6900" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        geodata_geocoder *g = strstr(cases[i].q, "merc") ? gs : gp;
+        size_t n = 0;
+        assert_int_equal(geodata_geocode_autocomplete(g, cases[i].q, 5, res, &n), GEODATA_OK);
+        if (n == 0 || strncmp(res[0].label, cases[i].label, strlen(cases[i].label)) != 0)
+            fail_msg("autocomplete '%s' -> '%s', want '%s'", cases[i].q, n ? res[0].label : "nothing",
+                     cases[i].label);
+    }
+    size_t n = 0;
+    assert_int_equal(geodata_geocode_autocomplete(gp, "24 rue de l'arb", 5, res, &n), GEODATA_OK);
+    int arbre = 0;
+    for (size_t k = 0; k < n; k++)
+        arbre |= strncmp(res[k].label, "24 Rue de l'Arbre Sec", 21) == 0;
+    assert_true(arbre);
+    /* Without autocompletion a partial word is only a typo's worth. */
+    assert_true(geocode(gp, "7 rue montorg") == 0 || res[0].type != GEODATA_MATCH_HOUSENUMBER
+                || strncmp(res[0].label, "7 Rue Montorgueil", 17) != 0);
 }
 
 static void test_reverse(void **state)
@@ -379,6 +541,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_matches),
         cmocka_unit_test(test_bad_queries),
+        cmocka_unit_test(test_other_towns),
+        cmocka_unit_test(test_typed_as_people_do),
+        cmocka_unit_test(test_autocomplete),
         cmocka_unit_test(test_reverse),
         cmocka_unit_test(test_nbindex_grid_agrees),
         cmocka_unit_test(test_posts_near_is_nearest),
