@@ -439,6 +439,19 @@ static int in_list_u32(const uint32_t *toks, uint32_t n, uint32_t w)
     return 0;
 }
 
+/* How token t stands for a word of a town's name: as list_sim, but a typo
+ * must keep the first letter ("Pais" is Paris, "Lille" is not Ville). */
+static float town_sim(const geodata_geocoder *g, const qtok *t, const uint32_t *toks, uint32_t n)
+{
+    float best = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        float s = tok_sim(g, t, toks[i]);
+        if (s > best && (s >= 1.0f || gc_str(g, g->word[toks[i]].text)[0] == t->text[0]))
+            best = s;
+    }
+    return best;
+}
+
 /* How token t stands for a word of the list: the best similarity, 0 if none. */
 static float list_sim(const geodata_geocoder *g, const qtok *t, const uint32_t *toks, uint32_t n)
 {
@@ -495,7 +508,8 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
     if (house >= 0 && (size_t)house + 1 < nq && q[house + 1].kind == GEODATA_TOK_SUFFIX)
         suffix = house + 1;
 
-    /* What each token may be for this street. */
+    /* What each token may be for this street: sim[i][j] for its word j. */
+    float sim[GEODATA_TOKENS_MAX][GEODATA_TOKENS_MAX];
     float ss[GEODATA_TOKENS_MAX] = { 0 }, ct[GEODATA_TOKENS_MAX] = { 0 };
     int pos[GEODATA_TOKENS_MAX], other[GEODATA_TOKENS_MAX] = { 0 }, skip[GEODATA_TOKENS_MAX] = { 0 };
     int first = -1;
@@ -510,7 +524,7 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
             pos[i] = cpos[i];
         } else if (q[i].kind != GEODATA_TOK_NUMBER) {
             for (uint32_t j = 0; j < nt; j++) {
-                float v = tok_sim(g, &q[i], T[j]);
+                float v = sim[i][j] = tok_sim(g, &q[i], T[j]);
                 if (v > ss[i]) {
                     ss[i] = v;
                     pos[i] = (int)j;
@@ -518,7 +532,7 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
             }
         }
         if (q[i].any_city || q[i].prefix) {
-            ct[i] = list_sim(g, &q[i], W, town->ntok);
+            ct[i] = town_sim(g, &q[i], W, town->ntok);
             other[i] = !ct[i] && q[i].any_city;
         }
         if (ss[i] > 0 && first < 0)
@@ -532,35 +546,61 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
             town_start = i;
             break;
         }
-    /* Street words in the name's order: the heaviest increasing sequence of
-     * positions among the tokens before the town part. */
-    double best_w[GEODATA_TOKENS_MAX];
-    int from[GEODATA_TOKENS_MAX], chosen[GEODATA_TOKENS_MAX] = { 0 };
-    int top = -1;
+    /* Street words in the name's order: among the tokens before the town
+     * part, the heaviest chain of (token, street word) pairs increasing in
+     * both, each token and each word used once. chain[j] is the best chain
+     * ending at word j so far; at[i][j] says which pair came before (i, j).
+     * Work: O(tokens x street words). */
+    double chain[GEODATA_TOKENS_MAX];
+    int chain_tok[GEODATA_TOKENS_MAX];
+    short at_i[GEODATA_TOKENS_MAX][GEODATA_TOKENS_MAX], at_j[GEODATA_TOKENS_MAX][GEODATA_TOKENS_MAX];
+    int chosen[GEODATA_TOKENS_MAX] = { 0 };
+    for (uint32_t j = 0; j < nt; j++) {
+        chain[j] = -1;
+        chain_tok[j] = -1;
+    }
     for (size_t i = 0; i < town_start; i++) {
-        best_w[i] = -1;
-        if (ss[i] <= 0)
+        if (skip[i] || ss[i] <= 0)
             continue;
         if (q[i].kind == GEODATA_TOK_NUMBER || q[i].kind == GEODATA_TOK_SUFFIX) {
             chosen[i] = 1; /* the name's own numbers ("1S2 Avenue ...") keep no order */
             continue;
         }
-        double own = g->word[T[pos[i]]].idf * ss[i];
-        best_w[i] = own;
-        from[i] = -1;
-        for (size_t j = 0; j < i; j++)
-            if (best_w[j] >= 0 && pos[j] < pos[i] && best_w[j] + own > best_w[i]) {
-                best_w[i] = best_w[j] + own;
-                from[i] = (int)j;
+        double here[GEODATA_TOKENS_MAX];
+        double run = 0;
+        int run_j = -1;
+        for (uint32_t j = 0; j < nt; j++) {
+            here[j] = -1;
+            if (sim[i][j] > 0) {
+                here[j] = run + g->word[T[j]].idf * sim[i][j];
+                at_i[i][j] = (short)(run_j >= 0 ? chain_tok[run_j] : -1);
+                at_j[i][j] = (short)run_j;
             }
-        if (top < 0 || best_w[i] > best_w[top])
-            top = (int)i;
+            if (chain[j] > run) {
+                run = chain[j];
+                run_j = (int)j;
+            }
+        }
+        for (uint32_t j = 0; j < nt; j++)
+            if (here[j] > chain[j]) {
+                chain[j] = here[j];
+                chain_tok[j] = (int)i;
+            }
     }
+    int end_j = -1;
+    for (uint32_t j = 0; j < nt; j++)
+        if (chain[j] >= 0 && (end_j < 0 || chain[j] > chain[end_j]))
+            end_j = (int)j;
     int last = -1, begin = -1;
-    for (int i = top; i >= 0; i = from[i]) {
+    for (int i = end_j >= 0 ? chain_tok[end_j] : -1, j = end_j; i >= 0;) {
         chosen[i] = 1;
+        ss[i] = sim[i][j];
+        pos[i] = j;
         if (last < 0) last = i;
         begin = i;
+        int pi = at_i[i][j], pj = at_j[i][j];
+        i = pi;
+        j = pj;
     }
     for (size_t i = 0; i < town_start; i++)
         if (chosen[i] && (int)i > last)

@@ -282,15 +282,15 @@ static void word(builder *b, const char *w, size_t n)
         return;
     }
     /* "servandoni75006", "laurent75011": a word and a number typed without
-     * a space (a word of one or two letters and a number, "a1", stays). */
+     * a space (a word of one or two letters and a short number, "a1", stays). */
     size_t letters = 0;
     while (letters < n && isalpha((unsigned char)buf[letters]))
         letters++;
-    if (letters >= 3 && letters < n && isdigit((unsigned char)buf[letters])) {
+    if (letters >= 1 && letters < n && isdigit((unsigned char)buf[letters])) {
         size_t d = letters;
         while (d < n && isdigit((unsigned char)buf[d]))
             d++;
-        if (d == n) {
+        if (d == n && (letters >= 3 || d - letters == 5)) { /* "V75004": Charles V, 75004 */
             word(b, buf, letters);
             word(b, buf + letters, n - letters);
             return;

@@ -14,7 +14,7 @@
 
 const char *const eval_variant_names[EVAL_N_VARIANTS] = {
     "clean", "abbreviated", "no accents", "capitals", "typo", "no postcode", "reordered",
-    "suffix spelling",
+    "suffix spelling", "street type typo", "glued postcode", "glued words", "glued town",
 };
 
 static char *dup_col(sqlite3_stmt *st, int i)
@@ -175,6 +175,47 @@ static void typo(const char *s, uint64_t *rng, char *out, size_t n)
     }
 }
 
+/* The street's first word (its type, most often) misspelt: its first or its
+ * last letter dropped ("ue", "Ru", "venue"), when it has at least 3. */
+static void type_typo(const char *s, uint64_t *rng, char *out, size_t n)
+{
+    size_t w = strcspn(s, " ");
+    if (w < 3 || w >= strlen(s)) {
+        snprintf(out, n, "%s", s);
+        return;
+    }
+    size_t head = 1, tail = w - 1;  /* whole UTF-8 characters: "Cité" loses "é" */
+    while (((unsigned char)s[head] & 0xC0) == 0x80)
+        head++;
+    while (tail > 0 && ((unsigned char)s[tail] & 0xC0) == 0x80)
+        tail--;
+    if (eval_rand(rng) % 2)
+        snprintf(out, n, "%s", s + head);                    /* "ue Blanche" */
+    else
+        snprintf(out, n, "%.*s%s", (int)tail, s, s + w);     /* "Ru Blanche" */
+}
+
+/* Two neighbouring words of the street's name typed as one, the second
+ * keeping its capital ("RueVernier", "desHaies"); the pair is chosen among
+ * the name's spaces. */
+static void glue_words(const char *s, uint64_t *rng, char *out, size_t n)
+{
+    size_t spaces = 0;
+    for (const char *p = s; *p; p++)
+        spaces += *p == ' ';
+    snprintf(out, n, "%s", s);
+    if (!spaces)
+        return;
+    size_t k = eval_rand(rng) % spaces;
+    for (char *p = out; *p; p++)
+        if (*p == ' ' && k-- == 0) {
+            memmove(p, p + 1, strlen(p));
+            if (*p >= 'a' && *p <= 'z')
+                *p = (char)(*p - 'a' + 'A');
+            break;
+        }
+}
+
 void eval_query(const eval_addr *a, eval_variant v, uint64_t *rng, char *buf, size_t n)
 {
     char num[64], street[512], tmp[600];
@@ -219,6 +260,23 @@ void eval_query(const eval_addr *a, eval_variant v, uint64_t *rng, char *buf, si
             snprintf(buf, n, "%d, %s, %s", a->number, a->street, a->postcode);
         }
         break;
+    case EVAL_TYPE_TYPO:
+        type_typo(a->street, rng, street, sizeof street);
+        snprintf(buf, n, "%s %s %s", num, street, a->postcode);
+        break;
+    case EVAL_GLUED_POSTCODE:
+        snprintf(buf, n, "%s %s%s %s", num, a->street, a->postcode, a->city);
+        break;
+    case EVAL_GLUED_WORDS:
+        glue_words(a->street, rng, street, sizeof street);
+        snprintf(buf, n, "%s %s %s", num, street, a->postcode);
+        break;
+    case EVAL_GLUED_TOWN: {
+        /* The town's first word glued to the street, capital kept. */
+        size_t w = strcspn(a->city, " ");
+        snprintf(buf, n, "%s %s%.*s", num, a->street, (int)w, a->city);
+        break;
+    }
     default:
         buf[0] = '\0';
     }

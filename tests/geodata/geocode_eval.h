@@ -16,7 +16,12 @@
 
 typedef enum {
     EVAL_CLEAN, EVAL_ABBREVIATED, EVAL_NO_ACCENTS, EVAL_CAPITALS, EVAL_TYPO,
-    EVAL_NO_POSTCODE, EVAL_REORDERED, EVAL_SUFFIX, EVAL_N_VARIANTS
+    EVAL_NO_POSTCODE, EVAL_REORDERED, EVAL_SUFFIX,
+    EVAL_TYPE_TYPO,       /* the street type misspelt: "ue Blanche", "Ru de la Santé" */
+    EVAL_GLUED_POSTCODE,  /* "Rue Servandoni75006" */
+    EVAL_GLUED_WORDS,     /* "RueVernier", "desHaies": two words of the name as one */
+    EVAL_GLUED_TOWN,      /* "Rue VernierParis" */
+    EVAL_N_VARIANTS
 } eval_variant;
 
 extern const char *const eval_variant_names[EVAL_N_VARIANTS];
