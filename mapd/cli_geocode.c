@@ -51,7 +51,9 @@ static json_t *string_or_null(const char *s)
 }
 
 /* One result as the JSON object of the contract, with the verification it
- * carries; r NULL gives the "none" object. NULL when out of memory. */
+ * carries; r NULL, or a result of type GEODATA_MATCH_NONE (the geocoder's way
+ * to carry evidence of another town when nothing matches), gives the "none"
+ * object. NULL when out of memory. */
 static json_t *result_json(const char *query, const geodata_geocode_result *r, int verified,
                            const char *reason)
 {
@@ -59,7 +61,7 @@ static json_t *result_json(const char *query, const geodata_geocode_result *r, i
     if (!o)
         return NULL;
     json_object_set_new(o, "query", query ? json_string(query) : json_null());
-    if (!r) {
+    if (!r || r->type == GEODATA_MATCH_NONE) {
         json_object_set_new(o, "label", json_null());
         json_object_set_new(o, "lon", json_null());
         json_object_set_new(o, "lat", json_null());
@@ -98,8 +100,9 @@ static json_t *result_json(const char *query, const geodata_geocode_result *r, i
 /* The results of one query (res[0..n), best first) as a new array of the
  * contract's objects: n of them, or the one "none" object when n is 0. The
  * registration rule is applied to the whole list: the first object carries
- * its outcome, every later one verified false and reason "not_best". NULL
- * when out of memory. Work: O(n). */
+ * its outcome (a lone result of type none may thus say not_covered), every
+ * later one verified false and reason "not_best". NULL when out of memory.
+ * Work: O(n). */
 json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *res, size_t n)
 {
     json_t *arr = json_array();
