@@ -73,6 +73,8 @@ typedef struct qtok {
     int noise;             /* says nothing of the place: "france", "cedex", ... */
     int prefix;            /* autocompletion: the word being typed */
     size_t pfx_lo, pfx_hi; /* the words it may begin: word_sorted[lo .. hi) */
+    uint32_t town_seen;    /* the town last weighed for it + 1 (0: none) ... */
+    float town_val;        /* ... and how it stands for a word of that town */
 } qtok;
 
 typedef struct parsed_query {
@@ -203,6 +205,7 @@ static void prefix_range(const geodata_geocoder *g, const char *p, size_t n, siz
 static void match_token(const geodata_geocoder *g, qtok *q, int exact_suffices)
 {
     q->nm = 0;
+    q->town_seen = 0;
     long exact = gc_word_find(g, q->text, q->len);
     if (exact >= 0)
         add_match(q, (uint32_t)exact, 1.0f);
@@ -532,7 +535,12 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
             }
         }
         if (q[i].any_city || q[i].prefix) {
-            ct[i] = town_sim(g, &q[i], W, town->ntok);
+            qtok *t = &Q->q[i];   /* candidates mostly share a town: keep the last one */
+            if (t->town_seen != city->town + 1) {
+                t->town_seen = city->town + 1;
+                t->town_val = town_sim(g, t, W, town->ntok);
+            }
+            ct[i] = t->town_val;
             other[i] = !ct[i] && q[i].any_city;
         }
         if (ss[i] > 0 && first < 0)
@@ -868,8 +876,10 @@ static int geocode(const geodata_geocoder *g, const char *text, int autocomplete
     int ends_in_word = end >= 0x80 || (end >= '0' && end <= '9') || ((end | 0x20) >= 'a' && (end | 0x20) <= 'z');
     parsed_query Q;
     prepare(g, &toks, autocomplete, ends_in_word, &Q);
+    /* While a word is being typed, typos are looked for only when its
+     * letters so far begin no street at all. */
     int rc = search(g, &Q, 1, limit, results, n);
-    if (!rc && !(*n > 0 && results[0].score >= SURE_SCORE))
+    if (!rc && (autocomplete ? *n == 0 : !(*n > 0 && results[0].score >= SURE_SCORE)))
         rc = search(g, &Q, 0, limit, results, n);
     if (rc || *n > 0 || autocomplete)
         return rc;
