@@ -86,9 +86,11 @@ typedef struct parsed_query {
     unsigned evidence;     /* town evidence of candidates whose street matched */
 } parsed_query;
 
+/* Words that say nothing of the place when they are not part of the street's
+ * name: the country, and the details of a home inside its building. */
 static const char *const noise_words[] = {
-    "france", "cedex", "appartement", "appt", "apt", "etage", "batiment", "bat", "escalier",
-    "esc", "adresse",
+    "france", "cedex", "adresse", "appartement", "appt", "apt", "app", "etage", "batiment", "bat",
+    "escalier", "esc", "porte", "code", "digicode", "interphone", "chez", "bureau", "boite",
 };
 
 static int is_noise(const char *w)
@@ -375,7 +377,8 @@ static void prepare(const geodata_geocoder *g, const geodata_tokens *toks, int a
         qtok *q = &Q->q[i];
         q->postcode = q->kind == GEODATA_TOK_NUMBER && q->len == 5;
         q->stop = q->kind == GEODATA_TOK_WORD && geodata_is_stop_word(q->text);
-        q->noise = q->kind == GEODATA_TOK_WORD && is_noise(q->text);
+        /* a single letter ("bat. B") is never a town */
+        q->noise = q->kind == GEODATA_TOK_WORD && (is_noise(q->text) || q->len == 1);
         if (q->postcode && Q->postcode < 0)
             Q->postcode = q->number;
     }
