@@ -68,10 +68,10 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
                            "'password' must have at least 8 characters");
         goto out;
     }
-    geodata_geocode_result res[5];
+    geodata_geocode_result res[MAPD_VERIFY_RESULTS];
     size_t n = 0;
     geodata_verify_status why;
-    if (mapd_geocode_address_or_reply(ctx, address, res, 5, &n, &why))
+    if (mapd_geocode_address_or_reply(ctx, address, res, MAPD_VERIFY_RESULTS, &n, &why))
         goto out;
     if (why != GEODATA_VERIFIED) {
         ret = mapd_refuse_address(ctx, why, res, n, 1);

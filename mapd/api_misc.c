@@ -30,7 +30,7 @@ enum MHD_Result mapd_api_openapi(mapd_ctx *ctx)
 
 /* GET /api/geocode?q=…[&limit=N][&autocomplete=0|1]: the results of
  * geodata_geocode (or, with autocomplete=1, of its autocompletion) as the
- * contract's objects. A query the geocoder refuses before any search is a 400
+ * contract's objects, verified over as many results as registration sees. A query the geocoder refuses before any search is a 400
  * whose detail is its phrase; a NUL byte in q (%00), which would otherwise
  * cut the query silently, is refused as the control character it is. Work:
  * one geocoder search of at most 20 results. */
@@ -50,17 +50,17 @@ enum MHD_Result mapd_api_geocode(mapd_ctx *ctx)
                                              : geodata_geocode_query_problem(q);
     if (problem)
         return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", problem);
-    geodata_geocode_result res[20];
-    size_t n = 0;
+    geodata_geocode_result res[20 > MAPD_VERIFY_RESULTS ? 20 : MAPD_VERIFY_RESULTS];
+    size_t n = 0, want = limit > MAPD_VERIFY_RESULTS ? (size_t)limit : MAPD_VERIFY_RESULTS;
     int rc = ac && strcmp(ac, "1") == 0
-               ? geodata_geocode_autocomplete(ctx->server->geocoder, q, (size_t)limit, res, &n)
-               : geodata_geocode(ctx->server->geocoder, q, (size_t)limit, res, &n);
+               ? geodata_geocode_autocomplete(ctx->server->geocoder, q, want, res, &n)
+               : geodata_geocode(ctx->server->geocoder, q, want, res, &n);
     if (rc == GEODATA_EINVAL) /* not expected after the check above */
         return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "q cannot be searched");
     if (rc)
         return mapd_problem_geodata(ctx, rc);
     /* as the command line: one "none" object when nothing matches */
-    return mapd_respond_json(ctx, MHD_HTTP_OK, mapd_geocode_json(q, res, n), NULL);
+    return mapd_respond_json(ctx, MHD_HTTP_OK, mapd_geocode_json(q, res, n, (size_t)limit), NULL);
 }
 
 static int add_count(void *arg, const char *nb, const char *category, int64_t n)

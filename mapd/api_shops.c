@@ -149,10 +149,10 @@ enum MHD_Result mapd_api_shop_create(mapd_ctx *ctx)
         || hours_or_reply(ctx, hours))
         goto out;
     /* The registration rule, except that a shop need not be in a neighbourhood. */
-    geodata_geocode_result res[5];
+    geodata_geocode_result res[MAPD_VERIFY_RESULTS];
     size_t n = 0;
     geodata_verify_status why;
-    if (mapd_geocode_address_or_reply(ctx, address, res, 5, &n, &why))
+    if (mapd_geocode_address_or_reply(ctx, address, res, MAPD_VERIFY_RESULTS, &n, &why))
         goto out;
     if (why != GEODATA_VERIFIED && why != GEODATA_VERIFY_OUTSIDE) {
         ret = mapd_refuse_address(ctx, why, res, n, 0);

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "geodata/geocode.h"
+#include "http.h"
 
 #define MAX_LIMIT 20
 
@@ -21,8 +22,6 @@ static const char *type_name(geodata_match_type t)
     return t == GEODATA_MATCH_HOUSENUMBER ? "housenumber" : t == GEODATA_MATCH_STREET ? "street"
                                                                                       : "none";
 }
-
-json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *res, size_t n);
 
 /* The house number as people write it: "12", or "12 bis" when r has a
  * suffix. The suffix word is the one the label spells after the number (the
@@ -98,12 +97,14 @@ static json_t *result_json(const char *query, const geodata_geocode_result *r, i
 }
 
 /* The results of one query (res[0..n), best first) as a new array of the
- * contract's objects: n of them, or the one "none" object when n is 0. The
- * registration rule is applied to the whole list: the first object carries
- * its outcome (a lone result of type none may thus say not_covered), every
- * later one verified false and reason "not_best". NULL when out of memory.
+ * contract's objects: the first `shown` of them, or the one "none" object
+ * when n is 0. The registration rule is applied to the whole list of n, as
+ * registration does (hence n may exceed shown): the first object carries its
+ * outcome (a lone result of type none may thus say not_covered), every later
+ * one verified false and reason "not_best". NULL when out of memory.
  * Work: O(n). */
-json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *res, size_t n)
+json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *res, size_t n,
+                          size_t shown)
 {
     json_t *arr = json_array();
     if (!arr)
@@ -116,7 +117,7 @@ json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *res, 
         return arr;
     }
     geodata_verify_status status = geodata_geocode_verify(res, n);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && i < shown; i++) {
         json_t *o = i == 0 ? result_json(query, &res[0], status == GEODATA_VERIFIED,
                                          geodata_verify_code(status))
                            : result_json(query, &res[i], 0, "not_best");
@@ -157,18 +158,19 @@ typedef int (*geocode_fn)(const geodata_geocoder *g, const char *query, size_t l
                           geodata_geocode_result *results, size_t *n);
 
 /* Geocodes one query with search (geodata_geocode or its autocomplete) and
- * prints its lines; 0, GEODATA_EINVAL for a query refused before any search
+ * prints at most limit lines (the verification sees MAPD_VERIFY_RESULTS at
+ * least); 0, GEODATA_EINVAL for a query refused before any search
  * (the reason, geodata_geocode_query_problem's phrase, is printed as a "none"
  * line carrying an "error" field), or another GEODATA_E code. */
 static int geocode_one(const geodata_geocoder *g, geocode_fn search, const char *query,
                        size_t limit)
 {
-    geodata_geocode_result res[MAX_LIMIT];
+    geodata_geocode_result res[MAX_LIMIT > MAPD_VERIFY_RESULTS ? MAX_LIMIT : MAPD_VERIFY_RESULTS];
     size_t n = 0;
-    int rc = search(g, query, limit, res, &n);
+    int rc = search(g, query, limit > MAPD_VERIFY_RESULTS ? limit : MAPD_VERIFY_RESULTS, res, &n);
     if (rc == GEODATA_EINVAL) {
         const char *problem = geodata_geocode_query_problem(query);
-        json_t *arr = mapd_geocode_json(NULL, NULL, 0);
+        json_t *arr = mapd_geocode_json(NULL, NULL, 0, 0);
         json_object_set_new(json_array_get(arr, 0), "error",
                             json_string(problem ? problem : "the query cannot be searched"));
         print_lines(arr);
@@ -176,7 +178,7 @@ static int geocode_one(const geodata_geocoder *g, geocode_fn search, const char 
     }
     if (rc)
         return rc;
-    return print_lines(mapd_geocode_json(query, res, n)) ? GEODATA_ENOMEM : 0;
+    return print_lines(mapd_geocode_json(query, res, n, limit)) ? GEODATA_ENOMEM : 0;
 }
 
 /* Reads one line of stdin into buf (of size n, n > 513), without its end of
@@ -274,7 +276,7 @@ int mapd_cmd_geocode(int argc, char **argv)
     } else if (reverse) {
         geodata_geocode_result r;
         int found = geodata_geocode_reverse(g, lon, lat, 200, &r) == GEODATA_OK;
-        print_lines(mapd_geocode_json(NULL, &r, found ? 1 : 0));
+        print_lines(mapd_geocode_json(NULL, &r, found ? 1 : 0, 1));
     } else if ((rc = geocode_one(g, search, argv[optind], (size_t)limit)) == GEODATA_EINVAL) {
         const char *problem = geodata_geocode_query_problem(argv[optind]);
         exit_code = mapd_fail(MAPD_EXIT_FAIL, "geocode: %s",

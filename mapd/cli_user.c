@@ -79,7 +79,7 @@ int mapd_cmd_user(int argc, char **argv)
     }
     int exit_code = MAPD_EXIT_FAIL;
     geodata_geocoder *g = NULL;
-    geodata_geocode_result res[5];
+    geodata_geocode_result res[MAPD_VERIFY_RESULTS];
     size_t n = 0;
     geodata_new_member m = { .email = email, .display_name = name ? name : email, .role = role };
     if (address) {
@@ -87,7 +87,7 @@ int mapd_cmd_user(int argc, char **argv)
             mapd_fail(MAPD_EXIT_FAIL, "user add: %s", geodata_errmsg(store));
             goto out;
         }
-        int rc = geodata_geocode(g, address, 5, res, &n);
+        int rc = geodata_geocode(g, address, MAPD_VERIFY_RESULTS, res, &n);
         if (rc) {
             const char *problem = geodata_geocode_query_problem(address);
             mapd_fail(MAPD_EXIT_FAIL, "user add: --address: %s",

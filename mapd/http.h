@@ -221,10 +221,18 @@ int mapd_geocode_address_or_reply(mapd_ctx *ctx, const char *address, geodata_ge
 enum MHD_Result mapd_refuse_address(mapd_ctx *ctx, geodata_verify_status why,
                                     const geodata_geocode_result *res, size_t n, int suggest);
 
-/* The results of one query (res[0..n), best first) as a new JSON array of
- * the contract's objects, the first carrying the verification of the whole
- * list; the one "none" object when n is 0 (cli_geocode.c). NULL when out of
- * memory. */
-json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *res, size_t n);
+/* How many results of a query the verification rule is given, wherever it
+ * is applied (registration, shops, `mapd user add`, the geocode JSON): the
+ * rule looks past the best one for rivals, so fewer could let an ambiguous
+ * address verify. */
+#define MAPD_VERIFY_RESULTS 5
+
+/* The results of one query (res[0..n), best first, n being at least
+ * MAPD_VERIFY_RESULTS when the geocoder found that many) as a new JSON array
+ * of the contract's objects: the first `shown` of them, the first carrying the
+ * verification of the whole list; the one "none" object when n is 0
+ * (cli_geocode.c). NULL when out of memory. */
+json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *res, size_t n,
+                          size_t shown);
 
 #endif

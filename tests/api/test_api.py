@@ -555,6 +555,12 @@ def main():
           and doc[0]["postcode"] == "75011" and doc[0]["approximate"] is False, doc)
     check("later objects: not verified, not_best",
           all(o["verified"] is False and o["reason"] == "not_best" for o in doc[1:]), doc)
+    agree = []
+    for q in ("3 rue saint", "10 rue de la paix", "2 rue neuve", "12 rue de la roquette"):
+        one = anon.req("GET", "/api/geocode?limit=1&q=" + quote(q))[1][0]
+        five = anon.req("GET", "/api/geocode?limit=5&q=" + quote(q))[1][0]
+        agree.append((one["verified"], one["reason"]) == (five["verified"], five["reason"]))
+    check("limit=1 judges the query as registration does (rivals beyond the first counted)", all(agree), agree)
     suffixed = sql("SELECT number, street, postcode FROM addresses WHERE rep = 'b' "
                    "AND neighbourhood_id IS NOT NULL LIMIT 1")
     if suffixed:
