@@ -494,10 +494,15 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
     int consumed[GEODATA_TOKENS_MAX] = { 0 };
     int cpos[GEODATA_TOKENS_MAX];
     /* Numbers of the street's own name ("Rue du 4 Septembre", "Henri IV")
-     * take the last matching numbers of the query; the first number left is
+     * take the last matching numbers of the query, unless a word already says
+     * them ("Première") or the number opens the query (there it is the
+     * house: "2 Voie A/9" is number 2 of Voie A/9); the first number left is
      * the house. */
-    for (uint32_t k = 0; k < nt; k++)
-        for (size_t i = nq; i-- > 0;) {
+    for (uint32_t k = 0; k < nt; k++) {
+        int said = 0;
+        for (size_t i = 0; i < nq && !said; i++)
+            said = q[i].kind != GEODATA_TOK_NUMBER && tok_sim(g, &q[i], T[k]) >= 1.0f;
+        for (size_t i = nq; !said && i-- > 1;) {
             if (q[i].kind != GEODATA_TOK_NUMBER || q[i].postcode || consumed[i])
                 continue;
             if (tok_sim(g, &q[i], T[k]) > 0) {
@@ -506,6 +511,7 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
                 break;
             }
         }
+    }
     int house = -1, suffix = -1;
     for (size_t i = 0; i < nq && house < 0; i++)
         if (q[i].kind == GEODATA_TOK_NUMBER && !q[i].postcode && !consumed[i] && q[i].number >= 0
@@ -621,7 +627,7 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
 
     /* Coverage of the street's name, of the query, and the evidence. */
     double sw = 0, raw = 0, qw = 0, qm = 0, penalty = 0;
-    float raw_best[GEODATA_TOKENS_MAX] = { 0 };
+    float raw_best[GEODATA_TOKENS_MAX] = { 0 }, word_got[GEODATA_TOKENS_MAX] = { 0 };
     unsigned evidence = 0;
     int wrong_district = 0;
     for (size_t i = 0; i < nq; i++) {
@@ -629,13 +635,13 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
             raw_best[pos[i]] = ss[i];
         if (skip[i])
             continue;
-        if (chosen[i])
-            sw += g->word[T[pos[i]]].idf * ss[i];
-        if (!chosen[i] && (q[i].kind == GEODATA_TOK_NUMBER || q[i].kind == GEODATA_TOK_SUFFIX
-                           || q[i].noise))
-            continue; /* a number range ("4-16"), a district number, "France" */
-        qw += q[i].weight;
+        if (chosen[i] && ss[i] > word_got[pos[i]])
+            word_got[pos[i]] = ss[i];  /* each word of the name counts once */
         int in_town = i >= town_start, leading = begin < 0 || (int)i < begin;
+        if (!chosen[i] && (q[i].kind == GEODATA_TOK_NUMBER || q[i].kind == GEODATA_TOK_SUFFIX
+                           || (q[i].noise && (in_town || leading))))
+            continue; /* a number range ("4-16"), a district number, "France", "bât. B" */
+        qw += q[i].weight;
         if (chosen[i]) {
             qm += q[i].weight * ss[i];
         } else if ((in_town || leading) && ct[i] > 0) {
@@ -652,8 +658,10 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
             evidence |= GEODATA_EVIDENCE_UNEXPLAINED;
         }
     }
-    for (uint32_t j = 0; j < nt; j++)
+    for (uint32_t j = 0; j < nt; j++) {
         raw += g->word[T[j]].idf * raw_best[j];
+        sw += g->word[T[j]].idf * word_got[j];
+    }
     if (Q->postcode >= 0 && (uint32_t)Q->postcode != st->postcode_value) {
         uint32_t pc = (uint32_t)Q->postcode;
         if (town_holds_postcode(g, city->town, pc))

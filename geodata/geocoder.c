@@ -131,8 +131,10 @@ static long word_add(geodata_geocoder *g, const char *s, size_t n)
     return (long)g->n_word++;
 }
 
-/* Normalises text and appends its distinct word ids to *toks. */
-static int tokens_of(geodata_geocoder *g, const char *text, uint32_t **toks, size_t *n,
+/* Normalises text and appends its word ids to *toks, in order: all of them
+ * (a street's name: "Route de la Porte Dauphine à la Porte des Sablons" says
+ * "porte" twice), or each once (repeats 0: a city's name). */
+static int tokens_of(geodata_geocoder *g, const char *text, int repeats, uint32_t **toks, size_t *n,
                      size_t *cap, uint32_t *first, uint32_t *count)
 {
     geodata_tokens t;
@@ -147,7 +149,7 @@ static int tokens_of(geodata_geocoder *g, const char *text, uint32_t **toks, siz
         int dup = 0;
         for (uint32_t k = *first; k < *first + *count; k++)
             dup |= (*toks)[k] == (uint32_t)id;
-        if (dup)
+        if (dup && !repeats)
             continue;
         if (grow((void **)toks, cap, *n + 1, sizeof **toks))
             return -1;
@@ -255,14 +257,14 @@ static int read_addresses(geodata_store *store, geodata_geocoder *g)
                 }
                 gc_city *c = &g->city[g->n_city++];
                 c->name = intern(g, cn, strlen(cn));
-                if (tokens_of(g, cn, &g->city_toks, &g->n_city_toks, &cap_ct, &c->tok, &c->ntok)) {
+                if (tokens_of(g, cn, 0, &g->city_toks, &g->n_city_toks, &cap_ct, &c->tok, &c->ntok)) {
                     rc = GEODATA_ENOMEM;
                     break;
                 }
             }
             s->city = (uint32_t)g->n_city - 1;
             if (s->name == UINT32_MAX || s->postcode == UINT32_MAX
-                || tokens_of(g, sn, &g->street_toks, &g->n_street_toks, &cap_st, &s->tok, &s->ntok)) {
+                || tokens_of(g, sn, 1, &g->street_toks, &g->n_street_toks, &cap_st, &s->tok, &s->ntok)) {
                 rc = GEODATA_ENOMEM;
                 break;
             }
@@ -308,10 +310,21 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* Postings (word -> streets), weights, and the postcode list. */
+/* Whether the k-th word of street s already came earlier in its name. */
+static int repeated(const geodata_geocoder *g, const gc_street *st, uint32_t k)
+{
+    for (uint32_t j = 0; j < k; j++)
+        if (g->street_toks[st->tok + j] == g->street_toks[st->tok + k])
+            return 1;
+    return 0;
+}
+
 static int build_postings(geodata_geocoder *g)
 {
-    for (size_t i = 0; i < g->n_street_toks; i++)
-        g->word[g->street_toks[i]].npost++;
+    for (size_t s = 0; s < g->n_street; s++)
+        for (uint32_t k = 0; k < g->street[s].ntok; k++)
+            if (!repeated(g, &g->street[s], k))  /* a street is posted once per word */
+                g->word[g->street_toks[g->street[s].tok + k]].npost++;
     uint32_t at = 0;
     for (size_t w = 0; w < g->n_word; w++) {
         g->word[w].post = at;
@@ -323,6 +336,8 @@ static int build_postings(geodata_geocoder *g)
         return -1;
     for (size_t s = 0; s < g->n_street; s++)
         for (uint32_t k = 0; k < g->street[s].ntok; k++) {
+            if (repeated(g, &g->street[s], k))
+                continue;
             gc_word *w = &g->word[g->street_toks[g->street[s].tok + k]];
             g->posts[w->post + w->npost++] = (uint32_t)s;
         }

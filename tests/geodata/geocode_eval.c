@@ -348,8 +348,12 @@ void eval_run(const geodata_geocoder *g, const eval_set *set, size_t sample, siz
                         q, res[0].label, res[0].score, a->id);
             if (eval_distance_m(res[0].lon, res[0].lat, a->lon, a->lat) <= 30)
                 r->within30[v]++;
-            if (geodata_geocode_verify(res, n) == GEODATA_VERIFIED)
+            geodata_verify_status why = geodata_geocode_verify(res, n);
+            if (why == GEODATA_VERIFIED)
                 r->verified[v]++;
+            else if (eval_misses && res[0].address_id && strcmp(res[0].address_id, a->id) == 0)
+                fprintf(eval_misses, "unverified %s: '%s' -> '%s' %.3f: %s\n", eval_variant_names[v],
+                        q, res[0].label, res[0].score, geodata_verify_code(why));
         }
     }
     for (size_t k = 0; k < fakes && set->n; k++) {
