@@ -24,8 +24,9 @@
  *    town (OTHER_TOWN) or, when they name another town of the base, a
  *    contradiction; a postcode the base does not hold, and that is not one
  *    edit from the street's, is OTHER_POSTCODE; one held only by other towns
- *    is a contradiction. Words left over elsewhere are UNEXPLAINED. The
- *    verification rule (geocode_verify.c) refuses any of these.
+ *    is a contradiction. Words left over elsewhere are UNEXPLAINED; a word
+ *    the base knows, read as a typo of another, is RESPELT. The verification
+ *    rule (geocode_verify.c) refuses any of these.
  * 5. Score (0..1): 0.55 x the share of the street's name found + 0.45 x the
  *    share of the query explained (words weighted by rarity), less 0.05 for
  *    a wrong district (postcode or ordinal of the same town); 0 when less
@@ -71,6 +72,7 @@ typedef struct qtok {
     int postcode;          /* a 5-digit number: the postcode, right or wrong */
     int stop;              /* an article or preposition */
     int noise;             /* says nothing of the place: "france", "cedex", ... */
+    int exact;             /* it is itself a word of the vocabulary */
     int prefix;            /* autocompletion: the word being typed */
     size_t pfx_lo, pfx_hi; /* the words it may begin: word_sorted[lo .. hi) */
     uint32_t town_seen;    /* the town last weighed for it + 1 (0: none) ... */
@@ -209,6 +211,7 @@ static void match_token(const geodata_geocoder *g, qtok *q, int exact_suffices)
     q->nm = 0;
     q->town_seen = 0;
     long exact = gc_word_find(g, q->text, q->len);
+    q->exact = exact >= 0;
     if (exact >= 0)
         add_match(q, (uint32_t)exact, 1.0f);
     if (q->kind == GEODATA_TOK_NUMBER && q->number > 0 && q->number < 100) {
@@ -258,6 +261,14 @@ static void match_token(const geodata_geocoder *g, qtok *q, int exact_suffices)
             q->any_city |= w->in_city;
         }
     }
+}
+
+static int is_type_word(const geodata_geocoder *g, uint32_t w)
+{
+    for (size_t i = 0; i < g->n_type_words; i++)
+        if (g->type_words[i] == w)
+            return 1;
+    return 0;
 }
 
 /* How well token t stands for vocabulary word w: 0 when not at all. */
@@ -644,6 +655,11 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
         qw += q[i].weight;
         if (chosen[i]) {
             qm += q[i].weight * ss[i];
+            /* A real word read as a typo of another ("5 rue de la gare" for
+             * Rue de la Mare) is not the person's own word for this street. */
+            if (q[i].exact && ss[i] < 1.0f && q[i].kind == GEODATA_TOK_WORD
+                && !is_type_word(g, T[pos[i]]))  /* "ours de Vincennes" is still Cours */
+                evidence |= GEODATA_EVIDENCE_RESPELT;
         } else if ((in_town || leading) && ct[i] > 0) {
             qm += q[i].weight * ct[i];
             if (!list_sim(g, &q[i], C, city->ntok))

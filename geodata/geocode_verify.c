@@ -26,7 +26,8 @@ geodata_verify_status geodata_geocode_verify(const geodata_geocode_result *r, si
         return GEODATA_VERIFY_NOT_FOUND;
     if (r[0].approximate)
         return GEODATA_VERIFY_APPROXIMATE;
-    if (r[0].score < GEODATA_VERIFY_MIN_SCORE || (r[0].evidence & GEODATA_EVIDENCE_UNEXPLAINED))
+    if (r[0].score < GEODATA_VERIFY_MIN_SCORE
+        || (r[0].evidence & (GEODATA_EVIDENCE_UNEXPLAINED | GEODATA_EVIDENCE_RESPELT)))
         return GEODATA_VERIFY_LOW_SCORE;
     for (size_t i = 1; i < n; i++)
         if (r[i].type == GEODATA_MATCH_HOUSENUMBER && r[0].score - r[i].score < GEODATA_VERIFY_MARGIN
@@ -39,8 +40,8 @@ geodata_verify_status geodata_geocode_verify(const geodata_geocode_result *r, si
 
 int geodata_geocode_suggestible(const geodata_geocode_result *r)
 {
-    return r->type == GEODATA_MATCH_HOUSENUMBER && !r->approximate && !r->evidence
-        && r->typed_number == r->number;
+    return r->type == GEODATA_MATCH_HOUSENUMBER && !r->approximate
+        && !(r->evidence & ~(unsigned)GEODATA_EVIDENCE_RESPELT) && r->typed_number == r->number;
 }
 
 const char *geodata_verify_reason(geodata_verify_status status)

@@ -311,6 +311,14 @@ static void test_typed_as_people_do(void **state)
                                                                  strlen(cases[i].label)) != 0)
             fail_msg("'%s' -> '%s', want '%s'", cases[i].q, res[0].label, cases[i].label);
     }
+    /* A real word read as a typo of another is not verified, but may be
+     * suggested (a spelling fix, same number, same town). */
+    size_t m = geocode(gp, "5 rue de la gare");
+    assert_true(m >= 1);
+    assert_int_equal(geodata_geocode_verify(res, m), GEODATA_VERIFY_LOW_SCORE);
+    assert_int_equal(res[0].evidence, GEODATA_EVIDENCE_RESPELT);
+    assert_string_equal(res[0].street, "Rue de la Mare");
+    assert_true(geodata_geocode_suggestible(&res[0]));
     /* A suffix the base does not hold: the number, approximate, never verified. */
     size_t n = geocode(gp, "19B Rue des Deux Ponts");
     assert_true(n >= 1);

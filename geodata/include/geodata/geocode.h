@@ -29,6 +29,8 @@ enum {
     GEODATA_EVIDENCE_CONTRADICTION  = 1 << 2, /* postcode and town of the query disagree, or name
                                                  another held town than the result's */
     GEODATA_EVIDENCE_UNEXPLAINED    = 1 << 3, /* a word that is neither of the street nor of the town */
+    GEODATA_EVIDENCE_RESPELT        = 1 << 4, /* a word the base knows, read as a typo of another
+                                                 ("gare" for Mare): a spelling fix, not verified */
 };
 
 #define GEODATA_LABEL_MAX 400   /* fits any stored number, suffix, street, postcode and city */
@@ -61,9 +63,13 @@ size_t geodata_geocoder_count(const geodata_geocoder *g);
 
 /*
  * Geocodes query (UTF-8) into at most limit results, best first, and sets *n.
- * No acceptable match gives *n = 0 and GEODATA_OK. A query that is not valid
- * UTF-8, or longer than 512 bytes, gives GEODATA_EINVAL. Work: bounded by the
- * query's tokens and the few hundred streets its rarest words point to.
+ * No acceptable match gives *n = 0 and GEODATA_OK, or, when the query names a
+ * town or postcode the address base does not cover, one result of type
+ * GEODATA_MATCH_NONE that carries that evidence (and no address). A query
+ * refused by geodata_geocode_query_problem() gives GEODATA_EINVAL. Each
+ * result's evidence says what the query's own words hold against it
+ * (docs/geocoding.md, "Word roles"). Work: bounded by the query's tokens and
+ * the few thousand streets its rarest words point to.
  */
 int geodata_geocode(const geodata_geocoder *g, const char *query, size_t limit,
                     geodata_geocode_result *results, size_t *n);
@@ -119,8 +125,9 @@ const char *geodata_verify_code(geodata_verify_status status);
 
 /* Whether r may be offered to the person whose query was refused ("did you
  * mean"): a house number (not approximate) with the number they typed, whose
- * every word their query supports (no evidence flag). Suggestions never lead
- * to a street of another town that happens to be named after theirs. */
+ * words all stand for it, at most respelt: a spelling fix of their street in
+ * this town ("5 rue de la gare" -> 5 Rue de la Mare), never a street of this
+ * base named after (or spelt like) their town. */
 int geodata_geocode_suggestible(const geodata_geocode_result *r);
 
 #endif
