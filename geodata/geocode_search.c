@@ -502,14 +502,28 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
     const uint32_t *C = g->city_toks + city->tok;
     const gc_town *town = &g->town[city->town];
     const uint32_t *W = g->town_toks + town->tok;
-    int consumed[GEODATA_TOKENS_MAX] = { 0 };
-    int cpos[GEODATA_TOKENS_MAX];
+    /* Per token and per word of the name; only the first nq and nt entries
+     * are used, and only they are cleared (this runs for every candidate). */
+    int consumed[GEODATA_TOKENS_MAX], cpos[GEODATA_TOKENS_MAX];
+    float ss[GEODATA_TOKENS_MAX], ct[GEODATA_TOKENS_MAX];
+    int pos[GEODATA_TOKENS_MAX], other[GEODATA_TOKENS_MAX], skip[GEODATA_TOKENS_MAX];
+    int chosen[GEODATA_TOKENS_MAX];
+    float raw_best[GEODATA_TOKENS_MAX], word_got[GEODATA_TOKENS_MAX];
+    for (size_t i = 0; i < nq; i++) {
+        consumed[i] = other[i] = skip[i] = chosen[i] = 0;
+        ss[i] = ct[i] = 0;
+    }
+    for (uint32_t j = 0; j < nt; j++)
+        raw_best[j] = word_got[j] = 0;
     /* Numbers of the street's own name ("Rue du 4 Septembre", "Henri IV")
      * take the last matching numbers of the query, unless a word already says
      * them ("Première") or the number opens the query (there it is the
      * house: "2 Voie A/9" is number 2 of Voie A/9); the first number left is
      * the house. */
     for (uint32_t k = 0; k < nt; k++) {
+        char c0 = gc_str(g, g->word[T[k]].text)[0];
+        if (c0 < '0' || c0 > '9')
+            continue; /* only numbers and ordinals ("4", "4e") */
         int said = 0;
         for (size_t i = 0; i < nq && !said; i++)
             said = q[i].kind != GEODATA_TOK_NUMBER && tok_sim(g, &q[i], T[k]) >= 1.0f;
@@ -533,8 +547,6 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
 
     /* What each token may be for this street: sim[i][j] for its word j. */
     float sim[GEODATA_TOKENS_MAX][GEODATA_TOKENS_MAX];
-    float ss[GEODATA_TOKENS_MAX] = { 0 }, ct[GEODATA_TOKENS_MAX] = { 0 };
-    int pos[GEODATA_TOKENS_MAX], other[GEODATA_TOKENS_MAX] = { 0 }, skip[GEODATA_TOKENS_MAX] = { 0 };
     int first = -1;
     for (size_t i = 0; i < nq; i++) {
         pos[i] = -1;
@@ -582,7 +594,6 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
     double chain[GEODATA_TOKENS_MAX];
     int chain_tok[GEODATA_TOKENS_MAX];
     short at_i[GEODATA_TOKENS_MAX][GEODATA_TOKENS_MAX], at_j[GEODATA_TOKENS_MAX][GEODATA_TOKENS_MAX];
-    int chosen[GEODATA_TOKENS_MAX] = { 0 };
     for (uint32_t j = 0; j < nt; j++) {
         chain[j] = -1;
         chain_tok[j] = -1;
@@ -638,7 +649,6 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
 
     /* Coverage of the street's name, of the query, and the evidence. */
     double sw = 0, raw = 0, qw = 0, qm = 0, penalty = 0;
-    float raw_best[GEODATA_TOKENS_MAX] = { 0 }, word_got[GEODATA_TOKENS_MAX] = { 0 };
     unsigned evidence = 0;
     int wrong_district = 0;
     for (size_t i = 0; i < nq; i++) {
