@@ -267,6 +267,21 @@ static void test_other_towns(void **state)
                                    | GEODATA_EVIDENCE_CONTRADICTION))
                 fail_msg("autocomplete '%s' offers '%s'", not_covered[i], res[k].label);
     }
+    /* A postcode and a town the base holds, but not together with this
+     * street: a contradiction (the second city's base holds "Ailleurs",
+     * 69999, besides Ville-Test, 69001-69009). */
+    const char *contradict[] = {
+        "5 quater Rue Mercière 69999", "5 quater Rue Mercière Ailleurs",
+        "5 quater Rue Mercière 69002 Ailleurs", "3 Route de Loin Ville-Test",
+    };
+    for (size_t i = 0; i < sizeof contradict / sizeof *contradict; i++) {
+        size_t m = geocode(gs, contradict[i]);
+        assert_true(m >= 1);
+        if (!(res[0].evidence & GEODATA_EVIDENCE_CONTRADICTION)
+            || geodata_geocode_verify(res, m) != GEODATA_VERIFY_NOT_COVERED)
+            fail_msg("'%s': evidence %u, want a contradiction", contradict[i], res[0].evidence);
+    }
+    assert_int_equal(verify(gs, "5 quater Rue Mercière 69003 Ville-Test"), GEODATA_VERIFIED);
     /* "rue de Paris ... Montreuil" is never "Rue de Montreuil ... Paris". */
     size_t n = geocode(gp, "12 rue de Paris 93100 Montreuil");
     for (size_t k = 0; k < n; k++)
