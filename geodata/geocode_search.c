@@ -73,7 +73,9 @@ typedef struct qtok {
     int stop;              /* an article or preposition */
     int noise;             /* says nothing of the place: "france", "cedex", ... */
     int exact;             /* it is itself a word of the vocabulary */
-    int prefix;            /* autocompletion: the word being typed */
+    int prefix;            /* autocompletion: the word being typed ... */
+    const char *typed;     /* ... as typed ("pl" may begin "plaisance", not only be "place") */
+    size_t typed_len;
     size_t pfx_lo, pfx_hi; /* the words it may begin: word_sorted[lo .. hi) */
     uint32_t town_seen;    /* the town last weighed for it + 1 (0: none) ... */
     float town_val;        /* ... and how it stands for a word of that town */
@@ -276,7 +278,7 @@ static float tok_sim(const geodata_geocoder *g, const qtok *t, uint32_t w)
 {
     if (t->prefix) {
         const gc_word *gw = &g->word[w];
-        if (gw->len >= t->len && memcmp(gc_str(g, gw->text), t->text, t->len) == 0)
+        if (gw->len >= t->typed_len && memcmp(gc_str(g, gw->text), t->typed, t->typed_len) == 0)
             return 1.0f;
     }
     float best = 0;
@@ -381,7 +383,9 @@ static void prepare(const geodata_geocoder *g, const geodata_tokens *toks, int a
         qtok *q = &Q->q[Q->n - 1];
         if (autocomplete && last && ends_in_word && kind == GEODATA_TOK_WORD && Q->n) {
             q->prefix = 1;
-            prefix_range(g, q->text, q->len, &q->pfx_lo, &q->pfx_hi);
+            q->typed = t->typed;
+            q->typed_len = t->typed_len;
+            prefix_range(g, q->typed, q->typed_len, &q->pfx_lo, &q->pfx_hi);
         }
     }
     for (size_t i = 0; i < Q->n; i++) {
@@ -421,10 +425,17 @@ static int town_holds_postcode(const geodata_geocoder *g, uint32_t town, uint32_
 /* One typing slip apart (a digit wrong, or two neighbours swapped). */
 static int postcode_slip(uint32_t a, uint32_t b)
 {
-    char x[12], y[12];
-    snprintf(x, sizeof x, "%05u", a);
-    snprintf(y, sizeof y, "%05u", b);
-    return osa_distance(x, strlen(x), y, strlen(y), 1) <= 1;
+    int x[5], y[5], at[5], nd = 0;
+    for (int i = 4; i >= 0; i--) {
+        x[i] = (int)(a % 10);
+        y[i] = (int)(b % 10);
+        a /= 10;
+        b /= 10;
+    }
+    for (int i = 0; i < 5; i++)
+        if (x[i] != y[i])
+            at[nd++] = i;
+    return nd <= 1 || (nd == 2 && at[1] == at[0] + 1 && x[at[0]] == y[at[1]] && x[at[1]] == y[at[0]]);
 }
 
 /* Whether the postcode is held or a slip of a held one. Work: the postcodes. */

@@ -201,8 +201,24 @@ static void push(builder *b, geodata_tok_kind kind, const char *text, size_t len
     t->tok[t->n].kind = kind;
     t->tok[t->n].text = b->w;
     t->tok[t->n].len = (unsigned char)len;
+    t->tok[t->n].typed = b->w;
+    t->tok[t->n].typed_len = (unsigned char)len;
     t->tok[t->n].number = number;
     t->n++;
+    b->w += len + 1;
+}
+
+/* Records how the last token was typed when it was expanded ("pl" for
+ * "place"); without room, it stays the expansion. */
+static void set_typed(builder *b, const char *typed, size_t len)
+{
+    geodata_tokens *t = b->out;
+    if (!t->n || len == 0 || len > 255 || b->w + len + 1 > b->end)
+        return;
+    memcpy(b->w, typed, len);
+    b->w[len] = '\0';
+    t->tok[t->n - 1].typed = b->w;
+    t->tok[t->n - 1].typed_len = (unsigned char)len;
     b->w += len + 1;
 }
 
@@ -323,7 +339,10 @@ static void word(builder *b, const char *w, size_t n)
     }
     for (size_t i = 0; i < sizeof abbreviations / sizeof *abbreviations; i++)
         if (strcmp(buf, abbreviations[i].abbr) == 0) {
+            size_t before = b->out->n;
             push(b, GEODATA_TOK_WORD, abbreviations[i].word, strlen(abbreviations[i].word), 0);
+            if (b->out->n > before)
+                set_typed(b, buf, n);
             return;
         }
     push(b, GEODATA_TOK_WORD, buf, n, 0);

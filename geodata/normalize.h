@@ -22,6 +22,8 @@ typedef struct geodata_token {
     geodata_tok_kind kind;
     const char *text;     /* normalised, NUL-terminated, in the token list's buffer */
     unsigned char len;
+    const char *typed;    /* the word as typed, folded: "pl" for "place"; else text */
+    unsigned char typed_len;
     long number;          /* value of a NUMBER or ORDINAL */
 } geodata_token;
 

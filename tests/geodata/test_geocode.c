@@ -354,6 +354,8 @@ static void test_autocomplete(void **state)
         { "92 rue de bagnol", "92 Rue de Bagnolet, 75020" },
         { "12 rue de la roquette pa", "12 Rue de la Roquette, 75011" },
         { "5 quater rue merc", "5 quater Rue Mercière, 6900" },
+        { "10 av de la rep", "10 Avenue de la République, 75011" },  /* "av" begins "avenue" */
+        { "12 rue de plel", "12 Rue de Plélo, 75015" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         geodata_geocoder *g = strstr(cases[i].q, "merc") ? gs : gp;
@@ -369,6 +371,13 @@ static void test_autocomplete(void **state)
     for (size_t k = 0; k < n; k++)
         arbre |= strncmp(res[k].label, "24 Rue de l'Arbre Sec", 21) == 0;
     assert_true(arbre);
+    /* A word that is also an abbreviation is still the start of a word while
+     * being typed: "pl" may begin Plélo, not only be "place". */
+    assert_int_equal(geodata_geocode_autocomplete(gp, "12 rue de pl", 5, res, &n), GEODATA_OK);
+    int plain = 0;
+    for (size_t k = 0; k < n; k++)
+        plain |= strncmp(res[k].street, "Rue de Pl", 9) == 0;
+    assert_true(plain);
     /* Without autocompletion a partial word is only a typo's worth. */
     assert_true(geocode(gp, "7 rue montorg") == 0 || res[0].type != GEODATA_MATCH_HOUSENUMBER
                 || strncmp(res[0].label, "7 Rue Montorgueil", 17) != 0);
