@@ -3,8 +3,8 @@
  *
  * Registration runs the address through the geocoder and its verification
  * rule (geodata_geocode_verify); anything short of a verified address is a
- * 422 that says why (address_check.c), and nothing is stored. Logins and registrations are
- * rate-limited per client address (--auth-per-minute).
+ * 422 that says why (address_check.c), and nothing is stored. Logins and
+ * registrations are rate-limited per client address (--auth-per-minute).
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -30,10 +30,11 @@ enum MHD_Result mapd_api_openapi(mapd_ctx *ctx)
 
 /* GET /api/geocode?q=…[&limit=N][&autocomplete=0|1]: the results of
  * geodata_geocode (or, with autocomplete=1, of its autocompletion) as the
- * contract's objects, verified over as many results as registration sees. A query the geocoder refuses before any search is a 400
- * whose detail is its phrase; a NUL byte in q (%00), which would otherwise
- * cut the query silently, is refused as the control character it is. Work:
- * one geocoder search of at most 20 results. */
+ * contract's objects, verified over as many results as registration sees.
+ * A query the geocoder refuses before any search is a 400 whose detail is
+ * its phrase; a NUL byte in q (%00), which would otherwise cut the query
+ * silently, is refused as the control character it is. Work: one geocoder
+ * search of at most 20 results. */
 enum MHD_Result mapd_api_geocode(mapd_ctx *ctx)
 {
     const char *q = NULL, *ac = mapd_arg(ctx, "autocomplete");

@@ -209,7 +209,12 @@ function addShopForm() {
       window.dispatchEvent(new Event('entraide:data'));
       M.flyTo(g.geometry.coordinates, 17);
       renderOwner(g.properties.id);
-    } catch (e2) { err.textContent = errorText(e2); err.hidden = false; }
+    } catch (e2) {
+      // An address the geocoder refuses is said in the page's language.
+      const key = 'shop_reason_' + (e2.status === 422 && e2.problem && e2.problem.reason);
+      err.textContent = t(key) !== key ? t(key) : errorText(e2);
+      err.hidden = false;
+    }
   } },
   h('p.hint', null, t('claim_hint')),
   h('label', null, h('span', null, t('shop_name')), h('input', { type: 'text', name: 'name', required: true, maxlength: 200 })),
