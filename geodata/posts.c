@@ -333,6 +333,42 @@ int geodata_post_claim(geodata_store *store, int64_t id, int64_t claimer, int64_
     return rc;
 }
 
+int geodata_post_release(geodata_store *store, int64_t id, int64_t claimer, int64_t now)
+{
+    geodata_post p;
+    int rc = geodata_begin(store);
+    if (!rc) rc = geodata_post_get(store, id, now, &p);
+    if (!rc && strcmp(p.status, "claimed") != 0)
+        rc = geodata_fail(store, GEODATA_ECONFLICT, "this post is %s, not claimed", p.status);
+    else if (!rc && p.claimed_by != claimer)
+        rc = geodata_fail(store, GEODATA_EDENIED, "only the volunteer who claimed a post can hand "
+                          "it back");
+    if (!rc) {
+        sqlite3_stmt *st = geodata_prepare(store,
+            "UPDATE posts SET status = 'open', claimed_by = NULL, claimed_at = NULL, updated_at = ?3 "
+            "WHERE id = ?1 AND status = 'claimed' AND claimed_by = ?2");
+        int changed = 0;
+        if (!st)
+            rc = GEODATA_EDB;
+        else {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_int64(st, 2, claimer);
+            sqlite3_bind_int64(st, 3, now);
+            rc = exec_changes(store, st, "handing a post back", &changed);
+        }
+        if (!rc && !changed)
+            rc = geodata_fail(store, GEODATA_ECONFLICT, "this post changed meanwhile");
+    }
+    if (!rc) {
+        char target[32];
+        snprintf(target, sizeof target, "post %lld", (long long)id);
+        rc = geodata_audit(store, claimer, "release post", target, NULL);
+    }
+    if (!rc) rc = geodata_commit(store);
+    if (rc) geodata_rollback(store);
+    return rc;
+}
+
 int geodata_post_finish(geodata_store *store, int64_t id, int64_t member, geodata_post_action a,
                         int64_t now)
 {

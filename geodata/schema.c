@@ -224,6 +224,21 @@ static const char *const migrations[] = {
     "  INSERT INTO changes(layer, ref_id) VALUES ('neighbourhoods', NEW.rowid); END;"
     "CREATE TRIGGER neighbourhoods_changes_ad AFTER DELETE ON neighbourhoods BEGIN"
     "  INSERT INTO changes(layer, ref_id) VALUES ('neighbourhoods', OLD.rowid); END;",
+
+    /* 7: the private conversation of a claimed post, between its author and
+     * its claimer. Each message belongs to one claim (claimer_id): a
+     * volunteer who claims after another hands it back never reads the
+     * earlier conversation. Messages go nowhere else: not in the change
+     * feed, the tiles, the exports. */
+    "CREATE TABLE post_messages ("
+    "  id         INTEGER PRIMARY KEY,"
+    "  post_id    INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,"
+    "  claimer_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+    "  author_id  INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+    "  body       TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 2000),"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX post_messages_thread ON post_messages(post_id, claimer_id, id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -71,8 +71,7 @@ static int can_see(mapd_ctx *ctx, const geodata_member *viewer, const geodata_po
     return mapd_sees_neighbourhood(ctx, viewer, p->neighbourhood_id);
 }
 
-/* Loads the post of the path for viewer; 0, or -1 after queuing 404/503. */
-static int post_or_reply(mapd_ctx *ctx, const geodata_member *viewer, geodata_post *p)
+int mapd_post_or_reply(mapd_ctx *ctx, const geodata_member *viewer, geodata_post *p)
 {
     int rc = geodata_post_get(ctx->store, ctx->id, ctx->now, p);
     if (rc) {
@@ -103,6 +102,12 @@ static enum MHD_Result reply_post(mapd_ctx *ctx, unsigned status, const geodata_
         return mapd_problem_geodata(ctx, rc);
     }
     json_t *f = post_feature(p, viewer, -1);
+    /* The author learns who took their request (a display name, nothing more). */
+    geodata_member claimer;
+    if (f && p->author_id == viewer->id && p->claimed_by
+        && geodata_member_get(ctx->store, p->claimed_by, &claimer) == GEODATA_OK)
+        json_object_set_new(json_object_get(f, "properties"), "claimed_by",
+                            json_pack("{s:s}", "display_name", claimer.display_name));
     free(p);
     if (f && address)
         json_object_set_new(json_object_get(f, "properties"), "address", json_string(address));
@@ -361,7 +366,7 @@ enum MHD_Result mapd_api_post_get(mapd_ctx *ctx)
     if (!m)
         return MHD_YES;
     geodata_post p;
-    if (post_or_reply(ctx, m, &p))
+    if (mapd_post_or_reply(ctx, m, &p))
         return MHD_YES;
     int rc = geodata_post_view(ctx->store, p.id, m->id);
     if (rc)
@@ -375,7 +380,7 @@ enum MHD_Result mapd_api_post_edit(mapd_ctx *ctx)
     if (!m)
         return MHD_YES;
     geodata_post p;
-    if (post_or_reply(ctx, m, &p))
+    if (mapd_post_or_reply(ctx, m, &p))
         return MHD_YES;
     json_t *body = mapd_json_body_or_reply(ctx);
     if (!body)
@@ -414,7 +419,7 @@ enum MHD_Result mapd_api_post_claim(mapd_ctx *ctx)
     if (strcmp(m->role, "member") != 0)
         return mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "only members claim needs");
     geodata_post p;
-    if (post_or_reply(ctx, m, &p))
+    if (mapd_post_or_reply(ctx, m, &p))
         return MHD_YES;
     char address[GEODATA_LABEL_MAX];
     int rc = geodata_post_claim(ctx->store, p.id, m->id, ctx->now, address, sizeof address);
@@ -424,13 +429,30 @@ enum MHD_Result mapd_api_post_claim(mapd_ctx *ctx)
     return reply_post(ctx, MHD_HTTP_OK, m, p.id, address);
 }
 
+/* POST /api/posts/{id}/release: the claimer hands the post back ("I can no
+ * longer do it"); it is open again for others. */
+enum MHD_Result mapd_api_post_release(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    geodata_post p;
+    if (mapd_post_or_reply(ctx, m, &p))
+        return MHD_YES;
+    int rc = geodata_post_release(ctx->store, p.id, m->id, ctx->now);
+    if (rc)
+        return mapd_problem_geodata(ctx, rc);
+    posts_changed(ctx);
+    return reply_post(ctx, MHD_HTTP_OK, m, p.id, NULL);
+}
+
 static enum MHD_Result finish(mapd_ctx *ctx, geodata_post_action a)
 {
     const geodata_member *m = mapd_member_or_reply(ctx, 1);
     if (!m)
         return MHD_YES;
     geodata_post p;
-    if (post_or_reply(ctx, m, &p))
+    if (mapd_post_or_reply(ctx, m, &p))
         return MHD_YES;
     int rc = geodata_post_finish(ctx->store, p.id, m->id, a, ctx->now);
     if (rc)
@@ -455,7 +477,7 @@ enum MHD_Result mapd_api_post_report(mapd_ctx *ctx)
     if (!m)
         return MHD_YES;
     geodata_post p;
-    if (post_or_reply(ctx, m, &p))
+    if (mapd_post_or_reply(ctx, m, &p))
         return MHD_YES;
     const char *reason = NULL;
     json_t *body = NULL;

@@ -18,6 +18,7 @@
 
 #include "geodata/geocode.h"
 #include "geodata/members.h"
+#include "geodata/posts.h"
 #include "geodata/store.h"
 
 typedef struct mapd_metrics mapd_metrics;
@@ -176,6 +177,13 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_get(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_edit(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_claim(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_release(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_messages(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_message_add(mapd_ctx *ctx);
+/* Loads the post of the path for viewer (api_posts.c): 0, or -1 after
+ * queuing 404 (a post viewer may not see answers as if it did not exist)
+ * or 503. */
+int mapd_post_or_reply(mapd_ctx *ctx, const geodata_member *viewer, geodata_post *p);
 enum MHD_Result mapd_api_post_done(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_cancel(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_report(mapd_ctx *ctx);

@@ -358,10 +358,100 @@ def main():
     check("the author does not get the address back", "address" not in doc["properties"])
     st, doc, _ = ma.req("PATCH", "/api/posts/%d" % pa, {"title": "trop tard"})
     check("no edit once claimed: 409", st == 409)
+
+    # ---- the help loop: the two reach each other, nobody else reads them ----
+    st, doc, _ = ma.req("GET", "/api/posts/%d" % pa)
+    check("the author sees who claimed (a display name only)",
+          doc["properties"].get("claimed_by") == {"display_name": "Bob"}, doc["properties"])
+    st, doc, _ = mb.req("GET", "/api/posts/%d" % pa)
+    check("the claimer is not told claimed_by", "claimed_by" not in doc["properties"], doc["properties"])
+    secret_b, secret_a = "Liste: pain, lait. SECRET-B-%d" % pa, "Merci, 18 h ? SECRET-A-%d" % pa
+    st, doc, _ = mb.req("POST", "/api/posts/%d/messages" % pa, {"body": "  " + secret_b + "\n"})
+    check("the claimer writes to the author: 201, trimmed, with the writer's name",
+          st == 201 and doc["body"] == secret_b and doc["author"] == {"display_name": "Bob"}
+          and doc["mine"] is True and doc["post_id"] == pa, doc)
+    first_id = doc["id"] if st == 201 else 0
+    st, doc, _ = ma.req("POST", "/api/posts/%d/messages" % pa, {"body": secret_a})
+    check("the author answers", st == 201 and doc["author"] == {"display_name": "Alice"}, doc)
+    st, doc, _ = ma.req("GET", "/api/posts/%d/messages" % pa)
+    check("the author reads the thread, oldest first, with whom",
+          st == 200 and [m["body"] for m in doc["messages"]] == [secret_b, secret_a]
+          and [m["mine"] for m in doc["messages"]] == [False, True]
+          and doc["with"] == {"display_name": "Bob"} and doc["more"] is False, doc)
+    st, doc, _ = mb.req("GET", "/api/posts/%d/messages?after=%d" % (pa, first_id))
+    check("the claimer reads what came after a message",
+          st == 200 and [m["body"] for m in doc["messages"]] == [secret_a]
+          and doc["with"] == {"display_name": "Alice"}, doc)
+    st, doc, _ = md.req("GET", "/api/posts/%d/messages" % pa)
+    check("a neighbour who sees the post does not read its conversation: 403", st == 403, doc)
+    st, doc, _ = md.req("POST", "/api/posts/%d/messages" % pa, {"body": "je m'incruste"})
+    check("nor writes in it: 403", st == 403, doc)
+    st, doc, _ = mc.req("GET", "/api/posts/%d/messages" % pa)
+    check("a distant member, who does not see the post: 404", st == 404, doc)
+    st, doc, _ = staff.req("GET", "/api/posts/%d/messages" % pa)
+    check("staff do not read an unreported post's conversation: 403", st == 403, doc)
+    st, doc, _ = anon.req("GET", "/api/posts/%d/messages" % pa)
+    check("anonymous: 401", st == 401, doc)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/messages" % pa, {"body": "   "})
+    check("an empty message: 422", st == 422, doc)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/messages" % pa, {"body": "x" * 2001})
+    check("a message over 2000 bytes: 422", st == 422, doc)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/messages" % pa, {"text": "wrong field"})
+    check("no body field: 422", st == 422, doc)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/messages" % pa, raw=b"{not json")
+    check("malformed JSON: 400", st == 400, doc)
+    st, doc, _ = mb.req("GET", "/api/posts/%d/messages?after=-1" % pa)
+    check("a negative after: 400", st == 400, doc)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/messages" % pa, {"body": "sans jeton"}, csrf=False)
+    check("a message without the CSRF token: 403", st == 403, doc)
+    check("the messages are stored once each",
+          sql("SELECT count(*) FROM post_messages WHERE post_id = ?", pa)[0][0] == 2)
+    st, doc, _ = ma.req("GET", "/api/posts/%d/messages" % pa2)
+    check("no conversation before a claim: 409", st == 409, doc)
     st, doc, _ = staff.req("POST", "/api/posts/%d/done" % pa)
     check("staff cannot mark someone's post done: 403", st == 403)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/release" % pa2)
+    check("releasing a post one has not claimed: 409 (it is open)", st == 409, doc)
     st, doc, _ = mb.req("POST", "/api/posts/%d/done" % pa)
     check("the claimer marks it done", st == 200 and doc["properties"]["status"] == "done")
+    st, doc, _ = ma.req("GET", "/api/posts/%d/messages" % pa)
+    check("the thread stays readable once done", st == 200 and len(doc["messages"]) == 2, doc)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/release" % pa)
+    check("a done post cannot be handed back: 409", st == 409, doc)
+
+    # ---- handing a post back ----
+    st, doc, _ = ma.req("POST", "/api/posts", {"kind": "request", "category": "errands",
+                                              "title": "Poster un colis", "body": ""})
+    pr = doc["id"] if st == 201 else 0
+    st, doc, _ = mb.req("POST", "/api/posts/%d/claim" % pr, label="CLAIM")
+    check("B claims a second request", st == 200 and doc["properties"]["status"] == "claimed", doc)
+    mb.req("POST", "/api/posts/%d/messages" % pr, {"body": "SECRET-RELEASE-%d" % pr})
+    st, doc, _ = md.req("POST", "/api/posts/%d/release" % pr)
+    check("only the claimer hands it back: 403", st == 403, doc)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/release" % pr, csrf=False)
+    check("handing back without the CSRF token: 403", st == 403, doc)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/release" % pr)
+    check("the claimer hands it back: open again, no address",
+          st == 200 and doc["properties"]["status"] == "open" and "address" not in doc["properties"]
+          and doc["properties"]["claimed_by_me"] is False, doc)
+    check("the hand-back is audited",
+          sql("SELECT count(*) FROM audit_log WHERE action = 'release post'")[0][0] == 1)
+    st, doc, _ = ma.req("GET", "/api/posts/%d" % pr)
+    check("the author sees it open, claimed by nobody",
+          doc["properties"]["status"] == "open" and "claimed_by" not in doc["properties"], doc["properties"])
+    st, doc, _ = mb.req("GET", "/api/posts/%d/messages" % pr)
+    check("the former claimer no longer reads the conversation: 403", st == 403, doc)
+    st, doc, _ = md.req("POST", "/api/posts/%d/claim" % pr, label="CLAIM")
+    check("someone else can claim it now", st == 200 and doc["properties"]["status"] == "claimed", doc)
+    st, doc, _ = md.req("GET", "/api/posts/%d/messages" % pr)
+    check("the new claimer starts a new conversation (the old one is not theirs)",
+          st == 200 and doc["messages"] == [] and doc["with"] == {"display_name": "Alice"}, doc)
+    st, doc, _ = ma.req("POST", "/api/posts/%d/report" % pr, {"reason": "test"})
+    st, doc, _ = staff.req("GET", "/api/posts/%d/messages" % pr)
+    check("staff read a reported post's conversations, every claim's",
+          st == 200 and [m["body"] for m in doc["messages"]] == ["SECRET-RELEASE-%d" % pr], doc)
+    st, doc, _ = staff.req("POST", "/api/posts/%d/messages" % pr, {"body": "staff"})
+    check("staff never write in it: 403", st == 403, doc)
     st, doc, _ = mb.req("POST", "/api/posts/%d/cancel" % pa2)
     check("only the author cancels: 403", st == 403)
     st, doc, _ = ma.req("POST", "/api/posts/%d/cancel" % pa2)
@@ -619,6 +709,11 @@ def main():
     check("privacy sweep: no home coordinates or address in %d responses but the claim" % len(BODIES),
           not leaks, leaks[:5])
     check("the claim response is the one that carries it", any(l == "CLAIM" and a_address in b for l, b in BODIES))
+    # A conversation reaches its two people only (staff: a reported post's).
+    talk = [(l, n) for l, b in BODIES for n in ("SECRET-A-", "SECRET-B-", "SECRET-RELEASE-")
+            if n in b and not (l.startswith("A ") or l.startswith("B ")
+                               or (n == "SECRET-RELEASE-" and l.startswith("staff ")))]
+    check("privacy sweep: a post's conversation reaches nobody but its author and claimer", not talk, talk[:5])
     read_model_seeding()
 
     check("SIGTERM: exit 0", srv.stop() == 0)

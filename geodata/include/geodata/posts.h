@@ -112,6 +112,12 @@ int geodata_post_view(geodata_store *store, int64_t id, int64_t member_id);
 int geodata_post_claim(geodata_store *store, int64_t id, int64_t claimer, int64_t now,
                        char *address, size_t n);
 
+/* Hands a claimed post back: claimer gives it up, it is open again, and the
+ * claim's conversation and the author's address are no longer theirs.
+ * GEODATA_EDENIED unless claimer holds the claim; GEODATA_ECONFLICT when the
+ * post is not claimed. Audited. */
+int geodata_post_release(geodata_store *store, int64_t id, int64_t claimer, int64_t now);
+
 typedef enum { GEODATA_POST_DONE, GEODATA_POST_CANCEL } geodata_post_action;
 
 /* done: by the author (open or claimed) or the claimer (claimed); cancel: by
@@ -122,6 +128,43 @@ int geodata_post_finish(geodata_store *store, int64_t id, int64_t member, geodat
 /* Edits title and/or body (NULL keeps) of an open post, by its author. */
 int geodata_post_edit(geodata_store *store, int64_t id, int64_t author, const char *title,
                       const char *body, int64_t now);
+
+/*
+ * The private conversation of a claimed post (post_messages.c): messages
+ * between its author and the member who claimed it, one thread per claim.
+ * Nobody else writes or reads it; staff read it only once the post has been
+ * reported. Messages never leave through lists, tiles or exports.
+ */
+#define GEODATA_MESSAGE_MAX 2000  /* bytes */
+#define GEODATA_MESSAGES_PAGE 200 /* messages listed at most per call */
+
+typedef struct geodata_post_message {
+    int64_t id;
+    int64_t author_id;
+    char author_name[GEODATA_NAME_MAX + 1];
+    char body[GEODATA_MESSAGE_MAX + 1];
+    int64_t created_at;
+} geodata_post_message;
+
+/* The thread a member may read or write on post p: its claimer's id (the
+ * claim the thread belongs to), 0 for staff reading every thread of a
+ * reported post; GEODATA_EDENIED for anyone else ("only the author and the
+ * volunteer who claimed it"), GEODATA_ECONFLICT when nobody holds a claim.
+ * Staff may read, never write (writing 0). */
+int geodata_post_thread(geodata_store *store, const geodata_post *p, int64_t member, int staff,
+                        int writing, int64_t *claimer);
+
+/* Adds a message by member to post p's current thread. body is 1 to
+ * GEODATA_MESSAGE_MAX bytes (trimmed by the caller); GEODATA_EINVAL otherwise. */
+int geodata_post_message_add(geodata_store *store, const geodata_post *p, int64_t member,
+                             const char *body, int64_t now, int64_t *id);
+
+/* Calls each for the messages of thread claimer (0: all threads) of post id
+ * with an id above after, oldest first, at most GEODATA_MESSAGES_PAGE; *more
+ * says whether others follow. Work: one indexed range. */
+int geodata_post_messages(geodata_store *store, int64_t id, int64_t claimer, int64_t after,
+                          int (*each)(void *arg, const geodata_post_message *m), void *arg,
+                          int *more);
 
 /* Reports a post (reporter 0: anonymous); hides or restores it, by staff. */
 int geodata_post_report(geodata_store *store, int64_t id, int64_t reporter, const char *reason);
