@@ -298,10 +298,15 @@ int geodata_order_set_status(geodata_store *store, int64_t id, int64_t actor, co
     if (!ok)
         return geodata_fail(store, GEODATA_ECONFLICT, "an order that is %s cannot become %s",
                             o.status, status);
+    /* The order's step and, on delivery, the stock: one transaction. */
+    if ((rc = geodata_begin(store)))
+        return rc;
     sqlite3_stmt *st = geodata_prepare(store,
         "UPDATE maker_orders SET status = ?2, updated_at = ?3 WHERE id = ?1 AND status = ?4");
-    if (!st)
+    if (!st) {
+        geodata_rollback(store);
         return GEODATA_EDB;
+    }
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
@@ -311,5 +316,20 @@ int geodata_order_set_status(geodata_store *store, int64_t id, int64_t actor, co
     sqlite3_finalize(st);
     if (!rc && !changed)
         rc = geodata_fail(store, GEODATA_ECONFLICT, "this order changed meanwhile");
+    if (!rc && strcmp(status, "delivered") == 0) {
+        /* The masks handed over leave the maker's stock (never below 0). */
+        st = geodata_prepare(store, "UPDATE makers SET stock = max(0, stock - ?2) WHERE member_id = ?1");
+        if (!st) {
+            rc = GEODATA_EDB;
+        } else {
+            sqlite3_bind_int64(st, 1, o.maker_id);
+            sqlite3_bind_int(st, 2, o.quantity);
+            rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK
+                                                 : geodata_fail_sql(store, "updating the stock");
+            sqlite3_finalize(st);
+        }
+    }
+    if (!rc) rc = geodata_commit(store);
+    if (rc) geodata_rollback(store);
     return rc;
 }

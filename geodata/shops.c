@@ -182,6 +182,29 @@ int geodata_shop_update_status(geodata_store *store, int64_t id, int64_t actor, 
         return rc;
     if (!actor_is_staff && s.owner_id != actor)
         return geodata_fail(store, GEODATA_EDENIED, "only the shop's owner can change its status");
+    /* A status and its services never contradict each other ("closed ·
+     * takeaway", "delivery only · takeaway"): a status that implies them sets
+     * the services left unsaid, and refuses those said otherwise. */
+    geodata_shop_update v = *u;
+    const char *status = u->status ? u->status : s.status;
+    int deliver = -1, take = -1;  /* what the status implies; -1: nothing */
+    if (strcmp(status, "closed") == 0)
+        deliver = take = 0;
+    else if (strcmp(status, "delivery_only") == 0)
+        deliver = 1, take = 0;
+    else if (strcmp(status, "takeaway_only") == 0)
+        deliver = 0, take = 1;
+    if ((deliver >= 0 && v.delivers >= 0 && v.delivers != deliver)
+        || (take >= 0 && v.takeaway >= 0 && v.takeaway != take))
+        return geodata_fail(store, GEODATA_EINVAL, "a shop that is %s %s", status,
+                            strcmp(status, "closed") == 0 ? "neither delivers nor does takeaway"
+                            : deliver ? "delivers and does no takeaway"
+                                      : "does takeaway and does not deliver");
+    if (deliver >= 0)
+        v.delivers = deliver;
+    if (take >= 0)
+        v.takeaway = take;
+    u = &v;
     sqlite3_stmt *st = geodata_prepare(store,
         "UPDATE shops SET status = ifnull(?2, status), "
         "delivers = CASE WHEN ?3 < 0 THEN delivers ELSE ?3 END, "

@@ -192,7 +192,11 @@ enum MHD_Result mapd_api_shop_update(mapd_ctx *ctx)
         goto out;
     }
     int rc = geodata_shop_update_status(ctx->store, ctx->id, m->id, mapd_is_staff(m), &u, ctx->now);
-    ret = rc ? mapd_problem_geodata(ctx, rc) : reply_shop(ctx, MHD_HTTP_OK, ctx->id);
+    if (rc == GEODATA_EINVAL) /* a status and services that contradict each other */
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           geodata_errmsg(ctx->store));
+    else
+        ret = rc ? mapd_problem_geodata(ctx, rc) : reply_shop(ctx, MHD_HTTP_OK, ctx->id);
 out:
     json_decref(body);
     return ret;

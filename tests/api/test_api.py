@@ -509,6 +509,21 @@ def main():
     check("unknown shop status: 422", st == 422)
     st, doc, _ = mb.req("PATCH", "/api/shops/%d" % sid, {"status": "closed"})
     check("a member cannot change a shop: 403", st == 403)
+    # A status and its services never contradict each other.
+    for body in ({"status": "closed", "takeaway": True}, {"status": "delivery_only", "takeaway": True},
+                 {"status": "takeaway_only", "delivers": True}, {"status": "delivery_only", "delivers": False}):
+        st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, body)
+        check("a contradiction is refused: %s" % body, st == 422 and "a shop that is" in doc["detail"], doc)
+    st, doc, _ = anon.req("GET", "/api/shops/%d" % sid)
+    check("and nothing changed", doc["properties"]["status"] == "open" and doc["properties"]["delivers"] is True, doc)
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "delivery_only"})
+    check("delivery only, services unsaid: delivers, no takeaway",
+          st == 200 and doc["properties"]["delivers"] is True and doc["properties"]["takeaway"] is False, doc)
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "closed"})
+    check("closed: neither delivery nor takeaway",
+          st == 200 and doc["properties"]["delivers"] is False and doc["properties"]["takeaway"] is False, doc)
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "open", "delivers": True})
+    check("open again, delivering", st == 200 and doc["properties"]["delivers"] is True, doc)
     st, doc, _ = anon.req("GET", "/api/shops/%d" % sid)
     check("anyone reads the new status", st == 200 and doc["properties"]["status"] == "open"
           and doc["properties"]["opening_hours"] == "Mo-Sa 08:00-20:00; Su off")
@@ -559,6 +574,9 @@ def main():
     for step in ("accepted", "ready", "delivered"):
         st, doc, _ = mb.req("POST", "/api/orders/%d/status" % oid, {"status": step})
         check("the maker moves the order to %s" % step, st == 200 and doc["status"] == step, doc)
+    st, doc, _ = mb.req("GET", "/api/makers/me")
+    check("delivering 10 masks takes them from the stock (35 -> 25)",
+          st == 200 and doc["properties"]["stock"] == 25, doc.get("properties"))
     st, doc, _ = ma.req("GET", "/api/orders")
     check("A sees A's own order", st == 200 and [o["id"] for o in doc["orders"]] == [oid])
     st, doc, _ = mc.req("GET", "/api/orders")

@@ -51,7 +51,10 @@ typedef struct geodata_shop_update {
 } geodata_shop_update;
 
 /* Sets the status fields and confirms them now, by the owner (or staff:
- * actor_is_staff). GEODATA_EDENIED for anyone else. */
+ * actor_is_staff). GEODATA_EDENIED for anyone else. A status that implies
+ * its services (closed: none; delivery_only: delivery, no takeaway;
+ * takeaway_only: the reverse) sets those left unsaid; said otherwise, they
+ * are GEODATA_EINVAL, and nothing changes. */
 int geodata_shop_update_status(geodata_store *store, int64_t id, int64_t actor, int actor_is_staff,
                                const geodata_shop_update *u, int64_t now);
 
