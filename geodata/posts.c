@@ -428,23 +428,6 @@ int geodata_post_edit(geodata_store *store, int64_t id, int64_t author, const ch
     return rc;
 }
 
-int geodata_post_report(geodata_store *store, int64_t id, int64_t reporter, const char *reason)
-{
-    sqlite3_stmt *st = geodata_prepare(store,
-        "INSERT INTO post_reports(post_id, reporter_id, reason) SELECT id, ?2, ?3 FROM posts WHERE id = ?1 "
-        "ON CONFLICT(post_id, reporter_id) DO UPDATE SET reason = excluded.reason");
-    if (!st)
-        return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    if (reporter > 0)
-        sqlite3_bind_int64(st, 2, reporter);
-    sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
-    int changed, rc = exec_changes(store, st, "reporting a post", &changed);
-    if (!rc && !changed)
-        rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such post");
-    return rc;
-}
-
 int geodata_post_set_hidden(geodata_store *store, int64_t id, int64_t staff, int hidden)
 {
     int rc = geodata_begin(store);

@@ -484,7 +484,8 @@ enum MHD_Result mapd_api_post_report(mapd_ctx *ctx)
     if (ctx->req->body_len) {
         if (!(body = mapd_json_body_or_reply(ctx)))
             return MHD_YES;
-        if (mapd_field_string_or_reply(ctx, body, "reason", MAPD_FIELD_MULTILINE, 500, &reason)) {
+        if (mapd_field_string_or_reply(ctx, body, "reason", MAPD_FIELD_MULTILINE,
+                                       GEODATA_REPORT_REASON_MAX, &reason)) {
             json_decref(body);
             return MHD_YES;
         }
@@ -495,6 +496,64 @@ enum MHD_Result mapd_api_post_report(mapd_ctx *ctx)
         return mapd_problem_geodata(ctx, rc);
     return mapd_respond_json(ctx, MHD_HTTP_CREATED, json_pack("{s:I, s:b}", "post",
                              (json_int_t)p.id, "reported", 1), NULL);
+}
+
+static int add_report(void *arg, const geodata_post_report_row *r)
+{
+    json_t *o = json_pack("{s:s, s:o, s:o}", "reason", r->reason, "created_at",
+                          mapd_json_time(r->created_at), "reporter",
+                          *r->reporter_name ? json_pack("{s:s}", "display_name", r->reporter_name)
+                                            : json_null());
+    return json_array_append_new(arg, o) ? GEODATA_ENOMEM : 0;
+}
+
+/* The staff member of the request, or NULL after queuing 401/403. */
+static const geodata_member *staff_or_reply(mapd_ctx *ctx, int csrf)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, csrf);
+    if (m && !mapd_is_staff(m)) {
+        mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "reports are for staff");
+        return NULL;
+    }
+    return m;
+}
+
+/* GET /api/posts/{id}/reports: the reasons given, for staff deciding what to
+ * do with a reported post. */
+enum MHD_Result mapd_api_post_reports(mapd_ctx *ctx)
+{
+    const geodata_member *m = staff_or_reply(ctx, 0);
+    if (!m)
+        return MHD_YES;
+    geodata_post p;
+    if (mapd_post_or_reply(ctx, m, &p))
+        return MHD_YES;
+    json_t *arr = json_array();
+    int rc = arr ? geodata_post_reports(ctx->store, p.id, add_report, arr) : GEODATA_ENOMEM;
+    if (rc) {
+        json_decref(arr);
+        return mapd_problem_geodata(ctx, rc);
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:I, s:o}", "post", (json_int_t)p.id,
+                                                         "reports", arr), NULL);
+}
+
+/* DELETE /api/posts/{id}/reports: staff dismiss a post's reports (it leaves
+ * the moderation queue, its visibility unchanged); audited. */
+enum MHD_Result mapd_api_post_reports_dismiss(mapd_ctx *ctx)
+{
+    const geodata_member *m = staff_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    geodata_post p;
+    if (mapd_post_or_reply(ctx, m, &p))
+        return MHD_YES;
+    int64_t n = 0;
+    int rc = geodata_post_reports_dismiss(ctx->store, p.id, m->id, &n);
+    if (rc)
+        return mapd_problem_geodata(ctx, rc);
+    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:I, s:I}", "post", (json_int_t)p.id,
+                                                         "dismissed", (json_int_t)n), NULL);
 }
 
 static enum MHD_Result moderate(mapd_ctx *ctx, int hidden)

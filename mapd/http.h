@@ -188,6 +188,8 @@ enum MHD_Result mapd_api_post_done(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_cancel(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_report(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_hide(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_reports(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_reports_dismiss(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_restore(mapd_ctx *ctx);
 enum MHD_Result mapd_api_stats(mapd_ctx *ctx);
 enum MHD_Result mapd_api_shops_list(mapd_ctx *ctx);

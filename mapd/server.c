@@ -75,6 +75,8 @@ static const struct route {
     { "POST", "/api/posts/{id}/done", mapd_api_post_done },
     { "POST", "/api/posts/{id}/cancel", mapd_api_post_cancel },
     { "POST", "/api/posts/{id}/report", mapd_api_post_report },
+    { "GET", "/api/posts/{id}/reports", mapd_api_post_reports },
+    { "DELETE", "/api/posts/{id}/reports", mapd_api_post_reports_dismiss },
     { "POST", "/api/posts/{id}/hide", mapd_api_post_hide },
     { "POST", "/api/posts/{id}/restore", mapd_api_post_restore },
     { "GET", "/api/shops", mapd_api_shops_list },

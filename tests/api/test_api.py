@@ -478,6 +478,26 @@ def main():
     check("the audit log has it", sql("SELECT count(*) FROM audit_log WHERE action = 'hide post'")[0][0] == 1)
     st, doc, _ = staff.req("POST", "/api/posts/%d/restore" % ps)
     check("staff restore", st == 200 and visible(mb, ps) == 200)
+    st, doc, _ = staff.req("GET", "/api/posts/%d/reports" % ps)
+    check("staff read the reporters' reasons, with who reported",
+          st == 200 and doc["reports"] and doc["reports"][0]["reason"] == "spam, really"
+          and doc["reports"][0]["reporter"] == {"display_name": "Bob"} and "created_at" in doc["reports"][0], doc)
+    st, doc, _ = mb.req("GET", "/api/posts/%d/reports" % ps)
+    check("members do not read reports: 403", st == 403, doc)
+    st, doc, _ = ma.req("DELETE", "/api/posts/%d/reports" % ps)
+    check("nor dismiss them, not even the author: 403", st == 403, doc)
+    st, doc, _ = staff.req("DELETE", "/api/posts/%d/reports" % ps, csrf=False)
+    check("dismissing without the CSRF token: 403", st == 403, doc)
+    st, doc, _ = staff.req("DELETE", "/api/posts/%d/reports" % ps)
+    check("staff dismiss the reports of a post found fine", st == 200 and doc["dismissed"] == 1, doc)
+    st, doc, _ = staff.req("GET", "/api/posts?reported=1&status=any&limit=100")
+    check("it leaves the moderation queue", ps not in [f["id"] for f in doc["features"]], doc)
+    check("the dismissal is audited",
+          sql("SELECT count(*) FROM audit_log WHERE action = 'dismiss reports'")[0][0] == 1)
+    st, doc, _ = staff.req("GET", "/api/posts/987654321/reports")
+    check("reports of an unknown post: 404", st == 404, doc)
+    st, doc, _ = mb.req("POST", "/api/posts/%d/report" % ps, {"reason": "x" * 501})
+    check("a reason over 500 bytes: 422", st == 422, doc)
 
     # anonymous counts
     st, doc, _ = anon.req("GET", "/api/stats")

@@ -166,8 +166,27 @@ int geodata_post_messages(geodata_store *store, int64_t id, int64_t claimer, int
                           int (*each)(void *arg, const geodata_post_message *m), void *arg,
                           int *more);
 
-/* Reports a post (reporter 0: anonymous); hides or restores it, by staff. */
+/* Reports a post (reporter 0: anonymous) (post_reports.c); hides or
+ * restores it, by staff. */
 int geodata_post_report(geodata_store *store, int64_t id, int64_t reporter, const char *reason);
+
+#define GEODATA_REPORT_REASON_MAX 500  /* bytes */
+#define GEODATA_REPORTS_PAGE 200       /* reports listed at most per post */
+
+typedef struct geodata_post_report_row {
+    char reason[GEODATA_REPORT_REASON_MAX + 1];
+    int64_t created_at;
+    char reporter_name[GEODATA_NAME_MAX + 1];  /* "" for an anonymous report */
+} geodata_post_report_row;
+
+/* Calls each for the reports of post id, oldest first, at most
+ * GEODATA_REPORTS_PAGE (for staff: the caller checks). */
+int geodata_post_reports(geodata_store *store, int64_t id,
+                         int (*each)(void *arg, const geodata_post_report_row *r), void *arg);
+
+/* Staff found the post fine: its reports are removed (*dismissed says how
+ * many), the action audited. */
+int geodata_post_reports_dismiss(geodata_store *store, int64_t id, int64_t staff, int64_t *dismissed);
 int geodata_post_set_hidden(geodata_store *store, int64_t id, int64_t staff, int hidden);
 
 typedef struct geodata_post_query {
