@@ -224,8 +224,12 @@ int geodata_order_create(geodata_store *store, int64_t maker, int64_t requester,
     return rc;
 }
 
+/* The requester's address comes with an order once the maker has accepted
+ * it, as a claim gives the author's: the maker must deliver. */
 #define ORDER_COLUMNS "o.id, o.maker_id, o.requester_id, r.display_name, k.display_name, " \
-    "o.quantity, o.note, o.status, o.created_at, o.updated_at"
+    "o.quantity, o.note, o.status, o.created_at, o.updated_at, " \
+    "CASE WHEN o.status IN ('accepted', 'ready', 'delivered') THEN ifnull(r.address_text, '') " \
+    "ELSE '' END"
 #define ORDER_FROM " FROM maker_orders o JOIN members r ON r.id = o.requester_id " \
     "JOIN members k ON k.id = o.maker_id"
 
@@ -241,6 +245,7 @@ static void read_order(sqlite3_stmt *st, geodata_order *o)
     geodata_column_text(st, 7, o->status, sizeof o->status);
     o->created_at = sqlite3_column_int64(st, 8);
     o->updated_at = sqlite3_column_int64(st, 9);
+    geodata_column_text(st, 10, o->delivery_address, sizeof o->delivery_address);
 }
 
 int geodata_order_get(geodata_store *store, int64_t id, geodata_order *out)

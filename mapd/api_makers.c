@@ -30,14 +30,24 @@ static json_t *maker_feature(const geodata_maker *k)
                      round(k->lon * 1e6) / 1e6, round(k->lat * 1e6) / 1e6, "properties", props);
 }
 
-static json_t *order_json(const geodata_order *o)
+/* An order as viewer sees it: its maker, once they have accepted it, also
+ * gets the requester's address to deliver to (the only response that
+ * carries it, as a claim does for a post). */
+static json_t *order_json(const geodata_order *o, int64_t viewer)
 {
-    return json_pack("{s:I, s:{s:I, s:s}, s:{s:I, s:s}, s:i, s:s, s:s, s:o, s:o}",
-                     "id", (json_int_t)o->id, "maker", "id", (json_int_t)o->maker_id, "display_name",
-                     o->maker_name, "requester", "id", (json_int_t)o->requester_id, "display_name",
-                     o->requester_name, "quantity", o->quantity, "note", o->note, "status", o->status,
-                     "created_at", mapd_json_time(o->created_at), "updated_at", mapd_json_time(o->updated_at));
+    json_t *j = json_pack("{s:I, s:{s:I, s:s}, s:{s:I, s:s}, s:i, s:s, s:s, s:o, s:o}",
+                          "id", (json_int_t)o->id, "maker", "id", (json_int_t)o->maker_id,
+                          "display_name", o->maker_name, "requester", "id",
+                          (json_int_t)o->requester_id, "display_name", o->requester_name,
+                          "quantity", o->quantity, "note", o->note, "status", o->status,
+                          "created_at", mapd_json_time(o->created_at),
+                          "updated_at", mapd_json_time(o->updated_at));
+    if (j && viewer == o->maker_id && *o->delivery_address)
+        json_object_set_new(j, "delivery_address", json_string(o->delivery_address));
+    return j;
 }
+
+typedef struct order_list { json_t *arr; int64_t viewer; } order_list;
 
 enum MHD_Result mapd_api_maker_set(mapd_ctx *ctx)
 {
@@ -91,8 +101,9 @@ out:
 
 static int add_order(void *arg, const geodata_order *o)
 {
-    json_t *o_json = order_json(o);
-    return o_json ? json_array_append_new(arg, o_json) : GEODATA_ENOMEM;
+    order_list *l = arg;
+    json_t *o_json = order_json(o, l->viewer);
+    return o_json ? json_array_append_new(l->arr, o_json) : GEODATA_ENOMEM;
 }
 
 enum MHD_Result mapd_api_maker_me(mapd_ctx *ctx)
@@ -105,7 +116,8 @@ enum MHD_Result mapd_api_maker_me(mapd_ctx *ctx)
     if (rc)
         return mapd_problem_geodata(ctx, rc);
     json_t *orders = json_array();
-    rc = geodata_orders_list(ctx->store, m->id, 1, 500, add_order, orders);
+    order_list l = { orders, m->id };
+    rc = geodata_orders_list(ctx->store, m->id, 1, 500, add_order, &l);
     if (rc) {
         json_decref(orders);
         return mapd_problem_geodata(ctx, rc);
@@ -173,7 +185,7 @@ enum MHD_Result mapd_api_order_create(mapd_ctx *ctx)
     rc = geodata_order_create(ctx->store, k.member_id, m->id, (int)quantity, note, ctx->now, &id);
     if (!rc)
         rc = geodata_order_get(ctx->store, id, &o);
-    ret = rc ? mapd_problem_geodata(ctx, rc) : mapd_respond_json(ctx, MHD_HTTP_CREATED, order_json(&o), NULL);
+    ret = rc ? mapd_problem_geodata(ctx, rc) : mapd_respond_json(ctx, MHD_HTTP_CREATED, order_json(&o, m->id), NULL);
 out:
     json_decref(body);
     return ret;
@@ -185,7 +197,8 @@ enum MHD_Result mapd_api_orders_mine(mapd_ctx *ctx)
     if (!m)
         return MHD_YES;
     json_t *orders = json_array();
-    int rc = geodata_orders_list(ctx->store, m->id, 0, 500, add_order, orders);
+    order_list l = { orders, m->id };
+    int rc = geodata_orders_list(ctx->store, m->id, 0, 500, add_order, &l);
     if (rc) {
         json_decref(orders);
         return mapd_problem_geodata(ctx, rc);
@@ -218,7 +231,7 @@ enum MHD_Result mapd_api_order_status(mapd_ctx *ctx)
     rc = geodata_order_set_status(ctx->store, o.id, m->id, status, ctx->now);
     if (!rc)
         rc = geodata_order_get(ctx->store, o.id, &o);
-    ret = rc ? mapd_problem_geodata(ctx, rc) : mapd_respond_json(ctx, MHD_HTTP_OK, order_json(&o), NULL);
+    ret = rc ? mapd_problem_geodata(ctx, rc) : mapd_respond_json(ctx, MHD_HTTP_OK, order_json(&o, m->id), NULL);
 out:
     json_decref(body);
     return ret;

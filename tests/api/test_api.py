@@ -591,14 +591,20 @@ def main():
     check("the requester cannot accept: 403", st == 403)
     st, doc, _ = mb.req("POST", "/api/orders/%d/status" % oid, {"status": "delivered"})
     check("pending cannot jump to delivered: 409", st == 409)
-    for step in ("accepted", "ready", "delivered"):
-        st, doc, _ = mb.req("POST", "/api/orders/%d/status" % oid, {"status": step})
-        check("the maker moves the order to %s" % step, st == 200 and doc["status"] == step, doc)
     st, doc, _ = mb.req("GET", "/api/makers/me")
+    check("a pending order carries no address", "delivery_address" not in doc["properties"]["orders"][0], doc)
+    for step in ("accepted", "ready", "delivered"):
+        st, doc, _ = mb.req("POST", "/api/orders/%d/status" % oid, {"status": step}, label="DELIVERY")
+        check("the maker moves the order to %s, with the address to deliver to" % step,
+              st == 200 and doc["status"] == step and doc.get("delivery_address") == a_address, doc)
+    st, doc, _ = mb.req("GET", "/api/makers/me", label="DELIVERY")
     check("delivering 10 masks takes them from the stock (35 -> 25)",
           st == 200 and doc["properties"]["stock"] == 25, doc.get("properties"))
+    check("the maker's book gives the accepted order's address",
+          doc["properties"]["orders"][0].get("delivery_address") == a_address, doc["properties"]["orders"])
     st, doc, _ = ma.req("GET", "/api/orders")
-    check("A sees A's own order", st == 200 and [o["id"] for o in doc["orders"]] == [oid])
+    check("A sees A's own order (without an address: it is A's)",
+          st == 200 and [o["id"] for o in doc["orders"]] == [oid] and "delivery_address" not in doc["orders"][0])
     st, doc, _ = mc.req("GET", "/api/orders")
     check("C sees none of it", st == 200 and doc["orders"] == [])
     st, doc, _ = mc.req("POST", "/api/orders/%d/status" % oid, {"status": "declined"})
@@ -742,9 +748,10 @@ def main():
     for label, body in BODIES:
         for email, hlon, hlat, addr in homes:
             for needle in ("%.5f" % hlon, "%.5f" % hlat, addr):
-                if needle and needle in body and not (label == "CLAIM" and needle == addr):
+                if needle and needle in body and not (label in ("CLAIM", "DELIVERY") and needle == addr):
                     leaks.append((label, email, needle))
-    check("privacy sweep: no home coordinates or address in %d responses but the claim" % len(BODIES),
+    check("privacy sweep: no home coordinates or address in %d responses but the claim and the "
+          "delivery of an accepted order" % len(BODIES),
           not leaks, leaks[:5])
     check("the claim response is the one that carries it", any(l == "CLAIM" and a_address in b for l, b in BODIES))
     # A conversation reaches its two people only (staff: a reported post's).

@@ -50,6 +50,8 @@ typedef struct geodata_order {
     char note[501];
     char status[12];
     int64_t created_at, updated_at;
+    char delivery_address[400];  /* the requester's address once accepted, else "";
+                                    for the maker's eyes only (the caller decides) */
 } geodata_order;
 
 int geodata_order_create(geodata_store *store, int64_t maker, int64_t requester, int quantity,
