@@ -7,7 +7,8 @@
  * h('button.primary', {type: 'button', onclick: f}, 'Label', child, …)
  * The tag may carry an id after '#' and classes after dots ('h2#t.big'). Attributes starting with "on" are
  * listeners; `hidden`, `disabled`, `checked`, `selected` and `value` are set as
- * properties; null and false attributes are left out. Children may be strings,
+ * properties (`checked` and `selected` also as the defaults a form's reset()
+ * returns to); null and false attributes are left out. Children may be strings,
  * nodes, arrays or null.
  */
 export function h(tag, attrs, ...children) {
@@ -19,7 +20,8 @@ export function h(tag, attrs, ...children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'hidden' || k === 'disabled' || k === 'checked' || k === 'selected' || k === 'value') el[k] = v;
+    else if (k === 'checked' || k === 'selected') el[k] = el['default' + k[0].toUpperCase() + k.slice(1)] = v;
+    else if (k === 'hidden' || k === 'disabled' || k === 'value') el[k] = v;
     else if (k === 'class') el.className += (el.className ? ' ' : '') + v;
     else el.setAttribute(k, v === true ? '' : v);
   }

@@ -1,7 +1,11 @@
 /*
  * needs.js — requests and offers: the list kept in step with the map, its
- * filters, a post's detail with its actions (claim, done, cancel, report),
- * the form that publishes one, and the author's own posts with their views.
+ * filters, a post's detail with its actions (claim, release, edit, done,
+ * cancel, report) and, once claimed, the private conversation of its author
+ * and its claimer (conversation.js); the form that publishes one, and the
+ * author's own posts with their views. An author is told once, on their next
+ * visit, that a post of theirs was claimed (the ids last seen claimed are
+ * kept in localStorage).
  *
  * The list is "near me": the posts around the centre of the map, within the
  * radius that covers the view, nearest first (GET /api/posts?near=…). It is
@@ -14,10 +18,13 @@ import { h, $, fill, swatch } from './dom.js';
 import { t, fmtDistance, fmtDate, onLang, CATEGORIES } from './i18n.js';
 import * as M from './map.js';
 import { toast, showTab, openLogin, openRegister, errorText } from './ui.js';
+import { conversation, stopConversation } from './conversation.js';
 
 const filters = { ...M.INITIAL_NEED_FILTERS };
 let detailId = null;       // the post shown in detail, or null for the list
 let detailAddress = null;  // {id, address} after a claim, for that post only
+let noChat = null;         // the post whose conversation the server refused, until it is opened again
+const newlyClaimed = new Set(); // the author's posts claimed since their last visit
 let listSeq = 0;
 let stats = null;
 
@@ -45,7 +52,7 @@ export function init() {
   M.mapEvents.addEventListener('names', debounce(() => { if (!session.me) renderAnonymous(); }, 200));
   M.mapEvents.addEventListener('need', (e) => openPost(e.detail.id, false));
   M.mapEvents.addEventListener('needcluster', (e) => clusterPopup(e.detail));
-  session.addEventListener('session', () => { detailId = null; detailAddress = null; refresh(); renderPostPane(); });
+  session.addEventListener('session', () => { detailId = null; detailAddress = null; stopConversation(); refresh(); renderPostPane(); });
   refresh();
   renderPostPane();
 }
@@ -61,6 +68,7 @@ let lastList = null;
 
 export async function refresh() {
   if (detailId !== null) return renderDetailById(detailId);
+  stopConversation();
   if (!session.me) return renderAnonymous();
   const seq = ++listSeq;
   const v = M.viewQuery();
@@ -184,6 +192,7 @@ async function clusterPopup({ lngLat, bbox, count }) {
 
 export async function openPost(id, fly) {
   detailId = id;
+  noChat = null;
   showTab('needs');
   M.selectNeed(id);
   await renderDetailById(id, fly);
@@ -204,11 +213,11 @@ async function renderDetailById(id, fly) {
 }
 
 function backButton() {
-  return h('button.back', { type: 'button', onclick: () => { detailId = null; detailAddress = null; M.selectNeed(null); refresh(); } },
+  return h('button.back', { type: 'button', onclick: () => { detailId = null; detailAddress = null; stopConversation(); M.selectNeed(null); refresh(); } },
     '← ', t('back_to_list'));
 }
 
-function renderDetail(f) {
+function renderDetail(f, editing) {
   const p = f.properties;
   const body = $('#needs-body');
   const actions = [];
@@ -217,22 +226,31 @@ function renderDetail(f) {
   if (p.claimed_by_me && p.status === 'claimed') {
     actions.push(act(t('show_address'), () => claim(p.id)));
     actions.push(act(t('mark_done'), () => move(p.id, 'done', t('done_ok')), 'primary'));
+    actions.push(act(t('release'), () => release(p.id), 'danger'));
   }
+  if (p.mine && p.status === 'open') actions.push(act(t('edit'), () => renderDetail(f, true)));
   if (p.mine && ['open', 'claimed', 'expired'].includes(p.status)) {
     actions.push(act(t('mark_done'), () => move(p.id, 'done', t('done_ok'))));
-    actions.push(act(t('cancel_post'), () => move(p.id, 'cancel', t('cancel_ok')), 'danger'));
+    actions.push(act(t('cancel_post'), () => confirm(t('cancel_confirm')) && move(p.id, 'cancel', t('cancel_ok')), 'danger'));
   }
   const address = detailAddress && detailAddress.id === p.id ? detailAddress.address : null;
   const nb = M.neighbourhoodName(p.neighbourhood);
+  // the conversation: the author and the claimer, once claimed (and after it is done)
+  const other = p.mine ? p.claimed_by : p.claimed_by_me ? p.author : null;
+  const chat = other && ['claimed', 'done'].includes(p.status) && noChat !== p.id
+    ? conversation(p.id, other.display_name, () => { noChat = p.id; if (detailId === p.id) renderDetailById(p.id); })
+    : (stopConversation(), null);
   fill(body,
     backButton(),
-    h('article.detail', { 'aria-labelledby': 'post-title' },
-      h('h2#post-title.pane-title', null, postIcon(p), ' ', p.title),
-      h('p.chips', null,
-        h('span.chip', null, t('kind_' + p.kind)), h('span.chip', null, t('cat_' + p.category)),
-        h('span.chip.status-' + p.status, null, t('status_' + p.status)),
-        p.hidden ? h('span.chip.warn', null, t('hidden')) : null),
-      p.body ? h('p.post-body', null, p.body) : null,
+    h('article.detail', { 'aria-labelledby': 'post-title', 'data-post': p.id, 'data-status': p.status },
+      editing ? editForm(f) : [
+        h('h2#post-title.pane-title', null, postIcon(p), ' ', p.title),
+        h('p.chips', null,
+          h('span.chip', null, t('kind_' + p.kind)), h('span.chip', null, t('cat_' + p.category)),
+          h('span.chip.status-' + p.status, null, t('status_' + p.status)),
+          p.hidden ? h('span.chip.warn', null, t('hidden')) : null),
+        p.mine && p.claimed_by ? h('p.claimed-by', null, t('claimed_by', { name: p.claimed_by.display_name })) : null,
+        p.body ? h('p.post-body', null, p.body) : null],
       h('dl.facts', null,
         h('dt', null, t('by')), h('dd', null, p.author ? p.author.display_name : '—'),
         nb ? [h('dt', null, t('neighbourhood')), h('dd', null, nb)] : null,
@@ -244,8 +262,38 @@ function renderDetail(f) {
         h('h3', null, t('exact_address')), h('p.address-text', null, address), h('p.hint', null, t('address_private'))) : null,
       p.claimed_by_me && !address && p.status === 'claimed' ? h('p.hint', null, t('you_claimed')) : null,
       p.mine ? h('p.hint', null, t('public_point_note')) : null,
-      actions.length ? h('div.row.actions', null, actions) : null,
+      actions.length && !editing ? h('div.row.actions', null, actions) : null,
+      chat,
       !p.mine && session.me ? reportForm(p) : null));
+}
+
+/** The author's form to edit an open post's title and details (PATCH). */
+function editForm(f) {
+  const p = f.properties;
+  const err = h('p.error', { role: 'alert', hidden: true });
+  const form = h('form#form-edit.stack', {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        const g = await api('PATCH', `/api/posts/${p.id}`, { title: form.elements.title.value.trim(), body: form.elements.body.value.trim() });
+        renderDetail(g);
+        toast(t('edit_ok'));
+        window.dispatchEvent(new Event('entraide:data'));
+        renderMyPosts();
+      } catch (e2) {
+        err.textContent = errorText(e2);
+        err.hidden = false;
+      }
+    },
+  },
+  h('h2#post-title.pane-title', null, t('edit_title')),
+  h('label', null, h('span', null, t('title')), h('input', { type: 'text', name: 'title', required: true, maxlength: 200, value: p.title })),
+  h('label', null, h('span', null, t('details')), h('textarea', { name: 'body', rows: 4, maxlength: 4000, value: p.body || '' }),
+    h('small', null, t('details_hint'))),
+  err,
+  h('div.row', null, h('button.primary', { type: 'submit' }, t('save')),
+    h('button', { type: 'button', onclick: () => renderDetail(f) }, t('cancel'))));
+  return form;
 }
 
 function reportForm(p) {
@@ -269,8 +317,29 @@ async function claim(id) {
   try {
     const f = await api('POST', `/api/posts/${id}/claim`);
     detailAddress = { id, address: f.properties.address };
+    noChat = null;
     renderDetail(f);
     toast(t('claim_ok'));
+    window.dispatchEvent(new Event('entraide:data'));
+  } catch (e) {
+    if (e.status !== 409) return toast(errorText(e), true);
+    // another volunteer was first (or the post closed meanwhile): show it as it is now
+    const f = await api('GET', `/api/posts/${id}`).catch(() => null);
+    const taken = f && f.properties.status === 'claimed' && !f.properties.claimed_by_me;
+    toast(taken ? t('claim_lost') : errorText(e), true);
+    if (f && detailId === id) renderDetail(f);
+    window.dispatchEvent(new Event('entraide:data'));
+  }
+}
+
+/** The claimer gives the post back: it is open again, and they lose the address and the conversation. */
+async function release(id) {
+  if (!confirm(t('release_confirm'))) return;
+  try {
+    const f = await api('POST', `/api/posts/${id}/release`);
+    detailAddress = null;
+    renderDetail(f);
+    toast(t('release_ok'));
     window.dispatchEvent(new Event('entraide:data'));
   } catch (e) {
     toast(errorText(e), true);
@@ -346,15 +415,29 @@ export async function renderMyPosts() {
     fill(sec, h('p.error', null, errorText(e)));
     return;
   }
+  claimNotice(fc.features);
   fill(sec,
     h('h2#my-posts-title.pane-title', null, t('my_posts')),
     fc.features.length === 0 ? h('p.empty', null, t('no_posts_yet')) : h('ul.cards', null, fc.features.map((f) => {
       const p = f.properties;
-      return h('li', null, h('button.card', { type: 'button', onclick: () => openPost(p.id, true) },
+      return h('li', null, h('button.card', { type: 'button', 'data-post': p.id, onclick: () => openPost(p.id, true) },
         postIcon(p),
         h('span.card-main', null,
           h('span.card-title', null, p.title),
           h('span.card-meta', null, [t('status_' + p.status), t('cat_' + p.category), t('n_views', { n: p.views ?? 0 }),
-            p.hidden ? t('hidden') : null].filter(Boolean).join(' · ')))));
+            p.hidden ? t('hidden') : null].filter(Boolean).join(' · ')),
+          newlyClaimed.has(p.id) && p.status === 'claimed' ? h('span.chip.new', null, t('newly_claimed')) : null)));
     })));
+}
+
+/** Tells the author of their posts claimed since the ids last seen claimed in this browser. */
+function claimNotice(features) {
+  const key = 'entraide.claimed.' + session.me.id;
+  let seen = [];
+  try { seen = JSON.parse(localStorage.getItem(key)) || []; } catch { /* none kept */ }
+  const claimed = features.filter((f) => f.properties.status === 'claimed');
+  const fresh = claimed.filter((f) => !seen.includes(f.properties.id));
+  try { localStorage.setItem(key, JSON.stringify(claimed.map((f) => f.properties.id))); } catch { /* storage may be off */ }
+  for (const f of fresh) newlyClaimed.add(f.properties.id);
+  if (fresh.length) toast(fresh.length === 1 ? t('claimed_notice', { title: fresh[0].properties.title }) : t('claimed_notice_n', { n: fresh.length }), false, 10000);
 }

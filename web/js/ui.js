@@ -56,14 +56,14 @@ export function initTabs() {
 }
 
 let toastTimer = null;
-/** A short message in the live region; errors stay longer. */
-export function toast(message, isError) {
+/** A short message in the live region; errors stay longer, and so may a notice (ms). */
+export function toast(message, isError, ms) {
   const el = $('#toast');
   el.textContent = message;
   el.classList.toggle('error', !!isError);
   el.classList.add('on');
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => el.classList.remove('on'), isError ? 8000 : 4000);
+  toastTimer = setTimeout(() => el.classList.remove('on'), ms || (isError ? 8000 : 4000));
 }
 
 export function openLogin() { $('#dlg-login').showModal(); }
