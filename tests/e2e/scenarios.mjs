@@ -121,6 +121,25 @@ const cityView = async (page) => {
   await idle(page);
 };
 
+/** Opens a post's detail through its link (#post=ID), as a shared link would. */
+async function openPostLink(page, id) {
+  await page.evaluate((pid) => {
+    if (location.hash === '#post=' + pid) history.replaceState(null, '', location.pathname);
+    location.hash = '#post=' + pid;
+  }, id);
+  await page.waitForSelector(`#needs-body article.detail[data-post="${id}"]`, { timeout: 10000 });
+}
+
+const toastHas = (page, text, timeout = 10000) =>
+  page.waitForFunction((s) => document.getElementById('toast').textContent.includes(s), text, { timeout });
+
+/** A member's API client, logged in. */
+async function member(ctx, email) {
+  const c = new ctx.Client(ctx.base);
+  await c.login(email);
+  return c;
+}
+
 async function post(ctx, id, client) {
   const c = client || new ctx.Client(ctx.base);
   if (!client) await c.login('moderation@e2e.test');
@@ -499,6 +518,184 @@ async function basemap(ctx) {
   check('no script error', styled.errors.length === 0, styled.errors);
 }
 
+/* ---- 10. the help loop: claim, private conversation, the author told ---- */
+async function helpLoop(ctx) {
+  const { check, data } = ctx;
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  // Madeleine (quartier A) publishes a request, choosing 3 days.
+  await login(page, 'a1@e2e.test');
+  await tab(page, 'post');
+  const form = page.locator('#form-post');
+  await form.locator('select[name=category]').selectOption('groceries');
+  await form.locator('input[name=title]').fill('Pain, lait et pommes pour jeudi');
+  await form.locator('textarea[name=body]').fill('Une baguette, un litre de lait demi-écrémé, un kilo de pommes.');
+  await form.locator('select[name=expires_in_days]').selectOption('3');
+  await form.locator('button[type=submit]').click();
+  const card = page.locator('#my-posts .card', { hasText: 'Pain, lait et pommes pour jeudi' });
+  await card.waitFor({ timeout: 10000 });
+  const id = Number(await card.getAttribute('data-post'));
+  data.posts.loop = id;
+  const a = await member(ctx, 'a1@e2e.test');
+  const published = (await a.req('GET', `/api/posts/${id}`)).properties;
+  const days = (Date.parse(published.expires_at) - Date.parse(published.created_at)) / 86400000;
+  check(`the request is published for the 3 days chosen (${days.toFixed(2)})`, Math.abs(days - 3) < 0.01, published);
+  const after = await form.evaluate((f) => ({ days: f.elements.expires_in_days.value, kind: f.elements.kind.value, title: f.elements.title.value }));
+  check('after publishing, the form is back to its defaults: visible for 7 days, a request, no title',
+    after.days === '7' && after.kind === 'request' && after.title === '', after);
+  await logout(page);
+
+  // Bernard (quartier B, next to A) claims it and writes to her.
+  await login(page, 'b1@e2e.test');
+  await openPostLink(page, id);
+  await page.click('#needs-body .actions button.primary');
+  await page.waitForSelector('.address-text', { timeout: 10000 });
+  await page.waitForSelector('.conversation h3');
+  check('the claimer gets a private conversation with the author',
+    (await page.textContent('.conversation h3')) === 'Conversation privée avec Madeleine', await page.textContent('.conversation h3'));
+  const hint = await page.textContent('.conversation .hint');
+  check('its hint says what to agree on (the list, the amount, the time) and links to the guide',
+    /liste/.test(hint) && /montant/.test(hint) && /heure/.test(hint) && await page.isVisible('.conversation a[href="guide.html"]'), hint);
+  check('the claimer is offered "Je ne peux plus m’en occuper"', await page.isVisible('#needs-body .actions button:has-text("Je ne peux plus m’en occuper")'));
+  await page.fill('.conversation textarea', 'Bonjour Madeleine, je passe jeudi vers 18 h. Du lait demi-écrémé, c’est bien ça ?');
+  await page.click('.conversation button[type=submit]');
+  await page.waitForSelector('.conversation .msg.mine');
+  check('the message sent shows as the volunteer’s own, on the right',
+    await page.$eval('.conversation .msg.mine', (el) => getComputedStyle(el).alignSelf === 'flex-end' && el.textContent.includes('Vous')));
+  check('the textarea is emptied once sent', (await page.inputValue('.conversation textarea')) === '');
+  check('no script error (volunteer)', page.errors.length === 0, page.errors);
+  await logout(page);
+
+  // Madeleine comes back: she is told, sees who claimed it, reads and answers.
+  await login(page, 'a1@e2e.test');
+  const told = await toastHas(page, '« Pain, lait et pommes pour jeudi » a été prise en charge').then(() => true, () => false);
+  check('on her next visit the author is told her request was claimed', told, await page.textContent('#toast'));
+  await tab(page, 'post');
+  check('My posts marks it as newly claimed', await page.isVisible(`#my-posts .card[data-post="${id}"] .chip.new`));
+  await page.click(`#my-posts .card[data-post="${id}"]`);
+  await page.waitForSelector(`#needs-body article.detail[data-post="${id}"]`);
+  check('the author sees "Pris en charge par Bernard"', (await page.textContent('#needs-body .claimed-by')) === 'Pris en charge par Bernard');
+  await page.waitForSelector('.conversation .msg:not(.mine)', { timeout: 10000 });
+  const theirs = await page.textContent('.conversation .msg:not(.mine)');
+  check('she reads Bernard’s message, with his name', theirs.includes('jeudi vers 18 h') && theirs.includes('Bernard'), theirs);
+  check('her panel is titled with his name', (await page.textContent('.conversation h3')) === 'Conversation privée avec Bernard');
+  check('a claimed post cannot be edited', !(await page.isVisible('#needs-body .actions button:has-text("Modifier")')));
+  check('she can still mark it done or cancel it', await page.isVisible('#needs-body .actions button:has-text("Marquer comme fait")') &&
+    await page.isVisible('#needs-body .actions button:has-text("Annuler l’annonce")'));
+  await page.fill('.conversation textarea', 'Oui, demi-écrémé. Merci Bernard ! Je vous fais un virement dès réception du ticket.');
+  await page.click('.conversation button[type=submit]');
+  await page.waitForSelector('.conversation .msg.mine');
+  const order = await page.$$eval('.conversation .msg', (els) => els.map((e) => e.classList.contains('mine')));
+  check('the thread reads oldest first, her answer last', JSON.stringify(order) === '[false,true]', order);
+  await shot(page, ctx, 'conversation', { quiet: true });
+  check('no script error (author)', page.errors.length === 0, page.errors);
+  await logout(page);
+
+  // Bernard reads the answer; a new message comes in while he looks, without a reload.
+  await login(page, 'b1@e2e.test');
+  const polls = [];
+  page.on('request', (r) => { if (r.url().includes(`/api/posts/${id}/messages?after=`)) polls.push(r.url()); });
+  await openPostLink(page, id);
+  await page.waitForSelector('.conversation .msg:not(.mine):has-text("virement")', { timeout: 10000 });
+  check('the volunteer reads the author’s answer', true);
+  await page.evaluate(() => { window.sameDocument = true; });
+  const sentAt = Date.now();
+  await a.req('POST', `/api/posts/${id}/messages`, { body: 'À jeudi, je serai là dès 17 h.' });
+  await page.waitForSelector('.conversation .msg:has-text("À jeudi")', { timeout: 35000 });
+  check(`a new message appears within the polling interval, no reload (${((Date.now() - sentAt) / 1000).toFixed(1)} s; ${polls.length} GET …?after=)`,
+    await page.evaluate(() => window.sameDocument === true) && polls.length > 0, polls);
+  await page.locator('.conversation .msg:last-child').scrollIntoViewIfNeeded();
+  await shot(page, ctx, 'conversation-volunteer', { quiet: true });
+  check('no script error (volunteer, again)', page.errors.length === 0, page.errors);
+  await logout(page);
+
+  // Nadia, a neighbour who sees the post, sees no conversation and may not read it.
+  await login(page, 'voisin@e2e.test');
+  await openPostLink(page, id);
+  check('another neighbour sees the post taken, without its conversation',
+    (await page.textContent('#needs-body .chip.status-claimed')) === 'Pris en charge' && (await page.$$('.conversation')).length === 0 &&
+    !(await page.isVisible('#needs-body .actions button.primary')));
+  const status = await page.evaluate((pid) => fetch(`/api/posts/${pid}/messages`).then((r) => r.status), id);
+  check(`and GET /api/posts/${id}/messages answers her 403 (${status})`, status === 403, status);
+  check('no script error (neighbour)', page.errors.length === 0, page.errors);
+}
+
+/** The post of the help loop, claimed by Bernard (made through the API when that scenario did not run). */
+async function loopPost(ctx) {
+  if (ctx.data.posts.loop) return ctx.data.posts.loop;
+  const a = await member(ctx, 'a1@e2e.test');
+  const id = (await a.req('POST', '/api/posts', { kind: 'request', category: 'groceries', title: 'Pain, lait et pommes pour jeudi', body: 'Une baguette.' })).properties.id;
+  await (await member(ctx, 'b1@e2e.test')).req('POST', `/api/posts/${id}/claim`);
+  return (ctx.data.posts.loop = id);
+}
+
+/* ---- 11. the volunteer hands the post back; the author edits it ---- */
+async function release(ctx) {
+  const { check } = ctx;
+  const id = await loopPost(ctx);
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'b1@e2e.test');
+  await openPostLink(page, id);
+  const asked = [];
+  page.on('dialog', (d) => { asked.push(d.message()); d.accept(); });
+  await page.click('#needs-body .actions button:has-text("Je ne peux plus m’en occuper")');
+  await page.waitForSelector(`#needs-body article.detail[data-post="${id}"][data-status=open]`, { timeout: 10000 });
+  check('the volunteer is asked to confirm first', asked.length === 1 && asked[0].includes('circulation'), asked);
+  check('the post shows open again, without the address or the conversation',
+    (await page.textContent('#needs-body .chip.status-open')) === 'Ouvert' && (await page.$$('.address-text, .conversation')).length === 0);
+  check('it can be claimed again', (await page.textContent('#needs-body .actions button.primary')) === 'Je m’en occupe');
+  const b = await member(ctx, 'b1@e2e.test');
+  check('the server has it open', (await b.req('GET', `/api/posts/${id}`)).properties.status === 'open');
+  const status = await page.evaluate((pid) => fetch(`/api/posts/${pid}/messages`).then((r) => r.status), id);
+  check(`the former volunteer no longer reads the conversation (${status})`, status === 403 || status === 409, status);
+  check('no script error (volunteer)', page.errors.length === 0, page.errors);
+  await logout(page);
+
+  // Madeleine sees it open, and changes its title.
+  await login(page, 'a1@e2e.test');
+  await tab(page, 'post');
+  await page.click(`#my-posts .card[data-post="${id}"]`);
+  await page.waitForSelector(`#needs-body article.detail[data-post="${id}"]`);
+  check('the author sees her post open again, claimed by nobody',
+    (await page.textContent('#needs-body .chip.status-open')) === 'Ouvert' && (await page.$$('#needs-body .claimed-by, .conversation')).length === 0);
+  const before = (await b.req('GET', `/api/posts/${id}`)).properties;
+  await page.click('#needs-body .actions button:has-text("Modifier")');
+  await page.fill('#form-edit input[name=title]', 'Pain, lait et pommes pour vendredi');
+  await shot(page, ctx, 'post-edit', { quiet: true });
+  await page.click('#form-edit button[type=submit]');
+  await page.waitForSelector('#needs-body h2:has-text("pour vendredi")', { timeout: 10000 });
+  const after = (await b.req('GET', `/api/posts/${id}`)).properties;
+  check(`the author edits the open post’s title (${after.title}), its details kept`,
+    after.title === 'Pain, lait et pommes pour vendredi' && after.body === before.body && after.status === 'open', after);
+  check('no script error (author)', page.errors.length === 0, page.errors);
+}
+
+/* ---- 12. two volunteers, one post: the second is told, in French, and sees it taken ---- */
+async function lostRace(ctx) {
+  const { check } = ctx;
+  const a = await member(ctx, 'a1@e2e.test');
+  const id = (await a.req('POST', '/api/posts', { kind: 'request', category: 'pets', title: 'Promenade du chien samedi matin',
+    body: 'Un labrador très calme, une demi-heure.' })).properties.id;
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'b1@e2e.test');
+  await openPostLink(page, id);
+  check('Bernard sees the post open, with the claim button', (await page.textContent('#needs-body .actions button.primary')) === 'Je m’en occupe');
+  // Nadia, on her own phone, had the same post open and claims it first.
+  await (await member(ctx, 'voisin@e2e.test')).req('POST', `/api/posts/${id}/claim`);
+  await page.click('#needs-body .actions button.primary');
+  const told = await toastHas(page, 'Quelqu’un d’autre vient de prendre en charge cette demande.').then(() => true, () => false);
+  check('the second volunteer is told someone else has just claimed it', told, await page.textContent('#toast'));
+  await page.waitForSelector(`#needs-body article.detail[data-post="${id}"][data-status=claimed]`, { timeout: 10000 });
+  const chip = await page.textContent('#needs-body .chip[class*=status-]');
+  const buttons = await page.$$eval('#needs-body .actions button', (els) => els.map((e) => e.textContent));
+  check(`the post is shown taken: "${chip}", no claim button`, chip === 'Pris en charge' && !buttons.includes('Je m’en occupe'), buttons);
+  check('and without the address or a conversation', (await page.$$('.address-text, .conversation')).length === 0);
+  await shot(page, ctx, 'claim-lost');
+  check('no script error', page.errors.length === 0, page.errors);
+}
+
 export const list = [
   { name: 'anonymous', title: '1. anonymous: the map loads, shops and neighbourhoods render, no individual need', run: anonymous },
   { name: 'volunteer', title: '2. a volunteer registers, sees their area and not a distant one, claims a need', run: volunteer },
@@ -509,4 +706,7 @@ export const list = [
   { name: 'other-town', title: '7. the address field completes "7 rue montorg"; a Montreuil address is refused as not covered', run: otherTown },
   { name: 'everyone', title: '8. everyone: language switch, phone, keyboard, guide', run: everyone },
   { name: 'basemap', title: '9. a deployment’s basemap: a PMTiles archive, a style URL', run: basemap },
+  { name: 'help-loop', title: '10. the help loop: a request claimed, a private conversation, the author told; a neighbour kept out', run: helpLoop },
+  { name: 'release', title: '11. the volunteer can no longer do it: the post is open again; its author edits it', run: release },
+  { name: 'lost-race', title: '12. two volunteers, one post: the second claim is told it came too late', run: lostRace },
 ];
