@@ -588,6 +588,16 @@ async function helpLoop(ctx) {
   const order = await page.$$eval('.conversation .msg', (els) => els.map((e) => e.classList.contains('mine')));
   check('the thread reads oldest first, her answer last', JSON.stringify(order) === '[false,true]', order);
   await shot(page, ctx, 'conversation', { quiet: true });
+  // On a phone the conversation fits the width, its field and button within reach.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('.conversation button[type=submit]').scrollIntoViewIfNeeded();
+  const fit = await page.evaluate(() => {
+    const r = (s) => document.querySelector(s).getBoundingClientRect();
+    return { overflow: document.documentElement.scrollWidth > window.innerWidth,
+      right: Math.max(r('.conversation textarea').right, r('.conversation button[type=submit]').right, ...[...document.querySelectorAll('.msg')].map((e) => e.getBoundingClientRect().right)) };
+  });
+  check('on a phone the conversation fits the screen', !fit.overflow && fit.right <= 390, fit);
+  await page.setViewportSize({ width: 1280, height: 800 });
   check('no script error (author)', page.errors.length === 0, page.errors);
   await logout(page);
 
