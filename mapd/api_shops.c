@@ -117,17 +117,22 @@ enum MHD_Result mapd_api_shop_claim(mapd_ctx *ctx)
     return rc ? mapd_problem_geodata(ctx, rc) : reply_shop(ctx, MHD_HTTP_OK, ctx->id);
 }
 
-/* 0 when hours is empty or valid OSM opening_hours; else -1 after a 422. */
-static int hours_or_reply(mapd_ctx *ctx, const char *hours)
+/* The opening hours to store: *hours as OSM opening_hours, converted from
+ * plain French or English ("lun-sam 9h-19h") into buf (of size n) when need
+ * be, and *hours pointed at it. 0 when empty or valid; else -1 after a 422
+ * saying where OSM's syntax is not met. */
+static int hours_or_reply(mapd_ctx *ctx, const char **hours, char *buf, size_t n)
 {
-    if (!hours || !*hours)
+    if (!*hours || !**hours)
         return 0;
     geodata_oh_error e;
-    if (geodata_opening_hours_check(hours, &e) == 0)
+    if (geodata_opening_hours_from_text(*hours, buf, n, &e) == 0) {
+        *hours = buf;
         return 0;
+    }
     char detail[256];
-    snprintf(detail, sizeof detail, "'opening_hours' is not OSM opening_hours syntax: %s (at byte %zu)",
-             e.message, e.offset);
+    snprintf(detail, sizeof detail, "'opening_hours' is neither OSM opening_hours syntax nor hours "
+             "written like \"lun-sam 9h-19h\": %s (at byte %zu)", e.message, e.offset);
     mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content", detail);
     return -1;
 }
@@ -141,12 +146,13 @@ enum MHD_Result mapd_api_shop_create(mapd_ctx *ctx)
     if (!body)
         return MHD_YES;
     const char *name, *shop, *address, *hours;
+    char hours_buf[GEODATA_OH_MAX_LEN + 1];
     enum MHD_Result ret = MHD_YES;
     if (mapd_field_string_or_reply(ctx, body, "name", MAPD_FIELD_REQUIRED, 200, &name)
         || mapd_field_string_or_reply(ctx, body, "shop", MAPD_FIELD_REQUIRED, 63, &shop)
         || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_REQUIRED, 512, &address)
         || mapd_field_string_or_reply(ctx, body, "opening_hours", MAPD_FIELD_OPTIONAL, 255, &hours)
-        || hours_or_reply(ctx, hours))
+        || hours_or_reply(ctx, &hours, hours_buf, sizeof hours_buf))
         goto out;
     /* The registration rule, except that a shop need not be in a neighbourhood. */
     geodata_geocode_result res[MAPD_VERIFY_RESULTS];
@@ -178,13 +184,14 @@ enum MHD_Result mapd_api_shop_update(mapd_ctx *ctx)
     if (!body)
         return MHD_YES;
     geodata_shop_update u = { 0 };
+    char hours_buf[GEODATA_OH_MAX_LEN + 1];
     enum MHD_Result ret = MHD_YES;
     if (mapd_field_string_or_reply(ctx, body, "status", MAPD_FIELD_OPTIONAL, 15, &u.status)
         || mapd_field_bool_or_reply(ctx, body, "delivers", &u.delivers)
         || mapd_field_bool_or_reply(ctx, body, "takeaway", &u.takeaway)
         || mapd_field_bool_or_reply(ctx, body, "gift_cards", &u.gift_cards)
         || mapd_field_string_or_reply(ctx, body, "opening_hours", MAPD_FIELD_OPTIONAL, 255, &u.opening_hours)
-        || hours_or_reply(ctx, u.opening_hours))
+        || hours_or_reply(ctx, &u.opening_hours, hours_buf, sizeof hours_buf))
         goto out;
     if (u.status && !geodata_shop_status_valid(u.status)) {
         ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",

@@ -523,8 +523,14 @@ def main():
     check("the owner marks it open and delivering, confirmed now",
           st == 200 and doc["properties"]["status"] == "open" and doc["properties"]["delivers"] is True
           and doc["properties"]["confirmed"] is True, doc)
-    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"opening_hours": "Lu-Sa 8h-20h"})
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"opening_hours": "Lu-Sa 8h-20h et puis voilà"})
     check("bad opening_hours: 422 saying where", st == 422 and "opening_hours" in doc["detail"], doc)
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"opening_hours": "du lundi au samedi de 9h à 19h"})
+    check("hours written in French are stored as OSM opening_hours",
+          st == 200 and doc["properties"]["opening_hours"] == "Mo-Sa 09:00-19:00", doc)
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"opening_hours": "Mon–Sat 9am–7pm, Sun closed"})
+    check("and in English", st == 200 and doc["properties"]["opening_hours"] == "Mo-Sa 09:00-19:00; Su off", doc)
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"opening_hours": "Mo-Sa 08:00-20:00; Su off"})
     st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "sometimes"})
     check("unknown shop status: 422", st == 422)
     st, doc, _ = mb.req("PATCH", "/api/shops/%d" % sid, {"status": "closed"})

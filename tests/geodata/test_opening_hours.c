@@ -390,6 +390,57 @@ static void test_mutations(void **state)
     }
 }
 
+/* Hours as shop owners write them, in French and English, become OSM. */
+static void test_from_text(void **state)
+{
+    (void)state;
+    static const struct { const char *text, *osm; } cases[] = {
+        { "lun-sam 9h-19h", "Mo-Sa 09:00-19:00" },
+        { "Lun.-Ven. : 9h00 - 18h00", "Mo-Fr 09:00-18:00" },
+        { "du lundi au vendredi de 9h à 12h et de 14h à 19h; samedi 9h-13h",
+          "Mo-Fr 09:00-12:00,14:00-19:00; Sa 09:00-13:00" },
+        { "lundi, mercredi et vendredi 10h30-18h", "Mo,We,Fr 10:30-18:00" },
+        { "tous les jours 8h-20h", "Mo-Su 08:00-20:00" },
+        { "dimanche fermé", "Su off" },
+        { "9h-19h", "09:00-19:00" },
+        { "mardi–samedi 10 h – midi, 14 h – 19 h", "Tu-Sa 10:00-12:00,14:00-19:00" },
+        { "Mon–Sat 9am–7pm, Sun closed", "Mo-Sa 09:00-19:00; Su off" },
+        { "Mon-Fri 8:30am - 6:30pm", "Mo-Fr 08:30-18:30" },
+        { "every day 7am-10pm", "Mo-Su 07:00-22:00" },
+        { "Tue to Sun 11am-midnight", "Tu-Su 11:00-24:00" },
+        { "Mo-Sa 08:00-20:00; Su off", "Mo-Sa 08:00-20:00; Su off" },   /* OSM stays as it is */
+        { "24/7", "24/7" },
+    };
+    char out[GEODATA_OH_MAX_LEN + 1];
+    geodata_oh_error e;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int rc = geodata_opening_hours_from_text(cases[i].text, out, sizeof out, &e);
+        if (rc != 0 || strcmp(out, cases[i].osm) != 0)
+            fail_msg("'%s' -> %d '%s', want '%s'", cases[i].text, rc, out, cases[i].osm);
+        assert_int_equal(geodata_opening_hours_check(out, NULL), 0);
+        assert_string_equal(e.message, "");
+    }
+    /* Neither OSM nor hours: refused, nothing written, the place said. */
+    const char *bad[] = { "n'importe quoi", "lun-sam 9h-", "lundi 25h-26h", "9h-19h et puis voilà",
+                          "13pm-2pm", "lun-sam 9h-19h blabla", "", "sam 123h-19h" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        strcpy(out, "untouched");
+        int rc = geodata_opening_hours_from_text(bad[i], out, sizeof out, &e);
+        if (rc != GEODATA_OH_EINVAL || out[0] != '\0')
+            fail_msg("'%s' -> %d '%s', want a refusal", bad[i], rc, out);
+        assert_true(e.message[0] != '\0');
+    }
+    /* A value longer than OSM allows, and a buffer too small. */
+    char big[400];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(geodata_opening_hours_from_text(big, out, sizeof out, &e), GEODATA_OH_EINVAL);
+    char tiny[8];
+    assert_int_equal(geodata_opening_hours_from_text("lun-sam 9h-19h", tiny, sizeof tiny, &e),
+                     GEODATA_OH_EINVAL);
+    assert_int_equal(geodata_opening_hours_from_text(NULL, out, sizeof out, NULL), GEODATA_OH_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_length_limit),
         cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_from_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

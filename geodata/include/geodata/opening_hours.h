@@ -40,4 +40,15 @@ typedef struct geodata_oh_error {
  */
 int geodata_opening_hours_check(const char *value, geodata_oh_error *err);
 
+/*
+ * Opening hours as people write them, in French or English ("lun-sam
+ * 9h-19h", "du lundi au vendredi de 9h à 12h et de 14h à 19h", "Mon–Sat
+ * 9am–7pm, Sun closed", "tous les jours 8h-20h"), into OSM opening_hours
+ * ("Mo-Sa 09:00-19:00; Su off") in out (n bytes). A value that is already
+ * valid OSM is copied as it is. GEODATA_OH_EINVAL when the text is neither,
+ * with *err as geodata_opening_hours_check says of it (err may be NULL).
+ * The output is always checked valid. Work: linear in the text.
+ */
+int geodata_opening_hours_from_text(const char *text, char *out, size_t n, geodata_oh_error *err);
+
 #endif
