@@ -47,7 +47,7 @@ export function init() {
   };
   form.addEventListener('input', changed);
   form.addEventListener('submit', (e) => { e.preventDefault(); changed(); });
-  onLang(() => { fillSelects(); render(); renderPostPane(); });
+  onLang(() => { fillSelects(); render(); renderPostPane(); if (detailId !== null) renderDetailById(detailId); });
   M.mapEvents.addEventListener('moved', debounce(() => { if (detailId === null) refresh(); }, 300));
   M.mapEvents.addEventListener('names', debounce(() => { if (!session.me) renderAnonymous(); }, 200));
   M.mapEvents.addEventListener('need', (e) => openPost(e.detail.id, false));
@@ -326,7 +326,7 @@ async function claim(id) {
     // another volunteer was first (or the post closed meanwhile): show it as it is now
     const f = await api('GET', `/api/posts/${id}`).catch(() => null);
     const taken = f && f.properties.status === 'claimed' && !f.properties.claimed_by_me;
-    toast(taken ? t('claim_lost') : errorText(e), true);
+    toast(taken ? t('claim_lost') : t('claim_closed'), true);
     if (f && detailId === id) renderDetail(f);
     window.dispatchEvent(new Event('entraide:data'));
   }
