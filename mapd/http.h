@@ -172,6 +172,8 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx);
 enum MHD_Result mapd_api_login(mapd_ctx *ctx);
 enum MHD_Result mapd_api_logout(mapd_ctx *ctx);
 enum MHD_Result mapd_api_me(mapd_ctx *ctx);
+enum MHD_Result mapd_api_me_update(mapd_ctx *ctx);
+enum MHD_Result mapd_api_me_delete(mapd_ctx *ctx);
 enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx);
 enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_get(mapd_ctx *ctx);

@@ -63,6 +63,8 @@ static const struct route {
     { "POST", "/api/session", mapd_api_login },
     { "DELETE", "/api/session", mapd_api_logout },
     { "GET", "/api/me", mapd_api_me },
+    { "PATCH", "/api/me", mapd_api_me_update },
+    { "DELETE", "/api/me", mapd_api_me_delete },
     { "GET", "/api/stats", mapd_api_stats },
     { "POST", "/api/posts", mapd_api_posts_create },
     { "GET", "/api/posts", mapd_api_posts_list },

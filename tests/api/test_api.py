@@ -748,6 +748,65 @@ def main():
     st, _, _ = mb.req("GET", "/api/me")
     check("after logout: 401", st == 401)
 
+    # ---- one's own account ----
+    me_ = Client(srv, "E")
+    st, doc, _ = me_.register("erwan@example.org", address_in(a, 4), "Erwan")
+    check("E registers in A", st == 201 and doc["neighbourhood"]["id"] == a, doc)
+    me_.login("erwan@example.org")
+    st, doc, _ = me_.req("PATCH", "/api/me", {"display_name": "Erwan L."})
+    check("a member changes their display name", st == 200 and doc["display_name"] == "Erwan L.", doc)
+    st, doc, _ = me_.req("PATCH", "/api/me", {})
+    check("a change of nothing: 422", st == 422, doc)
+    st, doc, _ = me_.req("PATCH", "/api/me", {"display_name": ""})
+    check("an empty display name: 422", st == 422, doc)
+    st, doc, _ = me_.req("PATCH", "/api/me", {"new_password": "another secret"})
+    check("a new password without the current one: 403", st == 403, doc)
+    st, doc, _ = me_.req("PATCH", "/api/me", {"new_password": "another secret", "password": "wrong wrong"})
+    check("with a wrong current password: 403", st == 403, doc)
+    st, doc, _ = me_.req("PATCH", "/api/me", {"new_password": "short", "password": "correct horse"})
+    check("a new password under 8 characters: 422", st == 422, doc)
+    st, doc, _ = me_.req("PATCH", "/api/me", {"new_password": "another secret", "password": "correct horse"},
+                         csrf=False)
+    check("without the CSRF token: 403", st == 403, doc)
+    st, doc, _ = me_.req("PATCH", "/api/me", {"new_password": "another secret", "password": "correct horse"})
+    check("the password changes", st == 200, doc)
+    probe = Client(srv, "E-probe")
+    check("the old password no longer logs in", probe.login("erwan@example.org", "correct horse")[0] == 401)
+    check("the new one does", probe.login("erwan@example.org", "another secret")[0] == 200)
+    st, doc, _ = me_.req("PATCH", "/api/me", {"address": "12 rue de Paris 93100 Montreuil",
+                                             "password": "another secret"})
+    check("a new home in a town not covered: 422 not_covered",
+          st == 422 and doc.get("reason") == "not_covered" and "candidates" not in doc, doc)
+    st, doc, _ = me_.req("PATCH", "/api/me", {"address": address_in(b, 5), "password": "another secret"})
+    check("a new home, verified: the neighbourhood follows (and no address in the answer)",
+          st == 200 and doc["neighbourhood"]["id"] == b and "address" not in json.dumps(doc), doc)
+    st, doc, _ = me_.req("GET", "/api/me")
+    check("/api/me says so", doc["neighbourhood"]["id"] == b and doc["display_name"] == "Erwan L.", doc)
+    st, doc, _ = me_.req("POST", "/api/posts", {"kind": "request", "category": "groceries",
+                                               "title": "Courses d'Erwan", "body": ""})
+    pe = doc["id"] if st == 201 else 0
+    st, doc, _ = me_.req("DELETE", "/api/me", {})
+    check("deleting without the password: 422", st == 422, doc)
+    st, doc, _ = me_.req("DELETE", "/api/me", {"password": "correct horse"})
+    check("deleting with a wrong password: 403", st == 403, doc)
+    st, doc, _ = staff.req("DELETE", "/api/me", {"password": "correct horse"})
+    check("staff accounts are not deleted this way: 403", st == 403, doc)
+    st, _, r = me_.req("DELETE", "/api/me", {"password": "another secret"})
+    check("a member deletes their account: 204, the cookie cleared",
+          st == 204 and "Max-Age=0" in (r.getheader("Set-Cookie") or ""), st)
+    st, _, _ = probe.req("GET", "/api/me")
+    check("every session of the account is over", st == 401)
+    check("the account no longer logs in", probe.login("erwan@example.org", "another secret")[0] == 401)
+    row = sql("SELECT email, display_name, password_hash, address_text, home_lon FROM members "
+              "WHERE email LIKE 'deleted-%@deleted.invalid'")
+    check("its email, name, password and home are gone", len(row) == 1 and row[0][2] == ""
+          and row[0][3] is None and row[0][4] is None and "Erwan" not in row[0][1], row)
+    check("its open request is cancelled (nobody can help it now)",
+          sql("SELECT status FROM posts WHERE id = ?", pe)[0][0] == "cancelled")
+    check("the deletion is audited", sql("SELECT count(*) FROM audit_log WHERE action = 'delete account'")[0][0] == 1)
+    st, doc, _ = anon.register("erwan@example.org", address_in(a, 6), "Erwan again")
+    check("the email can register again", st == 201, doc)
+
     # ---- privacy sweep ----
     homes = sql("SELECT email, home_lon, home_lat, address_text FROM members WHERE home_lon IS NOT NULL")
     leaks = []

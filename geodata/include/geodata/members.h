@@ -46,6 +46,26 @@ int geodata_member_get(geodata_store *store, int64_t id, geodata_member *out);
 int geodata_member_by_email(geodata_store *store, const char *email, geodata_member *out,
                             char *hash, size_t n);
 
+/* The member's own account (member_account.c). */
+typedef struct geodata_member_change {
+    const char *display_name;          /* NULL keeps */
+    const char *password_hash;         /* NULL keeps; already hashed */
+    const geodata_new_member *home;    /* NULL keeps; else its address_id, address_text,
+                                          home_lon, home_lat, neighbourhood_id (verified) */
+} geodata_member_change;
+
+/* The member's password hash into hash (of size n). */
+int geodata_member_password_hash(geodata_store *store, int64_t id, char *hash, size_t n);
+/* Changes what c says; GEODATA_ENOTFOUND for an unknown member. Posts
+ * already published keep their public point. */
+int geodata_member_update(geodata_store *store, int64_t id, const geodata_member_change *c);
+
+/* The name a deleted account's done posts keep. */
+#define GEODATA_DELETED_NAME "(compte supprimé)"
+/* Deletes an account (see member_account.c for what stays and what goes);
+ * one transaction, audited. */
+int geodata_member_delete(geodata_store *store, int64_t id, int64_t now);
+
 /* Sessions: the token's hash (32 bytes) is the key; the token itself is
  * never stored. */
 typedef struct geodata_session {

@@ -1,0 +1,148 @@
+/*
+ * mapd/api_account.c — a member's own account: PATCH /api/me changes the
+ * display name, the password or the home (verified again, as at
+ * registration), DELETE /api/me deletes the account (geodata's
+ * member_account.c says what stays and what goes).
+ *
+ * Changing the password or the home, and deleting, ask for the current
+ * password: a session left open on a shared computer is not enough.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "http.h"
+
+#define PASSWORD_MIN 8
+#define PASSWORD_MAX 128
+
+/* 1 when password is the member's; 0 after queuing 403 (or 503). */
+static int password_or_reply(mapd_ctx *ctx, int64_t id, const char *password)
+{
+    char hash[crypto_pwhash_STRBYTES] = "";
+    int rc = geodata_member_password_hash(ctx->store, id, hash, sizeof hash);
+    if (rc) {
+        mapd_problem_geodata(ctx, rc);
+        return 0;
+    }
+    if (!password || !mapd_check_password(hash, password)) {
+        mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "'password' is not the current password");
+        return 0;
+    }
+    return 1;
+}
+
+static json_t *account_json(mapd_ctx *ctx, int64_t id)
+{
+    geodata_member m;
+    if (geodata_member_get(ctx->store, id, &m))
+        return NULL;
+    return json_pack("{s:I, s:s, s:o}", "id", (json_int_t)m.id, "display_name", m.display_name,
+                     "neighbourhood", *m.neighbourhood_id
+                         ? json_pack("{s:s, s:s}", "id", m.neighbourhood_id, "name", m.neighbourhood_name)
+                         : json_null());
+}
+
+enum MHD_Result mapd_api_me_update(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    enum MHD_Result ret = MHD_YES;
+    const char *name, *password, *new_password, *address;
+    if (mapd_field_string_or_reply(ctx, body, "display_name", MAPD_FIELD_OPTIONAL, GEODATA_NAME_MAX, &name)
+        || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_OPTIONAL, PASSWORD_MAX, &password)
+        || mapd_field_string_or_reply(ctx, body, "new_password", MAPD_FIELD_OPTIONAL, PASSWORD_MAX,
+                                      &new_password)
+        || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_OPTIONAL, 512, &address))
+        goto out;
+    if (!name && !new_password && !address) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "give 'display_name', 'new_password' or 'address'");
+        goto out;
+    }
+    if (name && !*name) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'display_name' is empty");
+        goto out;
+    }
+    if (new_password) {
+        size_t chars = 0;
+        for (const unsigned char *c = (const unsigned char *)new_password; *c; c++)
+            chars += (*c & 0xC0) != 0x80;
+        if (chars < PASSWORD_MIN) {
+            ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                               "'new_password' must have at least 8 characters");
+            goto out;
+        }
+    }
+    if ((new_password || address) && !password_or_reply(ctx, m->id, password))
+        goto out;
+    geodata_member_change c = { .display_name = name };
+    char hash[crypto_pwhash_STRBYTES];
+    if (new_password) {
+        if (mapd_hash_password(new_password, hash, sizeof hash)) {
+            ret = mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                               "cannot hash the password now; try again");
+            goto out;
+        }
+        c.password_hash = hash;
+    }
+    geodata_geocode_result res[MAPD_VERIFY_RESULTS];
+    geodata_new_member home = { 0 };
+    if (address) {
+        /* A new home is verified as at registration. */
+        size_t n = 0;
+        geodata_verify_status why;
+        if (mapd_geocode_address_or_reply(ctx, address, res, MAPD_VERIFY_RESULTS, &n, &why))
+            goto out;
+        if (why != GEODATA_VERIFIED) {
+            ret = mapd_refuse_address(ctx, why, res, n, 1);
+            goto out;
+        }
+        home = (geodata_new_member){ .address_id = res[0].address_id, .address_text = res[0].label,
+                                     .home_lon = res[0].lon, .home_lat = res[0].lat,
+                                     .neighbourhood_id = res[0].neighbourhood_id };
+        c.home = &home;
+    }
+    int rc = geodata_member_update(ctx->store, m->id, &c);
+    ret = rc ? mapd_problem_geodata(ctx, rc)
+             : mapd_respond_json(ctx, MHD_HTTP_OK, account_json(ctx, m->id), NULL);
+out:
+    json_decref(body);
+    return ret;
+}
+
+enum MHD_Result mapd_api_me_delete(mapd_ctx *ctx)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, 1);
+    if (!m)
+        return MHD_YES;
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    enum MHD_Result ret = MHD_YES;
+    const char *password;
+    if (mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, PASSWORD_MAX, &password)
+        || !password_or_reply(ctx, m->id, password))
+        goto out;
+    if (mapd_is_staff(m)) {
+        ret = mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden",
+                           "staff accounts are removed by an administrator");
+        goto out;
+    }
+    int rc = geodata_member_delete(ctx->store, m->id, ctx->now);
+    if (rc) {
+        ret = mapd_problem_geodata(ctx, rc);
+        goto out;
+    }
+    char cookie[256];
+    mapd_session_end(ctx, cookie);  /* the session row is already gone with the account */
+    ret = mapd_respond_cookie(ctx, MHD_HTTP_NO_CONTENT, NULL, cookie);
+out:
+    json_decref(body);
+    return ret;
+}
