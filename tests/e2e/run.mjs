@@ -27,7 +27,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const opt = (name, def) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : def; };
 const MAPD = argv[0];
-const SRC = argv[1];
+const SRC = argv[1] && path.resolve(argv[1]); // absolute: esbuild's aliases need it
 const BUDGET_MS = Number(opt('--budget-ms', process.env.E2E_BUDGET_MS || 2000));
 const ONLY = opt('--only', null);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
