@@ -47,8 +47,25 @@ function shopSwatch(p) {
   return swatch('circle', c, p.status === 'unknown' ? '#6E6E6E' : c, !p.confirmed || p.status === 'unknown');
 }
 
+/* What a status says of the services: closed, neither delivery nor takeaway;
+ * delivery only, delivery and no takeaway; takeaway only, the reverse. Other
+ * statuses say nothing, and the shop's own flags are read. The API keeps the
+ * two in step; a shop saved before it did is read through the status too. */
+const IMPLIED = {
+  closed: { delivers: false, takeaway: false },
+  delivery_only: { delivers: true, takeaway: false },
+  takeaway_only: { delivers: false, takeaway: true },
+};
+
+export function services(p) {
+  return IMPLIED[p.status] || { delivers: !!p.delivers, takeaway: !!p.takeaway };
+}
+
+/** The services to show beside the status line: never one it contradicts, nor one it already says. */
 function flags(p) {
-  return [p.delivers && t('delivers'), p.takeaway && t('takeaway'), p.gift_cards && t('gift_cards')].filter(Boolean);
+  const s = services(p);
+  const said = IMPLIED[p.status] ? {} : s;
+  return [said.delivers && t('delivers'), said.takeaway && t('takeaway'), p.gift_cards && t('gift_cards')].filter(Boolean);
 }
 
 function addressText(a) {
@@ -106,7 +123,7 @@ async function renderList() {
   const [cx, cy] = v.center;
   const k = Math.cos(cy * Math.PI / 180);
   const dist = (f) => Math.hypot((f.geometry.coordinates[0] - cx) * k, f.geometry.coordinates[1] - cy) * 111195;
-  let shops = fc.features.filter((f) => listFilter !== 'delivers' || f.properties.delivers);
+  let shops = fc.features.filter((f) => listFilter !== 'delivers' || services(f.properties).delivers);
   shops.sort((a, b) => dist(a) - dist(b));
   const total = shops.length;
   shops = shops.slice(0, 60);
@@ -163,9 +180,24 @@ function shopForm(f) {
   const p = f.properties;
   const err = h('p.error', { role: 'alert', hidden: true });
   const conf = h('p.confirmed-line', { role: 'status' }, shopSwatch(p), ' ', statusLine(p), ' — ', confirmedLine(p));
+  // The services follow the status: a status that implies them ticks and
+  // locks their boxes; back to open, the boxes are the owner's choice again.
+  const chosen = services(p);
+  const implied = h('small.hint.services-implied', { 'aria-live': 'polite' });
+  const follow = () => {
+    const el = form.elements;
+    const rule = IMPLIED[el.status.value];
+    for (const name of ['delivers', 'takeaway']) {
+      el[name].disabled = !!rule;
+      el[name].checked = rule ? rule[name] : chosen[name];
+    }
+    implied.textContent = rule ? t('services_implied_' + el.status.value) : '';
+    implied.hidden = !rule;
+  };
   const radio = (s) => h('label.inline', null,
-    h('input', { type: 'radio', name: 'status', value: s, checked: p.status === s, required: true }), ' ', t('shop_' + s));
-  const box = (name) => h('label.inline', null, h('input', { type: 'checkbox', name, checked: !!p[name] }), ' ', t(name));
+    h('input', { type: 'radio', name: 'status', value: s, checked: p.status === s, required: true, onchange: follow }), ' ', t('shop_' + s));
+  const box = (name) => h('label.inline', null, h('input', { type: 'checkbox', name, checked: name === 'gift_cards' ? !!p[name] : chosen[name],
+    onchange: (e) => { if (name in chosen && !e.target.disabled) chosen[name] = e.target.checked; } }), ' ', t(name));
   const form = h('form.stack.shop-form', { 'data-shop-form': p.id, onsubmit: async (e) => {
     e.preventDefault();
     err.hidden = true;
@@ -183,7 +215,7 @@ function shopForm(f) {
   h('h3', null, p.name || t('shop_no_name'), ' ', h('small', null, shopKind(p.shop))),
   conf,
   h('fieldset', null, h('legend', null, t('shop_status_q')), STATUSES.map(radio)),
-  h('fieldset', null, h('legend', null, t('services')), ['delivers', 'takeaway', 'gift_cards'].map(box)),
+  h('fieldset', null, h('legend', null, t('services')), ['delivers', 'takeaway', 'gift_cards'].map(box), implied),
   h('label', null, h('span', null, t('opening_hours')),
     h('input', { type: 'text', name: 'opening_hours', maxlength: 255, value: p.opening_hours || '', placeholder: 'Mo-Sa 08:00-20:00; Su off' }),
     h('small', null, t('opening_hours_hint'))),
@@ -191,6 +223,7 @@ function shopForm(f) {
   h('div.row', null,
     h('button.primary', { type: 'submit' }, t('save_confirm')),
     h('button', { type: 'button', onclick: () => { M.flyTo(f.geometry.coordinates, 17); openShop(p.id, f.geometry.coordinates); } }, t('show_on_map'))));
+  follow();
   return form;
 }
 
