@@ -706,6 +706,103 @@ async function lostRace(ctx) {
   check('no script error', page.errors.length === 0, page.errors);
 }
 
+/* ---- 13. the moderation queue: reasons, dismissing, acting on a selection; a closed shop's services ---- */
+async function moderationQueue(ctx) {
+  const { check, data } = ctx;
+  // Madeleine publishes three offers; Nadia and Bernard report them.
+  const a = await member(ctx, 'a1@e2e.test');
+  const n = await member(ctx, 'voisin@e2e.test');
+  const b = await member(ctx, 'b1@e2e.test');
+  const offer = async (title) => (await a.req('POST', '/api/posts', { kind: 'offer', category: 'other', title, body: 'Appelez le 06 12 34 56 78.' })).properties.id;
+  const fine = await offer('Prêt d’une perceuse ce week-end');
+  const spam1 = await offer('Crédit rapide sans justificatif');
+  const spam2 = await offer('Gagnez 500 euros par jour depuis chez vous');
+  await n.req('POST', `/api/posts/${fine}/report`, { reason: 'numéro de téléphone dans l’annonce' });
+  for (const id of [spam1, spam2]) {
+    await n.req('POST', `/api/posts/${id}/report`, { reason: 'publicité' });
+    await b.req('POST', `/api/posts/${id}/report`, {});
+  }
+
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'moderation@e2e.test');
+  await tab(page, 'moderation');
+  const item = (id) => page.locator(`.mod-item[data-post="${id}"]`);
+  await item(fine).locator('.mod-reasons li').first().waitFor({ timeout: 10000 });
+  const reasons = await item(fine).locator('.mod-reasons').textContent();
+  check(`the reported post is in the queue with its reason and its reporter (${reasons})`,
+    reasons.includes('« numéro de téléphone dans l’annonce »') && reasons.includes('Nadia'), reasons);
+  await item(spam1).locator('.mod-reasons li').nth(1).waitFor({ timeout: 10000 });
+  const two = await item(spam1).locator('.mod-reasons li').allTextContents();
+  check('a report without a reason says so, after the other, oldest first',
+    two.length === 2 && two[0].includes('« publicité »') && two[0].includes('Nadia') && two[1].includes('(sans raison)') && two[1].includes('Bernard'), two);
+  await item(data.posts.h).locator('.mod-reasons li').nth(1).waitFor({ timeout: 10000 });
+  const h = await item(data.posts.h).locator('.mod-reasons li').allTextContents();
+  check('the post reported twice at start shows both reasons', h.length === 2 && h.some((r) => r.includes('arnaque')), h);
+
+  await item(fine).locator('button[data-act=dismiss]').click();
+  await item(fine).waitFor({ state: 'detached', timeout: 10000 });
+  const staff = await member(ctx, 'moderation@e2e.test');
+  const queue = async () => (await staff.req('GET', '/api/posts?status=any&hidden=1&reported=1&limit=100')).features.map((f) => f.id);
+  const afterDismiss = (await post(ctx, fine, staff)).properties;
+  check('dismissing its reports takes it out of the queue, neither hidden nor removed',
+    !(await queue()).includes(fine) && afterDismiss.hidden === false && afterDismiss.status === 'open', afterDismiss);
+
+  const bar = page.locator('.mod-bulk');
+  check('nothing selected: the actions on the selection are off',
+    await bar.locator('[data-bulk=hide]').isDisabled() && await bar.locator('[data-bulk=dismiss]').isDisabled());
+  await item(spam1).locator('input[name=select]').check();
+  await item(spam2).locator('input[name=select]').check();
+  check('the bar counts the selection', (await bar.locator('.mod-count').textContent()) === '2 annonce(s) sélectionnée(s)',
+    await bar.locator('.mod-count').textContent());
+  await bar.locator('[data-bulk=hide]').click();
+  await page.waitForSelector('.mod-status:has-text("2 annonce(s) masquée(s) sur 2.")', { timeout: 15000 });
+  await item(spam1).locator('.chip.warn').waitFor();
+  await item(spam2).locator('.chip.warn').waitFor();
+  check('"Masquer la sélection" hides both, says so, and the queue shows them hidden', true);
+  const [p1, p2] = [(await post(ctx, spam1, staff)).properties, (await post(ctx, spam2, staff)).properties];
+  check('the server has both hidden, still in the queue', p1.hidden && p2.hidden && (await queue()).includes(spam1) && (await queue()).includes(spam2));
+  check('the selection is emptied once done', (await bar.locator('.mod-count').textContent()) === '0 annonce(s) sélectionnée(s)');
+  const aSees = (await a.req('GET', '/api/posts?status=any&limit=100')).features.map((f) => f.id);
+  check('members no longer get them in lists', !aSees.includes(spam1) && !aSees.includes(spam2) && aSees.includes(fine));
+  await shot(page, ctx, 'moderation-queue', { quiet: true });
+  check('no script error (staff)', page.errors.length === 0, page.errors);
+  await logout(page);
+
+  // The shop owner: a status that implies the services ticks and locks their boxes.
+  const owner = await member(ctx, 'commerce@e2e.test');
+  await owner.req('POST', `/api/shops/${data.shop.id}/claim`);
+  await owner.req('PATCH', `/api/shops/${data.shop.id}`, { status: 'open', delivers: true, takeaway: false });
+  await login(page, 'commerce@e2e.test');
+  await tab(page, 'myshop');
+  const form = page.locator(`[data-shop-form="${data.shop.id}"]`);
+  await form.waitFor({ timeout: 15000 });
+  const boxes = () => form.evaluate((f) => ['delivers', 'takeaway'].map((k) => [f.elements[k].checked, f.elements[k].disabled]));
+  check('the service reads "Livraison"', (await form.locator('label:has(input[name=delivers])').textContent()).trim() === 'Livraison');
+  await form.locator('input[name=takeaway]').check();
+  await form.locator('input[name=status][value=closed]').check();
+  check('"Fermé": delivery and takeaway unchecked and disabled', JSON.stringify(await boxes()) === '[[false,true],[false,true]]', await boxes());
+  check('and the panel says why', (await form.locator('.services-implied').textContent()) === 'Fermé : ni livraison ni vente à emporter.');
+  await form.locator('input[name=status][value=delivery_only]').check();
+  check('"Livraison seulement": delivery ticked, no takeaway, both disabled', JSON.stringify(await boxes()) === '[[true,true],[false,true]]', await boxes());
+  await form.locator('input[name=status][value=open]').check();
+  check('back to "Ouvert": the owner’s own choice again (delivery and takeaway), enabled', JSON.stringify(await boxes()) === '[[true,false],[true,false]]', await boxes());
+  await form.locator('input[name=status][value=closed]').check();
+  await shot(page, ctx, 'shop-closed', { quiet: true });
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector(`[data-shop-form="${data.shop.id}"] .confirmed-line:has-text("Fermé")`, { timeout: 10000 });
+  const saved = (await new ctx.Client(ctx.base).req('GET', `/api/shops/${data.shop.id}`)).properties;
+  check('saved closed, with neither delivery nor takeaway', saved.status === 'closed' && !saved.delivers && !saved.takeaway, saved);
+  check('the saved form keeps the boxes unchecked and disabled',
+    JSON.stringify(await page.locator(`[data-shop-form="${data.shop.id}"]`).evaluate((f) => ['delivers', 'takeaway'].map((k) => [f.elements[k].checked, f.elements[k].disabled]))) === '[[false,true],[false,true]]');
+  await page.locator(`[data-shop-form="${data.shop.id}"] button:has-text("Voir sur la carte")`).click();
+  await page.waitForSelector(`.shop-popup[data-shop="${data.shop.id}"]`, { timeout: 10000 });
+  const text = await page.textContent('.shop-popup');
+  check(`its popup says closed and no service it contradicts (${text.slice(0, 100)}…)`,
+    text.includes('Fermé') && !text.includes('À emporter') && !text.includes('Livraison'), text);
+  check('no script error (shop)', page.errors.length === 0, page.errors);
+}
+
 export const list = [
   { name: 'anonymous', title: '1. anonymous: the map loads, shops and neighbourhoods render, no individual need', run: anonymous },
   { name: 'volunteer', title: '2. a volunteer registers, sees their area and not a distant one, claims a need', run: volunteer },
@@ -719,4 +816,5 @@ export const list = [
   { name: 'help-loop', title: '10. the help loop: a request claimed, a private conversation, the author told; a neighbour kept out', run: helpLoop },
   { name: 'release', title: '11. the volunteer can no longer do it: the post is open again; its author edits it', run: release },
   { name: 'lost-race', title: '12. two volunteers, one post: the second claim is told it came too late', run: lostRace },
+  { name: 'moderation-queue', title: '13. staff read the reasons, dismiss a post’s reports, hide two posts at once; a closed shop neither delivers nor does takeaway', run: moderationQueue },
 ];
