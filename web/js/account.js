@@ -1,10 +1,13 @@
 /*
  * account.js — log in, register (the home address autocompletes through
- * /api/geocode and a refusal says why), log out, and who is logged in.
+ * /api/geocode and a refusal says why), log out, and who is logged in; "My
+ * account": the display name, the password and the home changed (PATCH
+ * /api/me, the last two with the current password), the account deleted
+ * (DELETE /api/me).
  */
 import autocomplete from 'autocompleter';
-import { api, qs, session, login, logout } from './api.js';
-import { h, $, fill } from './dom.js';
+import { api, qs, session, login, logout, setSession, can } from './api.js';
+import { h, $, $$, fill } from './dom.js';
 import { t, onLang } from './i18n.js';
 import { toast, errorText, openLogin, openRegister } from './ui.js';
 
@@ -17,6 +20,7 @@ export function init() {
   $('#form-login').addEventListener('submit', submitLogin);
   $('#form-register').addEventListener('submit', submitRegister);
   addressAutocomplete($('#reg-address'));
+  initMe();
   session.addEventListener('session', renderWho);
   onLang(renderWho);
   renderWho();
@@ -27,6 +31,8 @@ function renderWho() {
   $('#btn-login').hidden = !!me;
   $('#btn-register').hidden = !!me;
   $('#btn-logout').hidden = !me;
+  $('#btn-me').hidden = !me;
+  if (!me && $('#dlg-me').open) $('#dlg-me').close();
   const who = $('#who');
   who.hidden = !me;
   if (me) {
@@ -64,7 +70,8 @@ function refusal(e, input) {
       }, c.label)))));
     }
   } else if (e.status === 409) box.push(h('p', null, t('err_email_taken')));
-  else box.push(h('p', null, errorText(e)));
+  else box.push(h('p', null, e.status === 403 && /'password'/.test(e.message) ? t('err_current_password')
+    : /at least 8 char/.test(e.message) ? t('err_password_short') : errorText(e)));
   return box;
 }
 
@@ -88,6 +95,60 @@ async function submitRegister(e) {
     fill(err, ...refusal(e2, form.elements.address));
     err.hidden = false;
   }
+}
+
+/* ---- My account ---- */
+
+function initMe() {
+  const d = $('#dlg-me');
+  $('#btn-me').addEventListener('click', () => {
+    for (const f of $$('form', d)) { f.reset(); for (const m of $$('.error, .done', f)) m.hidden = true; }
+    $('#form-me-name').elements.display_name.value = session.me.display_name;
+    $('#me-email').textContent = t('me_logged_as', { email: session.me.email });
+    // staff accounts are removed by an administrator
+    $('#form-me-delete').hidden = can.staff();
+    $('#me-staff').hidden = !can.staff();
+    d.showModal();
+  });
+  $('.close', d).addEventListener('click', () => d.close());
+  addressAutocomplete($('#me-address'));
+  meForm('#form-me-name', 'PATCH', (f) => ({ display_name: f.display_name.value.trim() }), (r) => {
+    session.me.display_name = r.display_name;
+    renderWho();
+    return t('me_name_saved');
+  });
+  meForm('#form-me-password', 'PATCH', (f) => ({ password: f.password.value, new_password: f.new_password.value }),
+    () => t('me_password_saved'));
+  meForm('#form-me-home', 'PATCH', (f) => ({ address: f.address.value.trim(), password: f.password.value }), async (r) => {
+    // what depends on the neighbourhood (the map, the list, the tabs) follows the session
+    setSession(await api('GET', '/api/me'));
+    return t('me_home_saved', { nb: r.neighbourhood.name });
+  });
+  meForm('#form-me-delete', 'DELETE', (f) => confirm(t('me_delete_confirm')) && { password: f.password.value }, () => {
+    setSession(null, null); // the server ended every session of the account
+    toast(t('me_deleted'));
+  });
+}
+
+/** One form of "My account": body(elements) is what is sent (false: nothing), done(answer) the message shown. */
+function meForm(sel, method, body, done) {
+  const form = $(sel);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const err = $('.error', form), ok = $('.done', form), b = body(form.elements);
+    err.hidden = ok.hidden = true;
+    if (!b) return;
+    try {
+      const msg = await done(await api(method, '/api/me', b));
+      for (const i of $$('input[type=password]', form)) i.value = '';
+      ok.textContent = msg || '';
+      ok.hidden = !msg;
+    } catch (e2) {
+      err.dataset.reason = (e2.problem && e2.problem.reason) || String(e2.status);
+      fill(err, ...refusal(e2, form.elements.address));
+      err.hidden = false;
+    }
+  });
 }
 
 /** Suggestions from the geocoder under an address field, completing the word being typed. */
