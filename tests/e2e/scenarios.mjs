@@ -818,3 +818,119 @@ export const list = [
   { name: 'lost-race', title: '12. two volunteers, one post: the second claim is told it came too late', run: lostRace },
   { name: 'moderation-queue', title: '13. staff read the reasons, dismiss a post’s reports, hide two posts at once; a closed shop neither delivers nor does takeaway', run: moderationQueue },
 ];
+
+/* ---- 14. My account: a member changes their name, password and home, then deletes the account (on a phone) ---- */
+async function myAccount(ctx) {
+  const { check, data } = ctx;
+  const email = 'odile@e2e.test', first = 'correct horse', second = 'cheval agrafe';
+  const page = await freshPage(ctx, { viewport: { width: 390, height: 844 } });
+  await open(page, ctx);
+  await page.click('#btn-register');
+  await page.fill('#form-register input[name=display_name]', 'Odile');
+  await page.fill('#form-register input[name=email]', email);
+  await page.fill('#form-register input[name=password]', first);
+  await page.fill('#reg-address', data.addr.v);
+  await page.keyboard.press('Escape');
+  await page.click('#form-register button[type=submit]');
+  await page.waitForSelector('#who:not([hidden])', { timeout: 30000 });
+  await idle(page);
+  check('a member registers (in French) and is offered "Mon compte"', (await page.textContent('#btn-me')) === 'Mon compte' &&
+    await page.isVisible('#btn-me'));
+
+  await page.click('#btn-me');
+  await page.waitForSelector('#dlg-me[open]');
+  const form = (id) => page.locator('#' + id);
+  /** Submits a form of the dialog; resolves to what it says (done or error). */
+  const submit = async (id) => {
+    await form(id).locator('button[type=submit]').click();
+    await page.waitForFunction((f) => [...document.querySelectorAll(`#${f} .done, #${f} .error`)].some((e) => !e.hidden), id, { timeout: 30000 });
+    return { ok: await form(id).locator('.done').isVisible(), text: await form(id).locator('.done:not([hidden]), .error:not([hidden])').textContent(),
+      reason: await form(id).locator('.error').getAttribute('data-reason') };
+  };
+  check('the dialog shows the current name and the email', (await form('form-me-name').locator('input[name=display_name]').inputValue()) === 'Odile' &&
+    (await page.textContent('#me-email')).includes(email));
+
+  // The display name: the header follows.
+  await form('form-me-name').locator('input[name=display_name]').fill('Odile M.');
+  const named = await submit('form-me-name');
+  check(`the display name is changed (${named.text})`, named.ok && named.text === 'Nom affiché enregistré.', named);
+  check('the header shows the new name', (await page.textContent('#who strong')) === 'Odile M.', await page.textContent('#who'));
+  const fits = await page.evaluate(() => { const r = document.getElementById('dlg-me').getBoundingClientRect();
+    return r.left >= 0 && r.right <= window.innerWidth && document.documentElement.scrollWidth <= window.innerWidth; });
+  check('the dialog fits a phone’s width', fits);
+  await shot(page, ctx, 'my-account', { quiet: true });
+
+  // The password: a wrong current one is refused, then it changes; the new one logs in, the old one no longer.
+  const pw = form('form-me-password');
+  await pw.locator('input[name=password]').fill('pas le bon');
+  await pw.locator('input[name=new_password]').fill(second);
+  const wrong = await submit('form-me-password');
+  check(`a wrong current password is refused (${wrong.text})`, !wrong.ok && wrong.text === 'Mot de passe actuel incorrect.', wrong);
+  await pw.locator('input[name=password]').fill(first);
+  await pw.locator('input[name=new_password]').fill(second);
+  const changed = await submit('form-me-password');
+  check(`the password is changed (${changed.text})`, changed.ok && changed.text === 'Mot de passe changé.', changed);
+  const tryLogin = (password) => page.evaluate(([e, p]) => fetch('/api/session', { method: 'POST', credentials: 'omit',
+    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: e, password: p }) }).then((r) => r.status), [email, password]);
+  const [withNew, withOld] = [await tryLogin(second), await tryLogin(first)];
+  check(`logging in with the new password works (${withNew}), not with the old one (${withOld})`, withNew === 200 && withOld === 401);
+  // (a request of hers, to see it cancelled with the account)
+  const c = new ctx.Client(ctx.base);
+  c.csrf = (await c.req('POST', '/api/session', { email, password: second })).csrf;
+  const postId = (await c.req('POST', '/api/posts', { kind: 'request', category: 'errands', title: 'Poster une lettre recommandée' })).properties.id;
+
+  // A home in another town: refused, with the registration's words and no street suggested.
+  const home = form('form-me-home');
+  await page.fill('#me-address', '12 rue de Paris 93100 Montreuil');
+  await page.keyboard.press('Escape');
+  await home.locator('input[name=password]').fill(second);
+  const refused = await submit('form-me-home');
+  check(`a Montreuil home is refused as not covered (${refused.reason})`, !refused.ok && refused.reason === 'not_covered', refused);
+  check(`and said in French (${refused.text.slice(0, 70)}…)`, refused.text.includes('dans une commune ou un code postal que le service ne couvre pas'));
+  check('no street of another town is offered', (await home.locator('.error button').count()) === 0);
+  const stay = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
+  check('her neighbourhood is unchanged', stay.neighbourhood.id === data.a, stay.neighbourhood);
+
+  // A home in the next quartier: the suggestions come as at registration, and the page follows.
+  await page.locator('#me-address').fill('');
+  await page.locator('#me-address').pressSequentially(data.addr.b1.toLowerCase(), { delay: 10 });
+  await page.waitForSelector('#dlg-me .ac-item', { timeout: 10000 });
+  check(`the address field of the dialog suggests addresses (${await page.textContent('#dlg-me .ac-item')})`,
+    (await page.textContent('#dlg-me .ac-item')).includes(data.names.b));
+  await page.keyboard.press('Enter');
+  await home.locator('input[name=password]').fill(second);
+  const moved = await submit('form-me-home');
+  check(`a home in ${data.names.b} is accepted (${moved.text})`, moved.ok && moved.text === `Vous êtes maintenant inscrit·e dans le quartier ${data.names.b}.`, moved);
+  await page.waitForFunction((nb) => document.getElementById('who').textContent.includes(nb), data.names.b, { timeout: 10000 });
+  const now = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
+  check('the header and the account show the new neighbourhood', now.neighbourhood.id === data.b && now.visible_neighbourhoods.includes(data.b));
+
+  // Deleting the account: what happens is said, the password and a confirmation are asked.
+  const del = form('form-me-delete');
+  const intro = await del.locator('.hint').textContent();
+  check('deleting says what happens (requests cancelled, claims handed back, conversations and maker profile deleted, done posts kept)',
+    /annulées/.test(intro) && /prises en charge/.test(intro) && /conversations/.test(intro) && /fabricant/.test(intro) && /terminées/.test(intro), intro);
+  await del.locator('input[name=password]').fill(second);
+  const asked = [];
+  page.once('dialog', (d) => { asked.push(d.message()); d.accept(); });
+  await del.locator('button[type=submit]').click();
+  await page.waitForSelector('#btn-login:not([hidden])', { timeout: 30000 });
+  check('a confirmation is asked first', asked.length === 1 && asked[0].includes('Supprimer définitivement'), asked);
+  check('the page is logged out, the dialog closed, and says so', !(await page.isVisible('#who')) && !(await page.isVisible('#dlg-me')) &&
+    await toastHas(page, 'Votre compte est supprimé').then(() => true, () => false));
+  check('the server agrees: no session', (await page.evaluate(() => fetch('/api/me').then((r) => r.status))) === 401);
+  const gone = (await post(ctx, postId)).properties;
+  check(`her open request is cancelled (${gone.status})`, gone.status === 'cancelled', gone);
+
+  // Logging in again fails.
+  await page.click('#btn-login');
+  await page.fill('#form-login input[name=email]', email);
+  await page.fill('#form-login input[name=password]', second);
+  await page.click('#form-login button[type=submit]');
+  await page.waitForSelector('#form-login .error:not([hidden])', { timeout: 30000 });
+  check(`logging in again fails (${await page.textContent('#form-login .error')})`,
+    (await page.textContent('#form-login .error')) === 'Adresse ou mot de passe incorrect.' && !(await page.isVisible('#who')));
+  check('no script error', page.errors.length === 0, page.errors);
+}
+
+list.push({ name: 'my-account', title: '14. My account: a member changes their name, password and home (another town refused), then deletes the account', run: myAccount });
