@@ -312,7 +312,7 @@ async function shopOwner(ctx) {
   await page.waitForSelector(`.shop-popup[data-shop="${data.shop.id}"]`);
   const text = await page.textContent('.shop-popup');
   check(`its popup says open, delivers, confirmed today (${text.slice(0, 120)}…)`,
-    text.includes('Ouvert') && text.includes('Livre') && text.includes('Confirmé aujourd’hui') && text.includes('Mo-Sa 08:00-20:00'));
+    text.includes('Ouvert') && text.includes('Livraison') && text.includes('Confirmé aujourd’hui') && text.includes('Mo-Sa 08:00-20:00'));
   await shot(page, ctx, 'shop-popup');
   check('no script error', page.errors.length === 0, page.errors);
 }
