@@ -343,11 +343,14 @@ async function maker(ctx) {
   await order.locator('button', { hasText: 'Accepter' }).click();
   await page.waitForSelector('#order-book .order:has-text("acceptée")');
   check('the maker accepts it', (await page.locator('#order-book .order', { hasText: 'Nadia' }).textContent()).includes('acceptée'));
+  const delivery = await page.locator('#order-book .order', { hasText: 'Nadia' }).locator('.delivery').textContent().catch(() => '');
+  check('and now sees where to deliver (the requester’s address)', /^Livrer à : \d+ /.test(delivery.trim()), delivery);
   await shot(page, ctx, 'maker-orders');
   const n = new ctx.Client(ctx.base);
   await n.login('voisin@e2e.test');
   const mine = await n.req('GET', '/api/orders');
   check('the neighbour’s order is accepted', mine.orders.length === 1 && mine.orders[0].status === 'accepted', mine.orders);
+  check('the neighbour is not sent their own address', !('delivery_address' in mine.orders[0]), mine.orders[0]);
   check('no script error', page.errors.length === 0, page.errors);
 }
 

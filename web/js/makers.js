@@ -92,6 +92,8 @@ function orderBook(orders) {
   const rows = orders.map((o) => h('li.order', { 'data-order': o.id },
     h('p', null, h('strong', null, o.requester.display_name), ' — ', orderLine(o)),
     o.note ? h('p.hint', null, '« ', o.note, ' »') : null,
+    // Given by the server once the maker has accepted the order, to the maker alone.
+    o.delivery_address ? h('p.delivery', null, t('deliver_to'), ' ', h('strong', null, o.delivery_address)) : null,
     (NEXT[o.status] || []).length ? h('div.row', null, NEXT[o.status].map((s) => h('button' + (s === 'declined' ? '.danger' : '.primary'), {
       type: 'button', onclick: async () => {
         try { await api('POST', `/api/orders/${o.id}/status`, { status: s }); toast(t('order_now', { status: t('order_' + s) })); render(); } catch (e) { toast(errorText(e), true); }
