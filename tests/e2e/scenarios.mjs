@@ -35,7 +35,7 @@ async function open(page, ctx, hash = '') {
 async function idle(page) {
   await page.evaluate(() => new Promise((resolve, reject) => {
     const m = window.entraide.map;
-    const timer = setTimeout(() => reject(new Error('the map did not settle in 15 s')), 15000);
+    const timer = setTimeout(() => reject(new Error('the map did not settle in 45 s')), 45000);
     const done = () => {
       if (m.loaded() && m.areTilesLoaded() && !m.isMoving()) { clearTimeout(timer); resolve(); } else m.once('idle', done);
     };
