@@ -35,10 +35,18 @@ async function open(page, ctx, hash = '') {
 async function idle(page) {
   await page.evaluate(() => new Promise((resolve, reject) => {
     const m = window.entraide.map;
-    const timer = setTimeout(() => reject(new Error('the map did not settle in 45 s')), 45000);
-    const done = () => {
-      if (m.loaded() && m.areTilesLoaded() && !m.isMoving()) { clearTimeout(timer); resolve(); } else m.once('idle', done);
+    // An 'idle' event can be missed (it fires once, maybe before we listen):
+    // once a frame has been drawn, the map's own state is also looked at
+    // every 100 ms.
+    let settled = false, poll = null;
+    const timer = setTimeout(() => { settled = true; clearInterval(poll); reject(new Error('the map did not settle in 45 s')); }, 45000);
+    const check = () => {
+      if (settled || !(m.loaded() && m.areTilesLoaded() && !m.isMoving())) return false;
+      settled = true; clearTimeout(timer); clearInterval(poll); resolve();
+      return true;
     };
+    const done = () => { if (!check() && !settled) m.once('idle', done); };
+    m.once('render', () => { if (!settled) poll = setInterval(check, 100); });
     m.once('idle', done);
     m.triggerRepaint();
   }));
