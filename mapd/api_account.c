@@ -13,8 +13,6 @@
 
 #include "http.h"
 
-#define PASSWORD_MIN 8
-#define PASSWORD_MAX 128
 
 /* 1 when password is the member's; 0 after queuing 403 (or 503). */
 static int password_or_reply(mapd_ctx *ctx, int64_t id, const char *password)
@@ -54,8 +52,8 @@ enum MHD_Result mapd_api_me_update(mapd_ctx *ctx)
     enum MHD_Result ret = MHD_YES;
     const char *name, *password, *new_password, *address;
     if (mapd_field_string_or_reply(ctx, body, "display_name", MAPD_FIELD_OPTIONAL, GEODATA_NAME_MAX, &name)
-        || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_OPTIONAL, PASSWORD_MAX, &password)
-        || mapd_field_string_or_reply(ctx, body, "new_password", MAPD_FIELD_OPTIONAL, PASSWORD_MAX,
+        || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_OPTIONAL, MAPD_PASSWORD_MAX, &password)
+        || mapd_field_string_or_reply(ctx, body, "new_password", MAPD_FIELD_OPTIONAL, MAPD_PASSWORD_MAX,
                                       &new_password)
         || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_OPTIONAL, 512, &address))
         goto out;
@@ -69,15 +67,10 @@ enum MHD_Result mapd_api_me_update(mapd_ctx *ctx)
                            "'display_name' is empty");
         goto out;
     }
-    if (new_password) {
-        size_t chars = 0;
-        for (const unsigned char *c = (const unsigned char *)new_password; *c; c++)
-            chars += (*c & 0xC0) != 0x80;
-        if (chars < PASSWORD_MIN) {
-            ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
-                               "'new_password' must have at least 8 characters");
-            goto out;
-        }
+    if (new_password && !mapd_password_long_enough(new_password)) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'new_password' must have at least 8 characters");
+        goto out;
     }
     if ((new_password || address) && !password_or_reply(ctx, m->id, password))
         goto out;
@@ -126,7 +119,7 @@ enum MHD_Result mapd_api_me_delete(mapd_ctx *ctx)
         return MHD_YES;
     enum MHD_Result ret = MHD_YES;
     const char *password;
-    if (mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, PASSWORD_MAX, &password)
+    if (mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, MAPD_PASSWORD_MAX, &password)
         || !password_or_reply(ctx, m->id, password))
         goto out;
     if (mapd_is_staff(m)) {

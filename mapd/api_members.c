@@ -16,8 +16,6 @@
 #include "geodata/neighbourhoods.h"
 #include "http.h"
 
-#define PASSWORD_MIN 8
-#define PASSWORD_MAX 128
 
 static int rate_limited_or_reply(mapd_ctx *ctx)
 {
@@ -51,7 +49,7 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
     const char *email, *password, *name, *address;
     enum MHD_Result ret = MHD_YES;
     if (mapd_field_string_or_reply(ctx, body, "email", MAPD_FIELD_REQUIRED, GEODATA_EMAIL_MAX, &email)
-        || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, PASSWORD_MAX, &password)
+        || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, MAPD_PASSWORD_MAX, &password)
         || mapd_field_string_or_reply(ctx, body, "display_name", MAPD_FIELD_REQUIRED, GEODATA_NAME_MAX, &name)
         || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_REQUIRED, 512, &address))
         goto out;
@@ -60,10 +58,7 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
                            "'email' is not an email address");
         goto out;
     }
-    size_t chars = 0;
-    for (const unsigned char *c = (const unsigned char *)password; *c; c++)
-        chars += (*c & 0xC0) != 0x80; /* UTF-8: count the characters, not the bytes */
-    if (chars < PASSWORD_MIN) {
+    if (!mapd_password_long_enough(password)) {
         ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
                            "'password' must have at least 8 characters");
         goto out;
@@ -122,7 +117,7 @@ enum MHD_Result mapd_api_login(mapd_ctx *ctx)
     const char *email, *password;
     enum MHD_Result ret = MHD_YES;
     if (mapd_field_string_or_reply(ctx, body, "email", MAPD_FIELD_REQUIRED, GEODATA_EMAIL_MAX, &email)
-        || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, PASSWORD_MAX, &password))
+        || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, MAPD_PASSWORD_MAX, &password))
         goto out;
     geodata_member m;
     char hash[crypto_pwhash_STRBYTES] = "";

@@ -18,6 +18,14 @@
 
 #define COOKIE_NAME "entraide_session"
 
+int mapd_password_long_enough(const char *password)
+{
+    size_t chars = 0;
+    for (const unsigned char *c = (const unsigned char *)password; *c; c++)
+        chars += (*c & 0xC0) != 0x80; /* UTF-8: count the characters, not the bytes */
+    return chars >= MAPD_PASSWORD_MIN;
+}
+
 int mapd_hash_password(const char *password, char *out, size_t n)
 {
     if (n < crypto_pwhash_STRBYTES)

@@ -134,6 +134,11 @@ int mapd_is_staff(const geodata_member *m);
 /* 1 when viewer sees what belongs to neighbourhood nb (staff: everything; a
  * member: their own and the contiguous ones), 0 when not, -1 on a store error. */
 int mapd_sees_neighbourhood(mapd_ctx *ctx, const geodata_member *viewer, const char *nb);
+#define MAPD_PASSWORD_MIN 8     /* characters */
+#define MAPD_PASSWORD_MAX 128   /* bytes */
+/* Whether a new password is long enough: MAPD_PASSWORD_MIN characters (not
+ * bytes: "été" is three). */
+int mapd_password_long_enough(const char *password);
 int mapd_hash_password(const char *password, char *out, size_t n);  /* 0 or -1 */
 int mapd_check_password(const char *hash, const char *password);    /* 1 when it matches */
 /* Starts a session for member: Set-Cookie goes on the response r. */
