@@ -6,7 +6,8 @@
  * stays (posts, reports and the audit log point at it) but loses its email,
  * password, name and home; sessions end; the member's open and claimed
  * posts are cancelled (nobody can help them now), posts they had claimed
- * are open again for others, their messages and maker profile are deleted.
+ * are open again for others, their messages and maker profile are deleted,
+ * their pending shop claims withdrawn and any password reset link voided.
  * Done posts stay, under the name GEODATA_DELETED_NAME. One transaction.
  */
 #include <stdio.h>
@@ -91,6 +92,8 @@ int geodata_member_delete(geodata_store *store, int64_t id, int64_t now)
         "WHERE (requester_id = ?1 OR maker_id = ?1) AND status IN ('pending', 'accepted', 'ready')",
         "DELETE FROM sessions WHERE member_id = ?1",
         "UPDATE shops SET owner_id = NULL WHERE owner_id = ?1",
+        "UPDATE shop_claims SET status = 'withdrawn', decided_at = ?2 WHERE member_id = ?1 AND status = 'pending'",
+        "DELETE FROM password_resets WHERE member_id = ?1",
         "UPDATE members SET email = 'deleted-' || id || '@deleted.invalid', password_hash = '', "
         "display_name = '" GEODATA_DELETED_NAME "', address_id = NULL, address_text = NULL, "
         "home_lon = NULL, home_lat = NULL WHERE id = ?1",

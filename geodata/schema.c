@@ -239,6 +239,34 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL"
     ");"
     "CREATE INDEX post_messages_thread ON post_messages(post_id, claimer_id, id);",
+
+    /* 8: a shop account's claim of an imported shop waits for staff
+     * (shop_claims.c); a forgotten password is reset through a one-time
+     * link (password_resets.c). A member has at most one live reset. The
+     * link's secret is kept in clear (token) only while staff must pass it
+     * on by hand; it is found by its hash. */
+    "CREATE TABLE shop_claims ("
+    "  id         INTEGER PRIMARY KEY,"
+    "  shop_id    INTEGER NOT NULL REFERENCES shops(id) ON DELETE CASCADE,"
+    "  member_id  INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+    "  note       TEXT NOT NULL DEFAULT '' CHECK (length(note) <= 500),"
+    "  status     TEXT NOT NULL DEFAULT 'pending'"
+    "             CHECK (status IN ('pending', 'approved', 'rejected', 'withdrawn')),"
+    "  created_at INTEGER NOT NULL,"
+    "  decided_at INTEGER,"
+    "  decided_by INTEGER REFERENCES members(id) ON DELETE SET NULL"
+    ");"
+    "CREATE UNIQUE INDEX shop_claims_pending ON shop_claims(shop_id, member_id) WHERE status = 'pending';"
+    "CREATE INDEX shop_claims_member ON shop_claims(member_id, id);"
+    "CREATE INDEX shop_claims_status ON shop_claims(status, id);"
+    "CREATE TABLE password_resets ("
+    "  id         INTEGER PRIMARY KEY,"
+    "  member_id  INTEGER NOT NULL UNIQUE REFERENCES members(id) ON DELETE CASCADE,"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  token      TEXT,"                    /* NULL once the link was mailed */
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

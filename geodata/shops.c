@@ -111,35 +111,6 @@ static int changes_or(geodata_store *store, sqlite3_stmt *st, const char *what, 
     return rc;
 }
 
-int geodata_shop_claim(geodata_store *store, int64_t id, int64_t owner)
-{
-    geodata_shop s;
-    int rc = geodata_begin(store);
-    if (!rc) rc = geodata_shop_get(store, id, &s);
-    if (!rc && s.owner_id && s.owner_id != owner)
-        rc = geodata_fail(store, GEODATA_ECONFLICT, "this shop already has an owner");
-    if (!rc && !s.owner_id) {
-        sqlite3_stmt *st = geodata_prepare(store,
-            "UPDATE shops SET owner_id = ?2 WHERE id = ?1 AND owner_id IS NULL");
-        int changed = 0;
-        if (!st)
-            rc = GEODATA_EDB;
-        else {
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_int64(st, 2, owner);
-            rc = changes_or(store, st, "claiming a shop", &changed);
-        }
-        if (!rc && !changed)
-            rc = geodata_fail(store, GEODATA_ECONFLICT, "this shop already has an owner");
-        char target[32];
-        snprintf(target, sizeof target, "shop %lld", (long long)id);
-        if (!rc) rc = geodata_audit(store, owner, "claim shop", target, NULL);
-    }
-    if (!rc) rc = geodata_commit(store);
-    if (rc) geodata_rollback(store);
-    return rc;
-}
-
 int geodata_shop_create(geodata_store *store, int64_t owner, const char *name, const char *shop,
                         const char *opening_hours, const char *housenumber, const char *street,
                         const char *postcode, const char *city, double lon, double lat,

@@ -17,7 +17,7 @@
 #include "http.h"
 
 
-static int rate_limited_or_reply(mapd_ctx *ctx)
+int mapd_auth_limited_or_reply(mapd_ctx *ctx)
 {
     char addr[MAPD_CLIENT_ADDRESS_LEN];
     mapd_client_address(ctx, addr);
@@ -41,7 +41,7 @@ static int plausible_email(const char *e)
 
 enum MHD_Result mapd_api_register(mapd_ctx *ctx)
 {
-    if (rate_limited_or_reply(ctx))
+    if (mapd_auth_limited_or_reply(ctx))
         return MHD_YES;
     json_t *body = mapd_json_body_or_reply(ctx);
     if (!body)
@@ -109,7 +109,7 @@ static void make_dummy(void)
 
 enum MHD_Result mapd_api_login(mapd_ctx *ctx)
 {
-    if (rate_limited_or_reply(ctx))
+    if (mapd_auth_limited_or_reply(ctx))
         return MHD_YES;
     json_t *body = mapd_json_body_or_reply(ctx);
     if (!body)

@@ -507,22 +507,11 @@ static int add_report(void *arg, const geodata_post_report_row *r)
     return json_array_append_new(arg, o) ? GEODATA_ENOMEM : 0;
 }
 
-/* The staff member of the request, or NULL after queuing 401/403. */
-static const geodata_member *staff_or_reply(mapd_ctx *ctx, int csrf)
-{
-    const geodata_member *m = mapd_member_or_reply(ctx, csrf);
-    if (m && !mapd_is_staff(m)) {
-        mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "reports are for staff");
-        return NULL;
-    }
-    return m;
-}
-
 /* GET /api/posts/{id}/reports: the reasons given, for staff deciding what to
  * do with a reported post. */
 enum MHD_Result mapd_api_post_reports(mapd_ctx *ctx)
 {
-    const geodata_member *m = staff_or_reply(ctx, 0);
+    const geodata_member *m = mapd_staff_or_reply(ctx, 0);
     if (!m)
         return MHD_YES;
     geodata_post p;
@@ -542,7 +531,7 @@ enum MHD_Result mapd_api_post_reports(mapd_ctx *ctx)
  * the moderation queue, its visibility unchanged); audited. */
 enum MHD_Result mapd_api_post_reports_dismiss(mapd_ctx *ctx)
 {
-    const geodata_member *m = staff_or_reply(ctx, 1);
+    const geodata_member *m = mapd_staff_or_reply(ctx, 1);
     if (!m)
         return MHD_YES;
     geodata_post p;

@@ -1,6 +1,7 @@
 /*
- * mapd/api_shops.c — shops over HTTP: public to read; claimed, created and
- * kept up to date by accounts with the shop role (staff may correct them).
+ * mapd/api_shops.c — shops over HTTP: public to read; created and kept up
+ * to date by accounts with the shop role (staff may correct them). Claims
+ * of imported shops are in api_shop_claims.c.
  *
  * A status is "confirmed" for 7 days after its owner last set it; older, it
  * is shown as unconfirmed (stale), whatever it says.
@@ -106,15 +107,6 @@ static const geodata_member *shop_owner_or_reply(mapd_ctx *ctx, int staff_too)
         return NULL;
     }
     return m;
-}
-
-enum MHD_Result mapd_api_shop_claim(mapd_ctx *ctx)
-{
-    const geodata_member *m = shop_owner_or_reply(ctx, 0);
-    if (!m)
-        return MHD_YES;
-    int rc = geodata_shop_claim(ctx->store, ctx->id, m->id);
-    return rc ? mapd_problem_geodata(ctx, rc) : reply_shop(ctx, MHD_HTTP_OK, ctx->id);
 }
 
 /* The opening hours to store: *hours as OSM opening_hours, converted from

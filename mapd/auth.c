@@ -58,9 +58,20 @@ int mapd_sees_neighbourhood(mapd_ctx *ctx, const geodata_member *viewer, const c
     return 0;
 }
 
-static void token_hash(const char *token, unsigned char out[32])
+void mapd_secret_hash(const char *token, unsigned char out[32])
 {
     crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), NULL, 0);
+}
+
+_Static_assert(MAPD_SECRET_LEN == sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+               "MAPD_SECRET_LEN holds 32 bytes in URL-safe base64");
+
+void mapd_secret_new(char token[MAPD_SECRET_LEN], unsigned char hash[32])
+{
+    unsigned char raw[32];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(token, MAPD_SECRET_LEN, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    mapd_secret_hash(token, hash);
 }
 
 /* Looks the session cookie up; 1 with ctx->member set, 0 when there is no
@@ -72,7 +83,7 @@ static int resolve(mapd_ctx *ctx)
     const char *token = MHD_lookup_connection_value(ctx->conn, MHD_COOKIE_KIND, COOKIE_NAME);
     if (!token || strlen(token) > 128)
         return 0;
-    token_hash(token, ctx->token_hash);
+    mapd_secret_hash(token, ctx->token_hash);
     geodata_session s;
     if (geodata_session_get(ctx->store, ctx->token_hash, ctx->now, &s)
         || geodata_member_get(ctx->store, s.member_id, &ctx->member))
@@ -105,6 +116,16 @@ const geodata_member *mapd_member_or_reply(mapd_ctx *ctx, int csrf)
     return &ctx->member;
 }
 
+const geodata_member *mapd_staff_or_reply(mapd_ctx *ctx, int csrf)
+{
+    const geodata_member *m = mapd_member_or_reply(ctx, csrf);
+    if (m && !mapd_is_staff(m)) {
+        mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "this is for staff");
+        return NULL;
+    }
+    return m;
+}
+
 static void cookie_line(mapd_ctx *ctx, const char *value, int64_t max_age, char cookie[256])
 {
     snprintf(cookie, 256, COOKIE_NAME "=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s", value,
@@ -113,17 +134,14 @@ static void cookie_line(mapd_ctx *ctx, const char *value, int64_t max_age, char 
 
 int mapd_session_start(mapd_ctx *ctx, int64_t member_id, char csrf[65], char cookie[256])
 {
-    unsigned char raw[32], craw[32];
-    char token[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-    randombytes_buf(raw, sizeof raw);
+    unsigned char craw[32], h[32];
+    char token[MAPD_SECRET_LEN];
+    mapd_secret_new(token, h);
     randombytes_buf(craw, sizeof craw);
-    sodium_bin2base64(token, sizeof token, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_bin2hex(csrf, 65, craw, sizeof craw);
-    unsigned char h[32];
-    token_hash(token, h);
     int rc = geodata_session_create(ctx->store, h, member_id, csrf, ctx->now + ctx->server->session_ttl);
     cookie_line(ctx, token, ctx->server->session_ttl, cookie);
-    sodium_memzero(raw, sizeof raw);
+    sodium_memzero(token, sizeof token);
     return rc;
 }
 

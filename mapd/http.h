@@ -131,6 +131,16 @@ const geodata_member *mapd_member_or_reply(mapd_ctx *ctx, int csrf);
 /* Like mapd_member_or_reply, NULL without a reply when nobody is logged in. */
 const geodata_member *mapd_member_optional(mapd_ctx *ctx);
 int mapd_is_staff(const geodata_member *m);
+/* A random 256-bit secret as URL-safe base64 (session cookies, reset
+ * links) into token, and its hash, the form the store keeps and looks up. */
+#define MAPD_SECRET_LEN 44   /* 43 characters and the NUL */
+void mapd_secret_new(char token[MAPD_SECRET_LEN], unsigned char hash[32]);
+void mapd_secret_hash(const char *token, unsigned char out[32]);
+/* 0 when the client address may try to log in, register or reset a
+ * password now (--auth-per-minute); -1 after queuing 429. */
+int mapd_auth_limited_or_reply(mapd_ctx *ctx);
+/* Like mapd_member_or_reply, and 403 (NULL) for anyone but staff. */
+const geodata_member *mapd_staff_or_reply(mapd_ctx *ctx, int csrf);
 /* 1 when viewer sees what belongs to neighbourhood nb (staff: everything; a
  * member: their own and the contiguous ones), 0 when not, -1 on a store error. */
 int mapd_sees_neighbourhood(mapd_ctx *ctx, const geodata_member *viewer, const char *nb);
@@ -203,6 +213,12 @@ enum MHD_Result mapd_api_shops_list(mapd_ctx *ctx);
 enum MHD_Result mapd_api_shop_get(mapd_ctx *ctx);
 enum MHD_Result mapd_api_shop_create(mapd_ctx *ctx);
 enum MHD_Result mapd_api_shop_claim(mapd_ctx *ctx);
+enum MHD_Result mapd_api_shop_claims(mapd_ctx *ctx);
+enum MHD_Result mapd_api_shop_claim_approve(mapd_ctx *ctx);
+enum MHD_Result mapd_api_shop_claim_reject(mapd_ctx *ctx);
+enum MHD_Result mapd_api_password_reset_request(mapd_ctx *ctx);
+enum MHD_Result mapd_api_password_resets(mapd_ctx *ctx);
+enum MHD_Result mapd_api_password_reset_complete(mapd_ctx *ctx);
 enum MHD_Result mapd_api_shop_update(mapd_ctx *ctx);
 enum MHD_Result mapd_api_maker_set(mapd_ctx *ctx);
 enum MHD_Result mapd_api_maker_me(mapd_ctx *ctx);

@@ -358,7 +358,7 @@ static int draw_need(render *r, size_t k, int32_t x, int32_t y)
 /* ---- makers ----------------------------------------------------------------- */
 
 enum { MAKER_NAME, MAKER_MATERIALS };
-enum { MAKER_CAPACITY, MAKER_STOCK };
+enum { MAKER_CAPACITY, MAKER_STOCK, MAKER_MATERIALS_POST };
 
 static int keep_maker(void *arg, const geodata_maker *m)
 {
@@ -368,7 +368,7 @@ static int keep_maker(void *arg, const geodata_maker *m)
     for (size_t i = 0; i < m->n_materials; i++)
         used += (size_t)snprintf(materials + used, sizeof materials - used, "%s%s",
                                  i ? ", " : "", m->materials[i]);
-    row w = { .i = { m->capacity_per_day, m->stock } };
+    row w = { .i = { m->capacity_per_day, m->stock, m->materials_post_id } };
     w.s[MAKER_NAME] = arena_put(&r->strings, m->display_name);
     w.s[MAKER_MATERIALS] = arena_put(&r->strings, materials);
     if (w.s[MAKER_NAME] == (size_t)-1 || w.s[MAKER_MATERIALS] == (size_t)-1)
@@ -376,18 +376,22 @@ static int keep_maker(void *arg, const geodata_maker *m)
     return keep(r, m->lon, m->lat, m->member_id, 0, &w);
 }
 
+/* A maker who needs materials also carries materials_post, the id of the
+ * request post that asks for them: their square and that post share one
+ * point, and the map opens the request from the maker's popup. */
 static int draw_maker(render *r, size_t k, int32_t x, int32_t y)
 {
     const row *w = &r->rows[k];
-    const char *keys[] = { "id", "display_name", "capacity_per_day", "stock", "materials" };
+    const char *keys[] = { "id", "display_name", "capacity_per_day", "stock", "materials", "materials_post" };
     tiles_value vals[] = {
         { .type = TILES_VALUE_INT, .i = r->ids[k] },
         { .type = TILES_VALUE_STRING, .s = str(r, w->s[MAKER_NAME]) },
         { .type = TILES_VALUE_INT, .i = w->i[MAKER_CAPACITY] },
         { .type = TILES_VALUE_INT, .i = w->i[MAKER_STOCK] },
         { .type = TILES_VALUE_STRING, .s = str(r, w->s[MAKER_MATERIALS]) },
+        { .type = TILES_VALUE_INT, .i = w->i[MAKER_MATERIALS_POST] },
     };
-    return add_point(r, 1, r->ids[k], x, y, keys, vals, 5);
+    return add_point(r, 1, r->ids[k], x, y, keys, vals, w->i[MAKER_MATERIALS_POST] ? 6 : 5);
 }
 
 /* ---- the tile ----------------------------------------------------------------- */

@@ -514,10 +514,60 @@ def main():
           and doc["features"][0]["properties"]["confirmed"] is False)
     st, _, _ = ma.req("POST", "/api/shops/%d/claim" % sid)
     check("a member without the shop role cannot claim a shop: 403", st == 403)
-    st, doc, _ = shop.req("POST", "/api/shops/%d/claim" % sid)
-    check("the shop owner claims it", st == 200 and doc["properties"]["mine"] is True, doc)
     st, doc, _ = staff.req("POST", "/api/shops/%d/claim" % sid)
     check("staff never own shops: 403", st == 403)
+    st, doc, _ = anon.req("POST", "/api/shops/%d/claim" % sid)
+    check("nor does anybody logged out: 401", st == 401)
+    # Owning an imported shop waits for staff.
+    st, claim, _ = shop.req("POST", "/api/shops/%d/claim" % sid, {"note": "Appelez la boutique, demandez Ana"})
+    check("the shop account's claim is filed, pending: 202",
+          st == 202 and claim["status"] == "pending" and claim["shop"]["id"] == sid
+          and "claimant" not in claim, claim)
+    st, again, _ = shop.req("POST", "/api/shops/%d/claim" % sid, {"note": "Ou passez le matin"})
+    check("claiming again keeps the one pending claim, with the new note",
+          st == 202 and again["id"] == claim["id"] and again["note"] == "Ou passez le matin", again)
+    st, doc, _ = anon.req("GET", "/api/shops/%d" % sid)
+    check("while pending, the shop has no owner", doc["properties"]["owned"] is False, doc)
+    st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "open"})
+    check("nor can the claimant change its status yet: 403", st == 403, doc)
+    st, doc, _ = shop.req("GET", "/api/shop-claims")
+    check("the shop account sees its own claim, pending",
+          st == 200 and [c["id"] for c in doc["claims"]] == [claim["id"]] and doc["claims"][0]["status"] == "pending", doc)
+    st, doc, _ = ma.req("GET", "/api/shop-claims")
+    check("a member cannot list shop claims: 403", st == 403)
+    st, doc, _ = staff.req("GET", "/api/shop-claims")
+    mine = [c for c in doc.get("claims", []) if c["id"] == claim["id"]]
+    check("staff see the pending claim with who filed it, to check it",
+          st == 200 and mine and mine[0]["claimant"]["email"] == "shop@example.org"
+          and mine[0]["note"] == "Ou passez le matin" and mine[0]["shop"]["name"] is not None, doc)
+    st, doc, _ = shop.req("POST", "/api/shop-claims/%d/approve" % claim["id"])
+    check("the claimant cannot approve their own claim: 403", st == 403)
+    st, doc, _ = staff.req("POST", "/api/shop-claims/%d/approve" % claim["id"], csrf=False)
+    check("approving without the CSRF token: 403", st == 403)
+    st, doc, _ = staff.req("POST", "/api/shop-claims/999999/approve")
+    check("an unknown claim: 404", st == 404)
+    st, doc, _ = staff.req("POST", "/api/shop-claims/%d/approve" % claim["id"])
+    check("staff approve it", st == 200 and doc["status"] == "approved" and doc["decided_at"], doc)
+    st, doc, _ = shop.req("GET", "/api/shops/%d" % sid)
+    check("the shop is now the account's", doc["properties"]["mine"] is True, doc)
+    st, doc, _ = staff.req("POST", "/api/shop-claims/%d/reject" % claim["id"])
+    check("a decided claim cannot be decided again: 409", st == 409, doc)
+    st, doc, _ = shop.req("POST", "/api/shops/%d/claim" % sid)
+    check("claiming one's own shop again: 200, nothing filed", st == 200 and doc["mine"] is True, doc)
+    sid2 = sql("SELECT id FROM shops WHERE owner_id IS NULL AND id != ? ORDER BY id LIMIT 1", sid)[0][0]
+    st, c2, _ = shop.req("POST", "/api/shops/%d/claim" % sid2)
+    st, doc, _ = staff.req("POST", "/api/shop-claims/%d/reject" % c2["id"])
+    check("staff turn down another claim", st == 200 and doc["status"] == "rejected", doc)
+    st, doc, _ = anon.req("GET", "/api/shops/%d" % sid2)
+    check("and that shop still has no owner", doc["properties"]["owned"] is False, doc)
+    st, doc, _ = shop.req("GET", "/api/shop-claims")
+    check("the account sees both decisions",
+          {c["id"]: c["status"] for c in doc["claims"]} == {claim["id"]: "approved", c2["id"]: "rejected"}, doc)
+    st, doc, _ = shop.req("POST", "/api/shops/%d/claim" % sid2, {"note": "x" * 501})
+    check("a note over 500 bytes: 422", st == 422, doc)
+    check("filing, approving and turning down are audited",
+          sql("SELECT count(*) FROM audit_log WHERE action IN ('claim shop', 'approve shop claim', "
+              "'reject shop claim')")[0][0] == 5)
     st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "open", "delivers": True,
                                                            "opening_hours": "Mo-Sa 08:00-20:00; Su off"})
     check("the owner marks it open and delivering, confirmed now",
@@ -752,6 +802,7 @@ def main():
     me_ = Client(srv, "E")
     st, doc, _ = me_.register("erwan@example.org", address_in(a, 4), "Erwan")
     check("E registers in A", st == 201 and doc["neighbourhood"]["id"] == a, doc)
+    erwan_id = doc.get("id", 0)
     me_.login("erwan@example.org")
     st, doc, _ = me_.req("PATCH", "/api/me", {"display_name": "Erwan L."})
     check("a member changes their display name", st == 200 and doc["display_name"] == "Erwan L.", doc)
@@ -806,6 +857,59 @@ def main():
     check("the deletion is audited", sql("SELECT count(*) FROM audit_log WHERE action = 'delete account'")[0][0] == 1)
     st, doc, _ = anon.register("erwan@example.org", address_in(a, 6), "Erwan again")
     check("the email can register again", st == 201, doc)
+
+    # ---- a forgotten password ----
+    mf = Client(srv, "F")
+    st, doc, _ = mf.register("fanny@example.org", address_in(b, 5), "Fanny")
+    check("F registers in B", st == 201, doc)
+    mf.login("fanny@example.org")
+    st, doc, _ = anon.req("POST", "/api/password-resets", {"email": "fanny@example.org"})
+    st2, doc2, _ = anon.req("POST", "/api/password-resets", {"email": "nobody@example.org"})
+    check("a reset is asked for: 202, the same answer for an unknown email",
+          st == 202 and st2 == 202 and doc == doc2, (doc, doc2))
+    check("only the real account gets a link", sql("SELECT count(*) FROM password_resets")[0][0] == 1)
+    st, doc, _ = mf.req("GET", "/api/password-resets")
+    check("a member cannot read reset links: 403", st == 403)
+    st, doc, _ = anon.req("GET", "/api/password-resets")
+    check("nor can anybody logged out: 401", st == 401)
+    st, doc, _ = staff.req("GET", "/api/password-resets")
+    links = [r["link"] for r in doc.get("resets", []) if r["member"]["email"] == "fanny@example.org"]
+    check("staff read Fanny's link to pass it on, as a URL fragment",
+          st == 200 and len(links) == 1 and links[0].startswith("/#reset=") and len(doc["resets"]) == 1, doc)
+    old_token = links[0].split("=", 1)[1] if links else ""
+    anon.req("POST", "/api/password-resets", {"email": "FANNY@example.org"})
+    st, doc, _ = staff.req("GET", "/api/password-resets")
+    links = [r["link"] for r in doc.get("resets", []) if r["member"]["email"] == "fanny@example.org"]
+    token = links[0].split("=", 1)[1] if links else ""
+    check("asking again replaces the link (one live link per account)",
+          len(links) == 1 and token and token != old_token
+          and sql("SELECT count(*) FROM password_resets")[0][0] == 1, doc)
+    check("the store keeps the link's hash as its key, not only the secret",
+          sql("SELECT length(token_hash) FROM password_resets")[0][0] == 32)
+    st, doc, _ = anon.req("POST", "/api/password-resets/complete", {"token": old_token, "new_password": "new horse 1"})
+    check("the replaced link no longer works: 404", st == 404, doc)
+    st, doc, _ = anon.req("POST", "/api/password-resets/complete", {"token": token, "new_password": "short"})
+    check("a short new password: 422, the link still good", st == 422 and "8 characters" in doc["detail"], doc)
+    st, doc, _ = anon.req("POST", "/api/password-resets/complete", {"token": token})
+    check("no new password: 422", st == 422, doc)
+    st, doc, _ = anon.req("POST", "/api/password-resets/complete", {"token": "x" * 300, "new_password": "new horse 1"})
+    check("an oversized token: 422, not a crash", st == 422, doc)
+    st, doc, _ = mf.req("GET", "/api/me")
+    check("Fanny is still logged in before the reset", st == 200)
+    st, doc, _ = anon.req("POST", "/api/password-resets/complete", {"token": token, "new_password": "new horse 1"})
+    check("the link sets the new password", st == 200 and doc["display_name"] == "Fanny", doc)
+    st, doc, _ = mf.req("GET", "/api/me")
+    check("every session of Fanny's ended", st == 401)
+    check("the old password no longer logs in", mf.login("fanny@example.org")[0] == 401)
+    st, doc = mf.login("fanny@example.org", "new horse 1")
+    check("the new one does", st == 200, doc)
+    st, doc, _ = anon.req("POST", "/api/password-resets/complete", {"token": token, "new_password": "new horse 2"})
+    check("a link works once: 404 the second time", st == 404, doc)
+    st, doc, _ = staff.req("GET", "/api/password-resets")
+    check("and it leaves the staff's list", st == 200 and doc["resets"] == [], doc)
+    check("the reset is audited", sql("SELECT count(*) FROM audit_log WHERE action = 'password reset'")[0][0] == 1)
+    st, doc, _ = anon.req("POST", "/api/password-resets", {"email": "deleted-%d@deleted.invalid" % erwan_id})
+    check("a deleted account gets no link", st == 202 and sql("SELECT count(*) FROM password_resets")[0][0] == 0)
 
     # ---- privacy sweep ----
     homes = sql("SELECT email, home_lon, home_lat, address_text FROM members WHERE home_lon IS NOT NULL")

@@ -255,6 +255,8 @@ def main():
     spath = "/tiles/16/%d/%d.mvt" % tile_xy(slon, slat, 16)[:2]
     anon.raw("GET", spath)  # cached before the change
     st, doc, _ = shop.req("POST", "/api/shops/%d/claim" % sid)
+    st, doc, _ = staff.req("POST", "/api/shop-claims/%d/approve" % doc["id"])
+    T.check("staff approve the shop account's claim", st == 200 and doc["status"] == "approved", doc)
     st, doc, _ = shop.req("PATCH", "/api/shops/%d" % sid, {"status": "open", "delivers": True})
     T.check("the owner marks the shop open and delivering", st == 200, doc)
     st, doc, _ = shop.req("GET", "/api/shops?mine=1")

@@ -10,7 +10,7 @@
  * The server and the browser are stopped whatever happens.
  *
  * It also measures, and prints: the app's own JavaScript minified (esbuild,
- * MapLibre and the npm libraries left out), which must stay under 60 KB; and
+ * MapLibre and the npm libraries left out), which must stay under 72 KB; and
  * the first render with data (navigation start to the first map 'idle' with
  * features drawn), which must stay under --budget-ms (default 2000).
  *
@@ -31,7 +31,7 @@ const SRC = argv[1] && path.resolve(argv[1]); // absolute: esbuild's aliases nee
 const BUDGET_MS = Number(opt('--budget-ms', process.env.E2E_BUDGET_MS || 2000));
 const ONLY = opt('--only', null);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const JS_BUDGET = 60 * 1024;
+const JS_BUDGET = 72 * 1024;
 
 function die(msg) {
   console.log('FAIL - ' + msg);
@@ -79,7 +79,7 @@ async function measureJs() {
   figures.js = bytes;
   console.log(`# app JavaScript, minified: ${(bytes / 1024).toFixed(1)} KB (${(gz / 1024).toFixed(1)} KB gzipped); ` +
     `with the autocomplete library: ${(withLibs.outputFiles[0].contents.length / 1024).toFixed(1)} KB; MapLibre not counted`);
-  check(`app JavaScript minified is under 60 KB (${(bytes / 1024).toFixed(1)} KB)`, bytes < JS_BUDGET);
+  check(`app JavaScript minified is under 72 KB (${(bytes / 1024).toFixed(1)} KB)`, bytes < JS_BUDGET);
   const strings = Object.fromEntries(['fr', 'en'].map((l) => [l, JSON.parse(fs.readFileSync(path.join(WEB, 'i18n', l + '.json'), 'utf8'))]));
   console.log(`# strings, loaded for the language in use only: fr ${(JSON.stringify(strings.fr).length / 1024).toFixed(1)} KB, en ${(JSON.stringify(strings.en).length / 1024).toFixed(1)} KB of JSON`);
   const frKeys = Object.keys(strings.fr).sort(), enKeys = Object.keys(strings.en).sort();

@@ -27,7 +27,9 @@
 #include "spatialite_blob.h"
 #include "geodata/changes.h"
 #include "geodata/import.h"
+#include "geodata/members.h"
 #include "geodata/nbindex.h"
+#include "geodata/shops.h"
 #include "geodata/store.h"
 
 static char dir[64];
@@ -552,6 +554,108 @@ static void test_shops_import_keeps_owner_status(void **state)
                                                  "WHERE source_id = 'node/1'"), "Mo-Sa 07:00-19:00");
 }
 
+/* ---- shop claims and password resets ------------------------------------ */
+
+static int64_t new_member(geodata_store *s, const char *email, const char *role)
+{
+    geodata_new_member m = { .email = email, .password_hash = "old", .display_name = email, .role = role };
+    int64_t id = 0;
+    assert_int_equal(geodata_member_create(s, &m, &id), 0);
+    return id;
+}
+
+static int count_claim(void *arg, const geodata_shop_claim *c)
+{
+    (void)c;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* Two accounts claim one shop: nobody owns it until staff decide; approving
+ * one turns the other down, and neither can be decided again. */
+static void test_shop_claims(void **state)
+{
+    (void)state;
+    geodata_store *s = city("claims.sqlite");
+    const char *file = write_file("claims.geojson",
+        "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":"
+        "{\"osm_id\":\"node/1\",\"shop\":\"bakery\",\"name\":\"Au Bon Pain\"},"
+        "\"geometry\":{\"type\":\"Point\",\"coordinates\":[10.005,50.005]}}]}");
+    geodata_report r;
+    assert_int_equal(geodata_import_shops(s, file, NULL, &r), 0);
+    geodata_report_clear(&r);
+    int64_t shop = sql_int("claims.sqlite", "SELECT id FROM shops");
+    int64_t ana = new_member(s, "ana@example.org", "shop"), ben = new_member(s, "ben@example.org", "shop");
+    int64_t staff = new_member(s, "staff@example.org", "staff");
+    int64_t ca, cb, again;
+    assert_int_equal(geodata_shop_claim_request(s, shop, ana, "call me", 100, &ca), 0);
+    assert_int_equal(geodata_shop_claim_request(s, shop, ben, NULL, 101, &cb), 0);
+    assert_int_equal(geodata_shop_claim_request(s, shop, ana, "call the shop", 102, &again), 0);
+    assert_true(ca > 0 && cb > 0 && ca != cb && again == ca);
+    geodata_shop sh;
+    assert_int_equal(geodata_shop_get(s, shop, &sh), 0);
+    assert_int_equal(sh.owner_id, 0);
+    int pending = 0, mine = 0;
+    assert_int_equal(geodata_shop_claims(s, 0, count_claim, &pending), 0);
+    assert_int_equal(geodata_shop_claims(s, ana, count_claim, &mine), 0);
+    assert_int_equal(pending, 2);
+    assert_int_equal(mine, 1);
+
+    assert_int_equal(geodata_shop_claim_decide(s, ca, staff, 1, 200), 0);
+    assert_int_equal(geodata_shop_get(s, shop, &sh), 0);
+    assert_int_equal(sh.owner_id, ana);
+    geodata_shop_claim c;
+    assert_int_equal(geodata_shop_claim_get(s, cb, &c), 0);
+    assert_string_equal(c.status, "rejected");
+    assert_string_equal(c.member_email, "ben@example.org");
+    assert_int_equal(geodata_shop_claim_decide(s, cb, staff, 1, 201), GEODATA_ECONFLICT);
+    assert_int_equal(geodata_shop_claim_decide(s, ca, staff, 0, 201), GEODATA_ECONFLICT);
+    assert_int_equal(geodata_shop_claim_request(s, shop, ben, NULL, 202, &cb), GEODATA_ECONFLICT);
+    assert_int_equal(geodata_shop_claim_request(s, shop, ana, NULL, 202, &again), 0);
+    assert_int_equal(again, 0);   /* already hers: nothing filed */
+    char big[GEODATA_CLAIM_NOTE_MAX + 2];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(geodata_shop_claim_request(s, shop, ben, big, 203, &cb), GEODATA_EINVAL);
+    geodata_store_close(s);
+    assert_int_equal(sql_int("claims.sqlite", "SELECT count(*) FROM audit_log WHERE action LIKE '%shop claim'"
+                                              " OR action = 'claim shop'"), 4);
+}
+
+static int count_reset(void *arg, const geodata_password_reset *r)
+{
+    (void)r;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* A link works once, before it expires, and ends the account's sessions. */
+static void test_password_reset(void **state)
+{
+    (void)state;
+    geodata_store *s = city("resets.sqlite");
+    int64_t ana = new_member(s, "ana@example.org", "member");
+    unsigned char sess[32] = { 1 }, h1[32] = { 2 }, h2[32] = { 3 };
+    assert_int_equal(geodata_session_create(s, sess, ana, "csrf", 10000), 0);
+    assert_int_equal(geodata_password_reset_create(s, ana, h1, "first", 100, 200), 0);
+    int64_t who = -1;
+    assert_int_equal(geodata_password_reset_use(s, h1, "new", 200, &who), GEODATA_ENOTFOUND);  /* expired */
+    assert_int_equal(who, 0);
+    assert_int_equal(geodata_password_reset_create(s, ana, h2, "second", 300, 400), 0);
+    int live = 0;
+    assert_int_equal(geodata_password_resets(s, 300, count_reset, &live), 0);
+    assert_int_equal(live, 1);
+    assert_int_equal(geodata_password_reset_use(s, h1, "new", 301, &who), GEODATA_ENOTFOUND); /* replaced */
+    assert_int_equal(geodata_password_reset_use(s, h2, "new", 301, &who), 0);
+    assert_int_equal(who, ana);
+    assert_int_equal(geodata_password_reset_use(s, h2, "newer", 302, &who), GEODATA_ENOTFOUND); /* spent */
+    geodata_session se;
+    assert_int_equal(geodata_session_get(s, sess, 302, &se), GEODATA_ENOTFOUND);
+    geodata_store_close(s);
+    assert_string_equal(sql_text("resets.sqlite", "SELECT password_hash FROM members"), "new");
+    assert_int_equal(sql_int("resets.sqlite", "SELECT count(*) FROM password_resets"), 0);
+}
+
 /* ---- the change feed ---------------------------------------------------- */
 
 typedef struct seen_changes {
@@ -654,6 +758,8 @@ int main(void)
         cmocka_unit_test(test_addresses_bad_sources),
         cmocka_unit_test(test_neighbourhood_reimport_reassigns),
         cmocka_unit_test(test_shops_import_keeps_owner_status),
+        cmocka_unit_test(test_shop_claims),
+        cmocka_unit_test(test_password_reset),
         cmocka_unit_test(test_change_feed),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

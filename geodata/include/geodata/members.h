@@ -66,6 +66,37 @@ int geodata_member_update(geodata_store *store, int64_t id, const geodata_member
  * one transaction, audited. */
 int geodata_member_delete(geodata_store *store, int64_t id, int64_t now);
 
+/* ---- a forgotten password (password_resets.c) ---- */
+
+#define GEODATA_RESETS_PAGE 200          /* live resets listed at most */
+
+typedef struct geodata_password_reset {
+    int64_t id, member_id;
+    char display_name[GEODATA_NAME_MAX + 1];
+    char email[GEODATA_EMAIL_MAX + 1];
+    char token[96];                      /* the link's secret, to pass on by hand */
+    int64_t created_at, expires_at;
+} geodata_password_reset;
+
+/* A reset link for member, valid until expires_at, replacing any earlier
+ * one (a member has at most one live link). hash is the token's 32-byte
+ * hash, the key the link is found by; token, when not NULL, is kept for
+ * staff to pass on while no mail can carry it. Expired links are purged. */
+int geodata_password_reset_create(geodata_store *store, int64_t member, const unsigned char hash[32],
+                                  const char *token, int64_t now, int64_t expires_at);
+
+/* The live links kept for staff to pass on, newest first, at most
+ * GEODATA_RESETS_PAGE. */
+int geodata_password_resets(geodata_store *store, int64_t now,
+                            int (*each)(void *arg, const geodata_password_reset *r), void *arg);
+
+/* Uses the live link of this hash: the member's password becomes
+ * password_hash, every session of theirs ends and the link is spent, in one
+ * transaction, audited; *member gets whose it was. GEODATA_ENOTFOUND for
+ * an unknown, spent or expired link. */
+int geodata_password_reset_use(geodata_store *store, const unsigned char hash[32],
+                               const char *password_hash, int64_t now, int64_t *member);
+
 /* Sessions: the token's hash (32 bytes) is the key; the token itself is
  * never stored. */
 typedef struct geodata_session {

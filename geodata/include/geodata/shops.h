@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "geodata/members.h"
 #include "geodata/store.h"
 
 #define GEODATA_SHOP_STALE_S (7 * 86400)  /* a status older than this is unconfirmed */
@@ -35,8 +36,42 @@ int geodata_shops_query(geodata_store *store, const double *bbox, const char *st
                         int64_t owner, size_t limit, size_t offset,
                         int (*each)(void *arg, const geodata_shop *s), void *arg, size_t *total);
 
-/* An imported shop becomes owner's; GEODATA_ECONFLICT when someone else has it. */
-int geodata_shop_claim(geodata_store *store, int64_t id, int64_t owner);
+/* ---- claims (shop_claims.c): a shop account asks, staff decide ---- */
+
+#define GEODATA_CLAIM_NOTE_MAX 500     /* bytes of a claim's note to staff */
+#define GEODATA_CLAIMS_PAGE    200     /* claims listed at most, newest first */
+
+typedef struct geodata_shop_claim {
+    int64_t id, shop_id, member_id;
+    char shop_name[201];
+    char shop_address[360];            /* "12 Rue X, 75011 Paris", as imported */
+    char member_name[GEODATA_NAME_MAX + 1];
+    char member_email[GEODATA_EMAIL_MAX + 1];
+    char note[GEODATA_CLAIM_NOTE_MAX + 1];
+    char status[12];                   /* pending, approved, rejected, withdrawn */
+    int64_t created_at, decided_at;    /* decided_at: 0 while pending */
+} geodata_shop_claim;
+
+/* member asks to own shop id, with a note for staff (how to check: "call
+ * the shop, ask for Ana"). GEODATA_ECONFLICT when the shop has an owner
+ * (*claim_id 0 and no error when it is already member's); asking again
+ * while a claim is pending replaces its note and keeps its id. */
+int geodata_shop_claim_request(geodata_store *store, int64_t id, int64_t member, const char *note,
+                               int64_t now, int64_t *claim_id);
+
+/* Claims, newest first, at most GEODATA_CLAIMS_PAGE: member's own (any
+ * status) when member > 0, else every pending one (for staff). */
+int geodata_shop_claims(geodata_store *store, int64_t member,
+                        int (*each)(void *arg, const geodata_shop_claim *c), void *arg);
+
+int geodata_shop_claim_get(geodata_store *store, int64_t claim_id, geodata_shop_claim *out);
+
+/* Staff decide a pending claim. Approving makes the claimant the shop's
+ * owner and turns down the other pending claims of that shop; both are
+ * audited, in one transaction. GEODATA_ECONFLICT when the claim is no
+ * longer pending or the shop found an owner meanwhile. */
+int geodata_shop_claim_decide(geodata_store *store, int64_t claim_id, int64_t staff, int approve,
+                              int64_t now);
 
 /* A new shop by owner at (lon, lat). */
 int geodata_shop_create(geodata_store *store, int64_t owner, const char *name, const char *shop,

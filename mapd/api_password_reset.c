@@ -1,0 +1,121 @@
+/*
+ * mapd/api_password_reset.c — a forgotten password.
+ *
+ *   POST /api/password-resets            {"email"}: 202 whether or not an
+ *                                        account has this email (nobody
+ *                                        learns who is registered)
+ *   GET  /api/password-resets            staff: the live links to pass on
+ *   POST /api/password-resets/complete   {"token", "new_password"}: the new
+ *                                        password; every session of the
+ *                                        account ends
+ *
+ * The service cannot send mail yet, so the link is shown to staff, who pass
+ * it on to the member by a channel they trust (in person, by phone) once
+ * they know who is asking. The link is "/#reset=TOKEN": a URL fragment,
+ * which browsers never send to a server nor in a Referer. A link lives
+ * MAPD_RESET_TTL_S; a new request replaces the previous link. Requests and
+ * completions share the login rate limit per client address.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "http.h"
+
+#define MAPD_RESET_TTL_S (24 * 3600)   /* time for staff to reach the member */
+
+enum MHD_Result mapd_api_password_reset_request(mapd_ctx *ctx)
+{
+    if (mapd_auth_limited_or_reply(ctx))
+        return MHD_YES;
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    enum MHD_Result ret = MHD_YES;
+    const char *email;
+    if (mapd_field_string_or_reply(ctx, body, "email", MAPD_FIELD_REQUIRED, GEODATA_EMAIL_MAX, &email))
+        goto out;
+    geodata_member m;
+    char hash[crypto_pwhash_STRBYTES];
+    int rc = geodata_member_by_email(ctx->store, email, &m, hash, sizeof hash);
+    if (!rc && *hash) {   /* a deleted account has no password, and no reset */
+        char token[MAPD_SECRET_LEN];
+        unsigned char h[32];
+        mapd_secret_new(token, h);
+        rc = geodata_password_reset_create(ctx->store, m.id, h, token, ctx->now, ctx->now + MAPD_RESET_TTL_S);
+        sodium_memzero(token, sizeof token);
+    }
+    if (rc && rc != GEODATA_ENOTFOUND) {
+        ret = mapd_problem_geodata(ctx, rc);
+        goto out;
+    }
+    ret = mapd_respond_json(ctx, MHD_HTTP_ACCEPTED, json_pack("{s:s}", "status", "requested"), NULL);
+out:
+    json_decref(body);
+    return ret;
+}
+
+static int add_reset(void *arg, const geodata_password_reset *r)
+{
+    char link[16 + sizeof r->token];
+    snprintf(link, sizeof link, "/#reset=%s", r->token);
+    json_t *o = json_pack("{s:I, s:{s:I, s:s, s:s}, s:s, s:o, s:o}", "id", (json_int_t)r->id,
+                          "member", "id", (json_int_t)r->member_id, "display_name", r->display_name,
+                          "email", r->email, "link", link, "created_at", mapd_json_time(r->created_at),
+                          "expires_at", mapd_json_time(r->expires_at));
+    return json_array_append_new(arg, o) ? GEODATA_ENOMEM : 0;
+}
+
+enum MHD_Result mapd_api_password_resets(mapd_ctx *ctx)
+{
+    if (!mapd_staff_or_reply(ctx, 0))
+        return MHD_YES;
+    json_t *arr = json_array();
+    int rc = arr ? geodata_password_resets(ctx->store, ctx->now, add_reset, arr) : GEODATA_ENOMEM;
+    if (rc) {
+        json_decref(arr);
+        return mapd_problem_geodata(ctx, rc);
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:o}", "resets", arr), NULL);
+}
+
+enum MHD_Result mapd_api_password_reset_complete(mapd_ctx *ctx)
+{
+    if (mapd_auth_limited_or_reply(ctx))
+        return MHD_YES;
+    json_t *body = mapd_json_body_or_reply(ctx);
+    if (!body)
+        return MHD_YES;
+    enum MHD_Result ret = MHD_YES;
+    const char *token, *password;
+    if (mapd_field_string_or_reply(ctx, body, "token", MAPD_FIELD_REQUIRED, MAPD_SECRET_LEN - 1, &token)
+        || mapd_field_string_or_reply(ctx, body, "new_password", MAPD_FIELD_REQUIRED, MAPD_PASSWORD_MAX,
+                                      &password))
+        goto out;
+    if (!mapd_password_long_enough(password)) {
+        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                           "'new_password' must have at least 8 characters");
+        goto out;
+    }
+    char hash[crypto_pwhash_STRBYTES];
+    if (mapd_hash_password(password, hash, sizeof hash)) {
+        ret = mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                           "cannot hash the password now; try again");
+        goto out;
+    }
+    unsigned char h[32];
+    mapd_secret_hash(token, h);
+    int64_t id = 0;
+    int rc = geodata_password_reset_use(ctx->store, h, hash, ctx->now, &id);
+    geodata_member m;
+    if (!rc)
+        rc = geodata_member_get(ctx->store, id, &m);
+    ret = rc ? mapd_problem_geodata(ctx, rc)
+             : mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)m.id,
+                                                           "display_name", m.display_name,
+                                                           "email", m.email), NULL);
+out:
+    json_decref(body);
+    return ret;
+}
