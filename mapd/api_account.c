@@ -67,21 +67,15 @@ enum MHD_Result mapd_api_me_update(mapd_ctx *ctx)
                            "'display_name' is empty");
         goto out;
     }
-    if (new_password && !mapd_password_long_enough(new_password)) {
-        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
-                           "'new_password' must have at least 8 characters");
+    if (new_password && mapd_password_length_or_reply(ctx, "new_password", new_password))
         goto out;
-    }
     if ((new_password || address) && !password_or_reply(ctx, m->id, password))
         goto out;
     geodata_member_change c = { .display_name = name };
-    char hash[crypto_pwhash_STRBYTES];
+    char hash[MAPD_HASH_LEN];
     if (new_password) {
-        if (mapd_hash_password(new_password, hash, sizeof hash)) {
-            ret = mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
-                               "cannot hash the password now; try again");
+        if (mapd_password_hash_or_reply(ctx, new_password, hash))
             goto out;
-        }
         c.password_hash = hash;
     }
     geodata_geocode_result res[MAPD_VERIFY_RESULTS];

@@ -58,11 +58,8 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
                            "'email' is not an email address");
         goto out;
     }
-    if (!mapd_password_long_enough(password)) {
-        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
-                           "'password' must have at least 8 characters");
+    if (mapd_password_length_or_reply(ctx, "password", password))
         goto out;
-    }
     geodata_geocode_result res[MAPD_VERIFY_RESULTS];
     size_t n = 0;
     geodata_verify_status why;
@@ -72,12 +69,9 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
         ret = mapd_refuse_address(ctx, why, res, n, 1);
         goto out;
     }
-    char hash[crypto_pwhash_STRBYTES];
-    if (mapd_hash_password(password, hash, sizeof hash)) {
-        ret = mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
-                           "cannot hash the password now; try again");
+    char hash[MAPD_HASH_LEN];
+    if (mapd_password_hash_or_reply(ctx, password, hash))
         goto out;
-    }
     geodata_new_member m = {
         .email = email, .password_hash = hash, .display_name = name, .role = "member",
         .address_id = res[0].address_id, .address_text = res[0].label,

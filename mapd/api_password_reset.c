@@ -93,17 +93,10 @@ enum MHD_Result mapd_api_password_reset_complete(mapd_ctx *ctx)
         || mapd_field_string_or_reply(ctx, body, "new_password", MAPD_FIELD_REQUIRED, MAPD_PASSWORD_MAX,
                                       &password))
         goto out;
-    if (!mapd_password_long_enough(password)) {
-        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
-                           "'new_password' must have at least 8 characters");
+    char hash[MAPD_HASH_LEN];
+    if (mapd_password_length_or_reply(ctx, "new_password", password)
+        || mapd_password_hash_or_reply(ctx, password, hash))
         goto out;
-    }
-    char hash[crypto_pwhash_STRBYTES];
-    if (mapd_hash_password(password, hash, sizeof hash)) {
-        ret = mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
-                           "cannot hash the password now; try again");
-        goto out;
-    }
     unsigned char h[32];
     mapd_secret_hash(token, h);
     int64_t id = 0;

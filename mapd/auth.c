@@ -18,7 +18,9 @@
 
 #define COOKIE_NAME "entraide_session"
 
-int mapd_password_long_enough(const char *password)
+/* Whether a new password is long enough: MAPD_PASSWORD_MIN characters (not
+ * bytes: "été" is three). */
+static int long_enough(const char *password)
 {
     size_t chars = 0;
     for (const unsigned char *c = (const unsigned char *)password; *c; c++)
@@ -32,6 +34,26 @@ int mapd_hash_password(const char *password, char *out, size_t n)
         return -1;
     return crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                              crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0 ? 0 : -1;
+}
+
+_Static_assert(MAPD_HASH_LEN == crypto_pwhash_STRBYTES, "MAPD_HASH_LEN is libsodium's hash string size");
+
+int mapd_password_length_or_reply(mapd_ctx *ctx, const char *field, const char *password)
+{
+    if (long_enough(password))
+        return 0;
+    char detail[96];
+    snprintf(detail, sizeof detail, "'%s' must have at least %d characters", field, MAPD_PASSWORD_MIN);
+    mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content", detail);
+    return -1;
+}
+
+int mapd_password_hash_or_reply(mapd_ctx *ctx, const char *password, char hash[MAPD_HASH_LEN])
+{
+    if (mapd_hash_password(password, hash, MAPD_HASH_LEN) == 0)
+        return 0;
+    mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable", "cannot hash the password now; try again");
+    return -1;
 }
 
 int mapd_check_password(const char *hash, const char *password)

@@ -146,10 +146,14 @@ const geodata_member *mapd_staff_or_reply(mapd_ctx *ctx, int csrf);
 int mapd_sees_neighbourhood(mapd_ctx *ctx, const geodata_member *viewer, const char *nb);
 #define MAPD_PASSWORD_MIN 8     /* characters */
 #define MAPD_PASSWORD_MAX 128   /* bytes */
-/* Whether a new password is long enough: MAPD_PASSWORD_MIN characters (not
- * bytes: "été" is three). */
-int mapd_password_long_enough(const char *password);
+#define MAPD_HASH_LEN 128      /* an argon2id hash in libsodium's string form */
 int mapd_hash_password(const char *password, char *out, size_t n);  /* 0 or -1 */
+/* A new password (named field in the request): 0, or -1 after queuing 422
+ * when it has fewer than MAPD_PASSWORD_MIN characters (not bytes: "été" is
+ * three). Checked before any costly work; hashed last, by the next one. */
+int mapd_password_length_or_reply(mapd_ctx *ctx, const char *field, const char *password);
+/* password hashed into hash: 0, or -1 after queuing 503. */
+int mapd_password_hash_or_reply(mapd_ctx *ctx, const char *password, char hash[MAPD_HASH_LEN]);
 int mapd_check_password(const char *hash, const char *password);    /* 1 when it matches */
 /* Starts a session for member: Set-Cookie goes on the response r. */
 int mapd_session_start(mapd_ctx *ctx, int64_t member_id, char csrf[65], char cookie[256]);

@@ -141,6 +141,12 @@ async function openPostLink(page, id) {
 const toastHas = (page, text, timeout = 10000) =>
   page.waitForFunction((s) => document.getElementById('toast').textContent.includes(s), text, { timeout });
 
+/** The shop becomes the shop account's: its claim, approved by staff (when not already its own). */
+async function ownShop(ctx, owner, id) {
+  const claim = await owner.req('POST', `/api/shops/${id}/claim`, { note: 'e2e' });
+  if (claim.status === 'pending') await (await member(ctx, 'moderation@e2e.test')).req('POST', `/api/shop-claims/${claim.id}/approve`);
+}
+
 /** A member's API client, logged in. */
 async function member(ctx, email) {
   const c = new ctx.Client(ctx.base);
@@ -288,15 +294,50 @@ async function volunteer(ctx) {
 /* ---- 3. a shop owner marks their shop open and delivering ---- */
 async function shopOwner(ctx) {
   const { check, data } = ctx;
-  const page = await freshPage(ctx);
+  let page = await freshPage(ctx);
   await open(page, ctx);
   await login(page, 'commerce@e2e.test');
   check('the shop panel is offered', await page.isVisible('[role=tab][data-tab=myshop]'));
   await jump(page, data.shopAt, 17.5);
   await clickMapAt(page, data.shopAt);
   await page.waitForSelector(`.shop-popup[data-shop="${data.shop.id}"]`);
+  // Claiming the imported shop asks staff, who check with the shop first.
   await page.click('.shop-popup button.primary');
-  await page.waitForSelector(`[data-shop-form="${data.shop.id}"]`);
+  await page.fill('.shop-popup .claim-form textarea[name=note]', 'Appelez la boutique, demandez Ana');
+  await page.click('.shop-popup .claim-form button[type=submit]');
+  await page.waitForSelector('.shop-popup .claim-pending');
+  check('the claim is sent and waits for staff', (await page.textContent('.shop-popup .claim-pending')).includes('en attente'));
+  await tab(page, 'myshop');
+  await page.waitForSelector('#pane-myshop .my-claims');
+  check('My shop lists the request, and no shop form yet',
+    (await page.textContent('#pane-myshop .my-claims')).includes('en attente') && !(await page.isVisible(`[data-shop-form="${data.shop.id}"]`)));
+  const owner = await member(ctx, 'commerce@e2e.test');
+  check('nor can the account change the shop yet (403)',
+    await owner.req('PATCH', `/api/shops/${data.shop.id}`, { status: 'open' }).then(() => false, (e) => / 403 /.test(e.message)));
+
+  check('no script error (claim)', page.errors.length === 0, page.errors);
+
+  // Staff find it under Moderation, with the note, and approve it.
+  const desk = await freshPage(ctx);
+  await open(desk, ctx);
+  await login(desk, 'moderation@e2e.test');
+  await tab(desk, 'moderation');
+  const card = desk.locator('#mod-requests [data-claim]').filter({ hasText: 'demandez Ana' });
+  await card.waitFor({ timeout: 15000 });
+  check('staff see the claim with who asked and the note',
+    (await card.textContent()).includes('commerce@e2e.test'));
+  await card.locator('button[data-act=approve]').click();
+  await toastHas(desk, 'a maintenant son commerçant');
+  await desk.waitForSelector('#mod-requests .mod-claims p.empty');
+  check('the claim leaves the list once approved', true);
+  check('no script error (staff desk)', desk.errors.length === 0, desk.errors);
+
+  page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'commerce@e2e.test');
+  await jump(page, data.shopAt, 17.5);
+  await tab(page, 'myshop');
+  await page.waitForSelector(`[data-shop-form="${data.shop.id}"]`, { timeout: 15000 });
   const form = page.locator(`[data-shop-form="${data.shop.id}"]`);
   await form.locator('input[name=status][value=open]').check();
   await form.locator('input[name=delivers]').check();
@@ -319,8 +360,8 @@ async function shopOwner(ctx) {
   await clickMapAt(page, data.shopAt);
   await page.waitForSelector(`.shop-popup[data-shop="${data.shop.id}"]`);
   const text = await page.textContent('.shop-popup');
-  check(`its popup says open, delivers, confirmed today (${text.slice(0, 120)}…)`,
-    text.includes('Ouvert') && text.includes('Livraison') && text.includes('Confirmé aujourd’hui') && text.includes('Mo-Sa 08:00-20:00'));
+  check(`its popup says open, delivers, confirmed today, and the hours in French (${text.slice(0, 120)}…)`,
+    text.includes('Ouvert') && text.includes('Livraison') && text.includes('Confirmé aujourd’hui') && text.includes('lun.–sam. 8:00–20:00'));
   await shot(page, ctx, 'shop-popup');
   check('no script error', page.errors.length === 0, page.errors);
 }
@@ -333,6 +374,19 @@ async function maker(ctx) {
   await login(page, 'voisin@e2e.test');
   const makers = await rendered(page, ['makers']);
   check(`mask makers are drawn for a member (${makers.length})`, makers.length > 0);
+  // The maker's own materials request shares the maker's point: tapping the
+  // square opens the maker, whose popup leads to the request.
+  const at = (await (await member(ctx, 'voisin@e2e.test')).req('GET', '/api/makers')).features
+    .find((f) => f.id === data.makerId).geometry.coordinates;
+  await jump(page, at, 17);
+  await clickMapAt(page, at);
+  await page.waitForSelector('.popup button[data-materials]', { timeout: 10000 });
+  const pop = await page.textContent('.popup');
+  check('tapping the maker’s square opens the maker, with an order button and the materials needed',
+    pop.includes('Mathilde couture') && pop.includes('élastique') && await page.isVisible('.popup button.primary'), pop);
+  await page.click('.popup button[data-materials]');
+  await page.waitForSelector('#needs-body :text("Matériel pour masques")', { timeout: 10000 });
+  check('its link opens the materials request', (await page.textContent('#needs-body')).includes('tissu coton'));
   await tab(page, 'masks');
   const item = page.locator(`details.maker[data-maker="${data.makerId}"]`);
   await item.locator('summary').click();
@@ -782,7 +836,7 @@ async function moderationQueue(ctx) {
 
   // The shop owner: a status that implies the services ticks and locks their boxes.
   const owner = await member(ctx, 'commerce@e2e.test');
-  await owner.req('POST', `/api/shops/${data.shop.id}/claim`);
+  await ownShop(ctx, owner, data.shop.id);
   await owner.req('PATCH', `/api/shops/${data.shop.id}`, { status: 'open', delivers: true, takeaway: false });
   await login(page, 'commerce@e2e.test');
   await tab(page, 'myshop');
@@ -945,3 +999,137 @@ async function myAccount(ctx) {
 }
 
 list.push({ name: 'my-account', title: '14. My account: a member changes their name, password and home (another town refused), then deletes the account', run: myAccount });
+
+/* ---- 15. a shop's opening hours in the reader's language, open or closed now by the reader's clock ---- */
+async function shopHours(ctx) {
+  const { check, data } = ctx;
+  const id = data.shop.id;
+  // Staff may correct any shop: they set its hours (and open: a closed status says enough).
+  const staff = await member(ctx, 'moderation@e2e.test');
+  const set = async (body) => (await staff.req('PATCH', `/api/shops/${id}`, body)).properties.opening_hours;
+  const hours = await set({ status: 'open', opening_hours: 'Mo-Sa 09:00-19:00; Su off' });
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await jump(page, data.shopAt, 17.5);
+  // The browser's clock is fixed at chosen times of next week, in its own
+  // time zone (next week: the shop's confirmation, today, stays in the past).
+  const monday = await page.evaluate(() => { const t = new Date(); return [t.getFullYear(), t.getMonth(), t.getDate() - (t.getDay() + 6) % 7 + 7]; });
+  const [SAT, SUN, MON] = [5, 6, 7];
+  const clock = async (day, hh, mm = 0) => page.clock.setFixedTime(await page.evaluate(([[y, m, d], off, hr, mi]) => new Date(y, m, d + off, hr, mi).getTime(), [monday, day, hh, mm]));
+  /** Opens the shop's popup afresh; what it says of the hours. */
+  const popup = async () => {
+    await page.evaluate(() => { const b = document.querySelector('.maplibregl-popup-close-button'); if (b) b.click(); });
+    await page.waitForSelector('.shop-popup', { state: 'detached' });
+    await clickMapAt(page, data.shopAt);
+    const el = page.locator(`.shop-popup[data-shop="${id}"]`);
+    await el.waitFor({ timeout: 10000 });
+    const has = async (sel) => (await el.locator(sel).count()) > 0;
+    return {
+      lines: (await el.locator('.shop-hours').innerText()).split('\n').slice(1),
+      title: await el.locator('.shop-hours').getAttribute('title'),
+      code: await has('.shop-hours code') ? await el.locator('.shop-hours code').textContent() : null,
+      now: await has('.shop-now') ? await el.locator('.shop-now').textContent() : null,
+    };
+  };
+
+  await clock(SAT, 10, 30);
+  let p = await popup();
+  check(`French, Saturday 10:30: the hours a line a set of days (${p.lines.join(' / ')}), the value as written in a title`,
+    JSON.stringify(p.lines) === JSON.stringify(['lun.–sam. 9:00–19:00', 'dim. fermé']) && p.title === hours && p.code === null, p);
+  check(`and open now until 19:00 (${p.now})`, p.now === 'Ouvert maintenant · ferme à 19:00', p);
+  await shot(page, ctx, 'shop-hours');
+  await clock(SAT, 20);
+  p = await popup();
+  check(`Saturday 20:00: closed, opens Monday (${p.now})`, p.now === 'Fermé maintenant · ouvre lundi à 9:00', p);
+
+  await page.click('[data-lang=en]');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await clock(SUN, 12);
+  p = await popup();
+  check(`English, Sunday noon: the hours (${p.lines.join(' / ')}), closed, opens tomorrow (${p.now})`,
+    JSON.stringify(p.lines) === JSON.stringify(['Mon–Sat 9:00–19:00', 'Sun closed']) && p.now === 'Closed now · opens tomorrow at 9:00', p);
+  await set({ opening_hours: 'Tu-Su 10:00-02:00' });
+  await clock(MON, 1, 30);
+  p = await popup();
+  check(`past midnight: Monday 1:30 is still Sunday's evening (${p.lines.join(' / ')}; ${p.now})`,
+    JSON.stringify(p.lines) === JSON.stringify(['Mon closed', 'Tue–Sun 10:00–2:00']) && p.now === 'Open now · closes at 2:00', p);
+
+  await set({ status: 'closed' });
+  p = await popup();
+  check(`a shop marked closed: the hours, and no "open now" (${p.lines.join(' / ')}; ${p.now})`,
+    p.lines.length === 2 && p.now === null, p);
+  const odd = await set({ status: 'open', opening_hours: 'Mo-Fr 09:00-18:00; Dec 25 off' });
+  p = await popup();
+  check(`hours outside the subset read are shown as written, with no claim (${p.code})`, p.code === odd && p.now === null, p);
+  check('no script error', page.errors.length === 0, page.errors);
+}
+
+list.push({ name: 'shop-hours', title: '15. a shop’s hours in the reader’s language, open or closed now', run: shopHours });
+
+/* ---- 16. the staff desk: a forgotten password passed on by staff; a reported conversation read ---- */
+async function staffDesk(ctx) {
+  const { check, data } = ctx;
+  const email = 'pierre@e2e.test';
+  const pierre = new ctx.Client(ctx.base);
+  await pierre.register(email, data.addr.n, 'Pierre');
+  // A claimed request, talked over, then reported by a neighbour.
+  const a = await member(ctx, 'a1@e2e.test');
+  const b = await member(ctx, 'b1@e2e.test');
+  const id = (await a.req('POST', '/api/posts', { kind: 'request', category: 'errands', title: 'Déposer un colis à la poste', body: '' })).properties.id;
+  await b.req('POST', `/api/posts/${id}/claim`);
+  await a.req('POST', `/api/posts/${id}/messages`, { body: 'Merci ! Le colis est prêt, passez quand vous voulez.' });
+  await (await member(ctx, 'voisin@e2e.test')).req('POST', `/api/posts/${id}/report`, { reason: 'propos déplacés dans la conversation' });
+
+  // Pierre forgot his password (on a phone).
+  let page = await freshPage(ctx, { viewport: { width: 390, height: 844 } });
+  await open(page, ctx);
+  await page.click('#btn-login');
+  await page.fill('#form-login input[name=email]', email);
+  await page.click('#btn-forgot');
+  check('the reset form takes the email already typed', (await page.inputValue('#form-reset-ask input[name=email]')) === email);
+  await page.click('#form-reset-ask button[type=submit]');
+  await page.waitForSelector('#form-reset-ask .done:not([hidden])');
+  check('the page says what happens next, in French', (await page.textContent('#form-reset-ask .done')).includes('l’équipe vous transmettra un lien'));
+  check('no script error (request)', page.errors.length === 0, page.errors);
+
+  // Staff read the link to pass on, and the reported conversation.
+  page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'moderation@e2e.test');
+  await tab(page, 'moderation');
+  const card = page.locator('#mod-requests [data-reset]').filter({ hasText: email });
+  await card.waitFor({ timeout: 15000 });
+  const link = await card.locator('input[readonly]').inputValue();
+  check(`staff see Pierre's link (${link.slice(0, 40)}…)`, link.startsWith(ctx.base + '/#reset=') && link.length > 60, link);
+  const item = page.locator(`#mod-queue .mod-item[data-post="${id}"]`);
+  await item.waitFor({ timeout: 15000 });
+  await item.locator('button[data-act=conversation]').click();
+  await item.locator('.mod-thread .msg').first().waitFor({ timeout: 10000 });
+  check('staff read the reported post’s conversation', (await item.locator('.mod-thread').textContent()).includes('Le colis est prêt'));
+  check('no script error (staff)', page.errors.length === 0, page.errors);
+
+  // Pierre opens the link: a new password, then the login.
+  page = await freshPage(ctx, { viewport: { width: 390, height: 844 } });
+  await page.goto(link);
+  await page.waitForSelector('#form-reset-new:not([hidden])', { timeout: 20000 });
+  check('the link opens the new-password form and leaves the address bar', !page.url().includes('reset='), page.url());
+  await page.fill('#form-reset-new input[name=new_password]', 'nouveau cheval');
+  await page.click('#form-reset-new button[type=submit]');
+  await page.waitForSelector('#dlg-login[open]');
+  check('then the login dialog, with the email filled in', (await page.inputValue('#form-login input[name=email]')) === email);
+  await page.fill('#form-login input[name=password]', 'nouveau cheval');
+  await page.click('#form-login button[type=submit]');
+  await page.waitForSelector('#who:not([hidden])', { timeout: 30000 });
+  check('Pierre is logged in with the new password', (await page.textContent('#who')).includes('Pierre'));
+  const old = new ctx.Client(ctx.base);
+  check('the old one no longer works', await old.login(email).then(() => false, (e) => / 401 /.test(e.message)));
+  await page.goto(ctx.base + '/' + new URL(link).hash);
+  await page.waitForSelector('#form-reset-new:not([hidden])', { timeout: 20000 });
+  await page.fill('#form-reset-new input[name=new_password]', 'encore un autre');
+  await page.click('#form-reset-new button[type=submit]');
+  await page.waitForSelector('#form-reset-new .error:not([hidden])');
+  check('a link works once', (await page.textContent('#form-reset-new .error')).includes('ne fonctionne plus'));
+  check('no script error (reset)', page.errors.length === 0, page.errors);
+}
+
+list.push({ name: 'staff-desk', title: '16. a forgotten password passed on by staff; staff read a reported conversation', run: staffDesk });

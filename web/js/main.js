@@ -2,7 +2,7 @@
  * main.js — start-up: the language, the deployment's config.json, the
  * tileset's /tiles.json and the account (/api/me) are read at once, then the
  * map is built and the panels are wired. Links of the form #post=ID,
- * #shop=ID open that post or shop.
+ * #shop=ID open that post or shop; #reset=TOKEN, the new-password form.
  *
  * window.entraide holds what tests and curious people may read: the map, and
  * firstRender (ms from navigation start to the first 'idle' with data drawn).
@@ -17,6 +17,8 @@ import * as needs from './needs.js';
 import * as shops from './shops.js';
 import * as makers from './makers.js';
 import * as moderation from './moderation.js';
+import * as requests from './requests.js';
+import * as reset from './reset.js';
 
 window.entraide = { firstRender: null, map: null };
 
@@ -72,9 +74,11 @@ async function start() {
 
   account.init();
   needs.init();
-  shops.init(tilejson);
+  shops.init();
   makers.init();
   moderation.init();
+  requests.init();
+  reset.init();
   updateTabs();
 
   session.addEventListener('session', () => {
@@ -110,6 +114,8 @@ async function start() {
 }
 
 function openFromHash() {
+  const r = /^#reset=([A-Za-z0-9_-]{1,64})$/.exec(location.hash);
+  if (r) { reset.openLink(r[1]); return; }
   const m = /^#(post|shop)=(\d+)$/.exec(location.hash);
   if (!m) return;
   const id = Number(m[2]);

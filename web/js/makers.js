@@ -29,6 +29,9 @@ function makerPopup({ id, lngLat, props }) {
     h('h3', null, props.display_name),
     h('p', null, t('maker_line', { cap: props.capacity_per_day, stock: props.stock })),
     materials.length ? h('p', null, t('materials_needed'), ' : ', materials.join(', ')) : null,
+    props.materials_post && session.me ? h('button', { type: 'button', 'data-materials': props.materials_post, onclick: () => {
+      M.closePopup(); M.mapEvents.dispatchEvent(new CustomEvent('need', { detail: { id: Number(props.materials_post), lngLat } }));
+    } }, t('see_materials_request')) : null,
     session.me && session.me.id !== id ? h('button.primary', { type: 'button', onclick: () => {
       M.closePopup(); focusMaker = id; showTab('masks', true);
     } }, t('order_masks')) : null);

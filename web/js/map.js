@@ -149,12 +149,6 @@ function overlayLayers(builtin, visible) {
       'circle-stroke-width': ['case', confirmed, 1.2, ['==', status, 'unknown'], 1.5, 2.5],
     },
   });
-  L.push({
-    id: 'makers', type: 'symbol', source: 'entraide', 'source-layer': 'makers',
-    layout: { 'icon-image': 'maker', 'icon-allow-overlap': true, 'icon-ignore-placement': true,
-      'text-field': ['case', isCluster, ['to-string', ['get', 'point_count']], ''],
-      'text-font': overlayFonts.bold, 'text-size': 10, 'text-allow-overlap': true, 'text-ignore-placement': true },
-  });
   const start = needFilters(INITIAL_NEED_FILTERS);
   L.push({
     id: 'needs-halo', type: 'circle', source: 'entraide', 'source-layer': 'needs', filter: start.lone,
@@ -176,6 +170,13 @@ function overlayLayers(builtin, visible) {
       'icon-image': ['concat', 'need-', ['get', 'kind'], ['case', ['==', status, 'claimed'], '-claimed', '']],
       'icon-allow-overlap': true, 'icon-ignore-placement': true,
     },
+  });
+  // Above the needs: a maker's own materials request shares the maker's point.
+  L.push({
+    id: 'makers', type: 'symbol', source: 'entraide', 'source-layer': 'makers',
+    layout: { 'icon-image': 'maker', 'icon-allow-overlap': true, 'icon-ignore-placement': true,
+      'text-field': ['case', isCluster, ['to-string', ['get', 'point_count']], ''],
+      'text-font': overlayFonts.bold, 'text-size': 10, 'text-allow-overlap': true, 'text-ignore-placement': true },
   });
   return L;
 }
@@ -415,7 +416,9 @@ function wireEvents() {
     hovered = id ?? null;
   });
   map.on('click', (e) => {
-    const f = topFeature(e.point, pickLayers);
+    // A maker's square under the pointer wins over the needs around it: the
+    // maker's own materials request sits on the same point (its popup links to it).
+    const f = map.queryRenderedFeatures(e.point, { layers: ['makers'] })[0] || topFeature(e.point, pickLayers);
     if (!f) return;
     const p = f.properties;
     const lngLat = f.geometry.type === 'Point' ? f.geometry.coordinates : [e.lngLat.lng, e.lngLat.lat];

@@ -3,7 +3,9 @@
  * (every neighbourhood, hidden ones included) with the reasons their
  * reporters gave, and hides, restores or dismisses the reports of one post,
  * or of the posts ticked (one request after another, then a count of those
- * that succeeded). The data panel is where exports and statistics for
+ * that succeeded), and reads a reported post's private conversation. The
+ * shop claims and password reset links below the queue are requests.js's.
+ * The data panel is where exports and statistics for
  * municipal staff go.
  */
 import { api, qs, can } from './api.js';
@@ -52,7 +54,7 @@ function act(action, id) {
 
 /** The queue. `quiet`: keep what is shown until the new queue is read (after an action). */
 export async function render(quiet) {
-  const pane = $('#pane-moderation');
+  const pane = $('#mod-queue');
   if (!can.staff()) { selected.clear(); fill(pane); return; }
   const seq = ++renderSeq;
   if (!quiet || !$('.moderation-queue', pane)) fill(pane, h('p.hint', { role: 'status' }, t('loading')));
@@ -114,6 +116,7 @@ function item(p) {
       await render(true);
     } catch (err) { b.disabled = false; toast(errorText(err), true); }
   };
+  const talk = h('div.mod-thread', { 'aria-live': 'polite' });
   const node = h('li.mod-item', { 'data-post': p.id },
     h('label.inline.mod-select', null,
       h('input', { type: 'checkbox', name: 'select', value: p.id, checked: selected.has(p.id),
@@ -128,7 +131,9 @@ function item(p) {
       h('button' + (p.hidden ? '.primary' : '.danger'), { type: 'button', 'data-act': act1,
         onclick: one(act1, p.hidden ? 'restored' : 'hidden_ok') }, p.hidden ? t('restore') : t('hide')),
       h('button', { type: 'button', 'data-act': 'dismiss', onclick: one('dismiss', 'dismissed_ok') }, t('dismiss_reports')),
-      h('button', { type: 'button', onclick: () => openPost(p.id, true) }, t('show_on_map'))));
+      h('button', { type: 'button', onclick: () => openPost(p.id, true) }, t('show_on_map')),
+      p.status !== 'open' ? h('button', { type: 'button', 'data-act': 'conversation', onclick: (e) => readThread(p.id, talk, e.currentTarget) }, t('read_conversation')) : null),
+    talk);
   return {
     id: p.id, node,
     showReasons(list, err) {
@@ -140,6 +145,25 @@ function item(p) {
         more > 0 ? h('p.hint', null, t('reports_more', { n: more })) : null);
     },
   };
+}
+
+/**
+ * A reported post's private conversation, read only: staff may read it once
+ * the post is reported, to judge the report (the first page of messages).
+ */
+async function readThread(id, box, button) {
+  button.disabled = true;
+  try {
+    const r = await api('GET', `/api/posts/${id}/messages`);
+    fill(box, h('h3', null, t('conversation')),
+      r.messages.length ? h('ol.messages', null, r.messages.map((m) => h('li.msg', null,
+        h('p.msg-meta', null, h('strong', null, m.author.display_name), ' · ', fmtDate(m.created_at)),
+        h('p.msg-body', null, m.body)))) : h('p.empty', null, t('conv_none')),
+      r.more ? h('p.hint', null, t('conv_more')) : null);
+  } catch (e) {
+    fill(box, h('p.empty', null, e.status === 409 || e.status === 404 ? t('conv_none') : errorText(e)));
+    button.disabled = false;
+  }
 }
 
 let syncBar = () => {};

@@ -1,25 +1,25 @@
 /*
  * shops.js — shops for everyone (a popup on the map, a list of the shops in
- * view), and the owner's panel: claim a shop, or add one, then mark it open,
+ * view), and the owner's panel: claim a shop (staff approve the claim), or
+ * add one, then mark it open,
  * closed, delivery only or takeaway only, with delivery, takeaway, gift cards
  * and opening hours. Saving confirms the status for today; a status older
  * than 7 days is shown as unconfirmed (the API's `confirmed`).
  */
 import { api, qs, session, can } from './api.js';
 import { h, $, fill, swatch } from './dom.js';
-import { t, fmtDate, fmtDistance, onLang, isToday, shopKind } from './i18n.js';
+import { t, lang, fmtDate, fmtDistance, onLang, isToday, shopKind } from './i18n.js';
+import { parseHours, describe, nowText } from './hours.js';
 import * as M from './map.js';
 import { toast, errorText, showTab, ui, currentTab } from './ui.js';
 import { addressAutocomplete } from './account.js';
 
 const STATUSES = ['open', 'closed', 'delivery_only', 'takeaway_only'];
-let bounds = null;        // the tileset's bounds, to find the owner's shops
 let listFilter = '';
 let focusShop = null;     // the shop whose form the owner's panel opens on
 let ownerSeq = 0;         // only the latest render of the owner's panel is shown
 
-export function init(tilejson) {
-  bounds = tilejson.bounds || null;
+export function init() {
   M.mapEvents.addEventListener('shop', (e) => openShop(e.detail.id, e.detail.lngLat));
   M.mapEvents.addEventListener('moved', () => { if (currentTab() === 'shops') renderList(); });
   ui.addEventListener('tab', (e) => {
@@ -68,6 +68,18 @@ function flags(p) {
   return [said.delivers && t('delivers'), said.takeaway && t('takeaway'), p.gift_cards && t('gift_cards')].filter(Boolean);
 }
 
+/* The opening hours in the reader's language, a line a set of days, and
+ * whether the shop is open now by the reader's clock; a closed status says
+ * enough and wins. Hours outside what hours.js reads are shown as written,
+ * with no claim. */
+function hoursLines(p) {
+  const label = h('span.label', null, t('opening_hours') + ' : ');
+  const week = parseHours(p.opening_hours);
+  if (!week) return h('p.shop-hours', null, label, h('code', null, p.opening_hours));
+  return [h('p.shop-hours', { title: p.opening_hours }, label, describe(week, lang(), t).map((l) => [h('br'), l])),
+    p.status === 'closed' ? null : h('p.shop-now', null, nowText(week, new Date(), lang(), t))];
+}
+
 function addressText(a) {
   if (!a) return '';
   return [[a.housenumber, a.street].filter(Boolean).join(' '), [a.postcode, a.city].filter(Boolean).join(' ')].filter(Boolean).join(', ');
@@ -80,15 +92,9 @@ export async function openShop(id, lngLat) {
   const p = f.properties;
   const actions = [];
   if (can.shop() && !p.owned) {
-    actions.push(h('button.primary', { type: 'button', onclick: async () => {
-      try {
-        await api('POST', `/api/shops/${id}/claim`);
-        toast(t('shop_claimed'));
-        M.closePopup();
-        focusShop = id;
-        showTab('myshop', true);
-      } catch (e) { toast(errorText(e), true); }
-    } }, t('this_is_my_shop')));
+    const pending = (await myClaims()).find((c) => c.shop.id === id && c.status === 'pending');
+    actions.push(pending ? h('p.hint.claim-pending', null, t('claim_pending'))
+      : h('button.primary', { type: 'button', onclick: (e) => e.currentTarget.replaceWith(claimForm(id)) }, t('this_is_my_shop')));
   }
   if (p.mine) actions.push(h('button.primary', { type: 'button', onclick: () => { M.closePopup(); focusShop = id; showTab('myshop', true); } }, t('update_status')));
   const node = h('div.popup.shop-popup', { 'data-shop': id },
@@ -97,10 +103,33 @@ export async function openShop(id, lngLat) {
     h('p.shop-status', null, shopSwatch(p), ' ', h('strong', null, statusLine(p))),
     flags(p).length ? h('p.shop-flags', null, flags(p).join(' · ')) : null,
     h('p.hint.shop-confirmed', null, confirmedLine(p)),
-    p.opening_hours ? h('p', null, h('span.label', null, t('opening_hours') + ' : '), h('code', null, p.opening_hours)) : null,
+    p.opening_hours ? hoursLines(p) : null,
     addressText(p.address) ? h('p.hint', null, addressText(p.address)) : null,
     actions.length ? h('div.row', null, actions) : null);
   M.showPopup(lngLat || f.geometry.coordinates, node);
+}
+
+/** The account's own claims (GET /api/shop-claims), [] when they cannot be read. */
+async function myClaims() {
+  try { return (await api('GET', '/api/shop-claims')).claims; } catch { return []; }
+}
+
+/** Asking to manage a shop: a note for staff, who check with the shop and approve. */
+function claimForm(id) {
+  const note = h('textarea', { name: 'note', rows: 2, maxlength: 500, placeholder: t('claim_note_placeholder') });
+  const err = h('p.error', { role: 'alert', hidden: true });
+  const form = h('form.stack.claim-form', { onsubmit: async (e) => {
+    e.preventDefault();
+    err.hidden = true;
+    try {
+      await api('POST', `/api/shops/${id}/claim`, { note: note.value.trim() });
+      form.replaceWith(h('p.hint.claim-pending', { role: 'status' }, t('claim_pending')));
+      toast(t('claim_sent'));
+    } catch (e2) { err.textContent = errorText(e2); err.hidden = false; }
+  } },
+  h('label', null, h('span', null, t('claim_note')), note), err,
+  h('div.row', null, h('button.primary', { type: 'submit' }, t('claim_send'))));
+  return form;
 }
 
 /* ---- the shops in view ---- */
@@ -141,20 +170,17 @@ async function renderList() {
 /* ---- the owner's panel ---- */
 
 async function myShops() {
-  const out = [];
-  if (!bounds) return out;
-  const [W, S, E, N] = bounds;
-  for (let x = W; x < E; x += 1) {
-    for (let y = S; y < N; y += 1) {
-      const bbox = [x, y, Math.min(x + 1, E), Math.min(y + 1, N)].map((v) => v.toFixed(6)).join(',');
-      for (let offset = 0; offset <= 100000; offset += 1000) {
-        const fc = await api('GET', '/api/shops' + qs({ bbox, limit: 1000, offset }));
-        out.push(...fc.features.filter((f) => f.properties.mine));
-        if (fc.numberMatched <= offset + fc.numberReturned) break;
-      }
-    }
-  }
-  return out;
+  return (await api('GET', '/api/shops' + qs({ mine: 1, limit: 1000 }))).features;
+}
+
+/** The account's claims still waiting or turned down (an approved one is a shop above). */
+function claimsSection(claims) {
+  const open = claims.filter((c) => c.status === 'pending' || c.status === 'rejected');
+  if (!open.length) return null;
+  return h('section.my-claims', null, h('h3', null, t('my_claims')),
+    h('ul.mini', null, open.map((c) => h('li', { 'data-claim': c.id },
+      h('strong', null, c.shop.name || t('shop_no_name')), ' — ', t('claim_' + c.status),
+      c.decided_at ? ' (' + fmtDate(c.decided_at) + ')' : ''))));
 }
 
 export async function renderOwner(focusId) {
@@ -162,12 +188,13 @@ export async function renderOwner(focusId) {
   if (!can.shop()) { fill(pane); return; }
   const seq = ++ownerSeq;
   fill(pane, h('p.hint', { role: 'status' }, t('loading')));
-  let shops;
-  try { shops = await myShops(); } catch (e) { fill(pane, h('p.error', null, errorText(e))); return; }
+  let shops, claims;
+  try { [shops, claims] = await Promise.all([myShops(), myClaims()]); } catch (e) { fill(pane, h('p.error', null, errorText(e))); return; }
   if (seq !== ownerSeq) return;
   fill(pane,
     h('h2.pane-title', null, t('my_shops')),
     shops.length === 0 ? h('p', null, t('no_shop_yet')) : null,
+    claimsSection(claims),
     shops.map((f) => shopForm(f)),
     addShopForm());
   if (focusId) {
