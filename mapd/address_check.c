@@ -9,6 +9,8 @@
  * the service does not cover, so that a form never proposes a street of
  * another town that happens to bear the person's town's name.
  */
+#include <stdio.h>
+
 #include "http.h"
 
 #define CANDIDATES_MAX 5
@@ -20,12 +22,9 @@ int mapd_geocode_address_or_reply(mapd_ctx *ctx, const char *address, geodata_ge
     int rc = geodata_geocode(ctx->server->geocoder, address, max, res, n);
     if (rc == GEODATA_EINVAL) {
         const char *problem = geodata_geocode_query_problem(address);
-        json_t *o = json_pack("{s:s, s:s, s:i, s:o}", "type", "about:blank",
-                              "title", "Unprocessable Content",
-                              "status", MHD_HTTP_UNPROCESSABLE_CONTENT,
-                              "detail", json_sprintf("'address': %s",
-                                                     problem ? problem : "cannot be searched"));
-        mapd_respond_json(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, o, "application/problem+json");
+        char detail[128];
+        snprintf(detail, sizeof detail, "'address': %s", problem ? problem : "cannot be searched");
+        mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content", detail);
         return -1;
     }
     if (rc) {
@@ -60,11 +59,10 @@ static json_t *candidates_json(geodata_verify_status why, const geodata_geocode_
 enum MHD_Result mapd_refuse_address(mapd_ctx *ctx, geodata_verify_status why,
                                     const geodata_geocode_result *res, size_t n, int suggest)
 {
-    json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "about:blank",
-                          "title", "Unprocessable Content", "status", MHD_HTTP_UNPROCESSABLE_CONTENT,
-                          "detail", geodata_verify_reason(why), "reason", geodata_verify_code(why));
-    json_t *cands = suggest && o ? candidates_json(why, res, n) : NULL;
+    json_t *extra = json_pack("{s:s}", "reason", geodata_verify_code(why));
+    json_t *cands = suggest && extra ? candidates_json(why, res, n) : NULL;
     if (cands)
-        json_object_set_new(o, "candidates", cands);
-    return mapd_respond_json(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, o, "application/problem+json");
+        json_object_set_new(extra, "candidates", cands);
+    return mapd_problem_with(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
+                             geodata_verify_reason(why), extra);
 }

@@ -83,9 +83,22 @@ enum MHD_Result mapd_respond_owned(mapd_ctx *ctx, unsigned status, const char *t
 enum MHD_Result mapd_respond_json(mapd_ctx *ctx, unsigned status, json_t *json, const char *type);
 /* Queues json (consumed; NULL for an empty body) with a Set-Cookie line. */
 enum MHD_Result mapd_respond_cookie(mapd_ctx *ctx, unsigned status, json_t *json, const char *cookie);
-/* Queues an RFC 9457 application/problem+json response. */
+/* Queues an RFC 9457 application/problem+json response, its title and
+ * detail in the language the request prefers (messages.c). */
 enum MHD_Result mapd_problem(mapd_ctx *ctx, unsigned status, const char *title,
                              const char *detail);
+/* The same with the members of extra (consumed; NULL for none) added. */
+enum MHD_Result mapd_problem_with(mapd_ctx *ctx, unsigned status, const char *title,
+                                  const char *detail, json_t *extra);
+
+/* What the server says to people, in their language (messages.c). */
+#define MAPD_MESSAGE_MAX 480   /* bytes of an English message looked up */
+/* "fr" or "en": the first of them the request's Accept-Language prefers
+ * (highest q), "en" when it names neither. */
+const char *mapd_request_lang(mapd_ctx *ctx);
+/* text in lang: its French from the catalogue, written into out (of size
+ * n), when lang is "fr" and text is known there; else text itself. */
+const char *mapd_message(const char *lang, const char *text, char *out, size_t n);
 /* A Unix time as an ISO 8601 UTC string; JSON null for 0 ("never"). */
 json_t *mapd_json_time(int64_t t);
 /* The problem for a geodata error code, with the store's message. */

@@ -77,14 +77,28 @@ enum MHD_Result mapd_respond_json(mapd_ctx *ctx, unsigned status, json_t *json, 
     return ret;
 }
 
-enum MHD_Result mapd_problem(mapd_ctx *ctx, unsigned status, const char *title,
-                             const char *detail)
+enum MHD_Result mapd_problem_with(mapd_ctx *ctx, unsigned status, const char *title,
+                                  const char *detail, json_t *extra)
 {
+    /* In the language the request prefers (messages.c), when known there. */
+    const char *lang = mapd_request_lang(ctx);
+    char ftitle[MAPD_MESSAGE_MAX + 1], fdetail[2 * MAPD_MESSAGE_MAX + 1];
+    title = mapd_message(lang, title, ftitle, sizeof ftitle);
+    detail = mapd_message(lang, detail ? detail : title, fdetail, sizeof fdetail);
     json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title", title,
-                          "status", (int)status, "detail", detail ? detail : title);
+                          "status", (int)status, "detail", detail);
+    if (o && extra)
+        json_object_update(o, extra);
+    json_decref(extra);
     if (!o)
         return mapd_respond(ctx, status, "text/plain", title, strlen(title));
     return mapd_respond_json(ctx, status, o, "application/problem+json");
+}
+
+enum MHD_Result mapd_problem(mapd_ctx *ctx, unsigned status, const char *title,
+                             const char *detail)
+{
+    return mapd_problem_with(ctx, status, title, detail, NULL);
 }
 
 json_t *mapd_json_time(int64_t t)

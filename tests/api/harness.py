@@ -84,6 +84,7 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         self.cookie = None
         self.csrf = None
+        self.lang = None    # the Accept-Language header, when set
 
     def raw(self, method, path, body=None, headers=None, csrf=True, data=None,
             ctype="application/json", label=None):
@@ -91,6 +92,8 @@ class Client:
         data (bytes) as it is with Content-Type ctype; label names the
         response among the suite's bodies."""
         h = dict(headers or {})
+        if self.lang and "Accept-Language" not in h:
+            h["Accept-Language"] = self.lang
         if self.cookie:
             h["Cookie"] = self.cookie
         if csrf and self.csrf:

@@ -10,6 +10,7 @@ Only the standard library is used.
 """
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -857,6 +858,71 @@ def main():
     check("the deletion is audited", sql("SELECT count(*) FROM audit_log WHERE action = 'delete account'")[0][0] == 1)
     st, doc, _ = anon.register("erwan@example.org", address_in(a, 6), "Erwan again")
     check("the email can register again", st == 201, doc)
+
+    # ---- in French: what people read of the server's refusals ----
+    english = re.compile(r"\b(the|is|are|must|only|cannot|no such|this|wrong|first|already|log in|"
+                         r"not|has|one's|someone|claimed|give|send)\b", re.I)
+    fr = Client(srv, "FR")
+    fr.lang = "fr-FR,fr;q=0.9,en;q=0.5"
+    said = []
+    def french(what, st, doc, want_status):
+        said.append((what, doc.get("detail") if doc else None))
+        check("in French: %s (%d)" % (what, want_status),
+              st == want_status and doc and doc.get("detail") and not english.search(doc["detail"])
+              and not english.search(doc.get("title", "")), (st, doc))
+    st, doc, _ = fr.req("POST", "/api/session", {"email": "alice@example.org", "password": "wrong wrong"})
+    french("a wrong password", st, doc, 401)
+    check("the English words are kept for an English client",
+          ma.req("POST", "/api/session", {"email": "alice@example.org", "password": "wrong wrong"})[1]["detail"]
+          == "wrong email or password")
+    st, doc, _ = fr.register("zoe@example.org", address_in(a, 8), "Zoé")
+    check("a French member registers", st == 201, doc)
+    anon_fr = Client(srv, "FR anonymous")
+    anon_fr.lang = "fr"
+    st, doc, _ = anon_fr.register("zoe@example.org", address_in(a, 8), "Zoé")
+    french("a taken email", st, doc, 409)
+    st, doc, _ = anon_fr.req("POST", "/api/members", {"email": "yann@example.org", "password": "court",
+                                                      "display_name": "Yann", "address": address_in(a, 8)})
+    french("a short password", st, doc, 422)
+    st, doc, _ = anon_fr.register("yann@example.org", "12 Rue des Licornes Introuvables 75011", "Yann")
+    french("an unknown address (reason %s)" % (doc or {}).get("reason"), st, doc, 422)
+    check("the reason code stays a code", doc.get("reason") == "not_found", doc)
+    st, doc, _ = anon_fr.register("yann@example.org", "   ", "Yann")
+    french("a blank address", st, doc, 422)
+    st, doc, _ = anon_fr.req("POST", "/api/posts", {"kind": "request", "category": "errands", "title": "x"})
+    french("posting logged out", st, doc, 401)
+    fr.login("zoe@example.org")
+    st, doc, _ = fr.req("POST", "/api/posts", {"kind": "request", "category": "errands"})
+    french("a post without a title", st, doc, 422)
+    st, doc, _ = fr.req("POST", "/api/posts", {"kind": "request", "category": "weather", "title": "x"})
+    french("an unknown category", st, doc, 422)
+    st, doc, _ = fr.req("POST", "/api/posts", raw=b"{not json")
+    french("a body that is not JSON", st, doc, 400)
+    st, doc, _ = fr.req("POST", "/api/posts", {"kind": "request", "category": "errands", "title": "x"}, csrf=False)
+    french("no CSRF token", st, doc, 403)
+    st, doc, _ = fr.req("GET", "/api/posts/99999999")
+    french("a post that does not exist", st, doc, 404)
+    st, doc, _ = ma.req("POST", "/api/posts", {"kind": "request", "category": "errands", "title": "Un pain"})
+    fp = doc["properties"]["id"]
+    md.req("POST", "/api/posts/%d/claim" % fp, label="CLAIM")
+    st, doc, _ = fr.req("POST", "/api/posts/%d/claim" % fp)
+    french("a claim too late", st, doc, 409)
+    check("the status inside the sentence is French too", "prise en charge" in (doc or {}).get("detail", ""), doc)
+    st, doc, _ = fr.req("PATCH", "/api/posts/%d" % fp, {"title": "Deux pains"})
+    french("editing someone else's post", st, doc, 403)
+    st, doc, _ = fr.req("GET", "/api/posts?bbox=1,2,3")
+    french("a malformed bbox", st, doc, 400)
+    st, doc, _ = fr.req("PATCH", "/api/shops/%d" % sid, {"status": "open"})
+    french("changing a shop one does not own", st, doc, 403)
+    st, doc, _ = fr.req("GET", "/api/password-resets")
+    french("a staff page", st, doc, 403)
+    for lang, want in (("de, en;q=0.8", "en"), ("fr;q=0, en", "en"), ("en;q=0.5, fr;q=0.9", "fr"), ("FR-ca", "fr")):
+        fr.lang = lang
+        st, doc, _ = fr.req("GET", "/api/posts/99999999")
+        check("Accept-Language %r answers in %s" % (lang, want),
+              (doc["detail"] == "no such post") == (want == "en"), doc)
+    fr.lang = "fr"
+    print("# in French: " + " | ".join("%s: %s" % w for w in said[:6]))
 
     # ---- a forgotten password ----
     mf = Client(srv, "F")

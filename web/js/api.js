@@ -25,6 +25,8 @@ session.epoch = Date.now();  // changes with the session: tiles are fetched agai
 /** One request. Resolves to the parsed JSON (null for 204), throws ApiError. */
 export async function api(method, path, body) {
   const headers = { Accept: 'application/json, application/geo+json, application/problem+json' };
+  // The server answers problems (errors) in the page's language.
+  headers['Accept-Language'] = document.documentElement.lang || 'fr';
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && session.csrf) headers['X-CSRF-Token'] = session.csrf;
   let r;
