@@ -57,17 +57,19 @@ int geodata_password_reset_create(geodata_store *store, int64_t member, const un
     return rc;
 }
 
-int geodata_password_resets(geodata_store *store, int64_t now,
+int geodata_password_resets(geodata_store *store, int64_t now, int staff_too,
                             int (*each)(void *arg, const geodata_password_reset *r), void *arg)
 {
     sqlite3_stmt *st = geodata_prepare(store,
         "SELECT r.id, r.member_id, m.display_name, m.email, r.token, r.created_at, r.expires_at "
         "FROM password_resets r JOIN members m ON m.id = r.member_id "
-        "WHERE r.token IS NOT NULL AND r.expires_at > ?1 ORDER BY r.id DESC LIMIT ?2");
+        "WHERE r.token IS NOT NULL AND r.expires_at > ?1 AND (?3 OR m.role IN ('member', 'shop')) "
+        "ORDER BY r.id DESC LIMIT ?2");
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int(st, 2, GEODATA_RESETS_PAGE);
+    sqlite3_bind_int(st, 3, staff_too != 0);
     geodata_password_reset r;
     int rc = GEODATA_OK, step = SQLITE_DONE;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {

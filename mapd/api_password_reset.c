@@ -4,14 +4,17 @@
  *   POST /api/password-resets            {"email"}: 202 whether or not an
  *                                        account has this email (nobody
  *                                        learns who is registered)
- *   GET  /api/password-resets            staff: the live links to pass on
+ *   GET  /api/password-resets            staff: the live links to pass on (of
+ *                                        members and shop accounts; an admin
+ *                                        also sees staff and admin accounts')
  *   POST /api/password-resets/complete   {"token", "new_password"}: the new
  *                                        password; every session of the
  *                                        account ends
  *
  * The service cannot send mail yet, so the link is shown to staff, who pass
  * it on to the member by a channel they trust (in person, by phone) once
- * they know who is asking. The link is "/#reset=TOKEN": a URL fragment,
+ * they know who is asking. A link sets a password, so staff never read the
+ * link of a staff or admin account: only an admin does. The link is "/#reset=TOKEN": a URL fragment,
  * which browsers never send to a server nor in a Referer. A link lives
  * MAPD_RESET_TTL_S; a new request replaces the previous link. Requests and
  * completions share the login rate limit per client address.
@@ -69,10 +72,12 @@ static int add_reset(void *arg, const geodata_password_reset *r)
 
 enum MHD_Result mapd_api_password_resets(mapd_ctx *ctx)
 {
-    if (!mapd_staff_or_reply(ctx, 0))
+    const geodata_member *m = mapd_staff_or_reply(ctx, 0);
+    if (!m)
         return MHD_YES;
     json_t *arr = json_array();
-    int rc = arr ? geodata_password_resets(ctx->store, ctx->now, add_reset, arr) : GEODATA_ENOMEM;
+    int admin = strcmp(m->role, "admin") == 0;
+    int rc = arr ? geodata_password_resets(ctx->store, ctx->now, admin, add_reset, arr) : GEODATA_ENOMEM;
     if (rc) {
         json_decref(arr);
         return mapd_problem_geodata(ctx, rc);

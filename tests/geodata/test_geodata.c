@@ -643,8 +643,17 @@ static void test_password_reset(void **state)
     assert_int_equal(who, 0);
     assert_int_equal(geodata_password_reset_create(s, ana, h2, "second", 300, 400), 0);
     int live = 0;
-    assert_int_equal(geodata_password_resets(s, 300, count_reset, &live), 0);
+    assert_int_equal(geodata_password_resets(s, 300, 0, count_reset, &live), 0);
     assert_int_equal(live, 1);
+    int64_t boss = new_member(s, "boss@example.org", "staff");
+    unsigned char h3[32] = { 4 };
+    assert_int_equal(geodata_password_reset_create(s, boss, h3, "boss", 300, 400), 0);
+    live = 0;
+    assert_int_equal(geodata_password_resets(s, 300, 0, count_reset, &live), 0);
+    assert_int_equal(live, 1);   /* a staff account's link is not for staff to read */
+    live = 0;
+    assert_int_equal(geodata_password_resets(s, 300, 1, count_reset, &live), 0);
+    assert_int_equal(live, 2);
     assert_int_equal(geodata_password_reset_use(s, h1, "new", 301, &who), GEODATA_ENOTFOUND); /* replaced */
     assert_int_equal(geodata_password_reset_use(s, h2, "new", 301, &who), 0);
     assert_int_equal(who, ana);
@@ -653,7 +662,7 @@ static void test_password_reset(void **state)
     assert_int_equal(geodata_session_get(s, sess, 302, &se), GEODATA_ENOTFOUND);
     geodata_store_close(s);
     assert_string_equal(sql_text("resets.sqlite", "SELECT password_hash FROM members"), "new");
-    assert_int_equal(sql_int("resets.sqlite", "SELECT count(*) FROM password_resets"), 0);
+    assert_int_equal(sql_int("resets.sqlite", "SELECT count(*) FROM password_resets WHERE member_id = 1"), 0);
 }
 
 /* ---- the change feed ---------------------------------------------------- */

@@ -86,8 +86,10 @@ int geodata_password_reset_create(geodata_store *store, int64_t member, const un
                                   const char *token, int64_t now, int64_t expires_at);
 
 /* The live links kept for staff to pass on, newest first, at most
- * GEODATA_RESETS_PAGE. */
-int geodata_password_resets(geodata_store *store, int64_t now,
+ * GEODATA_RESETS_PAGE: those of members and shop accounts, and with
+ * staff_too those of staff and admin accounts as well (for an admin: a link
+ * sets a password, so a staff member must not read an admin's). */
+int geodata_password_resets(geodata_store *store, int64_t now, int staff_too,
                             int (*each)(void *arg, const geodata_password_reset *r), void *arg);
 
 /* Uses the live link of this hash: the member's password becomes
