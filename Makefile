@@ -1,8 +1,11 @@
 # Entraide — thin entry points. The build is CMake's; the tests are ctest's.
 #   make demo   install what is missing, build, create var/demo.sqlite, serve :8080
+#               (the web map as built by web/build.mjs, from build/web)
 #   make test   install what is missing, build (Release and ASan+UBSan), run ctest
 #   make bench  run the benchmarks of tests/bench against their peers
 #   make bench-tiles  only the vector tile benchmarks (PostGIS, nginx, ogr2ogr, Node)
+#   make bench-web    the web map on a slow phone (50 KB/s, 2 s latency) and a
+#                     desktop, unbundled sources against the built site (tests/bench/phone.mjs)
 
 SHELL := /bin/bash
 JOBS  := $(shell nproc)
@@ -24,7 +27,7 @@ DEMO_CREDITS := Quartiers: Ville de Paris (ODbL); addresses: Base Adresse Nation
 DEMO_DB := var/demo.sqlite
 MAPD := build/bin/mapd
 
-.PHONY: demo test deps build build-asan bench bench-tiles clean
+.PHONY: demo test deps build build-asan bench bench-tiles bench-web clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -60,7 +63,7 @@ $(DEMO_DB):
 
 demo: build
 	@$(MAKE) --no-print-directory $(DEMO_DB)
-	$(MAPD) serve --db $(DEMO_DB) --listen 127.0.0.1:8080 --web web --attribution "$(DEMO_CREDITS)"
+	$(MAPD) serve --db $(DEMO_DB) --listen 127.0.0.1:8080 --web build/web --attribution "$(DEMO_CREDITS)"
 
 test: build build-asan
 	ctest --test-dir build --output-on-failure -j2
@@ -72,6 +75,9 @@ bench: build
 	tests/bench/api.sh build
 	tests/bench/web.sh build
 	$(MAKE) --no-print-directory bench-tiles
+
+bench-web: build
+	node tests/bench/phone.mjs $(MAPD) . --web build/web
 
 bench-tiles: build
 	tests/bench/tiles.sh build

@@ -20,6 +20,11 @@
  *
  * The suffix ("rep") is stored in one spelling: BANO's bis/ter/quater become
  * BAN's b/t/q; anything else is lower-cased.
+ *
+ * At its end, in the same transaction, the import derives again the streets
+ * of the communes whose addresses it changed (streets.c; triggers list
+ * them), and notes how many: a re-import that changes no address derives
+ * nothing.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -29,10 +34,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "csv.h"
 #include "normalize.h"
 #include "geodata/nbindex.h"
+#include "geodata/streets.h"
 #include "spatial_index.h"
 #include "spatialite_blob.h"
 
@@ -400,6 +407,30 @@ static int load_rows(run *r)
     return GEODATA_OK;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Says how many streets were derived, in a note kept even when the notes of
+ * bad rows have filled the report: it then takes the last one's place (that
+ * one is still counted among the "more"). */
+static void note_streets(geodata_report *report, const geodata_streets_stats *st, double seconds)
+{
+    char *note = geodata_format("streets: %llu derived from the addresses of %llu communes "
+                                "(%llu lines changed, %.2f s)",
+                                (unsigned long long)st->streets, (unsigned long long)st->communes,
+                                (unsigned long long)st->changed, seconds);
+    if (!note)
+        return;
+    report->n_notes_total++;
+    if (report->n_notes == GEODATA_REPORT_NOTES)
+        free(report->notes[--report->n_notes]);
+    report->notes[report->n_notes++] = note;
+}
+
 int geodata_import_addresses(geodata_store *store, const char *path,
                              const geodata_import_options *opts, geodata_report *report)
 {
@@ -428,12 +459,21 @@ int geodata_import_addresses(geodata_store *store, const char *path,
         if (!rc) rc = load_rows(&r);
         if (!rc) rc = geodata_spatial_index_rebuild(store, "addresses");
         if (!rc) rc = geodata_index_restore(store, index_sql);
+        geodata_streets_stats streets = { 0 };
+        double t0 = now_s();
+        if (!rc) rc = geodata_streets_rebuild(store, r.opts->progress, r.opts->progress_arg,
+                                              &streets);
+        if (!rc && streets.communes)
+            note_streets(report, &streets, now_s() - t0);
         if (!rc) {
-            char *detail = geodata_format("%llu rows, %llu stored, %llu rejected, %llu outside",
+            char *detail = geodata_format("%llu rows, %llu stored, %llu rejected, %llu outside, "
+                                          "%llu streets of %llu communes derived",
                                           (unsigned long long)report->read,
                                           (unsigned long long)report->stored,
                                           (unsigned long long)report->rejected,
-                                          (unsigned long long)report->outside);
+                                          (unsigned long long)report->outside,
+                                          (unsigned long long)streets.streets,
+                                          (unsigned long long)streets.communes);
             rc = geodata_audit(store, 0, "import addresses", path, detail);
             free(detail);
         }

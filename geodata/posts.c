@@ -54,6 +54,25 @@ void geodata_public_point(double lon, double lat, double *plon, double *plat)
     *plon = (floor(lon / dlon) + 0.5) * dlon;
 }
 
+int geodata_member_public_point(geodata_store *store, int64_t member_id, double *plon, double *plat)
+{
+    sqlite3_stmt *st = geodata_cached(store,
+        "SELECT home_lon, home_lat FROM members WHERE id = ? "
+        "AND home_lon IS NOT NULL AND neighbourhood_id IS NOT NULL");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, member_id);
+    int step = sqlite3_step(st);
+    int rc = GEODATA_OK;
+    if (step == SQLITE_ROW)
+        geodata_public_point(sqlite3_column_double(st, 0), sqlite3_column_double(st, 1), plon, plat);
+    else
+        rc = step == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no verified home")
+                                 : geodata_fail_sql(store, "reading the member's home");
+    geodata_release(store, st);
+    return rc;
+}
+
 /* Inserts one post (see geodata_post_create) through kept statements; the
  * caller owns the transaction, if any. */
 static int insert_post(geodata_store *store, int64_t author_id, const char *kind,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "spatial_index.h"
+#include "geodata/streets.h"
 
 static const char *const migrations[] = {
     /* 1: the first schema */
@@ -267,7 +268,51 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  expires_at INTEGER NOT NULL"
     ");",
+
+    /* 9: street centrelines derived from the addresses (streets.c), one line
+     * per stretch (part) of a street of a commune. streets_pending lists the
+     * communes whose addresses changed since their streets were derived,
+     * kept by triggers whoever writes the addresses; a rebuild empties it.
+     * The addresses already stored are listed here, and their streets
+     * derived once this SQL has run (STREETS_MIGRATION below). The change
+     * feed tells of every line written, without points: readers drop their
+     * tiles. */
+    "CREATE TABLE streets ("
+    "  id    INTEGER PRIMARY KEY,"
+    "  insee TEXT NOT NULL,"                /* the commune, as in addresses.insee */
+    "  name  TEXT NOT NULL,"                /* as in addresses.street */
+    "  part  INTEGER NOT NULL,"             /* 0, 1, ...: stretches of one street */
+    "  UNIQUE (insee, name, part)"
+    ");"
+    "CREATE TABLE streets_pending (insee TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "INSERT INTO streets_pending(insee) SELECT DISTINCT insee FROM addresses;"
+    /* NOT EXISTS rather than OR IGNORE: an upsert's DO UPDATE imposes its
+     * own conflict handling on the statements of the triggers it fires. */
+    "CREATE TRIGGER addresses_streets_ai AFTER INSERT ON addresses BEGIN"
+    "  INSERT INTO streets_pending(insee) SELECT NEW.insee"
+    "  WHERE NOT EXISTS (SELECT 1 FROM streets_pending WHERE insee = NEW.insee); END;"
+    "CREATE TRIGGER addresses_streets_au AFTER UPDATE OF number, rep, street, insee, geom"
+    "  ON addresses WHEN OLD.number IS NOT NEW.number OR OLD.rep IS NOT NEW.rep"
+    "  OR OLD.street IS NOT NEW.street OR OLD.insee IS NOT NEW.insee OR OLD.geom IS NOT NEW.geom BEGIN"
+    "  INSERT INTO streets_pending(insee) SELECT OLD.insee"
+    "  WHERE NOT EXISTS (SELECT 1 FROM streets_pending WHERE insee = OLD.insee);"
+    "  INSERT INTO streets_pending(insee) SELECT NEW.insee"
+    "  WHERE NOT EXISTS (SELECT 1 FROM streets_pending WHERE insee = NEW.insee); END;"
+    "CREATE TRIGGER addresses_streets_ad AFTER DELETE ON addresses BEGIN"
+    "  INSERT INTO streets_pending(insee) SELECT OLD.insee"
+    "  WHERE NOT EXISTS (SELECT 1 FROM streets_pending WHERE insee = OLD.insee); END;"
+    "CREATE TRIGGER streets_changes_ai AFTER INSERT ON streets BEGIN"
+    "  INSERT INTO changes(layer, ref_id) VALUES ('streets', NEW.id); END;"
+    "CREATE TRIGGER streets_changes_au AFTER UPDATE OF insee, name, geom ON streets BEGIN"
+    "  INSERT INTO changes(layer, ref_id) VALUES ('streets', NEW.id); END;"
+    "CREATE TRIGGER streets_changes_ad AFTER DELETE ON streets BEGIN"
+    "  INSERT INTO changes(layer, ref_id) VALUES ('streets', OLD.id); END;",
 };
+
+/* The migration after which the streets of the stored addresses are derived
+ * (in its transaction): a database imported before it gets its streets on
+ * its first opening by this program. */
+#define STREETS_MIGRATION 9
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -280,6 +325,7 @@ static const struct { int version; const char *table, *type; } geometry_columns[
     { 1, "posts", "POINT" },
     { 1, "makers", "POINT" },
     { 1, "shops", "POINT" },
+    { 9, "streets", "LINESTRING" },
 };
 
 static int add_geometry_columns(geodata_store *store, int version)
@@ -361,6 +407,8 @@ int geodata_schema_migrate(geodata_store *store)
             break;
         }
         rc = add_geometry_columns(store, v + 1);
+        if (!rc && v + 1 == STREETS_MIGRATION)
+            rc = geodata_streets_rebuild(store, NULL, NULL, NULL);
         if (rc) {
             geodata_rollback(store);
             break;

@@ -174,8 +174,20 @@ enum MHD_Result mapd_api_me(mapd_ctx *ctx)
         json_object_set_new(nb, "center", json_pack("[f, f]", lon, lat));
     /* The CSRF token again, for a page that lost it (it is only readable by
      * this origin's scripts: the API sends no CORS headers). */
-    return mapd_respond_json(ctx, MHD_HTTP_OK,
-        json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s}", "id", (json_int_t)m->id,
-                  "display_name", m->display_name, "email", m->email, "role", m->role,
-                  "neighbourhood", nb, "visible_neighbourhoods", vis, "csrf", ctx->csrf), NULL);
+    json_t *doc = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s}", "id", (json_int_t)m->id,
+                            "display_name", m->display_name, "email", m->email, "role", m->role,
+                            "neighbourhood", nb, "visible_neighbourhoods", vis, "csrf", ctx->csrf);
+    /* The home area: the public point the member's own posts are published
+     * at (the centre of the ~200 m cell holding the home), where the page
+     * measures "near me" from. Nothing the member's posts do not already show. */
+    if (doc && m->neighbourhood_id[0]) {
+        rc = geodata_member_public_point(ctx->store, m->id, &lon, &lat);
+        if (rc == 0)
+            json_object_set_new(doc, "home_area", json_pack("[f, f]", lon, lat));
+        else if (rc != GEODATA_ENOTFOUND) {
+            json_decref(doc);
+            return mapd_problem_geodata(ctx, rc);
+        }
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, doc, NULL);
 }

@@ -23,7 +23,8 @@
  * first request also drops the tiles of the posts that expired since the
  * last sweep (an indexed range read on posts.expires_at). A change of the
  * neighbourhoods (an import) prepares their polygons again and drops every
- * tile.
+ * tile; so does a change of the street lines (an address import), which
+ * renders read from the store.
  *
  * HTTP: strong ETag (XXH3 of the tile bytes) with 304 on If-None-Match;
  * Cache-Control "no-cache" (public for anonymous tiles, private otherwise) so
@@ -151,6 +152,7 @@ typedef struct applying {
     mapd_tiles *t;
     geodata_store *store;
     int neighbourhoods;          /* a neighbourhood changed: reload them, drop every tile */
+    int streets;                 /* street lines were rebuilt (an import): drop every tile */
 } applying;
 
 /* One change: the needs layer first, then the tiles, so that a render that
@@ -161,6 +163,10 @@ static int drop_change(void *arg, const geodata_change *c)
     tiles_cache *cache = a->t->cache;
     if (strcmp(c->layer, "neighbourhoods") == 0) {
         a->neighbourhoods = 1;
+        return 0;
+    }
+    if (strcmp(c->layer, "streets") == 0) {
+        a->streets = 1;
         return 0;
     }
     if (strcmp(c->layer, "needs") == 0) {
@@ -236,7 +242,7 @@ static int sync_feed(mapd_ctx *ctx, mapd_tiles *t)
     int64_t at = __atomic_load_n(&t->applied, __ATOMIC_ACQUIRE);
     while (!rc && at < last) {
         int64_t reached;
-        applying a = { t, ctx->store, 0 };
+        applying a = { t, ctx->store, 0, 0 };
         rc = geodata_changes_since(ctx->store, at, FEED_BATCH, drop_change, &a, &reached);
         if (rc == GEODATA_ESTALE) {
             /* too far behind: start afresh */
@@ -247,6 +253,11 @@ static int sync_feed(mapd_ctx *ctx, mapd_tiles *t)
         if (!rc && a.neighbourhoods) {
             /* new polygons (an import): every tile may have changed */
             rc = mapd_neighbourhoods_load(t->neighbourhoods, ctx->store);
+            tiles_cache_clear(t->cache);
+        } else if (!rc && a.streets) {
+            /* street lines rebuilt (an address import): read from the store
+             * by every render, they need no reload, but the tiles drawn
+             * with the old ones go */
             tiles_cache_clear(t->cache);
         }
         if (!rc && reached == at)
@@ -576,6 +587,7 @@ enum MHD_Result mapd_api_tilejson(mapd_ctx *ctx)
     static const field nb[] = { { "id", "String" }, { "name", "String" },
                                 { "label", "Boolean: true on the label point" }, { NULL, NULL } };
     static const field addr[] = { { "number", "String" }, { "street", "String" }, { NULL, NULL } };
+    static const field streets[] = { { "name", "String" }, { NULL, NULL } };
     static const field shops[] = {
         { "id", "Number" }, { "name", "String" }, { "shop", "String: OSM shop=*" },
         { "status", "String: unknown, open, closed, delivery_only, takeaway_only" },
@@ -593,8 +605,10 @@ enum MHD_Result mapd_api_tilejson(mapd_ctx *ctx)
         { "stock", "Number" }, { "materials", "String" }, { "cluster", "Boolean" },
         { "point_count", "Number" }, { NULL, NULL } };
 
-    json_t *layers = json_pack("[o, o, o, o, o]",
+    json_t *layers = json_pack("[o, o, o, o, o, o]",
         layer("neighbourhoods", "Neighbourhood polygons, and one label point each", 0, nb),
+        layer("streets", "Street centrelines derived from the address points, for the basemap",
+              MAPD_TILE_STREETS_MINZOOM, streets),
         layer("addresses", "Address points, for the streets of the basemap", MAPD_TILE_ADDRESSES_MINZOOM,
               addr),
         layer("shops", "Local shops and their status; clusters up to zoom 14", 0, shops),

@@ -53,7 +53,7 @@ static const entry catalogue[] = {
     { "missing or wrong X-CSRF-Token header (the value returned at login)",
       "Votre session a expiré ou n’est plus valable : reconnectez-vous." },
     { "'{}' must have at least {} characters", "Le mot de passe doit compter au moins {2} caractères." },
-    { "'password' is not the current password", "Ce n’est pas votre mot de passe actuel." },
+    { "'password' is not the current password", "Mot de passe actuel incorrect." },
     { "cannot hash the password now; try again",
       "Le mot de passe ne peut pas être enregistré maintenant ; réessayez." },
     { "'email' is not an email address", "Ce n’est pas une adresse électronique." },

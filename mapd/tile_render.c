@@ -7,7 +7,8 @@
  * makes a cluster near the edge identical in both tiles that draw it.
  * A tile over its size budget is drawn again at the next detail level:
  * level L simplifies at 0.5 * 4^L units and clusters on cells of 256 * 2^L
- * (at most the whole tile); address points only at level 0.
+ * (at most the whole tile); address points only at level 0, street lines
+ * up to level STREETS_MAX_LEVEL (simplified at 8 tile units there).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +21,13 @@
 #include "geodata/map.h"
 #include "geodata/posts.h"
 #include "geodata/shops.h"
+#include "geodata/streets.h"
 #include "tiles/cluster.h"
 #include "tiles/mvt.h"
 #include "tiles/tile.h"
 
 #define MAX_LEVEL 5
+#define STREETS_MAX_LEVEL 2
 
 int mapd_tile_parse(const char *path, const char *suffix, int *z, int64_t *x, int64_t *y)
 {
@@ -96,6 +99,7 @@ typedef struct render {
     tiles_frame frame;       /* the tile and its buffer */
     tiles_frame wide;        /* the tile and one clustering cell around it */
     double wide_box[4];      /* degrees: the tile and one cell around it */
+    double frame_box[4];     /* degrees: the tile and its buffer */
     int level;
     uint32_t cell;
     int64_t now;
@@ -257,6 +261,23 @@ static int add_address_point(void *arg, const tiles_pointset_hit *h)
     return add_point(r, 0, 0, h->x, h->y, keys, vals, 2);
 }
 
+/* ---- streets ---------------------------------------------------------------- */
+
+/* A street line, clipped to the tile and its buffer and simplified there;
+ * one the tile does not cross, or that GEOS cannot read, is left out. */
+static int add_street(void *arg, const geodata_street *s)
+{
+    render *r = arg;
+    int rc = tiles_geom_from_wkb(r->ctx, &r->frame, s->wkb, s->wkb_len, &r->buf);
+    if (rc == TILES_ENOMEM)
+        return rc;
+    if (rc || r->buf.g.n == 0)
+        return 0;
+    const char *keys[] = { "name" };
+    tiles_value vals[] = { { .type = TILES_VALUE_STRING, .s = s->name } };
+    return tiles_mvt_add(r->layer, 0, 0, &r->buf.g, keys, vals, 1) ? TILES_ENOMEM : 0;
+}
+
 /* ---- shops ------------------------------------------------------------------ */
 
 static const char *const shop_statuses[] = {
@@ -411,6 +432,11 @@ static int draw(render *r, tiles_mvt *t)
     int rc = tiles_mvt_layer(t, "neighbourhoods", MAPD_TILE_EXTENT, &r->layer);
     if (!rc)
         rc = mapd_neighbourhoods_each(r->neighbourhoods, &r->frame, add_neighbourhood, r);
+    if (!rc && z >= MAPD_TILE_STREETS_MINZOOM && r->level <= STREETS_MAX_LEVEL) {
+        rc = tiles_mvt_layer(t, "streets", MAPD_TILE_EXTENT, &r->layer);
+        if (!rc)
+            rc = geodata_streets_in_box(r->store, r->frame_box, MAPD_TILE_STREETS_MAX, add_street, r);
+    }
     if (!rc && z >= MAPD_TILE_ADDRESSES_MINZOOM && r->level == 0 && r->addresses) {
         r->kept = 0;
         rc = tiles_mvt_layer(t, "addresses", MAPD_TILE_EXTENT, &r->layer);
@@ -471,6 +497,7 @@ int mapd_tile_render(geodata_store *store, const mapd_tile_sources *src, tiles_c
         r.wide = r.frame;
         r.wide.buffer = r.cell;
         grown_box(b, r.cell, r.wide_box);
+        grown_box(b, MAPD_TILE_BUFFER, r.frame_box);
         tiles_mvt *t = tiles_mvt_new();
         rc = t ? draw(&r, t) : TILES_ENOMEM;
         uint8_t *bytes = NULL;

@@ -7,6 +7,9 @@
  *   neighbourhoods  polygons {id, name}, and a label point each {id, name, label}
  *   addresses       points {number, street}, from zoom 16: the streets of the
  *                   offline basemap
+ *   streets         lines {name}, from zoom 13: street centrelines derived
+ *                   from the addresses (geodata/streets.h), read per tile
+ *                   through their R*Tree
  *   shops           points {id, name, shop, status, delivers, takeaway,
  *                   gift_cards, confirmed, opening_hours}; up to zoom 14 shops
  *                   sharing a grid cell merge into clusters {cluster,
@@ -41,6 +44,8 @@
 #define MAPD_TILE_SHOPS_CLUSTER_MAXZOOM 14
 #define MAPD_TILE_ADDRESSES_MINZOOM 16
 #define MAPD_TILE_ADDRESSES_MAX 10000       /* address points in one tile */
+#define MAPD_TILE_STREETS_MINZOOM 13
+#define MAPD_TILE_STREETS_MAX 5000          /* street lines read for one tile */
 #define MAPD_TILE_MAX_BYTES (500 * 1024)    /* the default size budget */
 
 /* Who the tile is drawn for. */
@@ -60,10 +65,12 @@ int mapd_tile_parse(const char *path, const char *suffix, int *z, int64_t *x, in
  * the layers src holds in memory. A tile
  * that would exceed max_bytes is drawn again with less detail: coarser
  * simplification, no address points, clusters on a grid twice as coarse,
- * up to one cluster per tile; TILES_ETOOBIG when even that does not fit.
+ * up to one cluster per tile, no streets from the fourth attempt;
+ * TILES_ETOOBIG when even that does not fit.
  * Work: the features whose boxes meet the tile (plus one clustering cell
  * around it), one GEOS clip per neighbourhood polygon whose edges cross the
- * tile, per attempt.
+ * tile and per street line (at most MAPD_TILE_STREETS_MAX) whose box meets
+ * it, per attempt.
  * Returns 0, a GEODATA_E* code (message on the store), or a TILES_E* code.
  */
 /* The layers kept in memory. */

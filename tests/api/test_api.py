@@ -9,6 +9,7 @@ a quartier contiguous to A, of a distant quartier, a shop owner, and staff.
 Only the standard library is used.
 """
 import json
+import math
 import os
 import re
 import signal
@@ -272,11 +273,27 @@ def main():
     st, doc, _ = ma.req("GET", "/api/me")
     check("me: visible neighbourhoods are A and its contiguous ones",
           st == 200 and set(doc["visible_neighbourhoods"]) == near, doc)
+    # The home area: the centre of the ~200 m cell holding the home, as
+    # geodata_public_point computes it (the point A's posts are published at).
+    hlon, hlat = sql("SELECT home_lon, home_lat FROM members WHERE email = 'alice@example.org'")[0]
+    dlat = 200.0 / 110574.0
+    clat = (math.floor(hlat / dlat) + 0.5) * dlat
+    dlon = 200.0 / (111320.0 * max(math.cos(math.radians(clat)), 0.01))
+    cell = [(math.floor(hlon / dlon) + 0.5) * dlon, clat]
+    area = doc.get("home_area")
+    check("me: home_area is the centre of the home's ~200 m cell, not the home",
+          isinstance(area, list) and len(area) == 2 and all(abs(a - b) < 1e-8 for a, b in zip(area, cell))
+          and (abs(area[0] - hlon) > 1e-7 or abs(area[1] - hlat) > 1e-7), (area, cell, (hlon, hlat)))
+    st, doc, _ = staff.req("GET", "/api/me")
+    check("me: no home_area for an account without a home", st == 200 and "home_area" not in doc
+          and doc["neighbourhood"] is None, doc)
 
     # ---- posts ----
     st, doc, _ = ma.req("POST", "/api/posts", {"kind": "request", "category": "groceries",
                                                "title": "Courses de solidarité", "body": "Pain, lait"})
     check("A posts a request: 201 GeoJSON", st == 201 and doc["type"] == "Feature", doc)
+    check("A's post is published at A's home_area", st == 201 and all(
+        abs(x - y) < 1e-6 for x, y in zip(doc["geometry"]["coordinates"], area)), (doc.get("geometry"), area))
     pa = doc["properties"]["id"]
     st, doc, _ = ma.req("POST", "/api/posts", {"kind": "offer", "category": "company",
                                                "title": "Un coup de fil ?", "expires_in_days": 3})

@@ -3,7 +3,8 @@
 real `mapd serve`: TileJSON, who sees which layers, feature counts against the
 store (clusters adding up through point_count), ETag / 304 / gzip, the cache
 dropping exactly the tiles of a change (made through the API or by another
-process), and the size budget.
+process), the streets layer (a known street drawn between its houses, from
+zoom 13, renamed by another process's import), and the size budget.
 
 Expected counts are computed here from the database file with plain SQL and
 the Web Mercator formula, independently of the server's code.
@@ -12,7 +13,9 @@ import gzip
 import json
 import math
 import os
+import re
 import struct
+import subprocess
 import sys
 import time
 
@@ -70,6 +73,111 @@ def counted(features):
                if 0 <= f["_x"] < 4096 and 0 <= f["_y"] < 4096)
 
 
+_LINE = re.compile(r"^  (MULTI)?LINESTRING \((.*)\)$")
+
+
+def street_lines(data, work):
+    """[(name, [[(x, y), ...], ...])] of the streets layer of an MVT, in tile
+    coordinates with y down, decoded by GDAL's MVT driver (independently of
+    mapd), which gives lines of an unplaced tile with y up."""
+    path = os.path.join(work, "streets.mvt")
+    with open(path, "wb") as f:
+        f.write(data)
+    out = subprocess.run(["ogrinfo", "-ro", "-q", "-oo", "CLIP=NO", path, "streets"],
+                         capture_output=True, text=True).stdout
+    lines, name = [], None
+    for row in out.splitlines():
+        if row.startswith("  name (String) = "):
+            name = row.split(" = ", 1)[1]
+        m = _LINE.match(row)
+        if m:
+            parts = re.findall(r"\(([^()]*)\)", m.group(2)) if m.group(1) else [m.group(2)]
+            lines.append((name, [[(float(p.split()[0]), 4096 - float(p.split()[1]))
+                                  for p in part.split(",")] for part in parts]))
+    return lines
+
+
+def seg_dist(p, a, b):
+    """Distance from point p to segment ab."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    l2 = dx * dx + dy * dy
+    u = 0 if l2 == 0 else max(0, min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2))
+    return math.hypot(p[0] - a[0] - u * dx, p[1] - a[1] - u * dy)
+
+
+def check_streets(db, anon):
+    """The streets layer: a known street at z15 near its addresses, none
+    below zoom 13, caps kept, and a renaming import by another process
+    reaching the tile."""
+    street, insee = "Rue de la Roquette", "75111"
+    pts = db.sql("SELECT geom FROM addresses WHERE street = ? AND insee = ? ORDER BY number", street, insee)
+    if not pts:  # another city's sample: its longest street
+        street, insee = db.sql("SELECT street, insee FROM addresses GROUP BY insee, street "
+                               "ORDER BY count(*) DESC LIMIT 1")[0]
+        pts = db.sql("SELECT geom FROM addresses WHERE street = ? AND insee = ? ORDER BY number",
+                     street, insee)
+    lon, lat = point_of(pts[len(pts) // 2][0])
+    x, y = tile_xy(lon, lat, 15)[:2]
+    st, body, r = anon.raw("GET", "/tiles/15/%d/%d.mvt" % (x, y))
+    lines = street_lines(body, db.work)
+    mine = [parts for name, parts in lines if name == street]
+    T.check("z15: the streets layer draws %s as lines" % street,
+            st == 200 and mine and all(len(p) >= 2 for parts in mine for p in parts),
+            sorted({n for n, _ in lines})[:10])
+    T.check("z15: street lines are clipped to the tile and its buffer",
+            lines and all(-65 <= v <= 4096 + 65 for _, parts in lines for p in parts for q in p for v in q))
+    # Every address of the street in the tile lies within 25 m of its line
+    # (a street is 10 to 30 m wide): 1 m is 1 / (circumference * cos(lat) /
+    # 2^15 / 4096) tile units.
+    per_m = 1 / (40075016.686 * math.cos(math.radians(lat)) / 2 ** 15 / 4096)
+    segs = [(p[i], p[i + 1]) for parts in mine for p in parts for i in range(len(p) - 1)]
+    near = far = 0
+    for (g,) in pts:
+        tx, ty, px, py = tile_xy(*point_of(g), 15)
+        if (tx, ty) != (x, y) or not segs:
+            continue
+        d = min(seg_dist((px, py), a, b) for a, b in segs) / per_m
+        near, far = (near + 1, far) if d <= 25 else (near, far + 1)
+    T.check("z15: the line runs between the street's houses (%d of %d addresses within 25 m)"
+            % (near, near + far), near > 10 and far <= near // 10)
+    x, y = tile_xy(lon, lat, 12)[:2]
+    T.check("z12: no streets layer (from zoom 13)",
+            "streets" not in decode_tile(anon.raw("GET", "/tiles/12/%d/%d.mvt" % (x, y))[1], db.work))
+    # The densest z13 tile of the data: within the default byte budget and
+    # the feature cap.
+    ext = db.sql("SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_neighbourhoods_geom")[0]
+    x, y = tile_xy((ext[0] + ext[2]) / 2, (ext[1] + ext[3]) / 2, 13)[:2]
+    sizes = []
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            st, body, _ = anon.raw("GET", "/tiles/13/%d/%d.mvt" % (x + dx, y + dy))
+            sizes.append((st, len(body), len(street_lines(body, db.work))))
+    T.check("z13: street tiles within 500 KB and 5000 lines", all(st == 200 and n <= 500 * 1024
+                                                                  and k <= 5000 for st, n, k in sizes)
+            and max(k for _, _, k in sizes) > 100, sizes)
+
+    # Another process renames the street (an address import): the tile's
+    # old drawing is dropped, the new name drawn.
+    x, y = tile_xy(lon, lat, 15)[:2]
+    path = "/tiles/15/%d/%d.mvt" % (x, y)
+    st, _, r = anon.raw("GET", path)
+    etag = r.getheader("ETag")
+    rows = db.sql("SELECT source_id, number, rep, postcode, insee, city, geom FROM addresses "
+                  "WHERE street = ? AND insee = ?", street, insee)
+    csv = os.path.join(db.work, "renamed.csv")
+    with open(csv, "w") as fh:
+        fh.write("id;numero;rep;nom_voie;code_postal;code_insee;nom_commune;lon;lat\n")
+        for sid, number, rep, cp, ins, city, g in rows:
+            fh.write("%s;%d;%s;Rue Renommée;%s;%s;%s;%.7f;%.7f\n" % (sid, number, rep, cp, ins, city,
+                                                                      *point_of(g)))
+    out = db.run("import", "addresses", csv, "--db", db.path)
+    st, body, r = anon.raw("GET", path, headers={"If-None-Match": etag})
+    names = {n for n, _ in street_lines(body, db.work)}
+    T.check("a street renamed by an address import reaches the tile (new ETag)",
+            st == 200 and r.getheader("ETag") != etag and "Rue Renommée" in names
+            and street not in names, (st, out, sorted(names)[:10]))
+
+
 def main():
     db = Database(MAPD, "entraide-tiles.")
     db.run("import", "neighbourhoods", os.path.join(SAMPLE, "neighbourhoods.geojson"), "--db", db.path)
@@ -98,9 +206,13 @@ def main():
     T.check("tiles.json: bounds and centre from the data",
             all(abs(a - b) < 1e-6 for a, b in zip(tj["bounds"], ext))
             and ext[0] < tj["center"][0] < ext[2] and ext[1] < tj["center"][1] < ext[3], tj.get("bounds"))
-    T.check("tiles.json: five vector layers with fields, zooms 0 to 16",
-            [l["id"] for l in tj["vector_layers"]] == ["neighbourhoods", "addresses", "shops", "needs", "makers"]
+    T.check("tiles.json: six vector layers with fields, zooms 0 to 16",
+            [l["id"] for l in tj["vector_layers"]]
+            == ["neighbourhoods", "streets", "addresses", "shops", "needs", "makers"]
             and all(l["fields"] for l in tj["vector_layers"]) and tj["minzoom"] == 0 and tj["maxzoom"] == 16)
+    T.check("tiles.json: streets from zoom 13, with their name",
+            [(l["minzoom"], sorted(l["fields"])) for l in tj["vector_layers"] if l["id"] == "streets"]
+            == [(13, ["name"])], tj["vector_layers"])
 
     # ---- a tile full of the member's visible needs ----
     mine = needs_of(db, seen)
@@ -303,6 +415,8 @@ def main():
     T.check("the other neighbourhoods of the tile are drawn as before",
             {k: v for k, v in after.items() if k != nid} == {k: v for k, v in before.items() if k != nid})
 
+    check_streets(db, anon)
+
     st, body, _ = anon.raw("GET", "/metrics")
     text = body.decode()
     hits = [l for l in text.splitlines() if l.startswith("mapd_tile_cache_hits_total ")]
@@ -324,6 +438,11 @@ def main():
     T.check("a tile over a 3 KB budget is drawn with less detail, within it, nothing lost",
             st == 200 and 0 < len(body) <= 3 * 1024 and counted(layers.get("needs", [])) == want,
             (st, len(body), counted(layers.get("needs", [])), want))
+    x, y = tile_xy(lon0, lat0, 14)[:2]
+    st, body, _ = staff.raw("GET", "/tiles/14/%d/%d.mvt" % (x, y))
+    T.check("a z14 tile, streets and all, over a 3 KB budget is drawn within it",
+            st == 200 and 0 < len(body) <= 3 * 1024, (st, len(body)))
+    x, y = tile_xy(lon0, lat0, 12)[:2]
     st, _, r = staff.raw("GET", "/tiles/12/%d/%d.mvt" % (x, y))
     st, body, _ = staff.raw("GET", "/metrics")
     T.check("--tile-cache-mb 0: no cache, tiles still served",

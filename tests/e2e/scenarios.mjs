@@ -5,8 +5,10 @@
  * checks what is drawn on the map (MapLibre's rendered features) and shown
  * in the panels. Each saves a screenshot to docs/screenshots/.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { rasterArchive } from './pmtiles_fixture.mjs';
+import { axeCheck } from './axe.mjs';
 
 /* ---- helpers ---- */
 
@@ -639,7 +641,7 @@ async function helpLoop(ctx) {
   check('My posts marks it as newly claimed', await page.isVisible(`#my-posts .card[data-post="${id}"] .chip.new`));
   await page.click(`#my-posts .card[data-post="${id}"]`);
   await page.waitForSelector(`#needs-body article.detail[data-post="${id}"]`);
-  check('the author sees "Pris en charge par Bernard"', (await page.textContent('#needs-body .claimed-by')) === 'Pris en charge par Bernard');
+  check('the author sees "Prise en charge par Bernard"', (await page.textContent('#needs-body .claimed-by')) === 'Prise en charge par Bernard');
   await page.waitForSelector('.conversation .msg:not(.mine)', { timeout: 10000 });
   const theirs = await page.textContent('.conversation .msg:not(.mine)');
   check('she reads Bernard’s message, with his name', theirs.includes('jeudi vers 18 h') && theirs.includes('Bernard'), theirs);
@@ -688,7 +690,7 @@ async function helpLoop(ctx) {
   await login(page, 'voisin@e2e.test');
   await openPostLink(page, id);
   check('another neighbour sees the post taken, without its conversation',
-    (await page.textContent('#needs-body .chip.status-claimed')) === 'Pris en charge' && (await page.$$('.conversation')).length === 0 &&
+    (await page.textContent('#needs-body .chip.status-claimed')) === 'Prise en charge' && (await page.$$('.conversation')).length === 0 &&
     !(await page.isVisible('#needs-body .actions button.primary')));
   const status = await page.evaluate((pid) => fetch(`/api/posts/${pid}/messages`).then((r) => r.status), id);
   check(`and GET /api/posts/${id}/messages answers her 403 (${status})`, status === 403, status);
@@ -718,7 +720,7 @@ async function release(ctx) {
   await page.waitForSelector(`#needs-body article.detail[data-post="${id}"][data-status=open]`, { timeout: 10000 });
   check('the volunteer is asked to confirm first', asked.length === 1 && asked[0].includes('circulation'), asked);
   check('the post shows open again, without the address or the conversation',
-    (await page.textContent('#needs-body .chip.status-open')) === 'Ouvert' && (await page.$$('.address-text, .conversation')).length === 0);
+    (await page.textContent('#needs-body .chip.status-open')) === 'Ouverte' && (await page.$$('.address-text, .conversation')).length === 0);
   check('it can be claimed again', (await page.textContent('#needs-body .actions button.primary')) === 'Je m’en occupe');
   const b = await member(ctx, 'b1@e2e.test');
   check('the server has it open', (await b.req('GET', `/api/posts/${id}`)).properties.status === 'open');
@@ -733,7 +735,7 @@ async function release(ctx) {
   await page.click(`#my-posts .card[data-post="${id}"]`);
   await page.waitForSelector(`#needs-body article.detail[data-post="${id}"]`);
   check('the author sees her post open again, claimed by nobody',
-    (await page.textContent('#needs-body .chip.status-open')) === 'Ouvert' && (await page.$$('#needs-body .claimed-by, .conversation')).length === 0);
+    (await page.textContent('#needs-body .chip.status-open')) === 'Ouverte' && (await page.$$('#needs-body .claimed-by, .conversation')).length === 0);
   const before = (await b.req('GET', `/api/posts/${id}`)).properties;
   await page.click('#needs-body .actions button:has-text("Modifier")');
   await page.fill('#form-edit input[name=title]', 'Pain, lait et pommes pour vendredi');
@@ -765,7 +767,7 @@ async function lostRace(ctx) {
   await page.waitForSelector(`#needs-body article.detail[data-post="${id}"][data-status=claimed]`, { timeout: 10000 });
   const chip = await page.textContent('#needs-body .chip[class*=status-]');
   const buttons = await page.$$eval('#needs-body .actions button', (els) => els.map((e) => e.textContent));
-  check(`the post is shown taken: "${chip}", no claim button`, chip === 'Pris en charge' && !buttons.includes('Je m’en occupe'), buttons);
+  check(`the post is shown taken: "${chip}", no claim button`, chip === 'Prise en charge' && !buttons.includes('Je m’en occupe'), buttons);
   check('and without the address or a conversation', (await page.$$('.address-text, .conversation')).length === 0);
   await shot(page, ctx, 'claim-lost');
   check('no script error', page.errors.length === 0, page.errors);
@@ -818,16 +820,16 @@ async function moderationQueue(ctx) {
     await bar.locator('[data-bulk=hide]').isDisabled() && await bar.locator('[data-bulk=dismiss]').isDisabled());
   await item(spam1).locator('input[name=select]').check();
   await item(spam2).locator('input[name=select]').check();
-  check('the bar counts the selection', (await bar.locator('.mod-count').textContent()) === '2 annonce(s) sélectionnée(s)',
+  check('the bar counts the selection', (await bar.locator('.mod-count').textContent()) === '2 annonces sélectionnées',
     await bar.locator('.mod-count').textContent());
   await bar.locator('[data-bulk=hide]').click();
-  await page.waitForSelector('.mod-status:has-text("2 annonce(s) masquée(s) sur 2.")', { timeout: 15000 });
+  await page.waitForSelector('.mod-status:has-text("2 annonces masquées sur 2.")', { timeout: 15000 });
   await item(spam1).locator('.chip.warn').waitFor();
   await item(spam2).locator('.chip.warn').waitFor();
   check('"Masquer la sélection" hides both, says so, and the queue shows them hidden', true);
   const [p1, p2] = [(await post(ctx, spam1, staff)).properties, (await post(ctx, spam2, staff)).properties];
   check('the server has both hidden, still in the queue', p1.hidden && p2.hidden && (await queue()).includes(spam1) && (await queue()).includes(spam2));
-  check('the selection is emptied once done', (await bar.locator('.mod-count').textContent()) === '0 annonce(s) sélectionnée(s)');
+  check('the selection is emptied once done', (await bar.locator('.mod-count').textContent()) === '0 annonce sélectionnée');
   const aSees = (await a.req('GET', '/api/posts?status=any&limit=100')).features.map((f) => f.id);
   check('members no longer get them in lists', !aSees.includes(spam1) && !aSees.includes(spam2) && aSees.includes(fine));
   await shot(page, ctx, 'moderation-queue', { quiet: true });
@@ -1133,3 +1135,623 @@ async function staffDesk(ctx) {
 }
 
 list.push({ name: 'staff-desk', title: '16. a forgotten password passed on by staff; staff read a reported conversation', run: staffDesk });
+
+/* ---- 17. accessibility: axe on every page and dialog, keyboard paths, French that reads as French ---- */
+
+/** Presses `key` until the focus is on an element matching `sel`; false after `max` presses. */
+async function tabTo(page, sel, { key = 'Tab', max = 80 } = {}) {
+  const on = () => page.evaluate((s) => !!document.activeElement && document.activeElement.matches(s), sel);
+  for (let i = 0; i < max; i++) {
+    if (await on()) return true;
+    await page.keyboard.press(key);
+  }
+  return on();
+}
+
+/** Whether the focus is on an element matching `sel`, and what has it (for the report). */
+const focusOn = (page, sel) => page.evaluate((s) => {
+  const e = document.activeElement;
+  return { ok: !!e && e.matches(s), on: e ? `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className} "${(e.textContent || '').trim().slice(0, 40)}"` : null };
+}, sel);
+
+/**
+ * The app's English strings: the values of en.json that differ from
+ * fr.json, and MapLibre's own UI strings (its default, English, locale), as
+ * the fragments between their {placeholders}.
+ */
+function englishStrings(ctx) {
+  const read = (l) => JSON.parse(fs.readFileSync(path.join(ctx.webDir, 'i18n', l + '.json'), 'utf8'));
+  const fr = read('fr'), en = read('en');
+  const out = new Set();
+  const add = (text) => {
+    for (const part of text.split(/\{\w+\}/)) {
+      const p = part.replace(/^[\s.,:;·()…«»"“”’—–+-]+|[\s.,:;·()…«»"“”’—–+-]+$/g, '');
+      if (/[A-Za-z]{3}/.test(p)) out.add(p);
+    }
+  };
+  for (const [k, v] of Object.entries(en)) if (fr[k] !== v) add(v);
+  const ml = fs.readFileSync(path.join(ctx.webDir, 'node_modules', 'maplibre-gl', 'dist', 'maplibre-gl.mjs'), 'utf8');
+  for (const m of ml.matchAll(/"[A-Za-z]+\.[A-Za-z]+":`([^`]*)`/g)) add(m[1]);
+  return [...out];
+}
+
+/**
+ * What a French reader sees that is not French: "(s)"-style plurals, and
+ * the app's English strings, in the visible text, the options of the
+ * visible lists and the labels and titles of visible elements. Names that
+ * people or OpenStreetMap gave (titles, bodies, shop names) and elements
+ * marked with another language (the EN button) are left out.
+ */
+async function notFrench(page, english) {
+  return page.evaluate((eng) => {
+    const skip = '.card-title, .post-body, .msg-body, .shop-popup h3, #who strong, [lang]:not(html), script, style';
+    const seen = (el) => el.checkVisibility({ visibilityProperty: true }) && !el.closest(skip);
+    const texts = [];
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const el = n.parentElement;
+      if (n.nodeValue.trim() && el && !['OPTION', 'SCRIPT', 'STYLE'].includes(el.tagName) && seen(el)) texts.push(n.nodeValue.trim());
+    }
+    for (const el of document.querySelectorAll('body *')) {
+      if (!seen(el)) continue;
+      if (el.tagName === 'SELECT') for (const o of el.options) texts.push(o.textContent.trim());
+      for (const a of ['aria-label', 'title', 'placeholder', 'alt']) if (el.getAttribute(a)) texts.push(el.getAttribute(a));
+    }
+    const all = texts.join('\n');
+    const found = [];
+    const plural = all.match(/\S*\((?:s|es|e|x)\)\S*/g);
+    if (plural) found.push(...plural);
+    const esc = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const e of eng) if (new RegExp(`(^|[^\\p{L}\\p{N}])${esc(e)}($|[^\\p{L}\\p{N}])`, 'u').test(all)) found.push(e);
+    return { found, size: all.length };
+  }, english);
+}
+
+async function accessibility(ctx) {
+  const { check, data } = ctx;
+  const english = englishStrings(ctx);
+  const french = async (page, where) => {
+    const r = await notFrench(page, english);
+    return check(`French that reads as French on ${where}: no "(s)", no English (${r.size} characters read)`, r.found.length === 0 && r.size > 100, r.found);
+  };
+  /* Every count written in `sel` with the singular `one` or the plural `other` agrees with its number. */
+  const agree = async (page, sel, lang, one, other, what) => {
+    const counted = `(\\d+)\\s+(?:(${one})|(${other}))(?![\\p{L}])`;
+    await page.waitForFunction(([s, re]) => new RegExp(re, 'u').test(document.querySelector(s).innerText), [sel, counted], { timeout: 10000 }).catch(() => {});
+    const text = await page.innerText(sel);
+    const said = [...text.matchAll(new RegExp(counted, 'gu'))]
+      .map((m) => ({ n: Number(m[1]), one: !!m[2] }));
+    const singular = (n) => (lang === 'fr' ? n < 2 : n === 1); // French: 0 and 1 take the singular
+    const wrong = said.filter((x) => x.one !== singular(x.n));
+    return check(`${lang === 'fr' ? 'French' : 'English'} plurals agree with their count: ${what} (${said.map((x) => x.n + (x.one ? ' ' + one : ' ' + other)).slice(0, 4).join(', ')}…)`,
+      said.length > 0 && wrong.length === 0, { said: said.length, wrong });
+  };
+  const closed = (page, sel) => page.waitForFunction((s) => !document.querySelector(s).open, sel, { timeout: 5000 }).then(() => true, () => false);
+
+  // The strings themselves: plural forms are keys of their own, never "(s)".
+  const dict = Object.fromEntries(['fr', 'en'].map((l) => [l, JSON.parse(fs.readFileSync(path.join(ctx.webDir, 'i18n', l + '.json'), 'utf8'))]));
+  const bracketed = Object.entries(dict).flatMap(([l, d]) => Object.entries(d).filter(([, v]) => /\((?:s|es|e|x)\)/.test(v)).map(([k]) => `${l}:${k}`));
+  check('no string of either language writes a plural as "(s)"', bracketed.length === 0, bracketed);
+  const orphans = Object.entries(dict).flatMap(([l, d]) => Object.keys(d).filter((k) => /_(?:zero|one|two|few|many)$/.test(k) && !(k.replace(/_[a-z]+$/, '') in d)).map((k) => `${l}:${k}`));
+  check('every plural form has its plain key (the form for other counts)', orphans.length === 0, orphans);
+  // MapLibre's UI strings: each one it has (but the scale's unit symbols) is said in both languages.
+  const mlKeys = [...fs.readFileSync(path.join(ctx.webDir, 'node_modules', 'maplibre-gl', 'dist', 'maplibre-gl.mjs'), 'utf8')
+    .matchAll(/"([A-Za-z]+\.[A-Za-z]+)":`[^`]*`/g)].map((m) => m[1]).filter((k) => !k.startsWith('ScaleControl.'));
+  const untold = Object.entries(dict).flatMap(([l, d]) => mlKeys.filter((k) => !d['maplibre:' + k]).map((k) => `${l}:${k}`));
+  check(`MapLibre's ${mlKeys.length} UI strings are translated (maplibre:… keys)`, mlKeys.length >= 15 && untold.length === 0, untold);
+  const ML = ['NavigationControl.ZoomIn', 'NavigationControl.ZoomOut', 'GeolocateControl.FindMyLocation', 'Map.Title'];
+
+  /* ---- anonymous, in French ---- */
+  let page = await freshPage(ctx);
+  await open(page, ctx);
+  await axeCheck(page, check, 'the map page, anonymous, in French');
+  await french(page, 'the map page, anonymous');
+  await agree(page, '#needs-body', 'fr', 'annonce ouverte', 'annonces ouvertes', 'the open posts of each neighbourhood');
+  const controls = await page.evaluate(() => ['.maplibregl-ctrl-zoom-in', '.maplibregl-ctrl-zoom-out', '.maplibregl-ctrl-geolocate', '.maplibregl-canvas']
+    .map((s) => document.querySelector(s).getAttribute('aria-label')));
+  check(`MapLibre's controls speak French (${controls.join(', ')})`, JSON.stringify(controls) === JSON.stringify(
+    ML.map((k) => dict.fr['maplibre:' + k])), controls);
+  const credits = await page.textContent('#attribution');
+  check(`the footer credits are in French (${credits})`, credits.includes(dict.fr.credits_data), credits);
+
+  // Log in: opened and closed with the keyboard, the focus back on the button.
+  check('the keyboard reaches "Se connecter"', await tabTo(page, '#btn-login'));
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#dlg-login[open]');
+  await axeCheck(page, check, 'the login dialog');
+  await french(page, 'the login dialog');
+  await page.keyboard.type('quelquun@e2e.test');
+  await page.keyboard.press('Escape');
+  let f = await focusOn(page, '#btn-login');
+  check(`Escape in the login dialog's field closes it, and the focus is back on "Se connecter" (${f.on})`, await closed(page, '#dlg-login') && f.ok, f);
+
+  // Forgotten password, from the login dialog.
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#dlg-login[open]');
+  check('the keyboard reaches "Mot de passe oublié ?" in the dialog', await tabTo(page, '#btn-forgot', { max: 10 }));
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#dlg-reset[open]');
+  await axeCheck(page, check, 'the forgotten-password dialog');
+  await french(page, 'the forgotten-password dialog');
+  await page.keyboard.press('Escape');
+  f = await focusOn(page, '#btn-login');
+  check(`Escape closes the forgotten-password dialog, and the focus is back on "Se connecter" (${f.on})`, await closed(page, '#dlg-reset') && f.ok, f);
+
+  // Register, with the address suggestions open: Escape closes them first, then the dialog.
+  check('the keyboard reaches "S’inscrire"', await tabTo(page, '#btn-register'));
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#dlg-register[open]');
+  await axeCheck(page, check, 'the registration dialog');
+  await french(page, 'the registration dialog');
+  check('the keyboard reaches the address field', await tabTo(page, '#reg-address', { max: 10 }));
+  await page.keyboard.type('7 rue montorg', { delay: 10 });
+  await page.waitForSelector('#dlg-register .ac-item', { timeout: 10000 });
+  await axeCheck(page, check, 'the registration dialog with address suggestions');
+  await page.keyboard.press('Escape');
+  check('a first Escape closes the suggestions and leaves the dialog open',
+    (await page.$$('#dlg-register .ac-item')).length === 0 && await page.evaluate(() => document.getElementById('dlg-register').open));
+  await page.keyboard.press('Escape');
+  f = await focusOn(page, '#btn-register');
+  check(`a second Escape closes the dialog, and the focus is back on "S’inscrire" (${f.on})`, await closed(page, '#dlg-register') && f.ok, f);
+
+  // The shops, and a shop's popup opened from the list with the keyboard.
+  await tabTo(page, '[role=tab][aria-selected=true]');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForSelector('#pane-shops button.card[data-shop]', { timeout: 15000 });
+  await axeCheck(page, check, 'the shops tab');
+  await french(page, 'the shops tab');
+  check('the keyboard reaches a shop of the list', await tabTo(page, '#pane-shops button.card[data-shop]', { max: 20 }));
+  const shopId = await page.evaluate(() => document.activeElement.dataset.shop);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`.shop-popup[data-shop="${shopId}"]`, { timeout: 10000 });
+  await idle(page);
+  f = await focusOn(page, '.maplibregl-popup *');
+  check(`the shop's popup takes the focus (${f.on})`, f.ok, f);
+  await axeCheck(page, check, 'a shop’s popup');
+  await french(page, 'a shop’s popup');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.querySelector('.maplibregl-popup'), null, { timeout: 5000 }).catch(() => {});
+  f = await focusOn(page, `#pane-shops button.card[data-shop="${shopId}"]`);
+  check(`Escape closes the popup, and the focus is back on the shop in the list (${f.on})`,
+    (await page.$$('.maplibregl-popup')).length === 0 && f.ok, f);
+
+  // The same page in English: the controls, the credits and the plurals follow.
+  check('the keyboard reaches the EN switch', await tabTo(page, '[data-lang=en]'));
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#tab-needs').textContent === 'Needs', null, { timeout: 5000 });
+  await axeCheck(page, check, 'the map page, anonymous, in English');
+  const controlsEn = await page.evaluate(() => ['.maplibregl-ctrl-zoom-in', '.maplibregl-ctrl-zoom-out', '.maplibregl-ctrl-geolocate', '.maplibregl-canvas']
+    .map((s) => document.querySelector(s).getAttribute('aria-label')));
+  check(`after the switch, MapLibre's controls speak English (${controlsEn.join(', ')})`, JSON.stringify(controlsEn) === JSON.stringify(
+    ML.map((k) => dict.en['maplibre:' + k])), controlsEn);
+  check('and the footer credits too', (await page.textContent('#attribution')).includes(dict.en.credits_data));
+  await tab(page, 'needs');
+  await agree(page, '#needs-body', 'en', 'open post', 'open posts', 'the open posts of each neighbourhood, in English');
+  await tab(page, 'shops');
+  await page.click(`#pane-shops button.card[data-shop="${shopId}"]`);
+  await page.waitForSelector(`.shop-popup[data-shop="${shopId}"]`, { timeout: 10000 });
+  check('a popup opened after the switch has an English close button',
+    (await page.getAttribute('.maplibregl-popup-close-button', 'aria-label')) === dict.en['maplibre:Popup.Close']);
+  check('no script error (anonymous)', page.errors.length === 0, page.errors);
+
+  // The guide, in both languages.
+  await page.goto(ctx.base + '/guide.html');
+  await page.waitForSelector('main');
+  await axeCheck(page, check, 'the guide, in English');
+  await page.click('[data-lang=fr]');
+  await axeCheck(page, check, 'the guide, in French');
+
+  /* ---- a member, in French ---- */
+  page = await freshPage(ctx);
+  await open(page, ctx);
+  await tabTo(page, '#btn-login');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#dlg-login[open]');
+  await page.keyboard.type('a1@e2e.test');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('correct horse');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#who:not([hidden])', { timeout: 30000 });
+  await idle(page);
+  f = await focusOn(page, '#btn-me');
+  check(`logged in with the keyboard, the focus is on "Mon compte", where "Se connecter" was (${f.on})`, f.ok, f);
+  await jump(page, data.labelA, 15);
+  await page.waitForSelector('#needs-body button.card[data-post]', { timeout: 15000 });
+  await axeCheck(page, check, 'the needs tab, as a member');
+  await french(page, 'the needs tab');
+
+  // A post's detail from the list, and back to the list.
+  check('the keyboard reaches a post of the list', await tabTo(page, '#needs-body button.card[data-post]'));
+  const postId = await page.evaluate(() => document.activeElement.dataset.post);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`#needs-body article.detail[data-post="${postId}"]`, { timeout: 10000 });
+  await idle(page);
+  f = await focusOn(page, '#post-title');
+  check(`the detail's title takes the focus (${f.on})`, f.ok, f);
+  await axeCheck(page, check, 'a post’s detail');
+  await french(page, 'a post’s detail');
+  check('the keyboard reaches "Retour à la liste"', await tabTo(page, '#needs-body button.back', { key: 'Shift+Tab', max: 5 }));
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`#needs-body button.card[data-post="${postId}"]`, { timeout: 10000 });
+  await idle(page);
+  f = await focusOn(page, `#needs-body button.card[data-post="${postId}"]`);
+  check(`back to the list, the focus is on the same post (${f.on})`, f.ok, f);
+
+  // The tabs, with the arrow keys.
+  const tabs = { post: '#form-post', masks: '#pane-masks section', shops: '#pane-shops button.card' };
+  await tabTo(page, '[role=tab][aria-selected=true]', { key: 'Shift+Tab' });
+  for (const [name, ready] of Object.entries(tabs)) {
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector(ready, { timeout: 15000 });
+    check(`the arrow key goes to the ${name} tab`, await page.evaluate((n) => document.activeElement.dataset.tab === n, name));
+    await axeCheck(page, check, `the ${name} tab`);
+    await french(page, `the ${name} tab`);
+    if (name === 'post') {
+      const days = await page.$$eval('#form-post select[name=expires_in_days] option', (os) => os.map((o) => o.textContent));
+      check(`the post form's durations are real French plurals (${days.join(', ')})`, days[0] === '1 jour' && days.includes('7 jours'), days);
+      await page.waitForSelector('#my-posts .card');
+      await agree(page, '#my-posts', 'fr', 'vue', 'vues', 'the views of My posts');
+    }
+  }
+
+  // My account, with the home's suggestions open.
+  check('the keyboard reaches "Mon compte"', await tabTo(page, '#btn-me', { key: 'Shift+Tab' }));
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#dlg-me[open]');
+  await axeCheck(page, check, 'the My account dialog');
+  await french(page, 'the My account dialog');
+  check('the keyboard reaches the home address field', await tabTo(page, '#me-address', { max: 15 }));
+  await page.keyboard.type(data.addr.b1.slice(0, 12).toLowerCase(), { delay: 10 });
+  await page.waitForSelector('#dlg-me .ac-item', { timeout: 10000 });
+  await axeCheck(page, check, 'the My account dialog with address suggestions');
+  await page.keyboard.press('Escape');
+  check('Escape closes the suggestions, the dialog stays', (await page.$$('#dlg-me .ac-item')).length === 0 &&
+    await page.evaluate(() => document.getElementById('dlg-me').open));
+  await page.keyboard.press('Escape');
+  f = await focusOn(page, '#btn-me');
+  check(`Escape again closes My account, and the focus is back on "Mon compte" (${f.on})`, await closed(page, '#dlg-me') && f.ok, f);
+  check('no script error (member)', page.errors.length === 0, page.errors);
+
+  /* ---- a shop account: My shop ---- */
+  await ownShop(ctx, await member(ctx, 'commerce@e2e.test'), data.shop.id);
+  page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'commerce@e2e.test');
+  await tab(page, 'myshop');
+  await page.waitForSelector(`[data-shop-form="${data.shop.id}"]`, { timeout: 15000 });
+  await axeCheck(page, check, 'My shop');
+  await french(page, 'My shop');
+  check('no script error (shop)', page.errors.length === 0, page.errors);
+
+  /* ---- staff: moderation and data ---- */
+  page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'moderation@e2e.test');
+  await tab(page, 'moderation');
+  await page.waitForSelector('#mod-queue .mod-reasons ul, #mod-queue p.empty', { timeout: 20000 });
+  await page.waitForSelector('#mod-requests section', { timeout: 20000 });
+  await axeCheck(page, check, 'the moderation tab');
+  await french(page, 'the moderation tab');
+  await agree(page, '#mod-queue', 'fr', 'signalement', 'signalements', 'the reports of each post');
+  await agree(page, '#mod-queue', 'fr', 'annonce sélectionnée', 'annonces sélectionnées', 'the selection, empty');
+  await tab(page, 'data');
+  await page.waitForSelector('#pane-data h2');
+  await axeCheck(page, check, 'the data tab');
+  await french(page, 'the data tab');
+  check('no script error (staff)', page.errors.length === 0, page.errors);
+}
+
+list.push({ name: 'accessibility', title: '17. accessibility: axe on every page and dialog, keyboard paths, French that reads as French', run: accessibility });
+
+/* ---- 18. no map: a phone without WebGL 2 registers, posts, and a neighbour claims ---- */
+
+/** Makes the page's WebGL (1 and 2) unavailable, as on an old phone: getContext answers null. */
+async function withoutWebgl(page) {
+  await page.addInitScript(() => {
+    const get = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+      return /^(webgl2?|experimental-webgl)$/.test(kind) ? null : get.call(this, kind, ...rest);
+    };
+  });
+}
+
+/** open() for a page with no map: waits until the panels are usable (window.entraide.usableMs). */
+async function openNoMap(page, ctx, hash = '') {
+  await page.goto(ctx.base + '/' + hash);
+  await page.waitForFunction(() => window.entraide && window.entraide.usableMs, null, { timeout: 20000 });
+}
+
+const NO_MAP_FR = 'La carte ne peut pas s’afficher sur cet appareil';
+
+/** What the page says of the map: how often the French sentence shows, and no raw MapLibre/WebGL words. */
+function mapMessage(page) {
+  return page.evaluate((s) => {
+    const text = document.body.innerText;
+    const el = document.getElementById('map-error');
+    return { count: text.split(s).length - 1, raw: /webgl|maplibre|failed to/i.test(text),
+      shown: !!el && !el.hidden && el.getBoundingClientRect().height > 0, lang: document.documentElement.lang };
+  }, NO_MAP_FR);
+}
+
+async function noMap(ctx) {
+  const { check, data } = ctx;
+  const title = 'Lettre recommandée à poster, sans carte';
+  let page = await freshPage(ctx, { viewport: { width: 390, height: 844 } });
+  const mapFiles = [];
+  page.on('request', (r) => { if (/maplibre-gl(-worker)?\.mjs/.test(r.url())) mapFiles.push(r.url()); });
+  await withoutWebgl(page);
+  await openNoMap(page, ctx);
+  // (page.clock, used by shop-hours, is the whole browser context's: once installed it also fakes
+  // performance's timeline, whose marks then cannot be read; they are checked when it is the browser's own)
+  const usable = await page.evaluate(() => [window.entraide.usableMs,
+    /\[native code\]/.test(String(performance.getEntriesByName)) ? performance.getEntriesByName('entraide-usable').length : 1]);
+  check(`usable without a map: window.entraide.usableMs (${usable[0]} ms) and the mark entraide-usable are set`,
+    usable[0] > 0 && usable[1] === 1, usable);
+  let said = await mapMessage(page);
+  check(`the map's area says once, in French, that the map is unavailable on this device (${said.count})`,
+    said.count === 1 && said.shown && said.lang === 'fr' && !said.raw, said);
+  check('MapLibre is not even downloaded', mapFiles.length === 0, mapFiles);
+  check('a visitor sees one sentence and the register button first, no filters',
+    await page.evaluate(() => {
+      const body = document.getElementById('needs-body');
+      const first = body.querySelector('button');
+      return document.getElementById('filters-box').hidden && body.querySelector('p').textContent.includes('inscrivez-vous') &&
+        first && first.classList.contains('primary') && first.getBoundingClientRect().bottom <= innerHeight;
+    }));
+
+  // Registration, in French, with no map.
+  await page.click('#needs-body button.primary');
+  await page.fill('#form-register input[name=display_name]', 'Solange');
+  await page.fill('#form-register input[name=email]', 'sans-carte@e2e.test');
+  await page.fill('#form-register input[name=password]', 'correct horse');
+  await page.locator('#reg-address').pressSequentially(data.addr.m.toLowerCase(), { delay: 15 });
+  await page.waitForSelector('.ac-item', { timeout: 10000 });
+  await page.keyboard.press('Enter');
+  await page.click('#form-register button[type=submit]');
+  await page.waitForSelector('#who:not([hidden])', { timeout: 30000 });
+  check('she registers and is logged in without a map', (await page.textContent('#who')).includes('Solange'));
+  await page.waitForSelector('#needs-body .card', { timeout: 10000 });
+  const heading = await page.textContent('#needs-body h2');
+  const cards = await page.$$eval('#needs-body .card-meta', (els) => els.map((e) => e.textContent));
+  check(`her needs list shows, "${heading}", with distances (${cards.length} posts)`,
+    heading === 'Près de chez vous' && cards.length > 3 && cards.every((c) => /\d (m|km)/.test(c)), cards.slice(0, 3));
+
+  // She posts a request.
+  await tab(page, 'post');
+  const form = page.locator('#form-post');
+  await form.locator('select[name=category]').selectOption('errands');
+  await form.locator('input[name=title]').fill(title);
+  await form.locator('button[type=submit]').click();
+  const card = page.locator('#my-posts .card', { hasText: title });
+  await card.waitFor({ timeout: 10000 });
+  const id = Number(await card.getAttribute('data-post'));
+  check(`her request is published (${id})`, id > 0 && (await post(ctx, id)).properties.status === 'open');
+  // The shops list works too; a shop opens in a dialog instead of a popup.
+  await tab(page, 'shops');
+  await page.waitForSelector('#pane-shops .card', { timeout: 10000 });
+  await page.click('#pane-shops .card');
+  await page.waitForSelector('#dlg-popup[open] .shop-popup', { timeout: 10000 });
+  check('a shop of the list opens in a dialog', (await page.textContent('#dlg-popup h3')).length > 0);
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#dlg-popup', { state: 'hidden' });
+  said = await mapMessage(page);
+  check('still one message about the map', said.count === 1, said);
+  check('no script error (author)', page.errors.length === 0, page.errors);
+
+  // A neighbour, also without a map, finds it and claims it.
+  page = await freshPage(ctx, { viewport: { width: 390, height: 844 } });
+  await withoutWebgl(page);
+  await openNoMap(page, ctx);
+  await page.click('#btn-login');
+  await page.fill('#form-login input[name=email]', 'b1@e2e.test');
+  await page.fill('#form-login input[name=password]', 'correct horse');
+  await page.click('#form-login button[type=submit]');
+  await page.waitForSelector('#who:not([hidden])', { timeout: 30000 });
+  await page.click('#filters-box summary');
+  await search(page, 'recommandée sans carte', 'open');
+  await page.click(`#needs-body .card[data-post="${id}"]`);
+  await page.waitForSelector(`#needs-body article.detail[data-post="${id}"]`);
+  await page.click('#needs-body .actions button.primary');
+  await page.waitForSelector('.address-text', { timeout: 10000 });
+  const claimed = (await post(ctx, id)).properties;
+  check(`Bernard claims it without a map and gets the address (${await page.textContent('.address-text')})`,
+    claimed.status === 'claimed' && (await page.textContent('.address-text')).length > 5, claimed.status);
+  said = await mapMessage(page);
+  check('one French message about the map for him too', said.count === 1 && said.shown, said);
+  check('no script error (claimer)', page.errors.length === 0, page.errors);
+  await shot(page, ctx, 'no-map', { quiet: true });
+}
+
+list.push({ name: 'no-map', title: '18. no WebGL 2: register, the needs list, post, and a neighbour claims, all without a map', run: noMap });
+
+/* ---- 19. a phone an elderly person can use: 390×844 and 320×568 ---- */
+
+/**
+ * The phone rules, measured in the page (or in one dialog): every target
+ * (buttons, links that are not inside a sentence, fields, folded sections'
+ * headings, tabs, a checkbox's or a radio's label, the map's buttons) at
+ * least 44 × 44 px; body text 16 px and detail text 14 px at least; no
+ * target drawn over the panel's footer; nothing wider than the screen.
+ */
+function phoneAudit(page, scope) {
+  return page.evaluate((sel) => {
+    const root = sel ? document.querySelector(sel) : document.body;
+    const shown = (el) => {
+      const r = el.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+    };
+    const name = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${typeof el.className === 'string' && el.className.trim()
+      ? '.' + el.className.trim().split(/\s+/).join('.') : ''} "${(el.textContent || el.getAttribute('aria-label') || el.name || '').trim().slice(0, 30)}"`;
+    const ownText = (el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    const targets = [...root.querySelectorAll('button, a[href], input:not([type=hidden]), select, textarea, summary, [role=tab], label')]
+      .filter((el) => {
+        if (el.tagName === 'LABEL') return !!el.querySelector('input[type=checkbox], input[type=radio]');
+        if (el.matches('input[type=checkbox], input[type=radio]')) return !el.closest('label');
+        if (el.tagName === 'A') return !ownText(el.parentElement); // a link inside a sentence is text
+        return true;
+      }).filter(shown);
+    const small = targets.map((el) => [el, el.getBoundingClientRect()]).filter(([, r]) => r.width < 43.5 || r.height < 43.5)
+      .map(([el, r]) => `${name(el)} ${Math.round(r.width)}×${Math.round(r.height)}`);
+    const DETAIL = 'small, .hint, .card-meta, .chip, .attribution, .legend, .msg-meta, .maplibregl-ctrl-scale, .who';
+    const fonts = [];
+    for (const el of root.querySelectorAll('*')) {
+      if (!ownText(el) || !shown(el) || el.closest('option, script, style')) continue;
+      const px = parseFloat(getComputedStyle(el).fontSize), min = el.closest(DETAIL) ? 14 : 16;
+      if (px < min - 0.01) fonts.push(`${name(el)} ${px}px < ${min}px`);
+    }
+    // What a target shows: its box cut by the boxes that scroll or clip it.
+    const seen = (el) => {
+      let [l, t, r, b] = (({ left, top, right, bottom }) => [left, top, right, bottom])(el.getBoundingClientRect());
+      for (let a = el.parentElement; a; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
+        const q = a.getBoundingClientRect();
+        [l, t, r, b] = [Math.max(l, q.left), Math.max(t, q.top), Math.min(r, q.right), Math.min(b, q.bottom)];
+      }
+      return r - l > 1 && b - t > 1 ? { l, t, r, b } : null;
+    };
+    const foot = document.querySelector('.panel-foot');
+    const f = foot.getBoundingClientRect();
+    const overFooter = sel ? [] : targets.filter((el) => !foot.contains(el)).map((el) => [el, seen(el)])
+      .filter(([, v]) => v && v.l < f.right - 1 && v.r > f.left + 1 && v.t < f.bottom - 1 && v.b > f.top + 1).map(([el]) => name(el));
+    return { targets: targets.length, small, fonts, overFooter, wide: document.documentElement.scrollWidth > innerWidth };
+  }, scope || null);
+}
+
+/** Whether a form's first field and its main button are on screen and not covered, the form unscrolled. */
+function firstFieldAndButton(page, field, button, scroller) {
+  return page.evaluate(([f, b, s]) => {
+    const ok = (el) => {
+      const r = el.getBoundingClientRect();
+      if (!(r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth && r.height > 0)) return false;
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return !!hit && (hit === el || el.contains(hit) || hit.contains(el) || (el.labels && [...el.labels].some((l) => l.contains(hit))));
+    };
+    return { field: ok(document.querySelector(f)), button: ok(document.querySelector(b)),
+      scrolled: [...document.querySelectorAll(s)].map((el) => el.scrollTop).reduce((a, x) => a + x, 0) };
+  }, [field, button, scroller]);
+}
+
+async function phoneLayout(ctx) {
+  const { check } = ctx;
+  const report = (what, a) => {
+    check(`${what}: every target at least 44 × 44 px (${a.targets} measured)`, a.small.length === 0, a.small);
+    check(`${what}: body text 16 px, detail text 14 px at least`, a.fonts.length === 0, a.fonts);
+    check(`${what}: nothing over the footer, nothing wider than the screen`, a.overFooter.length === 0 && !a.wide, a);
+  };
+  for (const [width, height] of [[390, 844], [320, 568]]) {
+    const size = `${width}×${height}`;
+    const page = await freshPage(ctx, { viewport: { width, height } });
+    await open(page, ctx);
+    report(`${size}, a visitor`, await phoneAudit(page));
+    check(`${size}: the legend starts folded`, await page.evaluate(() => !document.querySelector('details.legend').open));
+    const first = await page.evaluate(() => {
+      const pane = document.getElementById('pane-needs');
+      const shown = [...pane.querySelectorAll('h2, p:not(:has(button)), button, input, select')].filter((el) => el.getBoundingClientRect().height > 0);
+      const reg = shown.find((el) => el.tagName === 'BUTTON');
+      return { order: shown.slice(0, 3).map((el) => el.tagName), register: reg && reg.textContent,
+        inView: !!reg && reg.getBoundingClientRect().bottom <= innerHeight, filters: !document.getElementById('filters-box').hidden };
+    });
+    check(`${size}: a visitor reads one sentence, then the register button, on screen; no filters (${first.order})`,
+      first.order.join() === 'H2,P,BUTTON' && /^S.inscrire$/.test(first.register) && first.inView && !first.filters, first);
+
+    await page.click('#needs-body button.primary');
+    await page.waitForSelector('#dlg-register[open]');
+    let f = await firstFieldAndButton(page, '#form-register input[name=display_name]', '#form-register button[type=submit]', '#dlg-register');
+    check(`${size}: registration's first field and its button are on screen without scrolling`, f.field && f.button && f.scrolled === 0, f);
+    report(`${size}, registration`, await phoneAudit(page, '#dlg-register'));
+    await page.keyboard.press('Escape');
+    await page.click('#btn-login');
+    await page.waitForSelector('#dlg-login[open]');
+    f = await firstFieldAndButton(page, '#form-login input[name=email]', '#form-login button[type=submit]', '#dlg-login');
+    check(`${size}: login's first field and its button are on screen`, f.field && f.button && f.scrolled === 0, f);
+    report(`${size}, login`, await phoneAudit(page, '#dlg-login'));
+    await page.keyboard.press('Escape');
+
+    await login(page, 'a1@e2e.test');
+    await page.waitForSelector('#needs-body .card', { timeout: 10000 });
+    report(`${size}, a member's list`, await phoneAudit(page));
+    await tab(page, 'post');
+    await page.waitForSelector('#form-post');
+    f = await firstFieldAndButton(page, '#form-post input[name=kind]', '#form-post button[type=submit]', '#panel, #pane-post');
+    check(`${size}: the post form's first field and its button are on screen without scrolling the panel`, f.field && f.button && f.scrolled === 0, f);
+    report(`${size}, the post form`, await phoneAudit(page));
+    await page.evaluate(() => { const p = document.getElementById('panel'); p.scrollTop = p.scrollHeight; });
+    const guide = await page.evaluate(() => {
+      const a = document.querySelector('.panel-foot a'), r = a.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return r.bottom <= innerHeight && (hit === a || a.contains(hit));
+    });
+    check(`${size}: at the end of the panel, the footer's link is on screen and nothing covers it`, guide);
+    if (width === 320) await shot(page, ctx, 'phone-small-post', { quiet: true });
+    check(`${size}: no script error`, page.errors.length === 0, page.errors);
+  }
+}
+
+list.push({ name: 'phone-layout', title: '19. a phone an elderly person can use: targets, text sizes, forms on screen, at 390×844 and 320×568', run: phoneLayout });
+
+/* ---- 20. "near me" is measured from home, from the device's position, or from the map's centre ---- */
+async function nearHome(ctx) {
+  const { check, data } = ctx;
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'a1@e2e.test');
+  const me = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
+  check(`/api/me gives the home area (${me.home_area})`, Array.isArray(me.home_area) && me.home_area.length === 2, me);
+  // Move the map a little: home stays in view, but the map's centre is no longer home.
+  await page.evaluate(() => window.entraide.map.panBy([120, 80], { animate: false }));
+  await idle(page);
+  const center = await page.evaluate(() => { const c = window.entraide.map.getCenter(); return [c.lng, c.lat]; });
+  const near = (p) => p.map((x) => x.toFixed(6)).join(',');
+  await page.waitForFunction((n) => new URLSearchParams(document.querySelector('#needs-body').dataset.query || '').get('near') === n &&
+    document.querySelector('#needs-body .card'), near(me.home_area), { timeout: 10000 });
+  const heading = await page.textContent('#needs-body h2');
+  check(`a member's list is "${heading}", measured from the home area`, /près de chez vous/i.test(heading));
+  // Its distances are the API's from the home area, and not those from the map's centre.
+  const shown = await page.$$eval('#needs-body .card', (els) => els.map((e) => [Number(e.dataset.post), e.querySelector('.card-meta').textContent]));
+  const query = await page.evaluate(() => document.querySelector('#needs-body').dataset.query);
+  const distances = (at) => page.evaluate(([q, n]) => {
+    const p = new URLSearchParams([...new URLSearchParams(q)].filter(([, v]) => v !== ''));
+    p.set('near', n);
+    return fetch('/api/posts?' + p).then((r) => r.json()).then((fc) => Object.fromEntries(fc.features.map((f) => [f.properties.id, f.properties.distance_m])));
+  }, [query, near(at)]);
+  const fromHome = await distances(me.home_area), fromCentre = await distances(center);
+  const fmt = (m) => (m < 1000 ? `${Math.round(m / 10) * 10} m` : `${new Intl.NumberFormat('fr', { maximumFractionDigits: 1 }).format(m / 1000)} km`);
+  const wrong = shown.filter(([id, meta]) => fromHome[id] === undefined || !meta.includes(fmt(fromHome[id])));
+  const differ = shown.filter(([id, meta]) => fromCentre[id] !== undefined && !meta.includes(fmt(fromCentre[id])));
+  check(`the ${shown.length} distances shown are the API's from the home area`, shown.length > 3 && wrong.length === 0, wrong.slice(0, 3));
+  check(`and not those from the map's centre (${differ.length} differ)`, differ.length > 0);
+  // The home area is marked on the map, at the public point (the house stands above it).
+  const mark = await page.evaluate((p) => {
+    const el = document.querySelector('.origin-marker'), m = window.entraide.map;
+    const r = el.getBoundingClientRect(), c = m.getContainer().getBoundingClientRect(), q = m.project(p);
+    return { kind: el.dataset.kind, dx: r.left + r.width / 2 - c.left - q.x, dy: r.bottom - c.top - q.y, label: el.getAttribute('aria-label') };
+  }, me.home_area);
+  check(`the map marks the home area (${mark.label})`, mark.kind === 'home' && Math.abs(mark.dx) < 2 && Math.abs(mark.dy) < 2, mark);
+
+  // Far away, the list follows the map's centre, and says so.
+  await jump(page, data.labelC, 15);
+  await page.waitForFunction(() => document.querySelector('#needs-body h2')?.dataset.origin === 'centre', null, { timeout: 10000 });
+  const far = await page.evaluate(() => ({ h: document.querySelector('#needs-body h2').textContent, q: document.querySelector('#needs-body').dataset.query,
+    c: window.entraide.map.getCenter(), kind: document.querySelector('.origin-marker')?.dataset.kind }));
+  check(`moved far away: "${far.h}", from the map's centre`, far.h === 'Autour du centre de la carte' &&
+    new URLSearchParams(far.q).get('near') === `${far.c.lng.toFixed(6)},${far.c.lat.toFixed(6)}` && far.kind === 'centre', far);
+
+  // "Use my location": asked on the click only, then the list is measured from the device.
+  const here = [data.labelA[0] + 0.002, data.labelA[1] - 0.001];
+  await ctx.browser.grantPermissions(['geolocation'], { origin: ctx.base });
+  await ctx.browser.setGeolocation({ longitude: here[0], latitude: here[1] });
+  await page.click('#needs-body button.origin-btn');
+  await page.waitForFunction(() => document.querySelector('#needs-body h2')?.dataset.origin === 'position', null, { timeout: 10000 });
+  const pos = await page.evaluate(() => ({ h: document.querySelector('#needs-body h2').textContent,
+    near: new URLSearchParams(document.querySelector('#needs-body').dataset.query).get('near'), kind: document.querySelector('.origin-marker')?.dataset.kind }));
+  check(`with the device's position: "${pos.h}", from there`, pos.h === 'Près de votre position' && pos.near === near(here) && pos.kind === 'position', pos);
+  await page.click('#needs-body button.origin-btn');
+  await page.waitForFunction(() => document.querySelector('#needs-body h2')?.dataset.origin === 'home', null, { timeout: 10000 });
+  check('and back to home on request', (await page.textContent('#needs-body h2')) === 'Près de chez vous');
+  await ctx.browser.clearPermissions();
+  await shot(page, ctx, 'near-home', { quiet: true });
+  check('no script error', page.errors.length === 0, page.errors);
+}
+
+list.push({ name: 'near-home', title: '20. "near me": from the home area, the device\'s position on request, or the map\'s centre far away', run: nearHome });

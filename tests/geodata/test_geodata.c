@@ -10,6 +10,7 @@
  *   D [10.10,10.11]x[50.10,50.11]   far from all
  *   E a self-intersecting "bow tie" near (10.2, 50.2), to be repaired
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,7 @@
 #include "geodata/nbindex.h"
 #include "geodata/shops.h"
 #include "geodata/store.h"
+#include "geodata/streets.h"
 
 static char dir[64];
 
@@ -198,7 +200,7 @@ static void test_store_create_and_reopen(void **state)
     geodata_store_close(s);
     assert_string_equal(sql_text("store.sqlite", "PRAGMA journal_mode"), "wal");
     assert_int_equal(sql_int("store.sqlite",
-        "SELECT count(*) FROM geometry_columns WHERE spatial_index_enabled = 1"), 5);
+        "SELECT count(*) FROM geometry_columns WHERE spatial_index_enabled = 1"), 6);
     /* Reopening migrates nothing and keeps the version. */
     s = open_store("store.sqlite");
     assert_int_equal(geodata_store_schema_version(s, &v), 0);
@@ -751,6 +753,330 @@ static void test_change_feed(void **state)
     geodata_store_close(s);
 }
 
+/* ---- streets derived from the addresses ------------------------------------ */
+
+/* Synthetic streets run from (ST_LON0, ST_LAT0) at 30 degrees north of east;
+ * a point is given by its distance along the street (s) and to its left (o),
+ * in metres. */
+#define ST_LON0 10.001
+#define ST_LAT0 50.005
+#define ST_M 111319.49079327357
+
+static double st_kx(void)
+{
+    return ST_M * cos(ST_LAT0 * M_PI / 180);
+}
+
+static void street_point(double s, double o, double *lon, double *lat)
+{
+    double ux = cos(M_PI / 6), uy = sin(M_PI / 6);
+    *lon = ST_LON0 + (s * ux - o * uy) / st_kx();
+    *lat = ST_LAT0 + (s * uy + o * ux) / ST_M;
+}
+
+static void street_coords(double lon, double lat, double *s, double *o)
+{
+    double ux = cos(M_PI / 6), uy = sin(M_PI / 6);
+    double x = (lon - ST_LON0) * st_kx(), y = (lat - ST_LAT0) * ST_M;
+    *s = x * ux + y * uy;
+    *o = -x * uy + y * ux;
+}
+
+/* What the lines of one derivation look like in the street's frame. */
+typedef struct got_lines {
+    int n;
+    double s_min[8], s_max[8];  /* extent of each line along the street */
+    double off_max;             /* the largest |o| of a vertex */
+    double back_max;            /* the largest step against the line's own direction */
+    double length;              /* metres, all lines */
+} got_lines;
+
+static int collect_line(void *arg, const double *ll, size_t n)
+{
+    got_lines *g = arg;
+    assert_true(n >= 2);
+    assert_true(g->n < 8);
+    double s0, o0, s1, o1;
+    street_coords(ll[0], ll[1], &s0, &o0);
+    street_coords(ll[2 * (n - 1)], ll[2 * (n - 1) + 1], &s1, &o1);
+    double way = s1 >= s0 ? 1 : -1, prev_s = s0, prev_o = o0;
+    g->s_min[g->n] = fmin(s0, s1);
+    g->s_max[g->n] = fmax(s0, s1);
+    for (size_t i = 0; i < n; i++) {
+        double si, oi;
+        street_coords(ll[2 * i], ll[2 * i + 1], &si, &oi);
+        g->off_max = fmax(g->off_max, fabs(oi));
+        g->back_max = fmax(g->back_max, -way * (si - prev_s));
+        g->length += hypot(si - prev_s, oi - prev_o);
+        g->s_min[g->n] = fmin(g->s_min[g->n], si);
+        g->s_max[g->n] = fmax(g->s_max[g->n], si);
+        prev_s = si;
+        prev_o = oi;
+    }
+    g->n++;
+    return 0;
+}
+
+/* A small deterministic jitter in [-1.5, 1.5] m. */
+static double jitter(int k)
+{
+    return ((k * 7919) % 31) / 10.0 - 1.5;
+}
+
+static void test_streets_zigzag_centreline(void **state)
+{
+    (void)state;
+    /* Odd numbers every 10 m on the left (8 m from the middle), even ones
+     * every 25 m on the right: by number the points cross the street and
+     * run ahead on the odd side. The line must stay between the sides. */
+    geodata_street_address a[64];
+    size_t n = 0;
+    for (int k = 0; k <= 30; k++, n++) {
+        street_point(10.0 * k, 8 + jitter(k), &a[n].lon, &a[n].lat);
+        a[n].number = 2 * k + 1;
+    }
+    for (int k = 0; k <= 12; k++, n++) {
+        street_point(25.0 * k, -8 + jitter(k + 40), &a[n].lon, &a[n].lat);
+        a[n].number = 2 * k + 2;
+    }
+    got_lines g = { 0 };
+    assert_int_equal(geodata_streets_derive(a, n, collect_line, &g), 0);
+    assert_int_equal(g.n, 1);
+    if (g.off_max > 3.0)
+        fail_msg("the centreline strays %.1f m from the middle (the sides are at 8 m)", g.off_max);
+    assert_true(g.back_max < 1.0);
+    assert_true(g.s_min[0] < 15 && g.s_max[0] > 285);
+    assert_true(g.length < 310);
+}
+
+static void test_streets_gap_splits(void **state)
+{
+    (void)state;
+    /* Numbers run on across a kilometre without addresses: two lines, none
+     * across the gap. */
+    geodata_street_address a[128];
+    size_t n = 0;
+    for (int k = 0; k < 60; k++, n++) {
+        double s = (k % 30) * 10.0 + (k >= 30 ? 1300 : 0);
+        street_point(s, k % 2 ? 7 : -7, &a[n].lon, &a[n].lat);
+        a[n].number = k + 1;
+    }
+    got_lines g = { 0 };
+    assert_int_equal(geodata_streets_derive(a, n, collect_line, &g), 0);
+    assert_int_equal(g.n, 2);
+    for (int i = 0; i < 2; i++)
+        assert_true(g.s_max[i] < 400 || g.s_min[i] > 1200);
+    assert_true(g.length < 2 * 300);
+
+    /* A street turning a corner with no address for 270 m around it: two
+     * lines, not a diagonal across the block. */
+    n = 0;
+    for (int k = 0; k < 60; k++, n++) {
+        int second = k >= 30;
+        double along = (k % 30) * 10.0, side = k % 2 ? 6 : -6;
+        street_point(second ? 420 + side : along, second ? 240 + along : side, &a[n].lon, &a[n].lat);
+        a[n].number = k + 1;
+    }
+    memset(&g, 0, sizeof g);
+    assert_int_equal(geodata_streets_derive(a, n, collect_line, &g), 0);
+    assert_int_equal(g.n, 2);
+    assert_true(g.length < 2 * 300);
+
+    /* Two streets of one name in one commune, each numbered from 1, 2 km
+     * apart: two lines, not one zig-zagging between them. */
+    n = 0;
+    for (int k = 0; k < 40; k++, n++) {
+        street_point((k % 20) * 12.0 + (k >= 20 ? 2000 : 0), k % 2 ? 6 : -6, &a[n].lon, &a[n].lat);
+        a[n].number = k % 20 + 1;
+    }
+    memset(&g, 0, sizeof g);
+    assert_int_equal(geodata_streets_derive(a, n, collect_line, &g), 0);
+    assert_int_equal(g.n, 2);
+    assert_true(g.length < 2 * 240);
+}
+
+static void test_streets_erratic_numbers(void **state)
+{
+    (void)state;
+    /* Each side's numbers shuffled along it (k -> 17k mod 20): by number the
+     * line would run back and forth 400 m at a time. */
+    geodata_street_address a[64];
+    size_t n = 0;
+    for (int k = 0; k < 40; k++, n++) {
+        int side = k % 2, slot = (17 * (k / 2)) % 20;
+        street_point(20.0 * slot + side * 10, side ? 7 : -7, &a[n].lon, &a[n].lat);
+        a[n].number = 2 * (k / 2) + 1 + (side ? 0 : 1);
+    }
+    got_lines g = { 0 };
+    assert_int_equal(geodata_streets_derive(a, n, collect_line, &g), 0);
+    assert_true(g.n >= 1 && g.n <= 2);
+    if (g.length > 1.15 * 400 || g.back_max > 2)
+        fail_msg("a spike: %.0f m of line for a 400 m street, %.1f m back", g.length, g.back_max);
+    assert_true(g.off_max < 4);
+    /* ... and the whole street is drawn, not the few addresses in order. */
+    if (g.length < 0.9 * 390)
+        fail_msg("%.0f m of line for a 390 m street", g.length);
+
+    /* Odd and even numbers mixed on both sides at random. */
+    n = 0;
+    for (int k = 0; k < 40; k++, n++) {
+        street_point(10.0 * k, k % 2 ? 7 : -7, &a[n].lon, &a[n].lat);
+        a[n].number = (13 * k) % 40 + 1;
+    }
+    memset(&g, 0, sizeof g);
+    assert_int_equal(geodata_streets_derive(a, n, collect_line, &g), 0);
+    assert_true(g.n >= 1 && g.n <= 2);
+    if (g.length > 1.15 * 400 || g.back_max > 2)
+        fail_msg("a spike: %.0f m of line for a 400 m street, %.1f m back", g.length, g.back_max);
+    assert_true(g.off_max < 8);
+
+    /* A single address, two facing ones, and a named place without a number
+     * (BAN's 99999) make no line. */
+    street_point(0, 7, &a[0].lon, &a[0].lat);
+    street_point(0, -7, &a[1].lon, &a[1].lat);
+    street_point(50, -7, &a[2].lon, &a[2].lat);
+    a[0].number = 1;
+    a[1].number = 2;
+    a[2].number = 99999;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(geodata_streets_derive(a, 1, collect_line, &g), 0);
+    assert_int_equal(geodata_streets_derive(a, 3, collect_line, &g), 0);
+    assert_int_equal(g.n, 0);
+}
+
+/* A CSV of addresses: "Rue du Test" (37 addresses) and "Rue Courte" (4) in
+ * commune 99001, "Rue d'Ailleurs" (6) in 99002, "Rue Seule" (one address);
+ * rename renames Rue du Test to Rue Neuve and moves Rue d'Ailleurs to 99003. */
+static const char *streets_csv(const char *file, int rename)
+{
+    static char csv[16384];
+    size_t used = (size_t)snprintf(csv, sizeof csv,
+        "id;numero;rep;nom_voie;code_postal;code_insee;nom_commune;lon;lat\n");
+    int id = 0;
+    for (int k = 0; k <= 20; k++) {
+        double lon, lat;
+        street_point(15.0 * k, 8 + jitter(k), &lon, &lat);
+        used += (size_t)snprintf(csv + used, sizeof csv - used, "t%d;%d;%s;%s;99001;99001;Ville;%.7f;%.7f\n",
+                                 id++, 2 * k + 1, k == 5 ? "bis" : "", rename ? "Rue Neuve" : "Rue du Test",
+                                 lon, lat);
+    }
+    for (int k = 0; k <= 15; k++) {
+        double lon, lat;
+        street_point(20.0 * k, -8 + jitter(k + 3), &lon, &lat);
+        used += (size_t)snprintf(csv + used, sizeof csv - used, "t%d;%d;;%s;99001;99001;Ville;%.7f;%.7f\n",
+                                 id++, 2 * k + 2, rename ? "Rue Neuve" : "Rue du Test", lon, lat);
+    }
+    for (int k = 0; k < 4; k++) {
+        double lon, lat;
+        street_point(100 + 8 * (k % 2), 30 + 12.0 * (k / 2) * 2 + k, &lon, &lat);
+        used += (size_t)snprintf(csv + used, sizeof csv - used, "c%d;%d;;Rue Courte;99001;99001;Ville;%.7f;%.7f\n",
+                                 k, k + 1, lon, lat);
+    }
+    for (int k = 0; k < 6; k++) {
+        double lon, lat;
+        street_point(12.0 * k, 200 + (k % 2 ? 6 : -6), &lon, &lat);
+        used += (size_t)snprintf(csv + used, sizeof csv - used, "a%d;%d;;Rue d'Ailleurs;99002;%s;Autre;%.7f;%.7f\n",
+                                 k, k + 1, rename ? "99003" : "99002", lon, lat);
+    }
+    snprintf(csv + used, sizeof csv - used, "s1;1;;Rue Seule;99001;99001;Ville;10.002;50.002\n");
+    return write_file(file, csv);
+}
+
+typedef struct seen_streets {
+    int n;
+    char names[8][32];
+} seen_streets;
+
+static int remember_street(void *arg, const geodata_street *st)
+{
+    seen_streets *s = arg;
+    assert_true(st->wkb_len >= 9 + 2 * 16 && st->wkb[0] == 1 && st->wkb[1] == 2);
+    if (s->n < 8)
+        snprintf(s->names[s->n], sizeof s->names[0], "%s", st->name);
+    s->n++;
+    return 0;
+}
+
+static long long streets_changes(void)
+{
+    return sql_int("streets.sqlite", "SELECT count(*) FROM changes WHERE layer = 'streets'");
+}
+
+static void test_streets_import_and_rebuild(void **state)
+{
+    (void)state;
+    geodata_store *s = city("streets.sqlite");
+    geodata_report r;
+    assert_int_equal(geodata_import_addresses(s, streets_csv("st1.csv", 0), NULL, &r), 0);
+    assert_true(has_note(&r, "streets: 3 derived from the addresses of 2 communes"));
+    geodata_report_clear(&r);
+    geodata_store_close(s);
+    assert_string_equal(sql_text("streets.sqlite", "SELECT group_concat(insee || ':' || name || ':' || part, ', ') "
+                                                   "FROM (SELECT * FROM streets ORDER BY insee, name)"),
+                        "99001:Rue Courte:0, 99001:Rue du Test:0, 99002:Rue d'Ailleurs:0");
+    assert_string_equal(sql_text("streets.sqlite", "SELECT rtreecheck('idx_streets_geom')"), "ok");
+    assert_int_equal(sql_int("streets.sqlite", "SELECT count(*) FROM idx_streets_geom"), 3);
+    assert_int_equal(sql_int("streets.sqlite", "SELECT count(*) FROM streets_pending"), 0);
+    assert_int_equal(sql_int("streets.sqlite", "SELECT geometry_type FROM geometry_columns "
+                                               "WHERE f_table_name = 'streets'"), 2);
+    long long feed = streets_changes();
+    assert_int_equal(feed, 3);
+
+    /* Read back by box. */
+    s = open_store("streets.sqlite");
+    seen_streets seen = { 0 };
+    double lon, lat;
+    street_point(150, 0, &lon, &lat);
+    double box[4] = { lon - 0.0001, lat - 0.0001, lon + 0.0001, lat + 0.0001 };
+    assert_int_equal(geodata_streets_in_box(s, box, 10, remember_street, &seen), 0);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.names[0], "Rue du Test");
+    double far[4] = { 11, 51, 11.1, 51.1 };
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(geodata_streets_in_box(s, far, 10, remember_street, &seen), 0);
+    assert_int_equal(seen.n, 0);
+
+    /* The same file again: nothing derived, nothing written. */
+    char before[256];
+    snprintf(before, sizeof before, "%s", sql_text("streets.sqlite",
+             "SELECT group_concat(id || hex(geom)) FROM streets"));
+    assert_int_equal(geodata_import_addresses(s, path_in_dir("st1.csv"), NULL, &r), 0);
+    assert_false(has_note(&r, "streets:"));
+    geodata_report_clear(&r);
+    assert_int_equal(streets_changes(), feed);
+    assert_string_equal(sql_text("streets.sqlite", "SELECT group_concat(id || hex(geom)) FROM streets"),
+                        before);
+
+    /* A street renamed and another moved to a new commune: the old lines go,
+     * the untouched Rue Courte keeps its row. */
+    long long courte = sql_int("streets.sqlite", "SELECT id FROM streets WHERE name = 'Rue Courte'");
+    if (geodata_import_addresses(s, streets_csv("st2.csv", 1), NULL, &r))
+        fail_msg("import: %s", geodata_errmsg(s));
+    assert_true(has_note(&r, "streets: 3 derived from the addresses of 3 communes"));
+    geodata_report_clear(&r);
+    assert_string_equal(sql_text("streets.sqlite", "SELECT group_concat(insee || ':' || name, ', ') "
+                                                   "FROM (SELECT * FROM streets ORDER BY insee, name)"),
+                        "99001:Rue Courte, 99001:Rue Neuve, 99003:Rue d'Ailleurs");
+    assert_int_equal(sql_int("streets.sqlite", "SELECT id FROM streets WHERE name = 'Rue Courte'"), courte);
+    assert_int_equal(streets_changes(), feed + 4); /* two deleted, two inserted */
+    assert_int_equal(sql_int("streets.sqlite", "SELECT count(*) FROM idx_streets_geom"), 3);
+
+    /* A database whose addresses were imported before the streets existed
+     * (schema version 8) gets them on its first opening. */
+    assert_int_equal(sqlite3_exec(s->db,
+        "SELECT DiscardGeometryColumn('streets', 'geom');"
+        "DROP TABLE idx_streets_geom; DROP TABLE streets; DROP TABLE streets_pending;"
+        "DROP TRIGGER addresses_streets_ai; DROP TRIGGER addresses_streets_au;"
+        "DROP TRIGGER addresses_streets_ad; PRAGMA user_version = 8;", NULL, NULL, NULL), SQLITE_OK);
+    geodata_store_close(s);
+    s = open_store("streets.sqlite");
+    geodata_store_close(s);
+    assert_string_equal(sql_text("streets.sqlite", "SELECT group_concat(insee || ':' || name, ', ') "
+                                                   "FROM (SELECT * FROM streets ORDER BY insee, name)"),
+                        "99001:Rue Courte, 99001:Rue Neuve, 99003:Rue d'Ailleurs");
+    assert_string_equal(sql_text("streets.sqlite", "SELECT rtreecheck('idx_streets_geom')"), "ok");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -770,6 +1096,10 @@ int main(void)
         cmocka_unit_test(test_shop_claims),
         cmocka_unit_test(test_password_reset),
         cmocka_unit_test(test_change_feed),
+        cmocka_unit_test(test_streets_zigzag_centreline),
+        cmocka_unit_test(test_streets_gap_splits),
+        cmocka_unit_test(test_streets_erratic_numbers),
+        cmocka_unit_test(test_streets_import_and_rebuild),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

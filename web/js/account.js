@@ -14,7 +14,7 @@ import { toast, errorText, openLogin, openRegister } from './ui.js';
 export function init() {
   $('#btn-login').addEventListener('click', openLogin);
   $('#btn-register').addEventListener('click', openRegister);
-  $('#btn-logout').addEventListener('click', async () => { await logout(); toast(t('logged_out')); });
+  $('#btn-logout').addEventListener('click', async () => { await logout(); toast(t('logged_out')); $('#btn-login').focus(); });
   for (const d of [$('#dlg-login'), $('#dlg-register')])
     $('.close', d).addEventListener('click', () => d.close());
   $('#form-login').addEventListener('submit', submitLogin);
@@ -50,6 +50,7 @@ async function submitLogin(e) {
     const me = await login(form.elements.email.value.trim(), form.elements.password.value);
     form.reset();
     $('#dlg-login').close();
+    $('#btn-me').focus(); // where "Log in" was
     toast(t('welcome', { name: me.display_name }));
   } catch (e2) {
     err.textContent = e2.status === 401 ? t('err_wrong_password') : errorText(e2);
@@ -70,8 +71,7 @@ function refusal(e, input) {
       }, c.label)))));
     }
   } else if (e.status === 409) box.push(h('p', null, t('err_email_taken')));
-  else box.push(h('p', null, e.status === 403 && /'password'/.test(e.message) ? t('err_current_password')
-    : /at least 8 char/.test(e.message) ? t('err_password_short') : errorText(e)));
+  else box.push(h('p', null, errorText(e))); // the server's words, in the page's language
   return box;
 }
 
@@ -89,6 +89,7 @@ async function submitRegister(e) {
     await login(body.email, body.password);
     form.reset();
     $('#dlg-register').close();
+    $('#btn-me').focus();
     toast(t('registered', { name: r.display_name, nb: r.neighbourhood.name }));
   } catch (e2) {
     err.dataset.reason = (e2.problem && e2.problem.reason) || String(e2.status);
@@ -126,6 +127,7 @@ function initMe() {
   });
   meForm('#form-me-delete', 'DELETE', (f) => confirm(t('me_delete_confirm')) && { password: f.password.value }, () => {
     setSession(null, null); // the server ended every session of the account
+    $('#btn-login').focus();
     toast(t('me_deleted'));
   });
 }
@@ -157,6 +159,16 @@ export function addressAutocomplete(input) {
   input.replaceWith(wrap);
   const list = h('div.ac-list');
   wrap.append(input, list);
+  // Escape closes the suggestions first; with none shown or on their way, it
+  // is the dialog's (the library would take every Escape, and the dialog
+  // could not be closed from this field).
+  let asking = false;
+  input.addEventListener('input', () => { asking = input.value.length >= 3; });
+  input.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape') return;
+    if (asking || input.getAttribute('aria-expanded') === 'true') asking = false;
+    else e.stopImmediatePropagation();
+  });
   const settings = {
     input, container: list, minLength: 3, debounceWaitMs: 200, preventSubmit: 2,
     emptyMsg: t('no_address_match'),
@@ -169,7 +181,7 @@ export function addressAutocomplete(input) {
     },
     render: (item) => h('div.ac-item', null, h('span', null, item.label),
       h('small', null, item.neighbourhood ? item.neighbourhood.name : t('outside_all'))),
-    onSelect: (item) => { input.value = item.label; input.dispatchEvent(new Event('change')); },
+    onSelect: (item) => { asking = false; input.value = item.label; input.dispatchEvent(new Event('change')); },
     // In the flow under the field rather than floating: inside a dialog, a
     // floating list would be cut at the dialog's edge.
     customize: (inp, rect, container) => {

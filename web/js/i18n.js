@@ -5,7 +5,8 @@
  * are data, in i18n/fr.json and i18n/en.json (the same keys in both): only
  * the language in use is fetched. Static text in the HTML carries
  * data-i18n="key" (and data-i18n-attr="attr:key,…"); code calls t(key, vars).
- * A missing key shows as the key itself.
+ * A missing key shows as the key itself. A string with a count has its
+ * plural forms as keys of their own (see t()): never "(s)".
  */
 
 export const CATEGORIES = ['groceries', 'pharmacy', 'childcare', 'schooling', 'masks', 'errands', 'company', 'pets', 'materials', 'other'];
@@ -45,10 +46,33 @@ export async function setLang(l) {
 
 export function onLang(f) { listeners.add(f); }
 
+const pluralRules = {}; // language -> Intl.PluralRules, made once
+
+/**
+ * The string of `key` in the language in use, its {placeholders} filled from
+ * `vars`. With a number `vars.n`, the plural form of that language is
+ * chosen: `key_one` (and `key_two`, `key_few`, `key_many`, `key_zero` where a
+ * language has them) by Intl.PluralRules; the plain `key` is the form for
+ * every other count. French counts 0 and 1 as "one" ("0 annonce", "1 jour"),
+ * English 1 only.
+ */
 export function t(key, vars) {
-  let s = (dicts[current] && dicts[current][key]) ?? key;
+  const d = dicts[current] || {};
+  let s = null;
+  const n = vars && vars.n !== undefined && vars.n !== null ? Number(vars.n) : NaN;
+  if (Number.isFinite(n)) {
+    const rules = pluralRules[current] || (pluralRules[current] = new Intl.PluralRules(current));
+    s = d[key + '_' + rules.select(n)] ?? null;
+  }
+  s = s ?? d[key] ?? key;
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? String(vars[k]) : m));
   return s;
+}
+
+/** The strings whose keys start with `prefix`, keyed by the rest of their keys. */
+export function stringsOf(prefix) {
+  const d = dicts[current] || {};
+  return Object.fromEntries(Object.keys(d).filter((k) => k.startsWith(prefix)).map((k) => [k.slice(prefix.length), d[k]]));
 }
 
 /** Fills every [data-i18n] and [data-i18n-attr] under root. */

@@ -1,11 +1,17 @@
 /*
  * main.js — start-up: the language, the deployment's config.json, the
  * tileset's /tiles.json and the account (/api/me) are read at once, then the
- * map is built and the panels are wired. Links of the form #post=ID,
- * #shop=ID open that post or shop; #reset=TOKEN, the new-password form.
+ * panels are wired, and only then is the map built: the panels never wait
+ * for it, and work without it. MapLibre is fetched by map.js only on a
+ * device with WebGL 2; without it, or when the map fails, the map's area
+ * says so once, in the page's language, and the lists go on. Links of the
+ * form #post=ID, #shop=ID open that post or shop; #reset=TOKEN, the
+ * new-password form.
  *
- * window.entraide holds what tests and curious people may read: the map, and
- * firstRender (ms from navigation start to the first 'idle' with data drawn).
+ * window.entraide holds what tests and curious people may read: the map;
+ * usableMs (ms from navigation start until the panels are wired and the
+ * first list is shown; also the mark 'entraide-usable'); and firstRender
+ * (ms from navigation start to the first 'idle' with data drawn).
  */
 import { api, session } from './api.js';
 import { $, $$ } from './dom.js';
@@ -20,7 +26,7 @@ import * as moderation from './moderation.js';
 import * as requests from './requests.js';
 import * as reset from './reset.js';
 
-window.entraide = { firstRender: null, map: null };
+window.entraide = { firstRender: null, map: null, usableMs: null };
 
 /** The JSON of a response started by boot.js; {} for an optional one that failed. */
 async function json(pending, what, optional) {
@@ -32,11 +38,11 @@ async function json(pending, what, optional) {
   return r.json();
 }
 
-/** The account of the cookie, or null (401: anonymous). */
+/** The account of the cookie, or null (401: anonymous; or unreadable, said in a toast). */
 async function accountOf(pending) {
-  const r = await pending;
-  if (r.status === 401) return null;
-  if (!r.ok) throw new Error('/api/me: HTTP ' + r.status);
+  const r = await pending.catch(() => null);
+  if (r && r.status === 401) return null;
+  if (!r || !r.ok) { toast(t(r ? 'err_server' : 'err_network'), true); return null; }
   return r.json();
 }
 
@@ -54,7 +60,8 @@ function langButtons() {
 async function start() {
   performance.mark('entraide-modules');
   const boot = window.entraideBoot;
-  M.prewarm();
+  const canDraw = M.webgl2();
+  if (canDraw) M.prewarm();
   await initLang(boot);
   applyI18n(document);
   langButtons();
@@ -62,15 +69,12 @@ async function start() {
   onLang(() => { applyI18n(document); langButtons(); });
   initTabs();
 
-  const [config, tilejson, me] = await Promise.all([json(boot.config, 'config.json', true), json(boot.tilejson, '/tiles.json'), accountOf(boot.me)]);
+  // The tileset is the map's: the panels go on without it.
+  const [config, tilejson, me] = await Promise.all([json(boot.config, 'config.json', true), json(boot.tilejson, '/tiles.json', true), accountOf(boot.me)]);
   performance.mark('entraide-requests');
   // A session whose CSRF token is lost cannot change anything: treat it as logged out.
   session.me = me && session.csrf ? me : null;
-  const view = savedView();
-  const map = await M.createMap($('#map'), {
-    tilejson, config, epoch: session.epoch, view,
-    visible: (session.me && session.me.visible_neighbourhoods) || [],
-  });
+  M.setArea(tilejson);
 
   account.init();
   needs.init();
@@ -85,7 +89,8 @@ async function start() {
     updateTabs();
     M.reloadTiles(tilejson, session.epoch);
     M.setVisibleNeighbourhoods((session.me && session.me.visible_neighbourhoods) || []);
-    if (session.me && session.me.neighbourhood) goHome();
+    const home = homeView();
+    if (home) M.jumpTo(home.center, home.zoom);
   });
   window.addEventListener('entraide:data', () => {
     session.epoch = Date.now();
@@ -93,24 +98,50 @@ async function start() {
     needs.refresh();
   });
 
-  // A member's first visit starts at their neighbourhood, once its label is loaded.
-  if (!view && session.me && session.me.neighbourhood) goHome();
+  // The map comes after the panels. A member's first visit starts at their home area.
+  const mapDone = canDraw && tilejson.tiles ? startMap(tilejson, config, savedView() || homeView())
+    : Promise.resolve(mapUnavailable(canDraw ? 'map_failed' : 'map_unavailable'));
   openFromHash();
   window.addEventListener('hashchange', openFromHash);
 
-  function goHome() {
-    const id = session.me.neighbourhood.id;
-    const tryIt = () => {
-      const p = M.neighbourhoodPoint(id);
-      if (!p) return false;
-      map.jumpTo({ center: p, zoom: Math.max(map.getZoom(), 14.5) });
-      return true;
-    };
-    if (tryIt()) return;
-    if (tilejson.bounds) map.fitBounds(tilejson.bounds, { animate: false });
-    const onData = () => { if (tryIt()) map.off('idle', onData); };
-    map.on('idle', onData);
+  await needs.listReady;
+  window.entraide.usableMs = Math.round(performance.now());
+  performance.mark('entraide-usable');
+  await mapDone;
+}
+
+/** Where a member's map opens: their home area (else their neighbourhood's label point). */
+function homeView() {
+  const me = session.me;
+  const center = me && (me.home_area || (me.neighbourhood && me.neighbourhood.center));
+  return center ? { center, zoom: 14.5 } : null;
+}
+
+async function startMap(tilejson, config, view) {
+  const loadingNote = $('#map-loading');
+  loadingNote.hidden = false;
+  try {
+    await M.createMap($('#map'), {
+      tilejson, config, epoch: session.epoch, view,
+      visible: (session.me && session.me.visible_neighbourhoods) || [],
+    });
+  } catch (e) {
+    // MapLibre's own words stay in the console; the page says it in its language.
+    console.warn('map:', e);
+    mapUnavailable(/webgl/i.test(String(e && e.message)) ? 'map_unavailable' : 'map_failed');
+  } finally {
+    loadingNote.hidden = true;
   }
+}
+
+/** Says once, in the map's area and the page's language, that there is no map. */
+function mapUnavailable(key) {
+  const el = $('#map-error');
+  if (!el.hidden) return;
+  el.dataset.i18n = key; // follows a change of language (applyI18n)
+  el.textContent = t(key);
+  el.hidden = false;
+  document.body.classList.add('no-map');
 }
 
 function openFromHash() {
@@ -128,7 +159,5 @@ function openFromHash() {
 
 start().catch((e) => {
   console.error(e);
-  const el = $('#map-error');
-  el.textContent = t('map_failed') + ' (' + e.message + ')';
-  el.hidden = false;
+  toast(t('err_generic'), true);
 });

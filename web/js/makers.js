@@ -27,8 +27,8 @@ function makerPopup({ id, lngLat, props }) {
   const materials = (props.materials || '').split(',').map((s) => s.trim()).filter(Boolean);
   const node = h('div.popup', null,
     h('h3', null, props.display_name),
-    h('p', null, t('maker_line', { cap: props.capacity_per_day, stock: props.stock })),
-    materials.length ? h('p', null, t('materials_needed'), ' : ', materials.join(', ')) : null,
+    h('p', null, t('maker_line', { n: props.capacity_per_day, cap: props.capacity_per_day, stock: props.stock })),
+    materials.length ? h('p', null, t('materials_needed'), t('colon'), materials.join(', ')) : null,
     props.materials_post && session.me ? h('button', { type: 'button', 'data-materials': props.materials_post, onclick: () => {
       M.closePopup(); M.mapEvents.dispatchEvent(new CustomEvent('need', { detail: { id: Number(props.materials_post), lngLat } }));
     } }, t('see_materials_request')) : null,
@@ -94,7 +94,7 @@ function orderLine(o, who) {
 function orderBook(orders) {
   const rows = orders.map((o) => h('li.order', { 'data-order': o.id },
     h('p', null, h('strong', null, o.requester.display_name), ' — ', orderLine(o)),
-    o.note ? h('p.hint', null, '« ', o.note, ' »') : null,
+    o.note ? h('p.hint', null, t('report_quote', { reason: o.note })) : null,
     // Given by the server once the maker has accepted the order, to the maker alone.
     o.delivery_address ? h('p.delivery', null, t('deliver_to'), ' ', h('strong', null, o.delivery_address)) : null,
     (NEXT[o.status] || []).length ? h('div.row', null, NEXT[o.status].map((s) => h('button' + (s === 'declined' ? '.danger' : '.primary'), {
@@ -125,8 +125,8 @@ function makersSection(makers) {
       err,
       h('button.primary', { type: 'submit' }, t('send_order')));
       return h('li', null, h('details.maker', { 'data-maker': p.id },
-        h('summary', null, h('strong', null, p.display_name), ' — ', t('maker_line', { cap: p.capacity_per_day, stock: p.stock }),
-          (p.materials || []).length ? [h('br'), h('small', null, t('materials_needed'), ' : ', p.materials.join(', '))] : null),
+        h('summary', null, h('strong', null, p.display_name), ' — ', t('maker_line', { n: p.capacity_per_day, cap: p.capacity_per_day, stock: p.stock }),
+          (p.materials || []).length ? [h('br'), h('small', null, t('materials_needed'), t('colon'), p.materials.join(', '))] : null),
         form));
     })));
 }

@@ -16,10 +16,25 @@
  * own shape (circle: shop, diamond: request, triangle: offer, square: mask
  * maker), so nothing rests on colour alone. A hollow symbol means "not
  * current": a shop status not confirmed for 7 days, or a need already claimed.
+ *
+ * The page works without the map: MapLibre (the largest file by far) is
+ * loaded only when createMap is called, on a device with WebGL 2, and every
+ * function exported below may be called before the map has loaded or when
+ * it never does (no WebGL 2, a failure). Then they do nothing, keep what
+ * they are told for the map to apply once it has loaded, or answer from the
+ * tileset's area (viewQuery); a popup opens as a dialog. Callers never check
+ * for the map.
  */
-import * as maplibregl from 'maplibre-gl';
 import { h, fill, swatch } from './dom.js';
-import { t, onLang } from './i18n.js';
+import { t, onLang, stringsOf } from './i18n.js';
+import { showDialog } from './ui.js';
+
+let maplibregl = null; // the MapLibre module, once loadMapLibre() has it
+let loading = null;
+function loadMapLibre() {
+  loading = loading || import('maplibre-gl').then((m) => (maplibregl = m));
+  return loading;
+}
 
 export const COLORS = {
   open: '#009E73', delivery_only: '#56B4E9', takeaway_only: '#E69F00', closed: '#4D4D4D', unknown: '#ABABAB',
@@ -37,9 +52,41 @@ const names = new Map(); // neighbourhood id -> name, learnt from the tiles
 
 function emit(type, detail) { mapEvents.dispatchEvent(new CustomEvent(type, { detail })); }
 
-/* Starts MapLibre's workers while config, tileset and account are read. */
+/* Starts loading MapLibre, and its workers, while config, tileset and account are read. */
 export function prewarm() {
-  maplibregl.prewarm();
+  loadMapLibre().then((m) => m.prewarm(), () => { /* createMap will say */ });
+}
+
+/**
+ * Whether this browser can draw the map: MapLibre needs WebGL 2. The probe's
+ * context is released at once.
+ */
+export function webgl2() {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) return false;
+    const lose = gl.getExtension('WEBGL_lose_context');
+    if (lose) lose.loseContext();
+    return true;
+  } catch { return false; }
+}
+
+/* Until the map has loaded (`ready`), what the page asks of it is kept here
+   and applied once it has loaded; while it is being made (`starting`), a
+   popup and a move wait for it too. When it fails, or is never made, a
+   popup opens as a dialog and a move does nothing. */
+let ready = false;
+let starting = false;
+const pending = { visible: null, filters: null, ids: null, tiles: null, popup: null, view: null };
+let area = { center: [0, 0], bounds: null }; // the tileset's, for viewQuery without a map
+let origin = null;        // {kind, lngLat} where "near me" is measured from, or null
+let originMarker = null;  // its MapLibre marker
+
+/** The tileset's area (from /tiles.json): what viewQuery answers from without a map. */
+export function setArea(tilejson) {
+  const b = tilejson && tilejson.bounds;
+  const c = tilejson && tilejson.center;
+  area = { bounds: b || null, center: c ? c.slice(0, 2) : b ? [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2] : [0, 0] };
 }
 
 /* ---- style ---- */
@@ -90,6 +137,22 @@ function overlayLayers(builtin, visible) {
     paint: builtin ? { 'fill-color': '#E1EBF6', 'fill-antialias': false }
       : { 'fill-color': '#3F7FBF', 'fill-opacity': 0.13, 'fill-antialias': false },
   });
+  // The offline map's streets, derived from the addresses (tileset layer
+  // "streets", from zoom 13): a white fill on a light casing, as wide as a
+  // street at zoom 17 and more.
+  const streetWidth = (w13, w15, w17, w19) => ['interpolate', ['exponential', 1.5], ['zoom'], 13, w13, 15, w15, 17, w17, 19, w19];
+  if (builtin) {
+    L.push({
+      id: 'street-casing', type: 'line', source: 'entraide', 'source-layer': 'streets', minzoom: 13,
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': '#C4B8A4', 'line-width': streetWidth(1.3, 5, 15, 44) },
+    });
+    L.push({
+      id: 'street', type: 'line', source: 'entraide', 'source-layer': 'streets', minzoom: 13,
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': '#FFFFFF', 'line-width': streetWidth(0.5, 3.6, 12, 38) },
+    });
+  }
   L.push({
     id: 'nb-line', type: 'line', source: 'entraide', 'source-layer': 'neighbourhoods',
     filter: ['==', ['geometry-type'], 'Polygon'],
@@ -111,6 +174,13 @@ function overlayLayers(builtin, visible) {
       layout: { 'text-field': ['get', 'street'], 'text-font': overlayFonts.regular, 'text-size': 11,
         'text-offset': [0, -1], 'text-padding': 60, 'symbol-sort-key': ['to-number', ['get', 'number']] },
       paint: { 'text-color': '#3A3A3A', 'text-halo-color': '#FFFFFF', 'text-halo-width': 1.5 },
+    });
+    L.push({
+      id: 'street-name', type: 'symbol', source: 'entraide', 'source-layer': 'streets', minzoom: 15,
+      layout: { 'symbol-placement': 'line', 'text-field': ['get', 'name'], 'text-font': overlayFonts.regular,
+        'text-size': ['interpolate', ['linear'], ['zoom'], 15, 10, 17, 12, 19, 14], 'text-max-angle': 35,
+        'symbol-spacing': 350, 'text-padding': 4 },
+      paint: { 'text-color': '#333333', 'text-halo-color': '#FFFFFF', 'text-halo-width': 1.6 },
     });
   }
   L.push({
@@ -299,28 +369,36 @@ class LegendControl {
 
 /* ---- the map ---- */
 
-function controlLabels() {
-  return { 'Map.Title': t('map'), 'NavigationControl.ZoomIn': t('zoom_in_ctrl'), 'NavigationControl.ZoomOut': t('zoom_out_ctrl'),
-    'GeolocateControl.FindMyLocation': t('locate'), 'GeolocateControl.LocationNotAvailable': t('locate_none') };
+/* MapLibre's own UI strings (its `locale` option) in the page's language:
+   the keys "maplibre:…" of i18n/*.json. */
+const controlLabels = () => stringsOf('maplibre:');
+
+/* MapLibre reads its labels when it draws a control or a popup; a change of
+   language relabels the buttons already drawn, and gives the map the new
+   strings for what it draws next (it has no public setter for them). */
+function relabelControls(container) {
+  const L = controlLabels();
+  const set = (sel, key, attr) => {
+    for (const el of container.querySelectorAll(sel)) { el.setAttribute('aria-label', L[key]); if (attr !== false) el.title = L[key]; }
+  };
+  if (map && map._locale) Object.assign(map._locale, L);
+  set('.maplibregl-ctrl-zoom-in', 'NavigationControl.ZoomIn');
+  set('.maplibregl-ctrl-zoom-out', 'NavigationControl.ZoomOut');
+  set('.maplibregl-ctrl-compass', 'NavigationControl.ResetBearing');
+  set('.maplibregl-ctrl-geolocate', 'GeolocateControl.FindMyLocation');
+  set('.maplibregl-popup-close-button', 'Popup.Close', false);
+  set('.maplibregl-canvas', 'Map.Title', false);
 }
 
-/* MapLibre reads its labels once; a change of language relabels its buttons. */
-function relabelControls(container) {
-  const set = (sel, label) => {
-    for (const el of container.querySelectorAll(sel)) { el.setAttribute('aria-label', label); el.title = label; }
-  };
-  set('.maplibregl-ctrl-zoom-in', t('zoom_in_ctrl'));
-  set('.maplibregl-ctrl-zoom-out', t('zoom_out_ctrl'));
-  set('.maplibregl-ctrl-geolocate', t('locate'));
-  const canvas = container.querySelector('.maplibregl-canvas');
-  if (canvas) canvas.setAttribute('aria-label', t('map'));
-}
+/* The credits mapd's tileset gives when the deployment sets none
+   (DEFAULT_ATTRIBUTION in mapd/api_tiles.c): shown in the page's language. */
+const SERVER_CREDITS = 'Addresses: Base Adresse Nationale (Licence Ouverte 2.0); shops: © OpenStreetMap contributors (ODbL)';
 
 /* The data sources' attributions, shown for good under the panel (not over the map). */
 function attribution(style) {
   const el = document.getElementById('attribution');
   if (!el) return;
-  const texts = Object.values(style.sources).map((s) => s.attribution).filter(Boolean);
+  const texts = Object.values(style.sources).map((s) => (s.attribution === SERVER_CREDITS ? t('credits_data') : s.attribution)).filter(Boolean);
   el.textContent = '';
   for (const text of texts) {
     // Attributions may carry links (from a basemap style): keep their text and href only.
@@ -342,9 +420,35 @@ function attribution(style) {
 /**
  * Builds the map in `container`. Resolves once the style is loaded. Records
  * window.entraide.firstRender (ms since navigation start) at the first 'idle'
- * with data features on screen.
+ * with data features on screen. Rejects when MapLibre cannot be loaded or
+ * cannot draw (no WebGL 2): the page then goes on without a map.
  */
-export async function createMap(container, { tilejson, config, epoch, visible, view }) {
+export async function createMap(container, options) {
+  starting = true;
+  try {
+    return await buildMap(container, options);
+  } finally {
+    starting = false;
+    if (!ready && pending.popup) popupDialog(pending.popup.node);
+    pending.popup = pending.view = null;
+  }
+}
+
+/* MapLibre's stylesheet, fetched without blocking the page (media="print" in
+   index.html), applied now; resolves once it is loaded. */
+function applyMapStyles() {
+  const link = document.getElementById('maplibre-css');
+  if (!link) return Promise.resolve();
+  link.media = 'all';
+  if (link.sheet) return Promise.resolve();
+  return new Promise((resolve) => {
+    link.addEventListener('load', resolve, { once: true });
+    link.addEventListener('error', resolve, { once: true });
+  });
+}
+
+async function buildMap(container, { tilejson, config, epoch, visible, view }) {
+  await Promise.all([loadMapLibre(), applyMapStyles()]);
   const { style: base, builtin } = await basemapStyle(config.basemap);
   const style = {
     version: 8,
@@ -366,6 +470,10 @@ export async function createMap(container, { tilejson, config, epoch, visible, v
   map = new maplibregl.Map(opts);
   map.touchZoomRotate.disableRotation();
   onLang(() => relabelControls(container));
+  // Escape closes the popup from anywhere in the map: its buttons, its fields, the canvas.
+  container.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && popup) { e.stopPropagation(); closePopup(); }
+  });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.GeolocateControl({ positionOptions: { enableHighAccuracy: false }, trackUserLocation: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl(), 'bottom-right');
@@ -376,12 +484,24 @@ export async function createMap(container, { tilejson, config, epoch, visible, v
   map.on('styleimagemissing', addIcons);
   map.on('error', (e) => console.warn('map:', e.error && e.error.message));
   performance.mark('entraide-map-created');
-  await new Promise((resolve) => map.once('load', resolve));
+  try {
+    await new Promise((resolve, reject) => {
+      map.once('load', resolve);
+      map.once('webglcontextlost', () => reject(new Error('WebGL context lost before the map loaded')));
+    });
+  } catch (e) {
+    map.remove();
+    map = null;
+    throw e;
+  }
   performance.mark('entraide-map-loaded');
   wireEvents();
   watchFirstRender();
   window.entraide.map = map;
+  ready = true;
+  applyPending();
   attribution(style);
+  onLang(() => attribution(style));
   return map;
 }
 
@@ -476,24 +596,19 @@ export function clusterBox(lngLat) {
   return [lon(x - pad), lat(y + 1 + pad), lon(x + 1 + pad), lat(y - pad)].map((v) => v.toFixed(6)).join(',');
 }
 
-export function getMap() { return map; }
+export function getMap() { return ready ? map : null; }
 export function neighbourhoodName(id) { return names.get(String(id)) || null; }
-
-/** Finds the label point of a neighbourhood among the loaded tiles. */
-export function neighbourhoodPoint(id) {
-  const fs = map.querySourceFeatures('entraide', { sourceLayer: 'neighbourhoods',
-    filter: ['all', ['==', ['get', 'label'], true], ['==', ['get', 'id'], String(id)]] });
-  return fs.length ? fs[0].geometry.coordinates : null;
-}
 
 /** Fetches the tiles again (after a login, a post, a claim…). */
 export function reloadTiles(tilejson, epoch) {
+  if (!ready) { pending.tiles = { tilejson, epoch }; return; }
   const src = map.getSource('entraide');
   if (src) src.setTiles(tileSource(tilejson, epoch).tiles);
 }
 
 /** Tints the neighbourhoods whose posts the member sees. */
 export function setVisibleNeighbourhoods(ids) {
+  if (!ready) { pending.visible = ids; return; }
   if (!map.getLayer('nb-fill')) return;
   map.setFilter('nb-fill', ['all', ['==', ['geometry-type'], 'Polygon'], ['in', ['get', 'id'], ['literal', ids]]]);
 }
@@ -505,6 +620,7 @@ export function setVisibleNeighbourhoods(ids) {
  * only counts per category, so they follow the category alone.
  */
 export function setNeedFilters(filters, ids) {
+  if (!ready) { pending.filters = { ...filters }; pending.ids = ids; return; }
   if (!map.getLayer('needs')) return;
   const { lone, cl } = needFilters(filters, ids);
   map.setFilter('needs', lone);
@@ -513,37 +629,161 @@ export function setNeedFilters(filters, ids) {
 }
 
 export function selectNeed(id) {
+  if (!ready) { selectedNeed = id; return; }
   if (selectedNeed !== null) map.setFeatureState({ source: 'entraide', sourceLayer: 'needs', id: selectedNeed }, { sel: false });
   selectedNeed = id;
   if (id !== null) map.setFeatureState({ source: 'entraide', sourceLayer: 'needs', id }, { sel: true });
 }
 
 export function hoverNeed(id, on) {
-  if (id === null || id === undefined) return;
+  if (!ready || id === null || id === undefined) return;
   map.setFeatureState({ source: 'entraide', sourceLayer: 'needs', id }, { hover: on });
 }
 
 let popup = null;
-/** Shows one popup at a point; the content is a DOM node. */
+/**
+ * Shows one popup at a point; the content is a DOM node. The focus moves into
+ * it; Escape closes it (see createMap), and the focus then goes back to what
+ * had it before, unless an action of the popup has put it elsewhere.
+ */
 export function showPopup(lngLat, node, opts = {}) {
+  if (!ready && starting) { pending.popup = { lngLat, node, opts }; return null; }
+  if (!ready) return popupDialog(node);
+  // a popup opened from another one gives the focus back to what opened the first
+  const held = popup && popup.getElement() && popup.getElement().contains(document.activeElement);
+  const back = held ? popup.back : focusReturn(document.activeElement);
   if (popup) popup.remove();
-  popup = new maplibregl.Popup({ maxWidth: '320px', focusAfterOpen: true, ...opts }).setLngLat(lngLat).setDOMContent(node).addTo(map);
-  return popup;
+  const p = popup = new maplibregl.Popup({ maxWidth: '320px', focusAfterOpen: true, ...opts }).setLngLat(lngLat).setDOMContent(node);
+  p.back = back;
+  p.on('close', () => {
+    if (popup === p) popup = null;
+    // the focus was in the popup, gone with it: nothing has it now
+    if (!document.activeElement || document.activeElement === document.body) back();
+  });
+  p.addTo(map);
+  return p;
 }
-export function closePopup() { if (popup) popup.remove(); popup = null; }
+export function closePopup() {
+  if (popup) popup.remove();
+  popup = null;
+  pending.popup = null;
+  const dlg = document.getElementById('dlg-popup');
+  if (dlg && dlg.open) dlg.close();
+}
+
+/* Without the map, a popup's content opens in a dialog of its own, titled
+   by its heading; Escape or the close button closes it. */
+function popupDialog(node) {
+  let dlg = document.getElementById('dlg-popup');
+  if (!dlg) {
+    dlg = h('dialog#dlg-popup.popup-dialog');
+    dlg.addEventListener('click', (e) => { if (e.target === dlg) dlg.close(); }); // outside the content
+    document.body.append(dlg);
+  }
+  const title = node.querySelector('h2, h3');
+  if (title) { title.id = title.id || 'dlg-popup-title'; dlg.setAttribute('aria-labelledby', title.id); }
+  else dlg.removeAttribute('aria-labelledby');
+  fill(dlg, h('div.stack', null, node,
+    h('div.row', null, h('button.close', { type: 'button', onclick: () => dlg.close() }, t('close')))));
+  if (!dlg.open) showDialog(dlg);
+  return null;
+}
+
+/* Gives the focus back to `el`; when a list was drawn again meanwhile, to
+   the button of the same shop or post. */
+function focusReturn(el) {
+  if (!el || el === document.body) return () => {};
+  const key = ['shop', 'post'].find((k) => el.dataset && el.dataset[k] !== undefined);
+  const sel = key ? `button[data-${key}="${el.dataset[key]}"]` : null;
+  const list = el.closest('[id]');
+  return () => {
+    const target = el.isConnected ? el : sel && ((list && list.isConnected && list.querySelector(sel)) || document.querySelector(sel));
+    if (target) target.focus();
+  };
+}
 
 export function flyTo(lngLat, zoom) {
+  if (!ready) { if (starting) pending.view = { lngLat, zoom: zoom ?? 15.5 }; return; }
   map.easeTo({ center: lngLat, zoom: Math.max(map.getZoom(), zoom ?? 15.5), duration: 600 });
 }
 
-/** The reference point of "near me" lists and the radius that covers the view. */
+/** Centres the map on a point, zoomed in to `minZoom` at least (nothing without a map). */
+export function jumpTo(lngLat, minZoom) {
+  if (!ready) { if (starting) pending.view = { lngLat, zoom: minZoom }; return; }
+  map.jumpTo({ center: lngLat, zoom: Math.max(map.getZoom(), minZoom) });
+}
+
+/**
+ * The view: its centre (`near`, `center`), the radius from the centre that
+ * covers it, its `bbox`, and `map: true`. Without a map, a square of 2 km
+ * around where "near me" is measured from (else the tileset's centre), with
+ * `map: false`.
+ */
 export function viewQuery() {
+  if (!ready) {
+    const [lng, lat] = origin ? origin.lngLat : area.center;
+    const dLat = 2000 / 111195, dLng = dLat / Math.max(Math.cos(lat * Math.PI / 180), 0.01);
+    return { near: `${lng.toFixed(6)},${lat.toFixed(6)}`, radius: 2000, center: [lng, lat],
+      bbox: [lng - dLng, lat - dLat, lng + dLng, lat + dLat], map: false };
+  }
   const c = map.getCenter();
   const b = map.getBounds();
   const R = 6371008.8, rad = Math.PI / 180;
   const dLat = (b.getNorth() - c.lat) * rad, dLng = (b.getEast() - c.lng) * rad * Math.cos(c.lat * rad);
   const radius = Math.round(Math.min(20000, Math.max(300, R * Math.hypot(dLat, dLng))));
   return { near: `${c.lng.toFixed(6)},${c.lat.toFixed(6)}`, radius, center: [c.lng, c.lat],
-    bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] };
+    bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], map: true };
+}
+
+/* What the page asked of the map before it had loaded. */
+function applyPending() {
+  if (pending.visible) setVisibleNeighbourhoods(pending.visible);
+  if (pending.filters) setNeedFilters(pending.filters, pending.ids);
+  if (pending.tiles) reloadTiles(pending.tiles.tilejson, pending.tiles.epoch);
+  if (selectedNeed !== null) { const id = selectedNeed; selectedNeed = null; selectNeed(id); }
+  if (pending.view) jumpTo(pending.view.lngLat, pending.view.zoom);
+  if (pending.popup) showPopup(pending.popup.lngLat, pending.popup.node, pending.popup.opts);
+  pending.visible = pending.filters = pending.ids = pending.tiles = pending.popup = pending.view = null;
+  drawOrigin();
+  emit('ready', {});
+}
+
+/* ---- where "near me" is measured from ---- */
+
+/**
+ * Marks the point "near me" is measured from: `{kind: 'home'|'position'|'centre',
+ * lngLat}` (the home area is the public point of the member's posts, never
+ * the home), or null for none. A marker above the point, not taking clicks,
+ * so the member's own posts under it stay visible and clickable.
+ */
+export function setOrigin(o) {
+  origin = o ? { kind: o.kind, lngLat: o.lngLat } : null;
+  drawOrigin();
+}
+
+function drawOrigin() {
+  if (!ready) return;
+  if (originMarker && (!origin || originMarker.getElement().dataset.kind !== origin.kind)) {
+    originMarker.remove();
+    originMarker = null;
+  }
+  if (!origin) return;
+  if (originMarker) originMarker.setLngLat(origin.lngLat);
+  else {
+    // drawn by app.css (.origin-home: a house, .origin-position: a dot, .origin-centre: a cross)
+    const el = h('div.origin-marker.origin-' + origin.kind, { role: 'img', 'data-kind': origin.kind });
+    // the house stands above the point, the dot and the cross on it
+    originMarker = new maplibregl.Marker({ element: el, anchor: origin.kind === 'home' ? 'bottom' : 'center' })
+      .setLngLat(origin.lngLat).addTo(map);
+  }
+  labelOrigin();
+}
+
+onLang(() => labelOrigin());
+function labelOrigin() {
+  if (!originMarker || !origin) return;
+  const el = originMarker.getElement();
+  el.setAttribute('aria-label', t('origin_' + origin.kind));
+  el.title = t('origin_' + origin.kind);
 }
 

@@ -194,7 +194,7 @@ function bulkBar(posts, status) {
       }
     }
     busy = false;
-    notice = t(doneKey, { ok, n: ids.length }) + (failed ? ' ' + t('bulk_failed', { n: ids.length - ok, error: errorText(failed) }) : '');
+    notice = t(doneKey, { n: ok, total: ids.length }) + (failed ? ' ' + t('bulk_failed', { n: ids.length - ok, error: errorText(failed) }) : '');
     toast(notice, ok < ids.length);
     if (action === 'hide' && ok) changed();
     await render(true);

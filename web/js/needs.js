@@ -7,11 +7,21 @@
  * visit, that a post of theirs was claimed (the ids last seen claimed are
  * kept in localStorage).
  *
- * The list is "near me": the posts around the centre of the map, within the
- * radius that covers the view, nearest first (GET /api/posts?near=…). It is
- * asked again when the map stops moving or a filter changes; the same filters
- * are applied to the needs drawn on the map. The exact address of a member is
- * shown once, to the volunteer who claims the post, as the API gives it.
+ * The list is "near me", nearest first (GET /api/posts?near=…), measured
+ * from (listOrigin): the device's position once the member has asked for it
+ * ("Use my location"; never asked unprompted, kept in this tab only), else
+ * their home area (GET /api/me's home_area: the public point of their own
+ * posts, never the home) — either while it is on the map, or always without
+ * a map — else the centre of the map (a member who moved the map away, an
+ * account without a home). The radius covers the view from that point; the
+ * map marks the point. The list does not need the map: without one, it
+ * takes the nearest posts within 20 km. It is asked again when the map stops
+ * moving or a filter changes; the same filters are applied to the needs
+ * drawn on the map. The exact address of a member is shown once, to the
+ * volunteer who claims the post, as the API gives it.
+ *
+ * `listReady` resolves once the panel first shows something (a list, the
+ * visitor's counts, a post): main.js then counts the page as usable.
  */
 import { api, qs, session, can } from './api.js';
 import { h, $, fill, swatch } from './dom.js';
@@ -27,13 +37,17 @@ let noChat = null;         // the post whose conversation the server refused, un
 const newlyClaimed = new Set(); // the author's posts claimed since their last visit
 let listSeq = 0;
 let stats = null;
+let position = null;       // [lon, lat] of the device, once the member asked for it
+const MAX_RADIUS = 20000;  // metres: the API's bound
+let markReady = null;
+export const listReady = new Promise((resolve) => { markReady = resolve; });
 
 export function init() {
   const form = $('#filters');
   const sel = (name, options) => fill(form.elements[name], ...options.map(([v, label]) => h('option', { value: v }, label)));
   const fillSelects = () => {
     sel('kind', [['', t('all')], ['request', t('kind_request_pl')], ['offer', t('kind_offer_pl')]]);
-    sel('category', [['', t('all')], ...CATEGORIES.map((c) => [c, t('cat_' + c)])]);
+    sel('category', [['', t('all_categories')], ...CATEGORIES.map((c) => [c, t('cat_' + c)])]);
     sel('status', [['open', t('status_open')], ['claimed', t('status_claimed')], ['any', t('status_any')]]);
     for (const k of ['kind', 'category', 'status']) form.elements[k].value = filters[k];
   };
@@ -49,10 +63,18 @@ export function init() {
   form.addEventListener('submit', (e) => { e.preventDefault(); changed(); });
   onLang(() => { fillSelects(); render(); renderPostPane(); if (detailId !== null) renderDetailById(detailId); });
   M.mapEvents.addEventListener('moved', debounce(() => { if (detailId === null) refresh(); }, 300));
+  // the list shown before the map had loaded is measured again within its view
+  M.mapEvents.addEventListener('ready', () => { if (detailId === null) refresh(); });
   M.mapEvents.addEventListener('names', debounce(() => { if (!session.me) renderAnonymous(); }, 200));
   M.mapEvents.addEventListener('need', (e) => openPost(e.detail.id, false));
   M.mapEvents.addEventListener('needcluster', (e) => clusterPopup(e.detail));
-  session.addEventListener('session', () => { detailId = null; detailAddress = null; stopConversation(); refresh(); renderPostPane(); });
+  session.addEventListener('session', () => {
+    detailId = null; detailAddress = null; stopConversation();
+    if (!session.me) position = null;
+    refresh(); renderPostPane();
+  });
+  // Search and filters start folded on a small screen: the list comes first.
+  if (window.matchMedia('(max-width: 720px)').matches) $('#filters-box').open = false;
   refresh();
   renderPostPane();
 }
@@ -66,43 +88,111 @@ function debounce(f, ms) {
 
 let lastList = null;
 
+const RAD = Math.PI / 180;
+/** Metres between two [lon, lat] points (equirectangular: fine at a city's scale). */
+function metres(a, b) {
+  const k = Math.cos((a[1] + b[1]) / 2 * RAD);
+  return 6371008.8 * Math.hypot((b[0] - a[0]) * RAD * k, (b[1] - a[1]) * RAD);
+}
+
+/**
+ * Where the list is measured from: {kind, lngLat, radius}. kind is
+ * 'position' or 'home' while that point is in the map's view (always without
+ * a map), else 'centre' (the map's) or, without a map, 'area' (the
+ * tileset's centre). The radius reaches the view's farthest corner; from
+ * home or the position, 1 km at least (a phone's small map shows less).
+ */
+function listOrigin() {
+  const v = M.viewQuery();
+  const mine = position || (session.me && session.me.home_area) || null;
+  const [w, s, e, n] = v.bbox;
+  const inView = (p) => p[0] >= w && p[0] <= e && p[1] >= s && p[1] <= n;
+  const reach = (p) => Math.round(Math.min(MAX_RADIUS, Math.max(1000,
+    ...[[w, s], [w, n], [e, s], [e, n]].map((c) => metres(p, c)))));
+  if (mine && (!v.map || inView(mine)))
+    return { kind: position ? 'position' : 'home', lngLat: mine, radius: v.map ? reach(mine) : MAX_RADIUS };
+  return v.map ? { kind: 'centre', lngLat: v.center, radius: v.radius } : { kind: 'area', lngLat: v.center, radius: MAX_RADIUS };
+}
+
 export async function refresh() {
   if (detailId !== null) return renderDetailById(detailId);
   stopConversation();
   if (!session.me) return renderAnonymous();
   const seq = ++listSeq;
-  const v = M.viewQuery();
-  const params = { near: v.near, radius: v.radius, limit: 50, kind: filters.kind, category: filters.category,
-    status: filters.status, q: filters.q };
+  const origin = listOrigin();
+  M.setOrigin(origin.kind === 'area' ? null : origin);
+  const params = { near: origin.lngLat.map((x) => x.toFixed(6)).join(','), radius: origin.radius, limit: 50,
+    kind: filters.kind, category: filters.category, status: filters.status, q: filters.q };
   try {
     const fc = await api('GET', '/api/posts' + qs(params));
     if (seq !== listSeq) return;
-    lastList = { fc, radius: v.radius, params };
+    lastList = { fc, radius: origin.radius, params, origin };
     if (filters.q) M.setNeedFilters(filters, fc.features.map((f) => f.properties.id));
     render();
   } catch (e) {
     if (seq !== listSeq) return;
     fill($('#needs-body'), h('p.error', { role: 'alert' }, errorText(e)));
+    markReady();
   }
+}
+
+/** "Use my location": asked of the browser on this click only. */
+function usePosition(button) {
+  button.disabled = true;
+  navigator.geolocation.getCurrentPosition((p) => {
+    position = [p.coords.longitude, p.coords.latitude];
+    M.jumpTo(position, 14.5);
+    refresh();
+  }, () => {
+    button.disabled = false;
+    toast(t('position_failed'), true);
+  }, { enableHighAccuracy: false, timeout: 20000, maximumAge: 300000 });
+}
+
+/** Back from the position to the home area (brought into view). */
+function forgetPosition() {
+  position = null;
+  if (session.me && session.me.home_area) M.jumpTo(session.me.home_area, 14.5);
+  refresh();
+}
+
+/** The buttons that change where the list is measured from. */
+function originButtons() {
+  const home = session.me && session.me.home_area;
+  if (position) return h('p.row', null, h('button.origin-btn', { type: 'button', onclick: forgetPosition }, t(home ? 'use_home' : 'forget_position')));
+  if (!('geolocation' in navigator)) return null;
+  return h('p.row', null, h('button.origin-btn', { type: 'button', onclick: (e) => usePosition(e.currentTarget) }, t('use_position')));
 }
 
 function render() {
   if (detailId !== null) return;
   if (!session.me) return renderAnonymous();
   if (!lastList) return;
-  const { fc, radius, params } = lastList;
+  const { fc, radius, params, origin } = lastList;
   const body = $('#needs-body');
+  $('#filters-box').hidden = !can.home() && !can.staff();
   body.dataset.query = new URLSearchParams(params).toString(); // what the list shows, for scripts and tests
   const items = fc.features;
+  const had = body.contains(document.activeElement) ? document.activeElement.dataset.post : undefined;
   fill(body,
-    h('h2.pane-title', null, t('needs_near')),
-    h('p.hint', null, t('needs_near_hint', { radius: fmtDistance(radius) })),
+    h('h2#needs-title.pane-title', { 'data-origin': origin.kind }, t('needs_near_' + origin.kind)),
+    h('p.hint', null, t('needs_hint_' + origin.kind, { radius: fmtDistance(radius) })),
+    originButtons(),
     !can.home() && !can.staff() ? h('p.note', null, t('no_home_note')) : null,
     items.length === 0
       ? h('p.empty', { role: 'status' }, filters.q || filters.kind || filters.category ? t('no_match') : t('no_needs_here'))
-      : h('ul.cards', { 'aria-label': t('needs_near') }, items.map(postItem)),
-    fc.more ? h('p.hint', null, t('more_zoom')) : null,
+      : h('ul.cards', { 'aria-labelledby': 'needs-title' }, items.map(postItem)),
+    fc.more ? h('p.hint', null, M.getMap() ? t('more_zoom') : t('more_nearest', { n: items.length })) : null,
   );
+  markReady();
+  // drawn again as the map moves: the keyboard focus stays on the same post
+  if (had !== undefined) focusPost(had);
+}
+
+/** Puts the focus on the list's button of post `id`, else on the list's pane. */
+function focusPost(id) {
+  const b = $(`#needs-body button[data-post="${id}"]`);
+  (b || $('#pane-needs')).focus();
 }
 
 function postIcon(p) {
@@ -134,9 +224,12 @@ function postItem(f) {
 async function renderAnonymous() {
   const body = $('#needs-body');
   if (session.me || detailId !== null) return;
+  M.setOrigin(null);
+  $('#filters-box').hidden = true; // nothing to filter: a visitor sees no post
   if (!stats) {
     try { stats = await api('GET', '/api/stats'); } catch { stats = { open_posts: {} }; }
   }
+  if (session.me || detailId !== null) return;
   const map = M.getMap();
   const inView = [];
   if (map) {
@@ -151,18 +244,24 @@ async function renderAnonymous() {
     }
   }
   inView.sort((a, b) => b.n - a.n || a.name.localeCompare(b.name));
+  // Without the map, the count of the whole area.
+  let total = 0;
+  if (!map) for (const counts of Object.values(stats.open_posts)) for (const n of Object.values(counts)) total += n;
   fill(body,
     h('h2.pane-title', null, t('needs_near')),
-    h('p', null, t('anon_intro')),
+    h('p.anon-intro', null, t('anon_intro')),
     h('p.row', null,
       h('button.primary', { type: 'button', onclick: openRegister }, t('register')), ' ',
       h('button', { type: 'button', onclick: openLogin }, t('log_in'))),
-    h('h3', null, t('anon_counts')),
-    inView.length
-      ? h('ul.counts', null, inView.slice(0, 30).map((x) => h('li', null,
-        h('strong', null, x.name), ' — ', t('n_open_needs', { n: x.n }), ': ',
-        Object.entries(x.counts).map(([c, n]) => `${t('cat_' + c)} ${n}`).join(', '))))
-      : h('p.empty', null, t('anon_none')));
+    map ? [h('h3', null, t('anon_counts')),
+      inView.length
+        ? h('ul.counts', null, inView.slice(0, 30).map((x) => h('li', null,
+          h('strong', null, x.name), ' — ', t('n_open_needs', { n: x.n }), t('colon'),
+          Object.entries(x.counts).map(([c, n]) => `${t('cat_' + c)} ${n}`).join(', '))))
+        : h('p.empty', null, t('anon_none'))]
+      : [h('h3', null, t('anon_counts_all')),
+        total ? h('p', null, t('n_open_needs', { n: total })) : h('p.empty', null, t('anon_none_all'))]);
+  markReady();
 }
 
 /* ---- clusters: several posts at one public point ---- */
@@ -196,6 +295,9 @@ export async function openPost(id, fly) {
   showTab('needs');
   M.selectNeed(id);
   await renderDetailById(id, fly);
+  // the list's button that had the focus is gone: the detail's title takes it
+  const title = detailId === id && ($('#needs-body #post-title') || $('#needs-body button.back'));
+  if (title) title.focus();
 }
 
 async function renderDetailById(id, fly) {
@@ -205,16 +307,23 @@ async function renderDetailById(id, fly) {
     f = await api('GET', `/api/posts/${id}`);
   } catch (e) {
     fill(body, backButton(), h('p.error', { role: 'alert' }, e.status === 401 ? t('login_to_see') : errorText(e)));
+    markReady();
     return;
   }
   if (detailId !== id) return;
   if (fly) M.flyTo(f.geometry.coordinates, 15.5);
   renderDetail(f);
+  markReady();
 }
 
 function backButton() {
-  return h('button.back', { type: 'button', onclick: () => { detailId = null; detailAddress = null; stopConversation(); M.selectNeed(null); refresh(); } },
-    '← ', t('back_to_list'));
+  return h('button.back', { type: 'button', onclick: async () => {
+    const id = detailId;
+    detailId = null; detailAddress = null; stopConversation(); M.selectNeed(null);
+    await refresh();
+    if (detailId === null && id !== null) focusPost(id);
+  } },
+  '← ', t('back_to_list'));
 }
 
 function renderDetail(f, editing) {
@@ -244,7 +353,7 @@ function renderDetail(f, editing) {
     backButton(),
     h('article.detail', { 'aria-labelledby': 'post-title', 'data-post': p.id, 'data-status': p.status },
       editing ? editForm(f) : [
-        h('h2#post-title.pane-title', null, postIcon(p), ' ', p.title),
+        h('h2#post-title.pane-title', { tabindex: '-1' }, postIcon(p), ' ', p.title),
         h('p.chips', null,
           h('span.chip', null, t('kind_' + p.kind)), h('span.chip', null, t('cat_' + p.category)),
           h('span.chip.status-' + p.status, null, t('status_' + p.status)),
@@ -369,7 +478,6 @@ function renderPostPane() {
   const err = h('p.error', { role: 'alert', hidden: true });
   const form = h('form#form-post.stack', { onsubmit: submitPost },
     h('h2.pane-title', null, t('post_title')),
-    h('p.hint', null, t('post_intro')),
     h('fieldset.kinds', null, h('legend', null, t('kind')),
       h('label.inline', null, h('input', { type: 'radio', name: 'kind', value: 'request', checked: true }), ' ', t('kind_request_long')),
       h('label.inline', null, h('input', { type: 'radio', name: 'kind', value: 'offer' }), ' ', t('kind_offer_long'))),
@@ -378,6 +486,8 @@ function renderPostPane() {
     h('label', null, h('span', null, t('details')), h('textarea', { name: 'body', rows: 4, maxlength: 4000 }),
       h('small', null, t('details_hint'))),
     h('label', null, h('span', null, t('expires_in')), days),
+    // where it will show, said next to the button (the first field comes first on a small screen)
+    h('p.hint', null, t('post_intro')),
     err,
     h('button.primary', { type: 'submit' }, t('publish')));
   fill(pane, form, h('section#my-posts', { 'aria-labelledby': 'my-posts-title' }));

@@ -69,7 +69,7 @@ async function complete(e) {
     openLogin();
     toast(t('reset_done'));
   } catch (e2) {
-    err.textContent = e2.status === 404 ? t('reset_link_dead') : /at least 8 char/.test(e2.message) ? t('err_password_short') : errorText(e2);
+    err.textContent = e2.status === 404 ? t('reset_link_dead') : errorText(e2);
     err.hidden = false;
   }
 }

@@ -73,7 +73,7 @@ function flags(p) {
  * enough and wins. Hours outside what hours.js reads are shown as written,
  * with no claim. */
 function hoursLines(p) {
-  const label = h('span.label', null, t('opening_hours') + ' : ');
+  const label = h('span.label', null, t('opening_hours') + t('colon'));
   const week = parseHours(p.opening_hours);
   if (!week) return h('p.shop-hours', null, label, h('code', null, p.opening_hours));
   return [h('p.shop-hours', { title: p.opening_hours }, label, describe(week, lang(), t).map((l) => [h('br'), l])),
@@ -136,6 +136,15 @@ function claimForm(id) {
 
 async function renderList() {
   const pane = $('#pane-shops');
+  // The list is drawn again as the map moves: the keyboard focus stays on
+  // the same shop, or on the filter.
+  const had = pane.contains(document.activeElement) ? document.activeElement : null;
+  const keep = had && (had.dataset.shop ? `button[data-shop="${had.dataset.shop}"]` : had.tagName === 'SELECT' ? 'select' : null);
+  const show = (...children) => {
+    fill(pane, ...children);
+    const el = keep && $(keep, pane);
+    if (el && (!document.activeElement || document.activeElement === document.body)) el.focus();
+  };
   const v = M.viewQuery();
   const [w, s, e, n] = v.bbox;
   const sel = h('select', { onchange: (ev) => { listFilter = ev.target.value; renderList(); } },
@@ -143,12 +152,12 @@ async function renderList() {
       ['takeaway_only', t('shop_takeaway_only')], ['closed', t('shop_closed')], ['delivers', t('delivers')]]
       .map(([val, label]) => h('option', { value: val, selected: val === listFilter }, label)));
   const head = [h('h2.pane-title', null, t('shops_in_view')), h('label', null, h('span', null, t('show')), sel)];
-  if ((e - w) * (n - s) > 1) { fill(pane, ...head, h('p.empty', null, t('zoom_in_shops'))); return; }
+  if ((e - w) * (n - s) > 1) { show(...head, h('p.empty', null, t('zoom_in_shops'))); return; }
   let fc;
   try {
     fc = await api('GET', '/api/shops' + qs({ bbox: [w, s, e, n].map((x) => x.toFixed(6)).join(','), limit: 1000,
       status: listFilter && listFilter !== 'delivers' ? listFilter : '' }));
-  } catch (err) { fill(pane, ...head, h('p.error', null, errorText(err))); return; }
+  } catch (err) { show(...head, h('p.error', null, errorText(err))); return; }
   const [cx, cy] = v.center;
   const k = Math.cos(cy * Math.PI / 180);
   const dist = (f) => Math.hypot((f.geometry.coordinates[0] - cx) * k, f.geometry.coordinates[1] - cy) * 111195;
@@ -156,11 +165,11 @@ async function renderList() {
   shops.sort((a, b) => dist(a) - dist(b));
   const total = shops.length;
   shops = shops.slice(0, 60);
-  fill(pane, ...head,
+  show(...head,
     h('p.hint', null, t('n_shops', { n: total })),
     h('ul.cards', null, shops.map((f) => {
       const p = f.properties;
-      return h('li', null, h('button.card', { type: 'button', onclick: () => { M.flyTo(f.geometry.coordinates, 16.5); openShop(p.id, f.geometry.coordinates); } },
+      return h('li', null, h('button.card', { type: 'button', 'data-shop': p.id, onclick: () => { M.flyTo(f.geometry.coordinates, 16.5); openShop(p.id, f.geometry.coordinates); } },
         shopSwatch(p),
         h('span.card-main', null, h('span.card-title', null, p.name || t('shop_no_name')),
           h('span.card-meta', null, [shopKind(p.shop), statusLine(p), ...flags(p), fmtDistance(dist(f))].join(' · ')))));

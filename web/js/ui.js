@@ -27,6 +27,8 @@ export function showTab(name, focus) {
     b.setAttribute('aria-selected', on ? 'true' : 'false');
     b.tabIndex = on ? 0 : -1;
     $('#' + b.getAttribute('aria-controls')).hidden = !on;
+    // on a small screen the tabs scroll sideways: the current one is brought into sight
+    if (on && b.parentElement.scrollWidth > b.parentElement.clientWidth) b.scrollIntoView({ block: 'nearest', inline: 'nearest' });
     if (on && focus) b.focus();
   }
   ui.dispatchEvent(new CustomEvent('tab', { detail: name }));
@@ -64,6 +66,26 @@ export function toast(message, isError, ms) {
   el.classList.add('on');
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => el.classList.remove('on'), ms || (isError ? 8000 : 4000));
+}
+
+const returnTo = new WeakMap(); // dialog -> the element to give the focus back to when it closes
+
+/**
+ * Opens a modal dialog (Escape closes it, as any <dialog>). When it closes,
+ * the focus goes back to `from`, by default what had the focus, if it can
+ * still take it (shown, and not in a closed dialog). Browsers give it back
+ * to what had it too; `from` lets a caller name another element.
+ */
+export function showDialog(dlg, from = document.activeElement) {
+  if (!returnTo.has(dlg)) {
+    dlg.addEventListener('close', () => {
+      const el = returnTo.get(dlg);
+      returnTo.set(dlg, null);
+      if (el && el.isConnected && el.getClientRects().length && !el.closest('dialog:not([open])')) el.focus();
+    });
+  }
+  returnTo.set(dlg, from && from !== document.body ? from : null);
+  dlg.showModal();
 }
 
 export function openLogin() { $('#dlg-login').showModal(); }

@@ -45,6 +45,11 @@ typedef struct geodata_post {
  * latitude, each cut into cells of equal width in metres at its middle. */
 void geodata_public_point(double lon, double lat, double *plon, double *plat);
 
+/* The public point of a member (the point their posts and maker profile are
+ * published at: geodata_public_point of their home), never the home itself.
+ * GEODATA_ENOTFOUND when the member has no verified home. */
+int geodata_member_public_point(geodata_store *store, int64_t member_id, double *plon, double *plat);
+
 /* 1 when category (kind) is one of the known ones. */
 int geodata_post_category_valid(const char *category);
 int geodata_post_kind_valid(const char *kind);
