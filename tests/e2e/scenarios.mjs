@@ -762,7 +762,7 @@ async function lostRace(ctx) {
   // Nadia, on her own phone, had the same post open and claims it first.
   await (await member(ctx, 'voisin@e2e.test')).req('POST', `/api/posts/${id}/claim`);
   await page.click('#needs-body .actions button.primary');
-  const told = await toastHas(page, 'Quelqu’un d’autre vient de prendre en charge cette demande.').then(() => true, () => false);
+  const told = await toastHas(page, 'Quelqu’un d’autre vient de prendre en charge cette annonce.').then(() => true, () => false);
   check('the second volunteer is told someone else has just claimed it', told, await page.textContent('#toast'));
   await page.waitForSelector(`#needs-body article.detail[data-post="${id}"][data-status=claimed]`, { timeout: 10000 });
   const chip = await page.textContent('#needs-body .chip[class*=status-]');
