@@ -602,8 +602,9 @@ enum MHD_Result mapd_api_tilejson(mapd_ctx *ctx)
         { "count_<category>", "Number" }, { NULL, NULL } };
     static const field makers[] = {
         { "id", "Number" }, { "display_name", "String" }, { "capacity_per_day", "Number" },
-        { "stock", "Number" }, { "materials", "String" }, { "cluster", "Boolean" },
-        { "point_count", "Number" }, { NULL, NULL } };
+        { "stock", "Number" }, { "materials", "String" },
+        { "materials_post", "Number: the post asking for the materials, when any" },
+        { "cluster", "Boolean" }, { "point_count", "Number" }, { NULL, NULL } };
 
     json_t *layers = json_pack("[o, o, o, o, o, o]",
         layer("neighbourhoods", "Neighbourhood polygons, and one label point each", 0, nb),
