@@ -56,6 +56,25 @@ static json_t *candidates_json(geodata_verify_status why, const geodata_geocode_
     return arr;
 }
 
+int mapd_home_or_reply(mapd_ctx *ctx, const char *address, geodata_geocode_result *res,
+                       geodata_new_member *home)
+{
+    size_t n = 0;
+    geodata_verify_status why;
+    if (mapd_geocode_address_or_reply(ctx, address, res, MAPD_VERIFY_RESULTS, &n, &why))
+        return -1;
+    if (why != GEODATA_VERIFIED) {
+        mapd_refuse_address(ctx, why, res, n, 1);
+        return -1;
+    }
+    home->address_id = res[0].address_id;
+    home->address_text = res[0].label;
+    home->home_lon = res[0].lon;
+    home->home_lat = res[0].lat;
+    home->neighbourhood_id = res[0].neighbourhood_id;
+    return 0;
+}
+
 enum MHD_Result mapd_refuse_address(mapd_ctx *ctx, geodata_verify_status why,
                                     const geodata_geocode_result *res, size_t n, int suggest)
 {

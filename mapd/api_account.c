@@ -82,17 +82,8 @@ enum MHD_Result mapd_api_me_update(mapd_ctx *ctx)
     geodata_new_member home = { 0 };
     if (address) {
         /* A new home is verified as at registration. */
-        size_t n = 0;
-        geodata_verify_status why;
-        if (mapd_geocode_address_or_reply(ctx, address, res, MAPD_VERIFY_RESULTS, &n, &why))
+        if (mapd_home_or_reply(ctx, address, res, &home))
             goto out;
-        if (why != GEODATA_VERIFIED) {
-            ret = mapd_refuse_address(ctx, why, res, n, 1);
-            goto out;
-        }
-        home = (geodata_new_member){ .address_id = res[0].address_id, .address_text = res[0].label,
-                                     .home_lon = res[0].lon, .home_lat = res[0].lat,
-                                     .neighbourhood_id = res[0].neighbourhood_id };
         c.home = &home;
     }
     int rc = geodata_member_update(ctx->store, m->id, &c);

@@ -61,22 +61,13 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
     if (mapd_password_length_or_reply(ctx, "password", password))
         goto out;
     geodata_geocode_result res[MAPD_VERIFY_RESULTS];
-    size_t n = 0;
-    geodata_verify_status why;
-    if (mapd_geocode_address_or_reply(ctx, address, res, MAPD_VERIFY_RESULTS, &n, &why))
+    geodata_new_member m = { .email = email, .display_name = name, .role = "member" };
+    if (mapd_home_or_reply(ctx, address, res, &m))
         goto out;
-    if (why != GEODATA_VERIFIED) {
-        ret = mapd_refuse_address(ctx, why, res, n, 1);
-        goto out;
-    }
     char hash[MAPD_HASH_LEN];
     if (mapd_password_hash_or_reply(ctx, password, hash))
         goto out;
-    geodata_new_member m = {
-        .email = email, .password_hash = hash, .display_name = name, .role = "member",
-        .address_id = res[0].address_id, .address_text = res[0].label,
-        .home_lon = res[0].lon, .home_lat = res[0].lat, .neighbourhood_id = res[0].neighbourhood_id,
-    };
+    m.password_hash = hash;
     int64_t id = 0;
     int rc = geodata_member_create(ctx->store, &m, &id);
     if (rc) {

@@ -270,6 +270,13 @@ int mapd_geocode_address_or_reply(mapd_ctx *ctx, const char *address, geodata_ge
  * most 5 — absent when there is none, and always for GEODATA_VERIFY_NOT_COVERED. */
 enum MHD_Result mapd_refuse_address(mapd_ctx *ctx, geodata_verify_status why,
                                     const geodata_geocode_result *res, size_t n, int suggest);
+/* A member's home from a typed address, by the registration rule: 0 with
+ * home's address_id, address_text, home_lon, home_lat and neighbourhood_id
+ * set (pointing into res, room for MAPD_VERIFY_RESULTS); -1 after replying as
+ * mapd_geocode_address_or_reply does, or 422 with suggestions when the
+ * address does not verify. */
+int mapd_home_or_reply(mapd_ctx *ctx, const char *address, geodata_geocode_result *res,
+                       geodata_new_member *home);
 
 /* How many results of a query the verification rule is given, wherever it
  * is applied (registration, shops, `mapd user add`, the geocode JSON): the
