@@ -44,6 +44,13 @@
  * only the sources (js/, css/, node_modules/, the npm and CMake files, this
  * script) and dotfiles are left out.
  *
+ * The service worker, js/sw.js, is written at the top as sw.js, minified,
+ * with the list of the shell it keeps (the map's page, every file it names,
+ * the strings, config.json) and a version hashed from those files: a returning
+ * visitor's page then comes from its cache without a round trip (sw.js says
+ * how it is kept up to date). The bundle learns its name through esbuild's
+ * `define` (ENTRAIDE_SW); the unbundled page registers none.
+ *
  * Then every text file gets a .gz (zlib level 9) and a .br (brotli quality
  * 11) sibling, kept only when smaller than the file; originals are kept for
  * clients that take neither, and for byte ranges. Siblings are written after
@@ -77,6 +84,8 @@ export const TEXT_EXT = new Set(['.html', '.js', '.mjs', '.css', '.json', '.svg'
 /* Entries of web/ that are sources, never copied as they are. */
 const SOURCES = new Set(['js', 'css', 'node_modules', 'package.json', 'package-lock.json', 'build.mjs', 'CMakeLists.txt']);
 const WORKER = 'maplibre-gl-worker.mjs';
+/* The service worker, written at the site's top (its scope is the whole site). */
+const SERVICE_WORKER = 'sw.js';
 /* Bytes (minified) up to which a classic script is written into the page. */
 export const INLINE_MAX = 2048;
 const WORKER_REF = '`' + WORKER + '`';
@@ -268,6 +277,7 @@ export async function buildWeb({ web = HERE, out, compress = true } = {}) {
       ...common, entryPoints: entries, bundle: true, splitting: true, format: 'esm', metafile: true,
       outdir: assets, entryNames: '[name]-[hash]', chunkNames: '[name]-[hash]', assetNames: '[name]-[hash]',
       alias, plugins: workerName ? [workerPlugin(workerName)] : [],
+      define: fs.existsSync(path.join(web, 'js', 'sw.js')) ? { ENTRAIDE_SW: JSON.stringify(SERVICE_WORKER) } : {},
     });
     metafile = r.metafile;
     let usesWorker = false;
@@ -394,6 +404,32 @@ export async function buildWeb({ web = HERE, out, compress = true } = {}) {
     const top = rel.split('/')[0];
     if (SOURCES.has(top) || (!rel.includes('/') && rel.endsWith('.html'))) continue;
     put(rel, fs.readFileSync(path.join(web, rel)));
+  }
+
+  // The service worker (js/sw.js), with the shell it keeps: the map's page,
+  // what it names, the strings of every language, config.json. (The guide,
+  // a page read once, is left to the network: its bytes would weigh on
+  // every first visit.)
+  const swSource = path.join(web, 'js', 'sw.js');
+  if (fs.existsSync(swSource) && pages.length) {
+    const shell = new Set();
+    for (const page of pages.filter((p) => p.name === 'index.html')) {
+      shell.add(page.name);
+      for (const m of files.get(page.name).toString('utf8').matchAll(/<(script|link)\b([^>]*)>/gi)) {
+        const a = attributes(m[2]);
+        const rel = localPath(attr(a, 'src') || attr(a, 'href'));
+        if (rel && files.has(rel)) shell.add(rel);
+      }
+    }
+    for (const rel of files.keys()) if (/^i18n\/[^/]+\.json$/.test(rel) || rel === 'config.json') shell.add(rel);
+    const list = [...shell].sort();
+    const version = crypto.createHash('sha256');
+    for (const rel of list) version.update(rel + '\0').update(files.get(rel));
+    const code = fs.readFileSync(swSource, 'utf8');
+    const r = await esbuild.transform(
+      `const VERSION = ${JSON.stringify(hashOf(version.update(code).digest()))};\nconst PRECACHE = ${JSON.stringify(list)};\n` + code,
+      { minify: true, target: TARGET, charset: 'utf8', loader: 'js', sourcefile: 'sw.js', legalComments: 'eof', logLevel: 'warning' });
+    put(SERVICE_WORKER, r.code);
   }
 
   // Every resource the pages name must be there.

@@ -14,6 +14,7 @@ file it names served compressed with the right headers.
 """
 import gzip
 import http.client
+import json
 import os
 import re
 import shutil
@@ -351,6 +352,20 @@ def built_checks(srv):
                     st == 200 and data == f.read() and h(r, "Cache-Control") == "no-cache", st)
     st, _, _ = get(c, "/js/main.js")
     T.check("the sources are not in the built site", st == 404, st)
+    # The service worker: at the top (its scope is the site), revalidated so a
+    # new build is seen, and keeping exactly the page and what it names.
+    st, body, r = get(c, "/sw.js", **{"Accept-Encoding": "gzip"})
+    sw = gzip.decompress(body).decode() if h(r, "Content-Encoding") == "gzip" else body.decode()
+    T.check("/sw.js: JavaScript, revalidated",
+            st == 200 and h(r, "Content-Type") == "text/javascript; charset=utf-8"
+            and h(r, "Cache-Control") == "no-cache", (st, r.getheaders()))
+    m = re.search(r'PRECACHE=(\[[^\]]*\])', sw)
+    shell = json.loads(m.group(1)) if m else []
+    T.check("the worker keeps the page, every file it names, both languages and config.json",
+            set(shell) == set(["index.html", "config.json", "i18n/fr.json", "i18n/en.json"] + named), shell)
+    T.check("the bundle registers the worker by its name", any(
+        '"sw.js"' in open(os.path.join(BUILT, u), encoding="utf-8").read()
+        for u in assets if re.match(r"assets/main-\w+\.js$", u)))
 
 
 ROOT = None

@@ -174,8 +174,13 @@ async function networkMeter(context, page, throttle) {
     cdp.on('Network.' + m, (p) => on('page:', 'Network.' + m, p));
   cdp.on('Target.attachedToTarget', (e) => {
     workers++;
-    cdp.send('Target.sendMessageToTarget', { sessionId: e.sessionId, message: JSON.stringify({ id: msg++, method: 'Network.enable', params: {} }) })
+    const send = (method, params) => cdp.send('Target.sendMessageToTarget', { sessionId: e.sessionId, message: JSON.stringify({ id: msg++, method, params }) })
       .catch(() => { /* the worker may be gone already */ });
+    send('Network.enable', {});
+    // A service worker's own requests (its install, config.json refreshed)
+    // go through the same slow line as the page's.
+    if (throttle && e.targetInfo && e.targetInfo.type === 'service_worker')
+      send('Network.emulateNetworkConditions', { offline: false, latency: throttle.latency, downloadThroughput: throttle.down, uploadThroughput: throttle.up });
   });
   cdp.on('Target.receivedMessageFromTarget', (e) => {
     let m;
@@ -240,11 +245,17 @@ async function phone(base) {
     let t0 = Date.now();
     await page.goto(base + '/', { waitUntil: 'commit', timeout: 60000 });
     const cold = await measure(page, meter, t0);
+    // A visitor who comes back comes back later: the service worker of the
+    // built site (web/js/sw.js) has finished keeping the shell by then.
+    const worker = await page.evaluate(() => ('serviceWorker' in navigator && navigator.serviceWorker.getRegistration()
+      ? Promise.race([navigator.serviceWorker.getRegistration().then((r) => (r ? navigator.serviceWorker.ready.then(() => true) : false)),
+        new Promise((res) => setTimeout(() => res(false), 60000))]) : false)).catch(() => false);
     await meter.stop();
     meter = await networkMeter(context, page, PHONE);
     t0 = Date.now();
     await page.reload({ waitUntil: 'commit', timeout: 60000 });
     const warm = await measure(page, meter, t0);
+    warm.serviceWorker = worker;
     await meter.stop();
     return { cold, warm };
   } finally {
@@ -333,7 +344,8 @@ try {
       console.log(`# run ${run}, ${name} (${dir}), ${((Date.now() - t) / 1000).toFixed(0)} s: ` +
         `phone cold usable ${sec(p.cold.usable)} (${p.cold.usableHow}), map ${sec(p.cold.map)} (${p.cold.features} features), ` +
         `${kb(p.cold.bytes)} in ${p.cold.requests} requests (CDP's own sum ${kb(p.cold.cdpBytes)}, ${p.cold.workers} workers); ` +
-        `warm usable ${sec(p.warm.usable)}, map ${sec(p.warm.map)}, ${kb(p.warm.bytes)} in ${p.warm.requests} requests; ` +
+        `warm usable ${sec(p.warm.usable)}, map ${sec(p.warm.map)}, ${kb(p.warm.bytes)} in ${p.warm.requests} requests ` +
+        `(${p.warm.serviceWorker ? 'a service worker active' : 'no service worker'}); ` +
         `desktop map ${sec(r.desktop.map)}, ${kb(r.desktop.bytes)} in ${r.desktop.requests} requests`);
     }
   }

@@ -280,14 +280,19 @@ async function main() {
   await prepare(base, data);
   await staticChecks(base);
   fs.mkdirSync(SHOTS, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(WORK, 'chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
+  /* A browser of its own, on a fresh profile. The scenarios share one, with
+   * the built site's service worker blocked: page.route() does not see what
+   * a worker answers from its cache (the basemap scenario replaces
+   * config.json that way), and each scenario must meet the server's current
+   * files. The worker has its own scenario, in a browser of its own. */
+  const launch = (opts = {}) => chromium.launchPersistentContext(fs.mkdtempSync(path.join(WORK, 'chromium-')), {
     executablePath: CHROMIUM, headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 800 }, locale: 'fr-FR',
+    viewport: { width: 1280, height: 800 }, locale: 'fr-FR', ...opts,
   });
-  const ctx = { browser, base, data, check, shots: SHOTS, figures, budgetMs: BUDGET_MS, Client, webDir: WEB };
+  browser = await launch({ serviceWorkers: 'block' });
+  const ctx = { browser, launch, base, data, check, shots: SHOTS, figures, budgetMs: BUDGET_MS, Client, webDir: WEB, servedDir: SERVE_DIR };
   for (const s of scenarios.list) {
     if (ONLY && s.name !== ONLY) continue;
     console.log(`# scenario: ${s.title}`);

@@ -1755,3 +1755,75 @@ async function nearHome(ctx) {
 }
 
 list.push({ name: 'near-home', title: '20. "near me": from the home area, the device\'s position on request, or the map\'s centre far away', run: nearHome });
+
+/* ---- 21. a returning visitor: the page from the service worker's cache, and offline ---- */
+
+/**
+ * In a browser of its own (the shared one blocks service workers): the
+ * built site's worker (web/js/sw.js) keeps the page's shell after a first
+ * visit; a reload is answered from it; with the network cut, the page still
+ * opens, in French, says the server cannot be reached, and the list's
+ * buttons are there; nothing of the API or the tiles is ever kept by it.
+ * On the unbundled sources (no sw.js) the page registers no worker.
+ */
+async function returning(ctx) {
+  const built = fs.existsSync(path.join(ctx.servedDir, 'sw.js'));
+  const browser = await ctx.launch({ viewport: { width: 390, height: 844 } });
+  try {
+    const page = browser.pages()[0] || await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(ctx.base + '/');
+    await page.waitForFunction(() => window.entraide && window.entraide.usableMs, null, { timeout: 30000 });
+    if (!built) {
+      await page.waitForTimeout(1500);
+      const regs = await page.evaluate(() => navigator.serviceWorker.getRegistrations().then((r) => r.length));
+      ctx.check('the unbundled page registers no service worker', regs === 0, regs);
+      return;
+    }
+    const ready = await page.evaluate(() => Promise.race([navigator.serviceWorker.ready.then((r) => !!r.active),
+      new Promise((res) => setTimeout(() => res(false), 20000))]));
+    ctx.check('a first visit installs the service worker', ready);
+    const kept = await page.evaluate(async () => {
+      const names = (await caches.keys()).filter((k) => k.startsWith('entraide-'));
+      const urls = [];
+      for (const n of names) for (const r of await (await caches.open(n)).keys()) urls.push(new URL(r.url).pathname);
+      return { names, urls };
+    });
+    ctx.check(`the worker keeps the shell in one cache (${kept.names.join(', ')}): the page, its script, both languages`,
+      kept.names.length === 1 && kept.urls.includes('/index.html') && kept.urls.some((u) => /^\/assets\/main-.*\.js$/.test(u))
+      && kept.urls.includes('/i18n/fr.json') && kept.urls.includes('/i18n/en.json'), kept);
+
+    const again = await page.reload();
+    await page.waitForFunction(() => window.entraide && window.entraide.usableMs, null, { timeout: 30000 });
+    ctx.check('a reload is answered by the service worker', again && again.fromServiceWorker());
+
+    await browser.setOffline(true);
+    await page.reload();
+    await page.waitForFunction(() => window.entraide && window.entraide.usableMs, null, { timeout: 30000 });
+    const off = await page.evaluate(() => ({
+      lang: document.documentElement.lang,
+      toast: document.getElementById('toast').textContent,
+      register: !!document.querySelector('#needs-body button.primary'),
+      login: getComputedStyle(document.getElementById('btn-login')).display !== 'none',
+    }));
+    ctx.check('offline: the page opens in French, says the server cannot be reached, its buttons are there',
+      off.lang === 'fr' && /ne répond pas/.test(off.toast) && off.register && off.login, off);
+    await page.screenshot({ path: path.join(ctx.shots, 'offline.png') });
+    await browser.setOffline(false);
+
+    const apiKept = await page.evaluate(async () => {
+      const out = [];
+      for (const n of await caches.keys()) for (const r of await (await caches.open(n)).keys()) {
+        const p = new URL(r.url).pathname;
+        if (p.startsWith('/api/') || p.startsWith('/tiles') || p === '/tiles.json') out.push(p);
+      }
+      return out;
+    });
+    ctx.check('nothing of the API or the tiles is kept by the service worker', apiKept.length === 0, apiKept);
+    ctx.check('no script error', errors.length === 0, errors);
+  } finally {
+    await browser.close().catch(() => {});
+  }
+}
+list.push({ name: 'returning', title: '21. a returning visitor: the page from the service worker, and offline', run: returning });

@@ -2,8 +2,9 @@
  * boot.js — a classic script run in <head>, before the modules load: it picks
  * the language and, on the map page (data-preload), starts the requests the
  * map needs first (the account, the tileset, the deployment's config, the
- * strings of the language), so they travel while MapLibre is being compiled.
- * main.js waits on these promises.
+ * strings of the language; for a visitor without a session, the counts their
+ * first list shows), so they travel together, in one round trip, while the
+ * modules are compiled. main.js and needs.js wait on these promises.
  */
 (function () {
   var saved = null;
@@ -18,7 +19,13 @@
   document.documentElement.lang = lang;
   window.entraideBoot = { lang: lang };
   if (!document.currentScript || !document.currentScript.hasAttribute('data-preload')) return;
-  var get = function (url) { return fetch(url, { credentials: 'same-origin' }); };
+  // Offline, these fail before main.js waits on them: marked as handled
+  // here, so the browser does not report them; main.js still sees them fail.
+  var get = function (url) {
+    var pending = fetch(url, { credentials: 'same-origin' });
+    pending.catch(function () {});
+    return pending;
+  };
   window.entraideBoot = {
     lang: lang,
     strings: get('i18n/' + lang + '.json'),
@@ -26,4 +33,8 @@
     tilejson: get('/tiles.json'),
     config: get('config.json'),
   };
+  // Without a session (no CSRF token kept), the first list is the counts.
+  var csrf = null;
+  try { csrf = localStorage.getItem('entraide.csrf'); } catch (e) { /* storage may be off */ }
+  if (!csrf) window.entraideBoot.stats = get('/api/stats');
 })();

@@ -25,6 +25,7 @@ import * as makers from './makers.js';
 import * as moderation from './moderation.js';
 import * as requests from './requests.js';
 import * as reset from './reset.js';
+import { registerWorker } from './offline.js';
 
 window.entraide = { firstRender: null, map: null, usableMs: null };
 
@@ -107,6 +108,7 @@ async function start() {
   await needs.listReady;
   window.entraide.usableMs = Math.round(performance.now());
   performance.mark('entraide-usable');
+  registerWorker();
   await mapDone;
 }
 

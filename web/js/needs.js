@@ -221,13 +221,22 @@ function postItem(f) {
         p.claimed_by_me ? t('claimed_by_me') : null, p.mine ? t('mine') : null].filter(Boolean).join(' · ')))));
 }
 
+/** The counts boot.js started fetching with the page (once), or null. */
+async function bootStats() {
+  const boot = window.entraideBoot || {};
+  const pending = boot.stats;
+  boot.stats = null;
+  const r = pending && await pending.catch(() => null);
+  return r && r.ok ? r.json().catch(() => null) : null;
+}
+
 async function renderAnonymous() {
   const body = $('#needs-body');
   if (session.me || detailId !== null) return;
   M.setOrigin(null);
   $('#filters-box').hidden = true; // nothing to filter: a visitor sees no post
   if (!stats) {
-    try { stats = await api('GET', '/api/stats'); } catch { stats = { open_posts: {} }; }
+    stats = await bootStats() || await api('GET', '/api/stats').catch(() => ({ open_posts: {} }));
   }
   if (session.me || detailId !== null) return;
   const map = M.getMap();
