@@ -49,15 +49,14 @@ static json_t *post_feature(const geodata_post *p, const geodata_member *viewer,
     return f;
 }
 
-/* After a committed write to a post: the read model catches up with the
- * change feed now (unless another worker is at it), so that the next list
- * finds nothing left to do. A failure is only logged: the write stands, and
- * the next list tries again. */
+/* After a committed write to a post: the read model and the tiles catch up
+ * with the change feed now (unless another worker is at it), so that the
+ * next list finds nothing left to do. A failure is only logged: the write
+ * stands, and the next list tries again. */
 static void posts_changed(mapd_ctx *ctx)
 {
-    mapd_post_model *m = ctx->server->posts;
-    if (m && mapd_post_model_sync(m, ctx->store, ctx->now, 0))
-        fprintf(stderr, "mapd: updating the posts in memory: %s\n", geodata_errmsg(ctx->store));
+    if (mapd_feed_sync(ctx->server->feed, ctx->store, ctx->now, MAPD_FEED_EXACT))
+        fprintf(stderr, "mapd: following the change feed: %s\n", geodata_errmsg(ctx->store));
 }
 
 /* 1 when viewer may see p (see the top of the file); 0, or -1 on a store error. */
@@ -341,7 +340,9 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
         q.viewer_nb = q.author_id ? NULL : m->neighbourhood_id;
     }
     mapd_post_model *model = ctx->server->posts;
-    if (mapd_post_model_covers(model, &q) && !mapd_post_model_sync(model, ctx->store, ctx->now, 1))
+    if (mapd_post_model_covers(model, &q)
+        && !mapd_feed_sync(ctx->server->feed, ctx->store, ctx->now, MAPD_FEED_WAIT | MAPD_FEED_EXACT)
+        && mapd_post_model_covers(model, &q))
         return list_from_model(ctx, model, &q, m);
     list_ctx l = { json_array(), m, q.near };
     int more = 0;
@@ -578,6 +579,13 @@ int mapd_posts_start(mapd_server *server, int with_model)
         if (mapd_post_model_new(server->db_path, (int64_t)time(NULL), &server->posts, &err)) {
             fprintf(stderr, "mapd: the posts read model: %s\n", err ? err : "out of memory");
             free(err);
+            return -1;
+        }
+        mapd_feed_subscriber sub = mapd_post_model_subscriber(server->posts);
+        if (mapd_feed_subscribe(server->feed, &sub)) {
+            fprintf(stderr, "mapd: too many subscribers of the change feed\n");
+            mapd_post_model_free(server->posts);
+            server->posts = NULL;
             return -1;
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);

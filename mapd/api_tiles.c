@@ -12,19 +12,22 @@
  * made on its first request and kept on its cache entry, so a hit queues a
  * ready response: none is created, no header added.
  *
- * Freshness: before answering, a request applies the change feed
- * (geodata/changes.h) up to its newest entry (read whenever this process has
- * committed since the last read, else at most once a millisecond), dropping
- * at every zoom the tiles that hold each changed point, before and after, with the
- * neighbours whose clustering cell ring reaches it (a cluster near an edge
- * is drawn in both tiles). Changes made by other processes are seen the same
- * way. A render that raced an invalidation is not cached (the cache's
- * generation rule). Posts that expire by time change no row: each second, the
- * first request also drops the tiles of the posts that expired since the
- * last sweep (an indexed range read on posts.expires_at). A change of the
- * neighbourhoods (an import) prepares their polygons again and drops every
- * tile; so does a change of the street lines (an address import), which
- * renders read from the store.
+ * Freshness: the tile service is a subscriber of the server's change-feed
+ * follower (feed.h). Before answering, a request syncs the follower up to
+ * the feed's newest entry (read whenever this process has committed since
+ * the last read, else at most once a millisecond); each change drops, at
+ * every zoom, the tiles that hold the changed point, before and after, with
+ * the neighbours whose clustering cell ring reaches it (a cluster near an
+ * edge is drawn in both tiles). Changes made by other processes are seen the
+ * same way. A render that raced an invalidation is not cached (the cache's
+ * generation rule). Posts that expire by time change no row: at each of the
+ * follower's ticks (a second), the tiles of the posts that expired since the
+ * last sweep are dropped (an indexed range read on posts.expires_at). A
+ * change of the neighbourhoods (an import) prepares their polygons again and
+ * drops every tile; so does a change of the street lines (an address
+ * import), which renders read from the store. Fallen too far behind, or
+ * after a failed update, the follower reloads the needs and the polygons and
+ * every tile goes.
  *
  * HTTP: strong ETag (XXH3 of the tile bytes) with 304 on If-None-Match;
  * Cache-Control "no-cache" (public for anonymous tiles, private otherwise) so
@@ -32,15 +35,14 @@
  * accepts it, inflated otherwise. A bad address is 400, never a 500.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "geodata/changes.h"
+#include "feed.h"
 #include "geodata/map.h"
 #include "http.h"
 #include "tile_addresses.h"
@@ -49,7 +51,6 @@
 #include "tiles/cache.h"
 #include "tiles/tile.h"
 
-#define FEED_BATCH 10000
 #define TILEJSON_MAXZOOM 16
 /* The credits of the address base and shop data the importers read; a
  * deployment adds its neighbourhoods' with --attribution. */
@@ -62,16 +63,8 @@ struct mapd_tiles {
     tiles_pointset *addresses;   /* the address points, loaded at start */
     mapd_neighbourhoods *neighbourhoods; /* the polygons, reloaded when the feed says */
     size_t max_tile_bytes;
-    pthread_mutex_t feed_lock;   /* one request at a time applies the change feed */
-    int64_t applied;             /* the last change applied (atomic loads and stores) */
-    int64_t swept;               /* expiries up to this time applied (atomic) */
-    uint64_t seen_commits;       /* geodata_local_commits() at the last feed read (atomic) */
-    int64_t read_ns;             /* monotonic time of the last feed read (atomic) */
+    int64_t swept;               /* expiries up to this time applied: the follower's lock */
 };
-
-/* How long the feed goes unread while this process commits nothing: the
- * longest a change made by another process waits to reach the tiles. */
-#define FEED_POLL_NS 1000000
 
 int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_bytes, int64_t now,
                    mapd_tiles **out)
@@ -83,13 +76,8 @@ int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_byt
     t->cache = tiles_cache_new(cache_bytes);
     t->needs = mapd_needs_new();
     t->neighbourhoods = mapd_neighbourhoods_new();
-    int64_t applied = 0;
-    /* The feed's position first: a change committed during the load is
-     * then applied again, harmlessly, rather than missed. */
-    int rc = t->cache && t->needs && t->neighbourhoods ? geodata_changes_last(store, &applied)
+    int rc = t->cache && t->needs && t->neighbourhoods ? mapd_needs_load(t->needs, store, now)
                                                        : TILES_ENOMEM;
-    if (!rc)
-        rc = mapd_needs_load(t->needs, store, now);
     if (!rc)
         rc = mapd_neighbourhoods_load(t->neighbourhoods, store);
     if (!rc)
@@ -102,9 +90,7 @@ int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_byt
         return rc;
     }
     t->max_tile_bytes = max_tile_bytes;
-    t->applied = applied;
     t->swept = now;
-    pthread_mutex_init(&t->feed_lock, NULL);
     *out = t;
     return 0;
 }
@@ -117,7 +103,6 @@ void mapd_tiles_free(mapd_tiles *t)
     mapd_needs_free(t->needs);
     tiles_pointset_free(t->addresses);
     mapd_neighbourhoods_free(t->neighbourhoods);
-    pthread_mutex_destroy(&t->feed_lock);
     free(t);
 }
 
@@ -192,85 +177,51 @@ static int drop_expired(void *arg, int64_t id, double lon, double lat)
     return 0;
 }
 
-/* Drops the tiles of the posts that expired after t->swept, up to now. */
-static int sweep_expired(mapd_ctx *ctx, mapd_tiles *t)
+/* The follower's tick: drops the tiles of the posts that expired after
+ * t->swept, up to now. */
+static int feed_tick(void *arg, geodata_store *store, int64_t now)
 {
-    int64_t from = __atomic_load_n(&t->swept, __ATOMIC_ACQUIRE);
-    if (ctx->now <= from)
+    mapd_tiles *t = arg;
+    if (now <= t->swept)
         return 0;
-    int rc = geodata_map_expired(ctx->store, from, ctx->now, drop_expired, t);
+    int rc = geodata_map_expired(store, t->swept, now, drop_expired, t);
     if (!rc)
-        __atomic_store_n(&t->swept, ctx->now, __ATOMIC_RELEASE);
+        t->swept = now;
     return rc;
 }
 
-/* Applies the feed up to its newest change, and the expiries up to now.
- * Work: two indexed reads when nothing changed (and the second at most once
- * a second); else O(changes × zooms) invalidations, under feed_lock. */
-static int64_t monotonic_ns(void)
+/* The follower's apply. Work: O(changes × zooms) invalidations; a change of
+ * the neighbourhoods or the streets drops every tile. */
+static int feed_apply(void *arg, geodata_store *store, int64_t now, const geodata_change *changes,
+                      size_t n)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    (void)now;
+    mapd_tiles *t = arg;
+    applying a = { t, store, 0, 0 };
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = drop_change(&a, &changes[i]);
+    if (!rc && a.neighbourhoods) /* new polygons (an import): every tile may have changed */
+        rc = mapd_neighbourhoods_load(t->neighbourhoods, store);
+    if (rc || a.neighbourhoods || a.streets) /* street lines rebuilt: read by every render */
+        tiles_cache_clear(t->cache);
+    return rc;
 }
 
-static int sync_feed(mapd_ctx *ctx, mapd_tiles *t)
+/* The follower's reload: the needs and the polygons read again, every tile dropped. */
+static int feed_reload(void *arg, geodata_store *store, int64_t now)
 {
-    /* A commit of this process is counted once visible, before its response
-     * leaves; the marks below are read before the feed and stored only once
-     * it is applied, so a request that skips the read finds every change
-     * counted so far already applied. Other processes' changes are read at
-     * most a millisecond late. */
-    uint64_t commits = geodata_local_commits();
-    int64_t now_ns = monotonic_ns();
-    if (commits == __atomic_load_n(&t->seen_commits, __ATOMIC_ACQUIRE)
-        && now_ns - __atomic_load_n(&t->read_ns, __ATOMIC_ACQUIRE) < FEED_POLL_NS
-        && ctx->now <= __atomic_load_n(&t->swept, __ATOMIC_ACQUIRE))
-        return 0;
-    int64_t last;
-    int rc = geodata_changes_last(ctx->store, &last);
-    if (!rc && last <= __atomic_load_n(&t->applied, __ATOMIC_ACQUIRE)
-        && ctx->now <= __atomic_load_n(&t->swept, __ATOMIC_ACQUIRE)) {
-        __atomic_store_n(&t->seen_commits, commits, __ATOMIC_RELEASE);
-        __atomic_store_n(&t->read_ns, now_ns, __ATOMIC_RELEASE);
-        return 0;
-    }
-    if (rc)
-        return rc;
-    pthread_mutex_lock(&t->feed_lock);
-    rc = sweep_expired(ctx, t);
-    int64_t at = __atomic_load_n(&t->applied, __ATOMIC_ACQUIRE);
-    while (!rc && at < last) {
-        int64_t reached;
-        applying a = { t, ctx->store, 0, 0 };
-        rc = geodata_changes_since(ctx->store, at, FEED_BATCH, drop_change, &a, &reached);
-        if (rc == GEODATA_ESTALE) {
-            /* too far behind: start afresh */
-            rc = mapd_needs_load(t->needs, ctx->store, ctx->now);
-            a.neighbourhoods = 1;
-            reached = last;
-        }
-        if (!rc && a.neighbourhoods) {
-            /* new polygons (an import): every tile may have changed */
-            rc = mapd_neighbourhoods_load(t->neighbourhoods, ctx->store);
-            tiles_cache_clear(t->cache);
-        } else if (!rc && a.streets) {
-            /* street lines rebuilt (an address import): read from the store
-             * by every render, they need no reload, but the tiles drawn
-             * with the old ones go */
-            tiles_cache_clear(t->cache);
-        }
-        if (!rc && reached == at)
-            break; /* nothing more came (pruned concurrently): done */
-        at = reached;
-    }
-    if (!rc) {
-        __atomic_store_n(&t->applied, at, __ATOMIC_RELEASE);
-        __atomic_store_n(&t->seen_commits, commits, __ATOMIC_RELEASE);
-        __atomic_store_n(&t->read_ns, now_ns, __ATOMIC_RELEASE);
-    }
-    pthread_mutex_unlock(&t->feed_lock);
+    mapd_tiles *t = arg;
+    int rc = mapd_needs_load(t->needs, store, now);
+    if (!rc)
+        rc = mapd_neighbourhoods_load(t->neighbourhoods, store);
+    tiles_cache_clear(t->cache);
     return rc;
+}
+
+mapd_feed_subscriber mapd_tiles_subscriber(mapd_tiles *t)
+{
+    return (mapd_feed_subscriber){ "the tile service", t, feed_apply, feed_reload, feed_tick };
 }
 
 /* ---- responses --------------------------------------------------------------- */
@@ -471,7 +422,7 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
         return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "a tile is /tiles/Z/X/Y.mvt with zoom 0 to 22 and X, Y below 2^zoom");
     mapd_tiles *t = ctx->server->tiles;
-    int rc = sync_feed(ctx, t);
+    int rc = mapd_feed_sync(ctx->server->feed, ctx->store, ctx->now, MAPD_FEED_WAIT);
     if (rc)
         return mapd_problem_geodata(ctx, rc);
 

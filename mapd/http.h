@@ -20,6 +20,7 @@
 #include "geodata/members.h"
 #include "geodata/posts.h"
 #include "geodata/store.h"
+#include "feed.h"
 
 typedef struct mapd_metrics mapd_metrics;
 typedef struct mapd_ratelimit mapd_ratelimit;
@@ -40,7 +41,8 @@ typedef struct mapd_server {
     mapd_ratelimit *auth_limit;     /* logins and registrations per client address */
     mapd_post_model *posts;         /* posts lists from memory (post_model.c); NULL: from SQL */
     mapd_post_writer *post_writer;  /* group commit of new posts (post_writer.c) */
-    mapd_tiles *tiles;              /* the tile cache and its change-feed cursor (api_tiles.c) */
+    mapd_feed *feed;                /* the one follower of the change feed (feed.c) */
+    mapd_tiles *tiles;              /* the tile cache (api_tiles.c) */
     mapd_access_log *access_log;    /* one line per request, on stderr (access_log.c) */
 } mapd_server;
 
@@ -253,6 +255,8 @@ enum MHD_Result mapd_api_tilejson(mapd_ctx *ctx);
 int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_bytes, int64_t now,
                    mapd_tiles **out);
 void mapd_tiles_free(mapd_tiles *t);
+/* The tile service as a subscriber of the change-feed follower. */
+mapd_feed_subscriber mapd_tiles_subscriber(mapd_tiles *t);
 /* The cache's counters in Prometheus text format, into buf (snprintf's return). */
 int mapd_tiles_metrics(mapd_tiles *t, char *buf, size_t n);
 

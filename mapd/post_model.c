@@ -21,21 +21,20 @@
  * elements, and a compact jansson serialisation of the whole object would
  * give the same bytes (tests/api/test_api.py compares the two paths).
  *
- * Consistency: the model follows the change feed of the store (changes.h),
- * which SQL triggers fill on every write to posts, whichever process makes
- * it. Each list first reads the feed's last sequence number (one indexed
- * read); when it moved past `applied`, the changed posts are read again by
- * id and re-serialised before the list is answered. Handlers that write posts
- * call mapd_post_model_sync right after their commit, without waiting if
- * another worker is at it, so the work is usually done before the next list
- * arrives; a list always waits for the changes committed before it. Views and reports change without a feed
- * entry; they are read from the store for the few posts that show them (the
- * author's own, every post for staff). Expiry needs no write: the index
- * compares expires_at with the request's time.
+ * Consistency: the model is a subscriber of the server's change-feed
+ * follower (feed.h), which hands it every change of the store, whichever
+ * process made it: the changed posts are read again by id and re-serialised.
+ * A list first syncs the follower (waiting for the changes committed before
+ * it); handlers that write posts sync it right after their commit, without
+ * waiting if another worker is at it, so the work is usually done before the
+ * next list arrives. An update that fails marks the model stale: lists are
+ * answered from SQL until the follower has reloaded it. Views and reports
+ * change without a feed entry; they are read from the store for the few
+ * posts that show them (the author's own, every post for staff). Expiry
+ * needs no write: the index compares expires_at with the request's time.
  *
- * Locks: geodata's rwlock guards the index (lists share it); `sync_lock`
- * makes one worker at a time apply the feed. A list takes sync_lock only when
- * the feed moved, and then waits for the update it needs.
+ * Locks: geodata's rwlock guards the index (lists share it); the follower's
+ * lock makes one worker at a time apply the feed.
  */
 #include <math.h>
 #include <pthread.h>
@@ -45,10 +44,10 @@
 
 #include "geodata/changes.h"
 #include "geodata/post_index.h"
+#include "feed.h"
 #include "http.h"
 #include "post_model.h"
 
-#define FEED_BATCH 256          /* changes read from the feed at a time */
 #define PRUNE_EVERY_S 60
 
 /* A post's Feature serialised by jansson, without its final "}}". */
@@ -70,10 +69,8 @@ static void fragment_free(void *payload)
 
 struct mapd_post_model {
     geodata_post_index *index;
-    pthread_mutex_t sync_lock;  /* one worker at a time applies the change feed */
-    int64_t applied;            /* the last change applied: written under sync_lock, read atomically */
     int stale;                  /* an update failed half-way: answer from SQL until a reload (atomic) */
-    int64_t prune_at;           /* when to drop long-expired posts next (atomic) */
+    int64_t prune_at;           /* when to drop long-expired posts next: the follower's lock */
     char *flags[2];             /* "mine":false,"claimed_by_me":false, then ...:true */
     size_t flags_len[2];
     char *head;                 /* {"type":"FeatureCollection","features":[ */
@@ -210,15 +207,11 @@ static int load_one(void *arg, const geodata_post *p)
     return geodata_post_index_update(l->index, l->store, l->now, &item, 1);
 }
 
-/* Fills index (empty) with the live posts of store; *applied is where the
- * change feed stood before they were read, so nothing after it is missed. */
-static int load(geodata_post_index *index, geodata_store *store, int64_t now, int64_t *applied)
+/* Fills index (empty) with the live posts of store. */
+static int load(geodata_post_index *index, geodata_store *store, int64_t now)
 {
-    int rc = geodata_changes_last(store, applied);
     loader l = { index, store, now };
-    if (!rc)
-        rc = geodata_posts_live(store, now - GEODATA_POST_INDEX_GRACE_S, load_one, &l);
-    return rc;
+    return geodata_posts_live(store, now - GEODATA_POST_INDEX_GRACE_S, load_one, &l);
 }
 
 /* The serialisations made once: the collection's head, the two usual viewer
@@ -272,8 +265,7 @@ int mapd_post_model_new(const char *db_path, int64_t now, mapd_post_model **out,
     *out = NULL;
     *err = NULL;
     mapd_post_model *m = calloc(1, sizeof *m);
-    if (!m || pthread_mutex_init(&m->sync_lock, NULL)) {
-        free(m);
+    if (!m) {
         *err = strdup("out of memory");
         return GEODATA_ENOMEM;
     }
@@ -283,7 +275,7 @@ int mapd_post_model_new(const char *db_path, int64_t now, mapd_post_model **out,
         rc = GEODATA_ENOMEM;
         *err = strdup("out of memory");
     }
-    if (!rc && (rc = load(m->index, store, now, &m->applied))) {
+    if (!rc && (rc = load(m->index, store, now))) {
         const char *why = geodata_errmsg(store);
         if ((*err = malloc(strlen(why) + 32)))
             sprintf(*err, "loading the posts: %s", why);
@@ -303,7 +295,6 @@ void mapd_post_model_free(mapd_post_model *m)
     if (!m)
         return;
     geodata_post_index_free(m->index);
-    pthread_mutex_destroy(&m->sync_lock);
     free(m->flags[0]);
     free(m->flags[1]);
     free(m->head);
@@ -334,20 +325,22 @@ typedef struct id_list {
     size_t n, cap;
 } id_list;
 
-static int keep_post_change(void *arg, const geodata_change *c)
+/* The ids of the posts among changes. */
+static int post_ids(const geodata_change *changes, size_t n, id_list *l)
 {
-    id_list *l = arg;
-    if (strcmp(c->layer, "needs") != 0)
-        return 0;
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 64;
-        int64_t *m = realloc(l->ids, ncap * sizeof *m);
-        if (!m)
-            return GEODATA_ENOMEM;
-        l->ids = m;
-        l->cap = ncap;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(changes[i].layer, "needs") != 0)
+            continue;
+        if (l->n == l->cap) {
+            size_t ncap = l->cap ? l->cap * 2 : 64;
+            int64_t *m = realloc(l->ids, ncap * sizeof *m);
+            if (!m)
+                return GEODATA_ENOMEM;
+            l->ids = m;
+            l->cap = ncap;
+        }
+        l->ids[l->n++] = changes[i].ref_id;
     }
-    l->ids[l->n++] = c->ref_id;
     return 0;
 }
 
@@ -385,8 +378,6 @@ static int apply_ids(mapd_post_model *m, geodata_store *store, int64_t now, int6
     }
     if (!rc) {
         rc = geodata_post_index_update(m->index, store, now, items, u);
-        if (rc == GEODATA_ENOMEM)
-            __atomic_store_n(&m->stale, 1, __ATOMIC_RELEASE);
     } else {
         for (size_t i = 0; items && i < k; i++)
             fragment_free(items[i].payload);
@@ -396,59 +387,52 @@ static int apply_ids(mapd_post_model *m, geodata_store *store, int64_t now, int6
     return rc;
 }
 
-/* Builds the index anew from store and takes its place. sync_lock held. */
-static int reload(mapd_post_model *m, geodata_store *store, int64_t now)
+/* The follower's reload: builds the index anew from store and takes its
+ * place. */
+static int feed_reload(void *arg, geodata_store *store, int64_t now)
 {
+    mapd_post_model *m = arg;
     geodata_post_index *fresh;
-    int64_t applied;
     int rc = geodata_post_index_new(fragment_free, &fresh);
-    if (!rc && !(rc = load(fresh, store, now, &applied))) {
+    if (!rc && !(rc = load(fresh, store, now))) {
         geodata_post_index_swap(m->index, fresh);
-        __atomic_store_n(&m->applied, applied, __ATOMIC_RELEASE);
         __atomic_store_n(&m->stale, 0, __ATOMIC_RELEASE);
     }
     geodata_post_index_free(fresh);
     return rc;
 }
 
-/* Applies the feed up to last at least. sync_lock held. */
-static int catch_up(mapd_post_model *m, geodata_store *store, int64_t now, int64_t last)
+/* The follower's apply: the changed posts read again, in one index update.
+ * A failure leaves the model stale (lists from SQL) until its reload. */
+static int feed_apply(void *arg, geodata_store *store, int64_t now, const geodata_change *changes,
+                      size_t n)
 {
-    int rc = __atomic_load_n(&m->stale, __ATOMIC_ACQUIRE) ? reload(m, store, now) : GEODATA_OK;
-    while (!rc && m->applied < last) {
-        id_list l = { 0 };
-        int64_t upto;
-        rc = geodata_changes_since(store, m->applied, FEED_BATCH, keep_post_change, &l, &upto);
-        if (rc == GEODATA_ESTALE)
-            rc = reload(m, store, now);
-        else if (!rc && !(rc = apply_ids(m, store, now, l.ids, l.n)))
-            __atomic_store_n(&m->applied, upto > m->applied ? upto : last, __ATOMIC_RELEASE);
-        free(l.ids);
-    }
-    if (!rc && now >= m->prune_at) {
-        geodata_post_index_prune(m->index, now);
-        __atomic_store_n(&m->prune_at, now + PRUNE_EVERY_S, __ATOMIC_RELEASE);
-    }
+    mapd_post_model *m = arg;
+    id_list l = { 0 };
+    int rc = post_ids(changes, n, &l);
+    if (!rc)
+        rc = apply_ids(m, store, now, l.ids, l.n);
+    free(l.ids);
+    if (rc)
+        __atomic_store_n(&m->stale, 1, __ATOMIC_RELEASE);
     return rc;
 }
 
-int mapd_post_model_sync(mapd_post_model *m, geodata_store *store, int64_t now, int wait)
+/* The follower's tick: once a minute, the posts expired for long go. */
+static int feed_tick(void *arg, geodata_store *store, int64_t now)
 {
-    int64_t last;
-    int rc = geodata_changes_last(store, &last);
-    if (rc)
-        return rc;
-    if (last <= __atomic_load_n(&m->applied, __ATOMIC_ACQUIRE)
-        && !__atomic_load_n(&m->stale, __ATOMIC_ACQUIRE)
-        && now < __atomic_load_n(&m->prune_at, __ATOMIC_ACQUIRE))
-        return GEODATA_OK;
-    if (wait)
-        pthread_mutex_lock(&m->sync_lock);
-    else if (pthread_mutex_trylock(&m->sync_lock))
-        return GEODATA_OK; /* another worker is applying the feed */
-    rc = catch_up(m, store, now, last);
-    pthread_mutex_unlock(&m->sync_lock);
-    return rc;
+    (void)store;
+    mapd_post_model *m = arg;
+    if (now >= m->prune_at) {
+        geodata_post_index_prune(m->index, now);
+        m->prune_at = now + PRUNE_EVERY_S;
+    }
+    return GEODATA_OK;
+}
+
+mapd_feed_subscriber mapd_post_model_subscriber(mapd_post_model *m)
+{
+    return (mapd_feed_subscriber){ "the posts in memory", m, feed_apply, feed_reload, feed_tick };
 }
 
 /* ---- lists ---- */

@@ -4,12 +4,13 @@
  *
  * The model pairs geodata's index of live posts (geodata/post_index.h) with
  * each post's Feature, serialised once by jansson when the post enters or
- * changes, and follows the change feed (geodata/changes.h) so that a list
- * reflects every committed change, whichever process made it.
+ * changes, and follows the change feed (geodata/changes.h) through the
+ * server's follower (feed.h), so that a list reflects every committed
+ * change, whichever process made it.
  *
  * Threads: one model is shared by all workers. Lists read it concurrently
- * (geodata's rwlock); one worker at a time applies the change feed
- * (`sync_lock`, a mutex taken only when the feed has moved on).
+ * (geodata's rwlock); the follower's lock makes one worker at a time apply
+ * the change feed.
  */
 #ifndef MAPD_POST_MODEL_H
 #define MAPD_POST_MODEL_H
@@ -22,6 +23,7 @@
 #include "geodata/members.h"
 #include "geodata/posts.h"
 #include "geodata/store.h"
+#include "feed.h"
 
 /* What serialises a response body of posts: compact, and the coordinates'
  * doubles with the precision every GeoJSON answer uses. */
@@ -65,18 +67,10 @@ void mapd_post_model_free(mapd_post_model *m);
 /* The posts held and the bytes they take (index and fragments). */
 void mapd_post_model_stats(mapd_post_model *m, size_t *posts, size_t *bytes);
 
-/*
- * Brings the model up to the change feed: one indexed read when nothing
- * changed; otherwise, under sync_lock, the changed posts read again by id and
- * re-serialised (or a full reload when the feed was pruned past the model, or
- * after a failed update). Also drops, once a minute, the posts expired for
- * more than GEODATA_POST_INDEX_GRACE_S. With wait 0, returns at once when
- * another thread holds sync_lock (it, or the next list, applies the rest):
- * for writers, whose answer does not come from the model; a list waits. 0, or
- * a GEODATA_E* code with store's message; the model then stays where it was
- * and the next call tries again.
- */
-int mapd_post_model_sync(mapd_post_model *m, geodata_store *store, int64_t now, int wait);
+/* The model as a subscriber of the server's change-feed follower (feed.h):
+ * each batch of changes re-reads the changed posts; once a minute, the
+ * posts expired for more than GEODATA_POST_INDEX_GRACE_S are dropped. */
+mapd_feed_subscriber mapd_post_model_subscriber(mapd_post_model *m);
 
 /* 1 when the model answers q (see geodata_post_index_covers), and is not
  * waiting for a reload after a failed update. */

@@ -385,11 +385,23 @@ static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t ti
         free(err);
         return -1;
     }
-    int rc = mapd_tiles_new(store, tile_cache_bytes, tile_max_bytes, (int64_t)time(NULL),
-                            &server->tiles);
+    /* The feed's position first, then the state derived from the store: a
+     * change committed during the loads is applied again, harmlessly,
+     * rather than missed. */
+    int64_t now = (int64_t)time(NULL), position = 0;
+    int rc = geodata_changes_last(store, &position);
     if (rc)
+        mapd_fail(MAPD_EXIT_FAIL, "reading the change feed: %s", geodata_errmsg(store));
+    if (!rc && !(server->feed = mapd_feed_new(position, now)))
+        rc = mapd_fail(MAPD_EXIT_FAIL, "out of memory");
+    if (!rc && (rc = mapd_tiles_new(store, tile_cache_bytes, tile_max_bytes, now, &server->tiles)))
         mapd_fail(MAPD_EXIT_FAIL, "loading the tile layers: %s",
                   rc == TILES_ENOMEM ? "out of memory" : geodata_errmsg(store));
+    if (!rc) {
+        mapd_feed_subscriber sub = mapd_tiles_subscriber(server->tiles);
+        if (mapd_feed_subscribe(server->feed, &sub))
+            rc = mapd_fail(MAPD_EXIT_FAIL, "too many subscribers of the change feed");
+    }
     if (!rc && (rc = geodata_geocoder_load(store, &server->geocoder)))
         mapd_fail(MAPD_EXIT_FAIL, "building the geocoder: %s", geodata_errmsg(store));
     geodata_store_close(store);
@@ -548,5 +560,6 @@ int mapd_cmd_serve(int argc, char **argv)
     mapd_ratelimit_free(server.auth_limit);
     mapd_tiles_free(server.tiles);
     mapd_posts_free(&server);
+    mapd_feed_free(server.feed);
     return MAPD_EXIT_OK;
 }

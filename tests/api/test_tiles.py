@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -389,6 +390,14 @@ def main():
     st, body, _ = anon.raw("GET", spath)
     f = [f for f in decode_tile(body, db.work).get("shops", []) if f.get("id") == sid]
     T.check("a change by another process reaches the tile", f and f[0]["status"] == "closed", f)
+    # The same, with the change feed pruned past the server's position (more
+    # than the 100,000 changes it keeps): the server reloads, drops its tiles.
+    db.write("UPDATE shops SET status = 'open' WHERE id = ?", sid)
+    with sqlite3.connect(db.path) as c:
+        c.executemany("INSERT INTO changes(layer, ref_id) VALUES ('shops', 0)", [()] * 101000)
+    st, body, _ = anon.raw("GET", spath)
+    f = [f for f in decode_tile(body, db.work).get("shops", []) if f.get("id") == sid]
+    T.check("a change lost in a pruned feed still reaches the tile (reload)", f and f[0]["status"] == "open", f)
 
     # A neighbourhood re-imported by another process under a new name: the
     # server reloads its polygons and drops its tiles.
