@@ -461,11 +461,6 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
         if (!rc)
             rc = tiles_cache_put(t->cache, z, x, y, variant, bytes, len, gen, &blob);
         free(bytes);
-        if (rc == TILES_ENOMEM)
-            return MHD_NO;
-        if (rc == TILES_ETOOBIG)
-            return mapd_problem(ctx, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error",
-                                "this tile cannot be drawn within the tile size budget");
         if (rc)
             return mapd_problem_geodata(ctx, rc);
     }

@@ -103,7 +103,11 @@ const char *mapd_request_lang(mapd_ctx *ctx);
 const char *mapd_message(const char *lang, const char *text, char *out, size_t n);
 /* A Unix time as an ISO 8601 UTC string; JSON null for 0 ("never"). */
 json_t *mapd_json_time(int64_t t);
-/* The problem for a geodata error code, with the store's message. */
+/* The one mapping from an error code — geodata's (with the store's message
+ * for a client's mistake) or tiles' — to a problem response: 404, 400, 409,
+ * 403 for what the client can correct; 503 for out of memory and the
+ * database's failures (details in the log only); 500 for a tile that cannot
+ * be drawn. */
 enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code);
 
 /* Requests (request.c). */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "tiles/tile.h"
 
 /* Queues body with the headers every response carries, and a Set-Cookie
  * when cookie is not NULL. mode says who owns body (MHD_RESPMEM_MUST_COPY:
@@ -113,6 +114,10 @@ json_t *mapd_json_time(int64_t t)
     return json_string(buf);
 }
 
+_Static_assert(GEODATA_ESTALE > -100 && TILES_ENOMEM < -100 && TILES_ETOOBIG < -100
+                   && TILES_EINVAL < -100,
+               "geodata's and tiles' error codes must not meet");
+
 enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code)
 {
     const char *msg = geodata_errmsg(ctx->store);
@@ -121,6 +126,20 @@ enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code)
     case GEODATA_EINVAL: return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", msg);
     case GEODATA_ECONFLICT: return mapd_problem(ctx, MHD_HTTP_CONFLICT, "Conflict", msg);
     case GEODATA_EDENIED: return mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", msg);
+    case GEODATA_ENOMEM:
+    case TILES_ENOMEM:
+        /* the same on every route: said in the log, 503 to the client (if
+         * even that cannot be built, libmicrohttpd closes the connection) */
+        fprintf(stderr, "mapd: %s %s: out of memory\n", ctx->method, ctx->url);
+        return mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                            "the server is short of memory; try again");
+    case TILES_ETOOBIG:
+        return mapd_problem(ctx, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error",
+                            "this tile cannot be drawn within the tile size budget");
+    case TILES_EINVAL:
+        fprintf(stderr, "mapd: %s %s: a coordinate off the tile grid\n", ctx->method, ctx->url);
+        return mapd_problem(ctx, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error",
+                            "this tile could not be drawn");
     default:
         /* Internal detail stays in the log, not in the response. */
         fprintf(stderr, "mapd: %s %s: %s\n", ctx->method, ctx->url, msg);

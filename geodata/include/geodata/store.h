@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+/* Error codes, -1 to -99 (the tiles library's are below -100). */
 enum {
     GEODATA_OK        =  0,
     GEODATA_ENOMEM    = -1,  /* out of memory */

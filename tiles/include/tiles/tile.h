@@ -11,11 +11,14 @@
 #define TILES_MAX_ZOOM 22
 #define TILES_MAX_LAT 85.0511287798066   /* the square Web Mercator world's edge */
 
+/* Error codes, from -101 down: disjoint from geodata's (-1 to -99), so that
+ * where both libraries' codes meet in one variable (mapd's tile rendering)
+ * a code still says which library it came from and what it means. */
 enum {
-    TILES_OK     =  0,
-    TILES_ENOMEM = -1,
-    TILES_EINVAL = -2,   /* a tile address or coordinate out of range */
-    TILES_ETOOBIG = -3,  /* a tile cannot be drawn within its size budget */
+    TILES_OK      =  0,
+    TILES_ENOMEM  = -101,
+    TILES_EINVAL  = -102, /* a tile address or coordinate out of range */
+    TILES_ETOOBIG = -103, /* a tile cannot be drawn within its size budget */
 };
 
 /* 1 when z is in 0..TILES_MAX_ZOOM and x, y in 0..2^z-1, else 0. */
