@@ -16,11 +16,12 @@ APT_PACKAGES := cmake make gcc pkg-config python3 curl ca-certificates time \
   libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin \
   libsqlite3-dev sqlite3 libsqlite3-mod-spatialite \
   libmicrohttpd-dev libjansson-dev libsodium-dev zlib1g-dev libxxhash-dev libcmocka-dev \
-  chromium fonts-dejavu-core
+  chromium fonts-dejavu-core \
+  python3-gdal python3-owslib python3-qgis qgis-providers
 
 # npm packages: the web map's, and the JavaScript test tools' (installed from
 # each directory's package-lock.json).
-NPM_DIRS := web tests/tiles/js tests/e2e
+NPM_DIRS := web tests/tiles/js tests/e2e tests/api
 
 SAMPLE := geodata/samples/paris
 DEMO_CREDITS := Quartiers: Ville de Paris (ODbL); addresses: Base Adresse Nationale (Licence Ouverte 2.0); shops: © OpenStreetMap contributors (ODbL)
@@ -71,6 +72,7 @@ test: build build-asan
 
 bench: build
 	tests/bench/import_addresses.sh
+	tests/bench/export.sh build/bin/mapd
 	tests/bench/geocode.sh build
 	tests/bench/api.sh build
 	tests/bench/web.sh build

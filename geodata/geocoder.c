@@ -170,22 +170,26 @@ static int load_neighbourhoods(geodata_store *store, geodata_geocoder *g)
     if (!st)
         return GEODATA_EDB;
     size_t cap = 0;
-    int rc = GEODATA_OK;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = GEODATA_OK, row = 0;
+    while (!rc && (row = geodata_step(store, st)) > 0) {
         if (grow((void **)&g->nbs, &cap, g->n_nbs + 1, sizeof *g->nbs)) {
-            rc = GEODATA_ENOMEM;
+            rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
             break;
         }
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
         gc_nb *nb = &g->nbs[g->n_nbs++];
-        nb->id = strdup((const char *)sqlite3_column_text(st, 0));
-        nb->name = strdup((const char *)sqlite3_column_text(st, 1));
+        nb->id = strdup(id ? id : "");
+        nb->name = strdup(name ? name : "");
         if (!nb->id || !nb->name)
-            rc = GEODATA_ENOMEM;
+            rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     }
+    if (!rc && row < 0)
+        rc = row;
     sqlite3_finalize(st);
-    if (g->n_nbs > INT16_MAX)
+    if (!rc && g->n_nbs > INT16_MAX)
         return geodata_fail(store, GEODATA_EINVAL, "too many neighbourhoods for the geocoder");
-    return rc ? geodata_fail(store, rc, "out of memory") : GEODATA_OK;
+    return rc;
 }
 
 static int16_t nb_index(const geodata_geocoder *g, const unsigned char *id)
@@ -223,11 +227,11 @@ static int read_addresses(geodata_store *store, geodata_geocoder *g)
     if (!st)
         return GEODATA_EDB;
     size_t cap_addr = 0, cap_street = 0, cap_city = 0, cap_reps = 0, cap_st = 0, cap_ct = 0;
-    int rc = GEODATA_OK;
+    int rc = GEODATA_OK, row = 0;
     char insee[32] = "";
     if (rep_index(g, "", &cap_reps) == UINT16_MAX)
         rc = GEODATA_ENOMEM;
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    while (!rc && (row = geodata_step(store, st)) > 0) {
         const unsigned char *street = sqlite3_column_text(st, 3);
         const unsigned char *postcode = sqlite3_column_text(st, 4);
         const unsigned char *ins = sqlite3_column_text(st, 5);
@@ -300,7 +304,7 @@ static int read_addresses(geodata_store *store, geodata_geocoder *g)
     sqlite3_finalize(st);
     if (rc)
         return geodata_fail(store, rc, "out of memory");
-    return GEODATA_OK;
+    return row < 0 ? row : GEODATA_OK;
 }
 
 static int cmp_u32(const void *a, const void *b)

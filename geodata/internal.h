@@ -37,6 +37,13 @@ int geodata_fail(geodata_store *store, int code, const char *fmt, ...)
 /* Like geodata_fail, appending SQLite's own message: "what: sqlite says". */
 int geodata_fail_sql(geodata_store *store, const char *what);
 
+/* One step of a statement that reads: 1 when it gave a row, 0 when it is
+ * done, or a GEODATA_E* code with the message set (busy, I/O, corrupt,
+ * out of memory), so that a failing read is an error and never a shorter
+ * list. Every read loop goes `while ((row = geodata_step(s, st)) > 0)`,
+ * then `if (row < 0)`. */
+int geodata_step(geodata_store *store, sqlite3_stmt *st);
+
 /* malloc'd printf, or NULL when out of memory. */
 char *geodata_vformat(const char *fmt, va_list ap);
 char *geodata_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

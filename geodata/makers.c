@@ -84,12 +84,14 @@ int geodata_maker_set(geodata_store *store, int64_t member, int capacity_per_day
     double lon = 0, lat = 0;
     if (!rc) {
         sqlite3_bind_int64(st, 1, member);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        int row = geodata_step(store, st);
+        if (row > 0)
             geodata_public_point(sqlite3_column_double(st, 0), sqlite3_column_double(st, 1), &lon, &lat);
-        } else {
+        else if (row < 0)
+            rc = row;
+        else
             rc = geodata_fail(store, GEODATA_EDENIED,
                               "only members with a verified home in a neighbourhood can make masks");
-        }
         sqlite3_finalize(st);
     }
     unsigned char blob[GEODATA_POINT_BLOB_SIZE];
@@ -141,10 +143,11 @@ static int read_maker(geodata_store *store, sqlite3_stmt *st, geodata_maker *k)
     if (!each)
         return GEODATA_EDB;
     sqlite3_bind_text(each, 1, (const char *)sqlite3_column_text(st, 5), -1, SQLITE_TRANSIENT);
-    while (sqlite3_step(each) == SQLITE_ROW && k->n_materials < GEODATA_MATERIALS_MAX)
+    int row = 0;
+    while (k->n_materials < GEODATA_MATERIALS_MAX && (row = geodata_step(store, each)) > 0)
         geodata_column_text(each, 0, k->materials[k->n_materials++], GEODATA_MATERIAL_LEN + 1);
     geodata_release(store, each);
-    return GEODATA_OK;
+    return row < 0 ? row : GEODATA_OK;
 }
 
 int geodata_maker_get(geodata_store *store, int64_t member, geodata_maker *out)
@@ -189,11 +192,14 @@ int geodata_makers_query(geodata_store *store, const char *viewer_nb, const doub
     sqlite3_bind_int64(st, 6, (sqlite3_int64)limit);
     geodata_maker *k = malloc(sizeof *k);
     int rc = k ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    int row = 0;
+    while (!rc && (row = geodata_step(store, st)) > 0) {
         rc = read_maker(store, st, k);
         if (!rc)
             rc = each(arg, k);
     }
+    if (!rc && row < 0)
+        rc = row;
     free(k);
     geodata_release(store, st);
     return rc;
@@ -275,11 +281,13 @@ int geodata_orders_list(geodata_store *store, int64_t member, int by_maker, size
     sqlite3_bind_int64(st, 1, member);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
     geodata_order o;
-    int rc = GEODATA_OK;
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    int rc = GEODATA_OK, row = 0;
+    while (!rc && (row = geodata_step(store, st)) > 0) {
         read_order(st, &o);
         rc = each(arg, &o);
     }
+    if (!rc && row < 0)
+        rc = row;
     sqlite3_finalize(st);
     return rc;
 }

@@ -405,7 +405,8 @@ int geodata_post_finish(geodata_store *store, int64_t id, int64_t member, geodat
     if (!(claimed || (open && author)))
         return geodata_fail(store, GEODATA_ECONFLICT, "this post is %s", p.status);
     sqlite3_stmt *st = geodata_prepare(store,
-        "UPDATE posts SET status = ?2, updated_at = ?3 WHERE id = ?1 AND status = ?4");
+        "UPDATE posts SET status = ?2, updated_at = ?3, "
+        "done_at = CASE WHEN ?2 = 'done' THEN ?3 END WHERE id = ?1 AND status = ?4");
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_int64(st, 1, id);
@@ -640,10 +641,13 @@ static int query_near(geodata_store *store, const geodata_post_query *q, const c
     for (size_t i = q->offset; !rc && i < nr && i < q->offset + q->limit; i++) {
         sqlite3_bind_int64(st, 1, r[i].id);
         sqlite3_bind_int64(st, 99, q->now);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        int row = geodata_step(store, st);
+        if (row > 0) {
             read_post(st, p);
             rc = each(arg, p, r[i].d);
-        }
+        } else if (row < 0) {
+            rc = row;
+        } /* else gone since it was ranked: left out */
         sqlite3_reset(st);
     }
     free(p);
@@ -716,10 +720,14 @@ int geodata_post_counts(geodata_store *store, int64_t now,
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_int64(st, 1, now);
-    int rc = GEODATA_OK, step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = each(arg, (const char *)sqlite3_column_text(st, 0),
-                  (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2));
+    int rc = GEODATA_OK, row = 0;
+    while (!rc && (row = geodata_step(store, st)) > 0) {
+        const char *nb = (const char *)sqlite3_column_text(st, 0);
+        const char *category = (const char *)sqlite3_column_text(st, 1);
+        rc = each(arg, nb ? nb : "", category ? category : "", sqlite3_column_int64(st, 2));
+    }
+    if (!rc && row < 0)
+        rc = row;
     sqlite3_finalize(st);
     return rc;
 }

@@ -307,6 +307,13 @@ static const char *const migrations[] = {
     "  INSERT INTO changes(layer, ref_id) VALUES ('streets', NEW.id); END;"
     "CREATE TRIGGER streets_changes_ad AFTER DELETE ON streets BEGIN"
     "  INSERT INTO changes(layer, ref_id) VALUES ('streets', OLD.id); END;",
+
+    /* 10: when a post was marked done (geodata_post_finish), for the staff
+     * statistics' median time from claim to done (stats.c). Posts done
+     * before this version have none: their time is not known. The
+     * statistics select posts by creation day, hence the index. */
+    "ALTER TABLE posts ADD COLUMN done_at INTEGER;"
+    "CREATE INDEX posts_created ON posts(created_at);",
 };
 
 /* The migration after which the streets of the stored addresses are derived

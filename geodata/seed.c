@@ -76,12 +76,17 @@ static int seed_accounts(geodata_store *store, const geodata_seed_account *acc, 
         if (housed && i > 0) {
             sqlite3_bind_text(near, 1, first.nb, -1, SQLITE_STATIC);
             sqlite3_bind_int64(near, 2, (int64_t)(next(rng) % 50));
-            if (sqlite3_step(near) == SQLITE_ROW) {
+            int row = geodata_step(store, near);
+            if (row > 0) {
                 p.lon = sqlite3_column_double(near, 0);
                 p.lat = sqlite3_column_double(near, 1);
-                snprintf(p.label, sizeof p.label, "%s", (const char *)sqlite3_column_text(near, 3));
+                geodata_column_text(near, 3, p.label, sizeof p.label);
             }
             sqlite3_reset(near);
+            if (row < 0) {
+                rc = row;
+                break;
+            }
         }
         sqlite3_bind_text(ins, 1, acc[i].email, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 2, acc[i].password_hash, -1, SQLITE_STATIC);
@@ -131,7 +136,8 @@ int geodata_seed(geodata_store *store, size_t posts, uint64_t seed, int64_t now,
         "INSERT INTO makers(member_id, capacity_per_day, stock, materials, geom) VALUES (?, ?, ?, ?, ?)");
     if (!cnt || !addr || !mem || !post || !maker)
         rc = GEODATA_EDB;
-    while (!rc && sqlite3_step(cnt) == SQLITE_ROW) {
+    int row = 0;
+    while (!rc && (row = geodata_step(store, cnt)) > 0) {
         if ((size_t)n_addr == cap) {
             cap = cap ? cap * 2 : 4096;
             int64_t *m = realloc(ids, cap * sizeof *m);
@@ -143,6 +149,8 @@ int geodata_seed(geodata_store *store, size_t posts, uint64_t seed, int64_t now,
         }
         ids[n_addr++] = sqlite3_column_int64(cnt, 0);
     }
+    if (!rc && row < 0)
+        rc = row;
     if (!rc && n_addr == 0)
         rc = geodata_fail(store, GEODATA_EINVAL, "no address inside a neighbourhood: import them first");
     if (!rc && n_accounts)
@@ -228,7 +236,7 @@ int geodata_seed(geodata_store *store, size_t posts, uint64_t seed, int64_t now,
     sqlite3_stmt *set = rc ? NULL : geodata_prepare(store,
         "UPDATE shops SET status = ?2, delivers = ?3, takeaway = ?4, gift_cards = ?5, "
         "confirmed_at = ?6 WHERE id = ?1");
-    while (!rc && shops && set && sqlite3_step(shops) == SQLITE_ROW) {
+    while (!rc && shops && set && (row = geodata_step(store, shops)) > 0) {
         if (next(&rng) % 2)
             continue;
         sqlite3_bind_int64(set, 1, sqlite3_column_int64(shops, 0));
@@ -242,6 +250,8 @@ int geodata_seed(geodata_store *store, size_t posts, uint64_t seed, int64_t now,
         sqlite3_reset(set);
         report->shops++;
     }
+    if (!rc && row < 0)
+        rc = row;
     sqlite3_finalize(shops);
     sqlite3_finalize(set);
     sqlite3_finalize(cnt);

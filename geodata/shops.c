@@ -86,17 +86,22 @@ int geodata_shops_query(geodata_store *store, const double *bbox, const char *st
     if (!rc) {
         sqlite3_bind_int64(st, 6, (sqlite3_int64)limit);
         sqlite3_bind_int64(st, 7, (sqlite3_int64)offset);
-        if (sqlite3_step(cnt) == SQLITE_ROW)
+        int row = geodata_step(store, cnt);
+        if (row > 0)
             *total = (size_t)sqlite3_column_int64(cnt, 0);
+        else
+            rc = row < 0 ? row : geodata_fail(store, GEODATA_EDB, "counting the shops gave no row");
     }
     geodata_shop *s = rc ? NULL : malloc(sizeof *s);
     if (!rc && !s)
         rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
-    int step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    int row = 0;
+    while (!rc && (row = geodata_step(store, st)) > 0) {
         read_shop(st, s);
         rc = each(arg, s);
     }
+    if (!rc && row < 0)
+        rc = row;
     free(s);
     sqlite3_finalize(cnt);
     sqlite3_finalize(st);

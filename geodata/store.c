@@ -63,6 +63,16 @@ int geodata_fail_sql(geodata_store *store, const char *what)
     return geodata_fail(store, code, "%s: %s", what, sqlite3_errmsg(store->db));
 }
 
+int geodata_step(geodata_store *store, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return geodata_fail_sql(store, "reading the database");
+}
+
 const char *geodata_errmsg(const geodata_store *store)
 {
     if (!store)
@@ -153,9 +163,13 @@ int geodata_index_suspend(geodata_store *store, const char *name, char **sql)
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *sql = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
+    int row = geodata_step(store, st);
+    if (row > 0 && sqlite3_column_type(st, 0) != SQLITE_NULL
+        && !(*sql = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0))))
+        row = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     sqlite3_finalize(st);
+    if (row < 0)
+        return row;
     if (!*sql)
         return geodata_fail(store, GEODATA_EDB, "index %s is missing", name);
     char *drop = sqlite3_mprintf("DROP INDEX \"%w\"", name);
@@ -397,11 +411,14 @@ geodata_metric *geodata_store_metric(geodata_store *store)
         "SELECT (min(xmin) + max(xmax)) / 2, (min(ymin) + max(ymax)) / 2 FROM idx_neighbourhoods_geom");
     if (!st)
         return NULL;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+    int row = geodata_step(store, st);
+    if (row > 0 && sqlite3_column_type(st, 0) != SQLITE_NULL) {
         lon = sqlite3_column_double(st, 0);
         lat = sqlite3_column_double(st, 1);
     }
     sqlite3_finalize(st);
+    if (row < 0)
+        return NULL; /* not made: the message says why */
     geodata_metric *m = malloc(sizeof *m);
     char msg[256];
     if (!m) {
@@ -494,7 +511,7 @@ int geodata_store_backup(geodata_store *store, const char *path)
     if (!rc) {
         sqlite3_stmt *q = NULL;
         int ok = sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &q, NULL) == SQLITE_OK
-                 && sqlite3_step(q) == SQLITE_ROW
+                 && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)
                  && strcmp((const char *)sqlite3_column_text(q, 0), "ok") == 0;
         sqlite3_finalize(q);
         if (!ok)

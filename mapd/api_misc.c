@@ -1,12 +1,11 @@
 /*
- * mapd/api_misc.c — health, the OpenAPI document, geocoding and public
- * statistics.
+ * mapd/api_misc.c — health, the OpenAPI document and geocoding (the
+ * statistics are api_stats.c's).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
-#include "geodata/posts.h"
 
 extern const char mapd_openapi_json[];   /* openapi.c, generated from openapi.json */
 
@@ -62,29 +61,4 @@ enum MHD_Result mapd_api_geocode(mapd_ctx *ctx)
         return mapd_problem_geodata(ctx, rc);
     /* as the command line: one "none" object when nothing matches */
     return mapd_respond_json(ctx, MHD_HTTP_OK, mapd_geocode_json(q, res, n, (size_t)limit), NULL);
-}
-
-static int add_count(void *arg, const char *nb, const char *category, int64_t n)
-{
-    json_t *by_nb = arg;
-    json_t *cats = json_object_get(by_nb, nb);
-    if (!cats) {
-        cats = json_object();
-        json_object_set_new(by_nb, nb, cats);
-    }
-    json_object_set_new(cats, category, json_integer(n));
-    return 0;
-}
-
-/* Open needs per neighbourhood and category: all an anonymous visitor sees
- * of the posts. */
-enum MHD_Result mapd_api_stats(mapd_ctx *ctx)
-{
-    json_t *by_nb = json_object();
-    int rc = geodata_post_counts(ctx->store, ctx->now, add_count, by_nb);
-    if (rc) {
-        json_decref(by_nb);
-        return mapd_problem_geodata(ctx, rc);
-    }
-    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:o}", "open_posts", by_nb), NULL);
 }

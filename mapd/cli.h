@@ -17,6 +17,7 @@ int mapd_cmd_geocode(int argc, char **argv);
 int mapd_cmd_user(int argc, char **argv);
 int mapd_cmd_seed(int argc, char **argv);
 int mapd_cmd_backup(int argc, char **argv);
+int mapd_cmd_export(int argc, char **argv);
 int mapd_cmd_tile(int argc, char **argv);
 int mapd_cmd_serve(int argc, char **argv);
 

@@ -28,6 +28,7 @@ typedef struct mapd_post_model mapd_post_model;
 typedef struct mapd_post_writer mapd_post_writer;
 typedef struct mapd_tiles mapd_tiles;
 typedef struct mapd_access_log mapd_access_log;
+typedef struct mapd_exports mapd_exports;
 
 typedef struct mapd_server {
     const char *db_path;
@@ -44,6 +45,7 @@ typedef struct mapd_server {
     mapd_feed *feed;                /* the one follower of the change feed (feed.c) */
     mapd_tiles *tiles;              /* the tile cache (api_tiles.c) */
     mapd_access_log *access_log;    /* one line per request, on stderr (access_log.c) */
+    mapd_exports *exports;          /* background export jobs and their files (api_export.c) */
 } mapd_server;
 
 typedef struct mapd_request {
@@ -251,6 +253,24 @@ enum MHD_Result mapd_api_orders_mine(mapd_ctx *ctx);
 enum MHD_Result mapd_api_order_status(mapd_ctx *ctx);
 enum MHD_Result mapd_api_tile(mapd_ctx *ctx);
 enum MHD_Result mapd_api_tilejson(mapd_ctx *ctx);
+enum MHD_Result mapd_api_export(mapd_ctx *ctx);
+enum MHD_Result mapd_api_exports(mapd_ctx *ctx);
+enum MHD_Result mapd_api_export_job(mapd_ctx *ctx);
+enum MHD_Result mapd_api_export_file(mapd_ctx *ctx);
+enum MHD_Result mapd_api_audit(mapd_ctx *ctx);
+
+/* Export jobs (api_export.c): started by serve once the signals are
+ * blocked (0, or -1 after a message on stderr), their finished files kept
+ * keep_s seconds; stopped after MHD_stop_daemon, which cancels a running
+ * job and removes every file and the private directory. */
+int mapd_exports_start(mapd_server *server, int64_t keep_s);
+void mapd_exports_stop(mapd_server *server);
+/* OGC API – Features under /ogc (ogc.c, ogc_items.c). */
+enum MHD_Result mapd_ogc_landing(mapd_ctx *ctx);
+enum MHD_Result mapd_ogc_conformance(mapd_ctx *ctx);
+enum MHD_Result mapd_ogc_api(mapd_ctx *ctx);
+enum MHD_Result mapd_ogc_collections(mapd_ctx *ctx);
+enum MHD_Result mapd_ogc_collection(mapd_ctx *ctx);
 
 /* The tile service (api_tiles.c): a cache of cache_bytes (0: none), tiles
  * of at most max_tile_bytes, and the needs layer loaded from store (which

@@ -21,6 +21,11 @@ static const struct {
       "  mapd geocode --batch --db DB [--limit N] [--autocomplete] < queries.txt\n"
       "  mapd geocode --reverse LON,LAT --db DB" },
     { "backup", mapd_cmd_backup, "backup --db DB --out FILE" },
+    { "export", mapd_cmd_export,
+      "export --db DB --layer needs|shops|makers|neighbourhoods --format "
+      "gpkg|geojson|csv|shp|fgb|kml|xlsx --out FILE\n"
+      "        [--crs EPSG:4326|EPSG:2154] [--neighbourhood ID] [--category C] [--status S]\n"
+      "        [--since DATE] [--until DATE]" },
     { "seed", mapd_cmd_seed, "seed --db DB [--posts N] [--seed S]" },
     { "stats", mapd_cmd_stats, "stats --db DB" },
     { "tile", mapd_cmd_tile,
@@ -33,7 +38,8 @@ static const struct {
     { "serve", mapd_cmd_serve,
       "serve --db DB [--listen 127.0.0.1:8080] [--web DIR] [--threads N] [--max-body BYTES]\n"
       "        [--auth-per-minute N] [--cookie-secure] [--tile-cache-mb N] [--tile-max-kb N]\n"
-      "        [--attribution TEXT] [--posts-model on|off] [--log-flush-ms N]" },
+      "        [--attribution TEXT] [--posts-model on|off] [--log-flush-ms N]\n"
+      "        [--export-keep SECONDS]" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -69,6 +69,11 @@ static const struct route {
     { "GET", "/api/password-resets", mapd_api_password_resets },
     { "POST", "/api/password-resets/complete", mapd_api_password_reset_complete },
     { "GET", "/api/stats", mapd_api_stats },
+    { "GET", "/api/export", mapd_api_export },
+    { "GET", "/api/exports", mapd_api_exports },
+    { "GET", "/api/exports/{id}", mapd_api_export_job },
+    { "GET", "/api/exports/{id}/file", mapd_api_export_file },
+    { "GET", "/api/audit", mapd_api_audit },
     { "POST", "/api/posts", mapd_api_posts_create },
     { "GET", "/api/posts", mapd_api_posts_list },
     { "GET", "/api/posts/{id}", mapd_api_post_get },
@@ -98,6 +103,12 @@ static const struct route {
     { "POST", "/api/makers/{id}/orders", mapd_api_order_create },
     { "GET", "/api/orders", mapd_api_orders_mine },
     { "POST", "/api/orders/{id}/status", mapd_api_order_status },
+    { "GET", "/ogc", mapd_ogc_landing },
+    { "GET", "/ogc/", mapd_ogc_landing },
+    { "GET", "/ogc/conformance", mapd_ogc_conformance },
+    { "GET", "/ogc/api", mapd_ogc_api },
+    { "GET", "/ogc/collections", mapd_ogc_collections },
+    { "GET", "/ogc/collections/*", mapd_ogc_collection },
     { "GET", "/tiles.json", mapd_api_tilejson },
     { "GET", "/tiles/*", mapd_api_tile },
     { "GET", "/*", mapd_static_file },
@@ -423,6 +434,7 @@ int mapd_cmd_serve(int argc, char **argv)
         { "attribution", required_argument, NULL, 'A' },
         { "posts-model", required_argument, NULL, 'p' },
         { "log-flush-ms", required_argument, NULL, 'L' },
+        { "export-keep", required_argument, NULL, 'E' },
         { NULL, 0, NULL, 0 },
     };
     mapd_server server = { .max_body = 64 * 1024, .session_ttl = 30 * 24 * 3600 };
@@ -430,6 +442,7 @@ int mapd_cmd_serve(int argc, char **argv)
     long threads = sysconf(_SC_NPROCESSORS_ONLN), v, auth_per_minute = 10;
     long tile_cache_mb = 256, tile_max_kb = MAPD_TILE_MAX_BYTES / 1024;
     long log_flush_ms = MAPD_ACCESS_LOG_FLUSH_MS;
+    long export_keep = 24 * 3600;   /* seconds a background export's file is kept */
     int posts_model = 1;
     int c;
     optind = 1;
@@ -478,6 +491,11 @@ int mapd_cmd_serve(int argc, char **argv)
                 return mapd_fail(MAPD_EXIT_USAGE, "--log-flush-ms wants 0 (every line at once) to %d, "
                                  "not '%s'", MAPD_ACCESS_LOG_FLUSH_MS_MAX, optarg);
             break;
+        case 'E':
+            if (!parse_long(optarg, 1, 30 * 24 * 3600, &export_keep))
+                return mapd_fail(MAPD_EXIT_USAGE, "--export-keep wants 1 to 2592000 seconds, not '%s'",
+                                 optarg);
+            break;
         default: return MAPD_EXIT_USAGE;
         }
     }
@@ -485,7 +503,7 @@ int mapd_cmd_serve(int argc, char **argv)
         return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd serve --db DB [--listen HOST:PORT] [--web DIR] "
                          "[--threads N] [--max-body BYTES] [--auth-per-minute N] [--cookie-secure] "
                          "[--tile-cache-mb N] [--tile-max-kb N] [--attribution TEXT] [--posts-model on|off] "
-                         "[--log-flush-ms N]");
+                         "[--log-flush-ms N] [--export-keep SECONDS]");
     struct sockaddr_in sa;
     if (!parse_listen(listen, &sa))
         return mapd_fail(MAPD_EXIT_USAGE, "--listen wants IPv4:PORT, e.g. 127.0.0.1:8080, not '%s'",
@@ -516,7 +534,7 @@ int mapd_cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (mapd_posts_start(&server, posts_model))
+    if (mapd_posts_start(&server, posts_model) || mapd_exports_start(&server, export_keep))
         return MAPD_EXIT_FAIL;
 
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -550,6 +568,7 @@ int mapd_cmd_serve(int argc, char **argv)
         usleep(10000);
     mapd_posts_stop_writer(&server);
     MHD_stop_daemon(d);
+    mapd_exports_stop(&server);
     /* Every request has completed and logged: what is buffered goes out now. */
     mapd_access_log_free(server.access_log);
     if (listener != MHD_INVALID_SOCKET)

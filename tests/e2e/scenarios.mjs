@@ -1435,9 +1435,13 @@ async function accessibility(ctx) {
   await agree(page, '#mod-queue', 'fr', 'signalement', 'signalements', 'the reports of each post');
   await agree(page, '#mod-queue', 'fr', 'annonce sélectionnée', 'annonces sélectionnées', 'the selection, empty');
   await tab(page, 'data');
-  await page.waitForSelector('#pane-data h2');
+  await page.waitForSelector('#pane-data .chart canvas', { timeout: 20000 });
+  await page.waitForSelector('#pane-data .audit-entry, #pane-data .data-part p.empty', { timeout: 20000 });
   await axeCheck(page, check, 'the data tab');
   await french(page, 'the data tab');
+  await agree(page, '#pane-data .data-summary', 'fr', 'annonce publiée', 'annonces publiées', 'the posts of the statistics window');
+  await page.click('#pane-data .data-figure summary');
+  await axeCheck(page, check, 'the data tab with a chart’s table open');
   check('no script error (staff)', page.errors.length === 0, page.errors);
 }
 
@@ -1827,3 +1831,88 @@ async function returning(ctx) {
   }
 }
 list.push({ name: 'returning', title: '21. a returning visitor: the page from the service worker, and offline', run: returning });
+
+/* ---- 22. staff data: statistics, an export for QGIS users, the audit log ---- */
+
+async function staffData(ctx) {
+  const { check } = ctx;
+  const { execFileSync } = await import('node:child_process');
+  const os = await import('node:os');
+  const staffApi = await member(ctx, 'moderation@e2e.test');
+  const stats = await staffApi.req('GET', '/api/stats');
+  let page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'moderation@e2e.test');
+  await tab(page, 'data');
+  await page.waitForSelector('#pane-data .chart[data-chart="neighbourhoods"] canvas', { timeout: 20000 });
+  const charts = await page.$$eval('#pane-data .chart', (els) => els.map((e) => ({ name: e.dataset.chart, label: e.getAttribute('aria-label'), role: e.getAttribute('role'), canvas: !!e.querySelector('canvas') })));
+  check(`the Data tab draws three charts, each with a text alternative (${charts.map((c) => c.name).join(', ')})`,
+    charts.length === 3 && charts.every((c) => c.canvas && c.role === 'img' && c.label && c.label.length > 20), charts);
+  const summary = await page.textContent('#pane-data .data-summary');
+  check(`the summary counts the window's posts as the API does (${summary})`,
+    summary.startsWith(new Intl.NumberFormat('fr').format(stats.needs.posts) + ' annonce'), { summary, posts: stats.needs.posts });
+  const catRows = await page.$$eval('#pane-data .data-figure:nth-of-type(2) tbody tr', (rs) => rs.length);
+  check(`the per-category chart's table lists the 10 categories (${catRows})`, catRows === 10, catRows);
+  const ogc = await page.inputValue('#data-ogc-url');
+  check(`the QGIS address is the service's own, absolute (${ogc})`, ogc === ctx.base + '/ogc', ogc);
+  const landing = await fetch(ogc, { headers: { Accept: 'application/json' } });
+  check('that address answers as an OGC API landing page', landing.ok && Array.isArray((await landing.json()).links), landing.status);
+  check('the how-to for QGIS has its steps', (await page.$$('#pane-data .data-steps li')).length === 4);
+
+  // Needs, GeoPackage, Lambert-93: the file comes back and GDAL reads it.
+  await page.selectOption('.export-form select[name=layer]', 'needs');
+  await page.selectOption('.export-form select[name=format]', 'gpkg');
+  await page.selectOption('.export-form select[name=crs]', 'EPSG:2154');
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('.export-form button[type=submit]')]);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'entraide-e2e-export.')), download.suggestedFilename());
+  await download.saveAs(file);
+  let info = '';
+  try { info = execFileSync('ogrinfo', ['-so', '-al', file], { encoding: 'utf8' }); } catch (e) { info = String(e.stderr || e); }
+  const count = Number((/Feature Count: (\d+)/.exec(info) || [])[1]);
+  check('the export is in Lambert-93 (EPSG:2154)', /ID\["EPSG",2154\]|EPSG:2154|RGF93 v1 \/ Lambert-93/.test(info), info.slice(0, 600));
+  await page.waitForSelector('#pane-data .export-progress a[data-export-file]');
+
+  // The export is in the audit log, newest first, once the tab is read again.
+  await tab(page, 'needs');
+  await tab(page, 'data');
+  await page.waitForSelector('#pane-data .audit-entry', { timeout: 15000 });
+  const first = await page.textContent('#pane-data .audit-entry');
+  check(`the export heads the audit log (${first.slice(0, 120)})`, /Export/.test(first) && /needs/.test(first) && /gpkg/.test(first)
+    && /2154/.test(first) && /Modération \(test\)/.test(first), first);
+  const geojson = await staffApi.req('GET', '/api/export?layer=needs&format=geojson');
+  const want = (typeof geojson === 'string' ? JSON.parse(geojson) : geojson).features.length;
+  check(`the export ${download.suggestedFilename()} opens with ogrinfo: ${count} needs (the GeoJSON export has ${want})`,
+    /\.gpkg$/.test(file) && count > 0 && count === want, info.slice(0, 400));
+  await page.waitForSelector('#pane-data .chart canvas');
+  await page.evaluate(() => document.querySelector('#pane-data .data-summary').scrollIntoView());
+  await shot(page, ctx, 'staff-data', { quiet: true });
+
+  // A phone: nothing wider than the screen; the keyboard reaches the export button.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(400);
+  const wide = await page.evaluate(() => [...document.querySelectorAll('#pane-data *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && e.checkVisibility()).map((e) => e.tagName + '.' + e.className).slice(0, 5));
+  check('on a 390 px phone, nothing of the Data tab is wider than the screen', wide.length === 0, wide);
+  await page.focus('.export-form select[name=layer]');
+  let reached = false;
+  for (let i = 0; i < 15 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement.matches('.export-form button[type=submit]'));
+  }
+  check('the keyboard goes from the layer to the export button', reached);
+  check('no script error (staff data)', page.errors.length === 0, page.errors);
+
+  // A member sees no Data tab, and the export answers 403.
+  page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'a1@e2e.test');
+  check('a member has no Data tab', await page.isHidden('[role=tab][data-tab=data]'));
+  const m = await member(ctx, 'a1@e2e.test');
+  let status = null;
+  try { await m.req('GET', '/api/export?layer=needs&format=gpkg'); status = 200; } catch (e) { status = Number((/: (\d{3}) /.exec(e.message) || [])[1]); }
+  check(`a member asking for an export gets 403 (${status})`, status === 403, status);
+  status = null;
+  try { await m.req('GET', '/api/stats?format=csv&table=needs'); status = 200; } catch (e) { status = Number((/: (\d{3}) /.exec(e.message) || [])[1]); }
+  check(`and the staff statistics 403 (${status})`, status === 403, status);
+}
+
+list.push({ name: 'staff-data', title: '22. staff data: charts, the QGIS address, a GeoPackage in Lambert-93 that ogrinfo opens, the audit log; a member kept out', run: staffData });

@@ -27,6 +27,7 @@
 #include "internal.h"
 #include "spatialite_blob.h"
 #include "geodata/changes.h"
+#include "geodata/geocode.h"
 #include "geodata/import.h"
 #include "geodata/members.h"
 #include "geodata/nbindex.h"
@@ -439,6 +440,47 @@ static void test_addresses_import(void **state)
     assert_int_equal(sql_int("addr.sqlite", "SELECT count(*) FROM idx_addresses_geom"), 4);
     assert_int_equal(sql_int("addr.sqlite", "SELECT count(*) FROM idx_addresses_geom "
                                             "WHERE xmin >= 10.01 AND xmax <= 10.03"), 2);
+}
+
+/* A read that fails half-way is an error, never a shorter list: the
+ * addresses table's first page is spoilt on disk, and loading the geocoder,
+ * which reads every address, must fail instead of finding none. */
+static void test_failed_read_is_an_error(void **state)
+{
+    (void)state;
+    geodata_store *s = city("spoilt.sqlite");
+    geodata_report r;
+    assert_int_equal(geodata_import_addresses(s, write_file("spoilt.csv", addresses_csv), NULL, &r), 0);
+    geodata_report_clear(&r);
+    geodata_geocoder *g = NULL;
+    assert_int_equal(geodata_geocoder_load(s, &g), 0);
+    assert_int_equal(geodata_geocoder_count(g), 4);
+    geodata_geocoder_free(g);
+    geodata_store_close(s);
+
+    long long page = sql_int("spoilt.sqlite", "PRAGMA page_size");
+    long long root = sql_int("spoilt.sqlite", "SELECT rootpage FROM sqlite_schema WHERE name = 'addresses'");
+    /* every page into the file itself, the log emptied */
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(path_in_dir("spoilt.sqlite"), &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    FILE *f = fopen(path_in_dir("spoilt.sqlite"), "r+b");
+    assert_non_null(f);
+    unsigned char junk[64];
+    memset(junk, 0xA5, sizeof junk);
+    assert_int_equal(fseek(f, (long)((root - 1) * page), SEEK_SET), 0);
+    assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+    assert_int_equal(fclose(f), 0);
+
+    char *err = NULL;
+    assert_int_equal(geodata_store_open(path_in_dir("spoilt.sqlite"), 0, &s, &err), 0);
+    g = NULL;
+    int rc = geodata_geocoder_load(s, &g);
+    assert_int_equal(rc, GEODATA_EDB);
+    assert_null(g);
+    assert_non_null(strstr(geodata_errmsg(s), "reading the database"));
+    geodata_store_close(s);
 }
 
 static void test_addresses_bad_sources(void **state)
@@ -1062,12 +1104,15 @@ static void test_streets_import_and_rebuild(void **state)
     assert_int_equal(sql_int("streets.sqlite", "SELECT count(*) FROM idx_streets_geom"), 3);
 
     /* A database whose addresses were imported before the streets existed
-     * (schema version 8) gets them on its first opening. */
+     * (schema version 8) gets them on its first opening. (What the later
+     * versions added goes too: they run again.) */
     assert_int_equal(sqlite3_exec(s->db,
         "SELECT DiscardGeometryColumn('streets', 'geom');"
         "DROP TABLE idx_streets_geom; DROP TABLE streets; DROP TABLE streets_pending;"
         "DROP TRIGGER addresses_streets_ai; DROP TRIGGER addresses_streets_au;"
-        "DROP TRIGGER addresses_streets_ad; PRAGMA user_version = 8;", NULL, NULL, NULL), SQLITE_OK);
+        "DROP TRIGGER addresses_streets_ad;"
+        "DROP INDEX posts_created; ALTER TABLE posts DROP COLUMN done_at;"   /* 10 */
+        "PRAGMA user_version = 8;", NULL, NULL, NULL), SQLITE_OK);
     geodata_store_close(s);
     s = open_store("streets.sqlite");
     geodata_store_close(s);
@@ -1091,6 +1136,7 @@ int main(void)
         cmocka_unit_test(test_nbindex_lookup),
         cmocka_unit_test(test_addresses_import),
         cmocka_unit_test(test_addresses_bad_sources),
+        cmocka_unit_test(test_failed_read_is_an_error),
         cmocka_unit_test(test_neighbourhood_reimport_reassigns),
         cmocka_unit_test(test_shops_import_keeps_owner_status),
         cmocka_unit_test(test_shop_claims),

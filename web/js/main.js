@@ -17,7 +17,7 @@ import { api, session } from './api.js';
 import { $, $$ } from './dom.js';
 import { initLang, setLang, applyI18n, onLang, t, lang } from './i18n.js';
 import * as M from './map.js';
-import { initTabs, updateTabs, toast } from './ui.js';
+import { initTabs, updateTabs, toast, ui, currentTab } from './ui.js';
 import * as account from './account.js';
 import * as needs from './needs.js';
 import * as shops from './shops.js';
@@ -82,6 +82,12 @@ async function start() {
   shops.init();
   makers.init();
   moderation.init();
+  // The Data tab's code and its chart library are fetched when staff open it.
+  const showData = () => {
+    if (currentTab() === 'data') import('./staff_data.js').then((m) => m.show(), () => toast(t('err_network'), true));
+  };
+  ui.addEventListener('tab', showData);
+  onLang(showData);
   requests.init();
   reset.init();
   updateTabs();

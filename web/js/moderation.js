@@ -5,8 +5,7 @@
  * or of the posts ticked (one request after another, then a count of those
  * that succeeded), and reads a reported post's private conversation. The
  * shop claims and password reset links below the queue are requests.js's.
- * The data panel is where exports and statistics for
- * municipal staff go.
+ * The Data tab is staff_data.js's.
  */
 import { api, qs, can } from './api.js';
 import { h, $, $$, fill } from './dom.js';
@@ -25,11 +24,9 @@ let notice = '';          // the outcome of the last action on the selection, sh
 export function init() {
   ui.addEventListener('tab', (e) => {
     if (e.detail === 'moderation') render();
-    if (e.detail === 'data') renderData();
   });
   onLang(() => {
     if (currentTab() === 'moderation') render(true);
-    if (currentTab() === 'data') renderData();
   });
 }
 
@@ -213,10 +210,4 @@ function bulkBar(posts, status) {
     h('label.inline', null, all, t('select_all')), count,
     h('div.row', null, hide, dismiss), status);
   return { node, sync };
-}
-
-function renderData() {
-  const pane = $('#pane-data');
-  if (!can.staff()) { fill(pane); return; }
-  fill(pane, h('h2.pane-title', null, t('tab_data')), h('p', null, t('data_soon')));
 }

@@ -126,7 +126,8 @@ int geodata_post_release(geodata_store *store, int64_t id, int64_t claimer, int6
 typedef enum { GEODATA_POST_DONE, GEODATA_POST_CANCEL } geodata_post_action;
 
 /* done: by the author (open or claimed) or the claimer (claimed); cancel: by
- * the author (open or claimed). GEODATA_EDENIED or GEODATA_ECONFLICT otherwise. */
+ * the author (open or claimed). GEODATA_EDENIED or GEODATA_ECONFLICT otherwise.
+ * A post done keeps now as its done_at (the statistics' time to done). */
 int geodata_post_finish(geodata_store *store, int64_t id, int64_t member, geodata_post_action a,
                         int64_t now);
 
