@@ -16,10 +16,12 @@
  * header; OGC WKB for polygons). read_row turns a row into a feature without
  * knowing the layer.
  *
- * Boxes: the R*Tree finds the candidates (CROSS JOIN keeps it the outer
- * loop); its float bounds are rounded outwards, so points are tested exactly
- * against the box's edges (MbrMinX/MbrMinY read the BLOB's header only),
- * polygons with Intersects. The COUNT uses the very same conditions, so
+ * Boxes: the R*Tree finds the candidates — for points as an "id IN (the
+ * R*Tree's ids)" list, which SQLite keeps sorted, so rows are read in id
+ * order by their primary key and never sorted whole; for polygons as the
+ * outer loop of a CROSS JOIN. Its float bounds are rounded outwards, so
+ * points are tested exactly against the box's edges (MbrMinX/MbrMinY read
+ * the BLOB's header only), polygons with Intersects. The COUNT uses the very same conditions, so
  * numberMatched is the sum of the pages; it runs after the page, and only
  * when the page does not tell it (a page that ends before its limit ends at
  * the last match).
@@ -167,8 +169,10 @@ enum {
 _Static_assert(GEODATA_AUDIENCE_MAX == 64, "VISIBLE_IN holds GEODATA_AUDIENCE_MAX placeholders");
 
 #define RTREE_BOX " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11"
-#define POINT_IN_BOX(g) RTREE_BOX " AND MbrMinX(" g ") BETWEEN ?10 AND ?12" \
-    " AND MbrMinY(" g ") BETWEEN ?11 AND ?13"
+/* Points: the ids of the R*Tree's candidates, a list SQLite keeps sorted,
+ * so rows come in id order without sorting them whole. */
+#define POINT_IN_BOX(id, idx, g) " AND " id " IN (SELECT i.pkid FROM " idx " i WHERE 1" \
+    RTREE_BOX ") AND MbrMinX(" g ") BETWEEN ?10 AND ?12 AND MbrMinY(" g ") BETWEEN ?11 AND ?13"
 #define PAGE " LIMIT ?14 OFFSET ?15"
 
 /* needs */
@@ -183,15 +187,14 @@ _Static_assert(GEODATA_AUDIENCE_MAX == 64, "VISIBLE_IN holds GEODATA_AUDIENCE_MA
     "      OR (?5 = 'open' AND p.status = 'open' AND p.expires_at > ?99)" \
     "      OR (?5 NOT IN ('open', 'expired') AND p.status = ?5))" \
     " AND p.created_at BETWEEN ?6 AND ?7"
-#define NEED_BOX_FROM " FROM idx_posts_geom i CROSS JOIN posts p ON p.id = i.pkid"
+#define NEED_IN_BOX POINT_IN_BOX("p.id", "idx_posts_geom", "p.geom")
 
 static const char NEEDS_COUNT[] = "SELECT count(*) FROM posts p" NEED_WHERE;
 static const char NEEDS_PAGE[] = "SELECT " NEED_COLUMNS " FROM posts p" NEED_WHERE
     " ORDER BY p.id" PAGE;
-static const char NEEDS_BOX_COUNT[] = "SELECT count(*)" NEED_BOX_FROM NEED_WHERE
-    POINT_IN_BOX("p.geom");
-static const char NEEDS_BOX_PAGE[] = "SELECT " NEED_COLUMNS NEED_BOX_FROM NEED_WHERE
-    POINT_IN_BOX("p.geom") " ORDER BY p.id" PAGE;
+static const char NEEDS_BOX_COUNT[] = "SELECT count(*) FROM posts p" NEED_WHERE NEED_IN_BOX;
+static const char NEEDS_BOX_PAGE[] = "SELECT " NEED_COLUMNS " FROM posts p" NEED_WHERE NEED_IN_BOX
+    " ORDER BY p.id" PAGE;
 
 /* shops */
 #define SHOP_COLUMNS "s.id, s.name, s.shop, s.brand, s.opening_hours, s.addr_housenumber, " \
@@ -200,15 +203,14 @@ static const char NEEDS_BOX_PAGE[] = "SELECT " NEED_COLUMNS NEED_BOX_FROM NEED_W
 #define SHOP_WHERE " WHERE s.id BETWEEN ?16 AND ?17" \
     " AND (?3 IS NULL OR s.neighbourhood_id = ?3) AND (?4 IS NULL OR s.shop = ?4)" \
     " AND (?5 IS NULL OR s.status = ?5)"
-#define SHOP_BOX_FROM " FROM idx_shops_geom i CROSS JOIN shops s ON s.id = i.pkid"
+#define SHOP_IN_BOX POINT_IN_BOX("s.id", "idx_shops_geom", "s.geom")
 
 static const char SHOPS_COUNT[] = "SELECT count(*) FROM shops s" SHOP_WHERE;
 static const char SHOPS_PAGE[] = "SELECT " SHOP_COLUMNS " FROM shops s" SHOP_WHERE
     " ORDER BY s.id" PAGE;
-static const char SHOPS_BOX_COUNT[] = "SELECT count(*)" SHOP_BOX_FROM SHOP_WHERE
-    POINT_IN_BOX("s.geom");
-static const char SHOPS_BOX_PAGE[] = "SELECT " SHOP_COLUMNS SHOP_BOX_FROM SHOP_WHERE
-    POINT_IN_BOX("s.geom") " ORDER BY s.id" PAGE;
+static const char SHOPS_BOX_COUNT[] = "SELECT count(*) FROM shops s" SHOP_WHERE SHOP_IN_BOX;
+static const char SHOPS_BOX_PAGE[] = "SELECT " SHOP_COLUMNS " FROM shops s" SHOP_WHERE SHOP_IN_BOX
+    " ORDER BY s.id" PAGE;
 
 /* makers: their member's neighbourhood decides who sees them */
 #define MAKER_COLUMNS "k.member_id, m.display_name, k.capacity_per_day, k.stock, " \
@@ -221,12 +223,12 @@ static const char MAKERS_COUNT[] = "SELECT count(*) FROM makers k JOIN members m
     "ON m.id = k.member_id" MAKER_WHERE;
 static const char MAKERS_PAGE[] = "SELECT " MAKER_COLUMNS " FROM makers k JOIN members m "
     "ON m.id = k.member_id" MAKER_WHERE " ORDER BY k.member_id" PAGE;
-static const char MAKERS_BOX_COUNT[] = "SELECT count(*) FROM idx_makers_geom i CROSS JOIN makers k "
-    "ON k.member_id = i.pkid JOIN members m ON m.id = k.member_id" MAKER_WHERE
-    POINT_IN_BOX("k.geom");
-static const char MAKERS_BOX_PAGE[] = "SELECT " MAKER_COLUMNS " FROM idx_makers_geom i CROSS JOIN "
-    "makers k ON k.member_id = i.pkid JOIN members m ON m.id = k.member_id" MAKER_WHERE
-    POINT_IN_BOX("k.geom") " ORDER BY k.member_id" PAGE;
+#define MAKER_IN_BOX POINT_IN_BOX("k.member_id", "idx_makers_geom", "k.geom")
+
+static const char MAKERS_BOX_COUNT[] = "SELECT count(*) FROM makers k JOIN members m "
+    "ON m.id = k.member_id" MAKER_WHERE MAKER_IN_BOX;
+static const char MAKERS_BOX_PAGE[] = "SELECT " MAKER_COLUMNS " FROM makers k JOIN members m "
+    "ON m.id = k.member_id" MAKER_WHERE MAKER_IN_BOX " ORDER BY k.member_id" PAGE;
 
 /* neighbourhoods: rowid is the R*Tree's key, id the feature's */
 #define NB_COLUMNS "n.id, n.name, n.area_m2, AsBinary(n.geom)"

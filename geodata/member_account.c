@@ -2,6 +2,12 @@
  * geodata/member_account.c — a member's own account after registration:
  * display name, password and home changed, and the account deleted.
  *
+ * A new home moves what is published from the old one: the maker profile's
+ * point (the public ~200 m cell of the home, stored when the profile was
+ * saved) becomes the new home's cell in the same transaction, so the change
+ * feed's trigger moves it in tiles, /api/makers and /ogc at once. Posts
+ * already published keep the point they were published at.
+ *
  * Deleting keeps what others rely on and removes what was personal: the row
  * stays (posts, reports and the audit log point at it) but loses its email,
  * password, name and home; sessions end; the member's open and claimed
@@ -14,7 +20,9 @@
 #include <string.h>
 
 #include "geodata/members.h"
+#include "geodata/posts.h"
 #include "internal.h"
+#include "spatialite_blob.h"
 
 int geodata_member_password_hash(geodata_store *store, int64_t id, char *hash, size_t n)
 {
@@ -32,7 +40,29 @@ int geodata_member_password_hash(geodata_store *store, int64_t id, char *hash, s
                              : geodata_fail_sql(store, "reading a member");
 }
 
-int geodata_member_update(geodata_store *store, int64_t id, const geodata_member_change *c)
+/* The maker profile of member id, if there is one, to the public cell of
+ * home (a statement only when the cell changes, so that a move within the
+ * cell leaves the change feed alone). */
+static int move_maker(geodata_store *store, int64_t id, const geodata_new_member *home)
+{
+    double lon, lat;
+    geodata_public_point(home->home_lon, home->home_lat, &lon, &lat);
+    unsigned char blob[GEODATA_POINT_BLOB_SIZE];
+    geodata_point_blob(lon, lat, 4326, blob);
+    sqlite3_stmt *st = geodata_prepare(store,
+        "UPDATE makers SET geom = ?2 WHERE member_id = ?1 AND geom IS NOT ?2");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_blob(st, 2, blob, sizeof blob, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK
+                                             : geodata_fail_sql(store, "moving a maker's point");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The UPDATE of the member's row (see geodata_member_update). */
+static int member_update(geodata_store *store, int64_t id, const geodata_member_change *c)
 {
     sqlite3_stmt *st = geodata_prepare(store,
         "UPDATE members SET display_name = ifnull(?2, display_name), "
@@ -62,6 +92,24 @@ int geodata_member_update(geodata_store *store, int64_t id, const geodata_member
     if (!rc && !changed)
         rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such member");
     return rc;
+}
+
+int geodata_member_update(geodata_store *store, int64_t id, const geodata_member_change *c)
+{
+    /* A new home: the member and their maker point change together. */
+    if (c->home) {
+        int rc = geodata_begin(store);
+        if (!rc)
+            rc = member_update(store, id, c);
+        if (!rc)
+            rc = move_maker(store, id, c->home);
+        if (!rc)
+            rc = geodata_commit(store);
+        if (rc)
+            geodata_rollback(store);
+        return rc;
+    }
+    return member_update(store, id, c);
 }
 
 /* Runs one statement of the deletion with the member's id as ?1 (and now as

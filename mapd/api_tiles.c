@@ -252,23 +252,6 @@ static int accepts_gzip(const char *h)
     return 0;
 }
 
-/* 1 when If-None-Match names etag (or is *). */
-static int etag_matches(const char *h, const char *etag)
-{
-    if (!h)
-        return 0;
-    if (strcmp(h, "*") == 0)
-        return 1;
-    size_t n = strlen(etag);
-    for (const char *p = strstr(h, etag); p; p = strstr(p + 1, etag)) {
-        char before = p == h ? ',' : p[-1], after = p[n];
-        int bounded_before = before == ',' || before == ' ' || (before == '/' && p >= h + 2);
-        if (bounded_before && (after == '\0' || after == ',' || after == ' '))
-            return 1;
-    }
-    return 0;
-}
-
 /* The responses of one cached tile, prepared on its first request and
  * queued as they are by every later one (a libmicrohttpd response is
  * reference-counted and may be queued on any number of connections): the
@@ -375,7 +358,7 @@ static enum MHD_Result send_tile(mapd_ctx *ctx, const tiles_blob *blob, tile_res
 {
     const char *inm = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
                                                   MHD_HTTP_HEADER_IF_NONE_MATCH);
-    int not_modified = etag_matches(inm, tr->etag);
+    int not_modified = mapd_etag_matches(inm, tr->etag);
     int gzip = accepts_gzip(MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
                                                         MHD_HTTP_HEADER_ACCEPT_ENCODING));
     struct MHD_Response *r = NULL, *own = NULL;
@@ -487,19 +470,6 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
 
 /* ---- GET /tiles.json ----------------------------------------------------------- */
 
-/* The scheme and host this server is reached at, from the Host header when
- * it looks like one (letters, digits, . - : [ ]), else the loopback default. */
-static void base_url(mapd_ctx *ctx, char *out, size_t n)
-{
-    const char *host = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    int ok = host && *host && strlen(host) <= 255;
-    for (const char *p = host; ok && *p; p++)
-        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
-             || strchr(".-:[]", *p);
-    snprintf(out, n, "%s://%s", ctx->server->cookie_secure ? "https" : "http",
-             ok ? host : "127.0.0.1:8080");
-}
-
 typedef struct field { const char *name, *type; } field;
 
 static json_t *layer(const char *id, const char *description, int minzoom, const field *fields)
@@ -526,8 +496,8 @@ enum MHD_Result mapd_api_tilejson(mapd_ctx *ctx)
     double span = fmax(b[2] - b[0], 1e-9);
     while (zoom < 14 && span * (1 << (zoom + 1)) / 360.0 <= 2.0)
         zoom++;
-    char base[300], url[340];
-    base_url(ctx, base, sizeof base);
+    char base[MAPD_BASE_URL_MAX], url[MAPD_BASE_URL_MAX + 40];
+    mapd_base_url(ctx, base);
     snprintf(url, sizeof url, "%s/tiles/{z}/{x}/{y}.mvt", base);
 
     static const field nb[] = { { "id", "String" }, { "name", "String" },

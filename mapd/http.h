@@ -83,6 +83,9 @@ enum MHD_Result mapd_respond(mapd_ctx *ctx, unsigned status, const char *type,
                              const void *body, size_t len);
 enum MHD_Result mapd_respond_owned(mapd_ctx *ctx, unsigned status, const char *type, void *body,
                                    size_t len);
+/* 1 when an If-None-Match header h (NULL: none) names etag, a quoted
+ * entity tag, or is *: weak comparison, so W/"x" names "x" too. */
+int mapd_etag_matches(const char *h, const char *etag);
 /* Queues json (consumed) with status; content type application/json unless type. */
 enum MHD_Result mapd_respond_json(mapd_ctx *ctx, unsigned status, json_t *json, const char *type);
 /* Queues json (consumed; NULL for an empty body) with a Set-Cookie line. */
@@ -144,6 +147,12 @@ int mapd_bbox_arg_or_reply(mapd_ctx *ctx, double max_deg2, double v[4]);
 /* The client's IPv4/IPv6 address as text into buf ("-" when unknown). */
 #define MAPD_CLIENT_ADDRESS_LEN 64   /* room for any of them (INET6_ADDRSTRLEN is 46) */
 void mapd_client_address(mapd_ctx *ctx, char buf[MAPD_CLIENT_ADDRESS_LEN]);
+/* The scheme and host this server is reached at ("http://host:port", https
+ * behind TLS: --cookie-secure), for absolute links: the Host header as the
+ * client sent it when it looks like one (at most 255 letters, digits,
+ * . - : [ ]), else the loopback default. */
+#define MAPD_BASE_URL_MAX 272        /* "https://" + 255 bytes of Host, and the NUL */
+void mapd_base_url(mapd_ctx *ctx, char out[MAPD_BASE_URL_MAX]);
 
 /* Sessions and roles (auth.c). */
 /* The logged-in member; NULL after queuing 401. With csrf, a state-changing

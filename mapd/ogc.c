@@ -43,13 +43,9 @@ static const char *const conformance_classes[] = {
 
 void mapd_ogc_base(mapd_ctx *ctx, char out[MAPD_OGC_BASE_MAX])
 {
-    const char *host = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    int ok = host && *host && strlen(host) <= 255;
-    for (const char *p = host; ok && *p; p++)
-        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
-             || strchr(".-:[]", *p);
-    snprintf(out, MAPD_OGC_BASE_MAX, "%s://%s/ogc", ctx->server->cookie_secure ? "https" : "http",
-             ok ? host : "127.0.0.1:8080");
+    _Static_assert(MAPD_OGC_BASE_MAX >= MAPD_BASE_URL_MAX + 4, "room for the base URL and /ogc");
+    mapd_base_url(ctx, out);
+    strcat(out, "/ogc");
 }
 
 typedef struct arg_check {
@@ -137,22 +133,6 @@ int mapd_ogc_layer_or_reply(mapd_ctx *ctx, const char *id, const geodata_layer *
     return 0;
 }
 
-/* 1 when If-None-Match names etag (or is *). */
-static int etag_matches(const char *h, const char *etag)
-{
-    if (!h)
-        return 0;
-    if (strcmp(h, "*") == 0)
-        return 1;
-    size_t n = strlen(etag);
-    for (const char *p = strstr(h, etag); p; p = strstr(p + 1, etag)) {
-        char before = p == h ? ',' : p[-1], after = p[n];
-        if ((before == ',' || before == ' ') && (after == '\0' || after == ',' || after == ' '))
-            return 1;
-    }
-    return 0;
-}
-
 char *mapd_ogc_dump(json_t *doc, size_t *len)
 {
     char *body = doc ? json_dumps(doc, MAPD_OGC_JSON_FLAGS) : NULL;
@@ -172,7 +152,7 @@ enum MHD_Result mapd_ogc_send(mapd_ctx *ctx, const char *body, size_t len, const
 {
     const char *inm = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
                                                   MHD_HTTP_HEADER_IF_NONE_MATCH);
-    int not_modified = etag_matches(inm, etag);
+    int not_modified = mapd_etag_matches(inm, etag);
     struct MHD_Response *r = not_modified
         ? MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT)
         : MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)body, release, cls);

@@ -46,8 +46,8 @@ int mapd_ogc_bbox_to84(mapd_ogc_crs crs, const double in[4], double out[4], cons
 
 /* ---- shared by the handlers (ogc.c) ---- */
 
-/* The absolute URL of this service's root ("http://host:port/ogc"), from
- * the Host header as clients send it, into out (of size n). */
+/* The absolute URL of this service's root ("http://host:port/ogc"):
+ * mapd_base_url (http.h) and "/ogc", into out. */
 #define MAPD_OGC_BASE_MAX 320
 void mapd_ogc_base(mapd_ctx *ctx, char out[MAPD_OGC_BASE_MAX]);
 

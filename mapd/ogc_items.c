@@ -565,7 +565,8 @@ static int page_close(page *p, json_t *tail)
 typedef struct query_text {
     char buf[URL_MAX];
     size_t len;
-    int overflow;
+    int overflow;                /* what did not fit was dropped: do not use buf */
+    int paging;                  /* copy_arg copies limit and offset too */
 } query_text;
 
 static void put(query_text *q, const char *s, size_t n)
@@ -598,7 +599,7 @@ static enum MHD_Result copy_arg(void *cls, enum MHD_ValueKind kind, const char *
 {
     (void)kind;
     query_text *q = cls;
-    if (strcmp(key, "offset") == 0 || strcmp(key, "limit") == 0)
+    if (!q->paging && (strcmp(key, "offset") == 0 || strcmp(key, "limit") == 0))
         return MHD_YES;
     put(q, "&", 1);
     put_encoded(q, key);
@@ -680,30 +681,17 @@ static void cache_put(cached_page *c)
         page_release(old);
 }
 
-static enum MHD_Result copy_any_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
-{
-    (void)kind;
-    query_text *q = cls;
-    put(q, "&", 1);
-    put_encoded(q, key);
-    if (value) {
-        put(q, "=", 1);
-        put_encoded(q, value);
-    }
-    return MHD_YES;
-}
-
 /* The cache key of this request into q; 0, or -1 when it is too long to keep. */
 static int cache_key(mapd_ctx *ctx, const char *base, query_text *q)
 {
     q->len = 0;
     q->overflow = 0;
+    q->paging = 1;
     q->buf[0] = '\0';
     put(q, base, strlen(base));
     put(q, "\n", 1);
     put(q, ctx->url, strlen(ctx->url));
-    MHD_get_connection_values(ctx->conn, MHD_GET_ARGUMENT_KIND, copy_any_arg, q);
+    MHD_get_connection_values(ctx->conn, MHD_GET_ARGUMENT_KIND, copy_arg, q);
     return q->overflow ? -1 : 0;
 }
 

@@ -1,6 +1,6 @@
 /*
  * mapd/request.c — reading requests: JSON bodies, checked fields, query
- * arguments, the client's address.
+ * arguments, the client's address, the base URL it was sent to.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -116,6 +116,17 @@ void mapd_client_address(mapd_ctx *ctx, char buf[MAPD_CLIENT_ADDRESS_LEN])
     else if (ci->client_addr->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, buf,
                   MAPD_CLIENT_ADDRESS_LEN);
+}
+
+void mapd_base_url(mapd_ctx *ctx, char out[MAPD_BASE_URL_MAX])
+{
+    const char *host = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    int ok = host && *host && strlen(host) <= 255;
+    for (const char *p = host; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+             || strchr(".-:[]", *p);
+    snprintf(out, MAPD_BASE_URL_MAX, "%s://%s", ctx->server->cookie_secure ? "https" : "http",
+             ok ? host : "127.0.0.1:8080");
 }
 
 int mapd_field_int_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, unsigned flags,

@@ -21,7 +21,7 @@ import time
 from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Client as BaseClient, Database, Server as BaseServer, Suite  # noqa: E402
+from harness import Client as BaseClient, Database, Server as BaseServer, Suite, decode_tile  # noqa: E402
 
 MAPD, SAMPLE = sys.argv[1], sys.argv[2]
 T = Suite()
@@ -189,6 +189,84 @@ def read_model(srv, actors, a_home, c_point):
         compare("after seeding")
         check("the second server stops cleanly", sql_srv.stop() == 0)
     return after_sweep
+
+
+def maker_moves(srv, staff, a, b):
+    """A maker who moves home is published at the new home's cell, not the
+    old one: /api/makers, the makers layer of the tiles and /ogc (the tile
+    and the OGC page are read before the move too, so kept copies must
+    follow)."""
+    def cell(email):
+        # The centre of the home's ~200 m cell, as geodata_public_point does.
+        lon, lat = sql("SELECT home_lon, home_lat FROM members WHERE email = ?", email)[0]
+        dlat = 200.0 / 110574.0
+        clat = (math.floor(lat / dlat) + 0.5) * dlat
+        dlon = 200.0 / (111320.0 * max(math.cos(math.radians(clat)), 0.01))
+        return ((math.floor(lon / dlon) + 0.5) * dlon, clat)
+
+    def at_z16(lon, lat):
+        # The z16 tile holding the point, and the point in it (extent 4096).
+        s = 4096 * 2 ** 16
+        px = (lon + 180) / 360 * s
+        py = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * s
+        return int(px // 4096), int(py // 4096), px % 4096, py % 4096
+
+    def in_tile(pt):
+        # Where the maker "Gael" is drawn in the tile of pt: [(x, y)].
+        x, y, _, _ = at_z16(*pt)
+        st, body, _ = staff.raw("GET", "/tiles/16/%d/%d.mvt" % (x, y))
+        return [(f["_x"], f["_y"]) for f in decode_tile(body, WORK).get("makers", [])
+                if f.get("display_name") == "Gael"] if st == 200 else None
+
+    def near(points, pt):
+        _, _, px, py = at_z16(*pt)   # GDAL's y goes up the tile
+        return any(abs(x - px) <= 1.5 and abs(y - (4096 - py)) <= 1.5 for x, y in points)
+
+    def api_point():
+        st, doc, _ = staff.req("GET", "/api/makers")
+        return [tuple(f["geometry"]["coordinates"]) for f in doc.get("features", [])
+                if f["properties"].get("display_name") == "Gael"]
+
+    def ogc_point(fid):
+        st, doc, _ = staff.req("GET", "/ogc/collections/makers/items/%d" % fid)
+        return tuple(doc["geometry"]["coordinates"]) if st == 200 else None
+
+    def ogc_page():
+        st, doc, _ = staff.req("GET", "/ogc/collections/makers/items?limit=1000")
+        return [tuple(f["geometry"]["coordinates"]) for f in doc.get("features", [])
+                if f["properties"].get("display_name") == "Gael"]
+
+    def same(p, q):
+        return p is not None and q is not None and abs(p[0] - q[0]) < 1e-5 and abs(p[1] - q[1]) < 1e-5
+
+    mf = Client(srv, "G")
+    st, doc, _ = mf.register("gael.maker@example.org", address_in(a, 7), "Gael")
+    fid = doc.get("id", 0)
+    mf.login("gael.maker@example.org")
+    st, doc, _ = mf.req("PUT", "/api/makers/me", {"capacity_per_day": 5, "stock": 3, "materials": []})
+    check("G, in A, becomes a maker", st == 200, doc)
+    old = cell("gael.maker@example.org")
+    tile_before, page_before = in_tile(old), ogc_page()
+    check("the maker is published at the cell of their home (API, tile, OGC)",
+          [same(p, old) for p in api_point()] == [True] and near(tile_before or [], old)
+          and same(ogc_point(fid), old) and [same(p, old) for p in page_before] == [True],
+          (api_point(), tile_before, ogc_point(fid), old))
+    # A home in B whose cell is not the old one.
+    for k in range(10, 40):
+        st, doc, _ = mf.req("PATCH", "/api/me", {"address": address_in(b, k), "password": "correct horse"})
+        if st != 200 or cell("gael.maker@example.org") != old:
+            break
+    new = cell("gael.maker@example.org")
+    check("G moves to B, another cell", st == 200 and doc["neighbourhood"]["id"] == b and new != old, doc)
+    check("/api/makers: the new cell, not the old one",
+          [same(p, new) for p in api_point()] == [True], (api_point(), new, old))
+    tile_new, tile_old = in_tile(new), in_tile(old)
+    check("the makers tile: the new cell, and nothing left at the old one",
+          near(tile_new or [], new) and tile_old is not None and not near(tile_old, old),
+          (tile_new, tile_old, new, old))
+    page = ogc_page()
+    check("/ogc makers: the new cell, in the feature and in the page (kept copies follow)",
+          same(ogc_point(fid), new) and [same(p, new) for p in page] == [True], (ogc_point(fid), page, new))
 
 
 def main():
@@ -877,6 +955,9 @@ def main():
     check("the deletion is audited", sql("SELECT count(*) FROM audit_log WHERE action = 'delete account'")[0][0] == 1)
     st, doc, _ = anon.register("erwan@example.org", address_in(a, 6), "Erwan again")
     check("the email can register again", st == 201, doc)
+
+    # ---- a maker moves home ----
+    maker_moves(srv, staff, a, b)
 
     # ---- in French: what people read of the server's refusals ----
     english = re.compile(r"\b(the|is|are|must|only|cannot|no such|this|wrong|first|already|log in|"

@@ -56,8 +56,9 @@ typedef struct geodata_member_change {
 
 /* The member's password hash into hash (of size n). */
 int geodata_member_password_hash(geodata_store *store, int64_t id, char *hash, size_t n);
-/* Changes what c says; GEODATA_ENOTFOUND for an unknown member. Posts
- * already published keep their public point. */
+/* Changes what c says; GEODATA_ENOTFOUND for an unknown member. A new home
+ * moves the member's maker profile, if any, to the new home's public point
+ * in the same transaction; posts already published keep theirs. */
 int geodata_member_update(geodata_store *store, int64_t id, const geodata_member_change *c);
 
 /* The name a deleted account's done posts keep. */
