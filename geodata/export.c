@@ -57,6 +57,7 @@
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
+#include "geodata/dates.h"
 #include "geodata/export.h"
 #include "geodata/features.h"
 #include "geodata/neighbourhoods.h"
@@ -118,73 +119,10 @@ const geodata_export_format *geodata_export_format_find(const char *name)
 
 /* ---- times ---- */
 
-/* Reads exactly n digits at *p into *v, advancing *p. */
-static int digits(const char **p, int n, int *v)
-{
-    *v = 0;
-    for (int i = 0; i < n; i++, (*p)++) {
-        if (**p < '0' || **p > '9')
-            return 0;
-        *v = *v * 10 + (**p - '0');
-    }
-    return 1;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's
- * days_from_civil), without the process's time zone. */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int geodata_export_parse_time(geodata_store *store, const char *s, int end_of_day, int64_t *out)
 {
-    const char *p = s;
-    int y, mo, d, h = 0, mi = 0, se = 0, oh = 0, om = 0, sign = 0, date_only = 1;
-    if (!s || !digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-'
-        || !digits(&p, 2, &d) || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
-        goto bad;
-    if (*p) {
-        date_only = 0;
-        if ((*p != 'T' && *p != 't' && *p != ' ') || (p++, !digits(&p, 2, &h)) || *p++ != ':'
-            || !digits(&p, 2, &mi) || *p++ != ':' || !digits(&p, 2, &se) || h > 23 || mi > 59
-            || se > 60)
-            goto bad;
-        if (*p == '.') {
-            if (p[1] < '0' || p[1] > '9')
-                goto bad;
-            for (p++; *p >= '0' && *p <= '9'; p++) {}
-        }
-        if (*p == 'Z' || *p == 'z')
-            p++;
-        else if (*p == '+' || *p == '-') {
-            sign = *p++ == '-' ? -1 : 1;
-            if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om) || oh > 23 || om > 59)
-                goto bad;
-        } else
-            goto bad;
-        if (*p)
-            goto bad;
-    }
-    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (se > 59 ? 59 : se);
-    t -= sign * (oh * 3600 + om * 60);
-    if (date_only && end_of_day)
-        t += 86400 - 1;    /* the day's last second: intervals include both ends */
-    *out = t;
-    return GEODATA_OK;
-bad:
+    if (s && geodata_time_parse(s, strlen(s), end_of_day, out))
+        return GEODATA_OK;
     return store ? geodata_fail(store, GEODATA_EINVAL,
                                 "'%.40s' is not a date (YYYY-MM-DD) or an RFC 3339 time", s ? s : "")
                  : GEODATA_EINVAL;

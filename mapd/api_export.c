@@ -383,38 +383,6 @@ static json_t *job_json(const export_job *j)
 
 /* ---- arguments ---- */
 
-typedef struct arg_check {
-    const char *const *known;   /* NULL-terminated */
-    const char *unknown;        /* the first argument not in known */
-} arg_check;
-
-static enum MHD_Result find_unknown(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
-{
-    (void)kind;
-    (void)value;
-    arg_check *c = cls;
-    for (const char *const *k = c->known; *k; k++)
-        if (key && strcmp(key, *k) == 0)
-            return MHD_YES;
-    c->unknown = key ? key : "";
-    return MHD_NO;
-}
-
-/* 0 when the query string names only known arguments; -1 after a 400
- * naming the first other one. */
-static int known_args_or_reply(mapd_ctx *ctx, const char *const *known, const char *list)
-{
-    arg_check c = { known, NULL };
-    MHD_get_connection_values(ctx->conn, MHD_GET_ARGUMENT_KIND, find_unknown, &c);
-    if (!c.unknown)
-        return 0;
-    char detail[200];
-    snprintf(detail, sizeof detail, "unknown parameter '%.40s' (known: %s)", c.unknown, list);
-    mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", detail);
-    return -1;
-}
-
 /* The argument name, NULL when absent or empty (a form's empty field). */
 static const char *arg_value(mapd_ctx *ctx, const char *name)
 {
@@ -446,8 +414,7 @@ static const char *const export_args[] = {
 static int export_request_or_reply(mapd_ctx *ctx, const geodata_member *m,
                                    geodata_export_request *req, int *background)
 {
-    if (known_args_or_reply(ctx, export_args, "layer, format, crs, neighbourhood, category, "
-                            "status, since, until, background"))
+    if (mapd_known_args_or_reply(ctx, export_args))
         return -1;
     *req = (geodata_export_request){
         .layer = arg_value(ctx, "layer"), .format = arg_value(ctx, "format"),
@@ -695,7 +662,7 @@ enum MHD_Result mapd_api_audit(mapd_ctx *ctx)
     if (!mapd_staff_or_reply(ctx, 0))
         return MHD_YES;
     long limit, before;
-    if (known_args_or_reply(ctx, audit_args, "limit, before")
+    if (mapd_known_args_or_reply(ctx, audit_args)
         || mapd_long_arg_or_reply(ctx, "limit", 1, GEODATA_AUDIT_PAGE_MAX, 50, &limit)
         || mapd_long_arg_or_reply(ctx, "before", 1, LONG_MAX, 0, &before))
         return MHD_YES;

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "geodata/dates.h"
 #include "geodata/posts.h"
 #include "geodata/stats.h"
 #include "http.h"
@@ -40,49 +41,12 @@ static const char *const statuses[] = { "open", "claimed", "done", "cancelled", 
 
 static const char *const known_args[] = { "format", "table", "since", "until", NULL };
 
-static enum MHD_Result first_unknown(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
-{
-    (void)kind;
-    (void)value;
-    const char **unknown = cls;
-    for (int i = 0; known_args[i]; i++)
-        if (strcmp(key, known_args[i]) == 0)
-            return MHD_YES;
-    *unknown = key;
-    return MHD_NO;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
 /* "YYYY-MM-DD", 1970 to 9999, a real date: 1 with *day (Unix seconds of its
  * 00:00 UTC), else 0. */
 static int parse_day(const char *s, int64_t *day)
 {
-    static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return 0;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
-        return 0;
-    *day = days_from_civil(y, m, d) * GEODATA_STATS_DAY_S;
-    return 1;
+    return geodata_day_parse(s, day) && *day >= 0;
 }
 
 static void day_text(int64_t t, char out[11])
@@ -560,11 +524,8 @@ static int wants_csv_or_reply(mapd_ctx *ctx)
 
 enum MHD_Result mapd_api_stats(mapd_ctx *ctx)
 {
-    const char *unknown = NULL;
-    MHD_get_connection_values(ctx->conn, MHD_GET_ARGUMENT_KIND, first_unknown, &unknown);
-    if (unknown)
-        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
-                            "unknown argument: stats take format, table, since and until");
+    if (mapd_known_args_or_reply(ctx, known_args))
+        return MHD_YES;
     int csv = wants_csv_or_reply(ctx);
     if (csv < 0)
         return MHD_YES;

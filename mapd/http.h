@@ -136,6 +136,9 @@ int mapd_field_int_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, unsign
 int mapd_field_bool_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, int *out);
 /* A query-string argument, or NULL. */
 const char *mapd_arg(mapd_ctx *ctx, const char *name);
+/* 0 when the query string names only arguments of known (NULL-terminated);
+ * -1 after a 400 naming the first other one and the known ones. */
+int mapd_known_args_or_reply(mapd_ctx *ctx, const char *const *known);
 /* The integer argument name from lo to hi, dflt when absent. 0, or -1 after a 400. */
 int mapd_long_arg_or_reply(mapd_ctx *ctx, const char *name, long lo, long hi, long dflt, long *out);
 /* Parses n comma-separated finite numbers filling the whole of s; 1 or 0. */

@@ -217,8 +217,6 @@ static const entry catalogue[] = {
     { "the window from since to until is at most {} days long",
       "La période de since à until dure au plus {1} jours." },
     { "format is json or csv", "format vaut json ou csv." },
-    { "unknown argument: stats take format, table, since and until",
-      "Argument inconnu : les statistiques acceptent format, table, since et until." },
     { "table goes with format=csv", "table ne s’emploie qu’avec format=csv." },
     { "table is needs, neighbourhoods, shops or open_posts",
       "table vaut needs, neighbourhoods, shops ou open_posts." },

@@ -31,6 +31,7 @@
 #include <xxhash.h>
 
 #include "geodata/changes.h"
+#include "geodata/dates.h"
 #include "ogc.h"
 #include "post_model.h"   /* mapd_text */
 
@@ -70,90 +71,13 @@ static int parse_count(const char *s, long lo, long hi, long *out)
     return 1;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* An RFC 3339 date-time ("2020-04-01T10:00:00Z", fractions and offsets
- * allowed) or full date ("2020-04-01": its first second, or with end its
- * last); 1 with *t in Unix seconds (fractions cut toward the start, or
- * rounded up for an end), 0 when malformed. */
-static int parse_instant(const char *s, size_t n, int end, int64_t *t)
-{
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    if (n < 10 || sscanf(s, "%4d-%2d-%2d", &y, &mo, &d) != 3 || s[4] != '-' || s[7] != '-')
-        return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return 0;
-    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
-        return 0;
-    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 0;
-    int64_t day = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400;
-    if (n == 10) {
-        *t = day + (end ? 86399 : 0);
-        return 1;
-    }
-    if (n < 20 || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
-        return 0;
-    for (int i = 11; i < 19; i++)
-        if (i != 13 && i != 16 && (s[i] < '0' || s[i] > '9'))
-            return 0;
-    h = (s[11] - '0') * 10 + (s[12] - '0');
-    mi = (s[14] - '0') * 10 + (s[15] - '0');
-    sec = (s[17] - '0') * 10 + (s[18] - '0');
-    if (h > 23 || mi > 59 || sec > 60)
-        return 0;
-    size_t i = 19;
-    int frac = 0;
-    if (s[i] == '.') {
-        i++;
-        size_t digits = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            frac |= s[i] != '0';
-            i++;
-            digits++;
-        }
-        if (!digits)
-            return 0;
-    }
-    int64_t off = 0;
-    if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-        for (size_t k = i + 1; k < n; k++)
-            if (k != i + 3 && (s[k] < '0' || s[k] > '9'))
-                return 0;
-        int oh = (s[i + 1] - '0') * 10 + (s[i + 2] - '0'), om = (s[i + 4] - '0') * 10 + (s[i + 5] - '0');
-        if (oh > 23 || om > 59)
-            return 0;
-        off = (s[i] == '+' ? 1 : -1) * (int64_t)(oh * 3600 + om * 60);
-        i = n;
-    } else {
-        return 0;
-    }
-    if (i != n)
-        return 0;
-    *t = day + h * 3600 + mi * 60 + (sec > 59 ? 59 : sec) - off + (end && frac ? 1 : 0);
-    return 1;
-}
-
 /* datetime: an instant, or start/end with ".." or "" for an open end. */
 static int parse_datetime(const char *s, int64_t *since, int64_t *until)
 {
     const char *slash = strchr(s, '/');
     if (!slash) {
         int64_t a, b;
-        if (!parse_instant(s, strlen(s), 0, &a) || !parse_instant(s, strlen(s), 1, &b))
+        if (!geodata_time_parse(s, strlen(s), 0, &a) || !geodata_time_parse(s, strlen(s), 1, &b))
             return 0;
         *since = a;
         *until = b;
@@ -166,9 +90,9 @@ static int parse_datetime(const char *s, int64_t *since, int64_t *until)
     int open2 = n2 == 0 || strcmp(slash + 1, "..") == 0;
     if (open1 && open2)
         return n1 != 0 || n2 != 0 ? 1 : 0;  /* "../..": everything; "/": malformed */
-    if (!open1 && !parse_instant(s, n1, 0, since))
+    if (!open1 && !geodata_time_parse(s, n1, 0, since))
         return 0;
-    if (!open2 && !parse_instant(slash + 1, n2, 1, until))
+    if (!open2 && !geodata_time_parse(slash + 1, n2, 1, until))
         return 0;
     return 1;
 }

@@ -213,3 +213,40 @@ int mapd_bbox_arg_or_reply(mapd_ctx *ctx, double max_deg2, double v[4])
     mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", why);
     return -1;
 }
+
+/* ---- arguments a route knows ---- */
+
+typedef struct arg_check {
+    const char *const *known;   /* NULL-terminated */
+    const char *unknown;        /* the first argument not in known */
+} arg_check;
+
+static enum MHD_Result find_unknown(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    (void)value;
+    arg_check *c = cls;
+    for (const char *const *k = c->known; *k; k++)
+        if (key && strcmp(key, *k) == 0)
+            return MHD_YES;
+    c->unknown = key ? key : "";
+    return MHD_NO;
+}
+
+int mapd_known_args_or_reply(mapd_ctx *ctx, const char *const *known)
+{
+    arg_check c = { known, NULL };
+    MHD_get_connection_values(ctx->conn, MHD_GET_ARGUMENT_KIND, find_unknown, &c);
+    if (!c.unknown)
+        return 0;
+    char list[160] = "", detail[240];
+    size_t len = 0;
+    for (const char *const *k = known; *k && len < sizeof list; k++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k == known ? "" : ", ", *k);
+    if (len >= sizeof list) /* never cut silently: too many to list */
+        snprintf(list, sizeof list, "see the API's documentation");
+    snprintf(detail, sizeof detail, "unknown parameter '%.40s' (known: %s)", c.unknown, list);
+    mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", detail);
+    return -1;
+}

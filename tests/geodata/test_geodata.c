@@ -27,6 +27,7 @@
 #include "internal.h"
 #include "spatialite_blob.h"
 #include "geodata/changes.h"
+#include "geodata/dates.h"
 #include "geodata/geocode.h"
 #include "geodata/import.h"
 #include "geodata/members.h"
@@ -145,6 +146,51 @@ static int teardown_dir(void **state)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- dates --------------------------------------------------------------- */
+
+static int64_t parsed(const char *s, int end)
+{
+    int64_t t = -42;
+    return geodata_time_parse(s, strlen(s), end, &t) ? t : -42;
+}
+
+static void test_dates(void **state)
+{
+    (void)state;
+    assert_int_equal(geodata_days_from_civil(1970, 1, 1), 0);
+    assert_int_equal(geodata_days_from_civil(2000, 3, 1), 11017);
+    assert_int_equal(geodata_days_from_civil(1969, 12, 31), -1);
+    assert_int_equal(parsed("2026-12-07", 0), 1796601600);
+    assert_int_equal(parsed("2026-12-07", 1), 1796601600 + 86399);
+    assert_int_equal(parsed("2026-12-07T10:30:00Z", 0), 1796601600 + 37800);
+    assert_int_equal(parsed("2026-12-07t10:30:00z", 0), 1796601600 + 37800);
+    assert_int_equal(parsed("2026-12-07T11:30:00+01:00", 0), 1796601600 + 37800);
+    assert_int_equal(parsed("2026-12-07T09:00:00-01:30", 0), 1796601600 + 37800);
+    assert_int_equal(parsed("2026-12-07T10:30:00.25Z", 0), 1796601600 + 37800);
+    assert_int_equal(parsed("2026-12-07T10:30:00.25Z", 1), 1796601600 + 37801);
+    assert_int_equal(parsed("2026-12-07T10:30:00.000Z", 1), 1796601600 + 37800);
+    assert_int_equal(parsed("2016-12-31T23:59:60Z", 0), parsed("2016-12-31T23:59:59Z", 0));
+    assert_int_equal(parsed("2024-02-29", 0), 1709164800);
+    const char *bad[] = { "", "2026", "2026-12", "2026-13-01", "2026-00-10", "2026-02-29",
+                          "2026-04-31", "0000-01-01", "2026-12-07T", "2026-12-07T10:30Z",
+                          "2026-12-07T24:00:00Z", "2026-12-07T10:60:00Z", "2026-12-07T10:30:00",
+                          "2026-12-07T10:30:00.Z", "2026-12-07T10:30:00+0100",
+                          "2026-12-07T10:30:00+24:00", "2026-12-07 10:30:00Z", "2026-12-07x",
+                          "2026-12-07T10:30:00Zjunk", "2026/12/07", "+2026-12-07" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (parsed(bad[i], 0) != -42)
+            fail_msg("'%s' read as a time", bad[i]);
+    int64_t day = 0;
+    assert_true(geodata_day_parse("2026-12-07", &day));
+    assert_int_equal(day, 1796601600);
+    assert_false(geodata_day_parse("2026-12-07T00:00:00Z", &day));
+    assert_false(geodata_day_parse("2026-12-0", &day));
+    /* a slice: the bytes after n are not read */
+    int64_t t = 0;
+    assert_true(geodata_time_parse("2026-12-07/..", 10, 0, &t));
+    assert_int_equal(t, 1796601600);
 }
 
 /* ---- csv ---------------------------------------------------------------- */
@@ -1125,6 +1171,7 @@ static void test_streets_import_and_rebuild(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dates),
         cmocka_unit_test(test_csv_split),
         cmocka_unit_test(test_csv_reader_gzip_and_crlf),
         cmocka_unit_test(test_store_create_and_reopen),
