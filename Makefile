@@ -1,11 +1,16 @@
 # Entraide — thin entry points. The build is CMake's; the tests are ctest's.
 #   make demo   install what is missing, build, create var/demo.sqlite, serve :8080
 #               (the web map as built by web/build.mjs, from build/web)
-#   make test   install what is missing, build (Release and ASan+UBSan), run ctest
+#   make test   install what is missing, build (Release and ASan+UBSan), run ctest;
+#               then the concurrency test on a ThreadSanitizer build of mapd (build-tsan)
 #   make bench  run the benchmarks of tests/bench against their peers
 #   make bench-tiles  only the vector tile benchmarks (PostGIS, nginx, ogr2ogr, Node)
 #   make bench-web    the web map on a slow phone (50 KB/s, 2 s latency) and a
 #                     desktop, unbundled sources against the built site (tests/bench/phone.mjs)
+#   make install [PREFIX=/usr/local] [DESTDIR=]  build, then install bin/mapd, the web
+#               map (share/entraide/web, served by default) and the docs (share/doc/entraide)
+#   make screenshots [ONLY=SCENARIO]  run the browser tests on the built site and copy
+#               their screenshots into docs/screenshots (tests write them to build/ only)
 
 SHELL := /bin/bash
 JOBS  := $(shell nproc)
@@ -27,8 +32,10 @@ SAMPLE := geodata/samples/paris
 DEMO_CREDITS := Quartiers: Ville de Paris (ODbL); addresses: Base Adresse Nationale (Licence Ouverte 2.0); shops: © OpenStreetMap contributors (ODbL)
 DEMO_DB := var/demo.sqlite
 MAPD := build/bin/mapd
+PREFIX ?= /usr/local
+SHOTS := build/e2e-screenshots
 
-.PHONY: demo test deps build build-asan bench bench-tiles bench-web clean
+.PHONY: demo test deps build build-asan build-tsan bench bench-tiles bench-web install screenshots clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -52,6 +59,11 @@ build-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DENTRAIDE_WERROR=ON -DENTRAIDE_SANITIZE=ON
 	cmake --build build-asan -j$(JOBS)
 
+# ThreadSanitizer: only mapd, for the concurrency test (tests/api/test_concurrency.py).
+build-tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DENTRAIDE_WERROR=ON -DENTRAIDE_TSAN=ON
+	cmake --build build-tsan --target mapd -j$(JOBS)
+
 # Built under another name and renamed last, so an interrupted build is redone.
 $(DEMO_DB):
 	mkdir -p var
@@ -66,9 +78,11 @@ demo: build
 	@$(MAKE) --no-print-directory $(DEMO_DB)
 	$(MAPD) serve --db $(DEMO_DB) --listen 127.0.0.1:8080 --web build/web --attribution "$(DEMO_CREDITS)"
 
-test: build build-asan
+test: build build-asan build-tsan
 	ctest --test-dir build --output-on-failure -j2
 	ctest --test-dir build-asan --output-on-failure -j2
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ENTRAIDE_CONCURRENCY_SETUP_MAPD=$(CURDIR)/$(MAPD) \
+	  ctest --test-dir build-tsan -L concurrency --output-on-failure
 
 bench: build
 	tests/bench/import_addresses.sh
@@ -86,5 +100,15 @@ bench-tiles: build
 	tests/bench/tiles_http.sh build
 	tests/bench/tiles_pyramid.sh build
 
+# DESTDIR (staged installs, packaging) is honoured by cmake --install.
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install build --prefix "$(PREFIX)"
+
+# The browser suite's screenshots, for the docs: copied only when it passes.
+screenshots: build
+	rm -rf $(SHOTS)
+	node tests/e2e/run.mjs $(MAPD) . --web build/web --budget-ms 20000 --shots $(SHOTS) $(if $(ONLY),--only $(ONLY))
+	cp $(SHOTS)/*.png docs/screenshots/
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan

@@ -204,8 +204,8 @@ int geodata_export_check(geodata_store *store, const geodata_export_request *req
 static void query_of(const geodata_export_request *req, const geodata_layer *layer,
                      geodata_feature_query *q)
 {
-    geodata_audience staff = { .staff = 1 };
-    geodata_feature_query_init(q, layer, staff, req->now);
+    static const geodata_audience staff = GEODATA_AUDIENCE_ALL;
+    geodata_feature_query_init(q, layer, &staff, req->now);
     q->neighbourhood = req->neighbourhood && *req->neighbourhood ? req->neighbourhood : NULL;
     q->category = req->category && *req->category ? req->category : NULL;
     q->status = req->status && *req->status ? req->status : NULL;

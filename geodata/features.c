@@ -7,9 +7,8 @@
  * a box — so that every statement is prepared once per connection and kept
  * (geodata_cached). Optional conditions are written "(?n IS NULL OR ...)" and
  * bound or left NULL; the numbers of the parameters are the same in every
- * layer (see the enum below). A member's visible neighbourhoods fill up to
- * GEODATA_AUDIENCE_MAX placeholders of an IN list; those left unbound are
- * NULL and match nothing.
+ * layer (see the enum below). Who sees which row is the audience's rule,
+ * in its one SQL form (GEODATA_AUDIENCE_SQL, internal.h).
  *
  * Column order: the id first, then one column per field of the layer in its
  * order, then the geometry (a SpatiaLite BLOB for points, read from its
@@ -137,7 +136,7 @@ int geodata_layer_field(const geodata_layer *layer, const char *name)
 }
 
 void geodata_feature_query_init(geodata_feature_query *q, const geodata_layer *layer,
-                                geodata_audience audience, int64_t now)
+                                const geodata_audience *audience, int64_t now)
 {
     *q = (geodata_feature_query){
         .layer = layer, .audience = audience, .since = GEODATA_TIME_OPEN_START,
@@ -156,17 +155,11 @@ enum {
     P_WEST = 10, P_SOUTH = 11, P_EAST = 12, P_NORTH = 13,
     P_LIMIT = 14, P_OFFSET = 15,
     P_ID_MIN = 16, P_ID_MAX = 17,   /* numeric ids: one id, or the whole range */
-    P_VISIBLE = 20,    /* 20..83: the audience's neighbourhoods */
+    P_AUDIENCE = 20,   /* geodata_audience_bind */
     P_NOW = 99,
 };
 
-#define VISIBLE_IN(col) " AND (?1 = 1 OR " col " IN (?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, " \
-    "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, " \
-    "?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60, ?61, ?62, ?63, " \
-    "?64, ?65, ?66, ?67, ?68, ?69, ?70, ?71, ?72, ?73, ?74, ?75, ?76, ?77, ?78, ?79, ?80, ?81, " \
-    "?82, ?83))"
-
-_Static_assert(GEODATA_AUDIENCE_MAX == 64, "VISIBLE_IN holds GEODATA_AUDIENCE_MAX placeholders");
+#define VISIBLE_IN(col) " AND " GEODATA_AUDIENCE_SQL(col, "?20")
 
 #define RTREE_BOX " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11"
 /* Points: the ids of the R*Tree's candidates, a list SQLite keeps sorted,
@@ -284,9 +277,6 @@ static int check_query(geodata_store *store, const geodata_feature_query *q)
         return geodata_fail(store, GEODATA_EINVAL, "the %s layer has no time to select on", l->id);
     if (q->max_limit && (q->limit == 0 || q->limit > q->max_limit))
         return geodata_fail(store, GEODATA_EINVAL, "at most %zu features a page", q->max_limit);
-    if (q->audience.n_visible > GEODATA_AUDIENCE_MAX)
-        return geodata_fail(store, GEODATA_EINVAL, "more than %d neighbourhoods to see",
-                            GEODATA_AUDIENCE_MAX);
     return GEODATA_OK;
 }
 
@@ -305,8 +295,9 @@ static int numeric_id(const char *text, int64_t *out)
 
 static void bind_query(sqlite3_stmt *st, const geodata_feature_query *q, int64_t id)
 {
-    int staff = q->audience.staff;
+    int staff = q->audience->kind == GEODATA_AUDIENCE_STAFF;
     sqlite3_bind_int(st, P_STAFF, staff ? 1 : 0);
+    geodata_audience_bind(st, P_AUDIENCE, q->audience);
     sqlite3_bind_text(st, P_ID_TEXT, q->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, P_ID_MIN, q->id ? id : INT64_MIN);
     sqlite3_bind_int64(st, P_ID_MAX, q->id ? id : INT64_MAX);
@@ -321,8 +312,6 @@ static void bind_query(sqlite3_stmt *st, const geodata_feature_query *q, int64_t
         sqlite3_bind_double(st, P_EAST, q->east);
         sqlite3_bind_double(st, P_NORTH, q->north);
     }
-    for (size_t i = 0; !staff && i < q->audience.n_visible; i++)
-        sqlite3_bind_text(st, P_VISIBLE + (int)i, q->audience.visible[i], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, P_NOW, q->now);
 }
 
@@ -391,7 +380,7 @@ int geodata_features_query(geodata_store *store, const geodata_feature_query *q,
     int rc = check_query(store, q);
     if (rc)
         return rc;
-    if (l->members_only && !q->audience.staff && q->audience.n_visible == 0)
+    if (l->members_only && q->audience->kind == GEODATA_AUDIENCE_NOBODY)
         return geodata_fail(store, GEODATA_EDENIED, "the %s layer is for members", l->id);
     int64_t id = 0;
     if (q->id && l->geometry == GEODATA_GEOMETRY_POINT && !numeric_id(q->id, &id))

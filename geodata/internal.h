@@ -44,6 +44,18 @@ int geodata_fail_sql(geodata_store *store, const char *what);
  * then `if (row < 0)`. */
 int geodata_step(geodata_store *store, sqlite3_stmt *st);
 
+/* The audience rule (audience.h) in SQL, for a column col holding a
+ * neighbourhood id and a parameter p bound by geodata_audience_bind: NULL
+ * for staff (every row), the member's home (it and the contiguous ones), ""
+ * for nobody (no row). The one place the rule is written in SQL. */
+#define GEODATA_AUDIENCE_SQL(col, p) \
+    "(" p " IS NULL OR " col " = " p " OR " col \
+    " IN (SELECT b FROM neighbourhood_contiguity WHERE a = " p "))"
+struct geodata_audience;
+/* Binds parameter i of st for GEODATA_AUDIENCE_SQL; a NULL audience is
+ * every row. a must outlive the statement's use. */
+void geodata_audience_bind(sqlite3_stmt *st, int i, const struct geodata_audience *a);
+
 /* malloc'd printf, or NULL when out of memory. */
 char *geodata_vformat(const char *fmt, va_list ap);
 char *geodata_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -165,7 +165,7 @@ int geodata_maker_get(geodata_store *store, int64_t member, geodata_maker *out)
     return code;
 }
 
-int geodata_makers_query(geodata_store *store, const char *viewer_nb, const double *bbox,
+int geodata_makers_query(geodata_store *store, const geodata_audience *audience, const double *bbox,
                          size_t limit, int (*each)(void *arg, const geodata_maker *m), void *arg)
 {
     /* With a box, the R*Tree finds the candidates (its float bounds are
@@ -175,17 +175,15 @@ int geodata_makers_query(geodata_store *store, const char *viewer_nb, const doub
             "JOIN makers k ON k.member_id = i.pkid JOIN members m ON m.id = k.member_id "
             "WHERE i.xmin <= ?4 AND i.xmax >= ?2 AND i.ymin <= ?5 AND i.ymax >= ?3 "
             "AND X(k.geom) BETWEEN ?2 AND ?4 AND Y(k.geom) BETWEEN ?3 AND ?5 "
-            "AND (?1 IS NULL OR m.neighbourhood_id = ?1 OR m.neighbourhood_id IN "
-            "  (SELECT b FROM neighbourhood_contiguity WHERE a = ?1)) "
-            "ORDER BY k.member_id LIMIT ?6")
+            "AND " GEODATA_AUDIENCE_SQL("m.neighbourhood_id", "?1")
+            " ORDER BY k.member_id LIMIT ?6")
         : geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM makers k "
             "JOIN members m ON m.id = k.member_id "
-            "WHERE (?1 IS NULL OR m.neighbourhood_id = ?1 OR m.neighbourhood_id IN "
-            "  (SELECT b FROM neighbourhood_contiguity WHERE a = ?1)) "
-            "ORDER BY k.member_id LIMIT ?6");
+            "WHERE " GEODATA_AUDIENCE_SQL("m.neighbourhood_id", "?1")
+            " ORDER BY k.member_id LIMIT ?6");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_text(st, 1, viewer_nb, -1, SQLITE_STATIC);
+    geodata_audience_bind(st, 1, audience);
     if (bbox)
         for (int i = 0; i < 4; i++)
             sqlite3_bind_double(st, i + 2, bbox[i]);

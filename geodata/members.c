@@ -144,22 +144,3 @@ int geodata_session_purge(geodata_store *store, int64_t now, int64_t *n)
     sqlite3_finalize(st);
     return rc;
 }
-
-int geodata_visible_neighbourhoods(geodata_store *store, const char *nb,
-                                   char (*ids)[GEODATA_ID_MAX + 1], size_t max, size_t *n)
-{
-    *n = 0;
-    if (!nb || !*nb)
-        return GEODATA_OK;
-    sqlite3_stmt *st = geodata_cached(store,
-        "SELECT ?1 UNION SELECT b FROM neighbourhood_contiguity WHERE a = ?1 ORDER BY 1");
-    if (!st)
-        return GEODATA_EDB;
-    sqlite3_bind_text(st, 1, nb, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-        geodata_column_text(st, 0, ids[(*n)++], GEODATA_ID_MAX + 1);
-    geodata_release(store, st);
-    return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? GEODATA_OK
-                                                   : geodata_fail_sql(store, "reading contiguity");
-}

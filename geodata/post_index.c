@@ -506,41 +506,6 @@ static int cmp_ranked(const void *a, const void *b)
     return (x->r->id > y->r->id) - (x->r->id < y->r->id);
 }
 
-/* The neighbourhoods a member of nb sees (nb and the contiguous ones), as
- * the SQL path reads them, into a malloc'd array of *n ids. */
-static int visible_neighbourhoods(geodata_store *store, const char *nb, char ***out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st = geodata_cached(store,
-        "SELECT ?1 UNION SELECT b FROM neighbourhood_contiguity WHERE a = ?1");
-    if (!st)
-        return GEODATA_EDB;
-    sqlite3_bind_text(st, 1, nb, -1, SQLITE_STATIC);
-    size_t cap = 0;
-    int rc = GEODATA_OK, step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **m = realloc(*out, cap * sizeof *m);
-            if (!m) {
-                rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
-                break;
-            }
-            *out = m;
-        }
-        const char *id = (const char *)sqlite3_column_text(st, 0);
-        if (!((*out)[*n] = strdup(id ? id : "")))
-            rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
-        else
-            (*n)++;
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = geodata_fail_sql(store, "reading contiguity");
-    geodata_release(store, st);
-    return rc;
-}
-
 static void hit_of(const rec *r, double d, geodata_post_hit *h)
 {
     *h = (geodata_post_hit){ .id = r->id, .author_id = r->author_id, .claimed_by = r->claimed_by,
@@ -700,11 +665,10 @@ int geodata_post_index_query(geodata_post_index *idx, geodata_store *store,
         .with_hidden = q->with_hidden,
         .now = q->now,
     };
-    /* What needs the store comes before the lock: the viewer's
-     * neighbourhoods and the projected centre. */
-    char **names = NULL;
-    size_t n_names = 0;
-    int rc = q->viewer_nb ? visible_neighbourhoods(store, q->viewer_nb, &names, &n_names) : 0;
+    /* What needs the store comes before the lock: the projected centre. */
+    const geodata_audience *a = q->audience;
+    int filtered = a && a->kind != GEODATA_AUDIENCE_STAFF;
+    int rc = 0;
     geodata_metric *metric;
     double cx = 0, cy = 0;
     if (!rc && q->near)
@@ -712,12 +676,10 @@ int geodata_post_index_query(geodata_post_index *idx, geodata_store *store,
     uint8_t *visible = NULL;
     if (!rc) {
         pthread_rwlock_rdlock(&idx->lock);
-        if (q->viewer_nb) {
+        if (filtered) { /* the audience's rule, on the index's neighbourhoods */
             visible = calloc(idx->n_nbs ? idx->n_nbs : 1, 1);
-            for (size_t i = 0; visible && i < n_names; i++)
-                for (size_t j = 0; j < idx->n_nbs; j++)
-                    if (strcmp(idx->nbs[j], names[i]) == 0)
-                        visible[j] = 1;
+            for (size_t j = 0; visible && j < idx->n_nbs; j++)
+                visible[j] = (uint8_t)geodata_audience_sees(a, idx->nbs[j]);
             f.visible = visible;
             if (!visible)
                 rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
@@ -728,8 +690,5 @@ int geodata_post_index_query(geodata_post_index *idx, geodata_store *store,
         pthread_rwlock_unlock(&idx->lock);
     }
     free(visible);
-    for (size_t i = 0; i < n_names; i++)
-        free(names[i]);
-    free(names);
     return rc;
 }

@@ -505,8 +505,7 @@ static int cmp_ranked(const void *a, const void *b)
 
 /* The filter shared by both phases; ?1.. are bound by bind_filter. */
 #define FILTER \
-    " WHERE (?1 IS NULL OR p.neighbourhood_id = ?1 OR p.neighbourhood_id IN " \
-    "   (SELECT b FROM neighbourhood_contiguity WHERE a = ?1))" \
+    " WHERE " GEODATA_AUDIENCE_SQL("p.neighbourhood_id", "?1") \
     " AND (?2 IS NULL OR p.category = ?2) AND (?3 IS NULL OR p.kind = ?3)" \
     " AND (?4 = 'any' OR (?4 = 'expired' AND p.status = 'open' AND p.expires_at <= ?99)" \
     "      OR (?4 = 'open' AND p.status = 'open' AND p.expires_at > ?99)" \
@@ -517,7 +516,7 @@ static int cmp_ranked(const void *a, const void *b)
 
 static void bind_filter(sqlite3_stmt *st, const geodata_post_query *q, const char *fts)
 {
-    sqlite3_bind_text(st, 1, q->viewer_nb, -1, SQLITE_STATIC);
+    geodata_audience_bind(st, 1, q->audience);
     sqlite3_bind_text(st, 2, q->category, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, q->kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, q->status ? q->status : "open", -1, SQLITE_STATIC);

@@ -55,7 +55,7 @@ enum MHD_Result mapd_api_me_update(mapd_ctx *ctx)
         || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_OPTIONAL, MAPD_PASSWORD_MAX, &password)
         || mapd_field_string_or_reply(ctx, body, "new_password", MAPD_FIELD_OPTIONAL, MAPD_PASSWORD_MAX,
                                       &new_password)
-        || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_OPTIONAL, 512, &address))
+        || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_OPTIONAL, MAPD_ADDRESS_MAX, &address))
         goto out;
     if (!name && !new_password && !address) {
         ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",

@@ -15,6 +15,10 @@
 #include "http.h"
 #include "geodata/makers.h"
 
+#define MAKERS_PAGE 500  /* makers listed at most */
+#define ORDERS_PAGE 500  /* orders listed at most, as maker or as requester */
+#define NOTE_MAX 500     /* bytes of an order's note */
+
 static json_t *maker_feature(const geodata_maker *k)
 {
     json_t *mats = json_array();
@@ -117,7 +121,7 @@ enum MHD_Result mapd_api_maker_me(mapd_ctx *ctx)
         return mapd_problem_geodata(ctx, rc);
     json_t *orders = json_array();
     order_list l = { orders, m->id };
-    rc = geodata_orders_list(ctx->store, m->id, 1, 500, add_order, &l);
+    rc = geodata_orders_list(ctx->store, m->id, 1, ORDERS_PAGE, add_order, &l);
     if (rc) {
         json_decref(orders);
         return mapd_problem_geodata(ctx, rc);
@@ -142,12 +146,11 @@ enum MHD_Result mapd_api_makers_list(mapd_ctx *ctx)
     int b = mapd_bbox_arg_or_reply(ctx, 1.0, bbox);
     if (b < 0)
         return MHD_YES;
-    if (!mapd_is_staff(m) && !m->neighbourhood_id[0])
-        return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:[]}", "type",
-                                 "FeatureCollection", "features"), "application/geo+json");
+    const geodata_audience *a = mapd_audience_or_reply(ctx);
+    if (!a)
+        return MHD_YES;
     json_t *features = json_array();
-    int rc = geodata_makers_query(ctx->store, mapd_is_staff(m) ? NULL : m->neighbourhood_id,
-                                  b ? bbox : NULL, 500, add_maker, features);
+    int rc = geodata_makers_query(ctx->store, a, b ? bbox : NULL, MAKERS_PAGE, add_maker, features);
     if (rc) {
         json_decref(features);
         return mapd_problem_geodata(ctx, rc);
@@ -159,7 +162,7 @@ enum MHD_Result mapd_api_makers_list(mapd_ctx *ctx)
 /* 1 when viewer may see (and order from) maker k. */
 static int can_see_maker(mapd_ctx *ctx, const geodata_member *viewer, const geodata_maker *k)
 {
-    return viewer->id == k->member_id || mapd_sees_neighbourhood(ctx, viewer, k->neighbourhood_id) == 1;
+    return viewer->id == k->member_id || mapd_sees_neighbourhood(ctx, k->neighbourhood_id) == 1;
 }
 
 enum MHD_Result mapd_api_order_create(mapd_ctx *ctx)
@@ -178,7 +181,7 @@ enum MHD_Result mapd_api_order_create(mapd_ctx *ctx)
     const char *note;
     enum MHD_Result ret = MHD_YES;
     if (mapd_field_int_or_reply(ctx, body, "quantity", MAPD_FIELD_REQUIRED, 1, 1000, 0, &quantity)
-        || mapd_field_string_or_reply(ctx, body, "note", MAPD_FIELD_MULTILINE, 500, &note))
+        || mapd_field_string_or_reply(ctx, body, "note", MAPD_FIELD_MULTILINE, NOTE_MAX, &note))
         goto out;
     int64_t id = 0;
     geodata_order o;
@@ -198,7 +201,7 @@ enum MHD_Result mapd_api_orders_mine(mapd_ctx *ctx)
         return MHD_YES;
     json_t *orders = json_array();
     order_list l = { orders, m->id };
-    int rc = geodata_orders_list(ctx->store, m->id, 0, 500, add_order, &l);
+    int rc = geodata_orders_list(ctx->store, m->id, 0, ORDERS_PAGE, add_order, &l);
     if (rc) {
         json_decref(orders);
         return mapd_problem_geodata(ctx, rc);

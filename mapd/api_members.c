@@ -51,7 +51,7 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
     if (mapd_field_string_or_reply(ctx, body, "email", MAPD_FIELD_REQUIRED, GEODATA_EMAIL_MAX, &email)
         || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, MAPD_PASSWORD_MAX, &password)
         || mapd_field_string_or_reply(ctx, body, "display_name", MAPD_FIELD_REQUIRED, GEODATA_NAME_MAX, &name)
-        || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_REQUIRED, 512, &address))
+        || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_REQUIRED, MAPD_ADDRESS_MAX, &address))
         goto out;
     if (!plausible_email(email)) {
         ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
@@ -149,14 +149,13 @@ enum MHD_Result mapd_api_me(mapd_ctx *ctx)
     const geodata_member *m = mapd_member_or_reply(ctx, 0);
     if (!m)
         return MHD_YES;
-    char ids[64][GEODATA_ID_MAX + 1];
-    size_t n = 0;
-    int rc = geodata_visible_neighbourhoods(ctx->store, m->neighbourhood_id, ids, 64, &n);
-    if (rc)
-        return mapd_problem_geodata(ctx, rc);
+    const geodata_audience *a = mapd_audience_or_reply(ctx);
+    if (!a)
+        return MHD_YES;
+    /* the home's area: their own neighbourhood and the contiguous ones */
     json_t *vis = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(vis, json_string(ids[i]));
+    for (size_t i = 0; i < a->n_visible; i++)
+        json_array_append_new(vis, json_string(a->visible[i]));
     /* The neighbourhood's label point (public, like the tiles' labels) lets
      * the map open on the member's area; never the home itself. */
     json_t *nb = neighbourhood_json(m->neighbourhood_id, m->neighbourhood_name);
@@ -172,7 +171,7 @@ enum MHD_Result mapd_api_me(mapd_ctx *ctx)
      * at (the centre of the ~200 m cell holding the home), where the page
      * measures "near me" from. Nothing the member's posts do not already show. */
     if (doc && m->neighbourhood_id[0]) {
-        rc = geodata_member_public_point(ctx->store, m->id, &lon, &lat);
+        int rc = geodata_member_public_point(ctx->store, m->id, &lon, &lat);
         if (rc == 0)
             json_object_set_new(doc, "home_area", json_pack("[f, f]", lon, lat));
         else if (rc != GEODATA_ENOTFOUND) {

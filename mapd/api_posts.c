@@ -29,7 +29,8 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX     100
 #define OFFSET_MAX   10000
-#define RADIUS_MAX   20000.0   /* metres */
+#define RADIUS_DEFAULT 1000   /* metres, without radius= */
+#define RADIUS_MAX   MAPD_POST_DISTANCE_MAX  /* metres: the read model serialises every distance up to it */
 #define BBOX_MAX_DEG2 1.0      /* about 110 km x 75 km at 48 N */
 #define TTL_DEFAULT_DAYS 7
 #define TTL_MAX_DAYS 30
@@ -67,7 +68,7 @@ static int can_see(mapd_ctx *ctx, const geodata_member *viewer, const geodata_po
         return 1;
     if (p->hidden)
         return 0;
-    return mapd_sees_neighbourhood(ctx, viewer, p->neighbourhood_id);
+    return mapd_sees_neighbourhood(ctx, p->neighbourhood_id);
 }
 
 int mapd_post_or_reply(mapd_ctx *ctx, const geodata_member *viewer, geodata_post *p)
@@ -275,11 +276,13 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
         q.near = 1;
         q.lon = v[0];
         q.lat = v[1];
-        q.radius_m = 1000;
+        q.radius_m = RADIUS_DEFAULT;
         if (radius && (!mapd_parse_numbers(radius, &q.radius_m, 1) || !(q.radius_m > 0)
-                       || q.radius_m > RADIUS_MAX))
-            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
-                                "radius is metres, more than 0 and at most 20000");
+                       || q.radius_m > RADIUS_MAX)) {
+            char detail[80];
+            snprintf(detail, sizeof detail, "radius is metres, more than 0 and at most %d", RADIUS_MAX);
+            return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", detail);
+        }
     } else if (radius) {
         return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "radius needs near=LON,LAT");
     }
@@ -329,16 +332,18 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
         q.reported = 1; /* the moderation queue: hidden or not */
         q.with_hidden = 1;
     }
+    const geodata_audience *audience = mapd_audience_or_reply(ctx);
+    if (!audience)
+        return MHD_YES;
     if (mapd_is_staff(m)) {
-        q.viewer_nb = NULL; /* all neighbourhoods */
         q.with_hidden |= (a = mapd_arg(ctx, "hidden")) && strcmp(a, "1") == 0;
-    } else {
-        if (!m->neighbourhood_id[0] && !q.author_id)
-            return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:[], s:i, s:b}", "type",
-                                     "FeatureCollection", "features", "numberReturned", 0,
-                                     "more", 0), "application/geo+json");
-        q.viewer_nb = q.author_id ? NULL : m->neighbourhood_id;
+    } else if (audience->kind == GEODATA_AUDIENCE_NOBODY && !q.author_id) {
+        return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:[], s:i, s:b}", "type",
+                                 "FeatureCollection", "features", "numberReturned", 0,
+                                 "more", 0), "application/geo+json");
     }
+    /* the audience's rule; an author's own posts wherever they are */
+    q.audience = q.author_id ? NULL : audience;
     mapd_post_model *model = ctx->server->posts;
     if (mapd_post_model_covers(model, &q)
         && !mapd_feed_sync(ctx->server->feed, ctx->store, ctx->now, MAPD_FEED_WAIT | MAPD_FEED_EXACT)
@@ -568,52 +573,4 @@ enum MHD_Result mapd_api_post_hide(mapd_ctx *ctx)
 enum MHD_Result mapd_api_post_restore(mapd_ctx *ctx)
 {
     return moderate(ctx, 0);
-}
-
-int mapd_posts_start(mapd_server *server, int with_model)
-{
-    char *err = NULL;
-    if (with_model) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (mapd_post_model_new(server->db_path, (int64_t)time(NULL), &server->posts, &err)) {
-            fprintf(stderr, "mapd: the posts read model: %s\n", err ? err : "out of memory");
-            free(err);
-            return -1;
-        }
-        mapd_feed_subscriber sub = mapd_post_model_subscriber(server->posts);
-        if (mapd_feed_subscribe(server->feed, &sub)) {
-            fprintf(stderr, "mapd: too many subscribers of the change feed\n");
-            mapd_post_model_free(server->posts);
-            server->posts = NULL;
-            return -1;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        size_t n, bytes;
-        mapd_post_model_stats(server->posts, &n, &bytes);
-        fprintf(stderr, "mapd: %zu posts in memory, %.1f MB (%zu bytes a post), loaded in %.2f s\n",
-                n, (double)bytes / 1e6, n ? bytes / n : 0,
-                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-    }
-    if (mapd_post_writer_start(server->db_path, &server->post_writer, &err)) {
-        fprintf(stderr, "mapd: the posts writer: %s\n", err ? err : "out of memory");
-        free(err);
-        mapd_post_model_free(server->posts);
-        server->posts = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-void mapd_posts_stop_writer(mapd_server *server)
-{
-    mapd_post_writer_stop(server->post_writer);
-}
-
-void mapd_posts_free(mapd_server *server)
-{
-    mapd_post_writer_free(server->post_writer);
-    server->post_writer = NULL;
-    mapd_post_model_free(server->posts);
-    server->posts = NULL;
 }

@@ -142,7 +142,7 @@ enum MHD_Result mapd_api_shop_create(mapd_ctx *ctx)
     enum MHD_Result ret = MHD_YES;
     if (mapd_field_string_or_reply(ctx, body, "name", MAPD_FIELD_REQUIRED, 200, &name)
         || mapd_field_string_or_reply(ctx, body, "shop", MAPD_FIELD_REQUIRED, 63, &shop)
-        || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_REQUIRED, 512, &address)
+        || mapd_field_string_or_reply(ctx, body, "address", MAPD_FIELD_REQUIRED, MAPD_ADDRESS_MAX, &address)
         || mapd_field_string_or_reply(ctx, body, "opening_hours", MAPD_FIELD_OPTIONAL, 255, &hours)
         || hours_or_reply(ctx, &hours, hours_buf, sizeof hours_buf))
         goto out;

@@ -39,12 +39,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "geodata/changes.h"
 #include "feed.h"
 #include "geodata/map.h"
 #include "http.h"
+#include "parse.h"
 #include "tile_addresses.h"
 #include "tile_neighbourhoods.h"
 #include "tile_render.h"
@@ -231,27 +231,6 @@ static void release_blob(void *blob)
     tiles_blob_release(blob);
 }
 
-/* 1 when Accept-Encoding accepts gzip (by name or *, with a q above 0). */
-static int accepts_gzip(const char *h)
-{
-    while (h && *h) {
-        while (*h == ' ' || *h == ',')
-            h++;
-        const char *end = strchr(h, ',');
-        size_t len = end ? (size_t)(end - h) : strlen(h);
-        size_t name = strcspn(h, " ;,");
-        if (name > len)
-            name = len;
-        if ((name == 4 && strncasecmp(h, "gzip", 4) == 0) || (name == 1 && h[0] == '*')) {
-            const char *q = strstr(h, "q=");
-            if (!q || q > h + len || strtod(q + 2, NULL) > 0)
-                return 1;
-        }
-        h = end;
-    }
-    return 0;
-}
-
 /* The responses of one cached tile, prepared on its first request and
  * queued as they are by every later one (a libmicrohttpd response is
  * reference-counted and may be queued on any number of connections): the
@@ -358,9 +337,9 @@ static enum MHD_Result send_tile(mapd_ctx *ctx, const tiles_blob *blob, tile_res
 {
     const char *inm = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
                                                   MHD_HTTP_HEADER_IF_NONE_MATCH);
-    int not_modified = mapd_etag_matches(inm, tr->etag);
-    int gzip = accepts_gzip(MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
-                                                        MHD_HTTP_HEADER_ACCEPT_ENCODING));
+    int not_modified = mapd_parse_if_none_match(inm, tr->etag);
+    int gzip = mapd_parse_accept_encoding(MHD_lookup_connection_value(
+                   ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING), "gzip") > 0;
     struct MHD_Response *r = NULL, *own = NULL;
     size_t bytes = 0;
     if (not_modified) {
@@ -401,7 +380,7 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
 {
     int z;
     int64_t x, y;
-    if (strlen(ctx->url) > 64 || !mapd_tile_parse(ctx->url + strlen("/tiles/"), ".mvt", &z, &x, &y))
+    if (strlen(ctx->url) > 64 || !mapd_parse_tile(ctx->url + strlen("/tiles/"), ".mvt", &z, &x, &y))
         return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "a tile is /tiles/Z/X/Y.mvt with zoom 0 to 22 and X, Y below 2^zoom");
     mapd_tiles *t = ctx->server->tiles;
@@ -409,26 +388,28 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
     if (rc)
         return mapd_problem_geodata(ctx, rc);
 
-    /* The viewer: members see needs and makers; the variant names what they see. */
+    /* The variant names what the viewer sees: the same for every member of a
+     * neighbourhood (the audience rule depends on the home alone), all for
+     * staff, the public layers for anyone else. The audience itself is read
+     * only to draw a tile the cache does not hold. */
     const geodata_member *m = mapd_member_optional(ctx);
     mapd_tile_viewer viewer = { 0 };
     char variant[TILES_CACHE_VARIANT_MAX + 1] = "";
-    if (mapd_is_staff(m)) {
-        viewer.member = 1;
+    if (mapd_is_staff(m))
         snprintf(variant, sizeof variant, "*");
-    } else if (m && m->neighbourhood_id[0]) {
-        viewer.member = 1;
-        viewer.nb = m->neighbourhood_id;
+    else if (m && m->neighbourhood_id[0])
         snprintf(variant, sizeof variant, "n:%s", m->neighbourhood_id);
-    }
+    int member = variant[0] != '\0'; /* a tile with needs: private */
 
     tiles_blob_extra *extra = NULL;
     const tiles_blob *blob = tiles_cache_get_extra(t->cache, z, x, y, variant, &extra);
     if (!blob) {
         uint64_t gen = tiles_cache_generation(t->cache);
         uint8_t *groups = NULL;
-        if (viewer.nb)
-            rc = mapd_needs_visible(t->needs, ctx->store, viewer.nb, &groups, &viewer.n_groups);
+        if (!(viewer.audience = mapd_audience_or_reply(ctx)))
+            return MHD_YES;
+        if (viewer.audience->kind != GEODATA_AUDIENCE_NOBODY)
+            rc = mapd_needs_visible(t->needs, viewer.audience, &groups, &viewer.n_groups);
         viewer.groups = groups;
         tiles_ctx *tc = rc ? NULL : tiles_ctx_new();
         uint8_t *bytes = NULL;
@@ -451,12 +432,12 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
      * it still holds this blob (the cache then owns one reference). Every
      * variant names one kind of viewer, so member always matches. */
     tile_responses *tr = extra ? (tile_responses *)(void *)extra : NULL;
-    if (tr && tr->member != viewer.member) {
+    if (tr && tr->member != member) {
         responses_release(&tr->extra);
         tr = NULL;
     }
     if (!tr) {
-        tr = responses_new(blob, viewer.member);
+        tr = responses_new(blob, member);
         if (!tr) {
             tiles_blob_release(blob);
             return MHD_NO;

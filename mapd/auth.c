@@ -1,8 +1,7 @@
 /*
  * mapd/auth.c — passwords, sessions, CSRF and roles.
  *
- * Passwords: argon2id through libsodium's crypto_pwhash_str (interactive
- * limits: 2 passes, 64 MiB), which salts and encodes the parameters.
+ * Passwords: hashed and checked by password.c; here, their rules on input.
  * Sessions: a random 256-bit token, sent once in an HttpOnly, SameSite=Lax
  * cookie (Secure with --cookie-secure); the store keeps only its BLAKE2b
  * hash, so a copy of the database opens no session. Each session has a
@@ -28,16 +27,6 @@ static int long_enough(const char *password)
     return chars >= MAPD_PASSWORD_MIN;
 }
 
-int mapd_hash_password(const char *password, char *out, size_t n)
-{
-    if (n < crypto_pwhash_STRBYTES)
-        return -1;
-    return crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                             crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0 ? 0 : -1;
-}
-
-_Static_assert(MAPD_HASH_LEN == crypto_pwhash_STRBYTES, "MAPD_HASH_LEN is libsodium's hash string size");
-
 int mapd_password_length_or_reply(mapd_ctx *ctx, const char *field, const char *password)
 {
     if (long_enough(password))
@@ -56,28 +45,34 @@ int mapd_password_hash_or_reply(mapd_ctx *ctx, const char *password, char hash[M
     return -1;
 }
 
-int mapd_check_password(const char *hash, const char *password)
-{
-    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
-}
-
 int mapd_is_staff(const geodata_member *m)
 {
     return m && (strcmp(m->role, "staff") == 0 || strcmp(m->role, "admin") == 0);
 }
 
-int mapd_sees_neighbourhood(mapd_ctx *ctx, const geodata_member *viewer, const char *nb)
+/* Computes the request's audience once; 0 or a GEODATA_E* code. */
+static int audience(mapd_ctx *ctx)
 {
-    if (mapd_is_staff(viewer))
-        return 1;
-    char ids[64][GEODATA_ID_MAX + 1];
-    size_t n = 0;
-    if (geodata_visible_neighbourhoods(ctx->store, viewer->neighbourhood_id, ids, 64, &n))
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], nb) == 0)
-            return 1;
-    return 0;
+    if (ctx->audience_ready)
+        return 0;
+    int rc = geodata_audience_of(ctx->store, mapd_member_optional(ctx), &ctx->audience);
+    ctx->audience_ready = !rc;
+    return rc;
+}
+
+const geodata_audience *mapd_audience_or_reply(mapd_ctx *ctx)
+{
+    int rc = audience(ctx);
+    if (rc) {
+        mapd_problem_geodata(ctx, rc);
+        return NULL;
+    }
+    return &ctx->audience;
+}
+
+int mapd_sees_neighbourhood(mapd_ctx *ctx, const char *nb)
+{
+    return audience(ctx) ? -1 : geodata_audience_sees(&ctx->audience, nb);
 }
 
 void mapd_secret_hash(const char *token, unsigned char out[32])

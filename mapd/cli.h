@@ -6,6 +6,8 @@
 #ifndef MAPD_CLI_H
 #define MAPD_CLI_H
 
+#include "geodata/store.h"
+
 #define MAPD_EXIT_OK    0
 #define MAPD_EXIT_FAIL  1
 #define MAPD_EXIT_USAGE 2
@@ -24,5 +26,9 @@ int mapd_cmd_serve(int argc, char **argv);
 /* Prints "mapd: <message>" on stderr and returns code, so commands can
  * `return mapd_fail(MAPD_EXIT_FAIL, "...")`. */
 int mapd_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens the store at db with geodata_store_open's flags; NULL after
+ * printing the reason (the command then exits MAPD_EXIT_FAIL). */
+geodata_store *mapd_store_or_fail(const char *db, unsigned flags);
 
 #endif

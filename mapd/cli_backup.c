@@ -26,13 +26,9 @@ int mapd_cmd_backup(int argc, char **argv)
     }
     if (!db || !out || optind != argc)
         return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd backup --db DB --out FILE");
-    geodata_store *store;
-    char *err;
-    if (geodata_store_open(db, GEODATA_OPEN_READONLY | GEODATA_OPEN_ANY_VERSION, &store, &err)) {
-        mapd_fail(MAPD_EXIT_FAIL, "%s", err);
-        free(err);
+    geodata_store *store = mapd_store_or_fail(db, GEODATA_OPEN_READONLY | GEODATA_OPEN_ANY_VERSION);
+    if (!store)
         return MAPD_EXIT_FAIL;
-    }
     int rc = geodata_store_backup(store, out);
     if (rc)
         mapd_fail(MAPD_EXIT_FAIL, "backup: %s", geodata_errmsg(store));

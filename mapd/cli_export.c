@@ -81,13 +81,9 @@ int mapd_cmd_export(int argc, char **argv)
     if (until && geodata_export_parse_time(NULL, until, 1, &req.until))
         return mapd_fail(MAPD_EXIT_USAGE, "export: --until wants YYYY-MM-DD or an RFC 3339 time, "
                          "not '%s'", until);
-    geodata_store *store;
-    char *err;
-    if (geodata_store_open(db, 0, &store, &err)) {
-        mapd_fail(MAPD_EXIT_FAIL, "%s", err);
-        free(err);
+    geodata_store *store = mapd_store_or_fail(db, 0);
+    if (!store)
         return MAPD_EXIT_FAIL;
-    }
     mapd_progress bar;
     mapd_progress_init(&bar, req.layer);
     req.progress = progress;

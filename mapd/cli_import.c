@@ -86,13 +86,9 @@ int mapd_cmd_import(int argc, char **argv)
     if ((opts.id_field || opts.name_field || opts.gap_m > 0) && fn != geodata_import_neighbourhoods)
         return mapd_fail(MAPD_EXIT_USAGE, "import %s: --id-field, --name-field and --gap-m are "
                          "for neighbourhoods only", kind);
-    geodata_store *store;
-    char *err;
-    if (geodata_store_open(db, GEODATA_OPEN_CREATE, &store, &err)) {
-        mapd_fail(MAPD_EXIT_FAIL, "%s", err);
-        free(err);
+    geodata_store *store = mapd_store_or_fail(db, GEODATA_OPEN_CREATE);
+    if (!store)
         return MAPD_EXIT_FAIL;
-    }
     mapd_progress progress;
     mapd_progress_init(&progress, kind);
     opts.progress = mapd_progress_update;

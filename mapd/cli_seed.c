@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "http.h"
+#include "password.h"
 #include "geodata/seed.h"
 
 #define DEMO_PASSWORD "entraide-demo"
@@ -60,13 +60,9 @@ int mapd_cmd_seed(int argc, char **argv)
         { "commerce@entraide.example", hash, "Commerce (démo)", "shop" },
         { "moderation@entraide.example", hash, "Modération (démo)", "staff" },
     };
-    geodata_store *store;
-    char *err;
-    if (geodata_store_open(db, 0, &store, &err)) {
-        mapd_fail(MAPD_EXIT_FAIL, "%s", err);
-        free(err);
+    geodata_store *store = mapd_store_or_fail(db, 0);
+    if (!store)
         return MAPD_EXIT_FAIL;
-    }
     geodata_seed_report r;
     int rc = geodata_seed(store, (size_t)posts, seed, (int64_t)time(NULL), accounts,
                           sizeof accounts / sizeof accounts[0], &r);

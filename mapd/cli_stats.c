@@ -27,13 +27,9 @@ int mapd_cmd_stats(int argc, char **argv)
     }
     if (!db || optind != argc)
         return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd stats --db DB");
-    geodata_store *store;
-    char *err;
-    if (geodata_store_open(db, GEODATA_OPEN_READONLY, &store, &err)) {
-        mapd_fail(MAPD_EXIT_FAIL, "%s", err);
-        free(err);
+    geodata_store *store = mapd_store_or_fail(db, GEODATA_OPEN_READONLY);
+    if (!store)
         return MAPD_EXIT_FAIL;
-    }
     geodata_counts n;
     int version = 0;
     int rc = geodata_store_counts(store, &n);

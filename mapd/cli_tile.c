@@ -37,6 +37,7 @@
 #include "cli.h"
 #include "geodata/map.h"
 #include "geodata/neighbourhoods.h"
+#include "parse.h"
 #include "progress.h"
 #include "tile_addresses.h"
 #include "tile_neighbourhoods.h"
@@ -60,7 +61,8 @@ typedef struct job {
     tiles_pointset *addresses; /* when a tile may show them: in memory, as mapd serve has them */
     mapd_neighbourhoods *neighbourhoods; /* the polygons, prepared once */
     mapd_tile_viewer viewer;
-    char viewer_nb[64];    /* storage of viewer.nb */
+    geodata_audience audience; /* storage of viewer.audience */
+    char viewer_nb[64];    /* --viewer's neighbourhood */
     uint8_t *groups;       /* storage of viewer.groups */
     int64_t now;           /* one instant for every tile of the run */
     const char *out;       /* directory of Z/X/Y.mvt files, or NULL */
@@ -123,7 +125,7 @@ static int write_tile(const job *j, int z, int64_t x, int64_t y, const uint8_t *
     return 0;
 }
 
-/* Parses "Z X Y" (decimal, separated by blanks) with mapd_tile_parse's
+/* Parses "Z X Y" (decimal, separated by blanks) with mapd_parse_tile's
  * rules. 1 when valid. */
 static int parse_line(const char *line, int *z, int64_t *x, int64_t *y)
 {
@@ -142,7 +144,7 @@ static int parse_line(const char *line, int *z, int64_t *x, int64_t *y)
         return 0;
     char path[3 * 32 + 3];
     snprintf(path, sizeof path, "%s/%s/%s", word[0], word[1], word[2]);
-    return mapd_tile_parse(path, "", z, x, y);
+    return mapd_parse_tile(path, "", z, x, y);
 }
 
 /* --batch: see the top of the file. Work: one render per line read. */
@@ -281,8 +283,8 @@ static int load_needs(job *j)
     if (!(j->needs = mapd_needs_new()))
         return mapd_fail(MAPD_EXIT_FAIL, "tile: out of memory");
     int rc = mapd_needs_load(j->needs, j->store, j->now);
-    if (!rc && j->viewer.nb)
-        rc = mapd_needs_visible(j->needs, j->store, j->viewer.nb, &j->groups, &j->viewer.n_groups);
+    if (!rc)
+        rc = mapd_needs_visible(j->needs, &j->audience, &j->groups, &j->viewer.n_groups);
     j->viewer.groups = j->groups;
     if (!rc)
         return 0;
@@ -296,9 +298,11 @@ static int set_viewer(job *j, const char *v)
 {
     if (!v || strcmp(v, "anonymous") == 0)
         return 0;
-    j->viewer.member = 1;
-    if (strcmp(v, "all") == 0)
+    j->viewer.audience = &j->audience;
+    if (strcmp(v, "all") == 0) {
+        j->audience = GEODATA_AUDIENCE_ALL;
         return load_needs(j);
+    }
     if (strlen(v) >= sizeof j->viewer_nb)
         return mapd_fail(MAPD_EXIT_USAGE, "--viewer: no neighbourhood '%.40s...'", v);
     snprintf(j->viewer_nb, sizeof j->viewer_nb, "%s", v);
@@ -308,7 +312,8 @@ static int set_viewer(job *j, const char *v)
     if (!found)
         return mapd_fail(MAPD_EXIT_USAGE, "--viewer wants anonymous, all or a neighbourhood id, "
                          "and there is no neighbourhood '%s'", v);
-    j->viewer.nb = j->viewer_nb;
+    if (geodata_audience_of_home(j->store, j->viewer_nb, &j->audience))
+        return mapd_fail(MAPD_EXIT_FAIL, "%s", geodata_errmsg(j->store));
     return load_needs(j);
 }
 
@@ -366,7 +371,7 @@ int mapd_cmd_tile(int argc, char **argv)
         char path[96];
         snprintf(path, sizeof path, "%.30s/%.30s/%.30s", argv[optind], argv[optind + 1],
                  argv[optind + 2]);
-        if (!mapd_tile_parse(path, "", &z, &x, &y))
+        if (!mapd_parse_tile(path, "", &z, &x, &y))
             return mapd_fail(MAPD_EXIT_USAGE, "tile: %s is not a tile (zoom 0 to %d, x and y "
                              "below 2^zoom)", path, TILES_MAX_ZOOM);
     }
@@ -386,12 +391,8 @@ int mapd_cmd_tile(int argc, char **argv)
         return mapd_fail(MAPD_EXIT_USAGE, "--out wants a directory");
 
     job j = { .now = (int64_t)time(NULL), .out = out };
-    char *err;
-    if (geodata_store_open(db, GEODATA_OPEN_READONLY, &j.store, &err)) {
-        mapd_fail(MAPD_EXIT_FAIL, "%s", err);
-        free(err);
+    if (!(j.store = mapd_store_or_fail(db, GEODATA_OPEN_READONLY)))
         return MAPD_EXIT_FAIL;
-    }
     int rc = set_viewer(&j, viewer);
     if (!rc && !(j.ctx = tiles_ctx_new()))
         rc = mapd_fail(MAPD_EXIT_FAIL, "tile: out of memory");
@@ -418,6 +419,7 @@ int mapd_cmd_tile(int argc, char **argv)
     tiles_pointset_free(j.addresses);
     mapd_neighbourhoods_free(j.neighbourhoods);
     free(j.groups);
+    geodata_audience_clear(&j.audience);
     geodata_store_close(j.store);
     return rc;
 }

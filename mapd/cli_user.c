@@ -15,14 +15,16 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "http.h"
+#include "geocode_json.h"
+#include "geodata/members.h"
+#include "password.h"
 
 static int read_password(char *out, size_t n)
 {
     if (!fgets(out, (int)n, stdin))
         return -1;
     out[strcspn(out, "\r\n")] = '\0';
-    return strlen(out) >= 8 ? 0 : -1;
+    return strlen(out) >= MAPD_PASSWORD_MIN ? 0 : -1;
 }
 
 int mapd_cmd_user(int argc, char **argv)
@@ -70,13 +72,9 @@ int mapd_cmd_user(int argc, char **argv)
         sodium_bin2base64(password, sizeof password, raw, sizeof raw,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     }
-    geodata_store *store;
-    char *err;
-    if (geodata_store_open(db, 0, &store, &err)) {
-        mapd_fail(MAPD_EXIT_FAIL, "%s", err);
-        free(err);
+    geodata_store *store = mapd_store_or_fail(db, 0);
+    if (!store)
         return MAPD_EXIT_FAIL;
-    }
     int exit_code = MAPD_EXIT_FAIL;
     geodata_geocoder *g = NULL;
     geodata_geocode_result res[MAPD_VERIFY_RESULTS];

@@ -16,11 +16,14 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "geodata/audience.h"
 #include "geodata/geocode.h"
 #include "geodata/members.h"
 #include "geodata/posts.h"
 #include "geodata/store.h"
 #include "feed.h"
+#include "geocode_json.h"
+#include "password.h"
 
 typedef struct mapd_metrics mapd_metrics;
 typedef struct mapd_ratelimit mapd_ratelimit;
@@ -71,6 +74,8 @@ typedef struct mapd_ctx {
     geodata_store *store;     /* the worker's, opened by dispatch */
     int authed;               /* session resolved: member is valid */
     geodata_member member;
+    int audience_ready;       /* audience computed (mapd_audience_or_reply) */
+    geodata_audience audience;/* who looks and what they see; cleared after the handler */
     char csrf[65];
     unsigned char token_hash[32];
 } mapd_ctx;
@@ -83,9 +88,6 @@ enum MHD_Result mapd_respond(mapd_ctx *ctx, unsigned status, const char *type,
                              const void *body, size_t len);
 enum MHD_Result mapd_respond_owned(mapd_ctx *ctx, unsigned status, const char *type, void *body,
                                    size_t len);
-/* 1 when an If-None-Match header h (NULL: none) names etag, a quoted
- * entity tag, or is *: weak comparison, so W/"x" names "x" too. */
-int mapd_etag_matches(const char *h, const char *etag);
 /* Queues json (consumed) with status; content type application/json unless type. */
 enum MHD_Result mapd_respond_json(mapd_ctx *ctx, unsigned status, json_t *json, const char *type);
 /* Queues json (consumed; NULL for an empty body) with a Set-Cookie line. */
@@ -174,20 +176,19 @@ void mapd_secret_hash(const char *token, unsigned char out[32]);
 int mapd_auth_limited_or_reply(mapd_ctx *ctx);
 /* Like mapd_member_or_reply, and 403 (NULL) for anyone but staff. */
 const geodata_member *mapd_staff_or_reply(mapd_ctx *ctx, int csrf);
-/* 1 when viewer sees what belongs to neighbourhood nb (staff: everything; a
- * member: their own and the contiguous ones), 0 when not, -1 on a store error. */
-int mapd_sees_neighbourhood(mapd_ctx *ctx, const geodata_member *viewer, const char *nb);
-#define MAPD_PASSWORD_MIN 8     /* characters */
-#define MAPD_PASSWORD_MAX 128   /* bytes */
-#define MAPD_HASH_LEN 128      /* an argon2id hash in libsodium's string form */
-int mapd_hash_password(const char *password, char *out, size_t n);  /* 0 or -1 */
+/* The audience of the request's viewer (geodata/audience.h: who sees what),
+ * computed once per request from the session; NULL after a 503 when the
+ * store failed. Valid until the handler returns. */
+const geodata_audience *mapd_audience_or_reply(mapd_ctx *ctx);
+/* 1 when the request's viewer sees what belongs to neighbourhood nb, 0 when
+ * not, -1 on a store error (nothing queued: the caller replies). */
+int mapd_sees_neighbourhood(mapd_ctx *ctx, const char *nb);
 /* A new password (named field in the request): 0, or -1 after queuing 422
  * when it has fewer than MAPD_PASSWORD_MIN characters (not bytes: "été" is
  * three). Checked before any costly work; hashed last, by the next one. */
 int mapd_password_length_or_reply(mapd_ctx *ctx, const char *field, const char *password);
 /* password hashed into hash: 0, or -1 after queuing 503. */
 int mapd_password_hash_or_reply(mapd_ctx *ctx, const char *password, char hash[MAPD_HASH_LEN]);
-int mapd_check_password(const char *hash, const char *password);    /* 1 when it matches */
 /* Starts a session for member: Set-Cookie goes on the response r. */
 int mapd_session_start(mapd_ctx *ctx, int64_t member_id, char csrf[65], char cookie[256]);
 int mapd_session_end(mapd_ctx *ctx, char cookie[256]);
@@ -297,6 +298,7 @@ mapd_feed_subscriber mapd_tiles_subscriber(mapd_tiles *t);
 int mapd_tiles_metrics(mapd_tiles *t, char *buf, size_t n);
 
 /* Addresses typed in a body (address_check.c). */
+#define MAPD_ADDRESS_MAX 512           /* bytes of a typed address */
 /* Geocodes address into res (room for max) and applies the verification rule:
  * 0 with *n results and *why set; or -1 after replying 422 when the geocoder
  * refuses the text (detail "'address': " and geodata_geocode_query_problem's
@@ -318,18 +320,5 @@ enum MHD_Result mapd_refuse_address(mapd_ctx *ctx, geodata_verify_status why,
 int mapd_home_or_reply(mapd_ctx *ctx, const char *address, geodata_geocode_result *res,
                        geodata_new_member *home);
 
-/* How many results of a query the verification rule is given, wherever it
- * is applied (registration, shops, `mapd user add`, the geocode JSON): the
- * rule looks past the best one for rivals, so fewer could let an ambiguous
- * address verify. */
-#define MAPD_VERIFY_RESULTS 5
-
-/* The results of one query (res[0..n), best first, n being at least
- * MAPD_VERIFY_RESULTS when the geocoder found that many) as a new JSON array
- * of the contract's objects: the first `shown` of them, the first carrying the
- * verification of the whole list; the one "none" object when n is 0
- * (cli_geocode.c). NULL when out of memory. */
-json_t *mapd_geocode_json(const char *query, const geodata_geocode_result *res, size_t n,
-                          size_t shown);
 
 #endif

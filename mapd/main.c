@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -36,7 +37,7 @@ static const struct {
       "user add --db DB --email E --role member|shop|staff|admin [--address A] [--name N] "
       "[--password-stdin]" },
     { "serve", mapd_cmd_serve,
-      "serve --db DB [--listen 127.0.0.1:8080] [--web DIR] [--threads N] [--max-body BYTES]\n"
+      "serve --db DB [--listen 127.0.0.1:8080] [--web DIR | --no-web] [--threads N] [--max-body BYTES]\n"
       "        [--auth-per-minute N] [--cookie-secure] [--tile-cache-mb N] [--tile-max-kb N]\n"
       "        [--attribution TEXT] [--posts-model on|off] [--log-flush-ms N]\n"
       "        [--export-keep SECONDS]" },
@@ -53,6 +54,18 @@ int mapd_fail(int code, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return code;
+}
+
+geodata_store *mapd_store_or_fail(const char *db, unsigned flags)
+{
+    geodata_store *store = NULL;
+    char *err = NULL;
+    if (geodata_store_open(db, flags, &store, &err)) {
+        mapd_fail(MAPD_EXIT_FAIL, "%s", err ? err : "out of memory");
+        free(err);
+        return NULL;
+    }
+    return store;
 }
 
 static int usage(FILE *out)

@@ -199,7 +199,7 @@ static const entry catalogue[] = {
     { "{} must be one of {}", "{1} doit valoir l’une de ces valeurs : {2}." },
     { "this method is not allowed on this resource", "Cette méthode n’est pas permise ici." },
     { "near is LON,LAT in degrees", "near s’écrit LON,LAT en degrés." },
-    { "radius is metres, more than 0 and at most 20000", "radius est en mètres, plus de 0 et au plus 20000." },
+    { "radius is metres, more than 0 and at most {}", "radius est en mètres, plus de 0 et au plus {1}." },
     { "radius needs near=LON,LAT", "radius demande near=LON,LAT." },
     { "give near or bbox, not both", "Indiquez near ou bbox, pas les deux." },
     { "bbox is WEST,SOUTH,EAST,NORTH in degrees", "bbox s’écrit OUEST,SUD,EST,NORD en degrés." },

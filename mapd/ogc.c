@@ -28,6 +28,7 @@
 #include <xxhash.h>
 
 #include "ogc.h"
+#include "parse.h"
 
 #define OAS_TYPE "application/vnd.oai.openapi+json;version=3.0"
 
@@ -101,36 +102,20 @@ int mapd_ogc_args_or_reply(mapd_ctx *ctx, const char *const *allowed)
 }
 
 int mapd_ogc_layer_or_reply(mapd_ctx *ctx, const char *id, const geodata_layer **layer,
-                            geodata_audience *audience, char (*visible)[GEODATA_ID_MAX + 1])
+                            const geodata_audience **audience)
 {
     *layer = geodata_layer_find(id);
-    *audience = (geodata_audience){ 0 };
+    *audience = NULL;
     if (!*layer) {
         mapd_problem(ctx, MHD_HTTP_NOT_FOUND, "Not Found", "no such collection");
         return -1;
     }
-    if (!(*layer)->members_only)
-        return 0;
-    const geodata_member *m = mapd_member_optional(ctx);
-    if (!m) {
+    if ((*layer)->members_only && !mapd_member_optional(ctx)) {
         mapd_problem(ctx, MHD_HTTP_UNAUTHORIZED, "Unauthorized",
                      "this collection is for members: log in first");
         return -1;
     }
-    if (mapd_is_staff(m)) {
-        audience->staff = 1;
-        return 0;
-    }
-    size_t n = 0;
-    if (m->neighbourhood_id[0]
-        && geodata_visible_neighbourhoods(ctx->store, m->neighbourhood_id, visible,
-                                          GEODATA_AUDIENCE_MAX, &n)) {
-        mapd_problem_geodata(ctx, GEODATA_EDB);
-        return -1;
-    }
-    audience->visible = (const char (*)[GEODATA_ID_MAX + 1])visible;
-    audience->n_visible = n;
-    return 0;
+    return (*audience = mapd_audience_or_reply(ctx)) ? 0 : -1;
 }
 
 char *mapd_ogc_dump(json_t *doc, size_t *len)
@@ -152,7 +137,7 @@ enum MHD_Result mapd_ogc_send(mapd_ctx *ctx, const char *body, size_t len, const
 {
     const char *inm = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
                                                   MHD_HTTP_HEADER_IF_NONE_MATCH);
-    int not_modified = mapd_etag_matches(inm, etag);
+    int not_modified = mapd_parse_if_none_match(inm, etag);
     struct MHD_Response *r = not_modified
         ? MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT)
         : MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)body, release, cls);
@@ -366,9 +351,8 @@ enum MHD_Result mapd_ogc_collection(mapd_ctx *ctx)
     id[id_len] = '\0';
     const char *sub = slash ? slash + 1 : NULL;  /* after "{id}/" */
     const geodata_layer *l;
-    geodata_audience audience;
-    char visible[GEODATA_AUDIENCE_MAX][GEODATA_ID_MAX + 1];
-    if (mapd_ogc_layer_or_reply(ctx, id, &l, &audience, visible))
+    const geodata_audience *audience;
+    if (mapd_ogc_layer_or_reply(ctx, id, &l, &audience))
         return MHD_YES;
     char base[MAPD_OGC_BASE_MAX];
     mapd_ogc_base(ctx, base);
@@ -387,9 +371,9 @@ enum MHD_Result mapd_ogc_collection(mapd_ctx *ctx)
         return queryables(ctx, base, l);
     }
     if (strcmp(sub, "items") == 0)
-        return mapd_ogc_items(ctx, l, &audience, NULL);
+        return mapd_ogc_items(ctx, l, audience, NULL);
     if (strncmp(sub, "items/", 6) == 0 && sub[6] && !strchr(sub + 6, '/'))
-        return mapd_ogc_items(ctx, l, &audience, sub + 6);
+        return mapd_ogc_items(ctx, l, audience, sub + 6);
     return mapd_problem(ctx, MHD_HTTP_NOT_FOUND, "Not Found", "no such resource");
 }
 

@@ -56,13 +56,11 @@ void mapd_ogc_base(mapd_ctx *ctx, char out[MAPD_OGC_BASE_MAX]);
  * argument. */
 int mapd_ogc_args_or_reply(mapd_ctx *ctx, const char *const *allowed);
 
-/* The collection layer for the reader of ctx: 0 with *layer and, for
- * members-only layers, audience filled (visible holds room for
- * GEODATA_AUDIENCE_MAX ids); -1 after a 404 (unknown) or 401 (a
- * members-only collection for an anonymous reader). */
+/* The collection layer for the reader of ctx: 0 with *layer and *audience
+ * (the request's: mapd_audience_or_reply); -1 after a 404 (unknown), 401
+ * (a members-only collection for an anonymous reader) or 503. */
 int mapd_ogc_layer_or_reply(mapd_ctx *ctx, const char *id, const geodata_layer **layer,
-                            geodata_audience *audience,
-                            char (*visible)[GEODATA_ID_MAX + 1]);
+                            const geodata_audience **audience);
 
 /* Queues a JSON document with the OGC headers: the type given, an ETag
  * (strong: a hash of the bytes) with 304 on If-None-Match, Cache-Control

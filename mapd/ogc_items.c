@@ -650,7 +650,7 @@ enum MHD_Result mapd_ogc_items(mapd_ctx *ctx, const geodata_layer *l, const geod
     if (items_args_or_reply(ctx, l, fid != NULL, &a))
         return MHD_YES;
     geodata_feature_query q;
-    geodata_feature_query_init(&q, l, *audience, ctx->now);
+    geodata_feature_query_init(&q, l, audience, ctx->now);
     q.max_limit = LIMIT_MAX;
     if (fid) {
         q.id = fid;
@@ -692,7 +692,7 @@ enum MHD_Result mapd_ogc_items(mapd_ctx *ctx, const geodata_layer *l, const geod
     int64_t matched = 0;
     int rc = GEODATA_OK;
     /* A member without a neighbourhood sees no needs or makers: an empty page. */
-    if (!(l->members_only && !audience->staff && audience->n_visible == 0))
+    if (!(l->members_only && audience->kind == GEODATA_AUDIENCE_NOBODY))
         rc = geodata_features_query(ctx->store, &q, add_feature, &p, fid ? NULL : &matched);
     json_t *feature = p.w.feature;   /* single: the one feature, filled */
     p.w.feature = NULL;

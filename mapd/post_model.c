@@ -78,73 +78,6 @@ struct mapd_post_model {
     uint32_t dist_off[MAPD_POST_DISTANCE_MAX + 2];
 };
 
-/* ---- the JSON of a post ---- */
-
-json_t *mapd_post_feature_json(const geodata_post *p)
-{
-    json_t *props = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:o, s:o, s:o}",
-        "id", (json_int_t)p->id, "kind", p->kind, "category", p->category, "status", p->status,
-        "title", p->title, "body", p->body, "author", "display_name", p->author_name,
-        "neighbourhood", p->neighbourhood_id, "created_at", mapd_json_time(p->created_at),
-        "updated_at", mapd_json_time(p->updated_at), "expires_at", mapd_json_time(p->expires_at));
-    if (!props)
-        return NULL;
-    return json_pack("{s:s, s:I, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
-                     (json_int_t)p->id, "geometry", "type", "Point", "coordinates",
-                     round(p->lon * 1e6) / 1e6, round(p->lat * 1e6) / 1e6, "properties", props);
-}
-
-void mapd_post_viewer_init(mapd_post_viewer *v, const geodata_member *viewer, int64_t author,
-                           int64_t claimed_by, int hidden)
-{
-    *v = (mapd_post_viewer){
-        .mine = viewer && viewer->id == author,
-        .claimed_by_me = viewer && claimed_by == viewer->id,
-        .staff = mapd_is_staff(viewer),
-        .hidden = hidden,
-    };
-}
-
-static int add_distance(json_t *props, double distance)
-{
-    return json_object_set_new(props, "distance_m", json_integer((json_int_t)llround(distance)));
-}
-
-int mapd_post_viewer_props(json_t *props, const mapd_post_viewer *v, double distance)
-{
-    int rc = json_object_set_new(props, "mine", json_boolean(v->mine));
-    rc |= json_object_set_new(props, "claimed_by_me", json_boolean(v->claimed_by_me));
-    if (v->mine)
-        rc |= json_object_set_new(props, "views", json_integer(v->views));
-    if (v->mine || v->staff)
-        rc |= json_object_set_new(props, "hidden", json_boolean(v->hidden));
-    if (v->staff)
-        rc |= json_object_set_new(props, "reports", json_integer(v->reports));
-    if (distance >= 0)
-        rc |= add_distance(props, distance);
-    return rc ? -1 : 0;
-}
-
-/* ---- text ---- */
-
-int mapd_text_append(mapd_text *t, const void *s, size_t n)
-{
-    if (t->len + n + 1 > t->cap) {
-        size_t ncap = t->cap ? t->cap : 4096;
-        while (ncap < t->len + n + 1)
-            ncap *= 2;
-        char *d = realloc(t->data, ncap);
-        if (!d)
-            return -1;
-        t->data = d;
-        t->cap = ncap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-    return 0;
-}
-
 /* Appends the members of object obj as jansson serialises them, without the
  * braces around them (obj must not be empty). Consumes obj. */
 static int append_members(mapd_text *t, json_t *obj)
@@ -246,7 +179,7 @@ static int make_constants(mapd_post_model *m)
     for (int d = 0; d <= MAPD_POST_DISTANCE_MAX; d++) {
         m->dist_off[d] = (uint32_t)t.len;
         json_t *o = json_object();
-        if (o && add_distance(o, d)) {
+        if (o && mapd_post_add_distance(o, d)) {
             json_decref(o);
             o = NULL;
         }

@@ -24,33 +24,8 @@
 #include "geodata/posts.h"
 #include "geodata/store.h"
 #include "feed.h"
-
-/* What serialises a response body of posts: compact, and the coordinates'
- * doubles with the precision every GeoJSON answer uses. */
-#define MAPD_POST_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10))
-
-/* The Feature of post p without anything that depends on who looks: type,
- * id, geometry, and properties id to expires_at. New reference, or NULL. */
-json_t *mapd_post_feature_json(const geodata_post *p);
-
-/* What a post's properties say about the viewer. */
-typedef struct mapd_post_viewer {
-    int mine;              /* the viewer wrote it: adds views and hidden */
-    int claimed_by_me;
-    int staff;             /* adds hidden and reports */
-    int hidden;
-    int64_t views;         /* read only when mine */
-    int64_t reports;       /* read only when staff */
-} mapd_post_viewer;
-
-/* Fills v for viewer and a post of author, claimed by claimed_by (0: none). */
-void mapd_post_viewer_init(mapd_post_viewer *v, const geodata_member *viewer, int64_t author,
-                           int64_t claimed_by, int hidden);
-
-/* Adds to props, in this order: mine, claimed_by_me, views (mine), hidden
- * (mine or staff), reports (staff), and distance_m (rounded metres) when
- * distance >= 0. 0, or -1 when out of memory. */
-int mapd_post_viewer_props(json_t *props, const mapd_post_viewer *v, double distance);
+#include "post_json.h"
+#include "text.h"
 
 typedef struct mapd_post_model mapd_post_model;
 
@@ -76,14 +51,6 @@ mapd_feed_subscriber mapd_post_model_subscriber(mapd_post_model *m);
  * waiting for a reload after a failed update. */
 int mapd_post_model_covers(mapd_post_model *m, const geodata_post_query *q);
 
-/* A growable text buffer; data is malloc'd. */
-typedef struct mapd_text {
-    char *data;
-    size_t len, cap;
-} mapd_text;
-
-/* Appends n bytes of s; 0, or -1 when out of memory (t unchanged). */
-int mapd_text_append(mapd_text *t, const void *s, size_t n);
 
 /*
  * Appends to out the page of features that geodata_posts_query would give

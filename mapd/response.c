@@ -1,7 +1,6 @@
 /*
  * mapd/response.c — queuing responses: plain bodies, JSON, and RFC 9457
- * problem documents, with the one mapping of geodata error codes to statuses;
- * and the one If-None-Match test of the cached responses (tiles, /ogc).
+ * problem documents, with the one mapping of geodata error codes to statuses.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,22 +39,6 @@ static enum MHD_Result respond(mapd_ctx *ctx, unsigned status, const char *type,
                                size_t len, const char *cookie)
 {
     return respond_mode(ctx, status, type, (void *)body, len, cookie, MHD_RESPMEM_MUST_COPY);
-}
-
-int mapd_etag_matches(const char *h, const char *etag)
-{
-    if (!h)
-        return 0;
-    if (strcmp(h, "*") == 0)
-        return 1;
-    size_t n = strlen(etag);
-    for (const char *p = strstr(h, etag); p; p = strstr(p + 1, etag)) {
-        char before = p == h ? ',' : p[-1], after = p[n];
-        int bounded_before = before == ',' || before == ' ' || (before == '/' && p >= h + 2);
-        if (bounded_before && (after == '\0' || after == ',' || after == ' '))
-            return 1;
-    }
-    return 0;
 }
 
 enum MHD_Result mapd_respond(mapd_ctx *ctx, unsigned status, const char *type,

@@ -39,7 +39,10 @@
 #include "access_log.h"
 #include "cli.h"
 #include "http.h"
+#include "parse.h"
 #include "tile_render.h"
+#include "tiles/cache.h"
+#include "web_dir.h"
 
 static double seconds(void)
 {
@@ -49,7 +52,8 @@ static double seconds(void)
 }
 
 /* The routing table: the first row whose method and pattern match wins. In a
- * pattern, {id} is a positive integer and a final * any rest of the path. */
+ * pattern, {id} is a positive integer and a final * any rest of the path
+ * (mapd_parse_route_find, parse.h). */
 static const struct route {
     const char *method;
     const char *pattern;
@@ -124,38 +128,14 @@ static const struct route {
  * before every request of a keep-alive connection (MHD_pool_reset): 64 KiB
  * cost about 3 us of CPU a request, more than the rest of a cached tile. */
 #define CONNECTION_MEMORY (16 * 1024)
+#define THREADS_MAX 256 /* --threads */
 
 static char route_names[N_ROUTES][64];        /* "METHOD pattern", for the metrics */
 static const char *route_name_ptrs[N_ROUTES];
+static mapd_route_key route_keys[N_ROUTES];   /* the table as the matcher reads it, set at start */
 
 static pthread_key_t store_key;
 static int in_flight;      /* requests between first call and completion (atomic) */
-
-/* Matches url against pattern; sets *id for {id}. */
-static int match(const char *pattern, const char *url, int64_t *id)
-{
-    const char *p = pattern, *u = url;
-    while (*p) {
-        if (p[0] == '*')
-            return 1;
-        if (p[0] == '{' && strncmp(p, "{id}", 4) == 0) {
-            if (*u < '1' || *u > '9')
-                return 0;
-            int64_t v = 0;
-            while (*u >= '0' && *u <= '9') {
-                if (v > (INT64_C(1) << 53) / 10)
-                    return 0;
-                v = v * 10 + (*u++ - '0');
-            }
-            *id = v;
-            p += 4;
-            continue;
-        }
-        if (*p++ != *u++)
-            return 0;
-    }
-    return *u == '\0';
-}
 
 static void close_store(void *store)
 {
@@ -183,15 +163,10 @@ static geodata_store *thread_store_or_reply(mapd_ctx *ctx)
 static enum MHD_Result dispatch(mapd_ctx *ctx)
 {
     int path_known = 0;
-    for (size_t i = 0; i < N_ROUTES; i++) {
-        int64_t id = 0;
-        if (!match(routes[i].pattern, ctx->url, &id))
-            continue;
-        /* The static catch-all knows no path: only real routes make a 405. */
-        path_known |= strchr(routes[i].pattern, '*') == NULL;
-        if (strcmp(routes[i].method, ctx->method) != 0)
-            continue;
-        ctx->req->route = (int)i;
+    int64_t id = 0;
+    int i = mapd_parse_route_find(route_keys, N_ROUTES, ctx->method, ctx->url, &id, &path_known);
+    if (i >= 0) {
+        ctx->req->route = i;
         ctx->id = id;
         if (ctx->req->body_too_large) {
             char detail[96];
@@ -249,7 +224,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES; /* already answered */
     mapd_ctx ctx = { .server = server, .conn = conn, .req = req, .method = method, .url = url,
                      .now = (int64_t)time(NULL) };
-    return dispatch(&ctx);
+    enum MHD_Result ret = dispatch(&ctx);
+    geodata_audience_clear(&ctx.audience);
+    return ret;
 }
 
 /* Appends s at p; the caller has made room. */
@@ -356,24 +333,6 @@ enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
     return r;
 }
 
-static int parse_listen(const char *s, struct sockaddr_in *sa)
-{
-    const char *colon = strrchr(s, ':');
-    if (!colon || colon == s || colon - s > 63)
-        return 0;
-    char host[64];
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || end == colon + 1 || port < 0 || port > 65535)
-        return 0;
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
-}
-
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
@@ -425,6 +384,7 @@ int mapd_cmd_serve(int argc, char **argv)
         { "db", required_argument, NULL, 'd' },
         { "listen", required_argument, NULL, 'l' },
         { "web", required_argument, NULL, 'w' },
+        { "no-web", no_argument, NULL, 'W' },
         { "threads", required_argument, NULL, 't' },
         { "max-body", required_argument, NULL, 'b' },
         { "auth-per-minute", required_argument, NULL, 'a' },
@@ -440,10 +400,11 @@ int mapd_cmd_serve(int argc, char **argv)
     mapd_server server = { .max_body = 64 * 1024, .session_ttl = 30 * 24 * 3600 };
     const char *listen = "127.0.0.1:8080";
     long threads = sysconf(_SC_NPROCESSORS_ONLN), v, auth_per_minute = 10;
-    long tile_cache_mb = 256, tile_max_kb = MAPD_TILE_MAX_BYTES / 1024;
+    long tile_cache_mb = (long)(TILES_CACHE_DEFAULT_BYTES >> 20), tile_max_kb = MAPD_TILE_MAX_BYTES / 1024;
     long log_flush_ms = MAPD_ACCESS_LOG_FLUSH_MS;
     long export_keep = 24 * 3600;   /* seconds a background export's file is kept */
     int posts_model = 1;
+    int no_web = 0;   /* --no-web: no static files at all */
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -451,6 +412,7 @@ int mapd_cmd_serve(int argc, char **argv)
         case 'd': server.db_path = optarg; break;
         case 'l': listen = optarg; break;
         case 'w': server.web_dir = optarg; break;
+        case 'W': no_web = 1; break;
         case 's': server.cookie_secure = 1; break;
         case 'p':
             if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
@@ -458,8 +420,8 @@ int mapd_cmd_serve(int argc, char **argv)
             posts_model = strcmp(optarg, "on") == 0;
             break;
         case 't':
-            if (!parse_long(optarg, 1, 256, &threads))
-                return mapd_fail(MAPD_EXIT_USAGE, "--threads wants 1 to 256, not '%s'", optarg);
+            if (!parse_long(optarg, 1, THREADS_MAX, &threads))
+                return mapd_fail(MAPD_EXIT_USAGE, "--threads wants 1 to %d, not '%s'", THREADS_MAX, optarg);
             break;
         case 'b':
             if (!parse_long(optarg, 1024, 16 * 1024 * 1024, &v))
@@ -500,12 +462,23 @@ int mapd_cmd_serve(int argc, char **argv)
         }
     }
     if (!server.db_path || optind != argc)
-        return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd serve --db DB [--listen HOST:PORT] [--web DIR] "
+        return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd serve --db DB [--listen HOST:PORT] [--web DIR | --no-web] "
                          "[--threads N] [--max-body BYTES] [--auth-per-minute N] [--cookie-secure] "
                          "[--tile-cache-mb N] [--tile-max-kb N] [--attribution TEXT] [--posts-model on|off] "
                          "[--log-flush-ms N] [--export-keep SECONDS]");
+    if (server.web_dir && no_web)
+        return mapd_fail(MAPD_EXIT_USAGE, "--web DIR and --no-web cannot go together");
+    if (server.web_dir && !server.web_dir[0])
+        return mapd_fail(MAPD_EXIT_USAGE, "--web wants a directory, not ''; --no-web serves no static files");
+    /* Without --web, the web map beside the executable (web_dir.c). */
+    char web_default[PATH_MAX] = "";
+    int web_found = 0;
+    if (!server.web_dir && !no_web && mapd_web_dir_default(web_default) == 0) {
+        server.web_dir = web_default;
+        web_found = 1;
+    }
     struct sockaddr_in sa;
-    if (!parse_listen(listen, &sa))
+    if (!mapd_parse_listen(listen, &sa))
         return mapd_fail(MAPD_EXIT_USAGE, "--listen wants IPv4:PORT, e.g. 127.0.0.1:8080, not '%s'",
                          listen);
     if (threads < 1)
@@ -519,6 +492,7 @@ int mapd_cmd_serve(int argc, char **argv)
     for (size_t i = 0; i < N_ROUTES; i++) {
         snprintf(route_names[i], sizeof route_names[i], "%s %s", routes[i].method, routes[i].pattern);
         route_name_ptrs[i] = route_names[i];
+        route_keys[i] = (mapd_route_key){ routes[i].method, routes[i].pattern };
     }
     server.metrics = mapd_metrics_new(N_ROUTES);
     server.auth_limit = mapd_ratelimit_new((double)auth_per_minute, (double)auth_per_minute);
@@ -556,6 +530,14 @@ int mapd_cmd_serve(int argc, char **argv)
     printf("mapd: serving http://%s:%u/ (%ld threads, db %s, %zu addresses)\n", host,
            info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port), threads, server.db_path,
            geodata_geocoder_count(server.geocoder));
+    if (server.web_dir)
+        printf("mapd: web map from %s (%s)\n", server.web_dir,
+               web_found ? "found beside the executable" : "--web");
+    else if (no_web)
+        printf("mapd: no web map (--no-web): the API only\n");
+    else
+        printf("mapd: no web map found beside %s (%s, or ../web in a build tree): the API only; "
+               "--web DIR names one\n", web_default[0] ? web_default : "the executable", MAPD_WEB_FROM_BIN);
     fflush(stdout);
 
     int sig = 0;

@@ -45,10 +45,11 @@
  * whole file is sent. Other range forms get the whole file (RFC 9110 allows
  * it), an unsatisfiable one 416.
  *
- * Work per request: the checks of the URL and headers are linear in their
- * lengths (bounded by libmicrohttpd's per-connection memory); realpath() of
- * the file's directory, one open and fstat, and up to two more for siblings.
- * Files are sent straight from their descriptor.
+ * The headers are read by the parsers of parse.h, which the other handlers
+ * share. Work per request: the checks of the URL and headers are linear in
+ * their lengths (bounded by libmicrohttpd's per-connection memory);
+ * realpath() of the file's directory, one open and fstat, and up to two
+ * more for siblings. Files are sent straight from their descriptor.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,12 +59,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "http.h"
+#include "parse.h"
 
 static const struct {
     const char *ext, *type;
@@ -163,109 +164,7 @@ static int open_regular(const char *path, struct stat *st)
     return fd;
 }
 
-/* ---- headers ----------------------------------------------------------------- */
-
-/* An RFC 9110 qvalue at *p ("0", "0.5", "1", "1.000"), as thousandths,
- * advancing *p; -1 when malformed. Reads at most 5 characters. */
-static int qvalue(const char **p)
-{
-    const char *s = *p;
-    int q;
-    if (*s == '0')
-        q = 0;
-    else if (*s == '1')
-        q = 1000;
-    else
-        return -1;
-    s++;
-    if (*s == '.') {
-        s++;
-        int scale = 100;
-        for (int i = 0; i < 3 && *s >= '0' && *s <= '9'; i++, s++, scale /= 10)
-            q += (*s - '0') * scale;
-    }
-    if (q > 1000)
-        return -1;
-    *p = s;
-    return q;
-}
-
-/*
- * The weight (0 to 1000) that the Accept-Encoding header h gives to coding
- * ("br" or "gzip"; "x-gzip" counts as "gzip"): its own entry's q, else that
- * of "*", else 0 (a coding the header does not name is not acceptable). A
- * malformed q weighs 0. No header: 0 (send the identity). Work: one pass
- * over h.
- */
-static int accept_q(const char *h, const char *coding)
-{
-    int own = -1, any = -1;
-    size_t clen = strlen(coding);
-    const char *p = h;
-    while (p && *p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        const char *name = p;
-        while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
-            p++;
-        size_t nlen = (size_t)(p - name);
-        int q = 1000;
-        while (*p && *p != ',') { /* parameters: only q counts */
-            if (*p != ';') {
-                p++;
-                continue;
-            }
-            p++;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            if ((*p == 'q' || *p == 'Q') && p[1] == '=') {
-                p += 2;
-                q = qvalue(&p);
-                while (*p == ' ' || *p == '\t')
-                    p++;
-                if (q < 0 || (*p && *p != ',' && *p != ';'))
-                    q = 0;
-            }
-        }
-        int mine = (nlen == clen && strncasecmp(name, coding, clen) == 0)
-                   || (strcmp(coding, "gzip") == 0 && nlen == 6 && strncasecmp(name, "x-gzip", 6) == 0);
-        if (mine && own < 0)
-            own = q;
-        else if (nlen == 1 && name[0] == '*' && any < 0)
-            any = q;
-    }
-    return own >= 0 ? own : any >= 0 ? any : 0;
-}
-
-/* 1 when the If-None-Match header h is "*" or lists etag (weak comparison:
- * a W/ prefix is ignored). Work: one pass over h. */
-static int etag_listed(const char *h, const char *etag)
-{
-    size_t n = strlen(etag);
-    const char *p = h;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (*p == '*')
-            return 1;
-        if (p[0] == 'W' && p[1] == '/')
-            p += 2;
-        if (*p != '"') { /* not an entity tag: skip to the next */
-            while (*p && *p != ',')
-                p++;
-            continue;
-        }
-        const char *end = strchr(p + 1, '"');
-        if (!end)
-            return 0;
-        if ((size_t)(end + 1 - p) == n && memcmp(p, etag, n) == 0)
-            return 1;
-        p = end + 1;
-    }
-    return 0;
-}
+/* ---- validators ------------------------------------------------------------- */
 
 /* The strong ETag of the file st as sent with suffix ("", "-br", "-gz"). */
 static void make_etag(char out[96], const struct stat *st, const char *suffix)
@@ -273,55 +172,6 @@ static void make_etag(char out[96], const struct stat *st, const char *suffix)
     uint64_t ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
     snprintf(out, 96, "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "%s\"", (uint64_t)st->st_size, ns,
              (uint64_t)st->st_ino, suffix);
-}
-
-/* A decimal number of at most 19 digits at *p, advancing *p; 0 when none. */
-static int range_number(const char **p, uint64_t *out)
-{
-    uint64_t v = 0;
-    int digits = 0;
-    while (**p >= '0' && **p <= '9') {
-        if (++digits > 19)
-            return 0;
-        v = v * 10 + (uint64_t)(*(*p)++ - '0');
-    }
-    *out = v;
-    return digits > 0;
-}
-
-/*
- * Reads a Range header against a file of `size` bytes. Returns 1 with the
- * inclusive slice [*first, *last]; 0 when there is no header, or not one
- * byte range (the whole file is then sent); -1 when the range cannot be
- * satisfied. Constant work: the header is read once, at most ~40 bytes deep.
- */
-static int byte_range(const char *h, uint64_t size, uint64_t *first, uint64_t *last)
-{
-    if (!h || strncmp(h, "bytes=", 6) != 0)
-        return 0;
-    const char *p = h + 6;
-    uint64_t a, b;
-    if (*p == '-') { /* the last N bytes */
-        p++;
-        if (!range_number(&p, &b) || *p != '\0')
-            return 0;
-        if (b == 0 || size == 0)
-            return -1;
-        *first = b >= size ? 0 : size - b;
-        *last = size - 1;
-        return 1;
-    }
-    if (!range_number(&p, &a) || *p++ != '-')
-        return 0;
-    if (*p == '\0')
-        b = UINT64_MAX;
-    else if (!range_number(&p, &b) || *p != '\0' || b < a)
-        return 0;
-    if (a >= size)
-        return -1;
-    *first = a;
-    *last = b >= size ? size - 1 : b;
-    return 1;
 }
 
 /* ---- the handler ------------------------------------------------------------- */
@@ -339,7 +189,7 @@ static int pick_sibling(const char *path, const struct stat *st, const char *h, 
     static const struct { const char *name, *ext, *suffix; } codings[2] = {
         { "br", ".br", "-br" }, { "gzip", ".gz", "-gz" },
     };
-    int q[2] = { accept_q(h, "br"), accept_q(h, "gzip") };
+    int q[2] = { mapd_parse_accept_encoding(h, "br"), mapd_parse_accept_encoding(h, "gzip") };
     int order[2] = { 0, 1 };
     if (q[1] > q[0]) {
         order[0] = 1;
@@ -431,14 +281,14 @@ enum MHD_Result mapd_static_file(mapd_ctx *ctx)
         modified[0] = '\0';
     const char *inm = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     const char *since = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
-    int fresh = inm ? etag_listed(inm, etag) : (modified[0] && since && strcmp(since, modified) == 0);
+    int fresh = inm ? mapd_parse_if_none_match(inm, etag) : (modified[0] && since && strcmp(since, modified) == 0);
 
     uint64_t size = (uint64_t)st.st_size, first = 0, last = size ? size - 1 : 0;
     int range = 0;
     if (range_h && !fresh) {
         const char *if_range = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE);
-        if (!if_range || strcmp(if_range, identity_etag) == 0 || (modified[0] && strcmp(if_range, modified) == 0))
-            range = byte_range(range_h, size, &first, &last);
+        if (mapd_parse_if_range(if_range, identity_etag, modified))
+            range = mapd_parse_range(range_h, size, &first, &last);
     }
 
     unsigned status = MHD_HTTP_OK;

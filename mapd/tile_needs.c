@@ -167,29 +167,31 @@ size_t mapd_needs_count(mapd_needs *n)
     return tiles_pointset_count(n->points);
 }
 
-int mapd_needs_visible(mapd_needs *n, geodata_store *store, const char *nb, uint8_t **groups,
+int mapd_needs_visible(mapd_needs *n, const geodata_audience *a, uint8_t **groups,
                        size_t *n_groups)
 {
     *groups = NULL;
     *n_groups = 0;
-    char ids[64][GEODATA_ID_MAX + 1];
-    size_t k = 0;
-    int rc = geodata_visible_neighbourhoods(store, nb, ids, 64, &k);
-    if (rc)
-        return rc;
-    uint32_t g[64];
+    if (a->kind == GEODATA_AUDIENCE_STAFF)
+        return 0; /* every group */
+    uint32_t *g = malloc((a->n_visible ? a->n_visible : 1) * sizeof *g);
+    if (!g)
+        return TILES_ENOMEM;
     uint32_t top = 0;
-    for (size_t i = 0; i < k; i++) {
-        if ((g[i] = group_of(n, ids[i])) == UINT32_MAX)
+    for (size_t i = 0; i < a->n_visible; i++) {
+        if ((g[i] = group_of(n, a->visible[i])) == UINT32_MAX) {
+            free(g);
             return TILES_ENOMEM;
+        }
         if (g[i] + 1 > top)
             top = g[i] + 1;
     }
     uint8_t *bits = calloc((top + 7) / 8 + 1, 1);
+    for (size_t i = 0; bits && i < a->n_visible; i++)
+        bits[g[i] >> 3] |= (uint8_t)(1u << (g[i] & 7));
+    free(g);
     if (!bits)
         return TILES_ENOMEM;
-    for (size_t i = 0; i < k; i++)
-        bits[g[i] >> 3] |= (uint8_t)(1u << (g[i] & 7));
     *groups = bits;
     *n_groups = top;
     return 0;

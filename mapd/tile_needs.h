@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "geodata/audience.h"
 #include "geodata/map.h"
 #include "geodata/store.h"
 #include "tiles/geometry.h"
@@ -40,10 +41,10 @@ void mapd_needs_remove(mapd_needs *n, int64_t id);
 
 size_t mapd_needs_count(mapd_needs *n);
 
-/* The neighbourhoods a member of nb sees, as a bitmap of groups for
- * mapd_needs_query, malloc'd into *groups (*n_groups bits). 0, or a
- * GEODATA_E code / TILES_ENOMEM. */
-int mapd_needs_visible(mapd_needs *n, geodata_store *store, const char *nb, uint8_t **groups,
+/* The neighbourhoods audience a sees, as a bitmap of groups for
+ * mapd_needs_query, malloc'd into *groups (*n_groups bits); NULL for staff
+ * (every group). 0 or TILES_ENOMEM. Not for NOBODY (who sees no need). */
+int mapd_needs_visible(mapd_needs *n, const geodata_audience *a, uint8_t **groups,
                        size_t *n_groups);
 
 /* Calls each with the id, category (its index in geodata_post_categories)

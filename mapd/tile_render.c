@@ -29,32 +29,6 @@
 #define MAX_LEVEL 5
 #define STREETS_MAX_LEVEL 2
 
-int mapd_tile_parse(const char *path, const char *suffix, int *z, int64_t *x, int64_t *y)
-{
-    int64_t v[3];
-    const char *p = path;
-    for (int i = 0; i < 3; i++) {
-        if (*p < '0' || *p > '9')
-            return 0;
-        int64_t n = 0;
-        int digits = 0;
-        while (*p >= '0' && *p <= '9') {
-            if (++digits > 8)
-                return 0; /* 2^22 has 7 digits */
-            n = n * 10 + (*p++ - '0');
-        }
-        v[i] = n;
-        if (i < 2 && *p++ != '/')
-            return 0;
-    }
-    if (strcmp(p, suffix) != 0 || v[0] > TILES_MAX_ZOOM || !tiles_tile_valid((int)v[0], v[1], v[2]))
-        return 0;
-    *z = (int)v[0];
-    *x = v[1];
-    *y = v[2];
-    return 1;
-}
-
 /* ---- strings of the rows of a layer ------------------------------------- */
 
 typedef struct arena {
@@ -454,7 +428,8 @@ static int draw(render *r, tiles_mvt *t)
     if (!rc)
         rc = draw_kept(r, z <= MAPD_TILE_SHOPS_CLUSTER_MAXZOOM, shop_statuses, N_SHOP_STATUSES,
                        draw_shop);
-    if (rc || !r->viewer->member)
+    const geodata_audience *a = r->viewer->audience;
+    if (rc || !a || a->kind == GEODATA_AUDIENCE_NOBODY)
         return rc;
 
     rows_reset(r);
@@ -469,7 +444,7 @@ static int draw(render *r, tiles_mvt *t)
         rc = tiles_mvt_layer(t, "makers", MAPD_TILE_EXTENT, &r->layer);
     }
     if (!rc)
-        rc = geodata_makers_query(r->store, r->viewer->nb, r->wide_box, SIZE_MAX, keep_maker, r);
+        rc = geodata_makers_query(r->store, a, r->wide_box, SIZE_MAX, keep_maker, r);
     if (!rc)
         rc = draw_kept(r, 1, NULL, 1, draw_maker);
     return rc;

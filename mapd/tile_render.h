@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "geodata/audience.h"
 #include "geodata/store.h"
 #include "tile_needs.h"
 #include "tile_neighbourhoods.h"
@@ -50,15 +51,10 @@
 
 /* Who the tile is drawn for. */
 typedef struct mapd_tile_viewer {
-    int member;              /* 0: anonymous: no needs, no makers */
-    const char *nb;          /* a member's neighbourhood; NULL for a member: all (staff) */
-    const uint8_t *groups;   /* the needs groups nb sees (mapd_needs_visible); NULL: all */
+    const geodata_audience *audience; /* NULL or NOBODY: no needs, no makers */
+    const uint8_t *groups;   /* the needs groups the audience sees (mapd_needs_visible); NULL: all */
     size_t n_groups;
 } mapd_tile_viewer;
-
-/* Parses "Z/X/Y" + suffix (e.g. ".mvt") strictly: decimal digits, z in
- * 0..TILES_MAX_ZOOM, x and y inside the zoom's grid. 1 when valid. */
-int mapd_tile_parse(const char *path, const char *suffix, int *z, int64_t *x, int64_t *y);
 
 /*
  * Renders tile (z, x, y) for viewer into *out (malloc'd, *len bytes), with

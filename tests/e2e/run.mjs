@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /*
- * tests/e2e/run.mjs MAPD SOURCE_DIR [--web DIR] [--budget-ms N] [--only NAME]
+ * tests/e2e/run.mjs MAPD SOURCE_DIR [--web DIR] [--budget-ms N] [--only NAME] [--shots DIR]
  *
  * The browser tests of the web map. Builds a fresh database in a temporary
  * directory from the Paris sample (+ `mapd seed`), makes the accounts (shop
@@ -18,8 +18,10 @@
  * render with data (navigation start to the first map 'idle' with features
  * drawn), which must stay under --budget-ms (default 2000).
  *
- * Screenshots go to SOURCE_DIR/docs/screenshots/. A missing npm install or
- * a missing Chromium is a failure, never a skip.
+ * Screenshots go to --shots DIR (ctest passes BUILD_DIR/e2e-screenshots),
+ * by default to the run's temporary directory, removed when every check
+ * passes; never into docs/: `make screenshots` copies them there, by hand.
+ * A missing npm install or a missing Chromium is a failure, never a skip.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,11 +46,10 @@ function die(msg) {
   process.exit(1);
 }
 
-if (!MAPD || !SRC) die('usage: run.mjs MAPD SOURCE_DIR [--web DIR] [--budget-ms N] [--only NAME]');
+if (!MAPD || !SRC) die('usage: run.mjs MAPD SOURCE_DIR [--web DIR] [--budget-ms N] [--only NAME] [--shots DIR]');
 const WEB = path.join(SRC, 'web'); // the sources: strings, the size check, node-side imports
 const SERVE_DIR = SERVED ? path.resolve(SERVED) : WEB; // what mapd serves
 const SAMPLE = path.join(SRC, 'geodata', 'samples', 'paris');
-const SHOTS = path.join(SRC, 'docs', 'screenshots');
 
 /* ---- prerequisites: fail loudly ---- */
 for (const [file, why] of [
@@ -111,6 +112,8 @@ async function measureJs() {
 
 /* ---- the database and the accounts ---- */
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'entraide-e2e.'));
+const SHOTS_OPT = opt('--shots', null);
+const SHOTS = SHOTS_OPT ? path.resolve(SHOTS_OPT) : path.join(WORK, 'screenshots'); // ctx.shots
 const DB = path.join(WORK, 'e2e.sqlite');
 let server = null, browser = null;
 
@@ -286,6 +289,7 @@ async function main() {
   await prepare(base, data);
   await staticChecks(base);
   fs.mkdirSync(SHOTS, { recursive: true });
+  console.log('# screenshots: ' + SHOTS + (SHOTS_OPT ? '' : ' (removed with the run\'s directory when every check passes; --shots DIR keeps them)'));
   /* A browser of its own, on a fresh profile. The scenarios share one, with
    * the built site's service worker blocked: page.route() does not see what
    * a worker answers from its cache (the basemap scenario replaces

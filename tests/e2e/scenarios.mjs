@@ -3,7 +3,7 @@
  * Each scenario starts from a page with no cookie and no local storage, acts
  * through the page as a person would (clicks, typing, the keyboard), and
  * checks what is drawn on the map (MapLibre's rendered features) and shown
- * in the panels. Each saves a screenshot to docs/screenshots/.
+ * in the panels. Each saves a screenshot into ctx.shots (run.mjs --shots).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -1916,3 +1916,98 @@ async function staffData(ctx) {
 }
 
 list.push({ name: 'staff-data', title: '22. staff data: charts, the QGIS address, a GeoPackage in Lambert-93 that ogrinfo opens, the audit log; a member kept out', run: staffData });
+
+/* ---- 23. after a change, the map asks for the same tiles again: unchanged ones cost a 304 ---- */
+
+/** z/x/y of the tile holding a point at zoom z (the tileset's 512-pixel tiles: z is the map's zoom, floored). */
+function tileOf([lon, lat], z) {
+  const n = 2 ** z, rad = lat * Math.PI / 180;
+  return `${z}/${Math.floor((lon + 180) / 360 * n)}/${Math.floor((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2 * n)}`;
+}
+
+/**
+ * A member publishes a request through the page. The map then asks the
+ * server for the tiles in view under the URLs it used before (no parameter
+ * that changes with each change or session): the browser revalidates them
+ * with their ETags, and the server answers 304 for those unchanged, 200 for
+ * the tile that now holds the request, which the map draws. After logging
+ * out, the same URLs again, and no tile of the member's is left drawn or
+ * kept: the anonymous tiles hold no need.
+ *
+ * What came over the wire is read from Chromium's own network events
+ * (Network.responseReceivedExtraInfo, which MapLibre's worker's requests
+ * reach too): a response the browser revalidated is a 304 there, while the
+ * page, and Playwright, see the cached 200 it stands for.
+ */
+async function revalidate(ctx) {
+  const { check, data } = ctx;
+  const author = new ctx.Client(ctx.base);
+  await author.register('etag@e2e.test', data.addr.a1, 'Étienne');
+  await author.login('etag@e2e.test');
+  const home = (await author.req('GET', '/api/me')).home_area;
+  const page = await freshPage(ctx);
+  const tiles = []; // {path, etag} of every tile answer the page received
+  page.on('response', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/tiles/')) tiles.push({ path: u.pathname + u.search, etag: r.headers().etag });
+  });
+  const wire = []; // the status of every tile answer as it came over the network
+  const cdp = await ctx.browser.newCDPSession(page);
+  cdp.on('Network.responseReceivedExtraInfo', (e) => {
+    const type = Object.entries(e.headers || {}).find(([k]) => k.toLowerCase() === 'content-type');
+    if (type && type[1].startsWith('application/vnd.mapbox-vector-tile')) wire.push(e.statusCode);
+  });
+  await cdp.send('Network.enable');
+  await open(page, ctx);
+  await login(page, 'etag@e2e.test');
+  await jump(page, home, 15.5);
+  const z = Math.min(Math.floor(await page.evaluate(() => window.entraide.map.getZoom())), 16);
+  const before = await needsAt(page, home);
+  const etags = new Map(tiles.map((t) => [t.path, t.etag]));
+  check(`the tile URLs carry no parameter (${[...etags.keys()][0]})`, etags.size > 0 && [...etags.keys()].every((p) => !p.includes('?')), [...etags.keys()].slice(0, 3));
+
+  tiles.length = 0;
+  wire.length = 0;
+  await tab(page, 'post');
+  const form = page.locator('#form-post');
+  await form.locator('select[name=category]').selectOption('company');
+  await form.locator('input[name=title]').fill('Une promenade au square le samedi matin');
+  await form.locator('button[type=submit]').click();
+  const card = page.locator('#my-posts .card', { hasText: 'Une promenade au square' });
+  await card.waitFor({ timeout: 10000 });
+  const id = Number(await card.getAttribute('data-post'));
+  await idle(page);
+  let after = await needsAt(page, home);
+  for (let i = 0; i < 50 && after.count === before.count; i++) {
+    await page.waitForTimeout(200);
+    await idle(page);
+    after = await needsAt(page, home);
+  }
+  const again = tiles.slice();
+  const same = again.filter((t) => t.etag === etags.get(t.path));
+  const sentAgain = again.filter((t) => t.etag !== etags.get(t.path)).map((t) => t.path);
+  const n304 = wire.filter((s) => s === 304).length, n200 = wire.filter((s) => s === 200).length;
+  const changedTile = `/tiles/${tileOf(home, z)}.mvt`;
+  check(`after the change the map asks again for the tiles it had (${again.length}), under the same URLs`,
+    again.length > 0 && again.every((t) => etags.has(t.path)), again.filter((t) => !etags.has(t.path)).slice(0, 3));
+  check(`the unchanged tiles are revalidated: ${n304} answered 304 on the wire, ${n200} sent again (200)`,
+    n304 > 0 && n304 === same.length && n200 === sentAgain.length && n304 + n200 === again.length, { wire, again });
+  check(`the tile holding the new request (${changedTile}) is sent again, with a new ETag`, sentAgain.includes(changedTile), sentAgain);
+  check(`the map draws the new request at the member's public point (${before.count} → ${after.count} needs there)`,
+    after.count === before.count + 1, { before, after, id });
+
+  // Logging out: the same URLs, answered for a visitor; nothing of the member's tiles is left.
+  tiles.length = 0;
+  await logout(page);
+  await idle(page);
+  const out = tiles.slice();
+  check(`after logging out the map asks again under the same URLs (${out.length} tiles)`,
+    out.length > 0 && out.every((t) => etags.has(t.path)), out.slice(0, 3));
+  const left = await page.evaluate(() => window.entraide.map.querySourceFeatures('entraide', { sourceLayer: 'needs' }).length);
+  const drawn = await rendered(page, ['needs', 'needs-cluster', 'makers']);
+  check('no need of the member\'s tiles is left drawn or kept after logging out', left === 0 && drawn.length === 0, { left, drawn: drawn.length });
+  check('no script error', page.errors.length === 0, page.errors);
+  await cdp.detach();
+  await author.req('POST', `/api/posts/${id}/cancel`);
+}
+list.push({ name: 'revalidate', title: '23. after a change the map asks for the same tiles: unchanged ones answered 304, the changed one drawn; a logout leaves no member tile', run: revalidate });

@@ -26,6 +26,7 @@
 #include "csv.h"
 #include "internal.h"
 #include "spatialite_blob.h"
+#include "geodata/audience.h"
 #include "geodata/changes.h"
 #include "geodata/dates.h"
 #include "geodata/geocode.h"
@@ -451,6 +452,72 @@ static void test_nbindex_lookup(void **state)
     k = geodata_nbindex_lookup(idx, 10.2025, 50.205);
     assert_string_equal(geodata_nbindex_id(idx, (size_t)k), "E");
     geodata_nbindex_free(idx);
+    geodata_store_close(s);
+}
+
+/* ---- the audience rule --------------------------------------------------- */
+
+static void test_audience(void **state)
+{
+    (void)state;
+    geodata_store *s = city("aud.sqlite");
+    geodata_audience a;
+    /* A touches B; C is 14 m from B (within the default gap); D is far. */
+    assert_int_equal(geodata_audience_of_home(s, "B", &a), 0);
+    assert_int_equal(a.kind, GEODATA_AUDIENCE_MEMBER);
+    assert_int_equal(a.n_visible, 3);
+    assert_true(geodata_audience_sees(&a, "A") && geodata_audience_sees(&a, "B")
+                && geodata_audience_sees(&a, "C"));
+    assert_false(geodata_audience_sees(&a, "D"));
+    assert_false(geodata_audience_sees(&a, ""));
+    geodata_audience_clear(&a);
+    assert_int_equal(a.kind, GEODATA_AUDIENCE_NOBODY);
+    assert_null(a.visible);
+    /* no home: nobody; staff: everything */
+    assert_int_equal(geodata_audience_of_home(s, "", &a), 0);
+    assert_int_equal(a.kind, GEODATA_AUDIENCE_NOBODY);
+    assert_false(geodata_audience_sees(&a, "A"));
+    geodata_member staff = { .id = 7 };
+    snprintf(staff.role, sizeof staff.role, "staff");
+    assert_int_equal(geodata_audience_of(s, &staff, &a), 0);
+    assert_int_equal(a.kind, GEODATA_AUDIENCE_STAFF);
+    assert_true(geodata_audience_sees(&a, "D"));
+    geodata_audience_clear(&a);
+    assert_int_equal(geodata_audience_of(s, NULL, &a), 0);
+    assert_int_equal(a.kind, GEODATA_AUDIENCE_NOBODY);
+    geodata_store_close(s);
+
+    /* No cap: a neighbourhood with 80 neighbours sees all of them (the
+     * rule once stopped at 64, silently). */
+    char *json = malloc(200000);
+    assert_non_null(json);
+    size_t n = (size_t)sprintf(json, "{\"type\":\"FeatureCollection\",\"features\":["
+        "{\"type\":\"Feature\",\"properties\":{\"id\":\"hub\",\"name\":\"Hub\"},"
+        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" SQUARE(20.0, 40.0, 20.2, 40.2) "}}");
+    for (int side = 0; side < 4; side++)
+        for (int k = 0; k < 20; k++) {
+            double a0 = 20.0 + k * 0.01, a1 = a0 + 0.01, b0 = 40.0 + k * 0.01, b1 = b0 + 0.01;
+            double w, so, e, no;
+            if (side == 0) { w = a0; e = a1; so = 40.2; no = 40.21; }       /* north */
+            else if (side == 1) { w = a0; e = a1; so = 39.99; no = 40.0; }  /* south */
+            else if (side == 2) { w = 19.99; e = 20.0; so = b0; no = b1; }  /* west */
+            else { w = 20.2; e = 20.21; so = b0; no = b1; }                 /* east */
+            n += (size_t)sprintf(json + n, ",{\"type\":\"Feature\",\"properties\":{\"id\":\"n%02d\","
+                "\"name\":\"N%02d\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+                "[[[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f]]]}}",
+                side * 20 + k, side * 20 + k, w, so, e, so, e, no, w, no, w, so);
+        }
+    strcpy(json + n, "]}");
+    s = open_store("star.sqlite");
+    geodata_report r;
+    if (geodata_import_neighbourhoods(s, write_file("star.geojson", json), NULL, &r))
+        fail_msg("import: %s", geodata_errmsg(s));
+    geodata_report_clear(&r);
+    free(json);
+    assert_int_equal(geodata_audience_of_home(s, "hub", &a), 0);
+    assert_int_equal(a.n_visible, 81);
+    assert_true(geodata_audience_sees(&a, "n00") && geodata_audience_sees(&a, "n79"));
+    geodata_audience_clear(&a);
     geodata_store_close(s);
 }
 
@@ -1181,6 +1248,7 @@ int main(void)
         cmocka_unit_test(test_neighbourhoods_gap_option),
         cmocka_unit_test(test_neighbourhoods_bad_sources),
         cmocka_unit_test(test_nbindex_lookup),
+        cmocka_unit_test(test_audience),
         cmocka_unit_test(test_addresses_import),
         cmocka_unit_test(test_addresses_bad_sources),
         cmocka_unit_test(test_failed_read_is_an_error),

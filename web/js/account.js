@@ -10,6 +10,7 @@ import { api, qs, session, login, logout, setSession, can } from './api.js';
 import { h, $, $$, fill } from './dom.js';
 import { t, onLang } from './i18n.js';
 import { toast, errorText, openLogin, openRegister } from './ui.js';
+import { on } from './events.js';
 
 export function init() {
   $('#btn-login').addEventListener('click', openLogin);
@@ -21,7 +22,7 @@ export function init() {
   $('#form-register').addEventListener('submit', submitRegister);
   addressAutocomplete($('#reg-address'));
   initMe();
-  session.addEventListener('session', renderWho);
+  on('session', renderWho);
   onLang(renderWho);
   renderWho();
 }

@@ -4,8 +4,10 @@
  * The session cookie is HttpOnly: the page never sees it. What the page keeps
  * is the CSRF token returned at login (in localStorage, so that a reload keeps
  * the session usable) and the account from GET /api/me. Every change of the
- * session is announced with a "session" event on `session`.
+ * session is announced as a `session` change (events.js): login, logout
+ * (also when the server answers 401 to a logged-in page), update.
  */
+import { changed } from './events.js';
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -17,10 +19,10 @@ export class ApiError extends Error {
 
 const CSRF_KEY = 'entraide.csrf';
 
-export const session = new EventTarget();
-session.me = null;           // the account (GET /api/me) or null when anonymous
-session.csrf = localStorage.getItem(CSRF_KEY);
-session.epoch = Date.now();  // changes with the session: tiles are fetched again
+export const session = {
+  me: null,                              // the account (GET /api/me) or null when anonymous
+  csrf: localStorage.getItem(CSRF_KEY),  // the token every change sends (X-CSRF-Token)
+};
 
 /** One request. Resolves to the parsed JSON (null for 204), throws ApiError. */
 export async function api(method, path, body) {
@@ -56,14 +58,16 @@ export function qs(params) {
   return s ? '?' + s : '';
 }
 
+/** Sets the account (null: logged out) and, unless undefined, the CSRF token; announces the change. */
 export function setSession(me, csrf) {
+  const before = session.me;
   session.me = me;
   if (csrf !== undefined) {
     session.csrf = csrf;
     if (csrf) localStorage.setItem(CSRF_KEY, csrf); else localStorage.removeItem(CSRF_KEY);
   }
-  session.epoch = Date.now();
-  session.dispatchEvent(new Event('session'));
+  const action = !me ? 'logout' : before && before.id === me.id ? 'update' : 'login';
+  changed({ kind: 'session', id: (me || before || {}).id ?? null, action });
 }
 
 export async function login(email, password) {

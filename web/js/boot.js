@@ -4,7 +4,7 @@
  * map needs first (the account, the tileset, the deployment's config, the
  * strings of the language; for a visitor without a session, the counts their
  * first list shows), so they travel together, in one round trip, while the
- * modules are compiled. main.js and needs.js wait on these promises.
+ * modules are compiled. main.js and needs_list.js wait on these promises.
  */
 (function () {
   var saved = null;

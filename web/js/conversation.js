@@ -9,6 +9,7 @@ import { api } from './api.js';
 import { h } from './dom.js';
 import { t, fmtDate } from './i18n.js';
 import { errorText } from './ui.js';
+import { changed } from './events.js';
 
 export const POLL_MS = 20000;
 let live = null; // the panel on screen: {timer}
@@ -53,6 +54,7 @@ export function conversation(id, name, gone) {
       err.hidden = true;
       try {
         add([await api('POST', url, { body })]);
+        changed({ kind: 'message', id, action: 'create' });
         text.value = '';
         draft = { id: null, text: '' };
       } catch (e2) {

@@ -8,6 +8,12 @@
  * form #post=ID, #shop=ID open that post or shop; #reset=TOKEN, the
  * new-password form.
  *
+ * The map's data follows changes (events.js): a post, a shop or a maker
+ * changed makes the map ask for the tiles in view again, under the same
+ * URLs (map.js's reloadTiles: the browser revalidates them, and unchanged
+ * tiles cost a 304); a change of session does too, and tints the new
+ * account's neighbourhoods and, for a member, goes to their home area.
+ *
  * window.entraide holds what tests and curious people may read: the map;
  * usableMs (ms from navigation start until the panels are wired and the
  * first list is shown; also the mark 'entraide-usable'); and firstRender
@@ -26,6 +32,7 @@ import * as moderation from './moderation.js';
 import * as requests from './requests.js';
 import * as reset from './reset.js';
 import { registerWorker } from './offline.js';
+import { on, coalesce } from './events.js';
 
 window.entraide = { firstRender: null, map: null, usableMs: null };
 
@@ -92,18 +99,15 @@ async function start() {
   reset.init();
   updateTabs();
 
-  session.addEventListener('session', () => {
+  on('session', () => {
     updateTabs();
-    M.reloadTiles(tilejson, session.epoch);
+    M.reloadTiles();
     M.setVisibleNeighbourhoods((session.me && session.me.visible_neighbourhoods) || []);
     const home = homeView();
     if (home) M.jumpTo(home.center, home.zoom);
   });
-  window.addEventListener('entraide:data', () => {
-    session.epoch = Date.now();
-    M.reloadTiles(tilejson, session.epoch);
-    needs.refresh();
-  });
+  // What the tiles draw: needs (a maker's materials post among them), shops, makers.
+  on(['post', 'shop', 'maker'], coalesce(() => M.reloadTiles()));
 
   // The map comes after the panels. A member's first visit starts at their home area.
   const mapDone = canDraw && tilejson.tiles ? startMap(tilejson, config, savedView() || homeView())
@@ -130,7 +134,7 @@ async function startMap(tilejson, config, view) {
   loadingNote.hidden = false;
   try {
     await M.createMap($('#map'), {
-      tilejson, config, epoch: session.epoch, view,
+      tilejson, config, view,
       visible: (session.me && session.me.visible_neighbourhoods) || [],
     });
   } catch (e) {

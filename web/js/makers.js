@@ -8,13 +8,16 @@ import { h, $, fill } from './dom.js';
 import { t, fmtDate, onLang } from './i18n.js';
 import * as M from './map.js';
 import { toast, errorText, showTab, ui, currentTab } from './ui.js';
+import { on, changed } from './events.js';
 
 const NEXT = { pending: ['accepted', 'declined'], accepted: ['ready', 'declined'], ready: ['delivered'] };
 let focusMaker = null;
 
 export function init() {
   ui.addEventListener('tab', (e) => { if (e.detail === 'masks') render(); });
-  session.addEventListener('session', () => { if (currentTab() === 'masks') render(); });
+  on('session', () => { if (currentTab() === 'masks') render(); });
+  // the order book and the orders placed
+  on('order', () => { if (currentTab() === 'masks') render(); });
   onLang(() => { if (currentTab() === 'masks') render(); });
   M.mapEvents.addEventListener('maker', (e) => makerPopup(e.detail));
   M.mapEvents.addEventListener('makercluster', (e) => {
@@ -70,7 +73,7 @@ function profileSection(mine) {
     try {
       await api('PUT', '/api/makers/me', { capacity_per_day: Number(el.capacity_per_day.value), stock: Number(el.stock.value), materials });
       toast(t('maker_saved'));
-      window.dispatchEvent(new Event('entraide:data'));
+      changed({ kind: 'maker', id: session.me.id, action: 'edit' });
       render();
     } catch (e2) { err.textContent = errorText(e2); err.hidden = false; }
   } },
@@ -99,7 +102,11 @@ function orderBook(orders) {
     o.delivery_address ? h('p.delivery', null, t('deliver_to'), ' ', h('strong', null, o.delivery_address)) : null,
     (NEXT[o.status] || []).length ? h('div.row', null, NEXT[o.status].map((s) => h('button' + (s === 'declined' ? '.danger' : '.primary'), {
       type: 'button', onclick: async () => {
-        try { await api('POST', `/api/orders/${o.id}/status`, { status: s }); toast(t('order_now', { status: t('order_' + s) })); render(); } catch (e) { toast(errorText(e), true); }
+        try {
+          await api('POST', `/api/orders/${o.id}/status`, { status: s });
+          toast(t('order_now', { status: t('order_' + s) }));
+          changed({ kind: 'order', id: o.id, action: 'status' });
+        } catch (e) { toast(errorText(e), true); }
       },
     }, t('order_to_' + s)))) : null));
   return h('section#order-book', { 'aria-labelledby': 'order-book-title' },
@@ -118,7 +125,11 @@ function makersSection(makers) {
         err.hidden = true;
         const body = { quantity: Number(form.elements.quantity.value) };
         if (form.elements.note.value.trim()) body.note = form.elements.note.value.trim();
-        try { await api('POST', `/api/makers/${p.id}/orders`, body); toast(t('order_sent')); render(); } catch (e2) { err.textContent = errorText(e2); err.hidden = false; }
+        try {
+          const o = await api('POST', `/api/makers/${p.id}/orders`, body);
+          toast(t('order_sent'));
+          changed({ kind: 'order', id: o.id, action: 'create' });
+        } catch (e2) { err.textContent = errorText(e2); err.hidden = false; }
       } },
       h('label', null, h('span', null, t('quantity')), h('input', { type: 'number', name: 'quantity', min: 1, max: 1000, value: '10', required: true })),
       h('label', null, h('span', null, t('note')), h('input', { type: 'text', name: 'note', maxlength: 500 })),

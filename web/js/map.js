@@ -91,10 +91,21 @@ export function setArea(tilejson) {
 
 /* ---- style ---- */
 
-function tileSource(tilejson, epoch) {
+/*
+ * The tiles' URLs are the tileset's as they are, for every viewer and after
+ * every change. mapd answers a tile with a strong ETag (a hash of its
+ * bytes), `Cache-Control: no-cache` and `Vary: Accept-Encoding, Cookie`
+ * (mapd/api_tiles.c): the browser asks again whenever MapLibre fetches a
+ * tile, sending the ETag of its copy, and an unchanged tile costs a 304.
+ * A new viewer (login, logout) needs no URL of its own: the answer is the
+ * cookie's, and its ETag is its bytes', so a copy made for the previous
+ * viewer is answered 304 only when the new viewer's tile is the same bytes
+ * (and Vary: Cookie keeps the browser from even offering it).
+ */
+function tileSource(tilejson) {
   return {
     type: 'vector',
-    tiles: tilejson.tiles.map((u) => u + (u.includes('?') ? '&' : '?') + 's=' + epoch),
+    tiles: tilejson.tiles.slice(),
     minzoom: tilejson.minzoom ?? 0,
     maxzoom: tilejson.maxzoom ?? 16,
     bounds: tilejson.bounds,
@@ -447,13 +458,13 @@ function applyMapStyles() {
   });
 }
 
-async function buildMap(container, { tilejson, config, epoch, visible, view }) {
+async function buildMap(container, { tilejson, config, visible, view }) {
   await Promise.all([loadMapLibre(), applyMapStyles()]);
   const { style: base, builtin } = await basemapStyle(config.basemap);
   const style = {
     version: 8,
     ...base,
-    sources: { ...base.sources, entraide: tileSource(tilejson, epoch) },
+    sources: { ...base.sources, entraide: tileSource(tilejson) },
     layers: [...base.layers, ...overlayLayers(builtin, visible)],
   };
   if (builtin) delete style.glyphs;
@@ -599,11 +610,33 @@ export function clusterBox(lngLat) {
 export function getMap() { return ready ? map : null; }
 export function neighbourhoodName(id) { return names.get(String(id)) || null; }
 
-/** Fetches the tiles again (after a login, a post, a claim…). */
-export function reloadTiles(tilejson, epoch) {
-  if (!ready) { pending.tiles = { tilejson, epoch }; return; }
-  const src = map.getSource('entraide');
-  if (src) src.setTiles(tileSource(tilejson, epoch).tiles);
+let reloadQueued = false; // a reloadTiles waits for the next frame
+
+/**
+ * Asks the server again for the tiles in view, under the same URLs (after a
+ * login, a post, a claim…): each is drawn until its answer comes, and one
+ * the server answers 304 (its ETag unchanged) is not even parsed again.
+ * MapLibre 6's way is map.refreshTiles(source): every tile of the view is
+ * marked 'expired', which loads it from the network again, and its cache of
+ * tiles out of view is emptied (TileManager.reload with sourceDataChanged).
+ * Its plain reload() would not do: it re-parses the tiles it holds without
+ * asking the server.
+ *
+ * Done at the end of the next frame, once: a change of the style's layers
+ * (a filter: a new account's neighbourhoods, the list's search) pauses the
+ * source until the next frame applies it, and a refresh asked meanwhile is
+ * then done as a mere re-parse; so is setTiles's, whose answer also comes a
+ * frame later. Several calls before that frame make one refresh.
+ */
+export function reloadTiles() {
+  if (!ready) { pending.tiles = true; return; }
+  if (reloadQueued) return;
+  reloadQueued = true;
+  map.once('render', () => {
+    reloadQueued = false;
+    if (map.getSource('entraide')) map.refreshTiles('entraide');
+  });
+  map.triggerRepaint();
 }
 
 /** Tints the neighbourhoods whose posts the member sees. */
@@ -739,7 +772,7 @@ export function viewQuery() {
 function applyPending() {
   if (pending.visible) setVisibleNeighbourhoods(pending.visible);
   if (pending.filters) setNeedFilters(pending.filters, pending.ids);
-  if (pending.tiles) reloadTiles(pending.tiles.tilejson, pending.tiles.epoch);
+  if (pending.tiles) reloadTiles();
   if (selectedNeed !== null) { const id = selectedNeed; selectedNeed = null; selectNeed(id); }
   if (pending.view) jumpTo(pending.view.lngLat, pending.view.zoom);
   if (pending.popup) showPopup(pending.popup.lngLat, pending.popup.node, pending.popup.opts);

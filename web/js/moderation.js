@@ -13,6 +13,7 @@ import { t, fmtDate, onLang } from './i18n.js';
 import * as M from './map.js';
 import { toast, errorText, ui, currentTab } from './ui.js';
 import { openPost } from './needs.js';
+import { changed } from './events.js';
 
 const MAX_PAGES = 20;     // 2000 posts at most are scanned for reports
 const READERS = 4;        // reasons of that many posts are fetched at once
@@ -41,8 +42,8 @@ async function reported() {
   return out.sort((a, b) => Number(a.properties.hidden) - Number(b.properties.hidden) || b.properties.reports - a.properties.reports);
 }
 
-/** Refreshes the map and lists once posts have been hidden or restored. */
-const changed = () => window.dispatchEvent(new Event('entraide:data'));
+/** Announces what an action did to a post: hidden or restored, or its reports dismissed. */
+const announce = (action, id) => changed(action === 'dismiss' ? { kind: 'report', id, action } : { kind: 'post', id, action });
 
 /** One action on one post: 'hide', 'restore' or 'dismiss' (its reports). */
 function act(action, id) {
@@ -108,7 +109,7 @@ function item(p) {
     try {
       await act(action, p.id);
       toast(t(done));
-      if (action !== 'dismiss') changed();
+      announce(action, p.id);
       selected.delete(p.id);
       await render(true);
     } catch (err) { b.disabled = false; toast(errorText(err), true); }
@@ -179,11 +180,13 @@ function bulkBar(posts, status) {
     busy = true;
     sync();
     let ok = 0, failed = null;
+    const done = [];
     for (const [i, id] of ids.entries()) {
       status.textContent = t('bulk_working', { i: i + 1, n: ids.length });
       try {
         await act(action, id);
         ok++;
+        done.push(id);
         selected.delete(id);
       } catch (e) {
         failed = failed || e;
@@ -193,7 +196,8 @@ function bulkBar(posts, status) {
     busy = false;
     notice = t(doneKey, { n: ok, total: ids.length }) + (failed ? ' ' + t('bulk_failed', { n: ids.length - ok, error: errorText(failed) }) : '');
     toast(notice, ok < ids.length);
-    if (action === 'hide' && ok) changed();
+    // announced together: the map and the lists follow once (events.js's coalesce)
+    for (const id of done) announce(action, id);
     await render(true);
   };
   const hide = h('button.danger', { type: 'button', 'data-bulk': 'hide', onclick: run('hide', 'bulk_hidden') }, t('hide_selected'));

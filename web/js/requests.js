@@ -9,6 +9,7 @@ import { api, can } from './api.js';
 import { h, $, fill } from './dom.js';
 import { t, fmtDate, onLang } from './i18n.js';
 import { toast, errorText, ui, currentTab } from './ui.js';
+import { changed } from './events.js';
 
 export function init() {
   ui.addEventListener('tab', (e) => { if (e.detail === 'moderation') render(); });
@@ -39,6 +40,7 @@ function claimCard(c) {
     try {
       await api('POST', `/api/shop-claims/${c.id}/${verb}`);
       toast(t(done, { shop: c.shop.name || t('shop_no_name') }));
+      changed({ kind: 'shop_claim', id: c.id, action: verb });
     } catch (err) { toast(errorText(err), true); }
     render();
   };

@@ -6,13 +6,14 @@
  * and opening hours. Saving confirms the status for today; a status older
  * than 7 days is shown as unconfirmed (the API's `confirmed`).
  */
-import { api, qs, session, can } from './api.js';
+import { api, qs, can } from './api.js';
 import { h, $, fill, swatch } from './dom.js';
 import { t, lang, fmtDate, fmtDistance, onLang, isToday, shopKind } from './i18n.js';
 import { parseHours, describe, nowText } from './hours.js';
 import * as M from './map.js';
 import { toast, errorText, showTab, ui, currentTab } from './ui.js';
 import { addressAutocomplete } from './account.js';
+import { on, changed } from './events.js';
 
 const STATUSES = ['open', 'closed', 'delivery_only', 'takeaway_only'];
 let listFilter = '';
@@ -26,7 +27,7 @@ export function init() {
     if (e.detail === 'shops') renderList();
     if (e.detail === 'myshop') { renderOwner(focusShop); focusShop = null; }
   });
-  session.addEventListener('session', () => { if (currentTab() === 'myshop') renderOwner(); });
+  on('session', () => { if (currentTab() === 'myshop') renderOwner(); });
   onLang(() => { if (currentTab() === 'shops') renderList(); if (currentTab() === 'myshop') renderOwner(); });
 }
 
@@ -122,9 +123,10 @@ function claimForm(id) {
     e.preventDefault();
     err.hidden = true;
     try {
-      await api('POST', `/api/shops/${id}/claim`, { note: note.value.trim() });
+      const c = await api('POST', `/api/shops/${id}/claim`, { note: note.value.trim() });
       form.replaceWith(h('p.hint.claim-pending', { role: 'status' }, t('claim_pending')));
       toast(t('claim_sent'));
+      if (c && c.id) changed({ kind: 'shop_claim', id: c.id, action: 'create' }); // none when already the account's
     } catch (e2) { err.textContent = errorText(e2); err.hidden = false; }
   } },
   h('label', null, h('span', null, t('claim_note')), note), err,
@@ -245,7 +247,7 @@ function shopForm(f) {
       const g = await api('PATCH', `/api/shops/${p.id}`, body);
       form.replaceWith(shopForm(g));
       toast(t('shop_saved'));
-      window.dispatchEvent(new Event('entraide:data'));
+      changed({ kind: 'shop', id: p.id, action: 'edit' });
     } catch (e2) { err.textContent = errorText(e2); err.hidden = false; }
   } },
   h('h3', null, p.name || t('shop_no_name'), ' ', h('small', null, shopKind(p.shop))),
@@ -275,7 +277,7 @@ function addShopForm() {
     try {
       const g = await api('POST', '/api/shops', body);
       toast(t('shop_added'));
-      window.dispatchEvent(new Event('entraide:data'));
+      changed({ kind: 'shop', id: g.properties.id, action: 'create' });
       M.flyTo(g.geometry.coordinates, 17);
       renderOwner(g.properties.id);
     } catch (e2) {

@@ -18,10 +18,11 @@
  * dynamic import() only when a staff member opens the tab: bundled, each is a
  * chunk of its own, and nobody else downloads them (main.js).
  */
-import { api, qs, can, session } from './api.js';
+import { api, qs, can } from './api.js';
 import { h, $, fill, field } from './dom.js';
 import { t, fmtDate, lang, CATEGORIES } from './i18n.js';
 import { toast, errorText } from './ui.js';
+import { on } from './events.js';
 
 const DAY = 86400;
 const STATUSES = ['open', 'claimed', 'done', 'cancelled', 'expired'];
@@ -407,4 +408,4 @@ async function renderAudit(box, before, list) {
   }
 }
 
-session.addEventListener('session', () => { if (!can.staff()) { stopPolling(); windowArgs = null; } });
+on('session', () => { if (!can.staff()) { stopPolling(); windowArgs = null; } });

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "geodata/audience.h"
 #include "geodata/members.h"
 #include "geodata/store.h"
 
@@ -80,24 +81,13 @@ const geodata_layer *geodata_layer_find(const char *id);
 /* The index of field name in layer, or -1. */
 int geodata_layer_field(const geodata_layer *layer, const char *name);
 
-/* Who reads: decides which rows of members-only layers come back. */
-typedef struct geodata_audience {
-    int staff;                      /* every neighbourhood, hidden posts too */
-    const char (*visible)[GEODATA_ID_MAX + 1]; /* a member's neighbourhoods (their own and
-                                       the contiguous ones: geodata_visible_neighbourhoods) */
-    size_t n_visible;               /* 0 and not staff: anonymous */
-} geodata_audience;
-
-/* Most neighbourhoods an audience may list (more is GEODATA_EINVAL). */
-#define GEODATA_AUDIENCE_MAX 64
-
 /* Unbounded ends of the created-at interval. */
 #define GEODATA_TIME_OPEN_START INT64_MIN
 #define GEODATA_TIME_OPEN_END   INT64_MAX
 
 typedef struct geodata_feature_query {
     const geodata_layer *layer;
-    geodata_audience audience;
+    const geodata_audience *audience; /* who reads (audience.h); kept by the caller */
     const char *id;                 /* only the feature of this id (its text form), or NULL */
     int bbox;                       /* west, south, east, north (lon/lat) apply */
     double west, south, east, north;/* features that meet the box (edges included) */
@@ -117,7 +107,7 @@ typedef struct geodata_feature_query {
 /* Sets q to read the whole of layer for audience: no box, no filter, open
  * interval, at now, limit 0. */
 void geodata_feature_query_init(geodata_feature_query *q, const geodata_layer *layer,
-                                geodata_audience audience, int64_t now);
+                                const geodata_audience *audience, int64_t now);
 
 typedef struct geodata_value {
     int null;                       /* 1: no value (SQL NULL, or withheld for an export) */
@@ -145,9 +135,10 @@ typedef struct geodata_feature {
  * read when the page ends before its limit (and is not empty past the
  * last match), else one COUNT with the same conditions.
  *
- * Who sees what: staff every row (hidden needs too); a member the needs and
- * makers of q->audience.visible, no hidden need; anonymous readers no row of
- * a members-only layer (GEODATA_EDENIED). Bad input (a filter the layer does
+ * Who sees what: the audience's rule (audience.h) — staff every row (hidden
+ * needs too); a member the needs and makers of their visible
+ * neighbourhoods, no hidden need; anyone else no row of a members-only
+ * layer (GEODATA_EDENIED). Bad input (a filter the layer does
  * not have, a box with west > east or south > north, a limit above
  * max_limit, a reversed interval) is GEODATA_EINVAL with the message saying
  * which.

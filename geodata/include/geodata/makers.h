@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "geodata/audience.h"
 #include "geodata/members.h"
 #include "geodata/store.h"
 
@@ -37,9 +38,9 @@ int geodata_maker_set(geodata_store *store, int64_t member, int capacity_per_day
                       const char *const *materials, size_t n_materials, int64_t now);
 int geodata_maker_get(geodata_store *store, int64_t member, geodata_maker *out);
 
-/* Makers whose members live in viewer_nb or a contiguous neighbourhood (all
- * when NULL), in the box when bbox is not NULL. */
-int geodata_makers_query(geodata_store *store, const char *viewer_nb, const double *bbox,
+/* The makers audience sees (audience.h; NULL: all), in the box when bbox is
+ * not NULL. */
+int geodata_makers_query(geodata_store *store, const geodata_audience *audience, const double *bbox,
                          size_t limit, int (*each)(void *arg, const geodata_maker *m), void *arg);
 
 typedef struct geodata_order {

@@ -117,9 +117,5 @@ int geodata_session_delete(geodata_store *store, const unsigned char hash[32]);
 /* Deletes expired sessions; returns how many through *n. */
 int geodata_session_purge(geodata_store *store, int64_t now, int64_t *n);
 
-/* The neighbourhoods whose posts a member of neighbourhood nb sees: nb and
- * those contiguous to it, at most max ids of GEODATA_ID_MAX + 1 bytes. */
-int geodata_visible_neighbourhoods(geodata_store *store, const char *nb,
-                                   char (*ids)[GEODATA_ID_MAX + 1], size_t max, size_t *n);
 
 #endif

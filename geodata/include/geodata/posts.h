@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "geodata/audience.h"
 #include "geodata/members.h"
 #include "geodata/store.h"
 
@@ -196,7 +197,8 @@ int geodata_post_reports_dismiss(geodata_store *store, int64_t id, int64_t staff
 int geodata_post_set_hidden(geodata_store *store, int64_t id, int64_t staff, int hidden);
 
 typedef struct geodata_post_query {
-    const char *viewer_nb;     /* posts of this neighbourhood and contiguous ones; NULL = all */
+    const geodata_audience *audience; /* whose rule selects the posts (audience.h); NULL: all
+                                  (an author's own posts, wherever they are) */
     int near;                  /* lon, lat, radius_m apply */
     double lon, lat, radius_m;
     int bbox;                  /* west, south, east, north apply */

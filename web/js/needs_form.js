@@ -1,0 +1,108 @@
+/*
+ * needs_form.js — the Post tab: the form that publishes a request or an
+ * offer, and the author's own posts with their views. An author is told
+ * once, on their next visit, that a post of theirs was claimed (the ids last
+ * seen claimed are kept in localStorage).
+ *
+ * The author's posts are read again after a change that may be theirs: a
+ * post published, edited, done or cancelled (events.js), wherever it was
+ * made.
+ */
+import { api, qs, session, can } from './api.js';
+import { h, $, fill } from './dom.js';
+import { t, CATEGORIES } from './i18n.js';
+import * as M from './map.js';
+import { toast, errorText } from './ui.js';
+import { on, changed } from './events.js';
+import { openPost, postIcon } from './needs_detail.js';
+
+const newlyClaimed = new Set(); // the author's posts claimed since their last visit
+/* The changes of a post after which the author's posts are read again. */
+const MINE_AFTER = ['create', 'edit', 'done', 'cancel'];
+
+export function init() {
+  on('post', (e) => { if (MINE_AFTER.includes(e.action)) renderMyPosts(); });
+}
+
+/** The form, and the author's posts below it; nothing for an account without a home. */
+export function renderPostPane() {
+  const pane = $('#pane-post');
+  if (!can.home()) { fill(pane); return; }
+  const cat = h('select', { name: 'category', required: true }, CATEGORIES.map((c) => h('option', { value: c }, t('cat_' + c))));
+  const days = h('select', { name: 'expires_in_days' }, [1, 3, 7, 14, 30].map((d) =>
+    h('option', { value: String(d), selected: d === 7 }, t('n_days', { n: d }))));
+  const err = h('p.error', { role: 'alert', hidden: true });
+  const form = h('form#form-post.stack', { onsubmit: submitPost },
+    h('h2.pane-title', null, t('post_title')),
+    h('fieldset.kinds', null, h('legend', null, t('kind')),
+      h('label.inline', null, h('input', { type: 'radio', name: 'kind', value: 'request', checked: true }), ' ', t('kind_request_long')),
+      h('label.inline', null, h('input', { type: 'radio', name: 'kind', value: 'offer' }), ' ', t('kind_offer_long'))),
+    h('label', null, h('span', null, t('category')), cat),
+    h('label', null, h('span', null, t('title')), h('input', { type: 'text', name: 'title', required: true, maxlength: 200 })),
+    h('label', null, h('span', null, t('details')), h('textarea', { name: 'body', rows: 4, maxlength: 4000 }),
+      h('small', null, t('details_hint'))),
+    h('label', null, h('span', null, t('expires_in')), days),
+    // where it will show, said next to the button (the first field comes first on a small screen)
+    h('p.hint', null, t('post_intro')),
+    err,
+    h('button.primary', { type: 'submit' }, t('publish')));
+  fill(pane, form, h('section#my-posts', { 'aria-labelledby': 'my-posts-title' }));
+  renderMyPosts();
+}
+
+async function submitPost(e) {
+  e.preventDefault();
+  const form = e.target;
+  const err = $('.error', form);
+  err.hidden = true;
+  const body = {
+    kind: form.elements.kind.value, category: form.elements.category.value,
+    title: form.elements.title.value.trim(), expires_in_days: Number(form.elements.expires_in_days.value),
+  };
+  if (form.elements.body.value.trim()) body.body = form.elements.body.value.trim();
+  try {
+    const f = await api('POST', '/api/posts', body);
+    form.reset();
+    toast(t('post_ok'));
+    changed({ kind: 'post', id: f.properties.id, action: 'create' });
+    M.flyTo(f.geometry.coordinates, 15.5);
+  } catch (e2) {
+    err.textContent = errorText(e2);
+    err.hidden = false;
+  }
+}
+
+export async function renderMyPosts() {
+  const sec = $('#my-posts');
+  if (!sec || !can.home()) return;
+  let fc;
+  try { fc = await api('GET', '/api/posts' + qs({ mine: 1, status: 'any', limit: 100 })); } catch (e) {
+    fill(sec, h('p.error', null, errorText(e)));
+    return;
+  }
+  claimNotice(fc.features);
+  fill(sec,
+    h('h2#my-posts-title.pane-title', null, t('my_posts')),
+    fc.features.length === 0 ? h('p.empty', null, t('no_posts_yet')) : h('ul.cards', null, fc.features.map((f) => {
+      const p = f.properties;
+      return h('li', null, h('button.card', { type: 'button', 'data-post': p.id, onclick: () => openPost(p.id, true) },
+        postIcon(p),
+        h('span.card-main', null,
+          h('span.card-title', null, p.title),
+          h('span.card-meta', null, [t('status_' + p.status), t('cat_' + p.category), t('n_views', { n: p.views ?? 0 }),
+            p.hidden ? t('hidden') : null].filter(Boolean).join(' · ')),
+          newlyClaimed.has(p.id) && p.status === 'claimed' ? h('span.chip.new', null, t('newly_claimed')) : null)));
+    })));
+}
+
+/** Tells the author of their posts claimed since the ids last seen claimed in this browser. */
+function claimNotice(features) {
+  const key = 'entraide.claimed.' + session.me.id;
+  let seen = [];
+  try { seen = JSON.parse(localStorage.getItem(key)) || []; } catch { /* none kept */ }
+  const claimed = features.filter((f) => f.properties.status === 'claimed');
+  const fresh = claimed.filter((f) => !seen.includes(f.properties.id));
+  try { localStorage.setItem(key, JSON.stringify(claimed.map((f) => f.properties.id))); } catch { /* storage may be off */ }
+  for (const f of fresh) newlyClaimed.add(f.properties.id);
+  if (fresh.length) toast(fresh.length === 1 ? t('claimed_notice', { title: fresh[0].properties.title }) : t('claimed_notice_n', { n: fresh.length }), false, 10000);
+}
