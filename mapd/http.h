@@ -42,6 +42,8 @@ typedef struct mapd_server {
     int64_t session_ttl;            /* seconds */
     geodata_geocoder *geocoder;     /* read-only once built: shared by all workers */
     mapd_metrics *metrics;
+    const char *const *route_names; /* "METHOD pattern" of each route, for the metrics */
+    size_t n_routes;
     mapd_ratelimit *auth_limit;     /* logins and registrations per client address */
     mapd_post_model *posts;         /* posts lists from memory (post_model.c); NULL: from SQL */
     mapd_post_writer *post_writer;  /* group commit of new posts (post_writer.c) */

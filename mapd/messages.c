@@ -222,7 +222,7 @@ static const entry catalogue[] = {
       "table vaut needs, neighbourhoods, shops ou open_posts." },
     { "more than {} figures in this window: ask for fewer days (since, until)",
       "Plus de {1} chiffres sur cette période : demandez moins de jours (since, until)." },
-    /* exports and the audit log (api_export.c, geodata/export.c) */
+    /* exports and the audit log (api_export.c, geodata/read/export.c) */
     { "unknown parameter '{}' (known: {})", "Paramètre inconnu « {1} » (connus : {2})." },
     { "give layer: one of {}", "Indiquez la couche (layer) : {1}." },
     { "give format: one of {}", "Indiquez le format : {1}." },

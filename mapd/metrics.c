@@ -139,3 +139,22 @@ char *mapd_metrics_render(mapd_metrics *m, const char *const *route_names, size_
     }
     return o.s;
 }
+
+/* GET /metrics: the routes' counters and the tile cache's, in Prometheus text. */
+enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
+{
+    char *text = mapd_metrics_render(ctx->server->metrics, ctx->server->route_names, ctx->server->n_routes);
+    if (!text)
+        return MHD_NO;
+    char tiles[2048];
+    int n = mapd_tiles_metrics(ctx->server->tiles, tiles, sizeof tiles);
+    size_t len = strlen(text);
+    char *all = n > 0 && (size_t)n < sizeof tiles ? realloc(text, len + (size_t)n + 1) : NULL;
+    if (all) {
+        memcpy(all + len, tiles, (size_t)n + 1);
+        text = all;
+    }
+    enum MHD_Result r = mapd_respond(ctx, MHD_HTTP_OK, "text/plain; version=0.0.4", text, strlen(text));
+    free(text);
+    return r;
+}

@@ -40,6 +40,7 @@
 #include "cli.h"
 #include "http.h"
 #include "parse.h"
+#include "serve_options.h"
 #include "tile_render.h"
 #include "tiles/cache.h"
 #include "web_dir.h"
@@ -128,7 +129,6 @@ static const struct route {
  * before every request of a keep-alive connection (MHD_pool_reset): 64 KiB
  * cost about 3 us of CPU a request, more than the rest of a cached tile. */
 #define CONNECTION_MEMORY (16 * 1024)
-#define THREADS_MAX 256 /* --threads */
 
 static char route_names[N_ROUTES][64];        /* "METHOD pattern", for the metrics */
 static const char *route_name_ptrs[N_ROUTES];
@@ -315,35 +315,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     __atomic_fetch_sub(&in_flight, 1, __ATOMIC_RELAXED);
 }
 
-enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
-{
-    char *text = mapd_metrics_render(ctx->server->metrics, route_name_ptrs, N_ROUTES);
-    if (!text)
-        return MHD_NO;
-    char tiles[2048];
-    int n = mapd_tiles_metrics(ctx->server->tiles, tiles, sizeof tiles);
-    size_t len = strlen(text);
-    char *all = n > 0 && (size_t)n < sizeof tiles ? realloc(text, len + (size_t)n + 1) : NULL;
-    if (all) {
-        memcpy(all + len, tiles, (size_t)n + 1);
-        text = all;
-    }
-    enum MHD_Result r = mapd_respond(ctx, MHD_HTTP_OK, "text/plain; version=0.0.4", text, strlen(text));
-    free(text);
-    return r;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (*end || end == s || errno || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
 /* Builds what the workers share from the database, once: the geocoder and
  * the tile service (its cache bounds given). */
 static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t tile_max_bytes)
@@ -378,126 +349,33 @@ static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t ti
     return rc ? -1 : 0;
 }
 
-int mapd_cmd_serve(int argc, char **argv)
+/* Runs the server with options o until SIGINT or SIGTERM; an exit code. */
+static int run(mapd_serve_options *o)
 {
-    static const struct option longopts[] = {
-        { "db", required_argument, NULL, 'd' },
-        { "listen", required_argument, NULL, 'l' },
-        { "web", required_argument, NULL, 'w' },
-        { "no-web", no_argument, NULL, 'W' },
-        { "threads", required_argument, NULL, 't' },
-        { "max-body", required_argument, NULL, 'b' },
-        { "auth-per-minute", required_argument, NULL, 'a' },
-        { "cookie-secure", no_argument, NULL, 's' },
-        { "tile-cache-mb", required_argument, NULL, 'c' },
-        { "tile-max-kb", required_argument, NULL, 'k' },
-        { "attribution", required_argument, NULL, 'A' },
-        { "posts-model", required_argument, NULL, 'p' },
-        { "log-flush-ms", required_argument, NULL, 'L' },
-        { "export-keep", required_argument, NULL, 'E' },
-        { NULL, 0, NULL, 0 },
-    };
-    mapd_server server = { .max_body = 64 * 1024, .session_ttl = 30 * 24 * 3600 };
-    const char *listen = "127.0.0.1:8080";
-    long threads = sysconf(_SC_NPROCESSORS_ONLN), v, auth_per_minute = 10;
-    long tile_cache_mb = (long)(TILES_CACHE_DEFAULT_BYTES >> 20), tile_max_kb = MAPD_TILE_MAX_BYTES / 1024;
-    long log_flush_ms = MAPD_ACCESS_LOG_FLUSH_MS;
-    long export_keep = 24 * 3600;   /* seconds a background export's file is kept */
-    int posts_model = 1;
-    int no_web = 0;   /* --no-web: no static files at all */
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': server.db_path = optarg; break;
-        case 'l': listen = optarg; break;
-        case 'w': server.web_dir = optarg; break;
-        case 'W': no_web = 1; break;
-        case 's': server.cookie_secure = 1; break;
-        case 'p':
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
-                return mapd_fail(MAPD_EXIT_USAGE, "--posts-model wants on or off, not '%s'", optarg);
-            posts_model = strcmp(optarg, "on") == 0;
-            break;
-        case 't':
-            if (!parse_long(optarg, 1, THREADS_MAX, &threads))
-                return mapd_fail(MAPD_EXIT_USAGE, "--threads wants 1 to %d, not '%s'", THREADS_MAX, optarg);
-            break;
-        case 'b':
-            if (!parse_long(optarg, 1024, 16 * 1024 * 1024, &v))
-                return mapd_fail(MAPD_EXIT_USAGE, "--max-body wants 1024 to 16777216 bytes, not '%s'",
-                                 optarg);
-            server.max_body = (size_t)v;
-            break;
-        case 'a':
-            if (!parse_long(optarg, 1, 100000, &auth_per_minute))
-                return mapd_fail(MAPD_EXIT_USAGE, "--auth-per-minute wants 1 to 100000, not '%s'",
-                                 optarg);
-            break;
-        case 'c':
-            if (!parse_long(optarg, 0, 1024 * 1024, &tile_cache_mb))
-                return mapd_fail(MAPD_EXIT_USAGE, "--tile-cache-mb wants 0 (off) to 1048576, not '%s'",
-                                 optarg);
-            break;
-        case 'A':
-            if (strlen(optarg) > 1000)
-                return mapd_fail(MAPD_EXIT_USAGE, "--attribution is at most 1000 bytes");
-            server.attribution = optarg;
-            break;
-        case 'k':
-            if (!parse_long(optarg, 1, 64 * 1024, &tile_max_kb))
-                return mapd_fail(MAPD_EXIT_USAGE, "--tile-max-kb wants 1 to 65536, not '%s'", optarg);
-            break;
-        case 'L':
-            if (!parse_long(optarg, 0, MAPD_ACCESS_LOG_FLUSH_MS_MAX, &log_flush_ms))
-                return mapd_fail(MAPD_EXIT_USAGE, "--log-flush-ms wants 0 (every line at once) to %d, "
-                                 "not '%s'", MAPD_ACCESS_LOG_FLUSH_MS_MAX, optarg);
-            break;
-        case 'E':
-            if (!parse_long(optarg, 1, 30 * 24 * 3600, &export_keep))
-                return mapd_fail(MAPD_EXIT_USAGE, "--export-keep wants 1 to 2592000 seconds, not '%s'",
-                                 optarg);
-            break;
-        default: return MAPD_EXIT_USAGE;
-        }
-    }
-    if (!server.db_path || optind != argc)
-        return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd serve --db DB [--listen HOST:PORT] [--web DIR | --no-web] "
-                         "[--threads N] [--max-body BYTES] [--auth-per-minute N] [--cookie-secure] "
-                         "[--tile-cache-mb N] [--tile-max-kb N] [--attribution TEXT] [--posts-model on|off] "
-                         "[--log-flush-ms N] [--export-keep SECONDS]");
-    if (server.web_dir && no_web)
-        return mapd_fail(MAPD_EXIT_USAGE, "--web DIR and --no-web cannot go together");
-    if (server.web_dir && !server.web_dir[0])
-        return mapd_fail(MAPD_EXIT_USAGE, "--web wants a directory, not ''; --no-web serves no static files");
-    /* Without --web, the web map beside the executable (web_dir.c). */
-    char web_default[PATH_MAX] = "";
-    int web_found = 0;
-    if (!server.web_dir && !no_web && mapd_web_dir_default(web_default) == 0) {
-        server.web_dir = web_default;
-        web_found = 1;
-    }
+    mapd_server server = o->server;
+    const char *listen = o->listen;
+    long threads = o->threads;
     struct sockaddr_in sa;
     if (!mapd_parse_listen(listen, &sa))
         return mapd_fail(MAPD_EXIT_USAGE, "--listen wants IPv4:PORT, e.g. 127.0.0.1:8080, not '%s'",
                          listen);
-    if (threads < 1)
-        threads = 1;
     if (sodium_init() < 0)
         return mapd_fail(MAPD_EXIT_FAIL, "cannot initialise libsodium");
     /* Opening the database here makes a missing or bad one fail the command,
      * not requests; a database is created by `mapd import`, never by a typo. */
-    if (load_geocoder(&server, (size_t)tile_cache_mb * 1024 * 1024, (size_t)tile_max_kb * 1024))
+    if (load_geocoder(&server, (size_t)o->tile_cache_mb * 1024 * 1024, (size_t)o->tile_max_kb * 1024))
         return MAPD_EXIT_FAIL;
     for (size_t i = 0; i < N_ROUTES; i++) {
         snprintf(route_names[i], sizeof route_names[i], "%s %s", routes[i].method, routes[i].pattern);
         route_name_ptrs[i] = route_names[i];
         route_keys[i] = (mapd_route_key){ routes[i].method, routes[i].pattern };
     }
+    server.route_names = route_name_ptrs;
+    server.n_routes = N_ROUTES;
     server.metrics = mapd_metrics_new(N_ROUTES);
-    server.auth_limit = mapd_ratelimit_new((double)auth_per_minute, (double)auth_per_minute);
+    server.auth_limit = mapd_ratelimit_new((double)o->auth_per_minute, (double)o->auth_per_minute);
     if (!server.metrics || !server.auth_limit
-        || mapd_access_log_new(STDERR_FILENO, (unsigned)log_flush_ms, &server.access_log))
+        || mapd_access_log_new(STDERR_FILENO, (unsigned)o->log_flush_ms, &server.access_log))
         return mapd_fail(MAPD_EXIT_FAIL, "out of memory");
     pthread_key_create(&store_key, close_store);
 
@@ -508,7 +386,7 @@ int mapd_cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (mapd_posts_start(&server, posts_model) || mapd_exports_start(&server, export_keep))
+    if (mapd_posts_start(&server, o->posts_model) || mapd_exports_start(&server, o->export_keep))
         return MAPD_EXIT_FAIL;
 
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -532,12 +410,12 @@ int mapd_cmd_serve(int argc, char **argv)
            geodata_geocoder_count(server.geocoder));
     if (server.web_dir)
         printf("mapd: web map from %s (%s)\n", server.web_dir,
-               web_found ? "found beside the executable" : "--web");
-    else if (no_web)
+               o->web_found ? "found beside the executable" : "--web");
+    else if (o->no_web)
         printf("mapd: no web map (--no-web): the API only\n");
     else
         printf("mapd: no web map found beside %s (%s, or ../web in a build tree): the API only; "
-               "--web DIR names one\n", web_default[0] ? web_default : "the executable", MAPD_WEB_FROM_BIN);
+               "--web DIR names one\n", o->web_default[0] ? o->web_default : "the executable", MAPD_WEB_FROM_BIN);
     fflush(stdout);
 
     int sig = 0;
@@ -563,4 +441,11 @@ int mapd_cmd_serve(int argc, char **argv)
     mapd_posts_free(&server);
     mapd_feed_free(server.feed);
     return MAPD_EXIT_OK;
+}
+
+int mapd_cmd_serve(int argc, char **argv)
+{
+    mapd_serve_options o;
+    int code = mapd_serve_options_parse(argc, argv, &o);
+    return code ? code : run(&o);
 }

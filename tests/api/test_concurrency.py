@@ -40,7 +40,7 @@ from harness import Client, Database, Server, Suite, decode_tile  # noqa: E402
 
 DEMO_PASSWORD = "entraide-demo"
 MAX_REQUESTS = 20000        # per client: a bound on the work whatever the speed
-FEED_WINDOW = 100000        # changes the store keeps (geodata/schema.c)
+FEED_WINDOW = 100000        # changes the store keeps (geodata/store/schema.c)
 SHOP_STATUSES = ("open", "closed", "delivery_only", "takeaway_only")
 SANITIZER_MARKS = ("ThreadSanitizer", "AddressSanitizer", "LeakSanitizer", "runtime error:")
 

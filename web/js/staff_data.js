@@ -28,7 +28,7 @@ const DAY = 86400;
 const STATUSES = ['open', 'claimed', 'done', 'cancelled', 'expired'];
 const SHOP_STATUSES = ['unknown', 'open', 'closed', 'delivery_only', 'takeaway_only'];
 const LAYERS = ['needs', 'shops', 'makers', 'neighbourhoods'];
-/* The filters each layer takes (the export's, geodata/features.c). */
+/* The filters each layer takes (the export's, geodata/read/features.c). */
 const FILTERS = {
   needs: ['neighbourhood', 'category', 'status', 'since', 'until'],
   shops: ['neighbourhood', 'status'],

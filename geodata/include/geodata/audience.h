@@ -11,7 +11,7 @@
  * An audience is computed once per request (one indexed read of the
  * contiguity) and then used by every path that filters by it: the SQL of
  * posts, makers and the feature layers (through the fragment
- * GEODATA_AUDIENCE_SQL and geodata_audience_bind, in geodata/internal.h),
+ * GEODATA_AUDIENCE_SQL and geodata_audience_bind, in geodata/store/internal.h),
  * the in-memory read model of posts and the tiles (geodata_audience_sees,
  * or the list itself). No path holds a copy of the rule, and nothing caps
  * the list: a neighbourhood with a hundred neighbours sees them all.

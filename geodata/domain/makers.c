@@ -1,0 +1,346 @@
+/*
+ * geodata/domain/makers.c — mask makers and orders (see makers.h).
+ *
+ * Materials are stored as a JSON array built with SQLite's own JSON
+ * functions from bound values, never by pasting strings.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "geodata/makers.h"
+#include "geodata/posts.h"
+#include "spatialite_blob.h"
+
+static int step_done(geodata_store *store, sqlite3_stmt *st, const char *what)
+{
+    int rc = (st && sqlite3_step(st) == SQLITE_DONE) ? GEODATA_OK
+           : st ? geodata_fail_sql(store, what) : GEODATA_EDB;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Keeps the maker's materials post in step: open with the list, or cancelled
+ * when the list is empty. */
+static int sync_materials_post(geodata_store *store, int64_t member, const char *const *materials,
+                               size_t n, int64_t now)
+{
+    geodata_maker m;
+    int rc = geodata_maker_get(store, member, &m);
+    if (rc)
+        return rc;
+    char body[GEODATA_MATERIALS_MAX * (GEODATA_MATERIAL_LEN + 2) + 128];
+    size_t o = (size_t)snprintf(body, sizeof body, "Pour coudre des masques, il me faut : ");
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(body + o, sizeof body - o, "%s%s", i ? ", " : "", materials[i]);
+    snprintf(body + o, sizeof body - o, ".");
+    geodata_post p;
+    int open = m.materials_post_id && geodata_post_get(store, m.materials_post_id, now, &p) == 0
+               && strcmp(p.status, "open") == 0;
+    if (n == 0 || (m.materials_post_id && !open)) {
+        /* No list, or its post was claimed or closed: unlink it (and cancel it
+         * when still open); a new list gets a new post below. */
+        if (open && n == 0)
+            rc = geodata_post_finish(store, m.materials_post_id, member, GEODATA_POST_CANCEL, now);
+        sqlite3_stmt *st = rc ? NULL : geodata_prepare(store,
+            "UPDATE makers SET materials_post_id = NULL WHERE member_id = ?");
+        if (st)
+            sqlite3_bind_int64(st, 1, member);
+        if (!rc)
+            rc = step_done(store, st, "unlinking the materials post");
+        if (rc || n == 0)
+            return rc;
+        open = 0;
+    }
+    if (open)
+        return geodata_post_edit(store, m.materials_post_id, member, NULL, body, now);
+    int64_t id;
+    rc = geodata_post_create(store, member, "request", "materials", "Matériel pour masques", body,
+                             now, now + 30 * 86400, &id);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = geodata_prepare(store, "UPDATE makers SET materials_post_id = ? WHERE member_id = ?");
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, member);
+    }
+    return step_done(store, st, "linking the materials post");
+}
+
+int geodata_maker_set(geodata_store *store, int64_t member, int capacity_per_day, int stock,
+                      const char *const *materials, size_t n, int64_t now)
+{
+    if (n > GEODATA_MATERIALS_MAX)
+        return geodata_fail(store, GEODATA_EINVAL, "at most %d materials", GEODATA_MATERIALS_MAX);
+    int rc = geodata_begin(store);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = geodata_prepare(store,
+        "SELECT home_lon, home_lat FROM members WHERE id = ? AND home_lon IS NOT NULL "
+        "AND neighbourhood_id IS NOT NULL");
+    if (!st)
+        rc = GEODATA_EDB;
+    double lon = 0, lat = 0;
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, member);
+        int row = geodata_step(store, st);
+        if (row > 0)
+            geodata_public_point(sqlite3_column_double(st, 0), sqlite3_column_double(st, 1), &lon, &lat);
+        else if (row < 0)
+            rc = row;
+        else
+            rc = geodata_fail(store, GEODATA_EDENIED,
+                              "only members with a verified home in a neighbourhood can make masks");
+        sqlite3_finalize(st);
+    }
+    unsigned char blob[GEODATA_POINT_BLOB_SIZE];
+    geodata_point_blob(lon, lat, 4326, blob);
+    if (!rc) {
+        st = geodata_prepare(store,
+            "INSERT INTO makers(member_id, capacity_per_day, stock, materials, updated_at, geom) "
+            "VALUES (?1, ?2, ?3, '[]', ?4, ?5) ON CONFLICT(member_id) DO UPDATE SET "
+            "capacity_per_day = ?2, stock = ?3, materials = '[]', updated_at = ?4, geom = ?5");
+        if (st) {
+            sqlite3_bind_int64(st, 1, member);
+            sqlite3_bind_int(st, 2, capacity_per_day);
+            sqlite3_bind_int(st, 3, stock);
+            sqlite3_bind_int64(st, 4, now);
+            sqlite3_bind_blob(st, 5, blob, sizeof blob, SQLITE_STATIC);
+        }
+        rc = step_done(store, st, "saving a maker");
+    }
+    for (size_t i = 0; !rc && i < n; i++) {
+        st = geodata_prepare(store,
+            "UPDATE makers SET materials = json_insert(materials, '$[#]', ?2) WHERE member_id = ?1");
+        if (st) {
+            sqlite3_bind_int64(st, 1, member);
+            sqlite3_bind_text(st, 2, materials[i], -1, SQLITE_STATIC);
+        }
+        rc = step_done(store, st, "saving materials");
+    }
+    if (!rc) rc = sync_materials_post(store, member, materials, n, now);
+    if (!rc) rc = geodata_commit(store);
+    if (rc) geodata_rollback(store);
+    return rc;
+}
+
+#define MAKER_COLUMNS "k.member_id, m.display_name, ifnull(m.neighbourhood_id, ''), " \
+    "k.capacity_per_day, k.stock, k.materials, ifnull(k.materials_post_id, 0), X(k.geom), Y(k.geom)"
+
+static int read_maker(geodata_store *store, sqlite3_stmt *st, geodata_maker *k)
+{
+    memset(k, 0, sizeof *k);
+    k->member_id = sqlite3_column_int64(st, 0);
+    geodata_column_text(st, 1, k->display_name, sizeof k->display_name);
+    geodata_column_text(st, 2, k->neighbourhood_id, sizeof k->neighbourhood_id);
+    k->capacity_per_day = sqlite3_column_int(st, 3);
+    k->stock = sqlite3_column_int(st, 4);
+    k->materials_post_id = sqlite3_column_int64(st, 6);
+    k->lon = sqlite3_column_double(st, 7);
+    k->lat = sqlite3_column_double(st, 8);
+    sqlite3_stmt *each = geodata_cached(store, "SELECT value FROM json_each(?) LIMIT 10");
+    if (!each)
+        return GEODATA_EDB;
+    sqlite3_bind_text(each, 1, (const char *)sqlite3_column_text(st, 5), -1, SQLITE_TRANSIENT);
+    int row = 0;
+    while (k->n_materials < GEODATA_MATERIALS_MAX && (row = geodata_step(store, each)) > 0)
+        geodata_column_text(each, 0, k->materials[k->n_materials++], GEODATA_MATERIAL_LEN + 1);
+    geodata_release(store, each);
+    return row < 0 ? row : GEODATA_OK;
+}
+
+int geodata_maker_get(geodata_store *store, int64_t member, geodata_maker *out)
+{
+    sqlite3_stmt *st = geodata_prepare(store, "SELECT " MAKER_COLUMNS " FROM makers k "
+                                              "JOIN members m ON m.id = k.member_id WHERE k.member_id = ?");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, member);
+    int rc = sqlite3_step(st);
+    int code = rc == SQLITE_ROW ? read_maker(store, st, out)
+             : rc == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such maker")
+             : geodata_fail_sql(store, "reading a maker");
+    sqlite3_finalize(st);
+    return code;
+}
+
+int geodata_makers_query(geodata_store *store, const geodata_audience *audience, const double *bbox,
+                         size_t limit, int (*each)(void *arg, const geodata_maker *m), void *arg)
+{
+    /* With a box, the R*Tree finds the candidates (its float bounds are
+     * rounded outwards, so the exact test follows); without, all makers. */
+    sqlite3_stmt *st = bbox
+        ? geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM idx_makers_geom i "
+            "JOIN makers k ON k.member_id = i.pkid JOIN members m ON m.id = k.member_id "
+            "WHERE i.xmin <= ?4 AND i.xmax >= ?2 AND i.ymin <= ?5 AND i.ymax >= ?3 "
+            "AND X(k.geom) BETWEEN ?2 AND ?4 AND Y(k.geom) BETWEEN ?3 AND ?5 "
+            "AND " GEODATA_AUDIENCE_SQL("m.neighbourhood_id", "?1")
+            " ORDER BY k.member_id LIMIT ?6")
+        : geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM makers k "
+            "JOIN members m ON m.id = k.member_id "
+            "WHERE " GEODATA_AUDIENCE_SQL("m.neighbourhood_id", "?1")
+            " ORDER BY k.member_id LIMIT ?6");
+    if (!st)
+        return GEODATA_EDB;
+    geodata_audience_bind(st, 1, audience);
+    if (bbox)
+        for (int i = 0; i < 4; i++)
+            sqlite3_bind_double(st, i + 2, bbox[i]);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)limit);
+    geodata_maker *k = malloc(sizeof *k);
+    int rc = k ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+    int row = 0;
+    while (!rc && (row = geodata_step(store, st)) > 0) {
+        rc = read_maker(store, st, k);
+        if (!rc)
+            rc = each(arg, k);
+    }
+    if (!rc && row < 0)
+        rc = row;
+    free(k);
+    geodata_release(store, st);
+    return rc;
+}
+
+int geodata_order_create(geodata_store *store, int64_t maker, int64_t requester, int quantity,
+                         const char *note, int64_t now, int64_t *id)
+{
+    if (maker == requester)
+        return geodata_fail(store, GEODATA_EDENIED, "one cannot order from oneself");
+    sqlite3_stmt *st = geodata_prepare(store,
+        "INSERT INTO maker_orders(maker_id, requester_id, quantity, note, created_at, updated_at) "
+        "SELECT member_id, ?2, ?3, ?4, ?5, ?5 FROM makers WHERE member_id = ?1");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, maker);
+    sqlite3_bind_int64(st, 2, requester);
+    sqlite3_bind_int(st, 3, quantity);
+    sqlite3_bind_text(st, 4, note ? note : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "ordering");
+    int changed = rc ? 0 : sqlite3_changes(store->db);
+    if (changed)
+        *id = sqlite3_last_insert_rowid(store->db);
+    sqlite3_finalize(st);
+    if (!rc && !changed)
+        rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such maker");
+    return rc;
+}
+
+/* The requester's address comes with an order once the maker has accepted
+ * it, as a claim gives the author's: the maker must deliver. */
+#define ORDER_COLUMNS "o.id, o.maker_id, o.requester_id, r.display_name, k.display_name, " \
+    "o.quantity, o.note, o.status, o.created_at, o.updated_at, " \
+    "CASE WHEN o.status IN ('accepted', 'ready', 'delivered') THEN ifnull(r.address_text, '') " \
+    "ELSE '' END"
+#define ORDER_FROM " FROM maker_orders o JOIN members r ON r.id = o.requester_id " \
+    "JOIN members k ON k.id = o.maker_id"
+
+static void read_order(sqlite3_stmt *st, geodata_order *o)
+{
+    o->id = sqlite3_column_int64(st, 0);
+    o->maker_id = sqlite3_column_int64(st, 1);
+    o->requester_id = sqlite3_column_int64(st, 2);
+    geodata_column_text(st, 3, o->requester_name, sizeof o->requester_name);
+    geodata_column_text(st, 4, o->maker_name, sizeof o->maker_name);
+    o->quantity = sqlite3_column_int(st, 5);
+    geodata_column_text(st, 6, o->note, sizeof o->note);
+    geodata_column_text(st, 7, o->status, sizeof o->status);
+    o->created_at = sqlite3_column_int64(st, 8);
+    o->updated_at = sqlite3_column_int64(st, 9);
+    geodata_column_text(st, 10, o->delivery_address, sizeof o->delivery_address);
+}
+
+int geodata_order_get(geodata_store *store, int64_t id, geodata_order *out)
+{
+    sqlite3_stmt *st = geodata_prepare(store, "SELECT " ORDER_COLUMNS ORDER_FROM " WHERE o.id = ?");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_order(st, out);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return GEODATA_OK;
+    return rc == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such order")
+                             : geodata_fail_sql(store, "reading an order");
+}
+
+int geodata_orders_list(geodata_store *store, int64_t member, int by_maker, size_t limit,
+                        int (*each)(void *arg, const geodata_order *o), void *arg)
+{
+    sqlite3_stmt *st = geodata_prepare(store, by_maker
+        ? "SELECT " ORDER_COLUMNS ORDER_FROM " WHERE o.maker_id = ? ORDER BY o.id DESC LIMIT ?"
+        : "SELECT " ORDER_COLUMNS ORDER_FROM " WHERE o.requester_id = ? ORDER BY o.id DESC LIMIT ?");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, member);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    geodata_order o;
+    int rc = GEODATA_OK, row = 0;
+    while (!rc && (row = geodata_step(store, st)) > 0) {
+        read_order(st, &o);
+        rc = each(arg, &o);
+    }
+    if (!rc && row < 0)
+        rc = row;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int geodata_order_set_status(geodata_store *store, int64_t id, int64_t actor, const char *status,
+                             int64_t now)
+{
+    static const struct { const char *from, *to; } steps[] = {
+        { "pending", "accepted" }, { "pending", "declined" }, { "accepted", "ready" },
+        { "accepted", "declined" }, { "ready", "delivered" },
+    };
+    geodata_order o;
+    int rc = geodata_order_get(store, id, &o);
+    if (rc)
+        return rc;
+    if (o.maker_id != actor)
+        return geodata_fail(store, GEODATA_EDENIED, "only the maker changes an order's status");
+    int ok = 0;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        ok |= strcmp(steps[i].from, o.status) == 0 && strcmp(steps[i].to, status) == 0;
+    if (!ok)
+        return geodata_fail(store, GEODATA_ECONFLICT, "an order that is %s cannot become %s",
+                            o.status, status);
+    /* The order's step and, on delivery, the stock: one transaction. */
+    if ((rc = geodata_begin(store)))
+        return rc;
+    sqlite3_stmt *st = geodata_prepare(store,
+        "UPDATE maker_orders SET status = ?2, updated_at = ?3 WHERE id = ?1 AND status = ?4");
+    if (!st) {
+        geodata_rollback(store);
+        return GEODATA_EDB;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_text(st, 4, o.status, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "changing an order");
+    int changed = rc ? 0 : sqlite3_changes(store->db);
+    sqlite3_finalize(st);
+    if (!rc && !changed)
+        rc = geodata_fail(store, GEODATA_ECONFLICT, "this order changed meanwhile");
+    if (!rc && strcmp(status, "delivered") == 0) {
+        /* The masks handed over leave the maker's stock (never below 0). */
+        st = geodata_prepare(store, "UPDATE makers SET stock = max(0, stock - ?2) WHERE member_id = ?1");
+        if (!st) {
+            rc = GEODATA_EDB;
+        } else {
+            sqlite3_bind_int64(st, 1, o.maker_id);
+            sqlite3_bind_int(st, 2, o.quantity);
+            rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK
+                                                 : geodata_fail_sql(store, "updating the stock");
+            sqlite3_finalize(st);
+        }
+    }
+    if (!rc) rc = geodata_commit(store);
+    if (rc) geodata_rollback(store);
+    return rc;
+}

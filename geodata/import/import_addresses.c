@@ -1,0 +1,488 @@
+/*
+ * geodata/import/import_addresses.c — BAN/BANO-style address CSV into the store.
+ *
+ * Format: a header naming at least the columns id, numero, rep, nom_voie,
+ * code_postal, code_insee, nom_commune, lon, lat (any order, others ignored,
+ * so the full 23-column BAN export works as well as the 9-column extract);
+ * ';' separated, or ',' when the header holds no ';'; plain or gzip.
+ *
+ * Design: one pass, one transaction. Each row is checked, given its
+ * neighbourhood (nbindex: R-tree candidates, then a prepared-geometry test)
+ * and upserted by its source id with a prepared statement; a row whose stored
+ * values are already the same is not rewritten, so re-importing a file is
+ * idempotent and cheap. The R*Tree of address points and the index by
+ * neighbourhood are not maintained row by row during the load but rebuilt in
+ * one bulk pass at its end (rtree_bulk.c; CREATE INDEX sorts), which more
+ * than halves the time of a full load. Bad rows are counted and the first few are named by
+ * line number (see load_rows for the reader/writer pipeline). A failure of
+ * the source as a whole (unreadable, wrong columns,
+ * truncated gzip, no usable row) rolls everything back.
+ *
+ * The suffix ("rep") is stored in one spelling: BANO's bis/ter/quater become
+ * BAN's b/t/q; anything else is lower-cased.
+ *
+ * At its end, in the same transaction, the import derives again the streets
+ * of the communes whose addresses it changed (streets.c; triggers list
+ * them), and notes how many: a re-import that changes no address derives
+ * nothing.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "csv.h"
+#include "normalize.h"
+#include "geodata/nbindex.h"
+#include "geodata/streets.h"
+#include "spatial_index.h"
+#include "spatialite_blob.h"
+
+enum { COL_ID, COL_NUMERO, COL_REP, COL_VOIE, COL_CP, COL_INSEE, COL_COMMUNE, COL_LON, COL_LAT,
+       N_COLS };
+
+static const char *const col_names[N_COLS] = {
+    "id", "numero", "rep", "nom_voie", "code_postal", "code_insee", "nom_commune", "lon", "lat"
+};
+
+#define MAX_FIELDS 64    /* fields looked at per row; a header may not be wider */
+
+typedef struct header {
+    char sep;
+    int n_fields;         /* fields in the header: every row must have as many */
+    int col[N_COLS];      /* position of each needed column */
+} header;
+
+static int parse_header(geodata_store *store, const char *path, char *line, header *h)
+{
+    if ((unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB
+        && (unsigned char)line[2] == 0xBF)
+        line += 3; /* UTF-8 byte-order mark */
+    h->sep = strchr(line, ';') ? ';' : ',';
+    char *copy = strdup(line);
+    if (!copy)
+        return geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+    char *fields[MAX_FIELDS];
+    h->n_fields = geodata_csv_split(line, h->sep, fields, MAX_FIELDS);
+    int rc = GEODATA_OK;
+    if (h->n_fields > MAX_FIELDS) {
+        rc = geodata_fail(store, GEODATA_EINVAL, "%s: the header has %d columns, more than %d",
+                          path, h->n_fields, MAX_FIELDS);
+    }
+    for (int c = 0; rc == GEODATA_OK && c < N_COLS; c++) {
+        h->col[c] = -1;
+        for (int i = 0; i < h->n_fields; i++)
+            if (strcasecmp(fields[i], col_names[c]) == 0)
+                h->col[c] = i;
+        if (h->col[c] < 0)
+            rc = geodata_fail(store, GEODATA_EINVAL,
+                              "%s: wrong column set: no column '%s' in the header "
+                              "(expected id;numero;rep;nom_voie;code_postal;code_insee;"
+                              "nom_commune;lon;lat, found: %.200s)",
+                              path, col_names[c], copy);
+    }
+    free(copy);
+    return rc;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    if (!*s)
+        return 0;
+    char *end;
+    errno = 0;
+    *out = strtod(s, &end);
+    return *end == '\0' && errno == 0 && isfinite(*out);
+}
+
+static int parse_number(const char *s, long *out)
+{
+    if (!*s || !isdigit((unsigned char)*s))
+        return 0;
+    char *end;
+    errno = 0;
+    *out = strtol(s, &end, 10);
+    return *end == '\0' && errno == 0 && *out <= 99999;
+}
+
+/* One row, checked. Returns NULL when the row is good, else the reason. */
+typedef struct row {
+    const char *id, *rep_raw, *voie, *cp, *insee, *commune, *numero_raw;
+    long numero;
+    double lon, lat;
+    char rep[16];
+} row;
+
+static const char *check_row(char **f, const header *h, row *r, char *why, size_t n)
+{
+    r->id = f[h->col[COL_ID]];
+    r->numero_raw = f[h->col[COL_NUMERO]];
+    r->rep_raw = f[h->col[COL_REP]];
+    r->voie = f[h->col[COL_VOIE]];
+    r->cp = f[h->col[COL_CP]];
+    r->insee = f[h->col[COL_INSEE]];
+    r->commune = f[h->col[COL_COMMUNE]];
+    const char *lon = f[h->col[COL_LON]], *lat = f[h->col[COL_LAT]];
+    if (!*r->id)
+        return "missing id";
+    if (!*r->voie)
+        return "missing street name (nom_voie)";
+    /* Bounds that keep every label whole (geocode.h: GEODATA_LABEL_MAX). */
+    if (strlen(r->id) > 100 || strlen(r->voie) > 200 || strlen(r->cp) > 10
+        || strlen(r->insee) > 10 || strlen(r->commune) > 100) {
+        snprintf(why, n, "a field is too long (id 100, nom_voie 200, code_postal 10, "
+                 "code_insee 10, nom_commune 100 bytes at most)");
+        return why;
+    }
+    if (!parse_number(r->numero_raw, &r->numero)) {
+        snprintf(why, n, "unparseable house number '%.40s'", r->numero_raw);
+        return why;
+    }
+    if (!*lon || !*lat)
+        return "missing coordinates";
+    if (!parse_double(lon, &r->lon) || !parse_double(lat, &r->lat)) {
+        snprintf(why, n, "unparseable coordinates '%.40s', '%.40s'", lon, lat);
+        return why;
+    }
+    if (r->lon < -180 || r->lon > 180 || r->lat < -90 || r->lat > 90) {
+        snprintf(why, n, "coordinates out of range (%.40s, %.40s)", lon, lat);
+        return why;
+    }
+    if (strlen(r->rep_raw) >= sizeof r->rep) {
+        snprintf(why, n, "suffix (rep) too long '%.40s'", r->rep_raw);
+        return why;
+    }
+    geodata_normalize_rep(r->rep_raw, r->rep, sizeof r->rep);
+    return NULL;
+}
+
+static const char upsert_sql[] =
+    "INSERT INTO addresses(source_id, number, rep, street, postcode, insee, city, "
+    "  neighbourhood_id, geom) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11) "
+    "ON CONFLICT(source_id) DO UPDATE SET number = excluded.number, rep = excluded.rep, "
+    "  street = excluded.street, postcode = excluded.postcode, insee = excluded.insee, "
+    "  city = excluded.city, neighbourhood_id = excluded.neighbourhood_id, geom = excluded.geom "
+    "WHERE NOT (number = excluded.number AND rep = excluded.rep AND street = excluded.street "
+    "  AND postcode = excluded.postcode AND insee = excluded.insee AND city = excluded.city "
+    "  AND neighbourhood_id IS excluded.neighbourhood_id "
+    "  AND X(geom) = ?9 AND Y(geom) = ?10)";
+
+/*
+ * The load is a two-stage pipeline. A reader thread reads, splits and checks
+ * lines and finds each row's neighbourhood (it alone uses the nbindex and its
+ * GEOS context); the calling thread, which alone uses the SQLite connection,
+ * writes the rows. They pass batches through two slots, so at most two
+ * batches (about 4 MB) are in memory. The writer does all the counting and
+ * the notes, in line order.
+ */
+#define BATCH_ROWS 4096
+#define BATCH_TEXT (2 * GEODATA_CSV_MAX_LINE + 2)   /* never realloc'd: fields point in */
+
+typedef struct batch_row {
+    uint64_t line;        /* line number in the file */
+    const char *bad;      /* why the row is rejected (in text), or NULL */
+    row w;                /* fields point into the batch's text */
+    long nb;              /* neighbourhood position in the index, or -1 */
+} batch_row;
+
+typedef struct batch {
+    batch_row rows[BATCH_ROWS];
+    size_t n;
+    char *text;           /* copies of the lines, BATCH_TEXT bytes */
+    size_t used;
+    uint64_t offset;      /* file offset reached, for progress */
+    int last;             /* no batch follows */
+    int err;              /* a read error ended the file: why holds it */
+    char why[512];
+} batch;
+
+typedef struct run {
+    geodata_store *store;
+    const char *path;
+    geodata_csv csv;
+    header h;
+    geodata_nbindex *idx;
+    sqlite3_stmt *upsert;
+    const geodata_import_options *opts;
+    geodata_report *report;
+    /* the pipeline; mu guards produced, consumed and stop */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    batch *slot[2];
+    unsigned produced, consumed;
+    int stop;             /* the writer failed: the reader must end */
+} run;
+
+/* Copies s into the batch's text; NULL when the batch is full. */
+static char *batch_copy(batch *b, const char *s, size_t len)
+{
+    if (b->used + len + 1 > BATCH_TEXT)
+        return NULL;
+    char *dst = b->text + b->used;
+    memcpy(dst, s, len + 1);
+    b->used += len + 1;
+    return dst;
+}
+
+/* Fills b with the next rows. A line that does not fit is kept for the
+ * next batch in *pending. */
+static void fill_batch(run *r, batch *b, char **pending)
+{
+    b->n = 0;
+    b->used = 0;
+    b->last = b->err = 0;
+    char *f[MAX_FIELDS], rowwhy[160];
+    while (b->n < BATCH_ROWS) {
+        char *line = *pending;
+        *pending = NULL;
+        if (!line) {
+            int got = geodata_csv_next(&r->csv, &line, b->why, sizeof b->why);
+            if (got <= 0) {
+                b->last = 1;
+                b->err = got < 0;
+                break;
+            }
+        }
+        if (!*line)
+            continue; /* blank lines are not rows */
+        char *copy = batch_copy(b, line, strlen(line));
+        if (!copy) {
+            *pending = line; /* stays valid: the reader is not called again first */
+            break;
+        }
+        batch_row *br = &b->rows[b->n++];
+        br->line = r->csv.line;
+        br->bad = NULL;
+        br->nb = -1;
+        int nf = geodata_csv_split(copy, r->h.sep, f, MAX_FIELDS);
+        const char *bad;
+        if (nf != r->h.n_fields) {
+            snprintf(rowwhy, sizeof rowwhy, "%d fields where the header has %d", nf, r->h.n_fields);
+            bad = rowwhy;
+        } else {
+            bad = check_row(f, &r->h, &br->w, rowwhy, sizeof rowwhy);
+        }
+        if (bad) {
+            br->bad = batch_copy(b, bad, strlen(bad));
+            if (!br->bad)
+                br->bad = "row too long";
+        } else {
+            br->nb = geodata_nbindex_lookup(r->idx, br->w.lon, br->w.lat);
+        }
+    }
+    b->offset = geodata_csv_offset(&r->csv);
+}
+
+static void *reader_main(void *arg)
+{
+    run *r = arg;
+    char *pending = NULL;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        while (r->produced - r->consumed == 2 && !r->stop)
+            pthread_cond_wait(&r->cv, &r->mu);
+        int stop = r->stop;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            return NULL;
+        batch *b = r->slot[r->produced % 2];
+        fill_batch(r, b, &pending);
+        pthread_mutex_lock(&r->mu);
+        r->produced++;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        if (b->last)
+            return NULL;
+    }
+}
+
+static int store_row(run *r, const batch_row *br)
+{
+    sqlite3_stmt *st = r->upsert;
+    const row *w = &br->w;
+    if (br->nb < 0)
+        r->report->outside++;
+    sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)w->numero);
+    sqlite3_bind_text(st, 3, w->rep, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, w->voie, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, w->cp, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, w->insee, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, w->commune, -1, SQLITE_STATIC);
+    if (br->nb >= 0)
+        sqlite3_bind_text(st, 8, geodata_nbindex_id(r->idx, (size_t)br->nb), -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 8);
+    unsigned char blob[GEODATA_POINT_BLOB_SIZE];
+    geodata_point_blob(w->lon, w->lat, 4326, blob);
+    sqlite3_bind_double(st, 9, w->lon);
+    sqlite3_bind_double(st, 10, w->lat);
+    sqlite3_bind_blob(st, 11, blob, sizeof blob, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return geodata_fail_sql(r->store, "storing an address");
+    r->report->stored++;
+    return GEODATA_OK;
+}
+
+/* Writes the rows of one batch; 0, or a negative code. */
+static int write_batch(run *r, const batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const batch_row *br = &b->rows[i];
+        r->report->read++;
+        if (br->bad) {
+            r->report->rejected++;
+            geodata_report_note(r->report, "line %llu: %s", (unsigned long long)br->line, br->bad);
+            continue;
+        }
+        int rc = store_row(r, br);
+        if (rc)
+            return rc;
+    }
+    if (b->err)
+        return geodata_fail(r->store, GEODATA_EIO, "%s: %s", r->path, b->why);
+    if (r->opts->progress)
+        r->opts->progress(r->opts->progress_arg, b->offset, r->csv.file_size);
+    return GEODATA_OK;
+}
+
+/* Reads and stores every data row through the pipeline. */
+static int load_rows(run *r)
+{
+    for (int i = 0; i < 2; i++) {
+        r->slot[i] = malloc(sizeof *r->slot[i]);
+        if (r->slot[i])
+            r->slot[i]->text = malloc(BATCH_TEXT);
+        if (!r->slot[i] || !r->slot[i]->text) {
+            for (int j = 0; j <= i; j++)
+                if (r->slot[j]) free(r->slot[j]->text), free(r->slot[j]);
+            return geodata_fail(r->store, GEODATA_ENOMEM, "out of memory");
+        }
+    }
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    pthread_t reader;
+    int rc = GEODATA_OK;
+    if (pthread_create(&reader, NULL, reader_main, r) != 0) {
+        rc = geodata_fail(r->store, GEODATA_ENOMEM, "cannot start the reader thread");
+    } else {
+        for (int last = 0; !last && !rc;) {
+            pthread_mutex_lock(&r->mu);
+            while (r->produced == r->consumed)
+                pthread_cond_wait(&r->cv, &r->mu);
+            pthread_mutex_unlock(&r->mu);
+            const batch *b = r->slot[r->consumed % 2];
+            last = b->last;
+            rc = write_batch(r, b);
+            pthread_mutex_lock(&r->mu);
+            r->consumed++;
+            r->stop = rc != GEODATA_OK;
+            pthread_cond_broadcast(&r->cv);
+            pthread_mutex_unlock(&r->mu);
+        }
+        pthread_join(reader, NULL);
+    }
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    for (int i = 0; i < 2; i++) {
+        free(r->slot[i]->text);
+        free(r->slot[i]);
+    }
+    if (rc)
+        return rc;
+    if (r->report->read == 0)
+        return geodata_fail(r->store, GEODATA_EINVAL, "%s: no data rows after the header", r->path);
+    if (r->report->stored == 0)
+        return geodata_fail(r->store, GEODATA_EINVAL, "%s: none of the %llu rows is usable (%s)",
+                            r->path, (unsigned long long)r->report->read,
+                            r->report->n_notes ? r->report->notes[0] : "?");
+    return GEODATA_OK;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Says how many streets were derived, in a note kept even when the notes of
+ * bad rows have filled the report: it then takes the last one's place (that
+ * one is still counted among the "more"). */
+static void note_streets(geodata_report *report, const geodata_streets_stats *st, double seconds)
+{
+    char *note = geodata_format("streets: %llu derived from the addresses of %llu communes "
+                                "(%llu lines changed, %.2f s)",
+                                (unsigned long long)st->streets, (unsigned long long)st->communes,
+                                (unsigned long long)st->changed, seconds);
+    if (!note)
+        return;
+    report->n_notes_total++;
+    if (report->n_notes == GEODATA_REPORT_NOTES)
+        free(report->notes[--report->n_notes]);
+    report->notes[report->n_notes++] = note;
+}
+
+int geodata_import_addresses(geodata_store *store, const char *path,
+                             const geodata_import_options *opts, geodata_report *report)
+{
+    static const geodata_import_options defaults = { 0 };
+    memset(report, 0, sizeof *report);
+    run r = { .store = store, .path = path, .opts = opts ? opts : &defaults, .report = report };
+    char why[512];
+    char *line = NULL, *index_sql = NULL;
+    int rc = geodata_csv_open(&r.csv, path, why, sizeof why);
+    if (rc)
+        return geodata_fail(store, rc, "%s", why);
+    int got = geodata_csv_next(&r.csv, &line, why, sizeof why);
+    if (got < 0)
+        rc = geodata_fail(store, GEODATA_EIO, "%s: %s", path, why);
+    else if (got == 0)
+        rc = geodata_fail(store, GEODATA_EINVAL, "%s: the file is empty", path);
+    else
+        rc = parse_header(store, path, line, &r.h);
+    if (!rc) rc = geodata_begin(store);
+    if (!rc) {
+        rc = geodata_nbindex_load(store, &r.idx);
+        if (!rc) rc = geodata_spatial_index_suspend(store, "addresses");
+        if (!rc) rc = geodata_index_suspend(store, "addresses_neighbourhood", &index_sql);
+        if (!rc && !(r.upsert = geodata_prepare(store, upsert_sql)))
+            rc = GEODATA_EDB;
+        if (!rc) rc = load_rows(&r);
+        if (!rc) rc = geodata_spatial_index_rebuild(store, "addresses");
+        if (!rc) rc = geodata_index_restore(store, index_sql);
+        geodata_streets_stats streets = { 0 };
+        double t0 = now_s();
+        if (!rc) rc = geodata_streets_rebuild(store, r.opts->progress, r.opts->progress_arg,
+                                              &streets);
+        if (!rc && streets.communes)
+            note_streets(report, &streets, now_s() - t0);
+        if (!rc) {
+            char *detail = geodata_format("%llu rows, %llu stored, %llu rejected, %llu outside, "
+                                          "%llu streets of %llu communes derived",
+                                          (unsigned long long)report->read,
+                                          (unsigned long long)report->stored,
+                                          (unsigned long long)report->rejected,
+                                          (unsigned long long)report->outside,
+                                          (unsigned long long)streets.streets,
+                                          (unsigned long long)streets.communes);
+            rc = geodata_audit(store, 0, "import addresses", path, detail);
+            free(detail);
+        }
+        sqlite3_finalize(r.upsert);
+        if (!rc) rc = geodata_commit(store);
+        if (rc) geodata_rollback(store);
+    }
+    sqlite3_free(index_sql);
+    geodata_nbindex_free(r.idx);
+    geodata_csv_close(&r.csv);
+    return rc;
+}

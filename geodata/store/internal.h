@@ -1,0 +1,105 @@
+/*
+ * geodata/store/internal.h — what the files of the geodata library share and
+ * callers must not see: the store's layout, error helpers, statement helpers.
+ */
+#ifndef GEODATA_INTERNAL_H
+#define GEODATA_INTERNAL_H
+
+#include <stdarg.h>
+#include <sqlite3.h>
+
+#include "geodata/import.h"
+#include "geodata/store.h"
+
+struct geodata_metric;
+
+#define GEODATA_STMT_CACHE 48
+
+struct geodata_store {
+    sqlite3 *db;                    /* one connection, used by one thread at a time */
+    char *err;                      /* malloc'd message of the last failure, or NULL */
+    struct geodata_metric *metric;  /* metres for distance queries; made on first use */
+    struct {
+        const char *sql;            /* the literal's address is the key */
+        sqlite3_stmt *st;
+    } cache[GEODATA_STMT_CACHE];    /* statements of the request paths, kept prepared */
+};
+
+/* The store's metric projection, centred on its neighbourhoods (geom.h);
+ * NULL with the message set when it cannot be made. */
+struct geodata_metric *geodata_store_metric(geodata_store *store);
+
+/* Sets the store's message from a printf format and returns code, so a
+ * failing path reads `return geodata_fail(store, GEODATA_EINVAL, "...")`. */
+int geodata_fail(geodata_store *store, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Like geodata_fail, appending SQLite's own message: "what: sqlite says". */
+int geodata_fail_sql(geodata_store *store, const char *what);
+
+/* One step of a statement that reads: 1 when it gave a row, 0 when it is
+ * done, or a GEODATA_E* code with the message set (busy, I/O, corrupt,
+ * out of memory), so that a failing read is an error and never a shorter
+ * list. Every read loop goes `while ((row = geodata_step(s, st)) > 0)`,
+ * then `if (row < 0)`. */
+int geodata_step(geodata_store *store, sqlite3_stmt *st);
+
+/* The audience rule (audience.h) in SQL, for a column col holding a
+ * neighbourhood id and a parameter p bound by geodata_audience_bind: NULL
+ * for staff (every row), the member's home (it and the contiguous ones), ""
+ * for nobody (no row). The one place the rule is written in SQL. */
+#define GEODATA_AUDIENCE_SQL(col, p) \
+    "(" p " IS NULL OR " col " = " p " OR " col \
+    " IN (SELECT b FROM neighbourhood_contiguity WHERE a = " p "))"
+struct geodata_audience;
+/* Binds parameter i of st for GEODATA_AUDIENCE_SQL; a NULL audience is
+ * every row. a must outlive the statement's use. */
+void geodata_audience_bind(sqlite3_stmt *st, int i, const struct geodata_audience *a);
+
+/* malloc'd printf, or NULL when out of memory. */
+char *geodata_vformat(const char *fmt, va_list ap);
+char *geodata_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copies the text of a result column into out (of size n; "" for NULL). */
+void geodata_column_text(sqlite3_stmt *st, int col, char *out, size_t n);
+
+/* Prepares sql on the store; on failure sets the message and returns NULL. */
+sqlite3_stmt *geodata_prepare(geodata_store *store, const char *sql);
+
+/* Like geodata_prepare for a statement run on every request: sql must be a
+ * string literal (its address is the cache key). The statement is kept
+ * prepared; give it back with geodata_release(), never sqlite3_finalize(). A
+ * full cache simply prepares anew (and geodata_release then finalizes). */
+sqlite3_stmt *geodata_cached(geodata_store *store, const char *sql);
+/* Resets a statement from geodata_cached (ending its read) and clears its
+ * bindings; finalizes it when it was not kept. NULL is a no-op. */
+void geodata_release(geodata_store *store, sqlite3_stmt *st);
+
+/* Transactions. geodata_begin takes the write lock at once (BEGIN IMMEDIATE)
+ * so that an import never fails halfway for want of it; geodata_rollback is
+ * safe to call when no transaction is open and keeps the current message. */
+/* Runs sql (no result rows) on store: 0, or a GEODATA_E* code with the
+ * message "what: SQLite's words". */
+int geodata_exec(geodata_store *store, const char *sql, const char *what);
+int geodata_begin(geodata_store *store);
+int geodata_commit(geodata_store *store);
+void geodata_rollback(geodata_store *store);
+
+/* Drops the index `name` for a bulk load, giving its CREATE statement in *sql
+ * (sqlite3_free it) for geodata_index_restore() in the same transaction. */
+int geodata_index_suspend(geodata_store *store, const char *name, char **sql);
+int geodata_index_restore(geodata_store *store, const char *sql);
+
+/* Adds a printf-formatted note to a report, keeping the first
+ * GEODATA_REPORT_NOTES and counting the rest. */
+void geodata_report_note(geodata_report *report, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Appends one line to the audit log; actor_id <= 0 means "the command line". */
+int geodata_audit(geodata_store *store, long long actor_id, const char *action,
+                  const char *target, const char *detail);
+
+/* Runs the pending schema migrations (schema.c). */
+int geodata_schema_migrate(geodata_store *store);
+
+#endif

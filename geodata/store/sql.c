@@ -1,0 +1,196 @@
+/*
+ * geodata/store/sql.c — the bottom layer of the store: error messages on the
+ * handle, one step of a read, prepared and cached statements, transactions,
+ * suspending an index for a bulk load, and the audit log's writer. Every
+ * other file of the library is built on these; these call nothing above
+ * them (no open, no migration).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+char *geodata_vformat(const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (s)
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+char *geodata_format(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = geodata_vformat(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+int geodata_fail(geodata_store *store, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = geodata_vformat(fmt, ap);
+    va_end(ap);
+    free(store->err);
+    store->err = msg; /* NULL when out of memory: geodata_errmsg copes */
+    return code;
+}
+
+int geodata_fail_sql(geodata_store *store, const char *what)
+{
+    int rc = sqlite3_errcode(store->db);
+    int code = (rc == SQLITE_NOMEM) ? GEODATA_ENOMEM
+             : (rc == SQLITE_CANTOPEN || rc == SQLITE_IOERR || rc == SQLITE_READONLY
+                || rc == SQLITE_PERM) ? GEODATA_EIO
+             : GEODATA_EDB;
+    return geodata_fail(store, code, "%s: %s", what, sqlite3_errmsg(store->db));
+}
+
+int geodata_step(geodata_store *store, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return geodata_fail_sql(store, "reading the database");
+}
+
+const char *geodata_errmsg(const geodata_store *store)
+{
+    if (!store)
+        return "no store";
+    return store->err ? store->err : "";
+}
+
+void geodata_column_text(sqlite3_stmt *st, int col, char *out, size_t n)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(out, n, "%s", s ? (const char *)s : "");
+}
+
+sqlite3_stmt *geodata_prepare(geodata_store *store, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        geodata_fail_sql(store, "preparing a statement");
+        sqlite3_finalize(stmt);
+        return NULL;
+    }
+    return stmt;
+}
+
+sqlite3_stmt *geodata_cached(geodata_store *store, const char *sql)
+{
+    size_t free_slot = GEODATA_STMT_CACHE;
+    for (size_t i = 0; i < GEODATA_STMT_CACHE; i++) {
+        if (store->cache[i].sql == sql)
+            return store->cache[i].st;
+        if (!store->cache[i].sql && free_slot == GEODATA_STMT_CACHE)
+            free_slot = i;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        geodata_fail_sql(store, "preparing a statement");
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    if (free_slot < GEODATA_STMT_CACHE) {
+        store->cache[free_slot].sql = sql;
+        store->cache[free_slot].st = st;
+    }
+    return st;
+}
+
+void geodata_release(geodata_store *store, sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < GEODATA_STMT_CACHE; i++)
+        if (store->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
+int geodata_exec(geodata_store *store, const char *sql, const char *what)
+{
+    if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return geodata_fail_sql(store, what);
+    return GEODATA_OK;
+}
+
+int geodata_begin(geodata_store *store)
+{
+    return geodata_exec(store, "BEGIN IMMEDIATE", "starting a transaction");
+}
+
+int geodata_commit(geodata_store *store)
+{
+    return geodata_exec(store, "COMMIT", "committing");
+}
+
+void geodata_rollback(geodata_store *store)
+{
+    if (!sqlite3_get_autocommit(store->db))
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int geodata_index_suspend(geodata_store *store, const char *name, char **sql)
+{
+    *sql = NULL;
+    sqlite3_stmt *st = geodata_prepare(store,
+        "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int row = geodata_step(store, st);
+    if (row > 0 && sqlite3_column_type(st, 0) != SQLITE_NULL
+        && !(*sql = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0))))
+        row = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+    sqlite3_finalize(st);
+    if (row < 0)
+        return row;
+    if (!*sql)
+        return geodata_fail(store, GEODATA_EDB, "index %s is missing", name);
+    char *drop = sqlite3_mprintf("DROP INDEX \"%w\"", name);
+    int rc = drop ? geodata_exec(store, drop, "suspending an index") : GEODATA_ENOMEM;
+    sqlite3_free(drop);
+    return rc;
+}
+
+int geodata_index_restore(geodata_store *store, const char *sql)
+{
+    return geodata_exec(store, sql, "rebuilding an index");
+}
+
+int geodata_audit(geodata_store *store, long long actor_id, const char *action,
+                  const char *target, const char *detail)
+{
+    sqlite3_stmt *st = geodata_prepare(store,
+        "INSERT INTO audit_log(actor_id, action, target, detail) VALUES (?,?,?,?)");
+    if (!st)
+        return GEODATA_EDB;
+    if (actor_id > 0)
+        sqlite3_bind_int64(st, 1, actor_id);
+    sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK
+                                             : geodata_fail_sql(store, "writing the audit log");
+    sqlite3_finalize(st);
+    return rc;
+}
+

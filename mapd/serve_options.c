@@ -1,0 +1,137 @@
+/*
+ * mapd/serve_options.c — the command line of `mapd serve`, read and checked
+ * into mapd_serve_options before anything starts (server.c runs them). A bad
+ * option is a usage error (exit 2) with a one-line reason.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "access_log.h"
+#include "cli.h"
+#include "serve_options.h"
+#include "tile_render.h"
+#include "tiles/cache.h"
+#include "web_dir.h"
+
+#define THREADS_MAX 256 /* --threads */
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end || end == s || errno || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
+{
+    static const struct option longopts[] = {
+        { "db", required_argument, NULL, 'd' },
+        { "listen", required_argument, NULL, 'l' },
+        { "web", required_argument, NULL, 'w' },
+        { "no-web", no_argument, NULL, 'W' },
+        { "threads", required_argument, NULL, 't' },
+        { "max-body", required_argument, NULL, 'b' },
+        { "auth-per-minute", required_argument, NULL, 'a' },
+        { "cookie-secure", no_argument, NULL, 's' },
+        { "tile-cache-mb", required_argument, NULL, 'c' },
+        { "tile-max-kb", required_argument, NULL, 'k' },
+        { "attribution", required_argument, NULL, 'A' },
+        { "posts-model", required_argument, NULL, 'p' },
+        { "log-flush-ms", required_argument, NULL, 'L' },
+        { "export-keep", required_argument, NULL, 'E' },
+        { NULL, 0, NULL, 0 },
+    };
+    *o = (mapd_serve_options){
+        .server = { .max_body = 64 * 1024, .session_ttl = 30 * 24 * 3600 },
+        .listen = "127.0.0.1:8080",
+        .threads = sysconf(_SC_NPROCESSORS_ONLN),
+        .auth_per_minute = 10,
+        .tile_cache_mb = (long)(TILES_CACHE_DEFAULT_BYTES >> 20),
+        .tile_max_kb = MAPD_TILE_MAX_BYTES / 1024,
+        .log_flush_ms = MAPD_ACCESS_LOG_FLUSH_MS,
+        .export_keep = 24 * 3600,
+        .posts_model = 1,
+    };
+    mapd_server *server = &o->server;
+    long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': server->db_path = optarg; break;
+        case 'l': o->listen = optarg; break;
+        case 'w': server->web_dir = optarg; break;
+        case 'W': o->no_web = 1; break;
+        case 's': server->cookie_secure = 1; break;
+        case 'p':
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+                return mapd_fail(MAPD_EXIT_USAGE, "--posts-model wants on or off, not '%s'", optarg);
+            o->posts_model = strcmp(optarg, "on") == 0;
+            break;
+        case 't':
+            if (!parse_long(optarg, 1, THREADS_MAX, &o->threads))
+                return mapd_fail(MAPD_EXIT_USAGE, "--threads wants 1 to %d, not '%s'", THREADS_MAX, optarg);
+            break;
+        case 'b':
+            if (!parse_long(optarg, 1024, 16 * 1024 * 1024, &v))
+                return mapd_fail(MAPD_EXIT_USAGE, "--max-body wants 1024 to 16777216 bytes, not '%s'",
+                                 optarg);
+            server->max_body = (size_t)v;
+            break;
+        case 'a':
+            if (!parse_long(optarg, 1, 100000, &o->auth_per_minute))
+                return mapd_fail(MAPD_EXIT_USAGE, "--auth-per-minute wants 1 to 100000, not '%s'",
+                                 optarg);
+            break;
+        case 'c':
+            if (!parse_long(optarg, 0, 1024 * 1024, &o->tile_cache_mb))
+                return mapd_fail(MAPD_EXIT_USAGE, "--tile-cache-mb wants 0 (off) to 1048576, not '%s'",
+                                 optarg);
+            break;
+        case 'A':
+            if (strlen(optarg) > 1000)
+                return mapd_fail(MAPD_EXIT_USAGE, "--attribution is at most 1000 bytes");
+            server->attribution = optarg;
+            break;
+        case 'k':
+            if (!parse_long(optarg, 1, 64 * 1024, &o->tile_max_kb))
+                return mapd_fail(MAPD_EXIT_USAGE, "--tile-max-kb wants 1 to 65536, not '%s'", optarg);
+            break;
+        case 'L':
+            if (!parse_long(optarg, 0, MAPD_ACCESS_LOG_FLUSH_MS_MAX, &o->log_flush_ms))
+                return mapd_fail(MAPD_EXIT_USAGE, "--log-flush-ms wants 0 (every line at once) to %d, "
+                                 "not '%s'", MAPD_ACCESS_LOG_FLUSH_MS_MAX, optarg);
+            break;
+        case 'E':
+            if (!parse_long(optarg, 1, 30 * 24 * 3600, &o->export_keep))
+                return mapd_fail(MAPD_EXIT_USAGE, "--export-keep wants 1 to 2592000 seconds, not '%s'",
+                                 optarg);
+            break;
+        default: return MAPD_EXIT_USAGE;
+        }
+    }
+    if (!server->db_path || optind != argc)
+        return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd serve --db DB [--listen HOST:PORT] [--web DIR | --no-web] "
+                         "[--threads N] [--max-body BYTES] [--auth-per-minute N] [--cookie-secure] "
+                         "[--tile-cache-mb N] [--tile-max-kb N] [--attribution TEXT] [--posts-model on|off] "
+                         "[--log-flush-ms N] [--export-keep SECONDS]");
+    if (server->web_dir && o->no_web)
+        return mapd_fail(MAPD_EXIT_USAGE, "--web DIR and --no-web cannot go together");
+    if (server->web_dir && !server->web_dir[0])
+        return mapd_fail(MAPD_EXIT_USAGE, "--web wants a directory, not ''; --no-web serves no static files");
+    /* Without --web, the web map beside the executable (web_dir.c). */
+    if (!server->web_dir && !o->no_web && mapd_web_dir_default(o->web_default) == 0) {
+        server->web_dir = o->web_default;
+        o->web_found = 1;
+    }
+    if (o->threads < 1)
+        o->threads = 1;
+    return 0;
+}
