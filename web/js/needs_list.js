@@ -73,10 +73,15 @@ export function sessionChanged() {
   if (!session.me) position = null;
 }
 
+/* A post whose button takes the focus when the list is next drawn: Back
+ * from its detail. Kept for the drawing, not for this refresh, since a
+ * newer refresh (the map settling) may draw the list instead of it. */
+let focusWanted;
+
 /** Back from a post (needs_detail.js's Back): the list again, the focus on that post's button. */
 export async function back(id) {
+  focusWanted = id === null ? undefined : id;
   await refresh();
-  if (shownPost() === null && id !== null) focusPost(id);
 }
 
 function debounce(f, ms) {
@@ -132,6 +137,7 @@ export async function refresh() {
     render();
   } catch (e) {
     if (seq !== listSeq) return;
+    focusWanted = undefined;
     fill($('#needs-body'), h('p.error', { role: 'alert' }, errorText(e)));
     shown();
   }
@@ -175,7 +181,9 @@ export function render() {
   $('#filters-box').hidden = !can.home() && !can.staff();
   body.dataset.query = new URLSearchParams(params).toString(); // what the list shows, for scripts and tests
   const items = fc.features;
-  const had = body.contains(document.activeElement) ? document.activeElement.dataset.post : undefined;
+  const had = focusWanted !== undefined ? focusWanted
+    : body.contains(document.activeElement) ? document.activeElement.dataset.post : undefined;
+  focusWanted = undefined;
   fill(body,
     h('h2#needs-title.pane-title', { 'data-origin': origin.kind }, t('needs_near_' + origin.kind)),
     h('p.hint', null, t('needs_hint_' + origin.kind, { radius: fmtDistance(radius) })),
