@@ -8,7 +8,6 @@
  * gets 403, anyone who may not, 404. The two people reach each other here
  * without exchanging a phone number or an email address.
  */
-#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,34 +90,17 @@ enum MHD_Result mapd_api_post_message_add(mapd_ctx *ctx)
     enum MHD_Result ret = MHD_YES;
     const char *text;
     geodata_post p;
-    if (mapd_field_string_or_reply(ctx, body, "body", MAPD_FIELD_REQUIRED | MAPD_FIELD_MULTILINE,
+    if (mapd_field_string_or_reply(ctx, body, "body",
+                                   MAPD_FIELD_REQUIRED | MAPD_FIELD_MULTILINE | MAPD_FIELD_TRIM,
                                    GEODATA_MESSAGE_MAX, &text)
         || mapd_post_or_reply(ctx, m, &p))
         goto out;
-    size_t len = strlen(text);
-    while (len && isspace((unsigned char)text[len - 1]))
-        len--;
-    while (len && isspace((unsigned char)*text)) {
-        text++;
-        len--;
-    }
-    if (len == 0) {
-        ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
-                           "'body' is empty");
-        goto out;
-    }
-    char *trimmed = strndup(text, len);
-    if (!trimmed) {
-        ret = MHD_NO;
-        goto out;
-    }
     geodata_post_message msg = { .author_id = m->id, .created_at = ctx->now };
-    int rc = geodata_post_message_add(ctx->store, &p, m->id, trimmed, ctx->now, &msg.id);
+    int rc = geodata_post_message_add(ctx->store, &p, m->id, text, ctx->now, &msg.id);
     if (!rc) {
         snprintf(msg.author_name, sizeof msg.author_name, "%s", m->display_name);
-        snprintf(msg.body, sizeof msg.body, "%s", trimmed);
+        snprintf(msg.body, sizeof msg.body, "%s", text);
     }
-    free(trimmed);
     ret = rc ? mapd_problem_geodata(ctx, rc)
              : mapd_respond_json(ctx, MHD_HTTP_CREATED, message_json(&msg, p.id, m->id), NULL);
 out:

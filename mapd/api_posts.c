@@ -15,6 +15,7 @@
  * the change feed before the answer leaves.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "geodata/groups.h"
 #include "geodata/posts.h"
 #include "post_model.h"
 #include "post_writer.h"
@@ -71,9 +73,9 @@ static int can_see(mapd_ctx *ctx, const geodata_member *viewer, const geodata_po
     return mapd_sees_neighbourhood(ctx, p->neighbourhood_id);
 }
 
-int mapd_post_or_reply(mapd_ctx *ctx, const geodata_member *viewer, geodata_post *p)
+int mapd_post_id_or_reply(mapd_ctx *ctx, const geodata_member *viewer, int64_t id, geodata_post *p)
 {
-    int rc = geodata_post_get(ctx->store, ctx->id, ctx->now, p);
+    int rc = geodata_post_get(ctx->store, id, ctx->now, p);
     if (rc) {
         mapd_problem_geodata(ctx, rc);
         return -1;
@@ -88,6 +90,11 @@ int mapd_post_or_reply(mapd_ctx *ctx, const geodata_member *viewer, geodata_post
         return -1;
     }
     return 0;
+}
+
+int mapd_post_or_reply(mapd_ctx *ctx, const geodata_member *viewer, geodata_post *p)
+{
+    return mapd_post_id_or_reply(ctx, viewer, ctx->id, p);
 }
 
 static enum MHD_Result reply_post(mapd_ctx *ctx, unsigned status, const geodata_member *viewer,
@@ -125,9 +132,9 @@ static enum MHD_Result post_created(mapd_ctx *ctx, mapd_post_job *job)
         ret = mapd_problem_geodata(ctx, geodata_post_batch_error(ctx->store, &job->post));
     } else {
         /* Not posts_changed: new posts come in bursts (the writer's group
-         * commit), and the next list or tile request applies them to the
-         * read model and the tiles in one batch of the feed. Applying them
-         * here, one answer at a time, cost creations a fifth of their rate. */
+         * commit), and the writer brings the follower up to date after each
+         * batch (post_writer.c). Applying them here, one answer at a time,
+         * cost creations a fifth of their rate. */
         ret = reply_post(ctx, MHD_HTTP_CREATED, &job->author, job->post.id, NULL);
     }
     mapd_post_job_free(job);
@@ -138,7 +145,8 @@ static enum MHD_Result post_created(mapd_ctx *ctx, mapd_post_job *job)
  * connection is suspended until the post is committed; body now belongs to
  * the job), 0 to write it here. */
 static int post_to_writer(mapd_ctx *ctx, const geodata_member *m, json_t *body, const char *kind,
-                          const char *category, const char *title, const char *text, long days)
+                          const char *category, const char *title, const char *text,
+                          long group, long days)
 {
     mapd_post_writer *w = ctx->server->post_writer;
     mapd_post_job *job = w ? calloc(1, sizeof *job) : NULL;
@@ -148,7 +156,8 @@ static int post_to_writer(mapd_ctx *ctx, const geodata_member *m, json_t *body, 
     job->body = body;
     job->author = *m;
     job->post = (geodata_new_post){ .author_id = m->id, .kind = kind, .category = category,
-                                    .title = title, .body = text, .now = ctx->now,
+                                    .title = title, .body = text, .group_id = group,
+                                    .now = ctx->now,
                                     .expires_at = ctx->now + (int64_t)days * 86400 };
     /* Set before the submit: the handler is called again once resumed. */
     ctx->req->pending = job;
@@ -173,14 +182,15 @@ enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx)
     if (!body)
         return MHD_YES;
     const char *kind, *category, *title, *text;
-    long days;
+    long days, group;
     enum MHD_Result ret = MHD_YES;
     if (mapd_field_string_or_reply(ctx, body, "kind", MAPD_FIELD_REQUIRED, 16, &kind)
         || mapd_field_string_or_reply(ctx, body, "category", MAPD_FIELD_REQUIRED, 16, &category)
         || mapd_field_string_or_reply(ctx, body, "title", MAPD_FIELD_REQUIRED, GEODATA_TITLE_MAX, &title)
         || mapd_field_string_or_reply(ctx, body, "body", MAPD_FIELD_MULTILINE, GEODATA_BODY_MAX, &text)
         || mapd_field_int_or_reply(ctx, body, "expires_in_days", MAPD_FIELD_OPTIONAL, 1, TTL_MAX_DAYS,
-                                   TTL_DEFAULT_DAYS, &days))
+                                   TTL_DEFAULT_DAYS, &days)
+        || mapd_field_int_or_reply(ctx, body, "group", MAPD_FIELD_OPTIONAL, 1, LONG_MAX, 0, &group))
         goto out;
     if (!geodata_post_kind_valid(kind)) {
         ret = mapd_problem(ctx, MHD_HTTP_UNPROCESSABLE_CONTENT, "Unprocessable Content",
@@ -193,10 +203,10 @@ enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx)
                            "errands, company, pets, materials, other");
         goto out;
     }
-    if (post_to_writer(ctx, m, body, kind, category, title, text, days))
+    if (post_to_writer(ctx, m, body, kind, category, title, text, group, days))
         return MHD_YES; /* answered by post_created once committed */
     int64_t id = 0;
-    int rc = geodata_post_create(ctx->store, m->id, kind, category, title, text, ctx->now,
+    int rc = geodata_post_create(ctx->store, m->id, kind, category, title, text, group, ctx->now,
                                  ctx->now + (int64_t)days * 86400, &id);
     if (!rc)
         posts_changed(ctx);
@@ -338,6 +348,15 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
     const geodata_audience *audience = mapd_audience_or_reply(ctx);
     if (!audience)
         return MHD_YES;
+    if (mapd_long_arg_or_reply(ctx, "group", 1, LONG_MAX, 0, &n))
+        return MHD_YES;
+    if (n) { /* a group's posts: only for those who see the group */
+        geodata_group g;
+        int rc = geodata_group_get(ctx->store, n, audience, m->id, &g);
+        if (rc)
+            return mapd_problem_geodata(ctx, rc);
+        q.group_id = n;
+    }
     if (mapd_is_staff(m)) {
         q.with_hidden |= (a = mapd_arg(ctx, "hidden")) && strcmp(a, "1") == 0;
     } else if (audience->kind == GEODATA_AUDIENCE_NOBODY && !q.author_id) {

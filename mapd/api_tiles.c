@@ -13,21 +13,25 @@
  * ready response: none is created, no header added.
  *
  * Freshness: the tile service is a subscriber of the server's change-feed
- * follower (feed.h). Before answering, a request syncs the follower up to
- * the feed's newest entry (read whenever this process has committed since
- * the last read, else at most once a millisecond); each change drops, at
- * every zoom, the tiles that hold the changed point, before and after, with
- * the neighbours whose clustering cell ring reaches it (a cluster near an
- * edge is drawn in both tiles). Changes made by other processes are seen the
- * same way. A render that raced an invalidation is not cached (the cache's
- * generation rule). Posts that expire by time change no row: at each of the
- * follower's ticks (a second), the tiles of the posts that expired since the
- * last sweep are dropped (an indexed range read on posts.expires_at). A
- * change of the neighbourhoods (an import) prepares their polygons again and
- * drops every tile; so does a change of the street lines (an address
- * import), which renders read from the store. Fallen too far behind, or
- * after a failed update, the follower reloads the needs and the polygons and
- * every tile goes.
+ * follower (feed.h). The follower only hands it the changes, kept in a
+ * bounded list, so that writes served alongside lists cost no tile work.
+ * Before answering, a tile request syncs the follower up to the feed's
+ * newest entry (read whenever this process has committed since the last
+ * read, else at most once a millisecond), then applies what was kept: each
+ * change drops, at every zoom, the tiles that hold the changed point, before
+ * and after, with the neighbours whose clustering cell ring reaches it (a
+ * cluster near an edge is drawn in both tiles). Past PENDING_MAX kept
+ * changes, the needs are reloaded whole and every tile goes. Changes made by
+ * other processes are seen the same way. A render that raced an
+ * invalidation is not cached (the cache's generation rule). Posts that
+ * expire by time change no row: at each of the follower's ticks (a second),
+ * the tiles of the posts that expired since the last sweep are dropped (an
+ * indexed range read on posts.expires_at). A change of the neighbourhoods
+ * (an import) prepares their polygons again and drops every tile; so does a
+ * change of the street lines (an address import), which renders read from
+ * the store. When the follower has fallen too far behind, or after a failed
+ * update, the next tile request reloads the needs and the polygons and every
+ * tile goes.
  *
  * HTTP: strong ETag (XXH3 of the tile bytes) with 304 on If-None-Match;
  * Cache-Control "no-cache" (public for anonymous tiles, private otherwise) so
@@ -35,6 +39,7 @@
  * accepts it, inflated otherwise. A bad address is 400, never a 500.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +57,18 @@
 #include "tiles/tile.h"
 
 #define TILEJSON_MAXZOOM 16
+/* Changes kept for the next tile request; past this many, that request
+ * reloads the needs and drops every tile instead (as fast as the changes
+ * one by one, and bounded memory for a server that serves no tiles). */
+#define PENDING_MAX 8192
+
+/* One change of the feed as a tile request applies it: a need to read
+ * again (need_id > 0), and the points whose tiles go. */
+typedef struct pending_change {
+    int64_t need_id;
+    double old_lon, old_lat, new_lon, new_lat;
+    unsigned char has_old, has_new;
+} pending_change;
 /* The credits of the address base and shop data the importers read; a
  * deployment adds its neighbourhoods' with --attribution. */
 #define DEFAULT_ATTRIBUTION "Addresses: Base Adresse Nationale (Licence Ouverte 2.0); shops: " \
@@ -64,6 +81,14 @@ struct mapd_tiles {
     mapd_neighbourhoods *neighbourhoods; /* the polygons, reloaded when the feed says */
     size_t max_tile_bytes;
     int64_t swept;               /* expiries up to this time applied: the follower's lock */
+
+    /* The changes the follower handed over, applied by the next tile
+     * request (drain), under `lock`. */
+    pthread_mutex_t lock;
+    pending_change *pending;
+    size_t n_pending, cap_pending;
+    int polygons;                /* a neighbourhood changed: reload them, drop every tile */
+    int everything;              /* too many pending, or a failed drain: reload it all */
 };
 
 int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_bytes, int64_t now,
@@ -91,6 +116,7 @@ int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_byt
     }
     t->max_tile_bytes = max_tile_bytes;
     t->swept = now;
+    pthread_mutex_init(&t->lock, NULL);
     *out = t;
     return 0;
 }
@@ -103,6 +129,8 @@ void mapd_tiles_free(mapd_tiles *t)
     mapd_needs_free(t->needs);
     tiles_pointset_free(t->addresses);
     mapd_neighbourhoods_free(t->neighbourhoods);
+    pthread_mutex_destroy(&t->lock);
+    free(t->pending);
     free(t);
 }
 
@@ -133,39 +161,99 @@ int mapd_tiles_metrics(mapd_tiles *t, char *buf, size_t n)
 
 /* ---- the change feed ------------------------------------------------------- */
 
-typedef struct applying {
-    mapd_tiles *t;
-    geodata_store *store;
-    int neighbourhoods;          /* a neighbourhood changed: reload them, drop every tile */
-    int streets;                 /* street lines were rebuilt (an import): drop every tile */
-} applying;
-
-/* One change: the needs layer first, then the tiles, so that a render that
- * reads the cache generation after the drop also reads the new point. */
-static int drop_change(void *arg, const geodata_change *c)
+/* Keeps one change for the next drain, under t->lock. Out of room or of
+ * memory, the drain reloads everything instead. */
+static void keep_change(mapd_tiles *t, const geodata_change *c)
 {
-    applying *a = arg;
-    tiles_cache *cache = a->t->cache;
     if (strcmp(c->layer, "neighbourhoods") == 0) {
-        a->neighbourhoods = 1;
-        return 0;
+        t->polygons = 1;
+        return;
     }
-    if (strcmp(c->layer, "streets") == 0) {
-        a->streets = 1;
-        return 0;
+    if (strcmp(c->layer, "streets") == 0) { /* street lines rebuilt: read by every render */
+        t->everything = 1;
+        return;
     }
-    if (strcmp(c->layer, "needs") == 0) {
-        int rc = mapd_needs_refresh(a->t->needs, a->store, c->ref_id);
-        if (rc)
-            return rc;
+    int need = strcmp(c->layer, "needs") == 0;
+    if (t->everything || (!need && !c->has_old && !c->has_new)) /* e.g. a comment: not drawn */
+        return;
+    if (t->n_pending == PENDING_MAX) {
+        t->everything = 1;
+        t->n_pending = 0;
+        return;
     }
-    if (c->has_old)
-        tiles_cache_invalidate_point_buffered(cache, c->old_lon, c->old_lat, 0, TILES_MAX_ZOOM,
-                                              MAPD_TILE_EXTENT, MAPD_TILE_CELL);
-    if (c->has_new)
-        tiles_cache_invalidate_point_buffered(cache, c->new_lon, c->new_lat, 0, TILES_MAX_ZOOM,
-                                              MAPD_TILE_EXTENT, MAPD_TILE_CELL);
+    if (t->n_pending == t->cap_pending) {
+        size_t cap = t->cap_pending ? 2 * t->cap_pending : 64;
+        pending_change *p = realloc(t->pending, cap * sizeof *p);
+        if (!p) {
+            t->everything = 1;
+            return;
+        }
+        t->pending = p;
+        t->cap_pending = cap;
+    }
+    t->pending[t->n_pending++] = (pending_change){
+        .need_id = need ? c->ref_id : 0,
+        .old_lon = c->old_lon, .old_lat = c->old_lat, .new_lon = c->new_lon,
+        .new_lat = c->new_lat, .has_old = (unsigned char)c->has_old,
+        .has_new = (unsigned char)c->has_new };
+}
+
+/* The follower's apply: the changes are kept, not applied. A tile request
+ * applies them (drain) before it reads the cache, so a burst of writes
+ * served with lists only costs a copy here. Work: O(n). */
+static int feed_apply(void *arg, geodata_store *store, int64_t now, const geodata_change *changes,
+                      size_t n)
+{
+    (void)store;
+    (void)now;
+    mapd_tiles *t = arg;
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < n; i++)
+        keep_change(t, &changes[i]);
+    pthread_mutex_unlock(&t->lock);
     return 0;
+}
+
+/* Applies what the follower kept: each need read again, then its tiles
+ * dropped at every zoom, the point before and after the change, with the
+ * neighbours whose clustering cell ring reaches it (a cluster near an edge
+ * is drawn in both tiles). The needs go first, so that a render that reads
+ * the cache generation after the drop also reads the new point; a render
+ * that read it before is not cached (the cache's generation rule). Under
+ * t->lock, so a request past its drain sees every change kept before it.
+ * Work: O(pending × zooms) invalidations and one indexed read per need, or
+ * one reload. A failure leaves everything to reload at the next drain. */
+static int drain(mapd_tiles *t, geodata_store *store, int64_t now)
+{
+    pthread_mutex_lock(&t->lock);
+    int rc = 0;
+    if (t->everything) {
+        rc = mapd_needs_load(t->needs, store, now);
+        t->polygons = 1; /* the polygons too */
+    } else {
+        for (size_t i = 0; !rc && i < t->n_pending; i++) {
+            const pending_change *c = &t->pending[i];
+            if (c->need_id > 0 && (rc = mapd_needs_refresh(t->needs, store, c->need_id)))
+                break;
+            if (c->has_old)
+                tiles_cache_invalidate_point_buffered(t->cache, c->old_lon, c->old_lat, 0,
+                                                      TILES_MAX_ZOOM, MAPD_TILE_EXTENT,
+                                                      MAPD_TILE_CELL);
+            if (c->has_new)
+                tiles_cache_invalidate_point_buffered(t->cache, c->new_lon, c->new_lat, 0,
+                                                      TILES_MAX_ZOOM, MAPD_TILE_EXTENT,
+                                                      MAPD_TILE_CELL);
+        }
+    }
+    if (!rc && t->polygons) /* new polygons (an import): every tile may have changed */
+        rc = mapd_neighbourhoods_load(t->neighbourhoods, store);
+    if (rc || t->everything || t->polygons)
+        tiles_cache_clear(t->cache);
+    t->n_pending = 0;
+    t->everything = rc != 0;
+    t->polygons = 0;
+    pthread_mutex_unlock(&t->lock);
+    return rc;
 }
 
 static int drop_expired(void *arg, int64_t id, double lon, double lat)
@@ -178,7 +266,8 @@ static int drop_expired(void *arg, int64_t id, double lon, double lat)
 }
 
 /* The follower's tick: drops the tiles of the posts that expired after
- * t->swept, up to now. */
+ * t->swept, up to now (a need past its expiry is not drawn anyway: the
+ * needs layer is queried at the render's clock). */
 static int feed_tick(void *arg, geodata_store *store, int64_t now)
 {
     mapd_tiles *t = arg;
@@ -190,33 +279,18 @@ static int feed_tick(void *arg, geodata_store *store, int64_t now)
     return rc;
 }
 
-/* The follower's apply. Work: O(changes × zooms) invalidations; a change of
- * the neighbourhoods or the streets drops every tile. */
-static int feed_apply(void *arg, geodata_store *store, int64_t now, const geodata_change *changes,
-                      size_t n)
-{
-    (void)now;
-    mapd_tiles *t = arg;
-    applying a = { t, store, 0, 0 };
-    int rc = 0;
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = drop_change(&a, &changes[i]);
-    if (!rc && a.neighbourhoods) /* new polygons (an import): every tile may have changed */
-        rc = mapd_neighbourhoods_load(t->neighbourhoods, store);
-    if (rc || a.neighbourhoods || a.streets) /* street lines rebuilt: read by every render */
-        tiles_cache_clear(t->cache);
-    return rc;
-}
-
-/* The follower's reload: the needs and the polygons read again, every tile dropped. */
+/* The follower's reload (fallen too far behind): everything is reloaded by
+ * the next tile request. */
 static int feed_reload(void *arg, geodata_store *store, int64_t now)
 {
+    (void)store;
+    (void)now;
     mapd_tiles *t = arg;
-    int rc = mapd_needs_load(t->needs, store, now);
-    if (!rc)
-        rc = mapd_neighbourhoods_load(t->neighbourhoods, store);
-    tiles_cache_clear(t->cache);
-    return rc;
+    pthread_mutex_lock(&t->lock);
+    t->everything = 1;
+    t->n_pending = 0;
+    pthread_mutex_unlock(&t->lock);
+    return 0;
 }
 
 mapd_feed_subscriber mapd_tiles_subscriber(mapd_tiles *t)
@@ -385,6 +459,8 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
                             "a tile is /tiles/Z/X/Y.mvt with zoom 0 to 22 and X, Y below 2^zoom");
     mapd_tiles *t = ctx->server->tiles;
     int rc = mapd_feed_sync(ctx->server->feed, ctx->store, ctx->now, MAPD_FEED_WAIT);
+    if (!rc)
+        rc = drain(t, ctx->store, ctx->now);
     if (rc)
         return mapd_problem_geodata(ctx, rc);
 

@@ -45,6 +45,8 @@ typedef struct mapd_server {
     const char *const *route_names; /* "METHOD pattern" of each route, for the metrics */
     size_t n_routes;
     mapd_ratelimit *auth_limit;     /* logins and registrations per client address */
+    mapd_ratelimit *comment_limit;  /* comments per member; NULL: no limit */
+    int group_threshold;            /* members for a group to become active */
     mapd_post_model *posts;         /* posts lists from memory (post_model.c); NULL: from SQL */
     mapd_post_writer *post_writer;  /* group commit of new posts (post_writer.c) */
     mapd_feed *feed;                /* the one follower of the change feed (feed.c) */
@@ -124,12 +126,14 @@ enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code);
 json_t *mapd_json_body_or_reply(mapd_ctx *ctx);
 /* A string member of obj, checked: present if MAPD_FIELD_REQUIRED (and then
  * not empty), at most max bytes, valid UTF-8 (jansson checks), no control
- * characters (newlines and tabs allowed with MAPD_FIELD_MULTILINE). Returns 0,
- * or -1 after queuing 422 naming the field. *out is NULL when absent and
- * optional. */
+ * characters (newlines and tabs allowed with MAPD_FIELD_MULTILINE). With
+ * MAPD_FIELD_TRIM the white space around it is removed first (in obj), so
+ * that only blanks is "empty". Returns 0, or -1 after queuing 422 naming
+ * the field. *out is NULL when absent and optional. */
 #define MAPD_FIELD_OPTIONAL  0u
 #define MAPD_FIELD_REQUIRED  1u
 #define MAPD_FIELD_MULTILINE 2u
+#define MAPD_FIELD_TRIM      4u
 int mapd_field_string_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, unsigned flags,
                                size_t max, const char **out);
 /* An integer member of obj from lo to hi; dflt when absent and not
@@ -237,9 +241,27 @@ enum MHD_Result mapd_api_post_claim(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_release(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_messages(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_message_add(mapd_ctx *ctx);
-/* Loads the post of the path for viewer (api_posts.c): 0, or -1 after
- * queuing 404 (a post viewer may not see answers as if it did not exist)
- * or 503. */
+/* Thematic groups (api_groups.c). */
+enum MHD_Result mapd_api_group_create(mapd_ctx *ctx);
+enum MHD_Result mapd_api_groups_list(mapd_ctx *ctx);
+enum MHD_Result mapd_api_group_get(mapd_ctx *ctx);
+enum MHD_Result mapd_api_group_join(mapd_ctx *ctx);
+enum MHD_Result mapd_api_group_member_delete(mapd_ctx *ctx);
+enum MHD_Result mapd_api_group_members(mapd_ctx *ctx);
+enum MHD_Result mapd_api_group_post_remove(mapd_ctx *ctx);
+/* Comments under posts (api_comments.c). */
+enum MHD_Result mapd_api_post_comments(mapd_ctx *ctx);
+enum MHD_Result mapd_api_post_comment_add(mapd_ctx *ctx);
+enum MHD_Result mapd_api_comment_edit(mapd_ctx *ctx);
+enum MHD_Result mapd_api_comment_delete(mapd_ctx *ctx);
+enum MHD_Result mapd_api_comment_report(mapd_ctx *ctx);
+enum MHD_Result mapd_api_comment_hide(mapd_ctx *ctx);
+enum MHD_Result mapd_api_comment_restore(mapd_ctx *ctx);
+enum MHD_Result mapd_api_comments_search(mapd_ctx *ctx);
+/* Loads post id for viewer (api_posts.c): 0, or -1 after queuing 404 (a
+ * post viewer may not see answers as if it did not exist) or 503. */
+int mapd_post_id_or_reply(mapd_ctx *ctx, const geodata_member *viewer, int64_t id, geodata_post *p);
+/* The same for the post of the path ({id}). */
 int mapd_post_or_reply(mapd_ctx *ctx, const geodata_member *viewer, geodata_post *p);
 enum MHD_Result mapd_api_post_done(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_cancel(mapd_ctx *ctx);

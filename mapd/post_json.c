@@ -17,8 +17,12 @@ json_t *mapd_post_feature_json(const geodata_post *p)
         "title", p->title, "body", p->body, "author", "display_name", p->author_name,
         "neighbourhood", p->neighbourhood_id, "created_at", mapd_json_time(p->created_at),
         "updated_at", mapd_json_time(p->updated_at), "expires_at", mapd_json_time(p->expires_at));
-    if (!props)
+    if (!props || json_object_set_new(props, "group", p->group_id ? json_integer(p->group_id)
+                                                                   : json_null())
+        || json_object_set_new(props, "comments", json_integer(p->comments))) {
+        json_decref(props);
         return NULL;
+    }
     return json_pack("{s:s, s:I, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
                      (json_int_t)p->id, "geometry", "type", "Point", "coordinates",
                      round(p->lon * 1e6) / 1e6, round(p->lat * 1e6) / 1e6, "properties", props);

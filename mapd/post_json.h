@@ -16,7 +16,8 @@
 #define MAPD_POST_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10))
 
 /* The Feature of post p without anything that depends on who looks: type,
- * id, geometry, and properties id to expires_at. New reference, or NULL. */
+ * id, geometry, and properties id to expires_at, group (an id or null) and
+ * comments (the visible ones). New reference, or NULL. */
 json_t *mapd_post_feature_json(const geodata_post *p);
 
 /* What a post's properties say about the viewer. */

@@ -258,11 +258,12 @@ typedef struct id_list {
     size_t n, cap;
 } id_list;
 
-/* The ids of the posts among changes. */
+/* The ids of the posts among changes: the posts themselves, and the posts
+ * whose comments changed (their count). */
 static int post_ids(const geodata_change *changes, size_t n, id_list *l)
 {
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(changes[i].layer, "needs") != 0)
+        if (strcmp(changes[i].layer, "needs") != 0 && strcmp(changes[i].layer, "comments") != 0)
             continue;
         if (l->n == l->cap) {
             size_t ncap = l->cap ? l->cap * 2 : 64;

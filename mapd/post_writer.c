@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "post_writer.h"
 
@@ -43,6 +44,7 @@ struct mapd_post_writer {
     int running;              /* 0: stopping, no job taken any more */
     pthread_t thread;
     geodata_store *store;     /* the writer thread's own connection */
+    mapd_feed *feed;          /* followed after each batch; NULL: not */
     mapd_post_job *jobs[BATCH_MAX];       /* the batch being written (writer thread) */
     geodata_new_post *batch[BATCH_MAX];   /* their posts */
 };
@@ -78,13 +80,16 @@ static void *writer_main(void *arg)
         /* After its resume a job belongs to its handler again: not touched. */
         for (size_t i = 0; i < n; i++)
             MHD_resume_connection(w->jobs[i]->conn);
+        if (w->feed && mapd_feed_sync(w->feed, w->store, (int64_t)time(NULL), 0))
+            fprintf(stderr, "mapd: following the change feed: %s\n", geodata_errmsg(w->store));
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
-int mapd_post_writer_start(const char *db_path, mapd_post_writer **out, char **err)
+int mapd_post_writer_start(const char *db_path, mapd_feed *feed, mapd_post_writer **out,
+                           char **err)
 {
     *out = NULL;
     *err = NULL;
@@ -99,6 +104,7 @@ int mapd_post_writer_start(const char *db_path, mapd_post_writer **out, char **e
     }
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
+    w->feed = feed;
     w->running = 1;
     if (pthread_create(&w->thread, NULL, writer_main, w)) {
         geodata_store_close(w->store);

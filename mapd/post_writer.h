@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include "geodata/members.h"
+#include "feed.h"
 #include "geodata/posts.h"
 
 typedef struct mapd_post_writer mapd_post_writer;
@@ -23,9 +24,10 @@ typedef struct mapd_post_job {
     geodata_member author;             /* for the reply */
 } mapd_post_job;
 
-/* Starts the writer on the database at path. 0, or -1 with *err a malloc'd
- * message. */
-int mapd_post_writer_start(const char *db_path, mapd_post_writer **out, char **err);
+/* Starts the writer on the database at path, following feed (NULL: none)
+ * after each batch. 0, or -1 with *err a malloc'd message. */
+int mapd_post_writer_start(const char *db_path, mapd_feed *feed, mapd_post_writer **out,
+                           char **err);
 
 /*
  * Stops taking jobs (mapd_post_writer_submit returns 0 from now on), writes

@@ -37,7 +37,7 @@ int mapd_posts_start(mapd_server *server, int with_model)
                 n, (double)bytes / 1e6, n ? bytes / n : 0,
                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     }
-    if (mapd_post_writer_start(server->db_path, &server->post_writer, &err)) {
+    if (mapd_post_writer_start(server->db_path, server->feed, &server->post_writer, &err)) {
         fprintf(stderr, "mapd: the posts writer: %s\n", err ? err : "out of memory");
         free(err);
         mapd_post_model_free(server->posts);

@@ -3,6 +3,7 @@
  * arguments, the client's address, the base URL it was sent to.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -51,6 +52,24 @@ static int clean_text(const char *s, int multiline)
     return 1;
 }
 
+/* Removes the white space around the string v holds. 0, or -1 when out of
+ * memory. */
+static int trim(json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v), start = 0;
+    while (start < len && isspace((unsigned char)s[start]))
+        start++;
+    while (len > start && isspace((unsigned char)s[len - 1]))
+        len--;
+    if (start == 0 && len == json_string_length(v))
+        return 0;
+    char *t = strndup(s + start, len - start);
+    int rc = t ? json_string_setn(v, t, len - start) : -1;
+    free(t);
+    return rc;
+}
+
 int mapd_field_string_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, unsigned flags,
                                size_t max, const char **out)
 {
@@ -69,6 +88,9 @@ int mapd_field_string_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, uns
     } else if (strlen(json_string_value(v)) != json_string_length(v)
                || !clean_text(json_string_value(v), (flags & MAPD_FIELD_MULTILINE) != 0)) {
         snprintf(detail, sizeof detail, "'%s' holds control characters", name);
+    } else if ((flags & MAPD_FIELD_TRIM) && trim(v)) {
+        mapd_problem_geodata(ctx, GEODATA_ENOMEM);
+        return -1;
     } else if (required && json_string_length(v) == 0) {
         snprintf(detail, sizeof detail, "'%s' is empty", name);
     } else {

@@ -11,6 +11,7 @@
 
 #include "access_log.h"
 #include "cli.h"
+#include "geodata/groups.h"
 #include "serve_options.h"
 #include "tile_render.h"
 #include "tiles/cache.h"
@@ -46,13 +47,17 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         { "posts-model", required_argument, NULL, 'p' },
         { "log-flush-ms", required_argument, NULL, 'L' },
         { "export-keep", required_argument, NULL, 'E' },
+        { "group-threshold", required_argument, NULL, 'g' },
+        { "comments-per-minute", required_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },
     };
     *o = (mapd_serve_options){
-        .server = { .max_body = 64 * 1024, .session_ttl = 30 * 24 * 3600 },
+        .server = { .max_body = 64 * 1024, .session_ttl = 30 * 24 * 3600,
+                    .group_threshold = GEODATA_GROUP_THRESHOLD },
         .listen = "127.0.0.1:8080",
         .threads = sysconf(_SC_NPROCESSORS_ONLN),
         .auth_per_minute = 10,
+        .comments_per_minute = 30,
         .tile_cache_mb = (long)(TILES_CACHE_DEFAULT_BYTES >> 20),
         .tile_max_kb = MAPD_TILE_MAX_BYTES / 1024,
         .log_flush_ms = MAPD_ACCESS_LOG_FLUSH_MS,
@@ -114,6 +119,17 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
                 return mapd_fail(MAPD_EXIT_USAGE, "--export-keep wants 1 to 2592000 seconds, not '%s'",
                                  optarg);
             break;
+        case 'g':
+            if (!parse_long(optarg, 1, 1000, &v))
+                return mapd_fail(MAPD_EXIT_USAGE, "--group-threshold wants 1 to 1000 members, not '%s'",
+                                 optarg);
+            server->group_threshold = (int)v;
+            break;
+        case 'C':
+            if (!parse_long(optarg, 0, 100000, &o->comments_per_minute))
+                return mapd_fail(MAPD_EXIT_USAGE, "--comments-per-minute wants 0 (no limit) to 100000, "
+                                 "not '%s'", optarg);
+            break;
         default: return MAPD_EXIT_USAGE;
         }
     }
@@ -121,7 +137,8 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         return mapd_fail(MAPD_EXIT_USAGE, "usage: mapd serve --db DB [--listen HOST:PORT] [--web DIR | --no-web] "
                          "[--threads N] [--max-body BYTES] [--auth-per-minute N] [--cookie-secure] "
                          "[--tile-cache-mb N] [--tile-max-kb N] [--attribution TEXT] [--posts-model on|off] "
-                         "[--log-flush-ms N] [--export-keep SECONDS]");
+                         "[--log-flush-ms N] [--export-keep SECONDS] [--group-threshold N] "
+                         "[--comments-per-minute N]");
     if (server->web_dir && o->no_web)
         return mapd_fail(MAPD_EXIT_USAGE, "--web DIR and --no-web cannot go together");
     if (server->web_dir && !server->web_dir[0])

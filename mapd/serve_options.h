@@ -13,6 +13,7 @@ typedef struct mapd_serve_options {
     const char *listen;          /* HOST:PORT */
     long threads;                /* workers, 1 to 256 */
     long auth_per_minute;        /* logins and registrations per client address */
+    long comments_per_minute;    /* comments per member; 0: no limit */
     long tile_cache_mb, tile_max_kb;
     long log_flush_ms;           /* access-log lines gathered at most this long */
     long export_keep;            /* seconds a background export's file is kept */

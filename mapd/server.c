@@ -94,6 +94,21 @@ static const struct route {
     { "DELETE", "/api/posts/{id}/reports", mapd_api_post_reports_dismiss },
     { "POST", "/api/posts/{id}/hide", mapd_api_post_hide },
     { "POST", "/api/posts/{id}/restore", mapd_api_post_restore },
+    { "GET", "/api/posts/{id}/comments", mapd_api_post_comments },
+    { "POST", "/api/posts/{id}/comments", mapd_api_post_comment_add },
+    { "GET", "/api/comments", mapd_api_comments_search },
+    { "PATCH", "/api/comments/{id}", mapd_api_comment_edit },
+    { "DELETE", "/api/comments/{id}", mapd_api_comment_delete },
+    { "POST", "/api/comments/{id}/report", mapd_api_comment_report },
+    { "POST", "/api/comments/{id}/hide", mapd_api_comment_hide },
+    { "POST", "/api/comments/{id}/restore", mapd_api_comment_restore },
+    { "POST", "/api/groups", mapd_api_group_create },
+    { "GET", "/api/groups", mapd_api_groups_list },
+    { "GET", "/api/groups/{id}", mapd_api_group_get },
+    { "POST", "/api/groups/{id}/members", mapd_api_group_join },
+    { "GET", "/api/groups/{id}/members", mapd_api_group_members },
+    { "DELETE", "/api/groups/{id}/members/*", mapd_api_group_member_delete },
+    { "DELETE", "/api/groups/{id}/posts/*", mapd_api_group_post_remove },
     { "GET", "/api/shops", mapd_api_shops_list },
     { "POST", "/api/shops", mapd_api_shop_create },
     { "GET", "/api/shops/{id}", mapd_api_shop_get },
@@ -374,7 +389,10 @@ static int run(mapd_serve_options *o)
     server.n_routes = N_ROUTES;
     server.metrics = mapd_metrics_new(N_ROUTES);
     server.auth_limit = mapd_ratelimit_new((double)o->auth_per_minute, (double)o->auth_per_minute);
-    if (!server.metrics || !server.auth_limit
+    if (o->comments_per_minute)
+        server.comment_limit = mapd_ratelimit_new((double)o->comments_per_minute,
+                                                  (double)o->comments_per_minute);
+    if (!server.metrics || !server.auth_limit || (o->comments_per_minute && !server.comment_limit)
         || mapd_access_log_new(STDERR_FILENO, (unsigned)o->log_flush_ms, &server.access_log))
         return mapd_fail(MAPD_EXIT_FAIL, "out of memory");
     pthread_key_create(&store_key, close_store);
@@ -437,6 +455,7 @@ static int run(mapd_serve_options *o)
     geodata_geocoder_free(server.geocoder);
     mapd_metrics_free(server.metrics);
     mapd_ratelimit_free(server.auth_limit);
+    mapd_ratelimit_free(server.comment_limit);
     mapd_tiles_free(server.tiles);
     mapd_posts_free(&server);
     mapd_feed_free(server.feed);

@@ -56,7 +56,7 @@ static int sync_materials_post(geodata_store *store, int64_t member, const char 
     if (open)
         return geodata_post_edit(store, m.materials_post_id, member, NULL, body, now);
     int64_t id;
-    rc = geodata_post_create(store, member, "request", "materials", "Matériel pour masques", body,
+    rc = geodata_post_create(store, member, "request", "materials", "Matériel pour masques", body, 0,
                              now, now + 30 * 86400, &id);
     if (rc)
         return rc;

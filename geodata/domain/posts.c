@@ -73,12 +73,44 @@ int geodata_member_public_point(geodata_store *store, int64_t member_id, double 
     return rc;
 }
 
+/* The rule of a post addressed to group id by author (see
+ * geodata_post_create): 0, or the error set. */
+static int check_group(geodata_store *store, int64_t id, int64_t author)
+{
+    sqlite3_stmt *st = geodata_cached(store,
+        "SELECT g.activated_at IS NOT NULL, gm.member_id IS NOT NULL AND gm.removed_by IS NULL "
+        "FROM groups g LEFT JOIN group_members gm ON gm.group_id = g.id AND gm.member_id = ?2 "
+        "WHERE g.id = ?1");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, author);
+    int row = geodata_step(store, st);
+    int active = row > 0 && sqlite3_column_int(st, 0), member = row > 0 && sqlite3_column_int(st, 1);
+    geodata_release(store, st);
+    if (row < 0)
+        return row;
+    if (!row)
+        return geodata_fail(store, GEODATA_ENOTFOUND, "no such group");
+    if (!member)
+        return geodata_fail(store, GEODATA_EDENIED, "only the group's members post in it");
+    if (!active)
+        return geodata_fail(store, GEODATA_ECONFLICT, "the group is still forming: it takes "
+                            "posts once it has enough members");
+    return GEODATA_OK;
+}
+
 /* Inserts one post (see geodata_post_create) through kept statements; the
  * caller owns the transaction, if any. */
 static int insert_post(geodata_store *store, int64_t author_id, const char *kind,
                        const char *category, const char *title, const char *body,
-                       int64_t now, int64_t expires_at, int64_t *id)
+                       int64_t group_id, int64_t now, int64_t expires_at, int64_t *id)
 {
+    if (group_id > 0) {
+        int rc = check_group(store, group_id, author_id);
+        if (rc)
+            return rc;
+    }
     sqlite3_stmt *st = geodata_cached(store,
         "SELECT home_lon, home_lat, neighbourhood_id FROM members WHERE id = ? "
         "AND home_lon IS NOT NULL AND neighbourhood_id IS NOT NULL");
@@ -103,7 +135,7 @@ static int insert_post(geodata_store *store, int64_t author_id, const char *kind
     geodata_point_blob(plon, plat, 4326, blob);
     st = geodata_cached(store,
         "INSERT INTO posts(author_id, kind, category, title, body, neighbourhood_id, created_at, "
-        "  updated_at, expires_at, geom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)");
+        "  updated_at, expires_at, geom, group_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10)");
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_int64(st, 1, author_id);
@@ -115,6 +147,8 @@ static int insert_post(geodata_store *store, int64_t author_id, const char *kind
     sqlite3_bind_int64(st, 7, now);
     sqlite3_bind_int64(st, 8, expires_at);
     sqlite3_bind_blob(st, 9, blob, sizeof blob, SQLITE_STATIC);
+    if (group_id > 0)
+        sqlite3_bind_int64(st, 10, group_id);
     int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "creating a post");
     if (!rc)
         *id = sqlite3_last_insert_rowid(store->db);
@@ -124,9 +158,10 @@ static int insert_post(geodata_store *store, int64_t author_id, const char *kind
 
 int geodata_post_create(geodata_store *store, int64_t author_id, const char *kind,
                         const char *category, const char *title, const char *body,
-                        int64_t now, int64_t expires_at, int64_t *id)
+                        int64_t group_id, int64_t now, int64_t expires_at, int64_t *id)
 {
-    return insert_post(store, author_id, kind, category, title, body, now, expires_at, id);
+    return insert_post(store, author_id, kind, category, title, body, group_id, now, expires_at,
+                       id);
 }
 
 static void note_error(geodata_new_post *p, int rc, const char *msg)
@@ -141,8 +176,8 @@ int geodata_posts_create_batch(geodata_store *store, geodata_new_post *const *po
     int rc = geodata_begin(store);
     for (size_t i = 0; !rc && i < n; i++) {
         geodata_new_post *p = posts[i];
-        p->rc = insert_post(store, p->author_id, p->kind, p->category, p->title, p->body, p->now,
-                            p->expires_at, &p->id);
+        p->rc = insert_post(store, p->author_id, p->kind, p->category, p->title, p->body,
+                            p->group_id, p->now, p->expires_at, &p->id);
         if (p->rc)
             note_error(p, p->rc, geodata_errmsg(store));
         /* An I/O error or a full disk may have rolled the whole transaction
@@ -173,7 +208,8 @@ int geodata_post_batch_error(geodata_store *store, const geodata_new_post *p)
     "CASE WHEN p.status = 'open' AND p.expires_at <= ?99 THEN 'expired' ELSE p.status END, " \
     "p.title, p.body, ifnull(p.neighbourhood_id, ''), p.geom, NULL, p.created_at, " \
     "p.updated_at, p.expires_at, ifnull(p.claimed_by, 0), p.views, p.hidden, " \
-    "(SELECT count(*) FROM post_reports r WHERE r.post_id = p.id)"
+    "(SELECT count(*) FROM post_reports r WHERE r.post_id = p.id), ifnull(p.group_id, 0), " \
+    "p.comment_count"
 
 static const char POST_BY_ID[] =
     "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id WHERE p.id = ?1";
@@ -202,6 +238,8 @@ static void read_post(sqlite3_stmt *st, geodata_post *p)
     p->views = sqlite3_column_int64(st, 15);
     p->hidden = sqlite3_column_int(st, 16);
     p->reports = sqlite3_column_int64(st, 17);
+    p->group_id = sqlite3_column_int64(st, 18);
+    p->comments = sqlite3_column_int64(st, 19);
 }
 
 /* Reads post id; with has_now, an open post past its expiry reads
@@ -472,27 +510,6 @@ int geodata_post_set_hidden(geodata_store *store, int64_t id, int64_t staff, int
     return rc;
 }
 
-/* Keywords as an FTS5 query: each word (letters and digits) quoted, all
- * required. Other characters only separate words, so no input can form FTS5
- * syntax. Empty when there is no word. */
-static void fts_query(const char *keywords, char *out, size_t n)
-{
-    size_t o = 0;
-    const unsigned char *s = (const unsigned char *)keywords;
-    out[0] = '\0';
-    while (*s) {
-        while (*s && !(isalnum(*s) || *s >= 0x80))
-            s++;
-        const unsigned char *w = s;
-        while (*s && (isalnum(*s) || *s >= 0x80))
-            s++;
-        size_t len = (size_t)(s - w);
-        if (!len || o + len + 4 >= n)
-            continue;
-        o += (size_t)snprintf(out + o, n - o, "%s\"%.*s\"", o ? " " : "", (int)len, (const char *)w);
-    }
-}
-
 typedef struct ranked { int64_t id; double d; } ranked;
 
 static int cmp_ranked(const void *a, const void *b)
@@ -512,7 +529,8 @@ static int cmp_ranked(const void *a, const void *b)
     "      OR (?4 NOT IN ('open', 'expired') AND p.status = ?4))" \
     " AND (?5 IS NULL OR p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?5))" \
     " AND (?6 = 0 OR p.author_id = ?6) AND (?7 OR p.hidden = 0)" \
-    " AND (?8 = 0 OR EXISTS (SELECT 1 FROM post_reports r WHERE r.post_id = p.id))"
+    " AND (?8 = 0 OR EXISTS (SELECT 1 FROM post_reports r WHERE r.post_id = p.id))" \
+    " AND (?9 = 0 OR p.group_id = ?9)"
 
 static void bind_filter(sqlite3_stmt *st, const geodata_post_query *q, const char *fts)
 {
@@ -524,6 +542,7 @@ static void bind_filter(sqlite3_stmt *st, const geodata_post_query *q, const cha
     sqlite3_bind_int64(st, 6, q->author_id > 0 ? q->author_id : 0);
     sqlite3_bind_int(st, 7, q->with_hidden ? 1 : 0);
     sqlite3_bind_int(st, 8, q->reported ? 1 : 0);
+    sqlite3_bind_int64(st, 9, q->group_id > 0 ? q->group_id : 0);
     sqlite3_bind_int64(st, 99, q->now);
 }
 
@@ -671,7 +690,7 @@ int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
 {
     *more = 0;
     char fts[1024];
-    fts_query(q->keywords ? q->keywords : "", fts, sizeof fts);
+    geodata_fts_query(q->keywords ? q->keywords : "", fts, sizeof fts);
     if (q->keywords && !*fts)
         return geodata_fail(store, GEODATA_EINVAL, "the keywords hold no word");
     if (q->near)

@@ -146,7 +146,7 @@ void geodata_post_index_free(geodata_post_index *idx)
 
 int geodata_post_index_covers(const geodata_post_query *q)
 {
-    return !q->keywords && !q->reported
+    return !q->keywords && !q->reported && !q->group_id
         && (!q->status || strcmp(q->status, "open") == 0 || strcmp(q->status, "claimed") == 0);
 }
 

@@ -56,6 +56,11 @@ struct geodata_audience;
  * every row. a must outlive the statement's use. */
 void geodata_audience_bind(sqlite3_stmt *st, int i, const struct geodata_audience *a);
 
+/* Keywords as an FTS5 query into out (of size n): each word (letters and
+ * digits) quoted, all required. Other characters only separate words, so no
+ * input can form FTS5 syntax. Empty when there is no word (fts.c). */
+void geodata_fts_query(const char *keywords, char *out, size_t n);
+
 /* malloc'd printf, or NULL when out of memory. */
 char *geodata_vformat(const char *fmt, va_list ap);
 char *geodata_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -314,6 +314,78 @@ static const char *const migrations[] = {
      * statistics select posts by creation day, hence the index. */
     "ALTER TABLE posts ADD COLUMN done_at INTEGER;"
     "CREATE INDEX posts_created ON posts(created_at);",
+
+    /* 11: thematic groups and comments (groups.c, comments.c). A group lives
+     * in its creator's neighbourhood; activated_at is set by the join that
+     * reaches the server's threshold and is never unset. A member removed by
+     * a moderator keeps a row with removed_by, so they cannot join again;
+     * member_count counts the others, kept by the writers in the same
+     * transaction. A post may be addressed to a group. Comments are public
+     * to whoever sees their post; posts.comment_count counts the visible ones
+     * (triggers), and each change of a comment is a change-feed entry of
+     * layer 'comments' naming its post, so the readers of posts refresh it. */
+    "CREATE TABLE groups ("
+    "  id           INTEGER PRIMARY KEY,"
+    "  name         TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),"
+    "  description  TEXT NOT NULL DEFAULT '' CHECK (length(description) <= 2000),"
+    "  category     TEXT NOT NULL,"
+    "  neighbourhood_id TEXT NOT NULL REFERENCES neighbourhoods(id),"
+    "  creator_id   INTEGER REFERENCES members(id) ON DELETE SET NULL,"
+    "  member_count INTEGER NOT NULL DEFAULT 0,"
+    "  created_at   INTEGER NOT NULL,"
+    "  activated_at INTEGER"
+    ");"
+    "CREATE INDEX groups_neighbourhood ON groups(neighbourhood_id);"
+    "CREATE TABLE group_members ("
+    "  group_id   INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  member_id  INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+    "  joined_at  INTEGER NOT NULL,"
+    "  removed_by INTEGER,"                   /* a moderator's id: no longer a member */
+    "  PRIMARY KEY (group_id, member_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX group_members_member ON group_members(member_id);"
+    "ALTER TABLE posts ADD COLUMN group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL;"
+    "ALTER TABLE posts ADD COLUMN comment_count INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX posts_group ON posts(group_id, id) WHERE group_id IS NOT NULL;"
+    "CREATE TABLE comments ("
+    "  id         INTEGER PRIMARY KEY,"
+    "  post_id    INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,"
+    "  author_id  INTEGER REFERENCES members(id) ON DELETE SET NULL,"
+    "  body       TEXT NOT NULL CHECK (length(CAST(body AS BLOB)) BETWEEN 1 AND 4000),"
+    "  created_at INTEGER NOT NULL,"
+    "  edited_at  INTEGER,"
+    "  hidden     INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX comments_post ON comments(post_id, id);"
+    "CREATE TABLE comment_reports ("
+    "  id          INTEGER PRIMARY KEY,"
+    "  comment_id  INTEGER NOT NULL REFERENCES comments(id) ON DELETE CASCADE,"
+    "  reporter_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+    "  reason      TEXT NOT NULL DEFAULT '',"
+    "  created_at  INTEGER NOT NULL DEFAULT (unixepoch()),"
+    "  UNIQUE (comment_id, reporter_id)"
+    ");"
+    "CREATE VIRTUAL TABLE comments_fts USING fts5(body, content='comments', content_rowid='id',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER comments_ai AFTER INSERT ON comments BEGIN"
+    "  INSERT INTO comments_fts(rowid, body) VALUES (NEW.id, NEW.body);"
+    "  UPDATE posts SET comment_count = comment_count + 1 WHERE id = NEW.post_id AND NEW.hidden = 0;"
+    "  INSERT INTO changes(layer, ref_id) VALUES ('comments', NEW.post_id); END;"
+    "CREATE TRIGGER comments_ad AFTER DELETE ON comments BEGIN"
+    "  INSERT INTO comments_fts(comments_fts, rowid, body) VALUES ('delete', OLD.id, OLD.body);"
+    "  UPDATE posts SET comment_count = comment_count - 1 WHERE id = OLD.post_id AND OLD.hidden = 0;"
+    "  INSERT INTO changes(layer, ref_id) VALUES ('comments', OLD.post_id); END;"
+    "CREATE TRIGGER comments_au AFTER UPDATE OF body, hidden ON comments BEGIN"
+    "  INSERT INTO comments_fts(comments_fts, rowid, body) VALUES ('delete', OLD.id, OLD.body);"
+    "  INSERT INTO comments_fts(rowid, body) VALUES (NEW.id, NEW.body);"
+    "  UPDATE posts SET comment_count = comment_count + OLD.hidden - NEW.hidden"
+    "  WHERE id = NEW.post_id;"
+    "  INSERT INTO changes(layer, ref_id) VALUES ('comments', NEW.post_id); END;"
+    "DROP TRIGGER posts_changes_au;"
+    "CREATE TRIGGER posts_changes_au AFTER UPDATE OF kind, category, title, body, status, hidden,"
+    "  neighbourhood_id, claimed_by, expires_at, geom, group_id ON posts BEGIN"
+    "  INSERT INTO changes(layer, ref_id, old_geom, new_geom)"
+    "  VALUES ('needs', NEW.id, OLD.geom, NEW.geom); END;",
 };
 
 /* The migration after which the streets of the stored addresses are derived

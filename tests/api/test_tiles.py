@@ -402,6 +402,23 @@ def main():
     st, body, _ = anon.raw("GET", spath)
     f = [f for f in decode_tile(body, db.work).get("shops", []) if f.get("id") == sid]
     T.check("a change by another process reaches the tile", f and f[0]["status"] == "closed", f)
+    # More changes of needs than the tile service keeps for its next request
+    # (8,192), read by list requests alone: the next tile request reloads the
+    # needs whole. Every visible need is hidden, then half come back.
+    x, y = tile_xy(lon0, lat0, 12)[:2]
+    path12 = "/tiles/12/%d/%d.mvt" % (x, y)
+    staff.raw("GET", path12)
+    for rnd in range(3):
+        db.write("UPDATE posts SET hidden = 1")
+        staff.req("GET", "/api/posts?limit=1")
+        db.write("UPDATE posts SET hidden = 0" + (" WHERE id % 2 = 0" if rnd == 2 else ""))
+        staff.req("GET", "/api/posts?limit=1")
+    want = sum(1 for _, lon, lat, _ in needs_of(db, None) if in_tile(lon, lat, 12, x, y))
+    got = counted(decode_tile(staff.raw("GET", path12)[1], db.work).get("needs", []))
+    T.check("%d changes of needs seen by lists only reach the next tile (reload): %d needs"
+            % (db.sql("SELECT count(*) FROM posts")[0][0] * 6, want),
+            0 < want < len(everything) and got == want, (got, want))
+    db.write("UPDATE posts SET hidden = 0")
     # The same, with the change feed pruned past the server's position (more
     # than the 100,000 changes it keeps): the server reloads, drops its tiles.
     db.write("UPDATE shops SET status = 'open' WHERE id = ?", sid)

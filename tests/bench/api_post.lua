@@ -1,12 +1,15 @@
--- tests/bench/api_post.lua — wrk script for tests/bench/api.sh: creates posts.
+-- tests/bench/api_post.lua — wrk script for tests/bench/api.sh and
+-- groups.sh: POSTs one JSON body again and again (creating posts, or
+-- comments).
 --
--- POST /api/posts with a fixed JSON body; the session cookie and the CSRF
+-- POST to the URL given, with a fixed JSON body: $WRK_BODY, or by default a
+-- post's (api.sh's creations); the session cookie and the CSRF
 -- token come from the command line (wrk -H 'Cookie: ...' -H 'X-CSRF-Token: ...'),
 -- which wrk puts into wrk.headers. Every response's status is counted per
 -- thread; done() adds the threads up and prints one line that api.sh reads:
 --   api_post: requests=N 2xx=N non2xx=N socket_errors=N statuses=201:N,...
 wrk.method = "POST"
-wrk.body = '{"kind":"request","category":"groceries","title":"bench"}'
+wrk.body = os.getenv("WRK_BODY") or '{"kind":"request","category":"groceries","title":"bench"}'
 wrk.headers["Content-Type"] = "application/json"
 
 local threads = {}

@@ -1225,6 +1225,9 @@ static void test_streets_import_and_rebuild(void **state)
         "DROP TRIGGER addresses_streets_ai; DROP TRIGGER addresses_streets_au;"
         "DROP TRIGGER addresses_streets_ad;"
         "DROP INDEX posts_created; ALTER TABLE posts DROP COLUMN done_at;"   /* 10 */
+        "DROP TABLE comments_fts; DROP TABLE comment_reports; DROP TABLE comments;" /* 11 */
+        "DROP INDEX posts_group; ALTER TABLE posts DROP COLUMN group_id;"
+        "ALTER TABLE posts DROP COLUMN comment_count; DROP TABLE group_members; DROP TABLE groups;"
         "PRAGMA user_version = 8;", NULL, NULL, NULL), SQLITE_OK);
     geodata_store_close(s);
     s = open_store("streets.sqlite");

@@ -40,6 +40,8 @@ typedef struct geodata_post {
     int64_t views;
     int hidden;                            /* hidden by staff */
     int64_t reports;
+    int64_t group_id;                      /* the group it is addressed to; 0 none */
+    int64_t comments;                      /* visible comments (comments.h) */
 } geodata_post;
 
 /* The centre of the ~200 m cell holding (lon, lat): rows of equal height in
@@ -57,11 +59,13 @@ int geodata_post_kind_valid(const char *kind);
 extern const char *const geodata_post_categories[];   /* NULL-terminated */
 
 /* Creates a post by author, located at the author's public point, in the
- * author's neighbourhood, expiring at expires_at. GEODATA_EDENIED when the
- * author has no verified home. */
+ * author's neighbourhood, expiring at expires_at, addressed to group group_id
+ * (0: none). GEODATA_EDENIED when the author has no verified home or is not
+ * a member of the group, GEODATA_ENOTFOUND when there is no such group,
+ * GEODATA_ECONFLICT while the group is still forming (groups.h). */
 int geodata_post_create(geodata_store *store, int64_t author_id, const char *kind,
                         const char *category, const char *title, const char *body,
-                        int64_t now, int64_t expires_at, int64_t *id);
+                        int64_t group_id, int64_t now, int64_t expires_at, int64_t *id);
 
 /* Reads a post (hidden ones too: the caller decides who may see them). */
 int geodata_post_get(geodata_store *store, int64_t id, int64_t now, geodata_post *out);
@@ -87,6 +91,7 @@ typedef struct geodata_new_post {
     int64_t author_id;
     const char *kind, *category, *title;
     const char *body;                  /* NULL: empty */
+    int64_t group_id;                  /* 0: none */
     int64_t now, expires_at;
     int rc;                            /* out: 0, or why this post was not created */
     int64_t id;                        /* out: the new post's id when rc is 0 */
@@ -207,6 +212,7 @@ typedef struct geodata_post_query {
     const char *status;        /* NULL: open; or open, claimed, done, cancelled, expired, any */
     const char *keywords;      /* full-text, accent-insensitive; NULL = none */
     int64_t author_id;         /* > 0: this author's only */
+    int64_t group_id;          /* > 0: the posts addressed to this group only */
     int with_hidden;           /* staff: hidden posts too */
     int reported;              /* staff: only posts reported at least once */
     size_t limit, offset;

@@ -1,0 +1,258 @@
+/*
+ * geodata/domain/comments.c — public comments under posts (see comments.h):
+ * adding, editing, deleting, reporting, hiding, reading, searching.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "geodata/comments.h"
+#include "internal.h"
+
+static int check_body(geodata_store *store, const char *body)
+{
+    size_t len = body ? strlen(body) : 0;
+    if (len == 0 || len > GEODATA_COMMENT_MAX)
+        return geodata_fail(store, GEODATA_EINVAL, "a comment has 1 to %d bytes",
+                            GEODATA_COMMENT_MAX);
+    return GEODATA_OK;
+}
+
+/* Runs a statement that writes; *changed gets the rows it changed. */
+static int run(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
+    if (changed)
+        *changed = rc ? 0 : sqlite3_changes(store->db);
+    return rc;
+}
+
+int geodata_comment_add(geodata_store *store, int64_t post_id, int64_t author, const char *body,
+                        int64_t now, int64_t *id)
+{
+    *id = 0;
+    int rc = check_body(store, body);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = geodata_cached(store,
+        "INSERT INTO comments(post_id, author_id, body, created_at) "
+        "SELECT id, ?2, ?3, ?4 FROM posts WHERE id = ?1");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, post_id);
+    sqlite3_bind_int64(st, 2, author);
+    sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    int changed;
+    rc = run(store, st, "adding a comment", &changed);
+    if (!rc && changed)
+        *id = sqlite3_last_insert_rowid(store->db);
+    geodata_release(store, st);
+    if (!rc && !changed)
+        rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such post");
+    return rc;
+}
+
+#define COMMENT_COLUMNS \
+    "c.id, c.post_id, ifnull(c.author_id, 0), ifnull(m.display_name, ''), c.body, " \
+    "c.created_at, ifnull(c.edited_at, 0), c.hidden, " \
+    "(SELECT count(*) FROM comment_reports r WHERE r.comment_id = c.id)"
+#define COMMENT_FROM " FROM comments c LEFT JOIN members m ON m.id = c.author_id"
+
+static void read_comment(sqlite3_stmt *st, geodata_comment *c)
+{
+    c->id = sqlite3_column_int64(st, 0);
+    c->post_id = sqlite3_column_int64(st, 1);
+    c->author_id = sqlite3_column_int64(st, 2);
+    geodata_column_text(st, 3, c->author_name, sizeof c->author_name);
+    geodata_column_text(st, 4, c->body, sizeof c->body);
+    c->created_at = sqlite3_column_int64(st, 5);
+    c->edited_at = sqlite3_column_int64(st, 6);
+    c->hidden = sqlite3_column_int(st, 7);
+    c->reports = sqlite3_column_int64(st, 8);
+    c->post_title[0] = '\0';
+}
+
+int geodata_comment_get(geodata_store *store, int64_t id, geodata_comment *out)
+{
+    sqlite3_stmt *st = geodata_cached(store,
+        "SELECT " COMMENT_COLUMNS COMMENT_FROM " WHERE c.id = ?1");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int row = geodata_step(store, st);
+    if (row > 0)
+        read_comment(st, out);
+    geodata_release(store, st);
+    if (row < 0)
+        return row;
+    return row ? GEODATA_OK : geodata_fail(store, GEODATA_ENOTFOUND, "no such comment");
+}
+
+/* Runs st (bound by the caller, ?1 the comment, ?2 the author) and tells
+ * a missing comment from someone else's. */
+static int author_write(geodata_store *store, sqlite3_stmt *st, int64_t id, const char *what)
+{
+    int changed;
+    int rc = run(store, st, what, &changed);
+    sqlite3_finalize(st);
+    if (rc || changed)
+        return rc;
+    geodata_comment c;
+    rc = geodata_comment_get(store, id, &c);
+    return rc ? rc : geodata_fail(store, GEODATA_EDENIED, "only its author changes a comment");
+}
+
+int geodata_comment_edit(geodata_store *store, int64_t id, int64_t author, const char *body,
+                         int64_t now)
+{
+    int rc = check_body(store, body);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = geodata_prepare(store,
+        "UPDATE comments SET body = ?3, edited_at = ?4 WHERE id = ?1 AND author_id = ?2");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, author);
+    sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    return author_write(store, st, id, "editing a comment");
+}
+
+int geodata_comment_delete(geodata_store *store, int64_t id, int64_t author)
+{
+    sqlite3_stmt *st = geodata_prepare(store, "DELETE FROM comments WHERE id = ?1 AND author_id = ?2");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, author);
+    return author_write(store, st, id, "deleting a comment");
+}
+
+int geodata_comment_report(geodata_store *store, int64_t id, int64_t reporter, const char *reason)
+{
+    size_t len = reason ? strlen(reason) : 0;
+    if (len > GEODATA_COMMENT_REASON_MAX)
+        return geodata_fail(store, GEODATA_EINVAL, "a reason has at most %d bytes",
+                            GEODATA_COMMENT_REASON_MAX);
+    sqlite3_stmt *st = geodata_prepare(store,
+        "INSERT INTO comment_reports(comment_id, reporter_id, reason) "
+        "SELECT id, ?2, ?3 FROM comments WHERE id = ?1 "
+        "ON CONFLICT(comment_id, reporter_id) DO UPDATE SET reason = excluded.reason");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, reporter);
+    sqlite3_bind_text(st, 3, reason ? reason : "", (int)len, SQLITE_STATIC);
+    int changed;
+    int rc = run(store, st, "reporting a comment", &changed);
+    sqlite3_finalize(st);
+    if (!rc && !changed)
+        rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such comment");
+    return rc;
+}
+
+int geodata_comment_set_hidden(geodata_store *store, int64_t id, int64_t staff, int hidden)
+{
+    int rc = geodata_begin(store);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = geodata_prepare(store, "UPDATE comments SET hidden = ?2 WHERE id = ?1");
+    int changed = 0;
+    if (!st) {
+        rc = GEODATA_EDB;
+    } else {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int(st, 2, hidden ? 1 : 0);
+        rc = run(store, st, "moderating a comment", &changed);
+        sqlite3_finalize(st);
+    }
+    if (!rc && !changed)
+        rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such comment");
+    char target[32];
+    snprintf(target, sizeof target, "comment %lld", (long long)id);
+    if (!rc)
+        rc = geodata_audit(store, staff, hidden ? "hide comment" : "restore comment", target, NULL);
+    if (!rc)
+        rc = geodata_commit(store);
+    if (rc)
+        geodata_rollback(store);
+    return rc;
+}
+
+/* Visits the rows of st (COMMENT_COLUMNS, then the post's title when
+ * titled), at most limit, *more set when one row more came. */
+static int visit(geodata_store *store, sqlite3_stmt *st, size_t limit, int titled,
+                 int (*each)(void *arg, const geodata_comment *c), void *arg, int *more)
+{
+    geodata_comment c;
+    size_t n = 0;
+    int rc = GEODATA_OK, row;
+    while (!rc && (row = geodata_step(store, st)) > 0) {
+        if (n++ == limit) {
+            *more = 1;
+            break;
+        }
+        read_comment(st, &c);
+        if (titled)
+            geodata_column_text(st, 9, c.post_title, sizeof c.post_title);
+        rc = each(arg, &c);
+    }
+    if (!rc && row < 0)
+        rc = row;
+    return rc;
+}
+
+int geodata_comments_of_post(geodata_store *store, int64_t post_id, int64_t after,
+                             int64_t viewer, int staff,
+                             int (*each)(void *arg, const geodata_comment *c), void *arg,
+                             int *more)
+{
+    *more = 0;
+    sqlite3_stmt *st = geodata_cached(store,
+        "SELECT " COMMENT_COLUMNS COMMENT_FROM " WHERE c.post_id = ?1 AND c.id > ?2 "
+        "AND (c.hidden = 0 OR ?3 OR c.author_id = ?4) ORDER BY c.id LIMIT ?5");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, post_id);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int(st, 3, staff ? 1 : 0);
+    sqlite3_bind_int64(st, 4, viewer);
+    sqlite3_bind_int(st, 5, GEODATA_COMMENTS_PAGE + 1);
+    int rc = visit(store, st, GEODATA_COMMENTS_PAGE, 0, each, arg, more);
+    geodata_release(store, st);
+    return rc;
+}
+
+int geodata_comments_search(geodata_store *store, const geodata_comment_query *q,
+                            int (*each)(void *arg, const geodata_comment *c), void *arg,
+                            int *more)
+{
+    *more = 0;
+    if (q->limit < 1 || q->limit > GEODATA_COMMENTS_PAGE)
+        return geodata_fail(store, GEODATA_EINVAL, "a page holds 1 to %d comments",
+                            GEODATA_COMMENTS_PAGE);
+    char fts[1024];
+    geodata_fts_query(q->keywords ? q->keywords : "", fts, sizeof fts);
+    if (q->keywords && !*fts)
+        return geodata_fail(store, GEODATA_EINVAL, "the keywords hold no word");
+    sqlite3_stmt *st = geodata_cached(store,
+        "SELECT " COMMENT_COLUMNS ", p.title" COMMENT_FROM " JOIN posts p ON p.id = c.post_id"
+        " WHERE " GEODATA_AUDIENCE_SQL("p.neighbourhood_id", "?1")
+        " AND (?2 IS NULL OR c.id IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH ?2))"
+        " AND (?3 = 0 OR EXISTS (SELECT 1 FROM comment_reports r WHERE r.comment_id = c.id))"
+        " AND (?4 OR (c.hidden = 0 AND p.hidden = 0)) AND (?5 = 0 OR c.id < ?5)"
+        " ORDER BY c.id DESC LIMIT ?6");
+    if (!st)
+        return GEODATA_EDB;
+    geodata_audience_bind(st, 1, q->audience);
+    if (*fts)
+        sqlite3_bind_text(st, 2, fts, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, q->reported ? 1 : 0);
+    sqlite3_bind_int(st, 4, q->with_hidden ? 1 : 0);
+    sqlite3_bind_int64(st, 5, q->before > 0 ? q->before : 0);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)q->limit + 1);
+    int rc = visit(store, st, q->limit, 1, each, arg, more);
+    geodata_release(store, st);
+    return rc;
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# tests/bench/groups.sh [BUILD_DIR] — HTTP load on a thematic group's page and
+# on comments, measured with wrk over loopback (keep-alive, fixed duration),
+# on a database built from the Paris sample, seeded with 20,000 posts, and
+# one active group of 10 members holding 200 posts and 2,000 comments
+# (ten under each post), all made through the API.
+#
+#   the group                   GET /api/groups/ID
+#   the group's posts           GET /api/posts?group=ID&status=any&limit=50
+#   a post's comments           GET /api/posts/PID/comments (ten comments)
+#   adding a comment            POST /api/posts/PID/comments, checked
+#                               afterwards against the database
+#
+# Targets: a group page (each of the three reads) >= 5,000 req/s; adding a
+# comment >= 2,000/s, every acknowledged comment fsynced (WAL,
+# synchronous=FULL). The server runs with --comments-per-minute 0: the
+# per-member limit would stop one member's load (it is checked by
+# tests/api/test_groups.py). A benchmark, not a test: exits 0 whatever the
+# figures, non-zero only when something fails to run. DURATION, THREADS and
+# CONNECTIONS override wrk's -d, -t and -c (10s, 2, 32).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) [ -d "$BUILD" ] || BUILD=$ROOT/$BUILD ;; esac
+[ -d "$BUILD" ] || { echo "groups.sh: no build directory $BUILD: run make build first" >&2; exit 1; }
+BUILD=$(cd "$BUILD" && pwd)
+MAPD=$BUILD/bin/mapd
+SAMPLE=$ROOT/geodata/samples/paris
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+[ -x "$MAPD" ] || { echo "groups.sh: $MAPD not found: run make build first" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "groups.sh: wrk is missing (tests/bench/api.sh installs it)" >&2; exit 1; }
+
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/entraide-groups-bench.XXXXXX")
+DB=$OUT/groups.sqlite
+SERVER_PID=
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+echo "building the database (Paris sample, 20,000 posts) in $OUT"
+"$MAPD" import neighbourhoods "$SAMPLE/neighbourhoods.geojson" --db "$DB" >/dev/null
+"$MAPD" import addresses "$SAMPLE/addresses.csv.gz" --db "$DB" >/dev/null
+"$MAPD" seed --db "$DB" --posts 20000 >/dev/null
+
+"$MAPD" serve --db "$DB" --listen 127.0.0.1:0 --auth-per-minute 100000 --comments-per-minute 0 \
+    >"$OUT/serve.out" 2>"$OUT/serve.log" &
+SERVER_PID=$!
+ADDR=
+for _ in $(seq 600); do
+    ADDR=$(sed -n '1s|^mapd: serving http://\([0-9.]*:[0-9]*\)/.*|\1|p' "$OUT/serve.out")
+    [ -n "$ADDR" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+done
+[ -n "$ADDR" ] || { echo "groups.sh: mapd serve did not start:" >&2; cat "$OUT/serve.log" >&2; exit 1; }
+BASE=http://$ADDR
+
+# ---- the group, its members, posts and comments, through the API ----
+python3 - "$BASE" "$DB" "$OUT/setup.env" <<'PY'
+import http.client, json, sqlite3, sys
+base, db, out = sys.argv[1], sys.argv[2], sys.argv[3]
+host, port = base[len("http://"):].split(":")
+sql = sqlite3.connect(db)
+
+class Member:
+    def __init__(self):
+        self.c = http.client.HTTPConnection(host, int(port))
+        self.cookie = self.csrf = None
+    def req(self, method, path, body=None):
+        h = {"Content-Type": "application/json"}
+        if self.cookie:
+            h["Cookie"], h["X-CSRF-Token"] = self.cookie, self.csrf
+        self.c.request(method, path, json.dumps(body) if body is not None else None, h)
+        r = self.c.getresponse()
+        data = r.read()
+        if r.getheader("Set-Cookie"):
+            self.cookie = r.getheader("Set-Cookie").split(";")[0]
+        if r.status >= 300:
+            sys.exit("groups.sh: %s %s: %d %s" % (method, path, r.status, data[:200]))
+        return json.loads(data) if data else None
+
+creator = Member()
+creator.csrf = creator.req("POST", "/api/session", {"email": "benevole@entraide.example",
+                                                    "password": "entraide-demo"})["csrf"]
+nb = creator.req("GET", "/api/me")["neighbourhood"]["id"]
+group = creator.req("POST", "/api/groups", {"name": "Compost de la rue", "category": "environment",
+                                            "description": "Un bac pour les épluchures."})["id"]
+rows = sql.execute("SELECT number, street, postcode FROM addresses WHERE neighbourhood_id = ? "
+                   "AND rep = '' ORDER BY id LIMIT 9", (nb,)).fetchall()
+members = [creator]
+for i, (n, street, pc) in enumerate(rows):
+    m = Member()
+    m.req("POST", "/api/members", {"email": "bench%d@example.org" % i, "password": "bench-password",
+                                   "display_name": "Voisin %d" % i,
+                                   "address": "%d %s %s" % (n, street, pc)})
+    m.csrf = m.req("POST", "/api/session", {"email": "bench%d@example.org" % i,
+                                            "password": "bench-password"})["csrf"]
+    m.req("POST", "/api/groups/%d/members" % group)
+    members.append(m)
+status = creator.req("GET", "/api/groups/%d" % group)
+assert status["status"] == "active" and status["member_count"] == 10, status
+posts = []
+for i in range(200):
+    author = members[i % 10]
+    posts.append(author.req("POST", "/api/posts", {"kind": "offer", "category": "other",
+                 "title": "Épluchures n°%d" % i, "group": group})["id"])
+for i in range(2000):
+    members[(i + 1) % 10].req("POST", "/api/posts/%d/comments" % posts[i % 200],
+                              {"body": "Je passe déposer un seau, n°%d" % i})
+with open(out, "w") as f:
+    f.write("GROUP=%d\nPOST=%d\nCOOKIE='%s'\nCSRF='%s'\n" % (group, posts[0], creator.cookie, creator.csrf))
+PY
+# shellcheck disable=SC1090
+. "$OUT/setup.env"
+echo "group $GROUP: $(sqlite3 "$DB" "SELECT member_count FROM groups WHERE id = $GROUP") members," \
+     "$(sqlite3 "$DB" "SELECT count(*) FROM posts WHERE group_id = $GROUP") posts," \
+     "$(sqlite3 "$DB" "SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id WHERE p.group_id = $GROUP") comments"
+
+COMMANDS=()
+run_wrk() {
+    local name=$1; shift
+    local cmd=(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
+    COMMANDS+=("${cmd[*]}")
+    echo
+    echo "== $name"
+    "${cmd[@]}" | tee "$OUT/$name.wrk"
+}
+rps() { awk '/^Requests\/sec:/ { print $2 }' "$OUT/$1.wrk"; }
+pct() { awk -v p="$2%" '$1 == p { print $2 }' "$OUT/$1.wrk"; }
+non2xx() { awk '/Non-2xx or 3xx responses:/ { n = $NF } END { print n + 0 }' "$OUT/$1.wrk"; }
+
+run_wrk group -H "Cookie: $COOKIE" "$BASE/api/groups/$GROUP"
+run_wrk posts -H "Cookie: $COOKIE" "$BASE/api/posts?group=$GROUP&status=any&limit=50"
+run_wrk comments -H "Cookie: $COOKIE" "$BASE/api/posts/$POST/comments"
+before=$(sqlite3 "$DB" "SELECT count(*) FROM comments")
+WRK_BODY='{"body":"bench"}' run_wrk add -s "$HERE/api_post.lua" -H "Cookie: $COOKIE" \
+    -H "X-CSRF-Token: $CSRF" "$BASE/api/posts/$POST/comments"
+sleep 1
+added=$(( $(sqlite3 "$DB" "SELECT count(*) FROM comments") - before ))
+acked=$(sed -n 's/^api_post: .* 2xx=\([0-9]*\).*/\1/p' "$OUT/add.wrk")
+
+met() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 >= t) ? "met" : "NOT met" }'; }
+echo
+echo "groups and comments on $ADDR, $(nproc) cores (wrk and mapd share them), wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+printf '  %-40s %10s %10s %10s   %s\n' measurement "req/s" p50 p99 target
+for m in "group:the group (GET /api/groups/ID)" "posts:the group's posts (50 of 200)" \
+         "comments:a post's comments (10)"; do
+    n=${m%%:*}
+    printf '  %-40s %10s %10s %10s   %s\n' "${m#*:}" "$(rps "$n")" "$(pct "$n" 50)" "$(pct "$n" 99)" \
+        ">= 5,000 req/s: $(met "$(rps "$n")" 5000) (non-2xx: $(non2xx "$n"))"
+done
+printf '  %-40s %10s %10s %10s   %s\n' "adding a comment" "$(rps add)" "$(pct add 50)" "$(pct add 99)" \
+    ">= 2,000/s fsynced: $(met "$(rps add)" 2000)"
+echo "  adding a comment: wrk got $acked 2xx answers; the database holds $added new comments"
+echo "  durability: WAL ($(sqlite3 "$DB" 'PRAGMA journal_mode')) with synchronous=FULL; a 201 leaves after its commit"
+printf '  %s\n' "${COMMANDS[@]}"
