@@ -6,15 +6,19 @@
  * rule, the post's own people, staff); a comment on a post one may not see
  * answers 404 like the post. A comment shows its author's display name
  * only. Members add at most --comments-per-minute comments (429 beyond).
- * Every write brings the read model of posts up to the change feed before
- * the answer leaves, so the post's comment count in the next list is right.
+ * New comments go through the group-commit writer (writer.h), like new
+ * posts; every other write brings the read model of posts up to the change
+ * feed before the answer leaves, so the post's comment count in the next
+ * list is right.
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "geodata/comments.h"
 #include "http.h"
+#include "writer.h"
 
 #define SEARCH_DEFAULT 50
 
@@ -102,9 +106,48 @@ static enum MHD_Result reply_comment(mapd_ctx *ctx, unsigned status, const geoda
               : mapd_respond_json(ctx, status, comment_json(&c, m, 0), NULL);
 }
 
-/* POST /api/posts/{id}/comments {body}: 201 with the comment. */
+/* A new comment for the group-commit writer (writer.h). */
+typedef struct comment_job {
+    mapd_write_job base;               /* first: what the writer holds */
+    json_t *json;                      /* the request body: owns text */
+    geodata_member author;             /* for the reply */
+    int64_t post_id, now;
+    const char *text;
+    int64_t id;                        /* out: the new comment */
+} comment_job;
+
+static int write_comment(mapd_write_job *job, geodata_store *store)
+{
+    comment_job *c = (comment_job *)job;
+    return geodata_comment_add(store, c->post_id, c->author.id, c->text, c->now, &c->id);
+}
+
+static void free_comment_job(mapd_write_job *job)
+{
+    comment_job *c = (comment_job *)job;
+    json_decref(c->json);
+    free(c);
+}
+
+/* Answers an add once its comment is written (or refused); frees the job.
+ * The writer brings the follower up to date after each batch, so the
+ * post's count in the next list is right. */
+static enum MHD_Result comment_added(mapd_ctx *ctx, comment_job *c)
+{
+    int rc = mapd_write_job_result(ctx->store, &c->base);
+    enum MHD_Result ret = rc ? mapd_problem_geodata(ctx, rc)
+                             : reply_comment(ctx, MHD_HTTP_CREATED, &c->author, c->id);
+    free_comment_job(&c->base);
+    return ret;
+}
+
+/* POST /api/posts/{id}/comments {body}: 201 with the comment, once
+ * committed through the group-commit writer. */
 enum MHD_Result mapd_api_post_comment_add(mapd_ctx *ctx)
 {
+    mapd_write_job *done = mapd_write_done(ctx);
+    if (done)
+        return comment_added(ctx, (comment_job *)done);
     const geodata_member *m = mapd_member_or_reply(ctx, 1);
     if (!m)
         return MHD_YES;
@@ -117,18 +160,29 @@ enum MHD_Result mapd_api_post_comment_add(mapd_ctx *ctx)
     json_t *body = mapd_json_body_or_reply(ctx);
     if (!body)
         return MHD_YES;
-    enum MHD_Result ret = MHD_YES;
     const char *text;
     geodata_post p;
-    if (!body_or_reply(ctx, body, &text) && !mapd_post_or_reply(ctx, m, &p)) {
-        int64_t id;
-        int rc = geodata_comment_add(ctx->store, p.id, m->id, text, ctx->now, &id);
-        if (!rc)
-            comments_changed(ctx);
-        ret = rc ? mapd_problem_geodata(ctx, rc) : reply_comment(ctx, MHD_HTTP_CREATED, m, id);
+    comment_job *job = NULL;
+    if (body_or_reply(ctx, body, &text) || mapd_post_or_reply(ctx, m, &p)) {
+        json_decref(body);
+        return MHD_YES;
     }
-    json_decref(body);
-    return ret;
+    if (!(job = calloc(1, sizeof *job))) {
+        json_decref(body);
+        return mapd_problem_geodata(ctx, GEODATA_ENOMEM);
+    }
+    *job = (comment_job){ .base = { .write = write_comment, .free = free_comment_job },
+                          .json = body, .author = *m, .post_id = p.id, .now = ctx->now,
+                          .text = text };
+    if (mapd_write_later(ctx, &job->base))
+        return MHD_YES; /* answered by comment_added once committed */
+    /* No writer (stopping): written here, in a transaction of its own. */
+    job->base.rc = write_comment(&job->base, ctx->store);
+    if (job->base.rc)
+        snprintf(job->base.err, sizeof job->base.err, "%s", geodata_errmsg(ctx->store));
+    else
+        comments_changed(ctx);
+    return comment_added(ctx, job);
 }
 
 /* Comment {id} of the path, when viewer may see its post; its author and

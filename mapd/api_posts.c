@@ -11,7 +11,7 @@
  * Lists that the in-memory read model covers (no keywords; open or claimed
  * posts) are answered from it (post_model.c), the others through SQL; both
  * give the same bytes. New posts go through the group-commit writer
- * (post_writer.c). After every write to a post, the model is brought up to
+ * (writer.c). After every write to a post, the model is brought up to
  * the change feed before the answer leaves.
  */
 #include <errno.h>
@@ -26,7 +26,7 @@
 #include "geodata/groups.h"
 #include "geodata/posts.h"
 #include "post_model.h"
-#include "post_writer.h"
+#include "writer.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX     100
@@ -121,60 +121,49 @@ static enum MHD_Result reply_post(mapd_ctx *ctx, unsigned status, const geodata_
     return mapd_respond_json(ctx, status, f, "application/geo+json");
 }
 
-/* The second call of a create that went through the writer: the post is
- * committed (or refused); answer as the synchronous path would. */
-static enum MHD_Result post_created(mapd_ctx *ctx, mapd_post_job *job)
+/* A new post for the group-commit writer (writer.h). */
+typedef struct post_job {
+    mapd_write_job base;               /* first: what the writer holds */
+    json_t *body;                      /* the request body: owns the strings below */
+    geodata_member author;             /* for the reply */
+    const char *kind, *category, *title, *text;
+    int64_t group, now, expires_at;
+    int64_t id;                        /* out: the new post */
+} post_job;
+
+static int write_post(mapd_write_job *job, geodata_store *store)
 {
-    ctx->req->pending = NULL;
-    ctx->req->pending_free = NULL;
-    enum MHD_Result ret;
-    if (job->post.rc) {
-        ret = mapd_problem_geodata(ctx, geodata_post_batch_error(ctx->store, &job->post));
-    } else {
-        /* Not posts_changed: new posts come in bursts (the writer's group
-         * commit), and the writer brings the follower up to date after each
-         * batch (post_writer.c). Applying them here, one answer at a time,
-         * cost creations a fifth of their rate. */
-        ret = reply_post(ctx, MHD_HTTP_CREATED, &job->author, job->post.id, NULL);
-    }
-    mapd_post_job_free(job);
-    return ret;
+    post_job *p = (post_job *)job;
+    return geodata_post_create(store, p->author.id, p->kind, p->category, p->title, p->text,
+                               p->group, p->now, p->expires_at, &p->id);
 }
 
-/* Hands the checked post to the group-commit writer: 1 when it took it (the
- * connection is suspended until the post is committed; body now belongs to
- * the job), 0 to write it here. */
-static int post_to_writer(mapd_ctx *ctx, const geodata_member *m, json_t *body, const char *kind,
-                          const char *category, const char *title, const char *text,
-                          long group, long days)
+static void free_post_job(mapd_write_job *job)
 {
-    mapd_post_writer *w = ctx->server->post_writer;
-    mapd_post_job *job = w ? calloc(1, sizeof *job) : NULL;
-    if (!job)
-        return 0;
-    job->conn = ctx->conn;
-    job->body = body;
-    job->author = *m;
-    job->post = (geodata_new_post){ .author_id = m->id, .kind = kind, .category = category,
-                                    .title = title, .body = text, .group_id = group,
-                                    .now = ctx->now,
-                                    .expires_at = ctx->now + (int64_t)days * 86400 };
-    /* Set before the submit: the handler is called again once resumed. */
-    ctx->req->pending = job;
-    ctx->req->pending_free = mapd_post_job_free;
-    if (mapd_post_writer_submit(w, job))
-        return 1;
-    ctx->req->pending = NULL;
-    ctx->req->pending_free = NULL;
-    job->body = NULL;
-    mapd_post_job_free(job);
-    return 0;
+    post_job *p = (post_job *)job;
+    json_decref(p->body);
+    free(p);
+}
+
+/* Answers a create once its post is written (or refused). Not
+ * posts_changed: new posts come in bursts (the writer's group commit), and
+ * the writer brings the follower up to date after each batch (writer.c).
+ * Applying them here, one answer at a time, cost creations a fifth of their
+ * rate. Frees the job. */
+static enum MHD_Result post_created(mapd_ctx *ctx, post_job *p)
+{
+    int rc = mapd_write_job_result(ctx->store, &p->base);
+    enum MHD_Result ret = rc ? mapd_problem_geodata(ctx, rc)
+                             : reply_post(ctx, MHD_HTTP_CREATED, &p->author, p->id, NULL);
+    free_post_job(&p->base);
+    return ret;
 }
 
 enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx)
 {
-    if (ctx->req->pending)
-        return post_created(ctx, ctx->req->pending);
+    mapd_write_job *done = mapd_write_done(ctx);
+    if (done)
+        return post_created(ctx, (post_job *)done);
     const geodata_member *m = mapd_member_or_reply(ctx, 1);
     if (!m)
         return MHD_YES;
@@ -203,14 +192,24 @@ enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx)
                            "errands, company, pets, materials, other");
         goto out;
     }
-    if (post_to_writer(ctx, m, body, kind, category, title, text, group, days))
+    post_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        ret = mapd_problem_geodata(ctx, GEODATA_ENOMEM);
+        goto out;
+    }
+    *job = (post_job){ .base = { .write = write_post, .free = free_post_job }, .body = body,
+                       .author = *m, .kind = kind, .category = category, .title = title,
+                       .text = text, .group = group, .now = ctx->now,
+                       .expires_at = ctx->now + (int64_t)days * 86400 };
+    if (mapd_write_later(ctx, &job->base))
         return MHD_YES; /* answered by post_created once committed */
-    int64_t id = 0;
-    int rc = geodata_post_create(ctx->store, m->id, kind, category, title, text, group, ctx->now,
-                                 ctx->now + (int64_t)days * 86400, &id);
-    if (!rc)
+    /* No writer (stopping): written here, in a transaction of its own. */
+    job->base.rc = write_post(&job->base, ctx->store);
+    if (job->base.rc)
+        snprintf(job->base.err, sizeof job->base.err, "%s", geodata_errmsg(ctx->store));
+    else
         posts_changed(ctx);
-    ret = rc ? mapd_problem_geodata(ctx, rc) : reply_post(ctx, MHD_HTTP_CREATED, m, id, NULL);
+    return post_created(ctx, job);
 out:
     json_decref(body);
     return ret;

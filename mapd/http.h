@@ -28,7 +28,7 @@
 typedef struct mapd_metrics mapd_metrics;
 typedef struct mapd_ratelimit mapd_ratelimit;
 typedef struct mapd_post_model mapd_post_model;
-typedef struct mapd_post_writer mapd_post_writer;
+typedef struct mapd_writer mapd_writer;
 typedef struct mapd_tiles mapd_tiles;
 typedef struct mapd_access_log mapd_access_log;
 typedef struct mapd_exports mapd_exports;
@@ -48,7 +48,7 @@ typedef struct mapd_server {
     mapd_ratelimit *comment_limit;  /* comments per member; NULL: no limit */
     int group_threshold;            /* members for a group to become active */
     mapd_post_model *posts;         /* posts lists from memory (post_model.c); NULL: from SQL */
-    mapd_post_writer *post_writer;  /* group commit of new posts (post_writer.c) */
+    mapd_writer *writer;            /* group commit of new posts and comments (writer.c) */
     mapd_feed *feed;                /* the one follower of the change feed (feed.c) */
     mapd_tiles *tiles;              /* the tile cache (api_tiles.c) */
     mapd_access_log *access_log;    /* one line per request, on stderr (access_log.c) */

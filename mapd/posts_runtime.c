@@ -1,8 +1,8 @@
 /*
  * mapd/posts_runtime.c — what the server keeps running for posts: the
  * in-memory read model of the lists (post_model.c), subscribed to the
- * change-feed follower, and the group-commit writer of new posts
- * (post_writer.c); started before the server listens, stopped after.
+ * change-feed follower, and the group-commit writer of new posts and
+ * comments (writer.c); started before the server listens, stopped after.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 
 #include "http.h"
 #include "post_model.h"
-#include "post_writer.h"
+#include "writer.h"
 
 int mapd_posts_start(mapd_server *server, int with_model)
 {
@@ -37,8 +37,8 @@ int mapd_posts_start(mapd_server *server, int with_model)
                 n, (double)bytes / 1e6, n ? bytes / n : 0,
                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     }
-    if (mapd_post_writer_start(server->db_path, server->feed, &server->post_writer, &err)) {
-        fprintf(stderr, "mapd: the posts writer: %s\n", err ? err : "out of memory");
+    if (mapd_writer_start(server->db_path, server->feed, &server->writer, &err)) {
+        fprintf(stderr, "mapd: the writer: %s\n", err ? err : "out of memory");
         free(err);
         mapd_post_model_free(server->posts);
         server->posts = NULL;
@@ -49,13 +49,13 @@ int mapd_posts_start(mapd_server *server, int with_model)
 
 void mapd_posts_stop_writer(mapd_server *server)
 {
-    mapd_post_writer_stop(server->post_writer);
+    mapd_writer_stop(server->writer);
 }
 
 void mapd_posts_free(mapd_server *server)
 {
-    mapd_post_writer_free(server->post_writer);
-    server->post_writer = NULL;
+    mapd_writer_free(server->writer);
+    server->writer = NULL;
     mapd_post_model_free(server->posts);
     server->posts = NULL;
 }

@@ -19,7 +19,7 @@
  * Shutdown: SIGINT or SIGTERM stops accepting connections, waits (10 s at
  * most) for the requests in flight, stops the posts writer (which first
  * answers the creations it holds: their connections are suspended until their
- * transaction commits, post_writer.c), then stops the workers (closing their
+ * transaction commits, writer.c), then stops the workers (closing their
  * stores), writes the access-log lines still buffered and exits 0.
  */
 #include <arpa/inet.h>

@@ -10,11 +10,10 @@
  * post_query.h holds what both must share to answer alike.
  *
  * Creation: the statements are kept prepared (their triggers — R*Tree, full
- * text, change feed — are compiled once per connection, not per post), and
- * geodata_posts_create_batch writes many posts in one transaction, so one
- * fsync covers them all.
+ * text, change feed — are compiled once per connection, not per post), so
+ * that many posts written in one transaction (geodata_store_batch, group
+ * commit) cost one insert each and one fsync for all.
  */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,45 +161,6 @@ int geodata_post_create(geodata_store *store, int64_t author_id, const char *kin
 {
     return insert_post(store, author_id, kind, category, title, body, group_id, now, expires_at,
                        id);
-}
-
-static void note_error(geodata_new_post *p, int rc, const char *msg)
-{
-    p->rc = rc;
-    p->id = 0;
-    snprintf(p->err, sizeof p->err, "%s", msg);
-}
-
-int geodata_posts_create_batch(geodata_store *store, geodata_new_post *const *posts, size_t n)
-{
-    int rc = geodata_begin(store);
-    for (size_t i = 0; !rc && i < n; i++) {
-        geodata_new_post *p = posts[i];
-        p->rc = insert_post(store, p->author_id, p->kind, p->category, p->title, p->body,
-                            p->group_id, p->now, p->expires_at, &p->id);
-        if (p->rc)
-            note_error(p, p->rc, geodata_errmsg(store));
-        /* An I/O error or a full disk may have rolled the whole transaction
-         * back: then none of the batch is in, earlier posts included. */
-        if (p->rc && sqlite3_get_autocommit(store->db))
-            rc = p->rc;
-    }
-    if (!rc)
-        rc = geodata_commit(store);
-    if (rc) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "%s", geodata_errmsg(store));
-        geodata_rollback(store);
-        for (size_t i = 0; i < n; i++)
-            note_error(posts[i], rc, msg);
-        geodata_fail(store, rc, "%s", msg);
-    }
-    return rc;
-}
-
-int geodata_post_batch_error(geodata_store *store, const geodata_new_post *p)
-{
-    return p->rc ? geodata_fail(store, p->rc, "%s", p->err) : GEODATA_OK;
 }
 
 #define POST_COLUMNS \

@@ -52,6 +52,7 @@ typedef struct rec {
     int64_t author_id;
     int64_t claimed_by;       /* 0 when nobody */
     int64_t expires_at;
+    int64_t group_id;         /* 0: in no group */
     double lon, lat;          /* the public point, as stored */
     double x, y;              /* in the metric; not finite when it cannot be projected */
     int64_t cell;             /* key of the cell holding it, or NO_CELL */
@@ -146,7 +147,7 @@ void geodata_post_index_free(geodata_post_index *idx)
 
 int geodata_post_index_covers(const geodata_post_query *q)
 {
-    return !q->keywords && !q->reported && !q->group_id
+    return !q->keywords && !q->reported
         && (!q->status || strcmp(q->status, "open") == 0 || strcmp(q->status, "claimed") == 0);
 }
 
@@ -326,7 +327,8 @@ static rec *make_rec(const geodata_post *p, geodata_metric *metric)
     int category = category_index(p->category);
     *r = (rec){
         .id = p->id, .author_id = p->author_id, .claimed_by = p->claimed_by,
-        .expires_at = p->expires_at, .lon = p->lon, .lat = p->lat, .x = NAN, .y = NAN,
+        .expires_at = p->expires_at, .group_id = p->group_id, .lon = p->lon, .lat = p->lat,
+        .x = NAN, .y = NAN,
         .cell = NO_CELL, .nb = NB_NONE,
         .status = strcmp(p->status, "claimed") == 0 ? ST_CLAIMED : ST_OPEN,
         .kind = strcmp(p->kind, "offer") == 0 ? 1 : 0,
@@ -477,6 +479,7 @@ typedef struct filter {
     int category, kind;       /* -1: any; -2: none */
     int status;               /* ST_OPEN (and not expired at now) or ST_CLAIMED */
     int64_t author_id;        /* 0: any */
+    int64_t group_id;         /* 0: any */
     int with_hidden;
     int64_t now;
 } filter;
@@ -490,6 +493,7 @@ static int matches(const filter *f, const rec *r)
         && r->status == f->status
         && (f->status != ST_OPEN || r->expires_at > f->now)
         && (!f->author_id || r->author_id == f->author_id)
+        && (!f->group_id || r->group_id == f->group_id)
         && (f->with_hidden || !r->hidden);
 }
 
@@ -662,6 +666,7 @@ int geodata_post_index_query(geodata_post_index *idx, geodata_store *store,
         .kind = kind_index(q->kind),
         .status = q->status && strcmp(q->status, "claimed") == 0 ? ST_CLAIMED : ST_OPEN,
         .author_id = q->author_id > 0 ? q->author_id : 0,
+        .group_id = q->group_id > 0 ? q->group_id : 0,
         .with_hidden = q->with_hidden,
         .now = q->now,
     };

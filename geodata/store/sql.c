@@ -194,3 +194,26 @@ int geodata_audit(geodata_store *store, long long actor_id, const char *action,
     return rc;
 }
 
+
+int geodata_store_error(geodata_store *store, int code, const char *msg)
+{
+    return geodata_fail(store, code, "%s", msg ? msg : "");
+}
+
+int geodata_store_batch(geodata_store *store, size_t n,
+                        int (*write)(void *arg, size_t i, geodata_store *store), void *arg)
+{
+    int rc = geodata_begin(store);
+    for (size_t i = 0; !rc && i < n; i++) {
+        int one = write(arg, i, store);
+        /* An I/O error or a full disk may have rolled the whole transaction
+         * back: then none of the batch is in, earlier writes included. */
+        if (one && sqlite3_get_autocommit(store->db))
+            rc = one;
+    }
+    if (!rc)
+        rc = geodata_commit(store);
+    if (rc)
+        geodata_rollback(store); /* keeps the message */
+    return rc;
+}

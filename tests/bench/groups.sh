@@ -6,7 +6,7 @@
 # (ten under each post), all made through the API.
 #
 #   the group                   GET /api/groups/ID
-#   the group's posts           GET /api/posts?group=ID&status=any&limit=50
+#   the group's posts           GET /api/posts?group=ID&limit=50 (open ones: all)
 #   a post's comments           GET /api/posts/PID/comments (ten comments)
 #   adding a comment            POST /api/posts/PID/comments, checked
 #                               afterwards against the database
@@ -138,7 +138,7 @@ pct() { awk -v p="$2%" '$1 == p { print $2 }' "$OUT/$1.wrk"; }
 non2xx() { awk '/Non-2xx or 3xx responses:/ { n = $NF } END { print n + 0 }' "$OUT/$1.wrk"; }
 
 run_wrk group -H "Cookie: $COOKIE" "$BASE/api/groups/$GROUP"
-run_wrk posts -H "Cookie: $COOKIE" "$BASE/api/posts?group=$GROUP&status=any&limit=50"
+run_wrk posts -H "Cookie: $COOKIE" "$BASE/api/posts?group=$GROUP&limit=50"
 run_wrk comments -H "Cookie: $COOKIE" "$BASE/api/posts/$POST/comments"
 before=$(sqlite3 "$DB" "SELECT count(*) FROM comments")
 WRK_BODY='{"body":"bench"}' run_wrk add -s "$HERE/api_post.lua" -H "Cookie: $COOKIE" \

@@ -86,33 +86,6 @@ int geodata_posts_live(geodata_store *store, int64_t expires_after,
  * and its reports. GEODATA_ENOTFOUND when the post is gone. One indexed read. */
 int geodata_post_counters(geodata_store *store, int64_t id, int64_t *views, int64_t *reports);
 
-/* One post of geodata_posts_create_batch: what to create, then what came of it. */
-typedef struct geodata_new_post {
-    int64_t author_id;
-    const char *kind, *category, *title;
-    const char *body;                  /* NULL: empty */
-    int64_t group_id;                  /* 0: none */
-    int64_t now, expires_at;
-    int rc;                            /* out: 0, or why this post was not created */
-    int64_t id;                        /* out: the new post's id when rc is 0 */
-    char err[160];                     /* out: the message when rc is not 0 */
-} geodata_new_post;
-
-/*
- * Creates n posts as geodata_post_create does, in one transaction: one
- * commit, so one fsync of the WAL for all of them (group commit). A post
- * refused on its own (its author has no verified home: GEODATA_EDENIED) does
- * not stop the others. Returns 0 once the transaction is committed, each
- * post's own rc telling whether it is in; otherwise nothing was committed and
- * every post carries the error. Work: one indexed read and one insert per
- * post, one commit.
- */
-int geodata_posts_create_batch(geodata_store *store, geodata_new_post *const *posts, size_t n);
-
-/* Sets the store's message to p's and returns p->rc: a post of a batch run
- * through another store reports its error as if it had failed on this one. */
-int geodata_post_batch_error(geodata_store *store, const geodata_new_post *p);
-
 /* Counts a view by member (once per member and post; not the author's). */
 int geodata_post_view(geodata_store *store, int64_t id, int64_t member_id);
 

@@ -15,6 +15,7 @@
 #ifndef GEODATA_STORE_H
 #define GEODATA_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Error codes, -1 to -99 (the tiles library's are below -100). */
@@ -55,6 +56,23 @@ void geodata_store_close(geodata_store *store);
 
 /* The message of the last failed call on this store; "" when none. Owned by the store. */
 const char *geodata_errmsg(const geodata_store *store);
+
+/* Sets the store's message to msg and returns code: an error met on another
+ * connection (a writer thread's) reported on this one. */
+int geodata_store_error(geodata_store *store, int code, const char *msg);
+
+/*
+ * Group commit: calls write(arg, i, store) for i = 0 to n - 1 inside one
+ * transaction, then commits once, so that one fsync of the WAL covers them
+ * all. A write that fails on its own (a refused post: its code and the
+ * store's message are the caller's to keep, in write) does not stop the
+ * others, unless it rolled the whole transaction back (an I/O error, a full
+ * disk). Returns 0 once the transaction is committed; otherwise nothing of
+ * it is in the store, and the code is returned with the message set. Work:
+ * the writes, one commit.
+ */
+int geodata_store_batch(geodata_store *store, size_t n,
+                        int (*write)(void *arg, size_t i, geodata_store *store), void *arg);
 
 /* The schema version this program writes, and the version of an open store. */
 int geodata_schema_version_current(void);

@@ -1,5 +1,5 @@
 /*
- * mapd/post_writer.c — group commit of new posts (see post_writer.h).
+ * mapd/writer.c — group commit of new posts and comments (see writer.h).
  *
  * Why: measured on the benchmark machine, a post written in a transaction of
  * its own spent most of its time outside the insert: the commit (WAL frames
@@ -9,19 +9,22 @@
  * are written once per batch, the full-text index gets one segment per batch,
  * and one fsync acknowledges them all.
  *
+ * Comments, measured the same way, lost most of their time to workers
+ * waiting for one another's write lock (SQLite's busy handler sleeps).
+ *
  * How: the create handler checks the request (session, CSRF, body), then
  * suspends its connection (MHD_suspend_connection: the worker thread goes
  * on serving other connections) and queues the job. The writer thread takes
  * every job queued, writes them in one transaction through its own
- * connection (geodata_posts_create_batch), and once COMMIT has returned —
- * with synchronous=FULL, the WAL is on disk — resumes each connection; its
- * handler runs again on its worker and answers 201 with the post, or the
- * post's own error. Batches form by themselves: the jobs that arrive while a
+ * connection (geodata_store_batch, each job's own write), and once COMMIT
+ * has returned — with synchronous=FULL, the WAL is on disk — resumes each
+ * connection; its handler runs again on its worker and answers 201 with the
+ * new record, or the job's own error. Batches form by themselves: the jobs that arrive while a
  * batch is being written make the next one; a lone post is written at once.
  *
  * Durability: unchanged. A 201 leaves only after the commit of the
- * transaction holding its post; a batch whose commit fails answers 503 for
- * every post in it, and none of them is in the database.
+ * transaction holding its record; a batch whose commit fails answers 503
+ * for every job in it, and none of them is in the database.
  *
  * Lock: `lock` guards the queue and `running`. MHD_suspend_connection is
  * called under it, so the writer cannot resume a connection before it is
@@ -33,34 +36,47 @@
 #include <string.h>
 #include <time.h>
 
-#include "post_writer.h"
+#include "http.h"
+#include "writer.h"
 
-#define BATCH_MAX 512     /* posts per transaction at most */
+#define BATCH_MAX 512     /* jobs per transaction at most */
 
-struct mapd_post_writer {
+struct mapd_writer {
     pthread_mutex_t lock;     /* guards head, tail, running */
     pthread_cond_t wake;      /* a job came, or stop */
-    mapd_post_job *head, *tail;
+    mapd_write_job *head, *tail;
     int running;              /* 0: stopping, no job taken any more */
     pthread_t thread;
     geodata_store *store;     /* the writer thread's own connection */
     mapd_feed *feed;          /* followed after each batch; NULL: not */
-    mapd_post_job *jobs[BATCH_MAX];       /* the batch being written (writer thread) */
-    geodata_new_post *batch[BATCH_MAX];   /* their posts */
+    mapd_write_job *jobs[BATCH_MAX];      /* the batch being written (writer thread) */
 };
 
-void mapd_post_job_free(void *job)
+void mapd_write_job_free(void *job)
 {
-    mapd_post_job *j = job;
-    if (!j)
-        return;
-    json_decref(j->body);
-    free(j);
+    mapd_write_job *j = job;
+    if (j)
+        j->free(j);
+}
+
+int mapd_write_job_result(geodata_store *store, const mapd_write_job *job)
+{
+    return job->rc ? geodata_store_error(store, job->rc, job->err) : 0;
+}
+
+/* One job of the batch, inside its transaction (geodata_store_batch). */
+static int write_one(void *arg, size_t i, geodata_store *store)
+{
+    mapd_write_job *job = ((mapd_write_job **)arg)[i];
+    job->rc = job->write(job, store);
+    if (job->rc)
+        snprintf(job->err, sizeof job->err, "%s", geodata_errmsg(store));
+    return job->rc;
 }
 
 static void *writer_main(void *arg)
 {
-    mapd_post_writer *w = arg;
+    mapd_writer *w = arg;
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (!w->head && w->running)
@@ -70,13 +86,16 @@ static void *writer_main(void *arg)
         size_t n = 0;
         for (; w->head && n < BATCH_MAX; n++) {
             w->jobs[n] = w->head;
-            w->batch[n] = &w->head->post;
             w->head = w->head->next;
         }
         if (!w->head)
             w->tail = NULL;
         pthread_mutex_unlock(&w->lock);
-        geodata_posts_create_batch(w->store, w->batch, n);
+        int rc = geodata_store_batch(w->store, n, write_one, w->jobs);
+        for (size_t i = 0; rc && i < n; i++) { /* nothing committed: each job says why */
+            w->jobs[i]->rc = rc;
+            snprintf(w->jobs[i]->err, sizeof w->jobs[i]->err, "%s", geodata_errmsg(w->store));
+        }
         /* After its resume a job belongs to its handler again: not touched. */
         for (size_t i = 0; i < n; i++)
             MHD_resume_connection(w->jobs[i]->conn);
@@ -88,12 +107,11 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int mapd_post_writer_start(const char *db_path, mapd_feed *feed, mapd_post_writer **out,
-                           char **err)
+int mapd_writer_start(const char *db_path, mapd_feed *feed, mapd_writer **out, char **err)
 {
     *out = NULL;
     *err = NULL;
-    mapd_post_writer *w = calloc(1, sizeof *w);
+    mapd_writer *w = calloc(1, sizeof *w);
     if (!w) {
         *err = strdup("out of memory");
         return -1;
@@ -118,7 +136,7 @@ int mapd_post_writer_start(const char *db_path, mapd_feed *feed, mapd_post_write
     return 0;
 }
 
-void mapd_post_writer_stop(mapd_post_writer *w)
+void mapd_writer_stop(mapd_writer *w)
 {
     if (!w)
         return;
@@ -134,17 +152,17 @@ void mapd_post_writer_stop(mapd_post_writer *w)
     w->store = NULL;
 }
 
-void mapd_post_writer_free(mapd_post_writer *w)
+void mapd_writer_free(mapd_writer *w)
 {
     if (!w)
         return;
-    mapd_post_writer_stop(w);
+    mapd_writer_stop(w);
     pthread_cond_destroy(&w->wake);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }
 
-int mapd_post_writer_submit(mapd_post_writer *w, mapd_post_job *job)
+int mapd_writer_submit(mapd_writer *w, mapd_write_job *job)
 {
     pthread_mutex_lock(&w->lock);
     int ok = w->running;
@@ -160,4 +178,28 @@ int mapd_post_writer_submit(mapd_post_writer *w, mapd_post_job *job)
     }
     pthread_mutex_unlock(&w->lock);
     return ok;
+}
+
+int mapd_write_later(mapd_ctx *ctx, mapd_write_job *job)
+{
+    mapd_writer *w = ctx->server->writer;
+    if (!w)
+        return 0;
+    job->conn = ctx->conn;
+    /* Set before the submit: the handler is called again once resumed. */
+    ctx->req->pending = job;
+    ctx->req->pending_free = mapd_write_job_free;
+    if (mapd_writer_submit(w, job))
+        return 1;
+    ctx->req->pending = NULL;
+    ctx->req->pending_free = NULL;
+    return 0;
+}
+
+mapd_write_job *mapd_write_done(mapd_ctx *ctx)
+{
+    mapd_write_job *job = ctx->req->pending;
+    ctx->req->pending = NULL;
+    ctx->req->pending_free = NULL;
+    return job;
 }
