@@ -8,8 +8,8 @@ build of the same tree), else by MAPD. For SECONDS (20 unless
 ENTRAIDE_CONCURRENCY_SECONDS says otherwise, and at most MAX_REQUESTS per
 client):
   - readers, anonymous and members, ask for tiles and post lists;
-  - writers, members, create posts, claim them (another member of the same
-    neighbourhood) and mark some done, through the API;
+  - writers, members, create posts, comment on them, claim them (another
+    member of the same neighbourhood) and mark some done, through the API;
   - another process writes the database directly (plain sqlite3): shop
     statuses, and once, a third of the way through, a shop's status
     followed by more than 100,000 rows in the change feed, past the window
@@ -172,9 +172,10 @@ def reader(client, tally, deadline, points, hot, member, rnd):
         n += 1
 
 
-def writer(author, claimer, tally, deadline, acked, rnd):
-    """Creates posts, claims some, finishes some; acked[id] is the state the
-    server last acknowledged (201 or 200)."""
+def writer(author, claimer, tally, deadline, acked, rnd, comments):
+    """Creates posts, comments some, claims some, finishes some; acked[id] is
+    the state the server last acknowledged (201 or 200); comments[id] the
+    post of each acknowledged comment."""
     n = 0
     while time.monotonic() < deadline and n < MAX_REQUESTS:
         st, doc, _ = call(tally, author, "POST", "/api/posts",
@@ -188,6 +189,14 @@ def writer(author, claimer, tally, deadline, acked, rnd):
             continue
         pid = doc.get("id") or doc["properties"]["id"]
         acked[pid] = "open"
+        if rnd.random() < 0.5:
+            st, doc, _ = call(tally, claimer, "POST", "/api/posts/%d/comments" % pid,
+                              {"body": "Je peux aider, n°%d" % n})
+            n += 1
+            if st == 201:
+                comments[doc["id"]] = pid
+            elif st:
+                tally.add(claimer.name, "POST", "comment", st, "comment refused: %r" % doc)
         if rnd.random() < 0.6:
             st, doc, _ = call(tally, claimer, "POST", "/api/posts/%d/claim" % pid)
             n += 1
@@ -218,8 +227,9 @@ def sanitizer_reports(db):
     return reports
 
 
-def list_ids(client, bbox, status):
-    """Every post id of a bbox list with status, page after page."""
+def list_ids(client, bbox, status, counts=None):
+    """Every post id of a bbox list with status, page after page; counts,
+    when given, gets each post's comment count as listed."""
     ids, offset = {}, 0
     while True:
         st, doc, _ = client.req("GET", "/api/posts?bbox=%.5f,%.5f,%.5f,%.5f&status=%s&limit=100&offset=%d"
@@ -228,6 +238,8 @@ def list_ids(client, bbox, status):
             return None
         for f in doc["features"]:
             ids[f["id"]] = f["properties"]["status"]
+            if counts is not None:
+                counts[f["id"]] = f["properties"]["comments"]
         if "next_offset" not in doc:
             return ids
         offset = doc["next_offset"]
@@ -271,7 +283,7 @@ def main():
     print("# database ready in %.1f s (%s)" % (time.monotonic() - t0, db.mapd))
     db.mapd = mapd
 
-    srv = Server(db, "--threads", "4", "--auth-per-minute", "100000")
+    srv = Server(db, "--threads", "4", "--auth-per-minute", "100000", "--comments-per-minute", "0")
     tally = Tally()
     homes = [point_of(g) for (g,) in db.sql("SELECT geom FROM posts WHERE neighbourhood_id = ?", nb)]
     shops = direct_shops(db)
@@ -291,14 +303,14 @@ def main():
     deadline = time.monotonic() + seconds
     other = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--direct", db.path,
                               str(seconds), out, ",".join(map(str, shops))])
-    threads, acked = [], [{} for _ in range(4)]
+    threads, acked, comments = [], [{} for _ in range(4)], {}
     for i in range(4):
         author, claimer = members[i], members[(i + 1) % 4]
         # Each writer has connections of its own for both roles.
         a, c = Client(srv, author.name), Client(srv, claimer.name)
         a.cookie, a.csrf, c.cookie, c.csrf = author.cookie, author.csrf, claimer.cookie, claimer.csrf
         threads.append(threading.Thread(target=writer, args=(a, c, tally, deadline, acked[i],
-                                                             random.Random(i))))
+                                                             random.Random(i), comments)))
     for i in range(8):
         member = i % 2 == 1
         c = Client(srv, "reader%d" % i)
@@ -340,11 +352,19 @@ def main():
             all(states.get(pid) == s for pid, s in everything.items()),
             [(pid, s, states.get(pid)) for pid, s in everything.items() if states.get(pid) != s][:10])
 
+    stored = dict(db.sql("SELECT id, post_id FROM comments WHERE id IN (%s)"
+                         % ",".join("?" * len(comments)), *comments)) if comments else {}
+    T.check("the store holds every acknowledged comment under its post (%d comments)" % len(comments),
+            comments and stored == comments, len(stored))
+    T.check("every post's comment count is its comments'",
+            not db.sql("SELECT id FROM posts p WHERE comment_count != (SELECT count(*) FROM comments "
+                       "WHERE post_id = p.id AND hidden = 0)"))
+
     ext = db.sql("SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_neighbourhoods_geom")[0]
     viewer = members[0]
-    listed = {}
+    listed, listed_counts = {}, {}
     for status in ("open", "claimed", "done"):
-        ids = list_ids(viewer, ext, status)
+        ids = list_ids(viewer, ext, status, listed_counts)
         T.check("the %s list pages through" % status, ids is not None)
         for pid, s in (ids or {}).items():
             if pid in everything:
@@ -352,6 +372,12 @@ def main():
     T.check("every acknowledged post is in the list of its state, and only there",
             all(listed.get(pid) == [s] for pid, s in everything.items()),
             [(pid, s, listed.get(pid)) for pid, s in everything.items() if listed.get(pid) != [s]][:10])
+    true_counts = dict(db.sql("SELECT id, comment_count FROM posts WHERE id IN (%s)"
+                              % ",".join("?" * len(listed_counts)), *listed_counts))
+    T.check("the lists show each post's comment count as stored (%d posts with comments)"
+            % sum(1 for v in true_counts.values() if v),
+            listed_counts == true_counts and any(true_counts.values()),
+            [(p, c, true_counts.get(p)) for p, c in listed_counts.items() if true_counts.get(p) != c][:10])
     now = int(time.time())
     needs = [(point_of(g)) for (g,) in db.sql(
         "SELECT geom FROM posts WHERE hidden = 0 AND (status = 'claimed' OR "
