@@ -17,7 +17,7 @@
 #include "geodata/opening_hours.h"
 #include "geodata/shops.h"
 
-static json_t *shop_feature(const geodata_shop *s, int64_t now, const geodata_member *viewer)
+json_t *mapd_shop_feature_json(const geodata_shop *s, int64_t now, const geodata_member *viewer)
 {
     int confirmed = s->confirmed_at && now - s->confirmed_at <= GEODATA_SHOP_STALE_S;
     json_t *props = json_pack(
@@ -38,7 +38,7 @@ typedef struct list { json_t *features; int64_t now; const geodata_member *viewe
 static int add_shop(void *arg, const geodata_shop *s)
 {
     list *l = arg;
-    json_t *f = shop_feature(s, l->now, l->viewer);
+    json_t *f = mapd_shop_feature_json(s, l->now, l->viewer);
     return f ? json_array_append_new(l->features, f) : GEODATA_ENOMEM;
 }
 
@@ -87,7 +87,7 @@ static enum MHD_Result reply_shop(mapd_ctx *ctx, unsigned status, int64_t id)
     int rc = geodata_shop_get(ctx->store, id, &s);
     if (rc)
         return mapd_problem_geodata(ctx, rc);
-    return mapd_respond_json(ctx, status, shop_feature(&s, ctx->now, mapd_member_optional(ctx)),
+    return mapd_respond_json(ctx, status, mapd_shop_feature_json(&s, ctx->now, mapd_member_optional(ctx)),
                              "application/geo+json");
 }
 

@@ -29,6 +29,7 @@ typedef struct mapd_metrics mapd_metrics;
 typedef struct mapd_ratelimit mapd_ratelimit;
 typedef struct mapd_post_model mapd_post_model;
 typedef struct mapd_writer mapd_writer;
+typedef struct mapd_events mapd_events;
 typedef struct mapd_tiles mapd_tiles;
 typedef struct mapd_access_log mapd_access_log;
 typedef struct mapd_exports mapd_exports;
@@ -49,6 +50,7 @@ typedef struct mapd_server {
     int group_threshold;            /* members for a group to become active */
     mapd_post_model *posts;         /* posts lists from memory (post_model.c); NULL: from SQL */
     mapd_writer *writer;            /* group commit of new posts and comments (writer.c) */
+    mapd_events *events;            /* the live stream, GET /api/events (events.c) */
     mapd_feed *feed;                /* the one follower of the change feed (feed.c) */
     mapd_tiles *tiles;              /* the tile cache (api_tiles.c) */
     mapd_access_log *access_log;    /* one line per request, on stderr (access_log.c) */
@@ -258,6 +260,8 @@ enum MHD_Result mapd_api_comment_report(mapd_ctx *ctx);
 enum MHD_Result mapd_api_comment_hide(mapd_ctx *ctx);
 enum MHD_Result mapd_api_comment_restore(mapd_ctx *ctx);
 enum MHD_Result mapd_api_comments_search(mapd_ctx *ctx);
+/* The live stream (events.c). */
+enum MHD_Result mapd_api_events(mapd_ctx *ctx);
 /* Loads post id for viewer (api_posts.c): 0, or -1 after queuing 404 (a
  * post viewer may not see answers as if it did not exist) or 503. */
 int mapd_post_id_or_reply(mapd_ctx *ctx, const geodata_member *viewer, int64_t id, geodata_post *p);
@@ -271,6 +275,11 @@ enum MHD_Result mapd_api_post_reports(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_reports_dismiss(mapd_ctx *ctx);
 enum MHD_Result mapd_api_post_restore(mapd_ctx *ctx);
 enum MHD_Result mapd_api_stats(mapd_ctx *ctx);
+/* A shop as a GeoJSON Feature, as viewer (NULL: anyone) sees it at now
+ * (api_shops.c). New reference, or NULL. */
+struct geodata_shop;
+json_t *mapd_shop_feature_json(const struct geodata_shop *s, int64_t now,
+                               const geodata_member *viewer);
 enum MHD_Result mapd_api_shops_list(mapd_ctx *ctx);
 enum MHD_Result mapd_api_shop_get(mapd_ctx *ctx);
 enum MHD_Result mapd_api_shop_create(mapd_ctx *ctx);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "http.h"
 
 static const unsigned statuses[] = { 200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415,
@@ -140,7 +141,8 @@ char *mapd_metrics_render(mapd_metrics *m, const char *const *route_names, size_
     return o.s;
 }
 
-/* GET /metrics: the routes' counters and the tile cache's, in Prometheus text. */
+/* GET /metrics: the routes' counters, the tile cache's and the open live streams, in
+ * Prometheus text. */
 enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
 {
     char *text = mapd_metrics_render(ctx->server->metrics, ctx->server->route_names, ctx->server->n_routes);
@@ -148,6 +150,11 @@ enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
         return MHD_NO;
     char tiles[2048];
     int n = mapd_tiles_metrics(ctx->server->tiles, tiles, sizeof tiles);
+    if (n > 0 && (size_t)n < sizeof tiles)
+        n += snprintf(tiles + n, sizeof tiles - (size_t)n,
+                      "# HELP mapd_event_streams Live streams open (GET /api/events).\n"
+                      "# TYPE mapd_event_streams gauge\nmapd_event_streams %d\n",
+                      mapd_events_open(ctx->server->events));
     size_t len = strlen(text);
     char *all = n > 0 && (size_t)n < sizeof tiles ? realloc(text, len + (size_t)n + 1) : NULL;
     if (all) {

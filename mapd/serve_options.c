@@ -11,6 +11,7 @@
 
 #include "access_log.h"
 #include "cli.h"
+#include "events.h"
 #include "geodata/groups.h"
 #include "serve_options.h"
 #include "tile_render.h"
@@ -49,6 +50,9 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         { "export-keep", required_argument, NULL, 'E' },
         { "group-threshold", required_argument, NULL, 'g' },
         { "comments-per-minute", required_argument, NULL, 'C' },
+        { "events-max", required_argument, NULL, 'M' },
+        { "events-per-address", required_argument, NULL, 'P' },
+        { "events-heartbeat", required_argument, NULL, 'H' },
         { NULL, 0, NULL, 0 },
     };
     *o = (mapd_serve_options){
@@ -58,6 +62,7 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         .threads = sysconf(_SC_NPROCESSORS_ONLN),
         .auth_per_minute = 10,
         .comments_per_minute = 30,
+        .events = { .max_streams = 1000, .per_address = 16, .heartbeat_s = 10 },
         .tile_cache_mb = (long)(TILES_CACHE_DEFAULT_BYTES >> 20),
         .tile_max_kb = MAPD_TILE_MAX_BYTES / 1024,
         .log_flush_ms = MAPD_ACCESS_LOG_FLUSH_MS,
@@ -130,6 +135,24 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
                 return mapd_fail(MAPD_EXIT_USAGE, "--comments-per-minute wants 0 (no limit) to 100000, "
                                  "not '%s'", optarg);
             break;
+        case 'M':
+            if (!parse_long(optarg, 0, 100000, &v))
+                return mapd_fail(MAPD_EXIT_USAGE, "--events-max wants 0 (no live stream) to 100000, "
+                                 "not '%s'", optarg);
+            o->events.max_streams = (int)v;
+            break;
+        case 'P':
+            if (!parse_long(optarg, 1, 100000, &v))
+                return mapd_fail(MAPD_EXIT_USAGE, "--events-per-address wants 1 to 100000, not '%s'",
+                                 optarg);
+            o->events.per_address = (int)v;
+            break;
+        case 'H':
+            if (!parse_long(optarg, 1, 15, &v))
+                return mapd_fail(MAPD_EXIT_USAGE, "--events-heartbeat wants 1 to 15 seconds, not '%s'",
+                                 optarg);
+            o->events.heartbeat_s = (int)v;
+            break;
         default: return MAPD_EXIT_USAGE;
         }
     }
@@ -138,7 +161,8 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
                          "[--threads N] [--max-body BYTES] [--auth-per-minute N] [--cookie-secure] "
                          "[--tile-cache-mb N] [--tile-max-kb N] [--attribution TEXT] [--posts-model on|off] "
                          "[--log-flush-ms N] [--export-keep SECONDS] [--group-threshold N] "
-                         "[--comments-per-minute N]");
+                         "[--comments-per-minute N] [--events-max N] [--events-per-address N] "
+                         "[--events-heartbeat SECONDS]");
     if (server->web_dir && o->no_web)
         return mapd_fail(MAPD_EXIT_USAGE, "--web DIR and --no-web cannot go together");
     if (server->web_dir && !server->web_dir[0])

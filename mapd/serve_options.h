@@ -6,6 +6,7 @@
 
 #include <limits.h>
 
+#include "events.h"
 #include "http.h"
 
 typedef struct mapd_serve_options {
@@ -14,6 +15,7 @@ typedef struct mapd_serve_options {
     long threads;                /* workers, 1 to 256 */
     long auth_per_minute;        /* logins and registrations per client address */
     long comments_per_minute;    /* comments per member; 0: no limit */
+    mapd_events_limits events;   /* the live stream's caps and heartbeat */
     long tile_cache_mb, tile_max_kb;
     long log_flush_ms;           /* access-log lines gathered at most this long */
     long export_keep;            /* seconds a background export's file is kept */

@@ -38,6 +38,7 @@
 
 #include "access_log.h"
 #include "cli.h"
+#include "events.h"
 #include "http.h"
 #include "parse.h"
 #include "serve_options.h"
@@ -109,6 +110,7 @@ static const struct route {
     { "GET", "/api/groups/{id}/members", mapd_api_group_members },
     { "DELETE", "/api/groups/{id}/members/*", mapd_api_group_member_delete },
     { "DELETE", "/api/groups/{id}/posts/*", mapd_api_group_post_remove },
+    { "GET", "/api/events", mapd_api_events },
     { "GET", "/api/shops", mapd_api_shops_list },
     { "POST", "/api/shops", mapd_api_shop_create },
     { "GET", "/api/shops/{id}", mapd_api_shop_get },
@@ -404,7 +406,8 @@ static int run(mapd_serve_options *o)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (mapd_posts_start(&server, o->posts_model) || mapd_exports_start(&server, o->export_keep))
+    if (mapd_posts_start(&server, o->posts_model) || mapd_exports_start(&server, o->export_keep)
+        || (o->events.max_streams && mapd_events_start(&server, &o->events)))
         return MAPD_EXIT_FAIL;
 
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -441,6 +444,7 @@ static int run(mapd_serve_options *o)
     fprintf(stderr, "mapd: %s received, finishing requests in flight\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     MHD_socket listener = MHD_quiesce_daemon(d);
+    mapd_events_stop(server.events); /* open streams end: they are requests in flight */
     double deadline = seconds() + 10;
     while (__atomic_load_n(&in_flight, __ATOMIC_RELAXED) > 0 && seconds() < deadline)
         usleep(10000);
@@ -458,6 +462,7 @@ static int run(mapd_serve_options *o)
     mapd_ratelimit_free(server.comment_limit);
     mapd_tiles_free(server.tiles);
     mapd_posts_free(&server);
+    mapd_events_free(server.events);
     mapd_feed_free(server.feed);
     return MAPD_EXIT_OK;
 }
