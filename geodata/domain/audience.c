@@ -90,6 +90,13 @@ int geodata_audience_sees(const geodata_audience *a, const char *nb)
     return bsearch(nb, a->visible, a->n_visible, sizeof *a->visible, cmp_id) != NULL;
 }
 
+int geodata_audience_lives_near(const geodata_audience *a, const char *nb)
+{
+    if (!a->home[0] || !a->visible || !nb)
+        return 0;
+    return bsearch(nb, a->visible, a->n_visible, sizeof *a->visible, cmp_id) != NULL;
+}
+
 void geodata_audience_bind(sqlite3_stmt *st, int i, const geodata_audience *a)
 {
     if (!a || a->kind == GEODATA_AUDIENCE_STAFF)

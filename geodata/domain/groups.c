@@ -253,7 +253,9 @@ int geodata_group_join(geodata_store *store, int64_t id, int64_t member,
     int64_t creator = 0;
     int joined = 0, removed = 0;
     rc = group_facts(store, id, member, nb, sizeof nb, &creator, &joined, &removed);
-    if (!rc && !geodata_audience_sees(a, nb))
+    if (!rc && !a->home[0])
+        rc = geodata_fail(store, GEODATA_EDENIED, "only members with a verified home join groups");
+    else if (!rc && !geodata_audience_lives_near(a, nb))
         rc = geodata_fail(store, GEODATA_EDENIED, "this group belongs to a neighbourhood you "
                           "neither live in nor border");
     if (!rc && removed)

@@ -131,6 +131,14 @@ def main():
     check("anonymous: the list is 401", st == 401, st)
     st, doc, _ = staff.req("GET", "/api/groups/%d" % gid)
     check("staff see it, and moderate it", st == 200 and doc["moderator"], doc)
+    st, doc, _ = staff.req("POST", "/api/groups/%d/members" % gid)
+    check("staff without a home do not join it (they would count as neighbours): 403", st == 403
+          and sql("SELECT member_count FROM groups WHERE id = ?", gid)[0][0] == 1, (st, doc))
+    fr = Client(srv, "far (fr)")
+    fr.cookie, fr.csrf, fr.lang = far.cookie, far.csrf, "fr"
+    st, doc, _ = fr.req("POST", "/api/groups/%d/members" % gid)
+    check("... the refusal in French for a French reader",
+          st == 403 and doc["detail"].startswith("Ce groupe appartient à un quartier"), doc)
     label_a = sql("SELECT label_lon, label_lat FROM neighbourhoods WHERE id = ?", a)[0]
     label_c = sql("SELECT label_lon, label_lat FROM neighbourhoods WHERE id = ?", c)[0]
     st, doc, _ = outsider_b.req("GET", "/api/groups?near=%f,%f" % label_a)

@@ -2011,3 +2011,320 @@ async function revalidate(ctx) {
   await author.req('POST', `/api/posts/${id}/cancel`);
 }
 list.push({ name: 'revalidate', title: '23. after a change the map asks for the same tiles: unchanged ones answered 304, the changed one drawn; a logout leaves no member tile', run: revalidate });
+
+/* ---- 24–26. thematic groups and comments ---- */
+
+const GROUP_NAME = 'Compost partagé du square';
+const NOT_FOUND_FR = 'Ce groupe n’existe pas, ou il n’est pas visible depuis votre quartier.';
+
+/** Five more members, of quartier A and of B next to it (made once, through the API, at addresses of the sample). */
+async function groupNeighbours(ctx) {
+  if (ctx.data.groupNeighbours) return ctx.data.groupNeighbours;
+  const { addr } = ctx.data;
+  const out = [];
+  for (const [i, a] of [addr.v, addr.m, addr.n, addr.h, addr.b1].entries()) {
+    const c = new ctx.Client(ctx.base);
+    await c.register(`groupe${i + 1}@e2e.test`, a, `Voisin ${i + 1}`);
+    await c.login(`groupe${i + 1}@e2e.test`);
+    out.push(c);
+  }
+  return (ctx.data.groupNeighbours = out);
+}
+
+/** The group of scenario 24 (made through the API, by Madeleine, when that scenario did not run). */
+async function theGroup(ctx) {
+  if (ctx.data.groupId) return ctx.data.groupId;
+  const a = await member(ctx, 'a1@e2e.test');
+  const g = await a.req('POST', '/api/groups', { name: GROUP_NAME, description: 'Un bac à compost au square.', category: 'environment' });
+  return (ctx.data.groupId = g.id);
+}
+
+/** Waits for a group's page in the Groups tab, and returns what it says. */
+async function groupPage(page, id) {
+  await page.waitForSelector(`#pane-groups article.group-page[data-group="${id}"]`, { timeout: 15000 });
+  return page.evaluate(() => ({
+    title: document.querySelector('#group-title').textContent,
+    status: document.querySelector('#pane-groups .grp-status').textContent,
+    note: document.querySelector('#pane-groups .grp-forming-note')?.textContent ?? null,
+    members: [...document.querySelectorAll('#pane-groups .grp-members li')].map((li) => li.textContent),
+    buttons: [...document.querySelectorAll('#pane-groups .actions button')].map((b) => b.textContent),
+    removes: document.querySelectorAll('#pane-groups .grp-remove').length,
+  }));
+}
+
+async function groupsGrow(ctx) {
+  const { check } = ctx;
+  const english = englishStrings(ctx);
+  let page = await freshPage(ctx);
+  await open(page, ctx);
+  // A visitor is invited to log in, and nothing else.
+  await tab(page, 'groups');
+  await page.waitForSelector('#pane-groups .anon-intro');
+  check('a visitor’s Groups tab invites them to log in, and lists nothing',
+    (await page.textContent('#pane-groups')).includes('Connectez-vous') && (await page.$$('#pane-groups [data-group]')).length === 0);
+
+  // Madeleine creates the group through the page.
+  await login(page, 'a1@e2e.test');
+  await tab(page, 'groups');
+  await page.waitForSelector('#btn-group-create', { timeout: 15000 });
+  await axeCheck(page, check, 'the Groups tab');
+  await page.click('#btn-group-create');
+  await page.waitForSelector('#dlg-group[open]');
+  check('the create form opens with the focus on the name', await page.evaluate(() => document.activeElement.name === 'name'));
+  const categories = await page.$$eval('#form-group select[name=category] option', (os) => os.map((o) => o.textContent));
+  check(`its categories are in French (${categories.join(', ')})`, categories.length === 8 && categories.includes('Environnement') && categories.includes('Solidarité'), categories);
+  await axeCheck(page, check, 'the create-group dialog');
+  await page.fill('#form-group input[name=name]', GROUP_NAME);
+  await page.selectOption('#form-group select[name=category]', 'environment');
+  await page.fill('#form-group textarea[name=description]', 'Un bac à compost au square, tenu à tour de rôle.');
+  await page.click('#form-group button[type=submit]');
+  await page.waitForSelector('#pane-groups article.group-page', { timeout: 15000 });
+  const id = Number(await page.getAttribute('#pane-groups article.group-page', 'data-group'));
+  ctx.data.groupId = id;
+  let g = await (await member(ctx, 'a1@e2e.test')).req('GET', `/api/groups/${id}`);
+  check(`the group is created, forming, with its creator as its one member (threshold ${g.threshold})`,
+    g.name === GROUP_NAME && g.status === 'forming' && g.member_count === 1 && g.joined && g.moderator && g.threshold === 10, g);
+  let shown = await groupPage(page, id);
+  check(`its page says "${shown.status}" and why it cannot post yet`,
+    shown.title === GROUP_NAME && shown.status === 'En formation · 1/10 membres' && shown.note === 'Le groupe pourra publier à partir de 10 membres.', shown);
+  check('the focus is on the group’s title', await page.evaluate(() => document.activeElement.id === 'group-title'));
+  await axeCheck(page, check, 'a forming group’s page');
+  const fr = await notFrench(page, english);
+  check('the group’s page reads as French', fr.found.length === 0, fr.found);
+  // A forming group is not offered to post in.
+  await tab(page, 'post');
+  await page.waitForSelector('#form-post');
+  await page.waitForTimeout(1000); // the member's groups are read when the tab is shown
+  check('while it is forming, the post form offers no group', await page.isHidden('#post-group'));
+  check('no script error (creator)', page.errors.length === 0, page.errors);
+  await logout(page);
+
+  // Eight neighbours join through the API (quartier A and B next to it): nine members.
+  const joiners = [...await groupNeighbours(ctx), await member(ctx, 'b1@e2e.test'), await member(ctx, 'maker@e2e.test'), await member(ctx, 'h@e2e.test')];
+  for (const c of joiners) g = await c.req('POST', `/api/groups/${id}/members`);
+  check(`after eight joins through the API the group has nine members, still forming (${g.member_count}, ${g.status})`,
+    g.member_count === 9 && g.status === 'forming', g);
+
+  // Nadia finds it in her neighbourhood's list and joins through the page: the tenth.
+  await login(page, 'voisin@e2e.test');
+  await tab(page, 'groups');
+  const card = page.locator(`#pane-groups button[data-group="${id}"]`).first();
+  await card.waitFor({ timeout: 15000 });
+  const cardText = await card.textContent();
+  check(`"Groupes de mon quartier" lists it: ${cardText}`, cardText.includes(GROUP_NAME) && cardText.includes('Environnement') &&
+    cardText.includes('En formation · 9/10 membres') && cardText.includes(ctx.data.names.a), cardText);
+  await card.click();
+  shown = await groupPage(page, id);
+  check('a neighbour who is not a member is offered "Rejoindre", and no "Retirer"', shown.buttons.includes('Rejoindre') && shown.removes === 0, shown);
+  await page.click('#pane-groups .actions button:has-text("Rejoindre")');
+  const told = await toastHas(page, 'maintenant actif').then(() => true, () => false);
+  check('she is told the group is now active', told, await page.textContent('#toast'));
+  await page.waitForSelector('#pane-groups .grp-status:has-text("Actif")', { timeout: 15000 });
+  shown = await groupPage(page, id);
+  check(`with the tenth member the page shows "${shown.status}", and no longer the forming note`,
+    shown.status === 'Actif · 10 membres' && shown.note === null && shown.buttons.includes('Quitter') && shown.buttons.includes('Publier dans ce groupe'), shown);
+  check(`its members are listed by display name (${shown.members.length})`, shown.members.length === 10 &&
+    shown.members.some((m) => m.includes('Madeleine') && m.includes('à l’origine du groupe')) && shown.members.some((m) => m.includes('Voisin 3')), shown.members);
+  g = await (await member(ctx, 'a1@e2e.test')).req('GET', `/api/groups/${id}`);
+  check('the server has it active with 10 members', g.status === 'active' && g.member_count === 10, g);
+  await shot(page, ctx, 'group-active', { quiet: true });
+
+  // The post form now offers the group; a request addressed to it shows on its page.
+  await page.click('#pane-groups .actions button:has-text("Publier dans ce groupe")');
+  await page.waitForSelector('#post-group:not([hidden])', { timeout: 15000 });
+  const offered = await page.$eval('#post-group select', (s) => ({ value: s.value, options: [...s.options].map((o) => o.textContent) }));
+  check(`the post form offers the active group, chosen (${offered.options.join(', ')})`, offered.value === String(id) && offered.options.includes(GROUP_NAME), offered);
+  const form = page.locator('#form-post');
+  await form.locator('select[name=category]').selectOption('materials');
+  await form.locator('input[name=title]').fill('Qui a une fourche-bêche pour le compost ?');
+  await form.locator('button[type=submit]').click();
+  const mine = page.locator('#my-posts .card', { hasText: 'fourche-bêche' });
+  await mine.waitFor({ timeout: 15000 });
+  const postId = Number(await mine.getAttribute('data-post'));
+  ctx.data.groupPost = postId;
+  const nadia = await member(ctx, 'voisin@e2e.test');
+  check('the post is the group’s', (await nadia.req('GET', `/api/posts/${postId}`)).properties.group === id);
+  await tab(page, 'groups');
+  await page.waitForSelector(`#pane-groups .grp-posts .card[data-post="${postId}"]`, { timeout: 15000 });
+  check('it shows on the group’s page', true);
+  await axeCheck(page, check, 'an active group’s page');
+  // The post opens in the needs panel, whose detail leads back to the group.
+  await page.click(`#pane-groups .grp-posts .card[data-post="${postId}"]`);
+  await page.waitForSelector(`#needs-body article.detail[data-post="${postId}"] button.group-link`, { timeout: 15000 });
+  check('the group’s post opens in the needs panel, with a link to its group', await page.isVisible('#pane-needs'));
+  await page.click('#needs-body button.group-link');
+  await groupPage(page, id);
+  check('the link leads back to the group’s page, the focus on its title', await page.evaluate(() => document.activeElement.id === 'group-title'));
+
+  // "Voir sur la carte": the group's posts alone, the tiles' needs hidden until the filter is cleared.
+  await page.click('#pane-groups .actions button:has-text("Voir sur la carte")');
+  await page.waitForSelector('#map-group:not([hidden])', { timeout: 10000 });
+  await idle(page);
+  const onMap = await page.evaluate(() => {
+    const m = window.entraide.map;
+    return { needs: m.getLayoutProperty('needs', 'visibility'), clusters: m.getLayoutProperty('needs-cluster', 'visibility'),
+      group: m.queryRenderedFeatures({ layers: ['group-needs'] }).map((f) => f.properties.id),
+      tiles: m.queryRenderedFeatures({ layers: ['needs', 'needs-cluster'] }).length };
+  });
+  check(`the map shows the group's post alone (${onMap.group}), the needs of the tiles hidden`,
+    onMap.needs === 'none' && onMap.clusters === 'none' && onMap.tiles === 0 && onMap.group.length === 1 && onMap.group[0] === postId, onMap);
+  check('a banner over the map names the group', (await page.textContent('#map-group')).includes(GROUP_NAME));
+  await shot(page, ctx, 'group-map', { quiet: true });
+  await page.click('#map-group button');
+  await idle(page);
+  const cleared = await page.evaluate(() => {
+    const m = window.entraide.map;
+    return { needs: m.getLayoutProperty('needs', 'visibility'), layer: !!m.getLayer('group-needs'), banner: document.getElementById('map-group').hidden };
+  });
+  check('its button shows every need again', cleared.needs === 'visible' && !cleared.layer && cleared.banner, cleared);
+  check('no script error (tenth member)', page.errors.length === 0, page.errors);
+  await logout(page);
+
+  // Madeleine, its creator, moderates: "Retirer" beside the others and the post; she takes the post out of the group.
+  await login(page, 'a1@e2e.test');
+  await tab(page, 'groups');
+  await page.locator(`#pane-groups section:has(#groups-mine-title) button[data-group="${id}"]`).click({ timeout: 15000 });
+  await page.waitForSelector(`#pane-groups .grp-posts .card[data-post="${postId}"]`, { timeout: 15000 });
+  shown = await groupPage(page, id);
+  check(`its creator sees "Retirer" beside each other member and each post (${shown.removes})`, shown.removes === 9 + 1, shown);
+  const asked = [];
+  page.once('dialog', (d) => { asked.push(d.message()); d.accept(); });
+  await page.click(`#pane-groups button[data-remove-post="${postId}"]`);
+  await page.waitForSelector(`#pane-groups .grp-posts .card[data-post="${postId}"]`, { state: 'detached', timeout: 15000 });
+  const after = (await nadia.req('GET', `/api/posts/${postId}`)).properties;
+  check('after confirming, the post leaves the group and stays published', asked.length === 1 && after.group === null && after.status === 'open', { asked, after });
+  // … and takes a member out: the group stays active.
+  const leaving = page.locator('#pane-groups .grp-members li', { hasText: 'Voisin 5' });
+  page.once('dialog', (d) => { asked.push(d.message()); d.accept(); });
+  await leaving.locator('button.grp-remove').click();
+  await page.waitForSelector('#pane-groups .grp-count:text-is("9")', { timeout: 15000 });
+  const members = await page.$$eval('#pane-groups .grp-members li', (els) => els.map((e) => e.textContent));
+  g = await (await member(ctx, 'a1@e2e.test')).req('GET', `/api/groups/${id}`);
+  check(`she takes "Voisin 5" out of the group: 9 members listed, the group still active (${g.status})`,
+    asked.length === 2 && asked[1].includes('Voisin 5') && members.length === 9 && !members.some((m) => m.includes('Voisin 5')) && g.status === 'active' && g.member_count === 9,
+    { asked, members, g });
+  const back = await ctx.data.groupNeighbours[4].req('POST', `/api/groups/${id}/members`).then(() => 200, (e) => Number(/: (\d{3}) /.exec(e.message)[1]));
+  check(`a member taken out cannot join again (${back})`, back === 403, back);
+  check('no script error (creator, moderating)', page.errors.length === 0, page.errors);
+  await logout(page);
+
+  // Bernard leaves it, from its link.
+  await login(page, 'b1@e2e.test');
+  await page.evaluate((gid) => { location.hash = '#group=' + gid; }, id);
+  await groupPage(page, id);
+  page.once('dialog', (d) => d.accept());
+  await page.click('#pane-groups .actions button[data-act=leave]');
+  await page.waitForSelector('#pane-groups .actions button[data-act=join]', { timeout: 15000 });
+  shown = await groupPage(page, id);
+  check(`a member leaves through "Quitter": the page offers "Rejoindre" again (${shown.status})`,
+    shown.status === 'Actif · 8 membres' && !shown.members.some((m) => m.includes('Bernard')), shown);
+  check('no script error (leaving)', page.errors.length === 0, page.errors);
+}
+list.push({ name: 'groups', title: '24. ten neighbours make a group active: created and joined through the page, its post on its page and alone on the map', run: groupsGrow });
+
+async function groupsDistant(ctx) {
+  const { check, data } = ctx;
+  const id = await theGroup(ctx);
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'c1@e2e.test');
+  await tab(page, 'groups');
+  await page.waitForSelector('#groups-near-title', { timeout: 15000 });
+  await page.waitForSelector('#groups-mine-title');
+  check(`a member of a distant quartier (${data.names.c}) does not find the group in her lists`,
+    (await page.$$(`#pane-groups [data-group="${id}"]`)).length === 0 && !(await page.textContent('#pane-groups')).includes(GROUP_NAME));
+  await page.evaluate((gid) => { location.hash = '#group=' + gid; }, id);
+  await page.waitForSelector('#pane-groups .grp-missing', { timeout: 15000 });
+  const said = await page.textContent('#pane-groups .grp-missing');
+  check(`its link (#group=${id}) gives the not-found message: "${said}"`, said === NOT_FOUND_FR && !(await page.textContent('#pane-groups')).includes(GROUP_NAME), said);
+  check('and no button to join', (await page.$$('#pane-groups .actions button')).length === 0);
+  const c = await member(ctx, 'c1@e2e.test');
+  const get = await c.req('GET', `/api/groups/${id}`).then(() => 200, (e) => Number(/: (\d{3}) /.exec(e.message)[1]));
+  const join = await c.req('POST', `/api/groups/${id}/members`).then(() => 200, (e) => Number(/: (\d{3}) /.exec(e.message)[1]));
+  check(`the API answers her 404 for the group (${get}) and refuses her joining (${join})`, get === 404 && (join === 403 || join === 404), { get, join });
+  await axeCheck(page, check, 'a group not found');
+  check('no script error', page.errors.length === 0, page.errors);
+}
+list.push({ name: 'groups-distant', title: '25. a member of a distant quartier neither lists nor opens the group', run: groupsDistant });
+
+async function comments(ctx) {
+  const { check } = ctx;
+  const b = await member(ctx, 'b1@e2e.test');
+  const id = (await b.req('POST', '/api/posts', { kind: 'request', category: 'other', title: 'Qui aurait une échelle à prêter samedi ?',
+    body: 'Pour changer une ampoule au plafond.' })).properties.id;
+  const text = 'J’ai un escabeau de cinq marches, je peux le déposer samedi matin.';
+  let page = await freshPage(ctx);
+  await open(page, ctx);
+  // Madeleine comments through the page.
+  await login(page, 'a1@e2e.test');
+  await openPostLink(page, id);
+  await page.waitForSelector('#needs-body .comments .comment-form textarea', { timeout: 15000 });
+  await page.waitForSelector('#needs-body .comments .empty:not([hidden])');
+  check('a post without comments says so, with a field to comment and a count of 0',
+    (await page.textContent('#needs-body .comments .empty')) === 'Pas encore de commentaire.' &&
+    (await page.textContent('#needs-body dd.comments-count')) === '0');
+  await page.fill('#needs-body .comment-form textarea', text.replace('cinq', 'six'));
+  await page.click('#needs-body .comment-form button[type=submit]');
+  await page.waitForSelector('#needs-body .comment.mine', { timeout: 15000 });
+  const own = await page.textContent('#needs-body .comment.mine');
+  check('her comment shows as hers at once, the field emptied, the count at 1',
+    own.includes('Vous') && own.includes('six marches') && (await page.inputValue('#needs-body .comment-form textarea')) === '' &&
+    (await page.textContent('#needs-body dd.comments-count')) === '1', own);
+  // She corrects it.
+  await page.click('#needs-body .comment.mine button[data-act=edit]');
+  await page.fill('#needs-body .comment.mine .comment-edit textarea', text);
+  await page.click('#needs-body .comment.mine .comment-edit button[type=submit]');
+  await page.waitForSelector('#needs-body .comment.mine:has-text("cinq marches")', { timeout: 15000 });
+  check('she edits it: the new text, marked "modifié"', (await page.textContent('#needs-body .comment.mine')).includes('modifié'));
+  await axeCheck(page, check, 'a post’s comments');
+  // A second one, written by mistake, deleted.
+  await page.fill('#needs-body .comment-form textarea', 'Message en double, à supprimer.');
+  await page.click('#needs-body .comment-form button[type=submit]');
+  await page.waitForSelector('#needs-body .comment.mine:has-text("en double")', { timeout: 15000 });
+  check('a second comment makes the count 2', (await page.textContent('#needs-body dd.comments-count')) === '2');
+  page.once('dialog', (d) => d.accept());
+  await page.click('#needs-body .comment.mine:has-text("en double") button[data-act=delete]');
+  await page.waitForSelector('#needs-body .comment.mine:has-text("en double")', { state: 'detached', timeout: 15000 });
+  const left = await b.req('GET', `/api/posts/${id}/comments`);
+  check('she deletes it: gone from the page and from the server, the count back to 1',
+    (await page.textContent('#needs-body dd.comments-count')) === '1' && left.comments.length === 1 && left.comments[0].body === text, left);
+  check('no script error (commenter)', page.errors.length === 0, page.errors);
+  await logout(page);
+
+  // Bernard, the post's author, opens it: Madeleine's comment, with her name, and the count.
+  page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'b1@e2e.test');
+  await tab(page, 'post');
+  const mineCard = page.locator(`#my-posts .card[data-post="${id}"]`);
+  await mineCard.waitFor({ timeout: 15000 });
+  check(`My posts counts the comment (${(await mineCard.textContent()).trim()})`, (await mineCard.textContent()).includes('1 commentaire'));
+  await mineCard.click();
+  await page.waitForSelector(`#needs-body article.detail[data-post="${id}"] .comment`, { timeout: 15000 });
+  const theirs = await page.$$eval('#needs-body .comment', (els) => els.map((e) => ({ text: e.textContent, mine: e.classList.contains('mine'),
+    acts: [...e.querySelectorAll('button[data-act], summary')].map((b) => b.textContent) })));
+  check('another member sees the comment with its author’s display name',
+    theirs.length === 1 && !theirs[0].mine && theirs[0].text.includes('Madeleine') && theirs[0].text.includes('cinq marches'), theirs);
+  check('he may report it, not edit or delete it', JSON.stringify(theirs[0].acts) === JSON.stringify(['Signaler']), theirs[0].acts);
+  check('the detail shows the count beside the views', (await page.textContent('#needs-body dd.comments-count')) === '1' && await page.isVisible('#needs-body dd.views'));
+  await page.click('#needs-body .comment summary');
+  await page.fill('#needs-body .comment .report textarea', 'test du signalement');
+  await page.click('#needs-body .comment .report button[type=submit]');
+  await toastHas(page, 'modération');
+  check('he reports it', true);
+  await shot(page, ctx, 'comments', { quiet: true });
+  check('no script error (author)', page.errors.length === 0, page.errors);
+  await logout(page);
+
+  // Staff hide it: the author of the post no longer reads it, the count falls to 0.
+  await login(page, 'moderation@e2e.test');
+  await openPostLink(page, id);
+  await page.waitForSelector('#needs-body .comment button[data-act=hide]', { timeout: 15000 });
+  await page.click('#needs-body .comment button[data-act=hide]');
+  await page.waitForSelector('#needs-body .comment.is-hidden button[data-act=restore]', { timeout: 15000 });
+  const seen = await b.req('GET', `/api/posts/${id}/comments`);
+  const count = (await b.req('GET', `/api/posts/${id}`)).properties.comments;
+  check(`staff hide it: the post's author no longer gets it (${seen.comments.length}), its count is 0 (${count})`, seen.comments.length === 0 && count === 0, { seen, count });
+  check('no script error (staff)', page.errors.length === 0, page.errors);
+}
+list.push({ name: 'comments', title: '26. a comment written by one member is read by another, with its author and the count; staff hide it', run: comments });

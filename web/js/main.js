@@ -5,8 +5,8 @@
  * for it, and work without it. MapLibre is fetched by map.js only on a
  * device with WebGL 2; without it, or when the map fails, the map's area
  * says so once, in the page's language, and the lists go on. Links of the
- * form #post=ID, #shop=ID open that post or shop; #reset=TOKEN, the
- * new-password form.
+ * form #post=ID, #shop=ID, #group=ID open that post, shop or group;
+ * #reset=TOKEN, the new-password form.
  *
  * The map's data follows changes (events.js): a post, a shop or a maker
  * changed makes the map ask for the tiles in view again, under the same
@@ -95,6 +95,13 @@ async function start() {
   };
   ui.addEventListener('tab', showData);
   onLang(showData);
+  // So is the Groups tab's (groups.js), when it is first shown.
+  const showGroups = () => {
+    if (currentTab() === 'groups') import('./groups.js').then((m) => m.show(), () => toast(t('err_network'), true));
+  };
+  ui.addEventListener('tab', showGroups);
+  onLang(showGroups);
+  on('session', showGroups);
   requests.init();
   reset.init();
   updateTabs();
@@ -159,10 +166,11 @@ function mapUnavailable(key) {
 function openFromHash() {
   const r = /^#reset=([A-Za-z0-9_-]{1,64})$/.exec(location.hash);
   if (r) { reset.openLink(r[1]); return; }
-  const m = /^#(post|shop)=(\d+)$/.exec(location.hash);
+  const m = /^#(post|shop|group)=(\d+)$/.exec(location.hash);
   if (!m) return;
   const id = Number(m[2]);
   if (m[1] === 'post') needs.openPost(id, true);
+  else if (m[1] === 'group') import('./groups.js').then((g) => g.openGroup(id), () => toast(t('err_network'), true));
   else api('GET', `/api/shops/${id}`).then((f) => {
     M.flyTo(f.geometry.coordinates, 17);
     shops.openShop(id, f.geometry.coordinates);

@@ -5,6 +5,10 @@
  * (conversation.js). The exact address of a member is shown once, to the
  * volunteer who claims the post, as the API gives it.
  *
+ * Under it, its comments (comments.js, fetched with the first post opened),
+ * with their count beside the views; a post of a group links to the
+ * group's page (groups.js, fetched when followed).
+ *
  * Every change made here is announced (events.js): the map's tiles, the list
  * and the author's posts follow from there, never from a call made here. The
  * detail knows nothing of the list either: needs.js tells it (init) what its
@@ -113,6 +117,7 @@ function renderDetail(f, editing) {
   const chat = other && ['claimed', 'done'].includes(p.status) && noChat !== p.id
     ? conversation(p.id, other.display_name, () => { noChat = p.id; if (detailId === p.id) showPost(p.id); })
     : (stopConversation(), null);
+  const comments = commentsSection(p);
   fill(body,
     backButton(),
     h('article.detail', { 'aria-labelledby': 'post-title', 'data-post': p.id, 'data-status': p.status },
@@ -130,6 +135,9 @@ function renderDetail(f, editing) {
         h('dt', null, t('published')), h('dd', null, fmtDate(p.created_at)),
         p.expires_at ? [h('dt', null, t('expires')), h('dd', null, fmtDate(p.expires_at))] : null,
         p.views !== undefined ? [h('dt', null, t('views')), h('dd.views', null, String(p.views))] : null,
+        p.comments !== undefined ? [h('dt', null, t('comments')), h('dd.comments-count', null, String(p.comments))] : null,
+        p.group ? [h('dt', null, t('group')), h('dd', null, h('button.link.group-link', { type: 'button', 'data-group': p.group,
+          onclick: () => import('./groups.js').then((m) => m.openGroup(p.group), () => toast(t('err_network'), true)) }, t('see_group')))] : null,
         p.reports !== undefined ? [h('dt', null, t('reports')), h('dd', null, String(p.reports))] : null),
       address ? h('div.address', { role: 'status' },
         h('h3', null, t('exact_address')), h('p.address-text', null, address), h('p.hint', null, t('address_private'))) : null,
@@ -137,7 +145,21 @@ function renderDetail(f, editing) {
       p.mine ? h('p.hint', null, t('public_point_note')) : null,
       actions.length && !editing ? h('div.row.actions', null, actions) : null,
       chat,
+      comments,
       !p.mine && session.me ? reportForm(p) : null));
+}
+
+/**
+ * The section of post p's comments, filled once comments.js is loaded. A
+ * field that had the focus (the detail drawn again while typing) gets it back.
+ */
+function commentsSection(p) {
+  const section = h('section.comments', { 'aria-labelledby': 'comments-title', 'data-post': p.id });
+  const focus = !!(document.activeElement && document.activeElement.closest('.comment-form'));
+  const setCount = (n) => { const dd = $('#needs-body dd.comments-count'); if (dd) dd.textContent = String(n); };
+  import('./comments.js').then((m) => { if (section.isConnected) m.mountComments(section, p, { setCount, focus }); },
+    () => fill(section, h('p.error', null, t('err_network'))));
+  return section;
 }
 
 /** The author's form to edit an open post's title and details (PATCH). */

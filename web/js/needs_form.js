@@ -7,21 +7,51 @@
  * The author's posts are read again after a change that may be theirs: a
  * post published, edited, done or cancelled (events.js), wherever it was
  * made.
+ *
+ * A member of active groups may address a post to one of them (the
+ * optional "Groupe" field, shown only then): their groups are read when the
+ * tab is shown, so a group joined or become active meanwhile is offered.
  */
 import { api, qs, session, can } from './api.js';
 import { h, $, fill } from './dom.js';
 import { t, CATEGORIES } from './i18n.js';
 import * as M from './map.js';
-import { toast, errorText } from './ui.js';
+import { toast, errorText, ui, currentTab, showTab } from './ui.js';
 import { on, changed } from './events.js';
 import { openPost, postIcon } from './needs_detail.js';
 
 const newlyClaimed = new Set(); // the author's posts claimed since their last visit
 /* The changes of a post after which the author's posts are read again. */
 const MINE_AFTER = ['create', 'edit', 'done', 'cancel'];
+let wantedGroup = null; // the group to select once the member's groups are read ("Publier dans ce groupe")
+let groupSeq = 0;       // the newest reading of the member's groups
 
 export function init() {
   on('post', (e) => { if (MINE_AFTER.includes(e.action)) renderMyPosts(); });
+  ui.addEventListener('tab', (e) => { if (e.detail === 'post') fillGroups(); });
+}
+
+/** Opens the Post tab with group id chosen (the group's page: "Publier dans ce groupe"). */
+export function postToGroup(id) {
+  wantedGroup = id;
+  if (currentTab() === 'post') fillGroups(); else showTab('post', true);
+}
+
+/** The "Groupe" field: the member's active groups, shown only when there is one. */
+async function fillGroups() {
+  const field = $('#post-group');
+  if (!field || !can.home()) return;
+  const my = ++groupSeq;
+  let r;
+  try { r = await api('GET', '/api/groups' + qs({ mine: 1, limit: 100 })); } catch { r = { groups: [] }; }
+  if (my !== groupSeq || !field.isConnected) return;
+  const sel = field.querySelector('select');
+  const active = r.groups.filter((g) => g.status === 'active');
+  const keep = wantedGroup !== null ? String(wantedGroup) : sel.value;
+  wantedGroup = null;
+  fill(sel, h('option', { value: '' }, t('post_group_none')), active.map((g) => h('option', { value: String(g.id) }, g.name)));
+  sel.value = active.some((g) => String(g.id) === keep) ? keep : '';
+  field.hidden = active.length === 0;
 }
 
 /** The form, and the author's posts below it; nothing for an account without a home. */
@@ -42,12 +72,16 @@ export function renderPostPane() {
     h('label', null, h('span', null, t('details')), h('textarea', { name: 'body', rows: 4, maxlength: 4000 }),
       h('small', null, t('details_hint'))),
     h('label', null, h('span', null, t('expires_in')), days),
+    h('label#post-group', { hidden: true }, h('span', null, t('post_group')),
+      h('select', { name: 'group' }, h('option', { value: '' }, t('post_group_none'))),
+      h('small', null, t('post_group_hint'))),
     // where it will show, said next to the button (the first field comes first on a small screen)
     h('p.hint', null, t('post_intro')),
     err,
     h('button.primary', { type: 'submit' }, t('publish')));
   fill(pane, form, h('section#my-posts', { 'aria-labelledby': 'my-posts-title' }));
   renderMyPosts();
+  if (currentTab() === 'post' || wantedGroup !== null) fillGroups();
 }
 
 async function submitPost(e) {
@@ -60,6 +94,7 @@ async function submitPost(e) {
     title: form.elements.title.value.trim(), expires_in_days: Number(form.elements.expires_in_days.value),
   };
   if (form.elements.body.value.trim()) body.body = form.elements.body.value.trim();
+  if (form.elements.group.value) body.group = Number(form.elements.group.value);
   try {
     const f = await api('POST', '/api/posts', body);
     form.reset();
@@ -90,6 +125,7 @@ export async function renderMyPosts() {
         h('span.card-main', null,
           h('span.card-title', null, p.title),
           h('span.card-meta', null, [t('status_' + p.status), t('cat_' + p.category), t('n_views', { n: p.views ?? 0 }),
+            p.comments ? t('n_comments', { n: p.comments }) : null,
             p.hidden ? t('hidden') : null].filter(Boolean).join(' · ')),
           newlyClaimed.has(p.id) && p.status === 'claimed' ? h('span.chip.new', null, t('newly_claimed')) : null)));
     })));

@@ -67,4 +67,9 @@ void geodata_audience_clear(geodata_audience *a);
  * binary search. */
 int geodata_audience_sees(const geodata_audience *a, const char *nb);
 
+/* 1 when a's home is in nb or in a neighbourhood contiguous to it, else 0:
+ * where someone lives, whatever more staff see (who may join a group of
+ * nb). Work: a binary search. */
+int geodata_audience_lives_near(const geodata_audience *a, const char *nb);
+
 #endif

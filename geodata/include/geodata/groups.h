@@ -84,8 +84,9 @@ int geodata_groups_list(geodata_store *store, const geodata_group_query *q,
                         int (*each)(void *arg, const geodata_group *g), void *arg, int *more);
 
 /* member joins group id. GEODATA_ENOTFOUND when there is no such group,
- * GEODATA_EDENIED when audience a (the member's) does not see it or a
- * moderator removed the member from it. Joining again is a success. The
+ * GEODATA_EDENIED when the member (audience a, theirs) has no verified home
+ * in its neighbourhood or a contiguous one (staff too: they moderate any
+ * group, join only those near their home), or a moderator removed them. Joining again is a success. The
  * join that reaches threshold members activates the group. One
  * transaction. */
 int geodata_group_join(geodata_store *store, int64_t id, int64_t member,
