@@ -189,7 +189,7 @@ static int member_of_path(mapd_ctx *ctx, int64_t *id)
 
 /* DELETE /api/groups/{id}/members/me: the viewer leaves (200, the group).
  * DELETE /api/groups/{id}/members/{member}: a moderator removes a member
- * (200 {group, removed}). */
+ * (200, the group). */
 enum MHD_Result mapd_api_group_member_delete(mapd_ctx *ctx)
 {
     const geodata_audience *a;

@@ -43,16 +43,10 @@ if ! command -v wrk >/dev/null; then
         || { $SUDO apt-get update -q && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
 fi
 
+. "$HERE/serve_lib.sh"
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/entraide-api-bench.XXXXXX")
 DB=$OUT/api.sqlite
-SERVER_PID=
-cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$OUT"
-}
+cleanup() { bench_stop; rm -rf "$OUT"; }
 trap cleanup EXIT
 
 # ---- the database ----
@@ -63,27 +57,7 @@ echo "building the database (Paris sample, 100,000 posts) in $OUT"
 "$MAPD" seed --db "$DB" --posts 100000 >/dev/null
 
 # ---- the server, on a free port ----
-"$MAPD" serve --db "$DB" --listen 127.0.0.1:0 --auth-per-minute 100000 \
-    >"$OUT/serve.out" 2>"$OUT/serve.log" &
-SERVER_PID=$!
-ADDR=
-for _ in $(seq 600); do
-    ADDR=$(sed -n '1s|^mapd: serving http://\([0-9.]*:[0-9]*\)/.*|\1|p' "$OUT/serve.out")
-    [ -n "$ADDR" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if [ -z "$ADDR" ]; then
-    echo "api.sh: mapd serve did not start:" >&2
-    cat "$OUT/serve.out" "$OUT/serve.log" >&2
-    exit 1
-fi
-BASE=http://$ADDR
-for i in $(seq 100); do
-    curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && break
-    [ "$i" = 100 ] && { echo "api.sh: $BASE/healthz does not answer" >&2; tail "$OUT/serve.log" >&2; exit 1; }
-    sleep 0.1
-done
+bench_serve "$MAPD" "$DB" "$OUT" --auth-per-minute 100000
 echo "$(head -1 "$OUT/serve.out")"
 MODEL=$(sed -n 's/^mapd: \([0-9]* posts in memory.*\)/\1/p' "$OUT/serve.log" | head -1)
 echo "read model: ${MODEL:-none}"
@@ -91,12 +65,7 @@ echo "read model: ${MODEL:-none}"
 json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
 # ---- logging in ----
-curl -fsS -D "$OUT/login.headers" -o "$OUT/login.json" -H 'Content-Type: application/json' \
-    --data "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" "$BASE/api/session"
-COOKIE=$(tr -d '\r' <"$OUT/login.headers" \
-    | sed -n 's/^[Ss]et-[Cc]ookie: *\(entraide_session=[^;]*\).*/\1/p' | head -1)
-CSRF=$(json 'd["csrf"]' <"$OUT/login.json")
-[ -n "$COOKIE" ] && [ -n "$CSRF" ] || { echo "api.sh: login gave no cookie or CSRF token" >&2; exit 1; }
+bench_login "$BASE" "$EMAIL" "$PASSWORD" "$OUT"
 NB=$(curl -fsS -H "Cookie: $COOKIE" "$BASE/api/me" \
     | json '"%s %s" % (d["neighbourhood"]["id"], d["neighbourhood"]["name"]) if d.get("neighbourhood") else "none"')
 read -r LON LAT < <(sqlite3 -separator ' ' "$DB" \
@@ -141,7 +110,7 @@ run_wrk() {
     echo "\$ ${COMMANDS[-1]}"
     "${cmd[@]}" | tee "$OUT/$name.wrk"
 }
-rps() { awk '/^Requests\/sec:/ { print $2 }' "$OUT/$1.wrk"; }
+rps() { wrk_rps "$OUT/$1.wrk"; }
 # run_wrk_pair NAME1 NAME2 — two wrk runs at once, half the connections
 # each; ARGS1 and ARGS2 (arrays) are their arguments.
 run_wrk_pair() {
@@ -158,7 +127,7 @@ run_wrk_pair() {
     wait "$pid"
     cat "$OUT/$1.wrk" "$OUT/$2.wrk"
 }
-pct() { awk -v p="$2%" '$1 == p { print $2 }' "$OUT/$1.wrk"; }
+pct() { wrk_pct "$OUT/$1.wrk" "$2"; }
 non2xx() { awk '/Non-2xx or 3xx responses:/ { n = $NF } END { print n + 0 }' "$OUT/$1.wrk"; }
 sockerr() { awk '/Socket errors:/ { gsub(",", ""); n = $4 + $6 + $8 + $10 } END { print n + 0 }' "$OUT/$1.wrk"; }
 
@@ -186,7 +155,6 @@ ARGS2=(-s "$HERE/api_post.lua" -H "Cookie: $COOKIE" -H "X-CSRF-Token: $CSRF" "$B
 run_wrk_pair mixnear mixcreate
 
 # ---- the table ----
-met() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 >= t) ? "met" : "NOT met" }'; }
 echo
 echo "HTTP API on $ADDR, $(nproc) cores (wrk and mapd share them), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, keep-alive"
 echo "database: Paris sample + mapd seed --posts 100000, on $(stat -f -c %T "$OUT") ($OUT)"

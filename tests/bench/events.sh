@@ -27,15 +27,13 @@ STREAMS=${STREAMS:-500}
 [ -x "$MAPD" ] || { echo "events.sh: $MAPD not found: run make build first" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "events.sh: wrk is missing (tests/bench/api.sh installs it)" >&2; exit 1; }
 
+. "$HERE/serve_lib.sh"
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/entraide-events-bench.XXXXXX")
 DB=$OUT/events.sqlite
-SERVER_PID= HOLDER_PID=
+HOLDER_PID=
 cleanup() {
     [ -n "$HOLDER_PID" ] && kill "$HOLDER_PID" 2>/dev/null || true
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    bench_stop
     rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -46,23 +44,9 @@ echo "building the database (Paris sample, 100,000 posts) in $OUT"
 "$MAPD" import shops "$SAMPLE/shops.geojson" --db "$DB" >/dev/null
 "$MAPD" seed --db "$DB" --posts 100000 >/dev/null
 
-"$MAPD" serve --db "$DB" --listen 127.0.0.1:0 --events-per-address 1000 --events-max 2000 \
-    >"$OUT/serve.out" 2>"$OUT/serve.log" &
-SERVER_PID=$!
-ADDR=
-for _ in $(seq 600); do
-    ADDR=$(sed -n '1s|^mapd: serving http://\([0-9.]*:[0-9]*\)/.*|\1|p' "$OUT/serve.out")
-    [ -n "$ADDR" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$ADDR" ] || { echo "events.sh: mapd serve did not start" >&2; cat "$OUT/serve.log" >&2; exit 1; }
-BASE=http://$ADDR
-until curl -fsS -o /dev/null "$BASE/healthz"; do sleep 0.2; done
+bench_serve "$MAPD" "$DB" "$OUT" --events-per-address 1000 --events-max 2000
 
-curl -fsS -D "$OUT/login.headers" -o "$OUT/login.json" -H 'Content-Type: application/json' \
-    --data '{"email":"benevole@entraide.example","password":"entraide-demo"}' "$BASE/api/session"
-COOKIE=$(tr -d '\r' <"$OUT/login.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *\(entraide_session=[^;]*\).*/\1/p')
+bench_login "$BASE" benevole@entraide.example entraide-demo "$OUT"
 read -r LON LAT < <(sqlite3 -separator ' ' "$DB" \
     "SELECT home_lon, home_lat FROM members WHERE email = 'benevole@entraide.example'")
 LIST="$BASE/api/posts?near=$LON,$LAT&radius=1000&limit=50"
@@ -108,8 +92,8 @@ kill "$HOLDER_PID"; wait "$HOLDER_PID" 2>/dev/null || true; HOLDER_PID=
 sleep 12   # closed streams are noticed at their next heartbeat
 run after
 
-rps() { awk '/^Requests\/sec:/ { print $2 }' "$1"; }
-pct() { awk -v p="$2%" '$1 == p { print $2 }' "$1"; }
+rps() { wrk_rps "$1"; }
+pct() { wrk_pct "$1" "$2"; }
 ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'; }
 echo
 echo "ordinary requests with and without $STREAMS idle live streams ($OPEN open during the load," \

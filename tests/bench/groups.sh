@@ -33,16 +33,10 @@ CONNECTIONS=${CONNECTIONS:-32}
 [ -x "$MAPD" ] || { echo "groups.sh: $MAPD not found: run make build first" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "groups.sh: wrk is missing (tests/bench/api.sh installs it)" >&2; exit 1; }
 
+. "$HERE/serve_lib.sh"
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/entraide-groups-bench.XXXXXX")
 DB=$OUT/groups.sqlite
-SERVER_PID=
-cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$OUT"
-}
+cleanup() { bench_stop; rm -rf "$OUT"; }
 trap cleanup EXIT
 
 echo "building the database (Paris sample, 20,000 posts) in $OUT"
@@ -50,18 +44,7 @@ echo "building the database (Paris sample, 20,000 posts) in $OUT"
 "$MAPD" import addresses "$SAMPLE/addresses.csv.gz" --db "$DB" >/dev/null
 "$MAPD" seed --db "$DB" --posts 20000 >/dev/null
 
-"$MAPD" serve --db "$DB" --listen 127.0.0.1:0 --auth-per-minute 100000 --comments-per-minute 0 \
-    >"$OUT/serve.out" 2>"$OUT/serve.log" &
-SERVER_PID=$!
-ADDR=
-for _ in $(seq 600); do
-    ADDR=$(sed -n '1s|^mapd: serving http://\([0-9.]*:[0-9]*\)/.*|\1|p' "$OUT/serve.out")
-    [ -n "$ADDR" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$ADDR" ] || { echo "groups.sh: mapd serve did not start:" >&2; cat "$OUT/serve.log" >&2; exit 1; }
-BASE=http://$ADDR
+bench_serve "$MAPD" "$DB" "$OUT" --auth-per-minute 100000 --comments-per-minute 0
 
 # ---- the group, its members, posts and comments, through the API ----
 python3 - "$BASE" "$DB" "$OUT/setup.env" <<'PY'
@@ -133,8 +116,8 @@ run_wrk() {
     echo "== $name"
     "${cmd[@]}" | tee "$OUT/$name.wrk"
 }
-rps() { awk '/^Requests\/sec:/ { print $2 }' "$OUT/$1.wrk"; }
-pct() { awk -v p="$2%" '$1 == p { print $2 }' "$OUT/$1.wrk"; }
+rps() { wrk_rps "$OUT/$1.wrk"; }
+pct() { wrk_pct "$OUT/$1.wrk" "$2"; }
 non2xx() { awk '/Non-2xx or 3xx responses:/ { n = $NF } END { print n + 0 }' "$OUT/$1.wrk"; }
 
 run_wrk group -H "Cookie: $COOKIE" "$BASE/api/groups/$GROUP"
@@ -147,7 +130,6 @@ sleep 1
 added=$(( $(sqlite3 "$DB" "SELECT count(*) FROM comments") - before ))
 acked=$(sed -n 's/^api_post: .* 2xx=\([0-9]*\).*/\1/p' "$OUT/add.wrk")
 
-met() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 >= t) ? "met" : "NOT met" }'; }
 echo
 echo "groups and comments on $ADDR, $(nproc) cores (wrk and mapd share them), wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
 printf '  %-40s %10s %10s %10s   %s\n' measurement "req/s" p50 p99 target
