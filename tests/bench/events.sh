@@ -70,8 +70,12 @@ for i in range(n):
     socks.append(s)
 for s in socks:            # each has its answer's head and ": connected"
     s.settimeout(10)
-    if b"connected" not in s.recv(4096):
-        sys.exit("events.sh: a stream did not open")
+    got = b""
+    while b"connected" not in got:
+        chunk = s.recv(4096)
+        if not chunk:
+            sys.exit("events.sh: a stream did not open: %r" % got[:200])
+        got += chunk
 open(ready, "w").close()
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 while True:                # read the heartbeats, as a browser would
