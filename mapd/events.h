@@ -20,7 +20,9 @@
  * event once, and writes it to every stream that may see it. A comment
  * opens each stream (`: connected`), another keeps it alive at least every
  * heartbeat, so that proxies neither buffer (`X-Accel-Buffering: no`) nor
- * close it. Streams are capped in total and per client address.
+ * close it. Streams are capped in total and per client address. A stream
+ * keeps the audience it was opened with: after a logout or a move, the
+ * client opens a new one (the web map does).
  */
 #ifndef MAPD_EVENTS_H
 #define MAPD_EVENTS_H
