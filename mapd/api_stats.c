@@ -31,6 +31,7 @@
 #include "geodata/posts.h"
 #include "geodata/stats.h"
 #include "http.h"
+#include "post_model.h"
 
 #define MAX_CELLS 200000          /* rows of needs.cells; more is a 400 */
 #define DEFAULT_DAYS 30
@@ -552,7 +553,8 @@ enum MHD_Result mapd_api_stats(mapd_ctx *ctx)
     shops_acc shops = { .by_status = json_object(), .unconfirmed_by_status = json_object() };
     int rc = open && shops.by_status && shops.unconfirmed_by_status ? 0 : GEODATA_ENOMEM;
     if (!rc)
-        rc = geodata_post_counts(ctx->store, ctx->now, add_open_count, open);
+        rc = mapd_post_model_counts(ctx->server->posts, ctx->server->feed, ctx->store, ctx->now,
+                                    add_open_count, open);
     if (!rc)
         rc = geodata_stats_shops(ctx->store, ctx->now, add_shops, &shops);
     json_t *doc = rc ? NULL : json_pack("{s:O, s:{s:I, s:O}}", "open_posts", open, "shops",

@@ -251,6 +251,16 @@ int mapd_post_model_covers(mapd_post_model *m, const geodata_post_query *q)
     return m && geodata_post_index_covers(q) && !__atomic_load_n(&m->stale, __ATOMIC_ACQUIRE);
 }
 
+int mapd_post_model_counts(mapd_post_model *m, mapd_feed *feed, geodata_store *store, int64_t now,
+                           int (*each)(void *arg, const char *nb, const char *category, int64_t n),
+                           void *arg)
+{
+    if (m && !mapd_feed_sync(feed, store, now, MAPD_FEED_WAIT | MAPD_FEED_EXACT)
+        && !__atomic_load_n(&m->stale, __ATOMIC_ACQUIRE))
+        return geodata_post_index_counts(m->index, store, now, each, arg);
+    return geodata_post_counts(store, now, each, arg);
+}
+
 /* ---- following the change feed ---- */
 
 typedef struct id_list {

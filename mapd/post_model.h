@@ -51,6 +51,12 @@ mapd_feed_subscriber mapd_post_model_subscriber(mapd_post_model *m);
  * waiting for a reload after a failed update. */
 int mapd_post_model_covers(mapd_post_model *m, const geodata_post_query *q);
 
+/* The open posts per neighbourhood and category (geodata_post_counts), from
+ * memory when the model is there and fresh, else through SQL; the model is
+ * first brought up to the change feed. 0, or a GEODATA_E* code. */
+int mapd_post_model_counts(mapd_post_model *m, mapd_feed *feed, geodata_store *store, int64_t now,
+                           int (*each)(void *arg, const char *nb, const char *category, int64_t n),
+                           void *arg);
 
 /*
  * Appends to out the page of features that geodata_posts_query would give

@@ -472,6 +472,54 @@ void geodata_post_index_stats(geodata_post_index *idx, size_t *posts, size_t *by
     pthread_rwlock_unlock(&idx->lock);
 }
 
+/* One (neighbourhood, category) count of geodata_post_index_counts. */
+typedef struct count_row {
+    const char *nb, *category;
+    int64_t n;
+} count_row;
+
+static int cmp_count_row(const void *a, const void *b)
+{
+    const count_row *x = a, *y = b;
+    int c = strcmp(x->nb, y->nb);
+    return c ? c : strcmp(x->category, y->category);
+}
+
+int geodata_post_index_counts(geodata_post_index *idx, geodata_store *store, int64_t now,
+                              int (*each)(void *arg, const char *nb, const char *category,
+                                          int64_t n),
+                              void *arg)
+{
+    size_t n_cat = 0;
+    while (geodata_post_categories[n_cat])
+        n_cat++;
+    pthread_rwlock_rdlock(&idx->lock);
+    int64_t *grid = calloc(idx->n_nbs * n_cat + 1, sizeof *grid);
+    count_row *rows = grid ? malloc((idx->n_nbs * n_cat + 1) * sizeof *rows) : NULL;
+    size_t n_rows = 0;
+    int rc = rows ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < idx->n; i++) {
+        const rec *r = idx->by_id[i];
+        if (r->status == ST_OPEN && r->expires_at > now && !r->hidden && r->nb != NB_NONE
+            && r->category < n_cat)
+            grid[(size_t)r->nb * n_cat + r->category]++;
+    }
+    for (size_t nb = 0; !rc && nb < idx->n_nbs; nb++)
+        for (size_t c = 0; c < n_cat; c++)
+            if (grid[nb * n_cat + c])
+                rows[n_rows++] = (count_row){ idx->nbs[nb], geodata_post_categories[c],
+                                              grid[nb * n_cat + c] };
+    /* The rows point into the index: visited before the lock goes, each short. */
+    if (!rc)
+        qsort(rows, n_rows, sizeof *rows, cmp_count_row);
+    for (size_t i = 0; !rc && i < n_rows; i++)
+        rc = each(arg, rows[i].nb, rows[i].category, rows[i].n);
+    pthread_rwlock_unlock(&idx->lock);
+    free(rows);
+    free(grid);
+    return rc;
+}
+
 /* ---- queries ---- */
 
 typedef struct filter {

@@ -80,6 +80,16 @@ void geodata_post_index_swap(geodata_post_index *idx, geodata_post_index *fresh)
  * (payloads not counted). */
 void geodata_post_index_stats(geodata_post_index *idx, size_t *posts, size_t *bytes);
 
+/* The open posts per neighbourhood and category, as geodata_post_counts
+ * gives them (open and not expired at now, not hidden, in a neighbourhood;
+ * ordered by neighbourhood id, then category), from memory. each runs under
+ * the read lock. Work: one pass over the posts held, a sort of the non-empty
+ * (neighbourhood, category) pairs. */
+int geodata_post_index_counts(geodata_post_index *idx, geodata_store *store, int64_t now,
+                              int (*each)(void *arg, const char *nb, const char *category,
+                                          int64_t n),
+                              void *arg);
+
 /* One post of a page, as geodata_post_index_query passes it. */
 typedef struct geodata_post_hit {
     int64_t id;
