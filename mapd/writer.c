@@ -19,8 +19,9 @@
  * connection (geodata_store_batch, each job's own write), and once COMMIT
  * has returned — with synchronous=FULL, the WAL is on disk — resumes each
  * connection; its handler runs again on its worker and answers 201 with the
- * new record, or the job's own error. Batches form by themselves: the jobs that arrive while a
- * batch is being written make the next one; a lone post is written at once.
+ * new record, or the job's own error. Batches form by themselves: the jobs
+ * that arrive while a batch is being written make the next one; a lone job
+ * is written at once.
  *
  * Durability: unchanged. A 201 leaves only after the commit of the
  * transaction holding its record; a batch whose commit fails answers 503
