@@ -755,6 +755,9 @@ async function lostRace(ctx) {
   const id = (await a.req('POST', '/api/posts', { kind: 'request', category: 'pets', title: 'Promenade du chien samedi matin',
     body: 'Un labrador très calme, une demi-heure.' })).properties.id;
   const page = await freshPage(ctx);
+  // His page is cut from the live stream (refused here), so the post stays as
+  // he opened it: the case of two volunteers pressing at the same moment.
+  await page.route('**/api/events*', (r) => r.abort());
   await open(page, ctx);
   await login(page, 'b1@e2e.test');
   await openPostLink(page, id);
@@ -1798,9 +1801,15 @@ async function returning(ctx) {
       kept.names.length === 1 && kept.urls.includes('/index.html') && kept.urls.some((u) => /^\/assets\/main-.*\.js$/.test(u))
       && kept.urls.includes('/i18n/fr.json') && kept.urls.includes('/i18n/en.json'), kept);
 
+    const streams = []; // the live stream's answers (live.js), which the worker must leave to the server
+    page.on('response', (r) => { if (new URL(r.url()).pathname === '/api/events') streams.push(r); });
     const again = await page.reload();
     await page.waitForFunction(() => window.entraide && window.entraide.usableMs, null, { timeout: 30000 });
     ctx.check('a reload is answered by the service worker', again && again.fromServiceWorker());
+    const live = await page.waitForFunction(() => window.entraide.live === 'open', null, { timeout: 15000 }).then(() => true, () => false);
+    ctx.check('under the worker, the live stream opens, answered by the server, never by the worker',
+      live && streams.length > 0 && streams.every((r) => r.status() === 200 && !r.fromServiceWorker()),
+      streams.map((r) => ({ status: r.status(), worker: r.fromServiceWorker() })));
 
     await browser.setOffline(true);
     await page.reload();
@@ -2328,3 +2337,250 @@ async function comments(ctx) {
   check('no script error (staff)', page.errors.length === 0, page.errors);
 }
 list.push({ name: 'comments', title: '26. a comment written by one member is read by another, with its author and the count; staff hide it', run: comments });
+
+/* ---- 27. the live stream: the map and the lists follow what others do ---- */
+
+/** What the live stream delivers to a page, as Chromium's DevTools protocol sees it: [{type, id, data}]. */
+async function streamLog(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const log = [];
+  cdp.on('Network.eventSourceMessageReceived', (e) => {
+    let data = null;
+    try { data = JSON.parse(e.data); } catch { /* kept as null */ }
+    log.push({ type: e.eventName, id: e.eventId, data });
+  });
+  return log;
+}
+
+/**
+ * A forward HTTP proxy on 127.0.0.1 to the server alone, for a browser
+ * launched with it: it counts the live streams passing through it, cuts
+ * them (cut(): their connections closed, as a network drop would) and,
+ * while `refusing`, answers new ones 503 as a server that is stopping does.
+ */
+async function streamProxy(base) {
+  const http = await import('node:http');
+  const target = new URL(base);
+  const streams = new Set();
+  const p = { asked: [], refused: 0, refusing: false, open: () => streams.size };
+  p.server = http.createServer((req, res) => {
+    let u;
+    try { u = new URL(req.url); } catch { res.writeHead(400).end(); return; }
+    if (u.host !== target.host) { res.writeHead(502).end(); return; } // the server alone
+    if (u.pathname === '/api/events') {
+      p.asked.push(u.pathname + u.search);
+      if (p.refusing) {
+        p.refused++;
+        res.writeHead(503, { 'Content-Type': 'application/problem+json' }).end('{"title":"Service Unavailable","status":503}');
+        return;
+      }
+    }
+    const headers = { ...req.headers };
+    delete headers['proxy-connection'];
+    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: u.pathname + u.search, headers }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+    if (u.pathname === '/api/events') {
+      const s = { res, up };
+      streams.add(s);
+      res.on('close', () => { streams.delete(s); up.destroy(); });
+    }
+  });
+  await new Promise((resolve) => p.server.listen(0, '127.0.0.1', resolve));
+  p.url = `http://127.0.0.1:${p.server.address().port}`;
+  p.cut = () => { for (const s of streams) { s.res.destroy(); s.up.destroy(); } };
+  p.close = () => new Promise((resolve) => { p.cut(); p.server.closeAllConnections(); p.server.close(resolve); });
+  return p;
+}
+
+/** Waits until the page's live stream is open (live.js: window.entraide.live). */
+const liveOpen = (page, timeout = 15000) => page.waitForFunction(() => window.entraide && window.entraide.live === 'open', null, { timeout });
+
+/** Polls fn() until it is truthy, up to ms: {ok, value, ms}. */
+async function within(ms, fn) {
+  const t0 = Date.now();
+  let v;
+  for (;;) {
+    v = await fn();
+    if (v || Date.now() - t0 >= ms) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { ok: !!v, value: v, ms: Date.now() - t0 };
+}
+
+/**
+ * Madeleine (quartier A) has the needs list and the map open in a browser
+ * of her own, whose connections pass through a proxy the test can cut;
+ * Capucine (a distant quartier) has hers open in the shared browser.
+ * Bernard (quartier B, next to A) publishes through the API: the post
+ * shows in Madeleine's list and on her map without a reload; Capucine's
+ * list stays as it was, and her stream carries nothing of it. Bernard
+ * comments the post Madeleine has open: his comment and the count show.
+ * Madeleine's stream is cut, then refused for a while: the panel says so;
+ * a post made meanwhile shows once the stream is back. She finds the
+ * comment by searching the comments, and reports it. Capucine logs out:
+ * her page, now anonymous, follows a shop's new status set by staff, and
+ * gets nothing of posts. Staff find the comment in "Commentaires signalés"
+ * and hide it: it leaves Madeleine's open post.
+ */
+async function live(ctx) {
+  const { check, data } = ctx;
+  const a = await member(ctx, 'a1@e2e.test');
+  const b = await member(ctx, 'b1@e2e.test');
+  const staff = await member(ctx, 'moderation@e2e.test');
+  const proxy = await streamProxy(ctx.base);
+  const other = await ctx.launch({ proxy: { server: proxy.url } });
+  try {
+    const page = other.pages()[0] || await other.newPage();
+    page.errors = [];
+    page.on('pageerror', (e) => page.errors.push(e.message));
+    const streamA = await streamLog(other, page);
+    await open(page, ctx);
+    await login(page, 'a1@e2e.test');
+    await liveOpen(page);
+    check(`Madeleine's page keeps one live stream open (${proxy.asked.length} opened: as a visitor, then hers), and shows nothing about it`,
+      proxy.open() === 1 && proxy.asked.length === 2 && (await page.textContent('#live-state')) === '', proxy.asked);
+
+    const pc = await freshPage(ctx);
+    const streamC = await streamLog(ctx.browser, pc);
+    await open(pc, ctx);
+    await login(pc, 'c1@e2e.test');
+    await liveOpen(pc);
+    const cBefore = await listTitles(pc);
+
+    // Madeleine's map on Bernard's public point: the list is measured from there.
+    const homeB = (await b.req('GET', '/api/me')).home_area;
+    await jump(page, homeB, 16);
+    await page.waitForFunction(() => document.querySelector('#needs-body h2[data-origin="centre"]'), null, { timeout: 10000 });
+    await idle(page);
+    const before = (await needsAt(page, homeB)).count;
+    await page.evaluate(() => { window.notReloaded = true; });
+    const tiles = [];
+    page.on('request', (r) => { if (/\/tiles\/\d+\/\d+\/\d+\.mvt/.test(r.url())) tiles.push(r.url()); });
+
+    const title = 'Perceuse à prêter ce week-end, avec ses mèches';
+    const made = await b.req('POST', '/api/posts', { kind: 'offer', category: 'materials', title, body: 'À venir chercher chez moi.' });
+    const id = made.properties.id;
+    const seen = await within(5000, () => listTitles(page).then((ts) => ts.includes(title)));
+    check(`Bernard's new post shows in Madeleine's list without a reload (${seen.ms} ms)`,
+      seen.ok && await page.evaluate(() => window.notReloaded === true), await listTitles(page));
+    const drawn = await within(10000, async () => { await idle(page); return (await needsAt(page, made.geometry.coordinates)).count === before + 1; });
+    check(`it shows on her map too: ${before} needs at its point, then ${before + 1} (${drawn.ms} ms, ${tiles.length} tiles asked again)`,
+      drawn.ok && tiles.length > 0, { before, after: (await needsAt(page, made.geometry.coordinates)).count, point: made.geometry.coordinates, homeB });
+    check('her stream carried it as a post event, "created"',
+      streamA.some((e) => e.type === 'post' && e.data && e.data.action === 'created' && e.data.post.id === id), streamA.slice(-5));
+
+    // Bernard comments the post Madeleine has open.
+    await openPostLink(page, data.posts.a);
+    await page.waitForSelector('#needs-body .comments .comment-form textarea', { timeout: 15000 });
+    await page.waitForSelector('#needs-body .comments .empty:not([hidden]), #needs-body .comments .comment', { timeout: 10000 });
+    const countBefore = Number(await page.textContent('#needs-body dd.comments-count'));
+    const comment = await b.req('POST', `/api/posts/${data.posts.a}/comments`, { body: 'Je peux passer samedi avec mon caddie, vers dix heures.' });
+    const commented = await within(5000, () => page.$(`#needs-body .comment[data-comment="${comment.id}"]`));
+    const countAfter = Number(await page.textContent('#needs-body dd.comments-count'));
+    check(`his comment shows under her open post (${commented.ms} ms), with his name, the count from ${countBefore} to ${countAfter}`,
+      commented.ok && (await page.textContent(`#needs-body .comment[data-comment="${comment.id}"]`)).includes('Bernard') &&
+      countAfter === countBefore + 1, { countBefore, countAfter });
+
+    // The distant member: nothing of either.
+    await pc.waitForTimeout(1500);
+    const cAfter = await listTitles(pc);
+    check(`Capucine's list, in a distant quartier, stays as it was (${cAfter.length} posts)`,
+      JSON.stringify(cAfter) === JSON.stringify(cBefore) && !cAfter.includes(title), { cBefore, cAfter });
+    check(`her stream carried neither the post nor the comment (${streamC.length} events)`,
+      !streamC.some((e) => (e.type === 'post' && e.data && e.data.post.id === id) || (e.type === 'comment' && e.data && e.data.post_id === data.posts.a)),
+      streamC);
+
+    // Madeleine's stream is cut, then refused for a while: the panel says so;
+    // what happens meanwhile arrives once it is back.
+    await page.click('#needs-body button.back');
+    await page.waitForSelector('#needs-body h2[data-origin]', { timeout: 10000 });
+    await jump(page, homeB, 16); // the post opened took the map away
+    await within(5000, () => listTitles(page).then((ts) => ts.includes(title)));
+    proxy.refusing = true;
+    proxy.cut();
+    const cut = await within(10000, () => page.evaluate(() => window.entraide.live === 'retrying'));
+    const notice = await page.textContent('#live-state');
+    check(`cut, the panel says live updates are interrupted, in a status region: "${notice}"`, cut.ok &&
+      notice === 'Mises à jour en direct interrompues, nouvelle tentative…' && await page.getAttribute('#live-state', 'role') === 'status', notice);
+    const title2 = 'Escabeau à prêter, trois marches';
+    await b.req('POST', '/api/posts', { kind: 'offer', category: 'materials', title: title2 });
+    const refused = await within(10000, () => proxy.refused > 0);
+    proxy.refusing = false;
+    const back = await within(20000, () => page.evaluate(() => window.entraide.live === 'open'));
+    const missed = await within(5000, () => listTitles(page).then((ts) => ts.includes(title2)));
+    const resumed = proxy.asked[proxy.asked.length - 1];
+    check(`refused (503), the stream is opened again from its last id (${resumed}, after ${back.ms} ms); the notice is gone; the post made meanwhile shows (${missed.ms} ms)`,
+      refused.ok && back.ok && missed.ok && /last_event_id=\d+/.test(resumed) && (await page.textContent('#live-state')) === '',
+      { asked: proxy.asked, titles: await listTitles(page) });
+
+    // She searches the comments too, and opens the post from the comment found.
+    await page.check('#filters input[name=in_comments]');
+    await page.fill('#filters input[name=q]', 'caddie');
+    await page.waitForFunction(() => document.querySelector('#needs-body').dataset.comments === 'caddie', null, { timeout: 10000 });
+    const hits = await page.$$eval('#needs-body .comment-hits .comment-hit', (els) => els.map((e) => ({ post: Number(e.dataset.post), text: e.textContent })));
+    check(`searching "caddie" in the comments too finds his, under the post's title (${hits.length} found)`,
+      hits.some((x) => x.post === data.posts.a && x.text.includes('caddie') && x.text.includes('Bernard') && x.text.includes('Courses pour la semaine')), hits);
+    await axeCheck(page, check, 'the comments found by a search');
+    await page.click(`#needs-body .comment-hits .comment-hit[data-post="${data.posts.a}"]`);
+    await page.waitForSelector(`#needs-body article.detail[data-post="${data.posts.a}"] .comment[data-comment="${comment.id}"]`, { timeout: 15000 });
+    check('the comment found opens its post', true);
+    await a.req('POST', `/api/comments/${comment.id}/report`, { reason: 'rendez-vous donné en public' });
+
+    // Capucine logs out: the stream opens again, anonymous; a shop's new status reaches it.
+    await logout(pc);
+    await liveOpen(pc);
+    const fromAnon = streamC.length;
+    await jump(pc, data.shopAt, 17);
+    await tab(pc, 'shops');
+    const card = `#pane-shops button[data-shop="${data.shop.id}"]`;
+    await pc.waitForSelector(card, { timeout: 15000 });
+    const was = (await staff.req('GET', `/api/shops/${data.shop.id}`)).properties.status;
+    const status = was === 'closed' ? 'open' : 'closed';
+    const said = status === 'closed' ? 'Fermé' : 'Ouvert';
+    await staff.req('PATCH', `/api/shops/${data.shop.id}`, { status });
+    await b.req('POST', '/api/posts', { kind: 'request', category: 'errands', title: 'Un colis à récupérer à la poste' });
+    const listed = await within(5000, () => pc.textContent(card).then((s) => s.includes(said)));
+    check(`a visitor's list of shops follows a status set by staff: "${(await pc.textContent(card)).trim()}" (${listed.ms} ms)`, listed.ok);
+    const onMap = await within(10000, async () => { await idle(pc); return (await rendered(pc, ['shops'])).some((f) => f.id === data.shop.id && f.props.status === status); });
+    check(`and the visitor's map draws the shop ${status} (${onMap.ms} ms)`, onMap.ok);
+    await pc.waitForTimeout(1000);
+    const anon = streamC.slice(fromAnon);
+    check(`the visitor's stream carried shop events only (${anon.map((e) => e.type).join(', ')})`,
+      anon.some((e) => e.type === 'shop' && e.data.shop.id === data.shop.id) && anon.every((e) => e.type === 'shop'), anon);
+    check('no script error (Capucine, then a visitor)', pc.errors.length === 0, pc.errors);
+
+    // Staff hide the reported comment from their queue: it leaves Madeleine's open post.
+    await login(pc, 'moderation@e2e.test');
+    await tab(pc, 'moderation');
+    const item = `#mod-comments li[data-comment="${comment.id}"]`;
+    await pc.waitForSelector(item, { timeout: 15000 });
+    const queued = await pc.textContent(item);
+    check(`"Commentaires signalés" lists it, with its post and its report: ${queued.replace(/\s+/g, ' ').slice(0, 160)}`,
+      queued.includes('caddie') && queued.includes('Courses pour la semaine') && queued.includes('1 signalement') &&
+      (await pc.textContent('#mod-comments h2')) === 'Commentaires signalés');
+    await axeCheck(pc, check, 'the queue of reported comments');
+    await pc.click(`${item} button[data-act=hide]`);
+    await pc.waitForSelector(`${item} button[data-act=restore]`, { timeout: 15000 });
+    check('staff hide it there: the item says so and offers "Rétablir"', (await pc.textContent(item)).includes('Masqué'));
+    const gone = await within(5000, async () => !(await page.$(`#needs-body .comment[data-comment="${comment.id}"]`)));
+    const forMembers = await a.req('GET', `/api/posts/${data.posts.a}/comments`);
+    check(`it leaves Madeleine's open post (${gone.ms} ms), the count back to ${await page.textContent('#needs-body dd.comments-count')}, and members no longer get it`,
+      gone.ok && Number(await page.textContent('#needs-body dd.comments-count')) === countBefore &&
+      !forMembers.comments.some((c) => c.id === comment.id), forMembers);
+    await shot(pc, ctx, 'comments-reported', { quiet: true });
+    await pc.click(`${item} a[data-act=post]`);
+    await pc.waitForSelector(`#needs-body article.detail[data-post="${data.posts.a}"] .comment.is-hidden[data-comment="${comment.id}"]`, { timeout: 15000 });
+    check('its link opens the post, where staff see the comment marked hidden', await pc.isVisible('#pane-needs'));
+    check('no script error (staff)', pc.errors.length === 0, pc.errors);
+    check('no script error (Madeleine)', page.errors.length === 0, page.errors);
+  } finally {
+    await other.close().catch(() => {});
+    await proxy.close();
+  }
+}
+list.push({ name: 'live', title: '27. live: a neighbour’s post and comment reach an open page, also after a cut; a distant member and a visitor get what is theirs; comment search; staff hide a reported comment', run: live });

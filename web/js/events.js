@@ -3,9 +3,9 @@
  * changed. Whoever changes something (a form, a button, the API client when
  * the session ends) calls changed(); whatever shows that data (the map's
  * tiles, the needs list, My posts, the masks tab…) subscribes with on().
- * Neither side knows the other, so a later source of changes (a live stream
- * from the server) only has to call changed() with the same events for the
- * page to follow.
+ * Neither side knows the other, so the server's live stream (live.js) only
+ * has to call changed() with the same events for the page to follow the
+ * changes others make.
  *
  * An event is {kind, id, action}: `kind` says what changed, `id` which one
  * (null when the kind has none), `action` what happened to it:
@@ -24,9 +24,17 @@
  *                                  maker's materials post follows)
  *   order       the order's        create, status
  *   message     the post's         create (a message of its conversation)
+ *   comment     the post's         create, edit, delete, hide, restore (made
+ *                                  here); count (made elsewhere: the live
+ *                                  stream says the post's comments changed)
  *   session     the member's, or   login, logout (also when the server ended
  *               null               the session), update (the same member,
  *                                  their account read again: a new home)
+ *
+ * A `comment` event may also carry `count`: the post's number of visible
+ * comments after the change, when its source knows it. An id of null
+ * means "any": the live stream lost track of changes (live.js, `reset`),
+ * and whatever shows that kind reads it again.
  *
  * Handlers run synchronously, in the order they subscribed, each with the
  * event (frozen); one that throws does not stop the others (EventTarget's
@@ -44,6 +52,7 @@ const ACTIONS = Object.freeze({
   maker: ['edit'],
   order: ['create', 'status'],
   message: ['create'],
+  comment: ['create', 'edit', 'delete', 'hide', 'restore', 'count'],
   session: ['login', 'logout', 'update'],
 });
 
@@ -53,11 +62,15 @@ function checkKind(kind) {
   if (!Object.prototype.hasOwnProperty.call(ACTIONS, kind)) throw new TypeError(`events: unknown kind "${kind}"`);
 }
 
-/** Announces one change to every handler of its kind. Throws TypeError for an unknown kind or action. */
-export function changed({ kind, id = null, action }) {
+/**
+ * Announces one change to every handler of its kind (`count`: see above,
+ * kept only when a number). Throws TypeError for an unknown kind or action.
+ */
+export function changed({ kind, id = null, action, count }) {
   checkKind(kind);
   if (!ACTIONS[kind].includes(action)) throw new TypeError(`events: unknown action "${action}" for ${kind}`);
-  bus.dispatchEvent(new CustomEvent(kind, { detail: Object.freeze({ kind, id, action }) }));
+  const detail = Number.isInteger(count) ? { kind, id, action, count } : { kind, id, action };
+  bus.dispatchEvent(new CustomEvent(kind, { detail: Object.freeze(detail) }));
 }
 
 /**

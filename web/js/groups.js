@@ -42,8 +42,13 @@ on('session', () => {
   category = '';
   clearGroupMap();
 });
-// A post published, edited or taken out of a group: the page shown follows.
-on('post', coalesce(() => { if (currentTab() === 'groups' && openId !== null) show(); }));
+// A post published, or a change of a post the group's page lists (taken
+// out of the group, claimed, its comments counted): the page shown follows.
+on(['post', 'comment'], coalesce((batch) => {
+  if (currentTab() !== 'groups' || openId === null) return;
+  const listed = (id) => id === null || !!$(`#pane-groups .grp-posts .card[data-post="${id}"]`);
+  if (batch.some((e) => (e.kind === 'post' && e.action === 'create') || listed(e.id))) show();
+}));
 $('#form-group').addEventListener('submit', submitCreate);
 $('#dlg-group .close').addEventListener('click', () => $('#dlg-group').close());
 

@@ -14,10 +14,16 @@
  * tiles cost a 304); a change of session does too, and tints the new
  * account's neighbourhoods and, for a member, goes to their home area.
  *
+ * Once the page is usable, the server's live stream is opened (live.js):
+ * the changes others make reach the same channel, and the page follows
+ * them as it follows its own.
+ *
  * window.entraide holds what tests and curious people may read: the map;
  * usableMs (ms from navigation start until the panels are wired and the
- * first list is shown; also the mark 'entraide-usable'); and firstRender
- * (ms from navigation start to the first 'idle' with data drawn).
+ * first list is shown; also the mark 'entraide-usable'); firstRender
+ * (ms from navigation start to the first 'idle' with data drawn); and live
+ * (the live stream: 'connecting', 'open' or 'retrying'; null before it is
+ * opened).
  */
 import { api, session } from './api.js';
 import { $, $$ } from './dom.js';
@@ -32,9 +38,10 @@ import * as moderation from './moderation.js';
 import * as requests from './requests.js';
 import * as reset from './reset.js';
 import { registerWorker } from './offline.js';
+import * as live from './live.js';
 import { on, coalesce } from './events.js';
 
-window.entraide = { firstRender: null, map: null, usableMs: null };
+window.entraide = { firstRender: null, map: null, usableMs: null, live: null };
 
 /** The JSON of a response started by boot.js; {} for an optional one that failed. */
 async function json(pending, what, optional) {
@@ -126,6 +133,7 @@ async function start() {
   window.entraide.usableMs = Math.round(performance.now());
   performance.mark('entraide-usable');
   registerWorker();
+  live.start();
   await mapDone;
 }
 

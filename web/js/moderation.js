@@ -3,9 +3,10 @@
  * (every neighbourhood, hidden ones included) with the reasons their
  * reporters gave, and hides, restores or dismisses the reports of one post,
  * or of the posts ticked (one request after another, then a count of those
- * that succeeded), and reads a reported post's private conversation. The
- * shop claims and password reset links below the queue are requests.js's.
- * The Data tab is staff_data.js's.
+ * that succeeded), and reads a reported post's private conversation.
+ * Below it, the reported comments are mod_comments.js's (fetched when
+ * staff first open the tab). The shop claims and password reset links
+ * below the queues are requests.js's. The Data tab is staff_data.js's.
  */
 import { api, qs, can } from './api.js';
 import { h, $, $$, fill } from './dom.js';
@@ -23,11 +24,13 @@ let busy = false;         // an action on the selection is under way
 let notice = '';          // the outcome of the last action on the selection, shown once
 
 export function init() {
+  // the reported comments: their module is fetched with the tab
+  const comments = () => import('./mod_comments.js').then((m) => m.render(), () => toast(t('err_network'), true));
   ui.addEventListener('tab', (e) => {
-    if (e.detail === 'moderation') render();
+    if (e.detail === 'moderation') { render(); comments(); }
   });
   onLang(() => {
-    if (currentTab() === 'moderation') render(true);
+    if (currentTab() === 'moderation') { render(true); comments(); }
   });
 }
 

@@ -13,7 +13,9 @@
  * session (the panel starts again for the new account: the list, no post,
  * the form), and changes of data (events.js): a post changed, or a maker's
  * profile (a maker's materials post follows it), refreshes what the panel
- * shows, once for a burst of changes.
+ * shows, once for a burst of changes: the list; or, while a post is shown,
+ * that post, when the change may be its own (the list is read again on
+ * Back).
  *
  * `listReady` resolves once the panel first shows something (a list, the
  * visitor's counts, a post): main.js then counts the page as usable.
@@ -45,7 +47,11 @@ export function init() {
     list.refresh();
     form.renderPostPane();
   });
-  on(['post', 'maker'], coalesce(() => list.refresh()));
+  on(['post', 'maker'], coalesce((batch) => {
+    const id = detail.shownPost();
+    if (id === null) list.refresh();
+    else if (batch.some((e) => e.kind === 'maker' || e.id === null || e.id === id)) detail.refreshPost(id);
+  }));
   list.refresh();
   form.renderPostPane();
 }

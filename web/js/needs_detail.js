@@ -10,7 +10,12 @@
  * group's page (groups.js, fetched when followed).
  *
  * Every change made here is announced (events.js): the map's tiles, the list
- * and the author's posts follow from there, never from a call made here. The
+ * and the author's posts follow from there, never from a call made here.
+ * When a change of the post shown is announced (here, or by the live
+ * stream), needs.js calls refreshPost: the post is read again and drawn
+ * again only when it differs from what is shown, so the echo of a change
+ * made here, or a change of another post, leaves the detail (and the focus
+ * in it) alone. The
  * detail knows nothing of the list either: needs.js tells it (init) what its
  * Back button does and whom to tell when it has shown something; the list
  * and the form import this module, never the other way round.
@@ -26,6 +31,7 @@ import { changed } from './events.js';
 let detailId = null;       // the post shown in detail, or null for the list
 let detailAddress = null;  // {id, address} after a claim, for that post only
 let noChat = null;         // the post whose conversation the server refused, until it is opened again
+let drawn = null;          // the JSON of the post as last drawn (refreshPost compares with it)
 const hooks = {
   back: async () => {},    // back(id): the list is shown again, the focus on post id
   shown: () => {},         // something is shown in the panel (a post, or an error)
@@ -84,6 +90,22 @@ export async function showPost(id, fly) {
   hooks.shown();
 }
 
+/**
+ * Reads post id again and draws it only when it changed since it was drawn
+ * (not while its author's edit form is open): one GET.
+ */
+export async function refreshPost(id) {
+  if (detailId !== id) return;
+  let f;
+  try { f = await api('GET', `/api/posts/${id}`); } catch { return showPost(id); } // gone, or no longer visible: said there
+  if (detailId !== id || shape(f) === drawn || $('#form-edit')) return;
+  renderDetail(f);
+}
+
+/* A post as compared by refreshPost: the address a claim reveals is kept
+   apart (detailAddress), the rest as read. */
+const shape = (f) => JSON.stringify({ ...f, properties: { ...f.properties, address: undefined } });
+
 function backButton() {
   return h('button.back', { type: 'button', onclick: async () => {
     const id = detailId;
@@ -96,6 +118,7 @@ function backButton() {
 
 function renderDetail(f, editing) {
   const p = f.properties;
+  drawn = shape(f);
   const body = $('#needs-body');
   const actions = [];
   const act = (label, fn, cls) => h('button' + (cls ? '.' + cls : ''), { type: 'button', onclick: fn }, label);

@@ -1,12 +1,14 @@
 /*
  * needs_form.js — the Post tab: the form that publishes a request or an
  * offer, and the author's own posts with their views. An author is told
- * once, on their next visit, that a post of theirs was claimed (the ids last
- * seen claimed are kept in localStorage).
+ * once that a post of theirs was claimed: at once while the page is open
+ * (the live stream), else on their next visit (the ids last seen claimed
+ * are kept in localStorage).
  *
- * The author's posts are read again after a change that may be theirs: a
- * post published, edited, done or cancelled (events.js), wherever it was
- * made.
+ * The author's posts are read again after a change that may be theirs
+ * (events.js), once for a burst: a post published (here, or by the same
+ * member elsewhere: the live stream), or any change of a post listed —
+ * claimed by a volunteer, done, its comments (their count is shown).
  *
  * A member of active groups may address a post to one of them (the
  * optional "Groupe" field, shown only then): their groups are read when the
@@ -17,17 +19,18 @@ import { h, $, fill } from './dom.js';
 import { t, CATEGORIES } from './i18n.js';
 import * as M from './map.js';
 import { toast, errorText, ui, currentTab, showTab } from './ui.js';
-import { on, changed } from './events.js';
+import { on, changed, coalesce } from './events.js';
 import { openPost, postIcon } from './needs_detail.js';
 
 const newlyClaimed = new Set(); // the author's posts claimed since their last visit
-/* The changes of a post after which the author's posts are read again. */
-const MINE_AFTER = ['create', 'edit', 'done', 'cancel'];
 let wantedGroup = null; // the group to select once the member's groups are read ("Publier dans ce groupe")
 let groupSeq = 0;       // the newest reading of the member's groups
 
 export function init() {
-  on('post', (e) => { if (MINE_AFTER.includes(e.action)) renderMyPosts(); });
+  const listed = (id) => id === null || !!$(`#my-posts .card[data-post="${id}"]`);
+  on(['post', 'comment'], coalesce((batch) => {
+    if (batch.some((e) => (e.kind === 'post' && e.action === 'create') || listed(e.id))) renderMyPosts();
+  }));
   ui.addEventListener('tab', (e) => { if (e.detail === 'post') fillGroups(); });
 }
 

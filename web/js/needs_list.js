@@ -16,18 +16,25 @@
  * moving or a filter changes (needs.js adds: a change of data or of the
  * session); the same filters are applied to the needs drawn on the map.
  *
+ * With keywords and "also in comments" ticked, the comments that hold the
+ * words are searched too (GET /api/comments?q=…: those of the posts the
+ * member sees, newest first), and listed under the posts found, each
+ * opening its post.
+ *
  * While a post is shown (needs_detail.js), the panel is the post's: a
  * refresh shows the post again, and the list waits.
  */
 import { api, qs, session, can } from './api.js';
 import { h, $, fill } from './dom.js';
-import { t, fmtDistance, CATEGORIES } from './i18n.js';
+import { t, fmtDistance, fmtDate, CATEGORIES } from './i18n.js';
 import * as M from './map.js';
 import { toast, openLogin, openRegister, errorText } from './ui.js';
 import { stopConversation } from './conversation.js';
 import { shownPost, leavePost, showPost, openPost, postIcon } from './needs_detail.js';
 
 const filters = { ...M.INITIAL_NEED_FILTERS };
+let inComments = false;    // the keywords are looked for in comments too
+const COMMENT_HITS = 20;   // comments found listed at most
 let listSeq = 0;
 let stats = null;
 let position = null;       // [lon, lat] of the device, once the member asked for it
@@ -52,6 +59,7 @@ export function init(onShown) {
   let timer = null;
   const changed = () => {
     for (const k of ['q', 'kind', 'category', 'status']) filters[k] = form.elements[k].value.trim();
+    inComments = form.elements.in_comments.checked;
     if (!filters.q) M.setNeedFilters(filters);
     clearTimeout(timer);
     timer = setTimeout(() => { leavePost(); refresh(); }, 250);
@@ -129,10 +137,15 @@ export async function refresh() {
   M.setOrigin(origin.kind === 'area' ? null : origin);
   const params = { near: origin.lngLat.map((x) => x.toFixed(6)).join(','), radius: origin.radius, limit: 50,
     kind: filters.kind, category: filters.category, status: filters.status, q: filters.q };
+  // the comments holding the words, asked at the same time (an error is the section's alone)
+  const found = filters.q && inComments
+    ? api('GET', '/api/comments' + qs({ q: filters.q, limit: COMMENT_HITS })).catch((error) => ({ error }))
+    : null;
   try {
     const fc = await api('GET', '/api/posts' + qs(params));
+    const comments = found && await found;
     if (seq !== listSeq) return;
-    lastList = { fc, radius: origin.radius, params, origin };
+    lastList = { fc, radius: origin.radius, params, origin, comments };
     if (filters.q) M.setNeedFilters(filters, fc.features.map((f) => f.properties.id));
     render();
   } catch (e) {
@@ -176,10 +189,11 @@ export function render() {
   if (shownPost() !== null) return;
   if (!session.me) return renderAnonymous();
   if (!lastList) return;
-  const { fc, radius, params, origin } = lastList;
+  const { fc, radius, params, origin, comments } = lastList;
   const body = $('#needs-body');
   $('#filters-box').hidden = !can.home() && !can.staff();
   body.dataset.query = new URLSearchParams(params).toString(); // what the list shows, for scripts and tests
+  body.dataset.comments = comments ? params.q : '';
   const items = fc.features;
   const had = focusWanted !== undefined ? focusWanted
     : body.contains(document.activeElement) ? document.activeElement.dataset.post : undefined;
@@ -193,6 +207,7 @@ export function render() {
       ? h('p.empty', { role: 'status' }, filters.q || filters.kind || filters.category ? t('no_match') : t('no_needs_here'))
       : h('ul.cards', { 'aria-labelledby': 'needs-title' }, items.map(postItem)),
     fc.more ? h('p.hint', null, M.getMap() ? t('more_zoom') : t('more_nearest', { n: items.length })) : null,
+    comments ? commentHits(comments) : null,
   );
   shown();
   // drawn again as the map moves: the keyboard focus stays on the same post
@@ -205,6 +220,24 @@ function focusPost(id) {
   (b || $('#pane-needs')).focus();
 }
 
+
+/** The comments found with the keywords ({comments, more}, or {error}): each opens its post. */
+function commentHits(r) {
+  const list = r.error ? h('p.error', null, errorText(r.error))
+    : r.comments.length === 0 ? h('p.empty', null, t('cm_found_none'))
+      : h('ul.cards', { 'aria-labelledby': 'comment-hits-title' }, r.comments.map((c) => h('li', null, h('button.card.comment-hit', {
+        type: 'button', 'data-post': c.post_id, 'data-comment': c.id, onclick: () => openPost(c.post_id, true),
+      },
+      h('span.card-main', null,
+        h('span.card-title', null, c.post.title),
+        h('span.comment-excerpt', null, c.body),
+        h('span.card-meta', null, [c.mine ? t('you') : c.author.display_name, fmtDate(c.created_at),
+          c.hidden ? t('cm_hidden') : null].filter(Boolean).join(' · ')))))));
+  return h('section.comment-hits', { 'aria-labelledby': 'comment-hits-title' },
+    h('h3#comment-hits-title', null, t('cm_found')),
+    list,
+    r.more ? h('p.hint', null, t('cm_found_more', { n: r.comments.length })) : null);
+}
 
 function postItem(f) {
   const p = f.properties;

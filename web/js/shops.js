@@ -4,7 +4,9 @@
  * add one, then mark it open,
  * closed, delivery only or takeaway only, with delivery, takeaway, gift cards
  * and opening hours. Saving confirms the status for today; a status older
- * than 7 days is shown as unconfirmed (the API's `confirmed`).
+ * than 7 days is shown as unconfirmed (the API's `confirmed`). The list of
+ * the shops in view follows changes of shops (events.js), the live
+ * stream's among them.
  */
 import { api, qs, can } from './api.js';
 import { h, $, fill, swatch } from './dom.js';
@@ -13,7 +15,7 @@ import { parseHours, describe, nowText } from './hours.js';
 import * as M from './map.js';
 import { toast, errorText, showTab, ui, currentTab } from './ui.js';
 import { addressAutocomplete } from './account.js';
-import { on, changed } from './events.js';
+import { on, changed, coalesce } from './events.js';
 
 const STATUSES = ['open', 'closed', 'delivery_only', 'takeaway_only'];
 let listFilter = '';
@@ -28,6 +30,8 @@ export function init() {
     if (e.detail === 'myshop') { renderOwner(focusShop); focusShop = null; }
   });
   on('session', () => { if (currentTab() === 'myshop') renderOwner(); });
+  // a shop's status changed (here, or by its owner or staff elsewhere: the live stream)
+  on('shop', coalesce(() => { if (currentTab() === 'shops') renderList(); }));
   onLang(() => { if (currentTab() === 'shops') renderList(); if (currentTab() === 'myshop') renderOwner(); });
 }
 
