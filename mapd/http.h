@@ -33,6 +33,7 @@ typedef struct mapd_events mapd_events;
 typedef struct mapd_tiles mapd_tiles;
 typedef struct mapd_access_log mapd_access_log;
 typedef struct mapd_exports mapd_exports;
+typedef struct mapd_alerts mapd_alerts;
 
 typedef struct mapd_server {
     const char *db_path;
@@ -55,6 +56,7 @@ typedef struct mapd_server {
     mapd_tiles *tiles;              /* the tile cache (api_tiles.c) */
     mapd_access_log *access_log;    /* one line per request, on stderr (access_log.c) */
     mapd_exports *exports;          /* background export jobs and their files (api_export.c) */
+    mapd_alerts *alerts;            /* the alert sender and unsubscribe keys (alerts.c) */
 } mapd_server;
 
 typedef struct mapd_request {
@@ -262,6 +264,20 @@ enum MHD_Result mapd_api_comment_restore(mapd_ctx *ctx);
 enum MHD_Result mapd_api_comments_search(mapd_ctx *ctx);
 /* The live stream (events.c). */
 enum MHD_Result mapd_api_events(mapd_ctx *ctx);
+/* A member's private Atom feed (api_feeds.c). */
+enum MHD_Result mapd_api_feed_get(mapd_ctx *ctx);
+enum MHD_Result mapd_api_feed_create(mapd_ctx *ctx);
+enum MHD_Result mapd_api_feed_delete(mapd_ctx *ctx);
+enum MHD_Result mapd_api_feed_atom(mapd_ctx *ctx);
+/* Alerts by email (api_alerts.c). */
+enum MHD_Result mapd_api_subscription_create(mapd_ctx *ctx);
+enum MHD_Result mapd_api_subscriptions_list(mapd_ctx *ctx);
+enum MHD_Result mapd_api_subscription_delete(mapd_ctx *ctx);
+enum MHD_Result mapd_api_subscription_resume(mapd_ctx *ctx);
+enum MHD_Result mapd_api_subscription_test(mapd_ctx *ctx);
+enum MHD_Result mapd_api_deliveries(mapd_ctx *ctx);
+enum MHD_Result mapd_api_unsubscribe_page(mapd_ctx *ctx);
+enum MHD_Result mapd_api_unsubscribe(mapd_ctx *ctx);
 /* Loads post id for viewer (api_posts.c): 0, or -1 after queuing 404 (a
  * post viewer may not see answers as if it did not exist) or 503. */
 int mapd_post_id_or_reply(mapd_ctx *ctx, const geodata_member *viewer, int64_t id, geodata_post *p);

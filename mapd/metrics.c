@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "events.h"
 #include "http.h"
 
@@ -148,13 +149,22 @@ enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
     char *text = mapd_metrics_render(ctx->server->metrics, ctx->server->route_names, ctx->server->n_routes);
     if (!text)
         return MHD_NO;
-    char tiles[2048];
+    char tiles[4096];
+    uint64_t sent, failed, retried;
+    mapd_alerts_counts(ctx->server->alerts, &sent, &failed, &retried);
     int n = mapd_tiles_metrics(ctx->server->tiles, tiles, sizeof tiles);
     if (n > 0 && (size_t)n < sizeof tiles)
         n += snprintf(tiles + n, sizeof tiles - (size_t)n,
                       "# HELP mapd_event_streams Live streams open (GET /api/events).\n"
-                      "# TYPE mapd_event_streams gauge\nmapd_event_streams %d\n",
-                      mapd_events_open(ctx->server->events));
+                      "# TYPE mapd_event_streams gauge\nmapd_event_streams %d\n"
+                      "# HELP mapd_alerts_total Alert mails since start, by outcome: sent (the "
+                      "relay accepted it), retried (a temporary failure), failed (given up).\n"
+                      "# TYPE mapd_alerts_total counter\n"
+                      "mapd_alerts_total{outcome=\"sent\"} %llu\n"
+                      "mapd_alerts_total{outcome=\"retried\"} %llu\n"
+                      "mapd_alerts_total{outcome=\"failed\"} %llu\n",
+                      mapd_events_open(ctx->server->events), (unsigned long long)sent,
+                      (unsigned long long)retried, (unsigned long long)failed);
     size_t len = strlen(text);
     char *all = n > 0 && (size_t)n < sizeof tiles ? realloc(text, len + (size_t)n + 1) : NULL;
     if (all) {

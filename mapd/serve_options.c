@@ -13,6 +13,8 @@
 #include "cli.h"
 #include "events.h"
 #include "geodata/groups.h"
+#include "geodata/subscriptions.h"
+#include "mail.h"
 #include "serve_options.h"
 #include "tile_render.h"
 #include "tiles/cache.h"
@@ -53,6 +55,12 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         { "events-max", required_argument, NULL, 'M' },
         { "events-per-address", required_argument, NULL, 'P' },
         { "events-heartbeat", required_argument, NULL, 'H' },
+        { "smtp-url", required_argument, NULL, 'S' },
+        { "smtp-from", required_argument, NULL, 'F' },
+        { "public-url", required_argument, NULL, 'U' },
+        { "alerts-interval-s", required_argument, NULL, 'I' },
+        { "alerts-digest-at", required_argument, NULL, 'D' },
+        { "alerts-backoff", required_argument, NULL, 'B' },
         { NULL, 0, NULL, 0 },
     };
     *o = (mapd_serve_options){
@@ -63,6 +71,8 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         .auth_per_minute = 10,
         .comments_per_minute = 30,
         .events = { .max_streams = 1000, .per_address = 16, .heartbeat_s = 10 },
+        .alerts = { .interval_s = 30, .digest_minute = 18 * 60,
+                    .backoff = { 60, 300, 1800, 7200 }, .n_backoff = 4 },
         .tile_cache_mb = (long)(TILES_CACHE_DEFAULT_BYTES >> 20),
         .tile_max_kb = MAPD_TILE_MAX_BYTES / 1024,
         .log_flush_ms = MAPD_ACCESS_LOG_FLUSH_MS,
@@ -153,6 +163,44 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
                                  optarg);
             o->events.heartbeat_s = (int)v;
             break;
+        case 'S':
+            if (strncmp(optarg, "smtp://", 7) != 0 && strncmp(optarg, "smtps://", 8) != 0)
+                return mapd_fail(MAPD_EXIT_USAGE, "--smtp-url wants smtp://HOST[:PORT] or "
+                                 "smtps://HOST[:PORT] (credentials as USER:PASSWORD@HOST)");
+            o->alerts.smtp_url = optarg;
+            break;
+        case 'F': {
+            char addr[GEODATA_EMAIL_MAX + 1];
+            if (mapd_mail_address(optarg, addr, sizeof addr))
+                return mapd_fail(MAPD_EXIT_USAGE, "--smtp-from wants an address, a@example.org or "
+                                 "'Entraide <a@example.org>', in printable ASCII");
+            o->alerts.smtp_from = optarg;
+            break;
+        }
+        case 'U':
+            if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
+                || strlen(optarg) > MAPD_PUBLIC_URL_MAX || strpbrk(optarg, " \t\r\n\"<>"))
+                return mapd_fail(MAPD_EXIT_USAGE, "--public-url wants http:// or https:// and at "
+                                 "most %d bytes without spaces, e.g. https://entraide.example.org",
+                                 MAPD_PUBLIC_URL_MAX);
+            o->alerts.public_url = optarg;
+            break;
+        case 'I':
+            if (!parse_long(optarg, 1, 3600, &o->alerts.interval_s))
+                return mapd_fail(MAPD_EXIT_USAGE, "--alerts-interval-s wants 1 to 3600 seconds, "
+                                 "not '%s'", optarg);
+            break;
+        case 'D':
+            if (!geodata_hhmm_parse(optarg, &o->alerts.digest_minute))
+                return mapd_fail(MAPD_EXIT_USAGE, "--alerts-digest-at wants HH:MM (local time), "
+                                 "not '%s'", optarg);
+            break;
+        case 'B':
+            if (!mapd_alerts_backoff_parse(optarg, &o->alerts))
+                return mapd_fail(MAPD_EXIT_USAGE, "--alerts-backoff wants 1 to %d delays in "
+                                 "seconds (1 to 604800), e.g. 60,300,1800,7200, not '%s'",
+                                 GEODATA_ALERT_RETRIES_MAX, optarg);
+            break;
         default: return MAPD_EXIT_USAGE;
         }
     }
@@ -162,7 +210,11 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
                          "[--tile-cache-mb N] [--tile-max-kb N] [--attribution TEXT] [--posts-model on|off] "
                          "[--log-flush-ms N] [--export-keep SECONDS] [--group-threshold N] "
                          "[--comments-per-minute N] [--events-max N] [--events-per-address N] "
-                         "[--events-heartbeat SECONDS]");
+                         "[--events-heartbeat SECONDS] [--smtp-url URL --smtp-from ADDRESS] "
+                         "[--public-url URL] [--alerts-interval-s N] [--alerts-digest-at HH:MM] "
+                         "[--alerts-backoff S,S,...]");
+    if (!o->alerts.smtp_url != !o->alerts.smtp_from)
+        return mapd_fail(MAPD_EXIT_USAGE, "--smtp-url and --smtp-from go together");
     if (server->web_dir && o->no_web)
         return mapd_fail(MAPD_EXIT_USAGE, "--web DIR and --no-web cannot go together");
     if (server->web_dir && !server->web_dir[0])

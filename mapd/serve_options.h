@@ -6,6 +6,7 @@
 
 #include <limits.h>
 
+#include "alerts.h"
 #include "events.h"
 #include "http.h"
 
@@ -16,6 +17,7 @@ typedef struct mapd_serve_options {
     long auth_per_minute;        /* logins and registrations per client address */
     long comments_per_minute;    /* comments per member; 0: no limit */
     mapd_events_limits events;   /* the live stream's caps and heartbeat */
+    mapd_alerts_options alerts;  /* the alert sender: relay, links, timing */
     long tile_cache_mb, tile_max_kb;
     long log_flush_ms;           /* access-log lines gathered at most this long */
     long export_keep;            /* seconds a background export's file is kept */

@@ -16,7 +16,8 @@
  * glibc's slow positional path (a library we link registers a printf
  * extension).
  *
- * Shutdown: SIGINT or SIGTERM stops accepting connections, waits (10 s at
+ * Shutdown: SIGINT or SIGTERM stops accepting connections and the alert
+ * sender (a mail being sent gets a few seconds, alerts.h), waits (10 s at
  * most) for the requests in flight, stops the posts writer (which first
  * answers the creations it holds: their connections are suspended until their
  * transaction commits, writer.c), then stops the workers (closing their
@@ -37,6 +38,7 @@
 #include <sodium.h>
 
 #include "access_log.h"
+#include "alerts.h"
 #include "cli.h"
 #include "events.h"
 #include "http.h"
@@ -111,6 +113,18 @@ static const struct route {
     { "DELETE", "/api/groups/{id}/members/*", mapd_api_group_member_delete },
     { "DELETE", "/api/groups/{id}/posts/*", mapd_api_group_post_remove },
     { "GET", "/api/events", mapd_api_events },
+    { "GET", "/api/feeds", mapd_api_feed_get },
+    { "POST", "/api/feeds", mapd_api_feed_create },
+    { "DELETE", "/api/feeds", mapd_api_feed_delete },
+    { "GET", "/feeds/needs.atom", mapd_api_feed_atom },
+    { "POST", "/api/subscriptions", mapd_api_subscription_create },
+    { "GET", "/api/subscriptions", mapd_api_subscriptions_list },
+    { "POST", "/api/subscriptions/test", mapd_api_subscription_test },
+    { "DELETE", "/api/subscriptions/{id}", mapd_api_subscription_delete },
+    { "POST", "/api/subscriptions/{id}/resume", mapd_api_subscription_resume },
+    { "GET", "/api/deliveries", mapd_api_deliveries },
+    { "GET", "/api/unsubscribe", mapd_api_unsubscribe_page },
+    { "POST", "/api/unsubscribe", mapd_api_unsubscribe },
     { "GET", "/api/shops", mapd_api_shops_list },
     { "POST", "/api/shops", mapd_api_shop_create },
     { "GET", "/api/shops/{id}", mapd_api_shop_get },
@@ -407,7 +421,8 @@ static int run(mapd_serve_options *o)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (mapd_posts_start(&server, o->posts_model) || mapd_exports_start(&server, o->export_keep)
-        || (o->events.max_streams && mapd_events_start(&server, &o->events)))
+        || (o->events.max_streams && mapd_events_start(&server, &o->events))
+        || mapd_alerts_start(&server, &o->alerts))
         return MAPD_EXIT_FAIL;
 
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -426,6 +441,10 @@ static int run(mapd_serve_options *o)
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     char host[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
+    char listen_url[INET_ADDRSTRLEN + 16];
+    snprintf(listen_url, sizeof listen_url, "http://%s:%u", host,
+             info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port));
+    mapd_alerts_set_listen_url(server.alerts, listen_url);
     printf("mapd: serving http://%s:%u/ (%ld threads, db %s, %zu addresses)\n", host,
            info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port), threads, server.db_path,
            geodata_geocoder_count(server.geocoder));
@@ -445,6 +464,7 @@ static int run(mapd_serve_options *o)
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     MHD_socket listener = MHD_quiesce_daemon(d);
     mapd_events_stop(server.events); /* open streams end: they are requests in flight */
+    mapd_alerts_stop(server.alerts); /* a mail being sent ends first, or is sent again later */
     double deadline = seconds() + 10;
     while (__atomic_load_n(&in_flight, __ATOMIC_RELAXED) > 0 && seconds() < deadline)
         usleep(10000);
@@ -463,6 +483,7 @@ static int run(mapd_serve_options *o)
     mapd_tiles_free(server.tiles);
     mapd_posts_free(&server);
     mapd_events_free(server.events);
+    mapd_alerts_free(server.alerts);
     mapd_feed_free(server.feed);
     return MAPD_EXIT_OK;
 }

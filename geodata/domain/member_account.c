@@ -13,7 +13,8 @@
  * password, name and home; sessions end; the member's open and claimed
  * posts are cancelled (nobody can help them now), posts they had claimed
  * are open again for others, their messages and maker profile are deleted,
- * their pending shop claims withdrawn and any password reset link voided.
+ * their pending shop claims withdrawn, any password reset link voided, and
+ * their alert subscriptions and delivery log deleted.
  * Done posts stay, under the name GEODATA_DELETED_NAME. One transaction.
  */
 #include <stdio.h>
@@ -142,6 +143,8 @@ int geodata_member_delete(geodata_store *store, int64_t id, int64_t now)
         "UPDATE shops SET owner_id = NULL WHERE owner_id = ?1",
         "UPDATE shop_claims SET status = 'withdrawn', decided_at = ?2 WHERE member_id = ?1 AND status = 'pending'",
         "DELETE FROM password_resets WHERE member_id = ?1",
+        "DELETE FROM alert_deliveries WHERE member_id = ?1",
+        "DELETE FROM subscriptions WHERE member_id = ?1",
         "UPDATE members SET email = 'deleted-' || id || '@deleted.invalid', password_hash = '', "
         "display_name = '" GEODATA_DELETED_NAME "', address_id = NULL, address_text = NULL, "
         "home_lon = NULL, home_lat = NULL WHERE id = ?1",

@@ -386,6 +386,71 @@ static const char *const migrations[] = {
     "  neighbourhood_id, claimed_by, expires_at, geom, group_id ON posts BEGIN"
     "  INSERT INTO changes(layer, ref_id, old_geom, new_geom)"
     "  VALUES ('needs', NEW.id, OLD.geom, NEW.geom); END;",
+
+    /* 12: alerts by email (subscriptions.c, alert_deliveries.c). A
+     * subscription's area is a radius around its member's home or a polygon
+     * (area: a SpatiaLite geometry, not a registered column: it is only ever
+     * tested against one post's point; polygon: its GeoJSON as given back).
+     * cursor is the change-feed seq up to which posts were considered, so
+     * nothing older is alerted. A delivery is one mail to send or sent: a
+     * post's alert ('post'), a digest's item waiting for its digest ('item',
+     * digest_id naming the digest once it is made), a digest ('digest') or
+     * a test ('test'); UNIQUE(subscription_id, post_id) alerts a post once
+     * per subscription. Deleting a subscription drops what it had not sent
+     * and keeps its log, unlinked. secrets holds the server's own keys (the
+     * unsubscribe links' HMAC key), made at first use. */
+    "CREATE TABLE subscriptions ("
+    "  id            INTEGER PRIMARY KEY,"
+    "  member_id     INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+    "  kinds         TEXT NOT NULL,"           /* 'request', 'offer' or 'request,offer' */
+    "  categories    TEXT NOT NULL DEFAULT '',"/* comma-separated; '' all */
+    "  radius_m      INTEGER CHECK (radius_m BETWEEN 50 AND 5000),"
+    "  polygon       TEXT,"                    /* GeoJSON Polygon, EPSG:4326 */
+    "  area          BLOB,"                    /* the same as a SpatiaLite geometry */
+    "  mode          TEXT NOT NULL CHECK (mode IN ('immediate', 'digest')),"
+    "  quiet_start   INTEGER CHECK (quiet_start BETWEEN 0 AND 1439)," /* minutes, local */
+    "  quiet_end     INTEGER CHECK (quiet_end BETWEEN 0 AND 1439),"
+    "  created_at    INTEGER NOT NULL,"
+    "  cursor        INTEGER NOT NULL,"        /* changes.seq considered up to */
+    "  paused_at     INTEGER,"
+    "  paused_reason TEXT,"
+    "  failures      INTEGER NOT NULL DEFAULT 0," /* consecutive hard failures */
+    "  CHECK ((radius_m IS NULL) <> (area IS NULL))"
+    ");"
+    "CREATE INDEX subscriptions_member ON subscriptions(member_id);"
+    "CREATE TABLE alert_deliveries ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  subscription_id INTEGER REFERENCES subscriptions(id) ON DELETE SET NULL,"
+    "  member_id       INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,"
+    "  post_id         INTEGER REFERENCES posts(id) ON DELETE SET NULL,"
+    "  type            TEXT NOT NULL CHECK (type IN ('post', 'item', 'digest', 'test')),"
+    "  digest_id       INTEGER REFERENCES alert_deliveries(id) ON DELETE SET NULL,"
+    "  status          TEXT NOT NULL DEFAULT 'pending'"
+    "                  CHECK (status IN ('pending', 'sent', 'failed', 'retrying', 'dropped')),"
+    "  attempts        INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  last_error      TEXT,"
+    "  distance_m      REAL,"                  /* from the subscriber's home to the public point */
+    "  created_at      INTEGER NOT NULL,"
+    "  sent_at         INTEGER,"
+    "  UNIQUE (subscription_id, post_id)"
+    ");"
+    "CREATE INDEX alert_deliveries_due ON alert_deliveries(next_attempt_at)"
+    "  WHERE status IN ('pending', 'retrying');"
+    "CREATE INDEX alert_deliveries_member ON alert_deliveries(member_id, id);"
+    "CREATE INDEX alert_deliveries_digest ON alert_deliveries(digest_id) WHERE digest_id IS NOT NULL;"
+    "CREATE TABLE secrets ("
+    "  name  TEXT PRIMARY KEY,"
+    "  value BLOB NOT NULL"
+    ") WITHOUT ROWID;",
+
+    /* 13: members' private feed tokens (feeds.c): the hash of each member's
+     * one token, which a new token replaces. */
+    "CREATE TABLE feed_tokens ("
+    "  member_id  INTEGER PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL"
+    ");",
 };
 
 /* The migration after which the streets of the stored addresses are derived

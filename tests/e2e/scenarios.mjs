@@ -975,6 +975,25 @@ async function myAccount(ctx) {
   const now = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
   check('the header and the account show the new neighbourhood', now.neighbourhood.id === data.b && now.visible_neighbourhoods.includes(data.b));
 
+  // The private feed: an address made in the dialog, read without a session
+  // as a feed reader would, then revoked.
+  check('no feed address yet', (await page.textContent('#me-feed-state')) === 'Vous n’avez pas d’adresse de flux.');
+  await page.click('#btn-feed-new');
+  await page.waitForSelector('#me-feed-url-label:not([hidden])');
+  const feedUrl = await page.inputValue('#me-feed-url');
+  check(`a feed address is made and shown once (${feedUrl.slice(0, 60)}…)`,
+    /\/feeds\/needs\.atom\?token=[A-Za-z0-9_-]{43}$/.test(feedUrl)
+    && (await page.textContent('#me-feed-state')).startsWith('Voici votre nouvelle adresse'));
+  const atom = await fetch(feedUrl);   // from the test, without a cookie: a feed reader
+  const xml = await atom.text();
+  check(`the feed reads without a session: Atom, with her area's needs (${(xml.match(/<entry>/g) || []).length} entries)`,
+    atom.status === 200 && atom.headers.get('content-type').startsWith('application/atom+xml')
+    && xml.includes('<feed xmlns="http://www.w3.org/2005/Atom"') && xml.includes('<entry>'), xml.slice(0, 200));
+  page.once('dialog', (d) => d.accept());
+  await page.click('#btn-feed-revoke');
+  await page.waitForFunction(() => document.getElementById('me-feed-state').textContent.includes('révoquée'));
+  check('revoked in the dialog: the address no longer answers', (await fetch(feedUrl)).status === 404);
+
   // Deleting the account: what happens is said, the password and a confirmation are asked.
   const del = form('form-me-delete');
   const intro = await del.locator('.hint').textContent();

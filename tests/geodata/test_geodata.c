@@ -1228,6 +1228,8 @@ static void test_streets_import_and_rebuild(void **state)
         "DROP TABLE comments_fts; DROP TABLE comment_reports; DROP TABLE comments;" /* 11 */
         "DROP INDEX posts_group; ALTER TABLE posts DROP COLUMN group_id;"
         "ALTER TABLE posts DROP COLUMN comment_count; DROP TABLE group_members; DROP TABLE groups;"
+        "DROP TABLE secrets; DROP TABLE alert_deliveries; DROP TABLE subscriptions;" /* 12 */
+        "DROP TABLE feed_tokens;"                                                /* 13 */
         "PRAGMA user_version = 8;", NULL, NULL, NULL), SQLITE_OK);
     geodata_store_close(s);
     s = open_store("streets.sqlite");

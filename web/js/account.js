@@ -3,12 +3,13 @@
  * /api/geocode and a refusal says why), log out, and who is logged in; "My
  * account": the display name, the password and the home changed (PATCH
  * /api/me, the last two with the current password), the account deleted
- * (DELETE /api/me).
+ * (DELETE /api/me), and the private feed's address made, replaced or
+ * revoked (/api/feeds: the address is shown once, when made).
  */
 import autocomplete from 'autocompleter';
 import { api, qs, session, login, logout, setSession, can } from './api.js';
 import { h, $, $$, fill } from './dom.js';
-import { t, onLang } from './i18n.js';
+import { t, onLang, fmtDate } from './i18n.js';
 import { toast, errorText, openLogin, openRegister } from './ui.js';
 import { on } from './events.js';
 
@@ -111,7 +112,10 @@ function initMe() {
     $('#form-me-delete').hidden = can.staff();
     $('#me-staff').hidden = !can.staff();
     d.showModal();
+    feedState();
   });
+  $('#btn-feed-new').addEventListener('click', feedNew);
+  $('#btn-feed-revoke').addEventListener('click', feedRevoke);
   $('.close', d).addEventListener('click', () => d.close());
   addressAutocomplete($('#me-address'));
   meForm('#form-me-name', 'PATCH', (f) => ({ display_name: f.display_name.value.trim() }), (r) => {
@@ -131,6 +135,53 @@ function initMe() {
     $('#btn-login').focus();
     toast(t('me_deleted'));
   });
+}
+
+/* ---- the private feed ---- */
+
+/** Shows whether a feed address is active; `made`: the address just made, shown this once. */
+async function feedState(made = null) {
+  const box = $('#me-feed'), err = $('.error', box);
+  err.hidden = true;
+  $('#me-feed-url-label').hidden = !made;
+  if (made) $('#me-feed-url').value = made;
+  try {
+    const st = await api('GET', '/api/feeds');
+    $('#me-feed-state').textContent = made ? t('me_feed_made')
+      : st.active ? t('me_feed_active', { date: fmtDate(st.created_at) }) : t('me_feed_none');
+    $('#btn-feed-new').textContent = t(st.active ? 'me_feed_replace' : 'me_feed_new');
+    $('#btn-feed-revoke').hidden = !st.active;
+  } catch (e) {
+    err.textContent = errorText(e);
+    err.hidden = false;
+  }
+}
+
+async function feedNew() {
+  try {
+    const r = await api('POST', '/api/feeds');
+    await feedState(r.url);
+    $('#me-feed-url').focus();
+    $('#me-feed-url').select();
+  } catch (e) {
+    const err = $('.error', $('#me-feed'));
+    err.textContent = errorText(e);
+    err.hidden = false;
+  }
+}
+
+async function feedRevoke() {
+  if (!confirm(t('me_feed_revoke_confirm'))) return;
+  try {
+    await api('DELETE', '/api/feeds');
+    await feedState();
+    $('#me-feed-state').textContent = t('me_feed_revoked');
+    $('#btn-feed-new').focus();
+  } catch (e) {
+    const err = $('.error', $('#me-feed'));
+    err.textContent = errorText(e);
+    err.hidden = false;
+  }
 }
 
 /** One form of "My account": body(elements) is what is sent (false: nothing), done(answer) the message shown. */
