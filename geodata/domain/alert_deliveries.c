@@ -37,21 +37,10 @@
 #define MATCH_PAGE 256   /* subscriptions matched per transaction */
 #define DIGEST_PAGE 512  /* digests made per call at most; the rest at the next */
 
-static int finish(geodata_store *store, int rc)
-{
-    if (!rc)
-        rc = geodata_commit(store);
-    if (rc)
-        geodata_rollback(store);
-    return rc;
-}
-
 /* Runs a cached statement that writes and releases it; *changed gets its rows. */
 static int run(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
 {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
-    if (changed)
-        *changed = rc ? 0 : sqlite3_changes(store->db);
+    int rc = geodata_write(store, st, what, changed);
     geodata_release(store, st);
     return rc;
 }
@@ -223,7 +212,7 @@ int geodata_alerts_match(geodata_store *store, int64_t now, int digest_minute, s
             rc = match_one(store, &subs[i], newest, now, digest_minute, matched);
         for (size_t i = 0; i < n; i++)
             free(subs[i].area);
-        rc = finish(store, rc);
+        rc = geodata_end(store, rc);
         if (rc || n < MATCH_PAGE)
             break;
         after = subs[n - 1].id;
@@ -300,7 +289,7 @@ int geodata_alerts_digest(geodata_store *store, int64_t now, size_t *made)
             (*made)++;
     }
     free(subs);
-    rc = finish(store, rc);
+    rc = geodata_end(store, rc);
     if (rc)
         *made = 0;
     return rc;
@@ -447,7 +436,7 @@ int geodata_alert_sent(geodata_store *store, int64_t id, int64_t now)
         sqlite3_bind_int64(st, 1, id);
         rc = run(store, st, "forgetting a subscription's failures", NULL);
     }
-    return finish(store, rc);
+    return geodata_end(store, rc);
 }
 
 /* error cut to at most max bytes, on a UTF-8 character boundary, into out
@@ -490,7 +479,7 @@ int geodata_alert_failed(geodata_store *store, int64_t id, int64_t now, int perm
     int failures = row > 0 ? sqlite3_column_int(st, 4) : 0;
     geodata_release(store, st);
     if (row <= 0)
-        return finish(store, row < 0 ? row : geodata_fail(store, GEODATA_ENOTFOUND, "no such delivery"));
+        return geodata_end(store, row < 0 ? row : geodata_fail(store, GEODATA_ENOTFOUND, "no such delivery"));
     int final = permanent || (size_t)attempts > n_backoff;
     int64_t next = final ? now : geodata_quiet_after(now + backoff[attempts - 1], qs, qe);
     if (!(st = geodata_cached(store,
@@ -536,7 +525,7 @@ int geodata_alert_failed(geodata_store *store, int64_t id, int64_t now, int perm
             rc = run(store, st, "dropping a paused subscription's alerts", NULL);
         }
     }
-    rc = finish(store, rc);
+    rc = geodata_end(store, rc);
     if (rc)
         *paused = 0;
     return rc;
@@ -579,7 +568,7 @@ int geodata_alert_test(geodata_store *store, int64_t member, int64_t now, int64_
     }
     if (!rc)
         *id = sqlite3_last_insert_rowid(store->db);
-    rc = finish(store, rc);
+    rc = geodata_end(store, rc);
     if (rc)
         *id = 0;
     return rc;

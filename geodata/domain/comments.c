@@ -17,15 +17,6 @@ static int check_body(geodata_store *store, const char *body)
     return GEODATA_OK;
 }
 
-/* Runs a statement that writes; *changed gets the rows it changed. */
-static int run(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
-{
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
-    if (changed)
-        *changed = rc ? 0 : sqlite3_changes(store->db);
-    return rc;
-}
-
 int geodata_comment_add(geodata_store *store, int64_t post_id, int64_t author, const char *body,
                         int64_t now, int64_t *id)
 {
@@ -43,7 +34,7 @@ int geodata_comment_add(geodata_store *store, int64_t post_id, int64_t author, c
     sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, now);
     int changed;
-    rc = run(store, st, "adding a comment", &changed);
+    rc = geodata_write(store, st, "adding a comment", &changed);
     if (!rc && changed)
         *id = sqlite3_last_insert_rowid(store->db);
     geodata_release(store, st);
@@ -93,7 +84,7 @@ int geodata_comment_get(geodata_store *store, int64_t id, geodata_comment *out)
 static int author_write(geodata_store *store, sqlite3_stmt *st, int64_t id, const char *what)
 {
     int changed;
-    int rc = run(store, st, what, &changed);
+    int rc = geodata_write(store, st, what, &changed);
     sqlite3_finalize(st);
     if (rc || changed)
         return rc;
@@ -145,7 +136,7 @@ int geodata_comment_report(geodata_store *store, int64_t id, int64_t reporter, c
     sqlite3_bind_int64(st, 2, reporter);
     sqlite3_bind_text(st, 3, reason ? reason : "", (int)len, SQLITE_STATIC);
     int changed;
-    int rc = run(store, st, "reporting a comment", &changed);
+    int rc = geodata_write(store, st, "reporting a comment", &changed);
     sqlite3_finalize(st);
     if (!rc && !changed)
         rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such comment");
@@ -164,7 +155,7 @@ int geodata_comment_set_hidden(geodata_store *store, int64_t id, int64_t staff, 
     } else {
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int(st, 2, hidden ? 1 : 0);
-        rc = run(store, st, "moderating a comment", &changed);
+        rc = geodata_write(store, st, "moderating a comment", &changed);
         sqlite3_finalize(st);
     }
     if (!rc && !changed)
@@ -173,11 +164,7 @@ int geodata_comment_set_hidden(geodata_store *store, int64_t id, int64_t staff, 
     snprintf(target, sizeof target, "comment %lld", (long long)id);
     if (!rc)
         rc = geodata_audit(store, staff, hidden ? "hide comment" : "restore comment", target, NULL);
-    if (!rc)
-        rc = geodata_commit(store);
-    if (rc)
-        geodata_rollback(store);
-    return rc;
+    return geodata_end(store, rc);
 }
 
 /* Visits the rows of st (COMMENT_COLUMNS, then the post's title when

@@ -20,16 +20,12 @@ int geodata_feed_token_set(geodata_store *store, int64_t member, const unsigned 
         sqlite3_bind_int64(st, 1, member);
         sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, now);
-        rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "making a feed token");
+        rc = geodata_write(store, st, "making a feed token", NULL);
         sqlite3_finalize(st);
     }
     if (!rc)
         rc = geodata_audit(store, member, "new feed token", NULL, NULL);
-    if (!rc)
-        rc = geodata_commit(store);
-    if (rc)
-        geodata_rollback(store);
-    return rc;
+    return geodata_end(store, rc);
 }
 
 int geodata_feed_token_delete(geodata_store *store, int64_t member)
@@ -43,19 +39,14 @@ int geodata_feed_token_delete(geodata_store *store, int64_t member)
         rc = GEODATA_EDB;
     } else {
         sqlite3_bind_int64(st, 1, member);
-        rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "revoking a feed token");
-        changed = rc ? 0 : sqlite3_changes(store->db);
+        rc = geodata_write(store, st, "revoking a feed token", &changed);
         sqlite3_finalize(st);
     }
     if (!rc && !changed)
         rc = geodata_fail(store, GEODATA_ENOTFOUND, "no feed address to revoke");
     if (!rc)
         rc = geodata_audit(store, member, "revoke feed token", NULL, NULL);
-    if (!rc)
-        rc = geodata_commit(store);
-    if (rc)
-        geodata_rollback(store);
-    return rc;
+    return geodata_end(store, rc);
 }
 
 int geodata_feed_token_member(geodata_store *store, const unsigned char hash[32], int64_t *member,

@@ -24,15 +24,6 @@ int geodata_group_category_valid(const char *category)
     return 0;
 }
 
-/* Runs a statement that writes; *changed gets the rows it changed. */
-static int run(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
-{
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
-    if (changed)
-        *changed = rc ? 0 : sqlite3_changes(store->db);
-    return rc;
-}
-
 /* Counts group id's members again and activates it when they reach
  * threshold (threshold <= 0: never from here). */
 static int recount(geodata_store *store, int64_t id, int64_t now, int threshold)
@@ -48,17 +39,8 @@ static int recount(geodata_store *store, int64_t id, int64_t now, int threshold)
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int(st, 3, threshold);
-    int rc = run(store, st, "counting a group's members", NULL);
+    int rc = geodata_write(store, st, "counting a group's members", NULL);
     geodata_release(store, st);
-    return rc;
-}
-
-static int finish(geodata_store *store, int rc)
-{
-    if (!rc)
-        rc = geodata_commit(store);
-    if (rc)
-        geodata_rollback(store);
     return rc;
 }
 
@@ -92,7 +74,7 @@ int geodata_group_create(geodata_store *store, int64_t creator, const char *name
         sqlite3_bind_text(st, 3, description ? description : "", (int)dlen, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, category, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, now);
-        rc = run(store, st, "creating a group", &changed);
+        rc = geodata_write(store, st, "creating a group", &changed);
         sqlite3_finalize(st);
     }
     if (!rc && !changed)
@@ -107,7 +89,7 @@ int geodata_group_create(geodata_store *store, int64_t creator, const char *name
         sqlite3_bind_int64(st, 1, *id);
         sqlite3_bind_int64(st, 2, creator);
         sqlite3_bind_int64(st, 3, now);
-        rc = run(store, st, "adding a group's creator", NULL);
+        rc = geodata_write(store, st, "adding a group's creator", NULL);
         sqlite3_finalize(st);
     }
     if (!rc)
@@ -116,7 +98,7 @@ int geodata_group_create(geodata_store *store, int64_t creator, const char *name
     snprintf(target, sizeof target, "group %lld", (long long)*id);
     if (!rc)
         rc = geodata_audit(store, creator, "create group", target, name);
-    rc = finish(store, rc);
+    rc = geodata_end(store, rc);
     if (rc)
         *id = 0;
     return rc;
@@ -269,13 +251,13 @@ int geodata_group_join(geodata_store *store, int64_t id, int64_t member,
             sqlite3_bind_int64(st, 1, id);
             sqlite3_bind_int64(st, 2, member);
             sqlite3_bind_int64(st, 3, now);
-            rc = run(store, st, "joining a group", NULL);
+            rc = geodata_write(store, st, "joining a group", NULL);
             geodata_release(store, st);
         }
         if (!rc)
             rc = recount(store, id, now, threshold);
     }
-    return finish(store, rc);
+    return geodata_end(store, rc);
 }
 
 int geodata_group_leave(geodata_store *store, int64_t id, int64_t member)
@@ -291,12 +273,12 @@ int geodata_group_leave(geodata_store *store, int64_t id, int64_t member)
     } else {
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, member);
-        rc = run(store, st, "leaving a group", &changed);
+        rc = geodata_write(store, st, "leaving a group", &changed);
         geodata_release(store, st);
     }
     if (!rc && changed)
         rc = recount(store, id, 0, 0);
-    return finish(store, rc);
+    return geodata_end(store, rc);
 }
 
 int geodata_group_moderates(geodata_store *store, int64_t id, int64_t member, int staff)
@@ -341,7 +323,7 @@ int geodata_group_remove_member(geodata_store *store, int64_t id, int64_t modera
             sqlite3_bind_int64(st, 1, id);
             sqlite3_bind_int64(st, 2, member);
             sqlite3_bind_int64(st, 3, moderator);
-            rc = run(store, st, "removing a group member", &changed);
+            rc = geodata_write(store, st, "removing a group member", &changed);
             sqlite3_finalize(st);
         }
     }
@@ -354,7 +336,7 @@ int geodata_group_remove_member(geodata_store *store, int64_t id, int64_t modera
     snprintf(detail, sizeof detail, "member %lld", (long long)member);
     if (!rc)
         rc = geodata_audit(store, moderator, "remove group member", target, detail);
-    return finish(store, rc);
+    return geodata_end(store, rc);
 }
 
 int geodata_group_remove_post(geodata_store *store, int64_t id, int64_t moderator, int staff,
@@ -373,7 +355,7 @@ int geodata_group_remove_post(geodata_store *store, int64_t id, int64_t moderato
         } else {
             sqlite3_bind_int64(st, 1, id);
             sqlite3_bind_int64(st, 2, post);
-            rc = run(store, st, "removing a post from a group", &changed);
+            rc = geodata_write(store, st, "removing a post from a group", &changed);
             sqlite3_finalize(st);
         }
     }
@@ -384,7 +366,7 @@ int geodata_group_remove_post(geodata_store *store, int64_t id, int64_t moderato
     snprintf(detail, sizeof detail, "post %lld", (long long)post);
     if (!rc)
         rc = geodata_audit(store, moderator, "remove group post", target, detail);
-    return finish(store, rc);
+    return geodata_end(store, rc);
 }
 
 int geodata_group_members(geodata_store *store, int64_t id, int64_t after,

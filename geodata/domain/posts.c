@@ -278,8 +278,7 @@ int geodata_post_counters(geodata_store *store, int64_t id, int64_t *views, int6
 
 static int exec_changes(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
 {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
-    *changed = rc ? 0 : sqlite3_changes(store->db);
+    int rc = geodata_write(store, st, what, changed);
     sqlite3_finalize(st);
     return rc;
 }

@@ -42,9 +42,7 @@ static void read_claim(sqlite3_stmt *st, geodata_shop_claim *c)
 /* Steps st (finalizing it); *changed gets the rows it changed. */
 static int run(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
 {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
-    if (changed)
-        *changed = rc ? 0 : sqlite3_changes(store->db);
+    int rc = geodata_write(store, st, what, changed);
     sqlite3_finalize(st);
     return rc;
 }

@@ -228,9 +228,7 @@ static int member_home(geodata_store *store, int64_t member, char *nb, size_t n)
 /* Runs a statement that writes and finalizes it; *changed gets its rows. */
 static int run(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
 {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
-    if (changed)
-        *changed = rc ? 0 : sqlite3_changes(store->db);
+    int rc = geodata_write(store, st, what, changed);
     sqlite3_finalize(st);
     return rc;
 }

@@ -89,6 +89,15 @@ int geodata_exec(geodata_store *store, const char *sql, const char *what);
 int geodata_begin(geodata_store *store);
 int geodata_commit(geodata_store *store);
 void geodata_rollback(geodata_store *store);
+/* Ends the transaction of a write: commits when rc is 0, else (or when the
+ * commit fails) rolls back; returns the outcome. `return geodata_end(store,
+ * rc);` closes a writer. */
+int geodata_end(geodata_store *store, int rc);
+
+/* Steps st, a statement that writes (the caller keeps it: release or
+ * finalize): 0, or the error "what: SQLite's words"; *changed (when not
+ * NULL) gets the rows it changed. */
+int geodata_write(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed);
 
 /* Drops the index `name` for a bulk load, giving its CREATE statement in *sql
  * (sqlite3_free it) for geodata_index_restore() in the same transaction. */

@@ -148,6 +148,23 @@ void geodata_rollback(geodata_store *store)
         sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int geodata_end(geodata_store *store, int rc)
+{
+    if (!rc)
+        rc = geodata_commit(store);
+    if (rc)
+        geodata_rollback(store);
+    return rc;
+}
+
+int geodata_write(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
+    if (changed)
+        *changed = rc ? 0 : sqlite3_changes(store->db);
+    return rc;
+}
+
 int geodata_index_suspend(geodata_store *store, const char *name, char **sql)
 {
     *sql = NULL;
