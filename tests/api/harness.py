@@ -136,6 +136,22 @@ class Client:
         return st, doc
 
 
+def addresses_in(db, nb, n, offset=0):
+    """n typed addresses ("12 Rue X 75011") of neighbourhood nb, from the data."""
+    rows = db.sql("SELECT number, street, postcode FROM addresses WHERE neighbourhood_id = ? "
+                  "AND rep = '' ORDER BY id LIMIT ? OFFSET ?", nb, n, offset)
+    return ["%d %s %s" % r for r in rows]
+
+
+def registered(client, email, address, name, password="correct horse"):
+    """client, registered at address through the API and logged in."""
+    st, doc, _ = client.req("POST", "/api/members", {"email": email, "password": password,
+                                                     "display_name": name, "address": address})
+    assert st == 201, (st, doc)
+    client.login(email, password)
+    return client
+
+
 _FEATURE = re.compile(r"^OGRFeature\((\w+)\):(\d+)$")
 _FIELD = re.compile(r"^  (\w+) \(([\w()]+)\) = (.*)$")
 _POINT = re.compile(r"^  POINT \(([-\d.e]+) ([-\d.e]+)\)$")

@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Client as BaseClient, Database, Server, Suite  # noqa: E402
+from harness import Client as BaseClient, Database, Server, Suite, addresses_in, registered  # noqa: E402
 
 MAPD, SAMPLE = sys.argv[1], sys.argv[2]
 T = Suite()
@@ -102,26 +102,17 @@ class Stream:
         self.sock.close()
 
 
-def post_events(blocks, pid):
-    return [b["json"]["action"] for b in blocks if b.get("event") == "post"
-            and b["json"]["post"].get("id") == pid]
-
-
 def member(srv, email, address, name):
-    cl = Client(srv, name)
-    st, doc, _ = cl.req("POST", "/api/members", {"email": email, "password": PASSWORD,
-                                                 "display_name": name, "address": address})
-    assert st == 201, (st, doc)
-    cl.login(email, PASSWORD)
-    return cl
+    return registered(Client(srv, name), email, address, name, PASSWORD)
 
 
 def address_in(nb, offset=0):
-    n, street, pc = sql("SELECT number, street, postcode FROM addresses WHERE neighbourhood_id = ? "
-                        "AND rep = '' ORDER BY id LIMIT 1 OFFSET ?", nb, offset)[0]
-    return "%d %s %s" % (n, street, pc)
+    return addresses_in(DB, nb, 1, offset)[0]
 
 
+def post_events(blocks, pid):
+    return [b["json"]["action"] for b in blocks if b.get("event") == "post"
+            and b["json"]["post"].get("id") == pid]
 def main():
     DB.run("import", "neighbourhoods", os.path.join(SAMPLE, "neighbourhoods.geojson"), "--db", DB.path)
     DB.run("import", "addresses", os.path.join(SAMPLE, "addresses.csv.gz"), "--db", DB.path)

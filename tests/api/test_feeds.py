@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Client as BaseClient, Database, Server, Suite  # noqa: E402
+from harness import Client as BaseClient, Database, Server, Suite, addresses_in, registered  # noqa: E402
 
 MAPD, SAMPLE = sys.argv[1], sys.argv[2]
 T = Suite()
@@ -27,19 +27,12 @@ class Client(BaseClient):
         super().__init__(server, name, T)
 
 
-def address_in(nb, offset=0):
-    n, street, pc = sql("SELECT number, street, postcode FROM addresses WHERE neighbourhood_id = ? "
-                        "AND rep = '' ORDER BY id LIMIT 1 OFFSET ?", nb, offset)[0]
-    return "%d %s %s" % (n, street, pc)
-
-
 def member(srv, email, address, name):
-    cl = Client(srv, name)
-    st, doc, _ = cl.req("POST", "/api/members", {"email": email, "password": PASSWORD,
-                                                 "display_name": name, "address": address})
-    assert st == 201, (st, doc)
-    cl.login(email, PASSWORD)
-    return cl
+    return registered(Client(srv, name), email, address, name, PASSWORD)
+
+
+def address_in(nb, offset=0):
+    return addresses_in(DB, nb, 1, offset)[0]
 
 
 def main():

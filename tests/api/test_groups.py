@@ -14,7 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Client as BaseClient, Database, Server, Suite  # noqa: E402
+from harness import Client as BaseClient, Database, Server, Suite, addresses_in as addresses, registered  # noqa: E402
 
 MAPD, SAMPLE = sys.argv[1], sys.argv[2]
 T = Suite()
@@ -29,22 +29,8 @@ class Client(BaseClient):
 
     def login(self, email, password=PASSWORD):
         return super().login(email, password)
-
-
-def addresses_in(nb, n):
-    rows = sql("SELECT number, street, postcode FROM addresses WHERE neighbourhood_id = ? "
-               "AND rep = '' ORDER BY id LIMIT ?", nb, n)
-    return ["%d %s %s" % r for r in rows]
-
-
 def member(srv, email, address, name):
-    """A registered, logged-in member."""
-    cl = Client(srv, name)
-    st, doc, _ = cl.req("POST", "/api/members", {"email": email, "password": PASSWORD,
-                                                 "display_name": name, "address": address})
-    assert st == 201, (st, doc)
-    cl.login(email)
-    return cl
+    return registered(Client(srv, name), email, address, name)
 
 
 def counts_consistent():
@@ -69,12 +55,12 @@ def main():
     anon = Client(srv, "anonymous")
     staff = Client(srv, "staff")
     staff.login("staff@example.org")
-    in_a = addresses_in(a, 8)
-    in_b = addresses_in(b, 4)
+    in_a = addresses(DB, a, 8)
+    in_b = addresses(DB, b, 4)
     people = [member(srv, "a%d@example.org" % i, in_a[i], "Voisine A%d" % i) for i in range(8)]
     people += [member(srv, "b%d@example.org" % i, in_b[i], "Voisin B%d" % i) for i in range(4)]
     creator, outsider_b = people[0], people[11]
-    far = member(srv, "c0@example.org", addresses_in(c, 1)[0], "Lointaine C0")
+    far = member(srv, "c0@example.org", addresses(DB, c, 1)[0], "Lointaine C0")
 
     # ---- creating a group ----
     st, doc, _ = anon.req("POST", "/api/groups", {"name": "Compost", "category": "environment"})
