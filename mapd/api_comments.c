@@ -122,7 +122,7 @@ static int write_comment(mapd_write_job *job, geodata_store *store)
     return geodata_comment_add(store, c->post_id, c->author.id, c->text, c->now, &c->id);
 }
 
-static void free_comment_job(mapd_write_job *job)
+static void free_comment_job(mapd_pool_job *job)
 {
     comment_job *c = (comment_job *)job;
     json_decref(c->json);
@@ -137,7 +137,7 @@ static enum MHD_Result comment_added(mapd_ctx *ctx, comment_job *c)
     int rc = mapd_write_job_result(ctx->store, &c->base);
     enum MHD_Result ret = rc ? mapd_problem_geodata(ctx, rc)
                              : reply_comment(ctx, MHD_HTTP_CREATED, &c->author, c->id);
-    free_comment_job(&c->base);
+    free_comment_job(&c->base.base);
     return ret;
 }
 
@@ -171,7 +171,7 @@ enum MHD_Result mapd_api_post_comment_add(mapd_ctx *ctx)
         json_decref(body);
         return mapd_problem_geodata(ctx, GEODATA_ENOMEM);
     }
-    *job = (comment_job){ .base = { .write = write_comment, .free = free_comment_job },
+    *job = (comment_job){ .base = { .base = { .free = free_comment_job }, .write = write_comment },
                           .json = body, .author = *m, .post_id = p.id, .now = ctx->now,
                           .text = text };
     if (mapd_write_later(ctx, &job->base))

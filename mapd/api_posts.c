@@ -138,7 +138,7 @@ static int write_post(mapd_write_job *job, geodata_store *store)
                                p->group, p->now, p->expires_at, &p->id);
 }
 
-static void free_post_job(mapd_write_job *job)
+static void free_post_job(mapd_pool_job *job)
 {
     post_job *p = (post_job *)job;
     json_decref(p->body);
@@ -155,7 +155,7 @@ static enum MHD_Result post_created(mapd_ctx *ctx, post_job *p)
     int rc = mapd_write_job_result(ctx->store, &p->base);
     enum MHD_Result ret = rc ? mapd_problem_geodata(ctx, rc)
                              : reply_post(ctx, MHD_HTTP_CREATED, &p->author, p->id, NULL);
-    free_post_job(&p->base);
+    free_post_job(&p->base.base);
     return ret;
 }
 
@@ -197,8 +197,8 @@ enum MHD_Result mapd_api_posts_create(mapd_ctx *ctx)
         ret = mapd_problem_geodata(ctx, GEODATA_ENOMEM);
         goto out;
     }
-    *job = (post_job){ .base = { .write = write_post, .free = free_post_job }, .body = body,
-                       .author = *m, .kind = kind, .category = category, .title = title,
+    *job = (post_job){ .base = { .base = { .free = free_post_job }, .write = write_post },
+                       .body = body, .author = *m, .kind = kind, .category = category, .title = title,
                        .text = text, .group = group, .now = ctx->now,
                        .expires_at = ctx->now + (int64_t)days * 86400 };
     if (mapd_write_later(ctx, &job->base))

@@ -27,11 +27,9 @@
  * transaction holding its record; a batch whose commit fails answers 503
  * for every job in it, and none of them is in the database.
  *
- * Lock: `lock` guards the queue and `running`. MHD_suspend_connection is
- * called under it, so the writer cannot resume a connection before it is
- * suspended; MHD_resume_connection is called without it.
+ * The queue, the suspending and the resuming are the pool's (pool.h): the
+ * writer is a pool of one thread that runs batches.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,22 +41,10 @@
 #define BATCH_MAX 512     /* jobs per transaction at most */
 
 struct mapd_writer {
-    pthread_mutex_t lock;     /* guards head, tail, running */
-    pthread_cond_t wake;      /* a job came, or stop */
-    mapd_write_job *head, *tail;
-    int running;              /* 0: stopping, no job taken any more */
-    pthread_t thread;
+    mapd_pool *pool;          /* one thread */
     geodata_store *store;     /* the writer thread's own connection */
     mapd_feed *feed;          /* followed after each batch; NULL: not */
-    mapd_write_job *jobs[BATCH_MAX];      /* the batch being written (writer thread) */
 };
-
-void mapd_write_job_free(void *job)
-{
-    mapd_write_job *j = job;
-    if (j)
-        j->free(j);
-}
 
 int mapd_write_job_result(geodata_store *store, const mapd_write_job *job)
 {
@@ -75,37 +61,24 @@ static int write_one(void *arg, size_t i, geodata_store *store)
     return job->rc;
 }
 
-static void *writer_main(void *arg)
+/* The pool's run: the jobs taken together, in one transaction. */
+static void write_batch(void *arg, mapd_pool_job **jobs, size_t n)
 {
     mapd_writer *w = arg;
-    pthread_mutex_lock(&w->lock);
-    for (;;) {
-        while (!w->head && w->running)
-            pthread_cond_wait(&w->wake, &w->lock);
-        if (!w->head)
-            break; /* stopping, and nothing left */
-        size_t n = 0;
-        for (; w->head && n < BATCH_MAX; n++) {
-            w->jobs[n] = w->head;
-            w->head = w->head->next;
-        }
-        if (!w->head)
-            w->tail = NULL;
-        pthread_mutex_unlock(&w->lock);
-        int rc = geodata_store_batch(w->store, n, write_one, w->jobs);
-        for (size_t i = 0; rc && i < n; i++) { /* nothing committed: each job says why */
-            w->jobs[i]->rc = rc;
-            snprintf(w->jobs[i]->err, sizeof w->jobs[i]->err, "%s", geodata_errmsg(w->store));
-        }
-        /* After its resume a job belongs to its handler again: not touched. */
-        for (size_t i = 0; i < n; i++)
-            MHD_resume_connection(w->jobs[i]->conn);
-        if (w->feed && mapd_feed_sync(w->feed, w->store, (int64_t)time(NULL), 0))
-            fprintf(stderr, "mapd: following the change feed: %s\n", geodata_errmsg(w->store));
-        pthread_mutex_lock(&w->lock);
+    mapd_write_job **batch = (mapd_write_job **)jobs; /* each a mapd_write_job: base first */
+    int rc = geodata_store_batch(w->store, n, write_one, batch);
+    for (size_t i = 0; rc && i < n; i++) { /* nothing committed: each job says why */
+        batch[i]->rc = rc;
+        snprintf(batch[i]->err, sizeof batch[i]->err, "%s", geodata_errmsg(w->store));
     }
-    pthread_mutex_unlock(&w->lock);
-    return NULL;
+}
+
+/* The pool's after: the follower brought up to date, the batch answered. */
+static void follow(void *arg)
+{
+    mapd_writer *w = arg;
+    if (w->feed && mapd_feed_sync(w->feed, w->store, (int64_t)time(NULL), 0))
+        fprintf(stderr, "mapd: following the change feed: %s\n", geodata_errmsg(w->store));
 }
 
 int mapd_writer_start(const char *db_path, mapd_feed *feed, mapd_writer **out, char **err)
@@ -121,14 +94,10 @@ int mapd_writer_start(const char *db_path, mapd_feed *feed, mapd_writer **out, c
         free(w);
         return -1;
     }
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->wake, NULL);
     w->feed = feed;
-    w->running = 1;
-    if (pthread_create(&w->thread, NULL, writer_main, w)) {
+    mapd_pool_work work = { write_batch, follow, w };
+    if (!(w->pool = mapd_pool_start(1, BATCH_MAX, 0, &work))) {
         geodata_store_close(w->store);
-        pthread_cond_destroy(&w->wake);
-        pthread_mutex_destroy(&w->lock);
         free(w);
         *err = strdup("cannot start the writer thread");
         return -1;
@@ -141,14 +110,7 @@ void mapd_writer_stop(mapd_writer *w)
 {
     if (!w)
         return;
-    pthread_mutex_lock(&w->lock);
-    int was_running = w->running;
-    w->running = 0;
-    pthread_cond_signal(&w->wake);
-    pthread_mutex_unlock(&w->lock);
-    if (!was_running)
-        return;
-    pthread_join(w->thread, NULL);
+    mapd_pool_stop(w->pool);
     geodata_store_close(w->store);
     w->store = NULL;
 }
@@ -158,49 +120,17 @@ void mapd_writer_free(mapd_writer *w)
     if (!w)
         return;
     mapd_writer_stop(w);
-    pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->lock);
+    mapd_pool_free(w->pool);
     free(w);
-}
-
-int mapd_writer_submit(mapd_writer *w, mapd_write_job *job)
-{
-    pthread_mutex_lock(&w->lock);
-    int ok = w->running;
-    if (ok) {
-        MHD_suspend_connection(job->conn);
-        job->next = NULL;
-        if (w->tail)
-            w->tail->next = job;
-        else
-            w->head = job;
-        w->tail = job;
-        pthread_cond_signal(&w->wake);
-    }
-    pthread_mutex_unlock(&w->lock);
-    return ok;
 }
 
 int mapd_write_later(mapd_ctx *ctx, mapd_write_job *job)
 {
     mapd_writer *w = ctx->server->writer;
-    if (!w)
-        return 0;
-    job->conn = ctx->conn;
-    /* Set before the submit: the handler is called again once resumed. */
-    ctx->req->pending = job;
-    ctx->req->pending_free = mapd_write_job_free;
-    if (mapd_writer_submit(w, job))
-        return 1;
-    ctx->req->pending = NULL;
-    ctx->req->pending_free = NULL;
-    return 0;
+    return mapd_pool_later(ctx, w ? w->pool : NULL, &job->base) == MAPD_POOL_TAKEN;
 }
 
 mapd_write_job *mapd_write_done(mapd_ctx *ctx)
 {
-    mapd_write_job *job = ctx->req->pending;
-    ctx->req->pending = NULL;
-    ctx->req->pending_free = NULL;
-    return job;
+    return (mapd_write_job *)mapd_pool_done(ctx);
 }

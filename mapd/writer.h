@@ -6,9 +6,8 @@
 #ifndef MAPD_WRITER_H
 #define MAPD_WRITER_H
 
-#include <microhttpd.h>
-
 #include "feed.h"
+#include "pool.h"
 #include "geodata/store.h"
 
 typedef struct mapd_writer mapd_writer;
@@ -17,12 +16,11 @@ typedef struct mapd_writer mapd_writer;
  * embeds it as its first member. */
 typedef struct mapd_write_job mapd_write_job;
 struct mapd_write_job {
-    mapd_write_job *next;             /* in the writer's queue */
-    struct MHD_Connection *conn;      /* suspended while the writer has the job */
+    mapd_pool_job base;               /* first: what the pool holds; its free frees the
+                                         whole job */
     /* Writes the job through store, inside the batch's transaction: 0, or a
      * GEODATA_E* code with the store's message set. */
     int (*write)(mapd_write_job *job, geodata_store *store);
-    void (*free)(mapd_write_job *job); /* frees the whole job */
     int rc;                           /* out: 0 once committed, or why not */
     char err[160];                    /* out: the message when rc is not 0 */
 };
@@ -31,42 +29,26 @@ struct mapd_write_job {
  * after each batch. 0, or -1 with *err a malloc'd message. */
 int mapd_writer_start(const char *db_path, mapd_feed *feed, mapd_writer **out, char **err);
 
-/*
- * Stops taking jobs (mapd_writer_submit returns 0 from now on), writes and
- * hands back (resumes) every job already taken, then ends the thread. After
- * it returns no connection is left suspended by the writer. The writer stays
- * valid for concurrent submits until mapd_writer_free. NULL is a no-op; so
- * is a second call.
- */
+/* Stops taking jobs, writes and hands back every job already taken, then
+ * ends the thread (mapd_pool_stop), and closes the connection. NULL is a
+ * no-op; so is a second call. */
 void mapd_writer_stop(mapd_writer *w);
 
 /* Stops the writer if needed and frees it: no other thread may use it. */
 void mapd_writer_free(mapd_writer *w);
 
-/*
- * Suspends job->conn and queues the job; the writer fills job->rc (and err)
- * once the transaction holding it has committed (the WAL fsynced), then
- * resumes the connection, whose handler is called again. Returns 1 when
- * queued, 0 when the writer is stopping (nothing done: write synchronously).
- * Must be called from the access handler of job->conn.
- */
-int mapd_writer_submit(mapd_writer *w, mapd_write_job *job);
-
 struct mapd_ctx;
 
 /* Hands job to the server's writer on behalf of the request of ctx: 1 when
- * taken (the connection is suspended; once the job is written the handler
- * is called again, and mapd_write_done gives the job back), 0 when there is
- * no writer or it is stopping (job untouched: write it here). */
+ * taken (the connection is suspended; once the job is written — its rc and
+ * err filled once the transaction holding it has committed, the WAL fsynced
+ * — the handler is called again, and mapd_write_done gives the job back), 0
+ * when there is no writer or it is stopping (job untouched: write it here). */
 int mapd_write_later(struct mapd_ctx *ctx, mapd_write_job *job);
 
 /* The job of a request resumed by the writer, taken back from its request
  * (the caller frees it); NULL on a first call. */
 mapd_write_job *mapd_write_done(struct mapd_ctx *ctx);
-
-/* Frees a job through its own free. NULL is a no-op. For a request's
- * pending_free. */
-void mapd_write_job_free(void *job);
 
 /* job's outcome reported on store (the message set on it): 0 or job->rc. */
 int mapd_write_job_result(geodata_store *store, const mapd_write_job *job);
