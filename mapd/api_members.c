@@ -15,6 +15,7 @@
 
 #include "geodata/neighbourhoods.h"
 #include "http.h"
+#include "pool.h"
 
 
 int mapd_auth_limited_or_reply(mapd_ctx *ctx)
@@ -39,8 +40,80 @@ static int plausible_email(const char *e)
     return at && at != e && strchr(at + 1, '.') && !strchr(at + 1, '@') && !strpbrk(e, " \t\"<>,;");
 }
 
+/* Hands job to the hashing threads (pool.h) and answers once it has run:
+ * MHD_YES when queued (finish is called on the resumed request), else the
+ * job is run here (no pool, or stopping) and finished at once, or 503 when
+ * the pool is full. */
+static enum MHD_Result hash_later(mapd_ctx *ctx, mapd_pool_job *job,
+                                  enum MHD_Result (*finish)(mapd_ctx *ctx, mapd_pool_job *job))
+{
+    int r = mapd_pool_later(ctx, ctx->server->hashing, job);
+    if (r == MAPD_POOL_TAKEN)
+        return MHD_YES;
+    if (r == MAPD_POOL_FULL) {
+        job->free(job);
+        return mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                            "too many passwords are being checked; try again in a moment");
+    }
+    job->run(job);
+    return finish(ctx, job);
+}
+
+/* A registration waiting for its password's hash. */
+typedef struct register_job {
+    mapd_pool_job base;                /* first: what the pool holds */
+    json_t *body;                      /* owns the strings of m and password */
+    const char *password;
+    geodata_geocode_result res[MAPD_VERIFY_RESULTS]; /* the home found: m points into it */
+    geodata_new_member m;
+    char hash[MAPD_HASH_LEN];
+    int hashed;                        /* out: hash holds the password's hash */
+} register_job;
+
+static void hash_registration(mapd_pool_job *job)
+{
+    register_job *r = (register_job *)job;
+    r->hashed = mapd_hash_password(r->password, r->hash, sizeof r->hash) == 0;
+}
+
+static void free_register_job(mapd_pool_job *job)
+{
+    register_job *r = (register_job *)job;
+    json_decref(r->body);
+    free(r);
+}
+
+/* The registration, once its password is hashed: the account created. */
+static enum MHD_Result registered(mapd_ctx *ctx, mapd_pool_job *job)
+{
+    register_job *r = (register_job *)job;
+    enum MHD_Result ret;
+    int64_t id = 0;
+    int rc = 0;
+    r->m.password_hash = r->hash;
+    if (!r->hashed)
+        ret = mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                           "cannot hash the password now; try again");
+    else if ((rc = geodata_member_create(ctx->store, &r->m, &id)))
+        ret = mapd_problem_geodata(ctx, rc);
+    else
+        ret = mapd_respond_json(ctx, MHD_HTTP_CREATED,
+                                json_pack("{s:I, s:s, s:o}", "id", (json_int_t)id, "display_name",
+                                          r->m.display_name, "neighbourhood",
+                                          neighbourhood_json(r->res[0].neighbourhood_id,
+                                                             r->res[0].neighbourhood_name)),
+                                NULL);
+    free_register_job(job);
+    return ret;
+}
+
+/* POST /api/members: the fields checked, the home verified, then the
+ * password hashed by the hashing threads (registered() answers). */
 enum MHD_Result mapd_api_register(mapd_ctx *ctx)
 {
+    mapd_pool_job *done = mapd_pool_done(ctx);
+    if (done)
+        return registered(ctx, done);
     if (mapd_auth_limited_or_reply(ctx))
         return MHD_YES;
     json_t *body = mapd_json_body_or_reply(ctx);
@@ -48,6 +121,7 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
         return MHD_YES;
     const char *email, *password, *name, *address;
     enum MHD_Result ret = MHD_YES;
+    register_job *job = NULL;
     if (mapd_field_string_or_reply(ctx, body, "email", MAPD_FIELD_REQUIRED, GEODATA_EMAIL_MAX, &email)
         || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, MAPD_PASSWORD_MAX, &password)
         || mapd_field_string_or_reply(ctx, body, "display_name", MAPD_FIELD_REQUIRED, GEODATA_NAME_MAX, &name)
@@ -60,25 +134,19 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
     }
     if (mapd_password_length_or_reply(ctx, "password", password))
         goto out;
-    geodata_geocode_result res[MAPD_VERIFY_RESULTS];
-    geodata_new_member m = { .email = email, .display_name = name, .role = "member" };
-    if (mapd_home_or_reply(ctx, address, res, &m))
-        goto out;
-    char hash[MAPD_HASH_LEN];
-    if (mapd_password_hash_or_reply(ctx, password, hash))
-        goto out;
-    m.password_hash = hash;
-    int64_t id = 0;
-    int rc = geodata_member_create(ctx->store, &m, &id);
-    if (rc) {
-        ret = mapd_problem_geodata(ctx, rc);
+    if (!(job = calloc(1, sizeof *job))) {
+        ret = mapd_problem_geodata(ctx, GEODATA_ENOMEM);
         goto out;
     }
-    ret = mapd_respond_json(ctx, MHD_HTTP_CREATED,
-                            json_pack("{s:I, s:s, s:o}", "id", (json_int_t)id, "display_name", name,
-                                      "neighbourhood", neighbourhood_json(res[0].neighbourhood_id,
-                                                                          res[0].neighbourhood_name)),
-                            NULL);
+    job->m = (geodata_new_member){ .email = email, .display_name = name, .role = "member" };
+    if (mapd_home_or_reply(ctx, address, job->res, &job->m)) {
+        free(job);
+        goto out;
+    }
+    job->base = (mapd_pool_job){ .run = hash_registration, .free = free_register_job };
+    job->body = body;
+    job->password = password;
+    return hash_later(ctx, &job->base, registered);
 out:
     json_decref(body);
     return ret;
@@ -92,8 +160,59 @@ static void make_dummy(void)
     mapd_hash_password("not anybody's password", dummy, sizeof dummy);
 }
 
+/* A login waiting for its password's check. */
+typedef struct login_job {
+    mapd_pool_job base;                /* first: what the pool holds */
+    json_t *body;                      /* owns password */
+    const char *password;
+    int known;                         /* the email has an account */
+    geodata_member member;
+    char hash[crypto_pwhash_STRBYTES]; /* the account's, or the dummy's */
+    int ok;                            /* out: the password is the account's */
+} login_job;
+
+static void check_login(mapd_pool_job *job)
+{
+    login_job *l = (login_job *)job;
+    l->ok = mapd_check_password(l->hash, l->password) && l->known;
+}
+
+static void free_login_job(mapd_pool_job *job)
+{
+    login_job *l = (login_job *)job;
+    json_decref(l->body);
+    free(l);
+}
+
+/* The login, once its password is checked: a session, or 401. */
+static enum MHD_Result logged_in(mapd_ctx *ctx, mapd_pool_job *job)
+{
+    login_job *l = (login_job *)job;
+    enum MHD_Result ret;
+    char csrf[65], cookie[256];
+    int rc;
+    if (!l->ok)
+        ret = mapd_problem(ctx, MHD_HTTP_UNAUTHORIZED, "Unauthorized", "wrong email or password");
+    else if ((rc = mapd_session_start(ctx, l->member.id, csrf, cookie)))
+        ret = mapd_problem_geodata(ctx, rc);
+    else
+        ret = mapd_respond_cookie(ctx, MHD_HTTP_OK,
+                                  json_pack("{s:s, s:I, s:s, s:s}", "csrf", csrf, "id",
+                                            (json_int_t)l->member.id, "display_name",
+                                            l->member.display_name, "role", l->member.role),
+                                  cookie);
+    free_login_job(job);
+    return ret;
+}
+
+/* POST /api/session: the account read, then the password checked by the
+ * hashing threads (logged_in() answers). An unknown email costs the same
+ * check as a wrong password. */
 enum MHD_Result mapd_api_login(mapd_ctx *ctx)
 {
+    mapd_pool_job *done = mapd_pool_done(ctx);
+    if (done)
+        return logged_in(ctx, done);
     if (mapd_auth_limited_or_reply(ctx))
         return MHD_YES;
     json_t *body = mapd_json_body_or_reply(ctx);
@@ -101,33 +220,29 @@ enum MHD_Result mapd_api_login(mapd_ctx *ctx)
         return MHD_YES;
     const char *email, *password;
     enum MHD_Result ret = MHD_YES;
+    login_job *job = NULL;
     if (mapd_field_string_or_reply(ctx, body, "email", MAPD_FIELD_REQUIRED, GEODATA_EMAIL_MAX, &email)
         || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, MAPD_PASSWORD_MAX, &password))
         goto out;
-    geodata_member m;
-    char hash[crypto_pwhash_STRBYTES] = "";
-    int rc = geodata_member_by_email(ctx->store, email, &m, hash, sizeof hash);
+    if (!(job = calloc(1, sizeof *job))) {
+        ret = mapd_problem_geodata(ctx, GEODATA_ENOMEM);
+        goto out;
+    }
+    int rc = geodata_member_by_email(ctx->store, email, &job->member, job->hash, sizeof job->hash);
     if (rc && rc != GEODATA_ENOTFOUND) {
+        free(job);
         ret = mapd_problem_geodata(ctx, rc);
         goto out;
     }
-    /* An unknown email costs the same hash as a wrong password. */
-    pthread_once(&dummy_once, make_dummy);
-    int ok = mapd_check_password(rc ? dummy : hash, password) && !rc;
-    if (!ok) {
-        ret = mapd_problem(ctx, MHD_HTTP_UNAUTHORIZED, "Unauthorized", "wrong email or password");
-        goto out;
+    job->known = !rc;
+    if (!job->known) {
+        pthread_once(&dummy_once, make_dummy);
+        memcpy(job->hash, dummy, sizeof job->hash);
     }
-    char csrf[65], cookie[256];
-    rc = mapd_session_start(ctx, m.id, csrf, cookie);
-    if (rc) {
-        ret = mapd_problem_geodata(ctx, rc);
-        goto out;
-    }
-    ret = mapd_respond_cookie(ctx, MHD_HTTP_OK,
-                              json_pack("{s:s, s:I, s:s, s:s}", "csrf", csrf, "id", (json_int_t)m.id,
-                                        "display_name", m.display_name, "role", m.role),
-                              cookie);
+    job->base = (mapd_pool_job){ .run = check_login, .free = free_login_job };
+    job->body = body;
+    job->password = password;
+    return hash_later(ctx, &job->base, logged_in);
 out:
     json_decref(body);
     return ret;

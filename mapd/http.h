@@ -52,6 +52,7 @@ typedef struct mapd_server {
     mapd_post_model *posts;         /* posts lists from memory (post_model.c); NULL: from SQL */
     mapd_writer *writer;            /* group commit of new posts and comments (writer.c) */
     mapd_events *events;            /* the live stream, GET /api/events (events.c) */
+    struct mapd_pool *hashing;      /* password hashing off the request threads (pool.h) */
     mapd_feed *feed;                /* the one follower of the change feed (feed.c) */
     mapd_tiles *tiles;              /* the tile cache (api_tiles.c) */
     mapd_access_log *access_log;    /* one line per request, on stderr (access_log.c) */

@@ -301,6 +301,10 @@ static const entry catalogue[] = {
       "Indiquez des mots à chercher (q=…) ou, pour l’équipe, reported=1." },
     { "a page holds 1 to {} comments", "Une page compte de 1 à {1} commentaires." },
 
+    /* password work (api_members.c) */
+    { "too many passwords are being checked; try again in a moment",
+      "Trop de mots de passe sont en cours de vérification ; réessayez dans un instant." },
+
     /* the live stream (events.c) */
     { "Last-Event-ID is the id of an event this stream sent: a number",
       "Last-Event-ID est le numéro d’un événement déjà reçu." },

@@ -10,6 +10,10 @@
 #define MAPD_PASSWORD_MIN 8     /* characters */
 #define MAPD_PASSWORD_MAX 128   /* bytes */
 #define MAPD_HASH_LEN 128       /* an argon2id hash in libsodium's string form */
+/* Password work waiting for the hashing threads at most (server.c, pool.h):
+ * beyond, a login or registration gets 503 at once rather than queue for
+ * seconds. */
+#define MAPD_HASH_QUEUE_MAX 64
 
 /* Hashes password into out (n bytes, at least MAPD_HASH_LEN): 0, or -1
  * (out too small, or out of memory: argon2id takes 64 MiB). */

@@ -50,7 +50,11 @@ static void *pool_main(void *arg)
             p->tail = NULL;
         p->waiting -= n;
         pthread_mutex_unlock(&p->lock);
-        p->work.run(p->work.arg, w->jobs, n);
+        if (p->work.run)
+            p->work.run(p->work.arg, w->jobs, n);
+        else
+            for (size_t i = 0; i < n; i++)
+                w->jobs[i]->run(w->jobs[i]);
         for (size_t i = 0; i < n; i++)
             MHD_resume_connection(w->jobs[i]->conn);
         if (p->work.after)

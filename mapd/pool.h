@@ -28,12 +28,14 @@ typedef struct mapd_pool_job mapd_pool_job;
 struct mapd_pool_job {
     mapd_pool_job *next;              /* in the queue */
     struct MHD_Connection *conn;      /* suspended while the pool has the job */
+    void (*run)(mapd_pool_job *job);  /* in a pool without a run of its own: the work */
     void (*free)(mapd_pool_job *job); /* frees the whole job */
 };
 
 /* What a pool does with its jobs, in a pool thread: run n jobs taken
- * together (1 to batch_max); then, once their connections are resumed,
- * after (may be NULL). arg is the pool's. */
+ * together (1 to batch_max), or, when run is NULL, each job's own run;
+ * then, once their connections are resumed, after (may be NULL). arg is
+ * the pool's. */
 typedef struct mapd_pool_work {
     void (*run)(void *arg, mapd_pool_job **jobs, size_t n);
     void (*after)(void *arg);

@@ -55,6 +55,7 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         { "events-max", required_argument, NULL, 'M' },
         { "events-per-address", required_argument, NULL, 'P' },
         { "events-heartbeat", required_argument, NULL, 'H' },
+        { "hash-threads", required_argument, NULL, 'h' },
         { "smtp-url", required_argument, NULL, 'S' },
         { "smtp-from", required_argument, NULL, 'F' },
         { "public-url", required_argument, NULL, 'U' },
@@ -70,6 +71,7 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         .threads = sysconf(_SC_NPROCESSORS_ONLN),
         .auth_per_minute = 10,
         .comments_per_minute = 30,
+        .hash_threads = 0,           /* half the cores, at least one: set below */
         .events = { .max_streams = 1000, .per_address = 16, .heartbeat_s = 10 },
         .alerts = { .interval_s = 30, .digest_minute = 18 * 60,
                     .backoff = { 60, 300, 1800, 7200 }, .n_backoff = 4 },
@@ -157,6 +159,10 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
                                  optarg);
             o->events.per_address = (int)v;
             break;
+        case 'h':
+            if (!parse_long(optarg, 1, 64, &o->hash_threads))
+                return mapd_fail(MAPD_EXIT_USAGE, "--hash-threads wants 1 to 64, not '%s'", optarg);
+            break;
         case 'H':
             if (!parse_long(optarg, 1, 15, &v))
                 return mapd_fail(MAPD_EXIT_USAGE, "--events-heartbeat wants 1 to 15 seconds, not '%s'",
@@ -212,7 +218,11 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
                          "[--comments-per-minute N] [--events-max N] [--events-per-address N] "
                          "[--events-heartbeat SECONDS] [--smtp-url URL --smtp-from ADDRESS] "
                          "[--public-url URL] [--alerts-interval-s N] [--alerts-digest-at HH:MM] "
-                         "[--alerts-backoff S,S,...]");
+                         "[--alerts-backoff S,S,...] [--hash-threads N]");
+    if (!o->hash_threads) { /* argon2id takes a core and 64 MiB: half the cores hash at most */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        o->hash_threads = cores > 1 ? cores / 2 : 1;
+    }
     if (!o->alerts.smtp_url != !o->alerts.smtp_from)
         return mapd_fail(MAPD_EXIT_USAGE, "--smtp-url and --smtp-from go together");
     if (server->web_dir && o->no_web)

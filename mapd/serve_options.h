@@ -16,6 +16,7 @@ typedef struct mapd_serve_options {
     long threads;                /* workers, 1 to 256 */
     long auth_per_minute;        /* logins and registrations per client address */
     long comments_per_minute;    /* comments per member; 0: no limit */
+    long hash_threads;           /* threads hashing passwords */
     mapd_events_limits events;   /* the live stream's caps and heartbeat */
     mapd_alerts_options alerts;  /* the alert sender: relay, links, timing */
     long tile_cache_mb, tile_max_kb;

@@ -41,6 +41,7 @@
 #include "alerts.h"
 #include "cli.h"
 #include "events.h"
+#include "pool.h"
 #include "http.h"
 #include "parse.h"
 #include "serve_options.h"
@@ -420,6 +421,9 @@ static int run(mapd_serve_options *o)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    mapd_pool_work hashing = { 0 }; /* each job runs itself */
+    if (!(server.hashing = mapd_pool_start((int)o->hash_threads, 1, MAPD_HASH_QUEUE_MAX, &hashing)))
+        return mapd_fail(MAPD_EXIT_FAIL, "cannot start the password hashing threads");
     if (mapd_posts_start(&server, o->posts_model) || mapd_exports_start(&server, o->export_keep)
         || (o->events.max_streams && mapd_events_start(&server, &o->events))
         || mapd_alerts_start(&server, &o->alerts))
@@ -469,6 +473,7 @@ static int run(mapd_serve_options *o)
     while (__atomic_load_n(&in_flight, __ATOMIC_RELAXED) > 0 && seconds() < deadline)
         usleep(10000);
     mapd_posts_stop_writer(&server);
+    mapd_pool_stop(server.hashing);
     MHD_stop_daemon(d);
     mapd_exports_stop(&server);
     /* Every request has completed and logged: what is buffered goes out now. */
@@ -483,6 +488,7 @@ static int run(mapd_serve_options *o)
     mapd_tiles_free(server.tiles);
     mapd_posts_free(&server);
     mapd_events_free(server.events);
+    mapd_pool_free(server.hashing);
     mapd_alerts_free(server.alerts);
     mapd_feed_free(server.feed);
     return MAPD_EXIT_OK;
