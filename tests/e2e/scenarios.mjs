@@ -2603,3 +2603,106 @@ async function live(ctx) {
   }
 }
 list.push({ name: 'live', title: '27. live: a neighbour’s post and comment reach an open page, also after a cut; a distant member and a visitor get what is theirs; comment search; staff hide a reported comment', run: live });
+
+/* ---- 28. email alerts ---- */
+async function alerts(ctx) {
+  const { check, data } = ctx;
+  const page = await freshPage(ctx);
+  await open(page, ctx);
+  await login(page, 'a1@e2e.test');
+  const api = await member(ctx, 'a1@e2e.test');
+  for (const s of (await api.req('GET', '/api/subscriptions')).subscriptions) await api.req('DELETE', `/api/subscriptions/${s.id}`);
+  await tab(page, 'alerts');
+  await page.waitForSelector('#form-alert');
+  await page.waitForFunction(() => document.getElementById('al-mail').textContent !== '', null, { timeout: 10000 });
+  const mailNote = await page.textContent('#al-mail');
+  check(`the tab says plainly that this server sends no mail (run without --smtp-url): "${mailNote}"`,
+    mailNote.includes('n’est pas configuré') && !(await api.req('GET', '/api/subscriptions')).mail.configured);
+  check('"Mes alertes" is empty at first', (await page.textContent('#al-list')).includes('pas encore d’alerte'));
+  await axeCheck(page, check, 'the Alerts tab');
+
+  // A radius alert: requests of groceries within 500 m, a digest with quiet hours.
+  await page.uncheck('#form-alert input[name=kinds][value=offer]');
+  await page.check('#form-alert input[name=categories][value=groceries]');
+  await page.selectOption('#form-alert select[name=radius_m]', '500');
+  await page.check('#form-alert input[name=mode][value=digest]');
+  await page.check('#form-alert input[name=quiet]');
+  await page.fill('#form-alert input[name=quiet_start]', '21:30');
+  await page.click('#form-alert button[type=submit]');
+  await page.waitForSelector('#al-list li.al-sub', { timeout: 10000 });
+  const radiusCard = await page.textContent('#al-list li.al-sub');
+  let subs = (await api.req('GET', '/api/subscriptions')).subscriptions;
+  check(`a radius alert made through the form is listed: "${radiusCard.replace(/\s+/g, ' ')}"`,
+    radiusCard.includes('Demandes') && radiusCard.includes('Courses') && radiusCard.includes('À moins de 500 m de chez moi') &&
+    radiusCard.includes('Un résumé par jour') && radiusCard.includes('21:30') && radiusCard.includes('07:00') &&
+    subs.length === 1 && subs[0].radius_m === 500 && subs[0].mode === 'digest' && JSON.stringify(subs[0].kinds) === '["request"]' &&
+    JSON.stringify(subs[0].categories) === '["groceries"]' && subs[0].quiet_hours.start === '21:30', subs);
+
+  // An area drawn far from the member's quartier: refused, the server's reason next to the form.
+  const drawAround = async (center, d) => {
+    await jump(page, center, 15);
+    await page.click('#al-draw-start');
+    for (const [dx, dy] of d) await clickMapAt(page, [center[0] + dx, center[1] + dy]);
+  };
+  const TRIANGLE = [[-0.002, -0.001], [0.002, -0.001], [0, 0.0015]];
+  await page.check('#form-alert input[name=where][value=polygon]');
+  check('"Une zone que je dessine" shows the drawing tools', await page.isVisible('#al-draw-start'));
+  await drawAround(data.labelC, TRIANGLE);
+  check(`the points clicked on the map are counted (${await page.textContent('#al-draw-state')}), the banner over the map too`,
+    (await page.textContent('#al-draw-state')).startsWith('3 points placés') && (await page.textContent('#map-draw')).includes('3 points'));
+  await page.click('#al-draw-finish');
+  await page.click('#form-alert button[type=submit]');
+  await page.waitForSelector('#al-form-error:not([hidden])', { timeout: 10000 });
+  const refused = await page.textContent('#al-form-error');
+  check(`an area outside the member's quartiers is refused with the server's reason: "${refused}"`,
+    refused === 'La zone doit rester dans votre quartier et les quartiers voisins.' &&
+    (await api.req('GET', '/api/subscriptions')).subscriptions.length === 1);
+
+  // An area drawn in the member's quartier: 4 points, the last taken back, then finished.
+  await page.click('#al-draw-clear');
+  await drawAround(data.labelA, [...TRIANGLE, [0.003, 0.002]]);
+  const four = await page.textContent('#al-draw-state');
+  await page.click('#map-draw button:has-text("Retirer le dernier point")');
+  const three = await page.textContent('#al-draw-state');
+  await page.click('#al-draw-finish');
+  await idle(page);
+  const drawn = await rendered(page, ['alert-draw-fill', 'alert-draw-points']);
+  check(`the area is drawn as it is made (${four} → ${three}), its inside once finished`,
+    four.startsWith('4 points') && three.startsWith('3 points') &&
+    drawn.filter((f) => f.layer === 'alert-draw-fill').length >= 1 && drawn.filter((f) => f.layer === 'alert-draw-points').length === 3, drawn.length);
+  const needsHidden = await page.evaluate(() => window.entraide.map.getLayoutProperty('needs', 'visibility'));
+  check('the needs layer, hidden while drawing, is back once the area is finished', needsHidden !== 'none', needsHidden);
+  await page.click('#form-alert button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#al-list li.al-sub').length === 2, null, { timeout: 10000 });
+  subs = (await api.req('GET', '/api/subscriptions')).subscriptions;
+  const area = subs.find((s) => s.polygon);
+  const ring = area && area.polygon.coordinates[0];
+  const near = (p, q) => Math.abs(p[0] - q[0]) < 2e-4 && Math.abs(p[1] - q[1]) < 2e-4;
+  check(`the drawn area is listed ("Dans une zone dessinée") and kept as the 3 corners clicked, closed`,
+    (await page.textContent('#al-list')).includes('Dans une zone dessinée') && ring && ring.length === 4 &&
+    TRIANGLE.every(([dx, dy], i) => near(ring[i], [data.labelA[0] + dx, data.labelA[1] + dy])) && near(ring[0], ring[3]), ring);
+  check('the form is ready for another alert: quiet hours back to 22:00–07:00, the area cleared',
+    (await page.inputValue('#form-alert input[name=quiet_start]')) === '22:00' && (await page.inputValue('#form-alert input[name=quiet_end]')) === '07:00' &&
+    (await rendered(page, ['alert-draw-fill', 'alert-draw-points'])).length === 0);
+  await shot(page, ctx, 'alerts', { quiet: true });
+
+  // Delete the radius alert.
+  const radiusId = subs.find((s) => s.radius_m).id;
+  await page.click(`#al-list li[data-sub="${radiusId}"] button[data-act=delete]`);
+  await page.waitForFunction(() => document.querySelectorAll('#al-list li.al-sub').length === 1, null, { timeout: 10000 });
+  subs = (await api.req('GET', '/api/subscriptions')).subscriptions;
+  check('"Supprimer" deletes that alert, and only it', subs.length === 1 && subs[0].polygon && !(await page.$(`#al-list li[data-sub="${radiusId}"]`)), subs);
+
+  // The test alert: without a relay the server refuses it and says why; nothing is logged.
+  await page.click('#al-test');
+  await page.waitForSelector('#al-test-error:not([hidden])', { timeout: 10000 });
+  const testErr = await page.textContent('#al-test-error');
+  const log = await api.req('GET', '/api/deliveries');
+  check(`"M’envoyer une alerte de test" says why no mail can leave: "${testErr}"; the history says nothing was sent`,
+    testErr.includes('L’envoi de courriels n’est pas configuré') && log.deliveries.length === 0 &&
+    (await page.textContent('#al-log')).includes('Aucun envoi'), log);
+  await axeCheck(page, check, 'the Alerts tab with alerts listed and a refusal shown');
+  check('no script error', page.errors.length === 0, page.errors);
+  check('nothing was fetched from another origin', page.offsite.length === 0, page.offsite.slice(0, 5));
+}
+list.push({ name: 'alerts', title: '28. email alerts: a radius alert and a drawn area made through the page (an area far away refused with the reason), one deleted, the test alert without a mail relay', run: alerts });

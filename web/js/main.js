@@ -109,6 +109,12 @@ async function start() {
   ui.addEventListener('tab', showGroups);
   onLang(showGroups);
   on('session', showGroups);
+  // So is the Alerts tab's (alerts.js).
+  const showAlerts = () => {
+    if (currentTab() === 'alerts') import('./alerts.js').then((m) => m.show(), () => toast(t('err_network'), true));
+  };
+  ui.addEventListener('tab', showAlerts);
+  on('session', showAlerts);
   requests.init();
   reset.init();
   updateTabs();
