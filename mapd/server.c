@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,19 @@ static const struct route {
 static char route_names[N_ROUTES][64];        /* "METHOD pattern", for the metrics */
 static const char *route_name_ptrs[N_ROUTES];
 static mapd_route_key route_keys[N_ROUTES];   /* the table as the matcher reads it, set at start */
+
+/* libmicrohttpd's messages, on stderr, but for the one a client that goes
+ * away mid-body causes: every closed live stream (an EventSource whose page
+ * is left) would log it. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    if (strstr(line, "socket is no longer available for sending"))
+        return;
+    fprintf(stderr, "mapd: libmicrohttpd: %s", line);
+}
 
 static pthread_key_t store_key;
 static int in_flight;      /* requests between first call and completion (atomic) */
@@ -439,6 +453,7 @@ static int run(mapd_serve_options *o)
         MHD_OPTION_CONNECTION_TIMEOUT, 30u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_END);
     if (!d)
         return mapd_fail(MAPD_EXIT_FAIL, "cannot listen on %s (address in use or not local?)", listen);

@@ -1904,6 +1904,9 @@ async function staffData(ctx) {
   await tab(page, 'needs');
   await tab(page, 'data');
   await page.waitForSelector('#pane-data .audit-entry', { timeout: 15000 });
+  // The tab draws what it had, then the log read again: wait for the new first entry.
+  await page.waitForFunction(() => /Export/.test(document.querySelector('#pane-data .audit-entry').textContent),
+    null, { timeout: 15000 }).catch(() => {});
   const first = await page.textContent('#pane-data .audit-entry');
   check(`the export heads the audit log (${first.slice(0, 120)})`, /Export/.test(first) && /needs/.test(first) && /gpkg/.test(first)
     && /2154/.test(first) && /Modération \(test\)/.test(first), first);
