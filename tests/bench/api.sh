@@ -20,41 +20,15 @@
 # -d, -t and -c (10s, 2, 32).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) [ -d "$BUILD" ] || BUILD=$ROOT/$BUILD ;; esac
-[ -d "$BUILD" ] || { echo "api.sh: no build directory $BUILD: run make build first" >&2; exit 1; }
-BUILD=$(cd "$BUILD" && pwd)
-MAPD=$BUILD/bin/mapd
-SAMPLE=$ROOT/geodata/samples/paris
-DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-32}
+. "$HERE/serve_lib.sh"
+bench_init api "${1:-build}"
 EMAIL=benevole@entraide.example
 EMAIL2=voisine@entraide.example     # lists while benevole writes
 PASSWORD=entraide-demo
-
-[ -x "$MAPD" ] || { echo "api.sh: $MAPD not found: run make build first" >&2; exit 1; }
-
-if ! command -v wrk >/dev/null; then
-    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-    echo "installing wrk"
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk \
-        || { $SUDO apt-get update -q && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
-fi
-
-. "$HERE/serve_lib.sh"
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/entraide-api-bench.XXXXXX")
-DB=$OUT/api.sqlite
-cleanup() { bench_stop; rm -rf "$OUT"; }
-trap cleanup EXIT
+trap bench_cleanup EXIT
 
 # ---- the database ----
-echo "building the database (Paris sample, 100,000 posts) in $OUT"
-"$MAPD" import neighbourhoods "$SAMPLE/neighbourhoods.geojson" --db "$DB" >/dev/null
-"$MAPD" import addresses "$SAMPLE/addresses.csv.gz" --db "$DB" >/dev/null
-"$MAPD" import shops "$SAMPLE/shops.geojson" --db "$DB" >/dev/null
-"$MAPD" seed --db "$DB" --posts 100000 >/dev/null
+bench_database 100000
 
 # ---- the server, on a free port ----
 bench_serve "$MAPD" "$DB" "$OUT" --auth-per-minute 100000

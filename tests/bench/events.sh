@@ -14,35 +14,17 @@
 # run. DURATION, THREADS, CONNECTIONS override wrk's -d, -t, -c (10s, 2, 32).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) [ -d "$BUILD" ] || BUILD=$ROOT/$BUILD ;; esac
-BUILD=$(cd "$BUILD" && pwd)
-MAPD=$BUILD/bin/mapd
-SAMPLE=$ROOT/geodata/samples/paris
-DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-32}
-STREAMS=${STREAMS:-500}
-[ -x "$MAPD" ] || { echo "events.sh: $MAPD not found: run make build first" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "events.sh: wrk is missing (tests/bench/api.sh installs it)" >&2; exit 1; }
-
 . "$HERE/serve_lib.sh"
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/entraide-events-bench.XXXXXX")
-DB=$OUT/events.sqlite
+bench_init events "${1:-build}"
+STREAMS=${STREAMS:-500}
 HOLDER_PID=
 cleanup() {
     [ -n "$HOLDER_PID" ] && kill "$HOLDER_PID" 2>/dev/null || true
-    bench_stop
-    rm -rf "$OUT"
+    bench_cleanup
 }
 trap cleanup EXIT
 
-echo "building the database (Paris sample, 100,000 posts) in $OUT"
-"$MAPD" import neighbourhoods "$SAMPLE/neighbourhoods.geojson" --db "$DB" >/dev/null
-"$MAPD" import addresses "$SAMPLE/addresses.csv.gz" --db "$DB" >/dev/null
-"$MAPD" import shops "$SAMPLE/shops.geojson" --db "$DB" >/dev/null
-"$MAPD" seed --db "$DB" --posts 100000 >/dev/null
+bench_database 100000
 
 bench_serve "$MAPD" "$DB" "$OUT" --events-per-address 1000 --events-max 2000
 

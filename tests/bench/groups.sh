@@ -20,29 +20,11 @@
 # CONNECTIONS override wrk's -d, -t and -c (10s, 2, 32).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) [ -d "$BUILD" ] || BUILD=$ROOT/$BUILD ;; esac
-[ -d "$BUILD" ] || { echo "groups.sh: no build directory $BUILD: run make build first" >&2; exit 1; }
-BUILD=$(cd "$BUILD" && pwd)
-MAPD=$BUILD/bin/mapd
-SAMPLE=$ROOT/geodata/samples/paris
-DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-32}
-[ -x "$MAPD" ] || { echo "groups.sh: $MAPD not found: run make build first" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "groups.sh: wrk is missing (tests/bench/api.sh installs it)" >&2; exit 1; }
-
 . "$HERE/serve_lib.sh"
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/entraide-groups-bench.XXXXXX")
-DB=$OUT/groups.sqlite
-cleanup() { bench_stop; rm -rf "$OUT"; }
-trap cleanup EXIT
+bench_init groups "${1:-build}"
+trap bench_cleanup EXIT
 
-echo "building the database (Paris sample, 20,000 posts) in $OUT"
-"$MAPD" import neighbourhoods "$SAMPLE/neighbourhoods.geojson" --db "$DB" >/dev/null
-"$MAPD" import addresses "$SAMPLE/addresses.csv.gz" --db "$DB" >/dev/null
-"$MAPD" seed --db "$DB" --posts 20000 >/dev/null
+bench_database 20000
 
 bench_serve "$MAPD" "$DB" "$OUT" --auth-per-minute 100000 --comments-per-minute 0
 

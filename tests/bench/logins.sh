@@ -14,33 +14,16 @@
 # figures. DURATION, THREADS, CONNECTIONS override wrk's -d, -t, -c (10s, 2, 32).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) [ -d "$BUILD" ] || BUILD=$ROOT/$BUILD ;; esac
-BUILD=$(cd "$BUILD" && pwd)
-MAPD=$BUILD/bin/mapd
-SAMPLE=$ROOT/geodata/samples/paris
-DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-32}
-[ -x "$MAPD" ] || { echo "logins.sh: $MAPD not found: run make build first" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "logins.sh: wrk is missing (tests/bench/api.sh installs it)" >&2; exit 1; }
-
 . "$HERE/serve_lib.sh"
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/entraide-logins-bench.XXXXXX")
-DB=$OUT/logins.sqlite
+bench_init logins "${1:-build}"
 FLOOD_PID=
 cleanup() {
     [ -n "$FLOOD_PID" ] && kill "$FLOOD_PID" 2>/dev/null || true
-    bench_stop
-    rm -rf "$OUT"
+    bench_cleanup
 }
 trap cleanup EXIT
 
-echo "building the database (Paris sample, 100,000 posts) in $OUT"
-"$MAPD" import neighbourhoods "$SAMPLE/neighbourhoods.geojson" --db "$DB" >/dev/null
-"$MAPD" import addresses "$SAMPLE/addresses.csv.gz" --db "$DB" >/dev/null
-"$MAPD" seed --db "$DB" --posts 100000 >/dev/null
+bench_database 100000
 bench_serve "$MAPD" "$DB" "$OUT" --auth-per-minute 100000
 bench_login "$BASE" benevole@entraide.example entraide-demo "$OUT"
 read -r LON LAT < <(sqlite3 -separator ' ' "$DB" \

@@ -1,6 +1,15 @@
 # tests/bench/serve_lib.sh — what the HTTP benchmarks share (sourced, not run):
-# a `mapd serve` on a free loopback port, a login, and reading wrk's output.
+# their setting up, a database of the Paris sample, a `mapd serve` on a free
+# loopback port, a login, and reading wrk's output.
 #
+#   bench_init NAME [BUILD_DIR]              sets ROOT, BUILD (default build), MAPD,
+#                                            SAMPLE, DURATION/THREADS/CONNECTIONS
+#                                            (10s, 2, 32 unless set), OUT (a fresh
+#                                            directory, removed by bench_cleanup) and
+#                                            DB; installs wrk when missing; exits 1
+#                                            without a built mapd
+#   bench_database POSTS                     imports the sample into DB, seeds POSTS
+#   bench_cleanup                            stops the server, removes OUT
 #   bench_serve MAPD DB OUT [SERVE_ARGS...]  starts the server; sets SERVER_PID,
 #                                            ADDR (host:port) and BASE (http://ADDR)
 #                                            once /healthz answers; exits 1 with the
@@ -10,6 +19,45 @@
 #   wrk_rps FILE, wrk_pct FILE P             requests/s and latency percentile P of
 #                                            a `wrk --latency` output
 #   met VALUE TARGET                         "met" or "NOT met"
+
+BENCH_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+bench_init() {
+    local name=$1
+    ROOT=$(cd "$BENCH_LIB/../.." && pwd)
+    BUILD=${2:-build}
+    case $BUILD in /*) ;; *) [ -d "$BUILD" ] || BUILD=$ROOT/$BUILD ;; esac
+    [ -d "$BUILD" ] || { echo "$name.sh: no build directory $BUILD: run make build first" >&2; exit 1; }
+    BUILD=$(cd "$BUILD" && pwd)
+    MAPD=$BUILD/bin/mapd
+    SAMPLE=$ROOT/geodata/samples/paris
+    DURATION=${DURATION:-10s}
+    THREADS=${THREADS:-2}
+    CONNECTIONS=${CONNECTIONS:-32}
+    [ -x "$MAPD" ] || { echo "$name.sh: $MAPD not found: run make build first" >&2; exit 1; }
+    if ! command -v wrk >/dev/null; then
+        local sudo=
+        [ "$(id -u)" = 0 ] || sudo=sudo
+        echo "installing wrk"
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk \
+            || { $sudo apt-get update -q && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
+    fi
+    OUT=$(mktemp -d "${TMPDIR:-/tmp}/entraide-$name-bench.XXXXXX")
+    DB=$OUT/$name.sqlite
+}
+
+bench_database() {
+    echo "building the database (Paris sample, $1 posts) in $OUT"
+    "$MAPD" import neighbourhoods "$SAMPLE/neighbourhoods.geojson" --db "$DB" >/dev/null
+    "$MAPD" import addresses "$SAMPLE/addresses.csv.gz" --db "$DB" >/dev/null
+    "$MAPD" import shops "$SAMPLE/shops.geojson" --db "$DB" >/dev/null
+    "$MAPD" seed --db "$DB" --posts "$1" >/dev/null
+}
+
+bench_cleanup() {
+    bench_stop
+    rm -rf "$OUT"
+}
 
 bench_serve() {
     local mapd=$1 db=$2 out=$3
