@@ -4,7 +4,12 @@
  * Registration runs the address through the geocoder and its verification
  * rule (geodata_geocode_verify); anything short of a verified address is a
  * 422 that says why (address_check.c), and nothing is stored. Logins and
- * registrations are rate-limited per client address (--auth-per-minute).
+ * registrations are rate-limited per client address (--auth-per-minute);
+ * logins also per account, whoever tries them: ten attempts, then one per
+ * 60 / --account-per-hour minutes, and a login that succeeds fills the
+ * account's bucket again. So guessing one account's password from many
+ * addresses is paced, and the most an attacker can do to the real member is
+ * to make a login wait for the next attempt (docs/security.md).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +34,24 @@ int mapd_auth_limited_or_reply(mapd_ctx *ctx)
     return -1;
 }
 
+/* The account's key in the per-account limit: a hash of the email as the
+ * store compares it (ASCII case folded), so no address is kept in memory. */
+#define ACCOUNT_KEY_LEN 33
+static void account_key(const char *email, char key[ACCOUNT_KEY_LEN])
+{
+    unsigned char h[16];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    for (const char *p = email; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        crypto_generichash_update(&st, &c, 1);
+    }
+    crypto_generichash_final(&st, h, sizeof h);
+    sodium_bin2hex(key, ACCOUNT_KEY_LEN, h, sizeof h);
+}
+
 static json_t *neighbourhood_json(const char *id, const char *name)
 {
     return (id && *id) ? json_pack("{s:s, s:s}", "id", id, "name", name) : json_null();
@@ -38,25 +61,6 @@ static int plausible_email(const char *e)
 {
     const char *at = strchr(e, '@');
     return at && at != e && strchr(at + 1, '.') && !strchr(at + 1, '@') && !strpbrk(e, " \t\"<>,;");
-}
-
-/* Hands job to the hashing threads (pool.h) and answers once it has run:
- * MHD_YES when queued (finish is called on the resumed request), else the
- * job is run here (no pool, or stopping) and finished at once, or 503 when
- * the pool is full. */
-static enum MHD_Result hash_later(mapd_ctx *ctx, mapd_pool_job *job,
-                                  enum MHD_Result (*finish)(mapd_ctx *ctx, mapd_pool_job *job))
-{
-    int r = mapd_pool_later(ctx, ctx->server->hashing, job);
-    if (r == MAPD_POOL_TAKEN)
-        return MHD_YES;
-    if (r == MAPD_POOL_FULL) {
-        job->free(job);
-        return mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
-                            "too many passwords are being checked; try again in a moment");
-    }
-    job->run(job);
-    return finish(ctx, job);
 }
 
 /* A registration waiting for its password's hash. */
@@ -146,7 +150,7 @@ enum MHD_Result mapd_api_register(mapd_ctx *ctx)
     job->base = (mapd_pool_job){ .run = hash_registration, .free = free_register_job };
     job->body = body;
     job->password = password;
-    return hash_later(ctx, &job->base, registered);
+    return mapd_hash_later(ctx, &job->base, mapd_api_register);
 out:
     json_decref(body);
     return ret;
@@ -165,6 +169,7 @@ typedef struct login_job {
     mapd_pool_job base;                /* first: what the pool holds */
     json_t *body;                      /* owns password */
     const char *password;
+    char account[ACCOUNT_KEY_LEN];     /* its key in the per-account limit */
     int known;                         /* the email has an account */
     geodata_member member;
     char hash[crypto_pwhash_STRBYTES]; /* the account's, or the dummy's */
@@ -195,12 +200,14 @@ static enum MHD_Result logged_in(mapd_ctx *ctx, mapd_pool_job *job)
         ret = mapd_problem(ctx, MHD_HTTP_UNAUTHORIZED, "Unauthorized", "wrong email or password");
     else if ((rc = mapd_session_start(ctx, l->member.id, csrf, cookie)))
         ret = mapd_problem_geodata(ctx, rc);
-    else
+    else {
+        mapd_ratelimit_forget(ctx->server->account_limit, l->account);
         ret = mapd_respond_cookie(ctx, MHD_HTTP_OK,
                                   json_pack("{s:s, s:I, s:s, s:s}", "csrf", csrf, "id",
                                             (json_int_t)l->member.id, "display_name",
                                             l->member.display_name, "role", l->member.role),
                                   cookie);
+    }
     free_login_job(job);
     return ret;
 }
@@ -224,10 +231,19 @@ enum MHD_Result mapd_api_login(mapd_ctx *ctx)
     if (mapd_field_string_or_reply(ctx, body, "email", MAPD_FIELD_REQUIRED, GEODATA_EMAIL_MAX, &email)
         || mapd_field_string_or_reply(ctx, body, "password", MAPD_FIELD_REQUIRED, MAPD_PASSWORD_MAX, &password))
         goto out;
+    char account[ACCOUNT_KEY_LEN];
+    account_key(email, account);
+    if (!mapd_ratelimit_allow(ctx->server->account_limit, account, (double)ctx->now)) {
+        ret = mapd_problem(ctx, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",
+                           "too many attempts for this account; try again in a few minutes, "
+                           "or reset the password");
+        goto out;
+    }
     if (!(job = calloc(1, sizeof *job))) {
         ret = mapd_problem_geodata(ctx, GEODATA_ENOMEM);
         goto out;
     }
+    memcpy(job->account, account, sizeof account);
     int rc = geodata_member_by_email(ctx->store, email, &job->member, job->hash, sizeof job->hash);
     if (rc && rc != GEODATA_ENOTFOUND) {
         free(job);
@@ -242,7 +258,7 @@ enum MHD_Result mapd_api_login(mapd_ctx *ctx)
     job->base = (mapd_pool_job){ .run = check_login, .free = free_login_job };
     job->body = body;
     job->password = password;
-    return hash_later(ctx, &job->base, logged_in);
+    return mapd_hash_later(ctx, &job->base, mapd_api_login);
 out:
     json_decref(body);
     return ret;

@@ -85,11 +85,14 @@ enum MHD_Result mapd_api_password_resets(mapd_ctx *ctx)
     return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:o}", "resets", arr), NULL);
 }
 
+/* POST /api/password-resets/complete: the new password hashed by the
+ * hashing threads, then, called again, the reset used. */
 enum MHD_Result mapd_api_password_reset_complete(mapd_ctx *ctx)
 {
-    if (mapd_auth_limited_or_reply(ctx))
+    mapd_password_job *job = (mapd_password_job *)mapd_pool_done(ctx);
+    if (!job && mapd_auth_limited_or_reply(ctx))
         return MHD_YES;
-    json_t *body = mapd_json_body_or_reply(ctx);
+    json_t *body = job ? json_incref(job->body) : mapd_json_body_or_reply(ctx);
     if (!body)
         return MHD_YES;
     enum MHD_Result ret = MHD_YES;
@@ -98,14 +101,28 @@ enum MHD_Result mapd_api_password_reset_complete(mapd_ctx *ctx)
         || mapd_field_string_or_reply(ctx, body, "new_password", MAPD_FIELD_REQUIRED, MAPD_PASSWORD_MAX,
                                       &password))
         goto out;
-    char hash[MAPD_HASH_LEN];
-    if (mapd_password_length_or_reply(ctx, "new_password", password)
-        || mapd_password_hash_or_reply(ctx, password, hash))
+    if (mapd_password_length_or_reply(ctx, "new_password", password))
         goto out;
+    if (!job) {
+        if (!(job = mapd_password_job_new(body))) {
+            ret = mapd_problem_geodata(ctx, GEODATA_ENOMEM);
+            goto out;
+        }
+        job->hash = password;
+        mapd_pool_job *later = &job->base;
+        job = NULL; /* the pool's, or freed by mapd_hash_later */
+        ret = mapd_hash_later(ctx, later, mapd_api_password_reset_complete);
+        goto out;
+    }
+    if (!job->hash_ok) {
+        ret = mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                           "cannot hash the password now; try again");
+        goto out;
+    }
     unsigned char h[32];
     mapd_secret_hash(token, h);
     int64_t id = 0;
-    int rc = geodata_password_reset_use(ctx->store, h, hash, ctx->now, &id);
+    int rc = geodata_password_reset_use(ctx->store, h, job->hashed, ctx->now, &id);
     geodata_member m;
     if (!rc)
         rc = geodata_member_get(ctx->store, id, &m);
@@ -114,6 +131,8 @@ enum MHD_Result mapd_api_password_reset_complete(mapd_ctx *ctx)
                                                            "display_name", m.display_name,
                                                            "email", m.email), NULL);
 out:
+    if (job)
+        job->base.free(&job->base);
     json_decref(body);
     return ret;
 }

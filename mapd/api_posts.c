@@ -334,11 +334,16 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
     if (mapd_long_arg_or_reply(ctx, "offset", 0, OFFSET_MAX, 0, &n))
         return MHD_YES;
     q.offset = (size_t)n;
-    if ((a = mapd_arg(ctx, "mine")) && strcmp(a, "1") == 0) {
+    int mine, reported, hidden;
+    if (mapd_flag_arg_or_reply(ctx, "mine", &mine) || mapd_flag_arg_or_reply(ctx, "reported", &reported)
+        || mapd_flag_arg_or_reply(ctx, "hidden", &hidden))
+        return MHD_YES;
+    /* An author's own posts wherever they are, but not those staff hid:
+     * hidden posts are listed for staff only (the author still reads one
+     * by id, GET /api/posts/{id}). */
+    if (mine)
         q.author_id = m->id;
-        q.with_hidden = 1; /* authors keep seeing their hidden posts */
-    }
-    if ((a = mapd_arg(ctx, "reported")) && strcmp(a, "1") == 0) {
+    if (reported) {
         if (!mapd_is_staff(m))
             return mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "reported=1 is for staff");
         q.reported = 1; /* the moderation queue: hidden or not */
@@ -357,7 +362,7 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
         q.group_id = n;
     }
     if (mapd_is_staff(m)) {
-        q.with_hidden |= (a = mapd_arg(ctx, "hidden")) && strcmp(a, "1") == 0;
+        q.with_hidden |= hidden;
     } else if (audience->kind == GEODATA_AUDIENCE_NOBODY && !q.author_id) {
         return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:[], s:i, s:b}", "type",
                                  "FeatureCollection", "features", "numberReturned", 0,

@@ -553,6 +553,9 @@ enum MHD_Result mapd_api_tilejson(mapd_ctx *ctx)
     double span = fmax(b[2] - b[0], 1e-9);
     while (zoom < 14 && span * (1 << (zoom + 1)) / 360.0 <= 2.0)
         zoom++;
+    /* The tiles' URL on the one base every absolute link has (mapd_base_url:
+     * --public-url, else a Host of ours, else the address the connection
+     * came in on, its real port), never a port written here. */
     char base[MAPD_BASE_URL_MAX], url[MAPD_BASE_URL_MAX + 40];
     mapd_base_url(ctx, base);
     snprintf(url, sizeof url, "%s/tiles/{z}/{x}/{y}.mvt", base);

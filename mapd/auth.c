@@ -9,6 +9,7 @@
  * must echo in X-CSRF-Token.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -37,12 +38,46 @@ int mapd_password_length_or_reply(mapd_ctx *ctx, const char *field, const char *
     return -1;
 }
 
-int mapd_password_hash_or_reply(mapd_ctx *ctx, const char *password, char hash[MAPD_HASH_LEN])
+enum MHD_Result mapd_hash_later(mapd_ctx *ctx, mapd_pool_job *job, mapd_handler again)
 {
-    if (mapd_hash_password(password, hash, MAPD_HASH_LEN) == 0)
-        return 0;
-    mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable", "cannot hash the password now; try again");
-    return -1;
+    int r = mapd_pool_later(ctx, ctx->server->hashing, job);
+    if (r == MAPD_POOL_TAKEN)
+        return MHD_YES;
+    if (r == MAPD_POOL_FULL) {
+        job->free(job);
+        return mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                            "too many passwords are being checked; try again in a moment");
+    }
+    /* No pool, or it is stopping: the work is done here, once. */
+    job->run(job);
+    ctx->req->pending = job;
+    ctx->req->pending_free = mapd_pool_job_free;
+    return again(ctx);
+}
+
+static void password_work(mapd_pool_job *job)
+{
+    mapd_password_job *p = (mapd_password_job *)job;
+    p->checked = !p->check || mapd_check_password(p->check_hash, p->check);
+    p->hash_ok = p->checked && p->hash
+                 && mapd_hash_password(p->hash, p->hashed, sizeof p->hashed) == 0;
+}
+
+static void password_job_free(mapd_pool_job *job)
+{
+    mapd_password_job *p = (mapd_password_job *)job;
+    json_decref(p->body);
+    free(p);
+}
+
+mapd_password_job *mapd_password_job_new(json_t *body)
+{
+    mapd_password_job *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->base = (mapd_pool_job){ .run = password_work, .free = password_job_free };
+    p->body = json_incref(body);
+    return p;
 }
 
 int mapd_is_staff(const geodata_member *m)

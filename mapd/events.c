@@ -580,12 +580,11 @@ static int last_event_id(mapd_ctx *ctx, int64_t *id)
 {
     const char *v = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, "Last-Event-ID");
     if (!v || !*v)
-        v = mapd_arg(ctx, "last_event_id");
-    if (!v || !*v)
+        v = mapd_arg(ctx, "last_event_id"); /* given, it is a number: "" too is refused */
+    if (!v)
         return 0;
-    char *end;
-    long long n = (*v >= '0' && *v <= '9') ? strtoll(v, &end, 10) : -1;
-    if (n < 0 || *end || n == LLONG_MAX) {
+    long n;
+    if (mapd_parse_long(v, &n) != 1 || n < 0 || n == LONG_MAX) {
         mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
                      "Last-Event-ID is the id of an event this stream sent: a number");
         return -1;
@@ -611,6 +610,9 @@ enum MHD_Result mapd_api_events(mapd_ctx *ctx)
     const geodata_audience *a = mapd_audience_or_reply(ctx);
     if (!a)
         return MHD_YES;
+    /* HEAD: what a stream would start with, without one. */
+    if (strcmp(ctx->method, MHD_HTTP_METHOD_HEAD) == 0)
+        return mapd_respond(ctx, MHD_HTTP_OK, "text/event-stream; charset=utf-8", "", 0);
     stream *s = calloc(1, sizeof *s);
     if (!s || audience_copy(a, &s->audience)) {
         free(s);

@@ -24,6 +24,7 @@
 #include "feed.h"
 #include "geocode_json.h"
 #include "password.h"
+#include "pool.h"
 
 typedef struct mapd_metrics mapd_metrics;
 typedef struct mapd_ratelimit mapd_ratelimit;
@@ -47,6 +48,9 @@ typedef struct mapd_server {
     const char *const *route_names; /* "METHOD pattern" of each route, for the metrics */
     size_t n_routes;
     mapd_ratelimit *auth_limit;     /* logins and registrations per client address */
+    mapd_ratelimit *account_limit;  /* login attempts per account (api_members.c) */
+    const char *trusted_proxy;      /* its address, normalised; NULL: none (client_address.c) */
+    const char *csp_origins;        /* other origins the pages may fetch from; NULL: none */
     mapd_ratelimit *comment_limit;  /* comments per member; NULL: no limit */
     int group_threshold;            /* members for a group to become active */
     mapd_post_model *posts;         /* posts lists from memory (post_model.c); NULL: from SQL */
@@ -58,6 +62,8 @@ typedef struct mapd_server {
     mapd_access_log *access_log;    /* one line per request, on stderr (access_log.c) */
     mapd_exports *exports;          /* background export jobs and their files (api_export.c) */
     mapd_alerts *alerts;            /* the alert sender and unsubscribe keys (alerts.c) */
+    const char *public_url;         /* --public-url: the base of absolute links; NULL: from the request */
+    struct mapd_connections *connections; /* the cap and request deadline (connections.h) */
 } mapd_server;
 
 typedef struct mapd_request {
@@ -70,7 +76,15 @@ typedef struct mapd_request {
     int body_too_large;       /* more than max_body bytes came */
     void *pending;            /* a handler's state while its connection is suspended */
     void (*pending_free)(void *pending);  /* frees pending if the request ends first */
+    int called;               /* the access handler has seen the head */
+    int args_over;            /* the query had more than MAPD_QUERY_ARGS_MAX arguments */
+    int close;                /* the response closes the connection */
+    char allow[48];           /* an Allow header for the response, or "" */
 } mapd_request;
+
+/* Query arguments a request may carry; past this it is answered 414 before
+ * libmicrohttpd's per-connection memory runs out (server.c). */
+#define MAPD_QUERY_ARGS_MAX 64
 
 typedef struct mapd_ctx {
     mapd_server *server;
@@ -106,6 +120,11 @@ enum MHD_Result mapd_respond_cookie(mapd_ctx *ctx, unsigned status, json_t *json
 enum MHD_Result mapd_problem(mapd_ctx *ctx, unsigned status, const char *title,
                              const char *detail);
 /* The same with the members of extra (consumed; NULL for none) added. */
+/* Adds to r what every response of ctx's server carries for safety
+ * (Strict-Transport-Security behind TLS, Connection: close when the request
+ * is to end the connection) and, for a page (csp not NULL), its
+ * Content-Security-Policy, X-Frame-Options and Referrer-Policy. */
+void mapd_security_headers(mapd_ctx *ctx, struct MHD_Response *r, const char *csp);
 enum MHD_Result mapd_problem_with(mapd_ctx *ctx, unsigned status, const char *title,
                                   const char *detail, json_t *extra);
 
@@ -121,14 +140,20 @@ const char *mapd_message(const char *lang, const char *text, char *out, size_t n
 json_t *mapd_json_time(int64_t t);
 /* The one mapping from an error code — geodata's (with the store's message
  * for a client's mistake) or tiles' — to a problem response: 404, 400, 409,
- * 403 for what the client can correct; 503 for out of memory and the
- * database's failures (details in the log only); 500 for a tile that cannot
- * be drawn. */
+ * 403 for what the client can correct; 507 for a full disk; 503 for out of
+ * memory and the database's other failures (details in the log only); 500
+ * for a tile that cannot be drawn. */
 enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code);
 
 /* Requests (request.c). */
-/* The body as a JSON object; NULL after queuing 400/415 when it is not one. */
+/* The body as a JSON object; NULL after queuing 400/415 when it is not one
+ * (415 unless mapd_content_type_json accepts its Content-Type). */
 json_t *mapd_json_body_or_reply(mapd_ctx *ctx);
+/* 1 when the Content-Type value h (NULL: none) is application/json exactly,
+ * any case, optionally with parameters ("; charset=utf-8"; a charset other
+ * than utf-8 is refused); 0 for anything else ("application/jsonx",
+ * "application/json-seq", "text/json"). Work: one pass over h. */
+int mapd_content_type_json(const char *h);
 /* A string member of obj, checked: present if MAPD_FIELD_REQUIRED (and then
  * not empty), at most max bytes, valid UTF-8 (jansson checks), no control
  * characters (newlines and tabs allowed with MAPD_FIELD_MULTILINE). With
@@ -149,24 +174,49 @@ int mapd_field_int_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, unsign
 int mapd_field_bool_or_reply(mapd_ctx *ctx, json_t *obj, const char *name, int *out);
 /* A query-string argument, or NULL. */
 const char *mapd_arg(mapd_ctx *ctx, const char *name);
+/* 0 when every query-string argument, name and value, is valid UTF-8
+ * without a NUL byte (%00, which would cut the value short); -1 after a 400
+ * naming the first one that is not ("the query parameter 'q' is not valid
+ * UTF-8"). Called once, before dispatch. Work: one pass over the arguments. */
+int mapd_args_valid_or_reply(mapd_ctx *ctx);
 /* 0 when the query string names only arguments of known (NULL-terminated);
  * -1 after a 400 naming the first other one and the known ones. */
 int mapd_known_args_or_reply(mapd_ctx *ctx, const char *const *known);
-/* The integer argument name from lo to hi, dflt when absent. 0, or -1 after a 400. */
+/* Numbers of the query string, the one strict reader (request.c): an
+ * integer is -?[0-9]+, a real -?[0-9]+(.[0-9]+)?([eE][+-]?[0-9]+)?; no
+ * blanks, no '+' sign, no hexadecimal, no inf or nan, nothing empty. */
+/* The integer argument name from lo to hi, dflt when absent. 0, or -1 after
+ * a 400 "NAME is an integer from LO to HI" (also for "", " 1", "+1", "0x10",
+ * "1e3"). */
 int mapd_long_arg_or_reply(mapd_ctx *ctx, const char *name, long lo, long hi, long dflt, long *out);
-/* Parses n comma-separated finite numbers filling the whole of s; 1 or 0. */
+/* The flag argument name: *out 1 for "1", 0 for "0" or when absent; 0, or
+ * -1 after a 400 "NAME is 1 or 0" for anything else ("", "true", "01"). */
+int mapd_flag_arg_or_reply(mapd_ctx *ctx, const char *name, int *out);
+/* The whole of s (NULL: none) as an integer: 1 with *out; 0 when it is not
+ * one; -1 when it is one beyond long's range (*out left alone). */
+int mapd_parse_long(const char *s, long *out);
+/* Parses n comma-separated finite reals filling the whole of s; 1 or 0. */
 int mapd_parse_numbers(const char *s, double *v, int n);
 /* The bbox argument: 1 with v = west, south, east, north when present and
  * valid (in range, not inverted, at most max_deg2 square degrees), 0 when
  * absent, -1 after a 400 saying what is wrong. */
 int mapd_bbox_arg_or_reply(mapd_ctx *ctx, double max_deg2, double v[4]);
-/* The client's IPv4/IPv6 address as text into buf ("-" when unknown). */
+/* The client's IPv4/IPv6 address as text into buf ("-" when unknown): the
+ * peer's, or behind the --trusted-proxy the one it forwards (client_address.c). */
 #define MAPD_CLIENT_ADDRESS_LEN 64   /* room for any of them (INET6_ADDRSTRLEN is 46) */
 void mapd_client_address(mapd_ctx *ctx, char buf[MAPD_CLIENT_ADDRESS_LEN]);
-/* The scheme and host this server is reached at ("http://host:port", https
- * behind TLS: --cookie-secure), for absolute links: the Host header as the
- * client sent it when it looks like one (at most 255 letters, digits,
- * . - : [ ]), else the loopback default. */
+/* text as one IPv4 or IPv6 address, written as mapd_client_address writes
+ * it, into out: 1, or 0 when text is not one address. */
+int mapd_client_address_normalise(const char *text, char out[MAPD_CLIENT_ADDRESS_LEN]);
+/* 1 when the request came through the --trusted-proxy (its peer is it). */
+int mapd_client_via_trusted_proxy(mapd_ctx *ctx);
+/* The base of absolute links (tiles.json, OGC API, feeds), decided here
+ * only: --public-url when set (without a final '/'); else the scheme (https
+ * behind TLS: --cookie-secure) and the Host header as the client sent it when
+ * it is one of ours: a host name or address (at most 255 letters, digits,
+ * . - : [ ]) whose port, given or the scheme's, is the one the connection
+ * came in on; else the address and port the connection came in on (the
+ * listen address, with its real port under --listen HOST:0). */
 #define MAPD_BASE_URL_MAX 272        /* "https://" + 255 bytes of Host, and the NUL */
 void mapd_base_url(mapd_ctx *ctx, char out[MAPD_BASE_URL_MAX]);
 
@@ -198,8 +248,25 @@ int mapd_sees_neighbourhood(mapd_ctx *ctx, const char *nb);
  * when it has fewer than MAPD_PASSWORD_MIN characters (not bytes: "été" is
  * three). Checked before any costly work; hashed last, by the next one. */
 int mapd_password_length_or_reply(mapd_ctx *ctx, const char *field, const char *password);
-/* password hashed into hash: 0, or -1 after queuing 503. */
-int mapd_password_hash_or_reply(mapd_ctx *ctx, const char *password, char hash[MAPD_HASH_LEN]);
+/* Password work (argon2id: a core and 64 MiB for a fraction of a second)
+ * runs on the hashing threads, never on a request thread: a handler hands
+ * its job to mapd_hash_later and is called again once the job has run,
+ * mapd_pool_done(ctx) then giving the job back (the handler frees it). */
+enum MHD_Result mapd_hash_later(mapd_ctx *ctx, struct mapd_pool_job *job, mapd_handler again);
+/* The password work of the account routes: a password checked against a
+ * stored hash, a new one hashed, or both. */
+typedef struct mapd_password_job {
+    struct mapd_pool_job base;        /* first: what the pool holds */
+    json_t *body;                     /* a reference to the request's body: the strings' owner */
+    const char *check;                /* checked against check_hash; NULL: no check */
+    char check_hash[MAPD_HASH_LEN];
+    const char *hash;                 /* hashed into hashed; NULL: nothing to hash */
+    char hashed[MAPD_HASH_LEN];
+    int checked;                      /* out: check matches check_hash (1 without check) */
+    int hash_ok;                      /* out: hashed holds the hash of hash */
+} mapd_password_job;
+/* A job on body (a new reference is taken); NULL when out of memory. */
+mapd_password_job *mapd_password_job_new(json_t *body);
 /* Starts a session for member: Set-Cookie goes on the response r. */
 int mapd_session_start(mapd_ctx *ctx, int64_t member_id, char csrf[65], char cookie[256]);
 int mapd_session_end(mapd_ctx *ctx, char cookie[256]);
@@ -208,6 +275,8 @@ int mapd_session_end(mapd_ctx *ctx, char cookie[256]);
 mapd_ratelimit *mapd_ratelimit_new(double per_minute, double burst);
 void mapd_ratelimit_free(mapd_ratelimit *rl);
 int mapd_ratelimit_allow(mapd_ratelimit *rl, const char *key, double now);
+/* key's bucket full again (a login that succeeded). */
+void mapd_ratelimit_forget(mapd_ratelimit *rl, const char *key);
 
 /* Metrics (metrics.c). */
 mapd_metrics *mapd_metrics_new(size_t n_routes);

@@ -41,6 +41,7 @@ static const entry catalogue[] = {
     { "Unprocessable Content", "Contenu refusé" },
     { "Too Many Requests", "Trop de requêtes" },
     { "Service Unavailable", "Service indisponible" },
+    { "Insufficient Storage", "Espace de stockage insuffisant" },
     { "Internal Server Error", "Erreur du serveur" },
 
     /* sessions and accounts */
@@ -50,6 +51,11 @@ static const entry catalogue[] = {
     { "wrong email or password", "Adresse ou mot de passe incorrect." },
     { "too many attempts from this address; wait a minute",
       "Trop de tentatives depuis cette adresse ; attendez une minute." },
+    { "too many attempts for this account; try again in a few minutes, or reset the password",
+      "Trop de tentatives pour ce compte ; réessayez dans quelques minutes, ou réinitialisez le mot de passe." },
+    { "the server has too many connections open; try again in a moment",
+      "Le serveur a trop de connexions ouvertes ; réessayez dans un instant." },
+    { "the query has more than {} arguments", "L’adresse a plus de {1} paramètres." },
     { "missing or wrong X-CSRF-Token header (the value returned at login)",
       "Votre session a expiré ou n’est plus valable : reconnectez-vous." },
     { "'{}' must have at least {} characters", "Le mot de passe doit compter au moins {2} caractères." },
@@ -208,6 +214,11 @@ static const entry catalogue[] = {
     { "bbox is out of range (longitudes within 180, latitudes within 90)",
       "bbox sort des limites (longitudes entre -180 et 180, latitudes entre -90 et 90)." },
     { "mine is 1 or 0", "mine vaut 1 ou 0." },
+    { "{} is 1 or 0", "{1} vaut 1 ou 0." },
+    { "the query parameter '{}' is not valid UTF-8", "Le paramètre « {1} » n’est pas en UTF-8 valide." },
+    { "the query parameter '{}' holds a NUL byte (%00)", "Le paramètre « {1} » contient un octet nul (%00)." },
+    { "a query parameter's name is not valid UTF-8", "Le nom d’un paramètre n’est pas en UTF-8 valide." },
+    { "a query parameter's name holds a NUL byte (%00)", "Le nom d’un paramètre contient un octet nul (%00)." },
     { "autocomplete is 0 or 1", "autocomplete vaut 0 ou 1." },
     /* statistics (api_stats.c) */
     { "since is a date YYYY-MM-DD", "La date de début (since) s’écrit AAAA-MM-JJ." },
@@ -256,6 +267,8 @@ static const entry catalogue[] = {
       "Le serveur manque de mémoire ; réessayez." },
     { "the database could not complete the request; try again",
       "La base de données n’a pas pu répondre ; réessayez." },
+    { "the server's disk is full: this change was not saved; try again later",
+      "Le disque du serveur est plein : cette modification n’a pas été enregistrée ; réessayez plus tard." },
     { "the database does not answer", "La base de données ne répond pas." },
     { "the database cannot be opened", "La base de données ne peut pas être ouverte." },
 

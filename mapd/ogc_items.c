@@ -20,7 +20,6 @@
  * pages, and needs whose status turns "expired" with time alone, are always
  * built afresh.
  */
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -51,21 +50,16 @@ typedef struct items_args {
     const char *neighbourhood, *category, *status;
 } items_args;
 
-/* A strict decimal integer from lo up (no sign, no spaces, no trailing
- * text); 1 with *out, 0 when malformed or below lo. Above hi is hi. */
+/* A strict decimal integer from lo up (mapd_parse_long's: no '+', no
+ * spaces, no trailing text); 1 with *out, 0 when malformed or below lo.
+ * Above hi (even beyond long's range) is hi, as OGC API wants of limit. */
 static int parse_count(const char *s, long lo, long hi, long *out)
 {
-    if (!s || !*s)
-        return 0;
-    for (const char *c = s; *c; c++)
-        if (*c < '0' || *c > '9')
-            return 0;
-    errno = 0;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (errno == ERANGE)
+    long v = 0;
+    int rc = mapd_parse_long(s, &v);
+    if (rc == -1 && *s != '-')
         v = hi;
-    if (v < lo)
+    else if (rc != 1 || v < lo)
         return 0;
     *out = v > hi ? hi : v;
     return 1;

@@ -62,13 +62,42 @@ int mapd_parse_route_find(const mapd_route_key *keys, size_t n, const char *meth
         if (!mapd_parse_route_match(keys[i].pattern, path, &v))
             continue;
         /* The catch-all knows no path: only real routes make a 405. */
-        *path_known |= strchr(keys[i].pattern, '*') == NULL;
+        *path_known |= strcmp(keys[i].pattern, "/*") != 0;
         if (strcmp(keys[i].method, method) != 0)
             continue;
         *id = v;
         return (int)i;
     }
     return -1;
+}
+
+size_t mapd_parse_route_allow(const mapd_route_key *keys, size_t n, const char *path, char *out,
+                              size_t cap)
+{
+    static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE" };
+    size_t len = 0;
+    if (cap)
+        out[0] = '\0';
+    for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+        /* HEAD is allowed wherever GET is (server.c answers it as GET). */
+        const char *as = strcmp(methods[m], "HEAD") == 0 ? "GET" : methods[m];
+        int found = 0;
+        for (size_t i = 0; i < n && !found; i++) {
+            int64_t id;
+            found = strcmp(keys[i].pattern, "/*") != 0 && strcmp(keys[i].method, as) == 0
+                    && mapd_parse_route_match(keys[i].pattern, path, &id);
+        }
+        size_t need = strlen(methods[m]) + (len ? 2 : 0);
+        if (!found || len + need + 1 > cap)
+            continue;
+        if (len) {
+            out[len++] = ',';
+            out[len++] = ' ';
+        }
+        strcpy(out + len, methods[m]);
+        len += strlen(methods[m]);
+    }
+    return len;
 }
 
 /* ---- Accept-Encoding --------------------------------------------------------- */

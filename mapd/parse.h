@@ -33,11 +33,18 @@ int mapd_parse_route_match(const char *pattern, const char *path, int64_t *id);
 
 /* The index of the first row of keys[0..n) whose pattern matches path and
  * whose method is method, *id set as by mapd_parse_route_match; -1 when no
- * row does, *path_known then saying whether a row without '*' matched the
- * path with another method (the caller's 405; a catch-all knows no path,
- * so that is a 404). Work: at most n matches. */
+ * row does, *path_known then saying whether a row other than the catch-all
+ * (the pattern of one '*' after the root) matched the path with another method (the caller's 405; the
+ * catch-all knows no path, so that is a 404). Work: at most n matches. */
 int mapd_parse_route_find(const mapd_route_key *keys, size_t n, const char *method,
                           const char *path, int64_t *id, int *path_known);
+
+/* The methods the rows of keys[0..n) other than the catch-all allow on
+ * path, as an Allow header's value ("GET, HEAD, POST"; HEAD wherever GET is),
+ * into out of cap bytes (names that do not fit are left out; 48 bytes hold
+ * them all): its length, 0 when none. Work: at most 6 n matches. */
+size_t mapd_parse_route_allow(const mapd_route_key *keys, size_t n, const char *path, char *out,
+                              size_t cap);
 
 /* ---- headers ----------------------------------------------------------------- */
 

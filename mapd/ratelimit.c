@@ -1,6 +1,6 @@
 /*
- * mapd/ratelimit.c — token buckets per key (a client address), for logins
- * and registrations.
+ * mapd/ratelimit.c — token buckets per key (a client address, an account,
+ * a member), for logins, registrations and comments.
  *
  * A fixed table of buckets, found by hashing the key with linear probing; a
  * full table evicts the bucket that was refilled longest ago, so memory stays
@@ -89,4 +89,20 @@ int mapd_ratelimit_allow(mapd_ratelimit *rl, const char *key, double now)
         found->tokens -= 1.0;
     pthread_mutex_unlock(&rl->lock);
     return ok;
+}
+
+void mapd_ratelimit_forget(mapd_ratelimit *rl, const char *key)
+{
+    pthread_mutex_lock(&rl->lock);
+    size_t start = hash(key) % BUCKETS;
+    for (size_t i = 0; i < PROBES; i++) {
+        bucket *b = &rl->b[(start + i) % BUCKETS];
+        if (strcmp(b->key, key) == 0) {
+            /* Full again, as a bucket first seen would be; the slot is kept
+             * (emptying it would break the probe chains of others). */
+            b->tokens = rl->burst;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&rl->lock);
 }

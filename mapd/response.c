@@ -10,6 +10,23 @@
 #include "http.h"
 #include "tiles/tile.h"
 
+void mapd_security_headers(mapd_ctx *ctx, struct MHD_Response *r, const char *csp)
+{
+    if (ctx->req->close)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (ctx->server && ctx->server->cookie_secure)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY,
+                                "max-age=31536000; includeSubDomains");
+    if (!csp)
+        return;
+    /* A page of ours is never framed (it has claim and delete buttons:
+     * frame-ancestors, and X-Frame-Options for older browsers), and sends no
+     * Referer that could carry a query to another site. */
+    MHD_add_response_header(r, "Content-Security-Policy", csp);
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+}
+
 /* Queues body with the headers every response carries, and a Set-Cookie
  * when cookie is not NULL. mode says who owns body (MHD_RESPMEM_MUST_COPY:
  * the caller; MHD_RESPMEM_MUST_FREE: libmicrohttpd, from now on). */
@@ -28,6 +45,14 @@ static enum MHD_Result respond_mode(mapd_ctx *ctx, unsigned status, const char *
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (cookie)
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    if (ctx->req->allow[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, ctx->req->allow);
+    /* The server's own pages (the unsubscribe form) have an inline style
+     * and a form, nothing else. */
+    mapd_security_headers(ctx, r, type && strncmp(type, "text/html", 9) == 0
+                                      ? "default-src 'none'; style-src 'unsafe-inline'; "
+                                        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+                                      : NULL);
     ctx->req->status = status;
     ctx->req->bytes = len;
     enum MHD_Result ret = MHD_queue_response(ctx->conn, status, r);
@@ -133,6 +158,17 @@ enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code)
         fprintf(stderr, "mapd: %s %s: out of memory\n", ctx->method, ctx->url);
         return mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
                             "the server is short of memory; try again");
+    case GEODATA_EFULL: {
+        /* the operator's to fix (docs/operations.md, "Faults"); nothing of
+         * the write was kept, and reads still work. Said in the log once a
+         * second at most: every write fails while the disk is full. */
+        static int64_t said_at;
+        int64_t then = __atomic_exchange_n(&said_at, ctx->now, __ATOMIC_RELAXED);
+        if (then != ctx->now)
+            fprintf(stderr, "mapd: %s %s: disk full: %s\n", ctx->method, ctx->url, msg);
+        return mapd_problem(ctx, MHD_HTTP_INSUFFICIENT_STORAGE, "Insufficient Storage",
+                            "the server's disk is full: this change was not saved; try again later");
+    }
     case TILES_ETOOBIG:
         return mapd_problem(ctx, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error",
                             "this tile cannot be drawn within the tile size budget");

@@ -15,6 +15,7 @@
 #include "geodata/groups.h"
 #include "geodata/subscriptions.h"
 #include "mail.h"
+#include "page_policy.h"
 #include "serve_options.h"
 #include "tile_render.h"
 #include "tiles/cache.h"
@@ -62,6 +63,12 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         { "alerts-interval-s", required_argument, NULL, 'I' },
         { "alerts-digest-at", required_argument, NULL, 'D' },
         { "alerts-backoff", required_argument, NULL, 'B' },
+        { "account-per-hour", required_argument, NULL, 'r' },
+        { "trusted-proxy", required_argument, NULL, 'T' },
+        { "max-connections", required_argument, NULL, 'm' },
+        { "request-timeout", required_argument, NULL, 'o' },
+        { "allow-root", no_argument, NULL, 'R' },
+        { "csp-origins", required_argument, NULL, 'O' },
         { NULL, 0, NULL, 0 },
     };
     *o = (mapd_serve_options){
@@ -70,6 +77,9 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         .listen = "127.0.0.1:8080",
         .threads = sysconf(_SC_NPROCESSORS_ONLN),
         .auth_per_minute = 10,
+        .account_per_hour = 60,
+        .max_connections = 4000,
+        .request_timeout_s = 15,
         .comments_per_minute = 30,
         .hash_threads = 0,           /* half the cores, at least one: set below */
         .events = { .max_streams = 1000, .per_address = 16, .heartbeat_s = 10 },
@@ -142,6 +152,36 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
                                  optarg);
             server->group_threshold = (int)v;
             break;
+        case 'r':
+            if (!parse_long(optarg, 1, 100000, &o->account_per_hour))
+                return mapd_fail(MAPD_EXIT_USAGE, "--account-per-hour wants 1 to 100000, not '%s'",
+                                 optarg);
+            break;
+        case 'T':
+            if (!mapd_client_address_normalise(optarg, o->trusted_proxy))
+                return mapd_fail(MAPD_EXIT_USAGE, "--trusted-proxy wants the proxy's IPv4 or IPv6 "
+                                 "address, e.g. 127.0.0.1, not '%s'", optarg);
+            server->trusted_proxy = o->trusted_proxy;
+            break;
+        case 'm':
+            if (!parse_long(optarg, 1, MAPD_CONNECTIONS_MAX, &o->max_connections))
+                return mapd_fail(MAPD_EXIT_USAGE, "--max-connections wants 1 to %d, not '%s'",
+                                 MAPD_CONNECTIONS_MAX, optarg);
+            o->max_connections_given = 1;
+            break;
+        case 'o':
+            if (!parse_long(optarg, 1, 3600, &o->request_timeout_s))
+                return mapd_fail(MAPD_EXIT_USAGE, "--request-timeout wants 1 to 3600 seconds, not '%s'",
+                                 optarg);
+            break;
+        case 'R': o->allow_root = 1; break;
+        case 'O':
+            if (!mapd_csp_origins_valid(optarg))
+                return mapd_fail(MAPD_EXIT_USAGE, "--csp-origins wants space-separated origins, "
+                                 "e.g. 'https://tiles.example.org https://fonts.example.org', at "
+                                 "most %d bytes", MAPD_CSP_ORIGINS_MAX);
+            server->csp_origins = optarg;
+            break;
         case 'C':
             if (!parse_long(optarg, 0, 100000, &o->comments_per_minute))
                 return mapd_fail(MAPD_EXIT_USAGE, "--comments-per-minute wants 0 (no limit) to 100000, "
@@ -190,6 +230,7 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
                                  "most %d bytes without spaces, e.g. https://entraide.example.org",
                                  MAPD_PUBLIC_URL_MAX);
             o->alerts.public_url = optarg;
+            server->public_url = optarg;
             break;
         case 'I':
             if (!parse_long(optarg, 1, 3600, &o->alerts.interval_s))
@@ -218,7 +259,9 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
                          "[--comments-per-minute N] [--events-max N] [--events-per-address N] "
                          "[--events-heartbeat SECONDS] [--smtp-url URL --smtp-from ADDRESS] "
                          "[--public-url URL] [--alerts-interval-s N] [--alerts-digest-at HH:MM] "
-                         "[--alerts-backoff S,S,...] [--hash-threads N]");
+                         "[--alerts-backoff S,S,...] [--hash-threads N] [--account-per-hour N] "
+                         "[--trusted-proxy ADDRESS] [--max-connections N] [--request-timeout SECONDS] "
+                         "[--csp-origins 'ORIGIN ...'] [--allow-root]");
     if (!o->hash_threads) { /* argon2id takes a core and 64 MiB: half the cores hash at most */
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         o->hash_threads = cores > 1 ? cores / 2 : 1;

@@ -10,11 +10,19 @@
 #include "events.h"
 #include "http.h"
 
+#define MAPD_CONNECTIONS_MAX 100000 /* --max-connections */
+
 typedef struct mapd_serve_options {
     mapd_server server;          /* db_path, web_dir, max_body, cookie_secure, attribution set */
     const char *listen;          /* HOST:PORT */
     long threads;                /* workers, 1 to 256 */
     long auth_per_minute;        /* logins and registrations per client address */
+    long account_per_hour;       /* login attempts per account, after a burst (api_members.c) */
+    long max_connections;        /* served at once; more are answered 503 (connections.h) */
+    int max_connections_given;   /* set by --max-connections, not the default */
+    long request_timeout_s;      /* for a request to arrive whole (connections.h) */
+    int allow_root;              /* --allow-root: serve even as root */
+    char trusted_proxy[MAPD_CLIENT_ADDRESS_LEN]; /* storage of server.trusted_proxy */
     long comments_per_minute;    /* comments per member; 0: no limit */
     long hash_threads;           /* threads hashing passwords */
     mapd_events_limits events;   /* the live stream's caps and heartbeat */

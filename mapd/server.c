@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,10 +42,12 @@
 #include "access_log.h"
 #include "alerts.h"
 #include "cli.h"
+#include "connections.h"
 #include "events.h"
 #include "pool.h"
 #include "http.h"
 #include "parse.h"
+#include "request_head.h"
 #include "serve_options.h"
 #include "tile_render.h"
 #include "tiles/cache.h"
@@ -150,7 +153,6 @@ static const struct route {
     { "GET", "/tiles.json", mapd_api_tilejson },
     { "GET", "/tiles/*", mapd_api_tile },
     { "GET", "/*", mapd_static_file },
-    { "HEAD", "/*", mapd_static_file },
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
@@ -162,6 +164,24 @@ static const struct route {
  * before every request of a keep-alive connection (MHD_pool_reset): 64 KiB
  * cost about 3 us of CPU a request, more than the rest of a cached tile. */
 #define CONNECTION_MEMORY (16 * 1024)
+
+/* Connections accepted past --max-connections, to be answered 503 rather
+ * than refused unanswered; past cap + margin libmicrohttpd stops accepting. */
+#define CONNECTIONS_MARGIN 64
+
+/* File descriptors kept for what is not a connection: the database and its
+ * WAL on each worker, the access log, exports, mail. */
+#define FILES_RESERVED 256
+
+/* Login attempts an account has before --account-per-hour paces them. */
+#define ACCOUNT_BURST 10
+
+/* 1 when the environment variable name is set to something other than "" or "0". */
+static int getenv_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
 
 static char route_names[N_ROUTES][64];        /* "METHOD pattern", for the metrics */
 static const char *route_name_ptrs[N_ROUTES];
@@ -208,12 +228,21 @@ static geodata_store *thread_store_or_reply(mapd_ctx *ctx)
 
 static enum MHD_Result dispatch(mapd_ctx *ctx)
 {
+    if (ctx->req->args_over) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "the query has more than %d arguments", MAPD_QUERY_ARGS_MAX);
+        return mapd_problem(ctx, MHD_HTTP_URI_TOO_LONG, "URI Too Long", detail);
+    }
     int path_known = 0;
     int64_t id = 0;
-    int i = mapd_parse_route_find(route_keys, N_ROUTES, ctx->method, ctx->url, &id, &path_known);
+    /* HEAD is GET without the body, which libmicrohttpd leaves out. */
+    const char *as = strcmp(ctx->method, MHD_HTTP_METHOD_HEAD) == 0 ? MHD_HTTP_METHOD_GET : ctx->method;
+    int i = mapd_parse_route_find(route_keys, N_ROUTES, as, ctx->url, &id, &path_known);
     if (i >= 0) {
         ctx->req->route = i;
         ctx->id = id;
+        if (mapd_args_valid_or_reply(ctx))
+            return MHD_YES;
         if (ctx->req->body_too_large) {
             char detail[96];
             snprintf(detail, sizeof detail, "the body is larger than %zu bytes", ctx->server->max_body);
@@ -223,10 +252,50 @@ static enum MHD_Result dispatch(mapd_ctx *ctx)
             return MHD_YES;
         return routes[i].handler(ctx);
     }
-    if (path_known)
+    if (path_known) {
+        mapd_parse_route_allow(route_keys, N_ROUTES, ctx->url, ctx->req->allow,
+                               sizeof ctx->req->allow);
         return mapd_problem(ctx, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",
                             "this method is not allowed on this resource");
+    }
     return mapd_problem(ctx, MHD_HTTP_NOT_FOUND, "Not Found", "no such resource");
+}
+
+static mapd_request *request_new(void)
+{
+    mapd_request *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->started = seconds();
+    req->route = -1;
+    __atomic_fetch_add(&in_flight, 1, __ATOMIC_RELAXED);
+    return req;
+}
+
+/* libmicrohttpd's first word of a request: its URI, before the query is
+ * split into arguments. Each argument takes room in the connection's fixed
+ * memory, and past about 230 libmicrohttpd 0.9.75 neither answers nor
+ * closes; so a query with more than MAPD_QUERY_ARGS_MAX is cut off at its
+ * '?' here (the URI is libmicrohttpd's own buffer, read once more after
+ * this) and the request answered 414 (dispatch). The request's state
+ * starts here, so that every request, even one libmicrohttpd refuses by
+ * itself, ends in an access-log line. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    mapd_request *req = request_new();
+    char *q = strchr(uri, '?');
+    if (!req || !q)
+        return req;
+    size_t args = 1;
+    for (const char *p = q + 1; *p; p++)
+        args += *p == '&';
+    if (args > MAPD_QUERY_ARGS_MAX) {
+        req->args_over = 1;
+        q[1] = '\0';
+    }
+    return req;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -234,17 +303,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
 {
-    (void)version;
     mapd_server *server = cls;
     mapd_request *req = *req_cls;
-    if (!req) {
-        req = calloc(1, sizeof *req);
-        if (!req)
-            return MHD_NO;
-        req->started = seconds();
-        req->route = -1;
-        *req_cls = req;
-        __atomic_fetch_add(&in_flight, 1, __ATOMIC_RELAXED);
+    if (!req && !(req = *req_cls = request_new()))
+        return MHD_NO;
+    if (!req->called) {
+        /* The head is in: refuse what would frame the request two ways, and
+         * connections past the cap, before any body is read. */
+        req->called = 1;
+        mapd_ctx ctx = { .server = server, .conn = conn, .req = req, .method = method, .url = url };
+        const char *fault = mapd_request_head_fault(conn, version);
+        if (fault) {
+            req->close = 1;
+            return mapd_problem(&ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", fault);
+        }
+        if (mapd_connections_over(server->connections)) {
+            req->close = 1;
+            return mapd_problem(&ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                                "the server has too many connections open; try again in a moment");
+        }
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -268,6 +345,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->status)
         return MHD_YES; /* already answered */
+    mapd_connections_arrived(conn);
     mapd_ctx ctx = { .server = server, .conn = conn, .req = req, .method = method, .url = url,
                      .now = (int64_t)time(NULL) };
     enum MHD_Result ret = dispatch(&ctx);
@@ -343,10 +421,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     mapd_request *req = *req_cls;
     if (!req)
         return;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        mapd_connections_waiting(server->connections, conn);
     double elapsed = seconds() - req->started;
     mapd_metrics_record(server->metrics, req->route, req->status, elapsed);
     char addr[MAPD_CLIENT_ADDRESS_LEN];
-    mapd_ctx ctx = { .conn = conn };
+    mapd_ctx ctx = { .server = server, .conn = conn };
     mapd_client_address(&ctx, addr);
     /* The route pattern is logged, never the URL: query strings may hold
      * addresses being geocoded, which must not reach the logs. */
@@ -405,8 +485,35 @@ static int run(mapd_serve_options *o)
     if (!mapd_parse_listen(listen, &sa))
         return mapd_fail(MAPD_EXIT_USAGE, "--listen wants IPv4:PORT, e.g. 127.0.0.1:8080, not '%s'",
                          listen);
+    if (geteuid() == 0 && !o->allow_root && !getenv_flag("MAPD_ALLOW_ROOT"))
+        return mapd_fail(MAPD_EXIT_USAGE, "refusing to serve as root: a flaw in mapd would then "
+                         "reach the whole machine; run it as a user of its own, or say "
+                         "--allow-root (or MAPD_ALLOW_ROOT=1) where root is meant, as in a container");
     if (sodium_init() < 0)
         return mapd_fail(MAPD_EXIT_FAIL, "cannot initialise libsodium");
+    /* Each connection is a descriptor: room for the cap, the accept margin
+     * above it and the database, log and export files (FILES_RESERVED). The
+     * soft limit is raised to that; a hard limit below it lowers the default
+     * cap, or refuses a cap that was asked for. */
+    rlim_t need = (rlim_t)o->max_connections + CONNECTIONS_MARGIN + FILES_RESERVED;
+    struct rlimit fds;
+    if (getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < need) {
+        fds.rlim_cur = fds.rlim_max < need ? fds.rlim_max : need;
+        setrlimit(RLIMIT_NOFILE, &fds);
+        getrlimit(RLIMIT_NOFILE, &fds);
+        if (fds.rlim_cur < need && o->max_connections_given)
+            return mapd_fail(MAPD_EXIT_USAGE, "--max-connections %ld needs %lu file descriptors; "
+                             "the limit is %lu (ulimit -n): lower --max-connections or raise the limit",
+                             o->max_connections, (unsigned long)need, (unsigned long)fds.rlim_cur);
+        if (fds.rlim_cur < need) {
+            if (fds.rlim_cur < CONNECTIONS_MARGIN + FILES_RESERVED + 64)
+                return mapd_fail(MAPD_EXIT_FAIL, "only %lu file descriptors (ulimit -n): too few to serve",
+                                 (unsigned long)fds.rlim_cur);
+            o->max_connections = (long)(fds.rlim_cur - CONNECTIONS_MARGIN - FILES_RESERVED);
+            fprintf(stderr, "mapd: at most %ld connections: the file limit (ulimit -n) is %lu\n",
+                    o->max_connections, (unsigned long)fds.rlim_cur);
+        }
+    }
     /* Opening the database here makes a missing or bad one fail the command,
      * not requests; a database is created by `mapd import`, never by a typo. */
     if (load_geocoder(&server, (size_t)o->tile_cache_mb * 1024 * 1024, (size_t)o->tile_max_kb * 1024))
@@ -420,10 +527,12 @@ static int run(mapd_serve_options *o)
     server.n_routes = N_ROUTES;
     server.metrics = mapd_metrics_new(N_ROUTES);
     server.auth_limit = mapd_ratelimit_new((double)o->auth_per_minute, (double)o->auth_per_minute);
+    server.account_limit = mapd_ratelimit_new((double)o->account_per_hour / 60.0, ACCOUNT_BURST);
     if (o->comments_per_minute)
         server.comment_limit = mapd_ratelimit_new((double)o->comments_per_minute,
                                                   (double)o->comments_per_minute);
-    if (!server.metrics || !server.auth_limit || (o->comments_per_minute && !server.comment_limit)
+    if (!server.metrics || !server.auth_limit || !server.account_limit
+        || (o->comments_per_minute && !server.comment_limit)
         || mapd_access_log_new(STDERR_FILENO, (unsigned)o->log_flush_ms, &server.access_log))
         return mapd_fail(MAPD_EXIT_FAIL, "out of memory");
     pthread_key_create(&store_key, close_store);
@@ -438,6 +547,9 @@ static int run(mapd_serve_options *o)
     mapd_pool_work hashing = { 0 }; /* each job runs itself */
     if (!(server.hashing = mapd_pool_start((int)o->hash_threads, 1, MAPD_HASH_QUEUE_MAX, &hashing)))
         return mapd_fail(MAPD_EXIT_FAIL, "cannot start the password hashing threads");
+    if (!(server.connections = mapd_connections_start((unsigned)o->max_connections,
+                                                      (double)o->request_timeout_s)))
+        return mapd_fail(MAPD_EXIT_FAIL, "cannot start the connection watch");
     if (mapd_posts_start(&server, o->posts_model) || mapd_exports_start(&server, o->export_keep)
         || (o->events.max_streams && mapd_events_start(&server, &o->events))
         || mapd_alerts_start(&server, &o->alerts))
@@ -447,13 +559,17 @@ static int run(mapd_serve_options *o)
         MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG
             | MHD_ALLOW_SUSPEND_RESUME,
         0, NULL, NULL, on_request, &server,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first: it hears the other options' words */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &server,
+        MHD_OPTION_NOTIFY_CONNECTION, mapd_connections_notify, server.connections,
         MHD_OPTION_CONNECTION_TIMEOUT, 30u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(o->max_connections + CONNECTIONS_MARGIN),
+        /* Behind the trusted proxy every connection comes from one address. */
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, server.trusted_proxy ? 0u : 256u,
         MHD_OPTION_END);
     if (!d)
         return mapd_fail(MAPD_EXIT_FAIL, "cannot listen on %s (address in use or not local?)", listen);
@@ -490,6 +606,7 @@ static int run(mapd_serve_options *o)
     mapd_posts_stop_writer(&server);
     mapd_pool_stop(server.hashing);
     MHD_stop_daemon(d);
+    mapd_connections_stop(server.connections);
     mapd_exports_stop(&server);
     /* Every request has completed and logged: what is buffered goes out now. */
     mapd_access_log_free(server.access_log);
@@ -499,6 +616,7 @@ static int run(mapd_serve_options *o)
     geodata_geocoder_free(server.geocoder);
     mapd_metrics_free(server.metrics);
     mapd_ratelimit_free(server.auth_limit);
+    mapd_ratelimit_free(server.account_limit);
     mapd_ratelimit_free(server.comment_limit);
     mapd_tiles_free(server.tiles);
     mapd_posts_free(&server);

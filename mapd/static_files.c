@@ -64,6 +64,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "page_policy.h"
 #include "parse.h"
 
 static const struct {
@@ -219,6 +220,27 @@ static int pick_sibling(const char *path, const struct stat *st, const char *h, 
     return -1;
 }
 
+/* The Content-Security-Policy of the page at path (page_policy.c), read
+ * from the identity file whatever representation is sent, into out: 0, or
+ * -1 when it cannot be read or is over 1 MiB (the page is then not served:
+ * no page leaves without its policy). */
+#define PAGE_MAX (1024 * 1024)
+static int page_csp(mapd_ctx *ctx, const char *path, char out[MAPD_CSP_MAX])
+{
+    struct stat st;
+    int fd = open_regular(path, &st);
+    if (fd < 0)
+        return -1;
+    char *html = st.st_size <= PAGE_MAX ? malloc((size_t)st.st_size + 1) : NULL;
+    ssize_t got = html ? read(fd, html, (size_t)st.st_size) : -1;
+    close(fd);
+    int rc = got == st.st_size ? mapd_page_csp(html, (size_t)got, ctx->server->csp_origins, out,
+                                               MAPD_CSP_MAX)
+                               : -1;
+    free(html);
+    return rc;
+}
+
 static enum MHD_Result not_found(mapd_ctx *ctx)
 {
     return mapd_problem(ctx, MHD_HTTP_NOT_FOUND, "Not Found", "no such page");
@@ -256,6 +278,14 @@ enum MHD_Result mapd_static_file(mapd_ctx *ctx)
 
     int compressible;
     const char *type = content_type(file, &compressible);
+    char csp[MAPD_CSP_MAX];
+    int page = strncmp(type, "text/html", 9) == 0;
+    if (page && page_csp(ctx, file, csp)) {
+        close(fd);
+        fprintf(stderr, "mapd: %s: cannot build the page's Content-Security-Policy\n", file);
+        return mapd_problem(ctx, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error",
+                            "this page cannot be served");
+    }
     const char *range_h = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
     const char *encoding = NULL, *suffix = "";
     struct stat sst;
@@ -335,6 +365,7 @@ enum MHD_Result mapd_static_file(mapd_ctx *ctx)
                             strncmp(ctx->url, "/assets/", 8) == 0 ? "public, max-age=31536000, immutable"
                                                                   : "no-cache");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    mapd_security_headers(ctx, r, page ? csp : NULL);
     ctx->req->status = status;
     ctx->req->bytes = status == MHD_HTTP_OK ? (size_t)size
                       : status == MHD_HTTP_PARTIAL_CONTENT ? (size_t)(last - first + 1) : 0;

@@ -24,8 +24,9 @@
  * is written at once.
  *
  * Durability: unchanged. A 201 leaves only after the commit of the
- * transaction holding its record; a batch whose commit fails answers 503
- * for every job in it, and none of them is in the database.
+ * transaction holding its record; a batch whose commit fails answers every
+ * job in it with the commit's error (507 on a full disk, else 503), and none
+ * of them is in the database (tests/api/test_faults.py).
  *
  * The queue, the suspending and the resuming are the pool's (pool.h): the
  * writer is a pool of one thread that runs batches.

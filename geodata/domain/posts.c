@@ -283,23 +283,36 @@ static int exec_changes(geodata_store *store, sqlite3_stmt *st, const char *what
     return rc;
 }
 
-int geodata_post_view(geodata_store *store, int64_t id, int64_t member_id)
+/* The view and the count, in one transaction: both or neither. */
+static int count_view(geodata_store *store, int64_t id, int64_t member_id)
 {
+    int rc = geodata_begin(store);
+    if (rc)
+        return rc;
     sqlite3_stmt *st = geodata_prepare(store,
         "INSERT OR IGNORE INTO post_views(post_id, member_id) SELECT id, ?2 FROM posts "
         "WHERE id = ?1 AND author_id <> ?2");
     if (!st)
-        return GEODATA_EDB;
+        return geodata_end(store, GEODATA_EDB);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, member_id);
-    int changed, rc = exec_changes(store, st, "counting a view", &changed);
+    int changed;
+    rc = exec_changes(store, st, "counting a view", &changed);
     if (rc || !changed)
-        return rc;
+        return geodata_end(store, rc);
     st = geodata_prepare(store, "UPDATE posts SET views = views + 1 WHERE id = ?");
     if (!st)
-        return GEODATA_EDB;
+        return geodata_end(store, GEODATA_EDB);
     sqlite3_bind_int64(st, 1, id);
-    return exec_changes(store, st, "counting a view", &changed);
+    return geodata_end(store, exec_changes(store, st, "counting a view", &changed));
+}
+
+int geodata_post_view(geodata_store *store, int64_t id, int64_t member_id)
+{
+    int rc = count_view(store, id, member_id);
+    /* A view is a statistic: on a full disk it goes uncounted, and the
+     * member still reads the post. */
+    return rc == GEODATA_EFULL ? GEODATA_OK : rc;
 }
 
 int geodata_post_claim(geodata_store *store, int64_t id, int64_t claimer, int64_t now,

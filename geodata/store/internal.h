@@ -34,8 +34,17 @@ struct geodata_metric *geodata_store_metric(geodata_store *store);
 int geodata_fail(geodata_store *store, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Like geodata_fail, appending SQLite's own message: "what: sqlite says". */
+/* Like geodata_fail, appending SQLite's own message: "what: sqlite says".
+ * The code is geodata_sql_code's for the connection's last error. */
 int geodata_fail_sql(geodata_store *store, const char *what);
+
+/* The GEODATA_E* code for SQLite's result rc (primary or extended) met on
+ * db: GEODATA_EFULL for a full disk — SQLITE_FULL, or an I/O error whose
+ * system error (sqlite3_system_errno) is ENOSPC or EDQUOT, as a failed
+ * fsync or shared-memory extension of the WAL reports it —, GEODATA_ENOMEM,
+ * GEODATA_EIO for a file that cannot be opened, read or written, else
+ * GEODATA_EDB. */
+int geodata_sql_code(sqlite3 *db, int rc);
 
 /* One step of a statement that reads: 1 when it gave a row, 0 when it is
  * done, or a GEODATA_E* code with the message set (busy, I/O, corrupt,

@@ -5,6 +5,7 @@
  * other file of the library is built on these; these call nothing above
  * them (no open, no migration).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,13 +47,25 @@ int geodata_fail(geodata_store *store, int code, const char *fmt, ...)
     return code;
 }
 
+int geodata_sql_code(sqlite3 *db, int rc)
+{
+    /* The store's connections return extended codes (store.c), e.g.
+     * SQLITE_IOERR_WRITE: compare their primary code, the low byte. */
+    int primary = rc & 0xff;
+    int sys = db ? sqlite3_system_errno(db) : 0;
+    if (primary == SQLITE_NOMEM || rc == SQLITE_IOERR_NOMEM)
+        return GEODATA_ENOMEM;
+    if (primary == SQLITE_FULL || (primary == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT)))
+        return GEODATA_EFULL;
+    if (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR || primary == SQLITE_READONLY
+        || primary == SQLITE_PERM)
+        return GEODATA_EIO;
+    return GEODATA_EDB;
+}
+
 int geodata_fail_sql(geodata_store *store, const char *what)
 {
-    int rc = sqlite3_errcode(store->db);
-    int code = (rc == SQLITE_NOMEM) ? GEODATA_ENOMEM
-             : (rc == SQLITE_CANTOPEN || rc == SQLITE_IOERR || rc == SQLITE_READONLY
-                || rc == SQLITE_PERM) ? GEODATA_EIO
-             : GEODATA_EDB;
+    int code = geodata_sql_code(store->db, sqlite3_extended_errcode(store->db));
     return geodata_fail(store, code, "%s: %s", what, sqlite3_errmsg(store->db));
 }
 

@@ -315,9 +315,20 @@ int geodata_store_backup(geodata_store *store, const char *path)
         unlink(path);
         return rc;
     }
-    sqlite3_backup *b = sqlite3_backup_init(dst, "main", store->db, "main");
-    int rc = GEODATA_OK, step = SQLITE_OK;
-    if (!b) {
+    /* One read transaction on the source for the whole copy. SQLite restarts
+     * a backup from its first page whenever another connection has changed
+     * the source between two steps: under a server's steady writes the copy
+     * never ended (tests/api/test_faults.py). Inside one read transaction the
+     * steps see one snapshot, and in WAL mode a reader holds no writer back;
+     * only the WAL grows meanwhile, its checkpoint waiting for the copy. */
+    int own_snapshot = sqlite3_get_autocommit(store->db);
+    int rc = own_snapshot ? geodata_exec(store, "BEGIN; SELECT count(*) FROM sqlite_schema",
+                                         "starting the backup's read transaction") : GEODATA_OK;
+    sqlite3_backup *b = rc ? NULL : sqlite3_backup_init(dst, "main", store->db, "main");
+    int step = SQLITE_OK;
+    if (rc) {
+        /* the message is set */
+    } else if (!b) {
         rc = geodata_fail(store, GEODATA_EIO, "backup to %s: %s", path, sqlite3_errmsg(dst));
     } else {
         while ((step = sqlite3_backup_step(b, 1000)) == SQLITE_OK || step == SQLITE_BUSY
@@ -325,9 +336,14 @@ int geodata_store_backup(geodata_store *store, const char *path)
             if (step != SQLITE_OK)
                 sqlite3_sleep(20);
         sqlite3_backup_finish(b);
-        if (step != SQLITE_DONE)
+        if (step != SQLITE_DONE && geodata_sql_code(dst, step) == GEODATA_EFULL)
+            rc = geodata_fail(store, GEODATA_EFULL, "backup to %s: %s: free some space", path,
+                              sqlite3_errstr(step));
+        else if (step != SQLITE_DONE)
             rc = geodata_fail(store, GEODATA_EIO, "backup to %s: %s", path, sqlite3_errstr(step));
     }
+    if (own_snapshot)
+        geodata_rollback(store); /* ends the read transaction; nothing was written */
     if (!rc) {
         sqlite3_stmt *q = NULL;
         int ok = sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &q, NULL) == SQLITE_OK

@@ -570,7 +570,8 @@ def main():
     check("B no longer sees it", visible(mb, ps) == 404)
     check("its author still does", visible(ma, ps) == 200)
     st, doc, _ = ma.req("GET", "/api/posts?mine=1&status=any&limit=100")
-    check("and still lists it among their own", ps in [f["id"] for f in doc["features"]])
+    check("but no longer lists it among their own (only staff list hidden posts)",
+          st == 200 and ps not in [f["id"] for f in doc["features"]])
     check("the audit log has it", sql("SELECT count(*) FROM audit_log WHERE action = 'hide post'")[0][0] == 1)
     st, doc, _ = staff.req("POST", "/api/posts/%d/restore" % ps)
     check("staff restore", st == 200 and visible(mb, ps) == 200)
@@ -856,8 +857,8 @@ def main():
               st == 200 and doc[0]["housenumber"] == "%d bis" % n_, doc)
     for q, why in (("", "the query is empty"), ("a" * 513, "the query is longer than 512 bytes"),
                    ("12%01rue", "the query holds control characters"),
-                   ("12%00rue", "the query holds control characters"),
-                   ("12%FFrue", "the query is not valid UTF-8")):
+                   ("12%00rue", "the query parameter 'q' holds a NUL byte (%00)"),
+                   ("12%FFrue", "the query parameter 'q' is not valid UTF-8")):
         st, doc, r = anon.req("GET", "/api/geocode?q=" + q)
         check("geocode q=%s: 400 '%s'" % (q[:12], why),
               st == 400 and doc.get("detail") == why

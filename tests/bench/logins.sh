@@ -39,7 +39,9 @@ out = sys.argv[2]
 counts, lock, stop = {}, threading.Lock(), threading.Event()
 def flood(i):
     c = http.client.HTTPConnection(host, int(port), timeout=60, source_address=("127.0.0.%d" % (2 + i), 0))
-    body = json.dumps({"email": "benevole@entraide.example", "password": "not %d" % i})
+    # an account each: one account alone is soon refused cheaply (429) by the
+    # per-account limit; many accounts keep every attempt a password hash
+    body = json.dumps({"email": "flood%d@entraide.example" % i, "password": "not %d" % i})
     while not stop.is_set():
         try:
             c.request("POST", "/api/session", body, {"Content-Type": "application/json"})

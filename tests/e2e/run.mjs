@@ -295,12 +295,23 @@ async function main() {
    * a worker answers from its cache (the basemap scenario replaces
    * config.json that way), and each scenario must meet the server's current
    * files. The worker has its own scenario, in a browser of its own. */
-  const launch = (opts = {}) => chromium.launchPersistentContext(fs.mkdtempSync(path.join(WORK, 'chromium-')), {
-    executablePath: CHROMIUM, headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 800 }, locale: 'fr-FR', ...opts,
+  /* Every page of every browser is watched for what the page's
+   * Content-Security-Policy refused: the policy must allow all the map does. */
+  const refused = [];
+  const watch = (page) => page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/.test(msg.text())) refused.push(msg.text().slice(0, 300));
   });
+  const launch = async (opts = {}) => {
+    const b = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(WORK, 'chromium-')), {
+      executablePath: CHROMIUM, headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 800 }, locale: 'fr-FR', ...opts,
+    });
+    b.pages().forEach(watch);
+    b.on('page', watch);
+    return b;
+  };
   browser = await launch({ serviceWorkers: 'block' });
   const ctx = { browser, launch, base, data, check, shots: SHOTS, figures, budgetMs: BUDGET_MS, Client, webDir: WEB, servedDir: SERVE_DIR };
   for (const s of scenarios.list) {
@@ -319,6 +330,7 @@ async function main() {
     }
     console.log(`# ${s.name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
+  check('no page broke its Content-Security-Policy in any scenario', refused.length === 0, refused.slice(0, 5));
   if (figures.firstRender) console.log(`# first render with data: ${figures.firstRender.map(([k, v]) => `${k} ${v} ms`).join(', ')} (budget ${BUDGET_MS} ms)`);
 }
 

@@ -907,6 +907,17 @@ async function myAccount(ctx) {
   check('a member registers (in French) and is offered "Mon compte"', (await page.textContent('#btn-me')) === 'Mon compte' &&
     await page.isVisible('#btn-me'));
 
+  // The page's storage cleared while the session cookie lives: the reloaded
+  // page takes the CSRF token from GET /api/me and shows her logged in; the
+  // name changed below goes through with it.
+  const token = await page.evaluate(() => localStorage.getItem('entraide.csrf'));
+  await page.evaluate(() => { localStorage.removeItem('entraide.csrf'); sessionStorage.clear(); });
+  await open(page, ctx);
+  await page.waitForSelector('#who:not([hidden])', { timeout: 30000 });
+  const kept = await page.evaluate(() => localStorage.getItem('entraide.csrf'));
+  check('with the stored CSRF token gone, a reload shows her logged in, the token taken again from /api/me',
+    /^[0-9a-f]{64}$/.test(token || '') && kept === token && await page.isVisible('#btn-me') && !(await page.isVisible('#btn-login')), { token, kept });
+
   await page.click('#btn-me');
   await page.waitForSelector('#dlg-me[open]');
   const form = (id) => page.locator('#' + id);

@@ -46,7 +46,6 @@ static const mapd_route_key table[] = {
     { "GET", "/ogc/collections/*" },
     { "GET", "/tiles/*" },
     { "GET", "/*" },
-    { "HEAD", "/*" },
 };
 #define N_TABLE (sizeof table / sizeof table[0])
 
@@ -131,9 +130,10 @@ static void test_route_find(void **state)
     assert_int_equal(find("GET", "/ogc/collections/needs/items", &id, &known), 8);
     assert_int_equal(find("GET", "/ogc/collections", &id, &known), 10); /* no rest: a file */
     assert_int_equal(find("GET", "/tiles/1/2/3.mvt", &id, &known), 9);
-    /* Unknown paths fall to the static files, for GET and HEAD only. */
+    /* Unknown paths fall to the static files, for GET only (the server
+     * looks HEAD up as GET). */
     assert_int_equal(find("GET", "/index.html", &id, &known), 10);
-    assert_int_equal(find("HEAD", "/index.html", &id, &known), 11);
+    assert_int_equal(find("HEAD", "/index.html", &id, &known), -1);
     assert_int_equal(find("GET", "/api/posts/0", &id, &known), 10);
     assert_int_equal(find("GET", "/api/posts/12/", &id, &known), 10);
     assert_int_equal(find("POST", "/index.html", &id, &known), -1);
@@ -144,8 +144,9 @@ static void test_route_find(void **state)
     assert_int_equal(find("GET", "/api/posts/12/claim", &id, &known), 10); /* GET: a file */
     assert_int_equal(find("PUT", "/api/posts/12/claim", &id, &known), -1);
     assert_true(known);
+    /* A route with a final * knows its paths too; only the catch-all does not. */
     assert_int_equal(find("PUT", "/tiles/1/2/3.mvt", &id, &known), -1);
-    assert_false(known);
+    assert_true(known);
     /* Methods are compared exactly; odd inputs find nothing. */
     assert_int_equal(find("get", "/healthz", &id, &known), -1);
     assert_true(known);
@@ -154,6 +155,28 @@ static void test_route_find(void **state)
     assert_int_equal(find("GET", "healthz", &id, &known), -1);
     assert_int_equal(mapd_parse_route_find(table, 0, "GET", "/healthz", &id, &known), -1);
     assert_false(known);
+}
+
+static void test_route_allow(void **state)
+{
+    (void)state;
+    char allow[48];
+    assert_int_equal(mapd_parse_route_allow(table, N_TABLE, "/api/posts", allow, sizeof allow), 15);
+    assert_string_equal(allow, "GET, HEAD, POST");
+    mapd_parse_route_allow(table, N_TABLE, "/api/posts/12", allow, sizeof allow);
+    assert_string_equal(allow, "GET, HEAD, PATCH");
+    mapd_parse_route_allow(table, N_TABLE, "/api/posts/12/claim", allow, sizeof allow);
+    assert_string_equal(allow, "POST");
+    mapd_parse_route_allow(table, N_TABLE, "/tiles/1/2/3.mvt", allow, sizeof allow);
+    assert_string_equal(allow, "GET, HEAD");
+    /* The catch-all allows nothing by itself; a path only it matches: none. */
+    assert_int_equal(mapd_parse_route_allow(table, N_TABLE, "/index.html", allow, sizeof allow), 0);
+    assert_string_equal(allow, "");
+    /* Names that do not fit are left out, never cut. */
+    assert_int_equal(mapd_parse_route_allow(table, N_TABLE, "/api/posts", allow, 10), 9);
+    assert_string_equal(allow, "GET, HEAD");
+    assert_int_equal(mapd_parse_route_allow(table, N_TABLE, "/api/posts", allow, 1), 0);
+    assert_string_equal(allow, "");
 }
 
 /* ---- Accept-Encoding --------------------------------------------------------- */
@@ -541,6 +564,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_match),
         cmocka_unit_test(test_route_find),
+        cmocka_unit_test(test_route_allow),
         cmocka_unit_test(test_accept_encoding),
         cmocka_unit_test(test_if_none_match),
         cmocka_unit_test(test_range),

@@ -3,7 +3,10 @@
  *
  * The session cookie is HttpOnly: the page never sees it. What the page keeps
  * is the CSRF token returned at login (in localStorage, so that a reload keeps
- * the session usable) and the account from GET /api/me. Every change of the
+ * the session usable) and the account from GET /api/me, which carries the
+ * session's token too: every read of the account takes it, so a page whose
+ * storage was cleared while the cookie lives (or holds another session's
+ * token) is usable again at once. Every change of the
  * session is announced as a `session` change (events.js): login, logout
  * (also when the server answers 401 to a logged-in page), update.
  */
@@ -58,14 +61,21 @@ export function qs(params) {
   return s ? '?' + s : '';
 }
 
-/** Sets the account (null: logged out) and, unless undefined, the CSRF token; announces the change. */
+/** Keeps csrf (null: none) as the token every change sends, here and in localStorage. */
+export function keepToken(csrf) {
+  session.csrf = csrf;
+  try {
+    if (csrf) localStorage.setItem(CSRF_KEY, csrf); else localStorage.removeItem(CSRF_KEY);
+  } catch { /* storage may be off: the token lives in this tab */ }
+}
+
+/** Sets the account (null: logged out) and the CSRF token: csrf when given, else the
+ * account's own (GET /api/me carries it); announces the change. */
 export function setSession(me, csrf) {
   const before = session.me;
   session.me = me;
-  if (csrf !== undefined) {
-    session.csrf = csrf;
-    if (csrf) localStorage.setItem(CSRF_KEY, csrf); else localStorage.removeItem(CSRF_KEY);
-  }
+  if (csrf === undefined && me && me.csrf) csrf = me.csrf;
+  if (csrf !== undefined) keepToken(csrf);
   const action = !me ? 'logout' : before && before.id === me.id ? 'update' : 'login';
   changed({ kind: 'session', id: (me || before || {}).id ?? null, action });
 }

@@ -25,7 +25,7 @@
  * (the live stream: 'connecting', 'open' or 'retrying'; null before it is
  * opened).
  */
-import { api, session } from './api.js';
+import { api, session, keepToken } from './api.js';
 import { $, $$ } from './dom.js';
 import { initLang, setLang, applyI18n, onLang, t, lang } from './i18n.js';
 import * as M from './map.js';
@@ -87,7 +87,9 @@ async function start() {
   // The tileset is the map's: the panels go on without it.
   const [config, tilejson, me] = await Promise.all([json(boot.config, 'config.json', true), json(boot.tilejson, '/tiles.json', true), accountOf(boot.me)]);
   performance.mark('entraide-requests');
-  // A session whose CSRF token is lost cannot change anything: treat it as logged out.
+  // The account carries its session's CSRF token: a page whose storage lost
+  // it (or holds another session's) takes it from there, and stays logged in.
+  if (me && me.csrf) keepToken(me.csrf);
   session.me = me && session.csrf ? me : null;
   M.setArea(tilejson);
 

@@ -86,7 +86,9 @@ int geodata_posts_live(geodata_store *store, int64_t expires_after,
  * and its reports. GEODATA_ENOTFOUND when the post is gone. One indexed read. */
 int geodata_post_counters(geodata_store *store, int64_t id, int64_t *views, int64_t *reports);
 
-/* Counts a view by member (once per member and post; not the author's). */
+/* Counts a view by member (once per member and post; not the author's), in
+ * one transaction. On a full disk the view goes uncounted and 0 is returned:
+ * reading a post does not fail for its statistic. */
 int geodata_post_view(geodata_store *store, int64_t id, int64_t member_id);
 
 /* Claims an open post for claimer; GEODATA_ECONFLICT when it is not open (or

@@ -25,12 +25,14 @@ enum {
     GEODATA_EIO       = -2,  /* a file cannot be read or written */
     GEODATA_EINVAL    = -3,  /* bad input: the message says what */
     GEODATA_ENOTFOUND = -4,  /* no such record */
-    GEODATA_EDB       = -5,  /* the database refused (corrupt, locked, full) */
+    GEODATA_EDB       = -5,  /* the database refused (corrupt, locked) */
     GEODATA_EGEOM     = -6,  /* a geometry could not be used or repaired */
     GEODATA_ESCHEMA   = -7,  /* the file's schema is newer than this program */
     GEODATA_ECONFLICT = -8,  /* the record's state forbids it (taken email, claimed post) */
     GEODATA_EDENIED   = -9,  /* this member may not do this to this record */
     GEODATA_ESTALE    = -10, /* what was asked for is gone (a pruned change feed): reload */
+    GEODATA_EFULL     = -11, /* the disk (or the quota) is full: nothing of the write is in;
+                                the same write succeeds once space is freed */
 };
 
 typedef struct geodata_store geodata_store;
@@ -93,8 +95,11 @@ int geodata_store_counts(geodata_store *store, geodata_counts *out);
 
 /* Writes a consistent copy of the store to path (which must not exist) with
  * SQLite's online backup API, while other connections keep reading and
- * writing; the copy is checked with PRAGMA quick_check. A failed backup
- * leaves no file behind. Work: a copy of every page, 1,000 pages per step. */
+ * writing: the copy is of the moment it starts (one read transaction, when
+ * the store has none open), and later writes neither wait for it nor restart
+ * it. The copy is checked with PRAGMA quick_check. A failed backup leaves no
+ * file behind; GEODATA_EFULL when path's disk is full. Work: a copy of every
+ * page, 1,000 pages per step. */
 int geodata_store_backup(geodata_store *store, const char *path);
 
 #endif
