@@ -5,11 +5,14 @@
  * worker per core by default). Each worker thread opens its own store on first
  * use (a thread-specific key closes it when the thread ends), so no sqlite3
  * connection, GEOS or PROJ context is ever shared; the geocoder, read-only
- * once built, is shared. Requests are routed through one table; the first call
- * of the access handler only allocates the request state, later calls collect
- * the body (at most --max-body bytes are kept), and the last one dispatches:
- * the response is queued on a call after the first, which keeps keep-alive
- * working. Every request ends in one access-log line on stderr and in the
+ * once built, is shared. Requests are routed through one table. A request's
+ * state is allocated when libmicrohttpd reads its URI (on_uri, which also
+ * bounds the query's arguments); the first call of the access handler checks
+ * the head (request_head.c: framing that could be read two ways is a 400 and
+ * the connection closed) and the connection cap (connections.h), later calls
+ * collect the body (at most --max-body bytes are kept), and the last one
+ * dispatches: the response is queued on a call after the first, which keeps
+ * keep-alive working. HEAD is routed as GET (libmicrohttpd sends no body). Every request ends in one access-log line on stderr and in the
  * metrics. Access-log lines are gathered per worker and written in batches,
  * at least every --log-flush-ms milliseconds (access_log.c); the line is
  * formatted by hand, not with printf, whose every call in this process takes
