@@ -152,6 +152,32 @@ def registered(client, email, address, name, password="correct horse"):
     return client
 
 
+def seeded_city(db, sample, posts, prefix, n=4):
+    """The sample city imported into db (neighbourhoods, addresses, shops) and
+    seeded with posts, then n more members living in the neighbourhood of the
+    seeded benevole@ (authors and claimers), added as PREFIX0@example.org…:
+    (nb, their emails). Addresses that do not verify alone are skipped."""
+    db.run("import", "neighbourhoods", os.path.join(sample, "neighbourhoods.geojson"), "--db", db.path)
+    db.run("import", "addresses", os.path.join(sample, "addresses.csv.gz"), "--db", db.path)
+    db.run("import", "shops", os.path.join(sample, "shops.geojson"), "--db", db.path)
+    db.run("seed", "--db", db.path, "--posts", str(posts))
+    nb = db.sql("SELECT neighbourhood_id FROM members WHERE email = 'benevole@entraide.example'")[0][0]
+    emails = []
+    for number, street, postcode in db.sql("SELECT number, street, postcode FROM addresses WHERE "
+                                           "neighbourhood_id = ? AND rep = '' ORDER BY id LIMIT 40", nb):
+        email = "%s%d@example.org" % (prefix, len(emails))
+        try:
+            db.run("user", "add", "--db", db.path, "--email", email, "--role", "member",
+                   "--address", "%s %s %s" % (number, street, postcode), "--password-stdin",
+                   stdin="correct horse\n")
+        except subprocess.CalledProcessError:
+            continue
+        emails.append(email)
+        if len(emails) == n:
+            break
+    return nb, emails
+
+
 _FEATURE = re.compile(r"^OGRFeature\((\w+)\):(\d+)$")
 _FIELD = re.compile(r"^  (\w+) \(([\w()]+)\) = (.*)$")
 _POINT = re.compile(r"^  POINT \(([-\d.e]+) ([-\d.e]+)\)$")

@@ -36,7 +36,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Client, Database, Server, Suite, decode_tile  # noqa: E402
+from harness import Client, Database, Server, Suite, decode_tile, seeded_city  # noqa: E402
 
 DEMO_PASSWORD = "entraide-demo"
 MAX_REQUESTS = 20000        # per client: a bound on the work whatever the speed
@@ -260,25 +260,7 @@ def main():
     # takes minutes, and the server, not the import, is under test here.
     db = Database(os.environ.get("ENTRAIDE_CONCURRENCY_SETUP_MAPD") or mapd, "entraide-concurrency.")
     t0 = time.monotonic()
-    db.run("import", "neighbourhoods", os.path.join(sample, "neighbourhoods.geojson"), "--db", db.path)
-    db.run("import", "addresses", os.path.join(sample, "addresses.csv.gz"), "--db", db.path)
-    db.run("import", "shops", os.path.join(sample, "shops.geojson"), "--db", db.path)
-    db.run("seed", "--db", db.path, "--posts", "400")
-    nb = db.sql("SELECT neighbourhood_id FROM members WHERE email = 'benevole@entraide.example'")[0][0]
-    # Four more members of that neighbourhood: authors and claimers.
-    emails = []
-    for number, street, postcode in db.sql("SELECT number, street, postcode FROM addresses WHERE "
-                                           "neighbourhood_id = ? AND rep = '' ORDER BY id LIMIT 40", nb):
-        email = "charge%d@example.org" % len(emails)
-        try:
-            db.run("user", "add", "--db", db.path, "--email", email, "--role", "member",
-                   "--address", "%s %s %s" % (number, street, postcode), "--password-stdin",
-                   stdin="correct horse\n")
-        except subprocess.CalledProcessError:
-            continue  # an address that does not verify alone: take the next
-        emails.append(email)
-        if len(emails) == 4:
-            break
+    nb, emails = seeded_city(db, sample, 400, "charge")
     T.check("four members added in one neighbourhood", len(emails) == 4, emails)
     print("# database ready in %.1f s (%s)" % (time.monotonic() - t0, db.mapd))
     db.mapd = mapd

@@ -44,7 +44,7 @@ import time
 from contextlib import closing
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Client, Database, Server, Suite  # noqa: E402
+from harness import Client, Database, Server, Suite, seeded_city  # noqa: E402
 
 MAPD, SAMPLE = sys.argv[1], sys.argv[2]
 SKIP = 77
@@ -167,24 +167,7 @@ def build_database():
     neighbourhood of benevole@ (authors and claimers): (db, emails, nb)."""
     db = Database(MAPD, "entraide-faults.")
     WORKDIRS.append(db.work)
-    db.run("import", "neighbourhoods", os.path.join(SAMPLE, "neighbourhoods.geojson"), "--db", db.path)
-    db.run("import", "addresses", os.path.join(SAMPLE, "addresses.csv.gz"), "--db", db.path)
-    db.run("import", "shops", os.path.join(SAMPLE, "shops.geojson"), "--db", db.path)
-    db.run("seed", "--db", db.path, "--posts", "200")
-    nb = db.sql("SELECT neighbourhood_id FROM members WHERE email = 'benevole@entraide.example'")[0][0]
-    emails = []
-    for number, street, postcode in db.sql("SELECT number, street, postcode FROM addresses WHERE "
-                                           "neighbourhood_id = ? AND rep = '' ORDER BY id LIMIT 40", nb):
-        email = "plein%d@example.org" % len(emails)
-        try:
-            db.run("user", "add", "--db", db.path, "--email", email, "--role", "member",
-                   "--address", "%s %s %s" % (number, street, postcode), "--password-stdin",
-                   stdin="correct horse\n")
-        except subprocess.CalledProcessError:
-            continue  # an address that does not verify alone: take the next
-        emails.append(email)
-        if len(emails) == 4:
-            break
+    nb, emails = seeded_city(db, SAMPLE, 200, "plein")
     check("four members added in one neighbourhood", len(emails) == 4, emails)
     return db, emails, nb
 

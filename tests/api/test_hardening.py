@@ -229,28 +229,31 @@ def account_limit():
         srv.stop()
 
 
+def logins_from(srv, prefix, forwarded):
+    """Five wrong logins, each on a new connection with the X-Forwarded-For
+    forwarded(i): their statuses."""
+    codes = []
+    for i in range(5):
+        c = Client(srv, "%s %d" % (prefix, i))
+        st, _, _ = c.raw("POST", "/api/session", body={"email": "%s%d@example.org" % (prefix, i),
+                                                       "password": "p"},
+                         headers={"X-Forwarded-For": forwarded(i)})
+        codes.append(st)
+    return codes
+
+
 def forwarded_for():
     # Without --trusted-proxy, X-Forwarded-For is the client's own words.
     srv = Server(DB, "--auth-per-minute", "3")
     try:
-        codes = []
-        for i in range(5):
-            c = Client(srv, "spoofer %d" % i)
-            st, _, _ = c.raw("POST", "/api/session", body={"email": "x%d@example.org" % i, "password": "p"},
-                             headers={"X-Forwarded-For": "198.51.100.%d" % i})
-            codes.append(st)
+        codes = logins_from(srv, "spoofer", lambda i: "198.51.100.%d" % i)
         check("X-Forwarded-For from an untrusted peer is ignored: one bucket",
               codes[:3] == [401] * 3 and codes[3:] == [429, 429], codes)
     finally:
         srv.stop()
     srv = Server(DB, "--auth-per-minute", "3", "--trusted-proxy", "127.0.0.1")
     try:
-        codes = []
-        for i in range(5):
-            c = Client(srv, "proxied %d" % i)
-            st, _, _ = c.raw("POST", "/api/session", body={"email": "y%d@example.org" % i, "password": "p"},
-                             headers={"X-Forwarded-For": "10.9.9.9, 198.51.100.%d" % i})
-            codes.append(st)
+        codes = logins_from(srv, "proxied", lambda i: "10.9.9.9, 198.51.100.%d" % i)
         check("behind --trusted-proxy each forwarded client has its own bucket",
               codes == [401] * 5, codes)
     finally:
