@@ -25,7 +25,7 @@ APT_PACKAGES := cmake make gcc pkg-config python3 curl ca-certificates time \
   libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin \
   libsqlite3-dev sqlite3 libsqlite3-mod-spatialite \
   libmicrohttpd-dev libjansson-dev libsodium-dev zlib1g-dev libxxhash-dev libcmocka-dev \
-  libcurl4-gnutls-dev \
+  libcurl4-gnutls-dev nginx \
   chromium fonts-dejavu-core \
   python3-gdal python3-owslib python3-qgis qgis-providers
 
