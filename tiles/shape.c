@@ -245,12 +245,18 @@ static GEOSGeometry *ring_geos(tiles_ctx *c, const tiles_shape *s, uint32_t r)
     return seq ? GEOSGeom_createLinearRing_r(c->h, seq) : NULL;
 }
 
-/* Polygon p as GEOS, in world coordinates, with the holes keep[] marks. */
-static GEOSGeometry *poly_geos(tiles_ctx *c, const tiles_shape *s, const poly *p, const uint8_t *keep)
+/* Polygon p as GEOS, in world coordinates, with the holes keep[] marks;
+ * NULL with *rc TILES_ENOMEM when the list of holes cannot be allocated,
+ * TILES_EINVAL when GEOS refuses a ring. */
+static GEOSGeometry *poly_geos(tiles_ctx *c, const tiles_shape *s, const poly *p, const uint8_t *keep,
+                               int *rc)
 {
     GEOSGeometry *shell = ring_geos(c, s, p->ring);
     GEOSGeometry **holes = p->n_rings > 1 ? malloc((p->n_rings - 1) * sizeof *holes) : NULL;
+    *rc = TILES_EINVAL;
     if (!shell || (p->n_rings > 1 && !holes)) {
+        if (shell && !holes)
+            *rc = TILES_ENOMEM;
         if (shell)
             GEOSGeom_destroy_r(c->h, shell);
         free(holes);
@@ -284,9 +290,10 @@ static int tile_cb(double *x, double *y, void *arg)
 static int draw_geos(tiles_ctx *c, const tiles_frame *f, const tiles_shape *s, const poly *p,
                      const uint8_t *keep, const double rect[4], int clip, tiles_geom_buf *out)
 {
-    GEOSGeometry *g = poly_geos(c, s, p, keep);
+    int rc;
+    GEOSGeometry *g = poly_geos(c, s, p, keep, &rc);
     if (!g)
-        return TILES_EINVAL;
+        return rc;
     if (clip) {
         GEOSGeometry *clipped = GEOSClipByRect_r(c->h, g, rect[0], rect[1], rect[2], rect[3]);
         GEOSGeom_destroy_r(c->h, g);
@@ -297,7 +304,7 @@ static int draw_geos(tiles_ctx *c, const tiles_frame *f, const tiles_shape *s, c
     GEOSGeom_destroy_r(c->h, g);
     if (!tile)
         return TILES_EINVAL;
-    int rc = tiles_geom_append(c, f, tile, TILES_GEOM_POLYGON, out);
+    rc = tiles_geom_append(c, f, tile, TILES_GEOM_POLYGON, out);
     GEOSGeom_destroy_r(c->h, tile);
     return rc;
 }
