@@ -304,7 +304,10 @@ enum MHD_Result mapd_api_comments_search(mapd_ctx *ctx)
             return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "q is at most 200 bytes");
         q.keywords = v;
     }
-    if ((v = mapd_arg(ctx, "reported")) && strcmp(v, "1") == 0) {
+    int reported;
+    if (mapd_flag_arg_or_reply(ctx, "reported", &reported))
+        return MHD_YES;
+    if (reported) {
         if (!mapd_is_staff(m))
             return mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "reported=1 is for staff");
         q.reported = 1;

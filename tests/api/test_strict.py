@@ -157,6 +157,12 @@ def numbers(srv, a, staff, post, nb_point):
         st, doc, r = a.req("GET", "/api/posts?" + bad_flag)
         check("a flag is 1 or 0: %s is a 400 naming it" % bad_flag,
               problem(r, doc, 400, bad_flag.split("=")[0] + " is 1 or 0"), doc)
+    for bad_flag in ("reported=yes", "reported=2", "reported="):
+        st, doc, r = a.req("GET", "/api/comments?q=pain&" + bad_flag)
+        check("comment search: a flag is 1 or 0: %s is a 400 naming it" % bad_flag,
+              problem(r, doc, 400, "reported is 1 or 0"), doc)
+    st, doc, r = a.req("GET", "/api/comments?q=pain&reported=0")
+    check("comment search: reported=0 is no filter (200)", st == 200, doc)
     # Tile addresses are numbers in the path: the same strictness.
     for path in ("/tiles/0x1/0/0.mvt", "/tiles/%2B1/0/0.mvt", "/tiles/1/%200/0.mvt", "/tiles/1/0/1e0.mvt",
                  "/tiles/-0/0/0.mvt", "/tiles//0/0.mvt"):
