@@ -14,7 +14,6 @@
  * Any violation aborts. The store is built on the first input (replay.c calls
  * only LLVMFuzzerTestOneInput) or in LLVMFuzzerInitialize under libFuzzer.
  */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +24,7 @@
 #include "geodata/import.h"
 #include "geodata/store.h"
 
-#ifndef FIXTURE_DIR
-#error "FIXTURE_DIR must name tests/fixtures/secondcity"
-#endif
+#include "fuzz_city.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,64 +35,30 @@ static geodata_geocoder *geocoder;
 
 static void fail(const char *what, const char *detail)
 {
-    fprintf(stderr, "fuzz_geocode: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
-    abort();
+    fuzz_fail("fuzz_geocode", what, detail);
 }
 
-/* Frees the geocoder and the store, then removes the temporary directory and
- * every file in it (the store, its WAL and shared-memory files). */
+/* Frees the geocoder and the store, before the temporary directory goes. */
 static void cleanup(void)
 {
     geodata_geocoder_free(geocoder);
     geocoder = NULL;
     geodata_store_close(store);
     store = NULL;
-    if (!tmpdir[0])
-        return;
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char path[512];
-            snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-    tmpdir[0] = '\0';
-}
-
-static void import(const char *name, int (*fn)(geodata_store *, const char *,
-                                                const geodata_import_options *, geodata_report *))
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, name);
-    geodata_report r;
-    int rc = fn(store, path, NULL, &r);
-    geodata_report_clear(&r);
-    if (rc != GEODATA_OK)
-        fail(path, geodata_errmsg(store));
 }
 
 static void init(void)
 {
     if (geocoder)
         return;
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/fuzz_geocode.XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmpdir))
-        fail("cannot create a temporary directory", tmpdir);
-    atexit(cleanup);
+    fuzz_city_tmpdir("fuzz_geocode", tmpdir, cleanup);
     char path[512];
     snprintf(path, sizeof path, "%s/store.sqlite", tmpdir);
     char *err = NULL;
     if (geodata_store_open(path, GEODATA_OPEN_CREATE, &store, &err) != GEODATA_OK)
         fail(path, err);
-    import("quartiers.geojson", geodata_import_neighbourhoods);
-    import("adresses.csv.gz", geodata_import_addresses);
+    fuzz_city_import("fuzz_geocode", store, "quartiers.geojson", geodata_import_neighbourhoods);
+    fuzz_city_import("fuzz_geocode", store, "adresses.csv.gz", geodata_import_addresses);
     if (geodata_geocoder_load(store, &geocoder) != GEODATA_OK)
         fail("geodata_geocoder_load", geodata_errmsg(store));
     if (geodata_geocoder_count(geocoder) == 0)

@@ -28,7 +28,6 @@
  * GDAL, GEOS, SQLite and SpatiaLite are system libraries, not instrumented:
  * libFuzzer's coverage is that of the importers and the store.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,9 +39,7 @@
 #include "geodata/store.h"
 #include "internal.h"
 
-#ifndef FIXTURE_DIR
-#error "FIXTURE_DIR must name tests/fixtures/secondcity"
-#endif
+#include "fuzz_city.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -63,28 +60,7 @@ static digest pristine_digest;
 
 static void fail(const char *what, const char *detail)
 {
-    fprintf(stderr, "fuzz_geojson: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
-    abort();
-}
-
-static void remove_tree(void)
-{
-    if (!tmpdir[0])
-        return;
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char path[600];
-            snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-    tmpdir[0] = '\0';
+    fuzz_fail("fuzz_geojson", what, detail);
 }
 
 static geodata_store *open_store(const char *path, unsigned flags)
@@ -206,11 +182,10 @@ static void check_report(const geodata_report *r, int rc, geodata_store *s, cons
             fail(what, "a note that is not one line of text");
 }
 
-typedef int (*import_fn)(geodata_store *, const char *, const geodata_import_options *, geodata_report *);
 
 /* Imports the input with fn, checks the report, then: a failure changed
  * nothing; a success, run again, changes nothing more. */
-static void import_twice(geodata_store *s, import_fn fn, const char *what)
+static void import_twice(geodata_store *s, fuzz_import_fn fn, const char *what)
 {
     digest before = take_digest(s);
     geodata_report r;
@@ -295,28 +270,13 @@ static void init(void)
 {
     if (tmpdir[0])
         return;
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/fuzz_geojson.XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmpdir))
-        fail("cannot create a temporary directory", tmpdir);
-    atexit(remove_tree);
+    fuzz_city_tmpdir("fuzz_geojson", tmpdir, NULL);
     snprintf(pristine, sizeof pristine, "%s/pristine.sqlite", tmpdir);
     snprintf(work, sizeof work, "%s/work.sqlite", tmpdir);
     snprintf(input, sizeof input, "%s/input.geojson", tmpdir);
     geodata_store *s = open_store(pristine, GEODATA_OPEN_CREATE);
-    static const struct { const char *file; import_fn fn; } seeds[] = {
-        { "quartiers.geojson", geodata_import_neighbourhoods },
-        { "commerces.geojson", geodata_import_shops },
-    };
-    for (size_t i = 0; i < 2; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, seeds[i].file);
-        geodata_report r;
-        int rc = seeds[i].fn(s, path, NULL, &r);
-        geodata_report_clear(&r);
-        if (rc)
-            fail(path, geodata_errmsg(s));
-    }
+    fuzz_city_import("fuzz_geojson", s, "quartiers.geojson", geodata_import_neighbourhoods);
+    fuzz_city_import("fuzz_geojson", s, "commerces.geojson", geodata_import_shops);
     pristine_digest = take_digest(s);
     geodata_store_close(s);
 }
