@@ -67,10 +67,17 @@ const scenarios = await import('./scenarios.mjs');
 
 /* ---- results ---- */
 let passed = 0, failed = 0;
+const failures = [];  /* repeated at the end: a log cut in its middle still names them */
+let scenarioName = '';  /* the scenario running, to name where a failure happened */
 const figures = {};
 function check(name, ok, detail) {
   if (ok) { passed++; console.log('ok - ' + name); }
-  else { failed++; console.log('FAIL - ' + name + (detail !== undefined ? ': ' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) : '')); }
+  else {
+    failed++;
+    const line = 'FAIL - ' + name + (detail !== undefined ? ': ' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) : '');
+    failures.push((scenarioName ? `[${scenarioName}] ` : '') + line.slice(0, 2000));
+    console.log(line);
+  }
   return ok;
 }
 
@@ -317,6 +324,7 @@ async function main() {
   for (const s of scenarios.list) {
     if (ONLY && s.name !== ONLY) continue;
     console.log(`# scenario: ${s.title}`);
+    scenarioName = s.name;
     const started = Date.now();
     try {
       await s.run(ctx);
@@ -357,6 +365,7 @@ try {
       if (log.trim()) console.log('# server log (last lines, access log left out):\n' + log);
     } catch { /* no log */ }
   }
+  for (const line of failures) console.log(line);
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(code === 0 && failed === 0 ? 0 : 1);
 }
