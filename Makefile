@@ -7,6 +7,9 @@
 #   make bench-tiles  only the vector tile benchmarks (PostGIS, nginx, ogr2ogr, Node)
 #   make bench-web    the web map on a slow phone (50 KB/s, 2 s latency) and a
 #                     desktop, unbundled sources against the built site (tests/bench/phone.mjs)
+#   make scale-data [PRESET=france|2m|small]  the synthetic France of tests/scale/make_france.py
+#               (26 million addresses, 50,176 neighbourhoods by default) into var/scale/PRESET
+#   make bench-scale [PRESET=...]  the service at that size (tests/bench/scale.sh)
 #   make install [PREFIX=/usr/local] [DESTDIR=]  build, then install bin/mapd, the web
 #               map (share/entraide/web, served by default) and the docs (share/doc/entraide)
 #   make screenshots [ONLY=SCENARIO]  run the browser tests on the built site and copy
@@ -27,7 +30,7 @@ APT_PACKAGES := cmake make gcc pkg-config python3 curl ca-certificates time \
   libmicrohttpd-dev libjansson-dev libsodium-dev zlib1g-dev libxxhash-dev libcmocka-dev \
   libcurl4-gnutls-dev nginx \
   chromium fonts-dejavu-core \
-  python3-gdal python3-owslib python3-qgis qgis-providers
+  python3-gdal python3-numpy python3-owslib python3-qgis qgis-providers
 
 # npm packages: the web map's, and the JavaScript test tools' (installed from
 # each directory's package-lock.json).
@@ -40,7 +43,8 @@ MAPD := build/bin/mapd
 PREFIX ?= /usr/local
 SHOTS := build/e2e-screenshots
 
-.PHONY: demo test deps build build-asan build-tsan bench bench-tiles bench-web install screenshots clean
+.PHONY: demo test deps build build-asan build-tsan bench bench-tiles bench-web bench-scale scale-data \
+        install screenshots clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -104,6 +108,13 @@ bench-tiles: build
 	tests/bench/tiles.sh build
 	tests/bench/tiles_http.sh build
 	tests/bench/tiles_pyramid.sh build
+
+PRESET ?= france
+scale-data: deps
+	/usr/bin/python3 tests/scale/make_france.py $(PRESET) var/scale/$(PRESET)
+
+bench-scale: build
+	tests/bench/scale.sh $(PRESET) build
 
 # DESTDIR (staged installs, packaging) is honoured by cmake --install.
 install: build

@@ -33,7 +33,11 @@ static void print_report(const char *what, const geodata_report *r, double elaps
         printf(", %llu repaired, %llu contiguous pairs, %llu records reassigned",
                (unsigned long long)r->repaired, (unsigned long long)r->contiguities,
                (unsigned long long)r->reassigned);
+    if (strcmp(what, "addresses") == 0 && r->changed)
+        printf(", %llu new or changed", (unsigned long long)r->changed);
     printf("\n");
+    if (strcmp(what, "addresses") == 0 && !r->changed)
+        printf("nothing changed: the store already holds every address of the file as it is\n");
     for (size_t i = 0; i < r->n_notes; i++)
         fprintf(stderr, "  %s\n", r->notes[i]);
     if (r->n_notes_total > r->n_notes)

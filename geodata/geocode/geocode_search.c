@@ -48,10 +48,12 @@
 
 #define MAX_MATCH   8        /* vocabulary matches kept per query token */
 #define MAX_CAND    4096     /* candidate streets scored per query */
+#define SEED_COMMON (MAX_CAND / 4) /* streets of a word too common to seed first */
 #define TOP_STREETS 8        /* streets whose house numbers are looked at */
 #define MIN_SCORE   0.3
 #define SURE_SCORE  0.95     /* a first pass this good needs no second one */
 #define DISTRICT_PENALTY 0.05
+#define POSTCODE_PENALTY 0.1 /* a postcode held only by other towns of the base */
 
 #define TOWN_EVIDENCE (GEODATA_EVIDENCE_OTHER_TOWN | GEODATA_EVIDENCE_OTHER_POSTCODE \
                        | GEODATA_EVIDENCE_CONTRADICTION)
@@ -703,9 +705,10 @@ static void score_street(const geodata_geocoder *g, parsed_query *Q, uint32_t s,
         uint32_t pc = (uint32_t)Q->postcode;
         if (town_holds_postcode(g, city->town, pc))
             wrong_district = 1;
-        else if (held_postcode(g, pc))
+        else if (held_postcode(g, pc)) {
             evidence |= GEODATA_EVIDENCE_CONTRADICTION;
-        else if (st->postcode_value && postcode_slip(pc, st->postcode_value))
+            penalty += POSTCODE_PENALTY;  /* the same street name in the postcode's town wins */
+        } else if (st->postcode_value && postcode_slip(pc, st->postcode_value))
             wrong_district = 1;
         else
             evidence |= GEODATA_EVIDENCE_OTHER_POSTCODE;
@@ -807,41 +810,54 @@ static int cmp_result(const void *a, const void *b)
 
 /* ---- search ------------------------------------------------------------ */
 
-/* One search pass over the query (see the top of the file). */
-static int search(const geodata_geocoder *g, parsed_query *Q, int exact_suffices, size_t limit,
-                  geodata_geocode_result *results, size_t *n)
+/* The towns that hold one postcode: a candidate street is "in" the postcode
+ * when it has it, or when its town holds it (a wrong district of the same
+ * town). */
+#define PC_TOWNS_MAX 16
+typedef struct pc_filter {
+    int64_t pc;                     /* the postcode, or -1: no filter */
+    uint32_t town[PC_TOWNS_MAX];
+    size_t ntown;                   /* more towns than PC_TOWNS_MAX: postcode alone */
+} pc_filter;
+
+static void pc_filter_init(const geodata_geocoder *g, int64_t pc, pc_filter *f)
 {
-    *n = 0;
-    qtok *q = Q->q;
-    Q->evidence = 0;
-    for (size_t i = 0; i < Q->n; i++)
-        match_token(g, &q[i], exact_suffices);
-    /* Candidate streets come from seeds: the rarest street word (not a
-     * number, not a city's word: "Paris" is also in "Parvis du Tribunal de
-     * Paris"), however common, then up to two more words, numbers last, if
-     * rare (in fewer than one street in 50). */
-    int order[GEODATA_TOKENS_MAX], no = 0;
-    for (size_t i = 0; i < Q->n; i++)
-        if ((q[i].nm || q[i].prefix) && q[i].posts && !q[i].postcode && q[i].kind != GEODATA_TOK_SUFFIX)
-            order[no++] = (int)i;
-    for (int i = 1; i < no; i++)
-        for (int j = i; j > 0; j--) {
-            const qtok *a = &q[order[j - 1]], *b = &q[order[j]];
-            int ak = (a->kind == GEODATA_TOK_NUMBER) * 2 + a->in_city;
-            int bk = (b->kind == GEODATA_TOK_NUMBER) * 2 + b->in_city;
-            if (ak > bk || (ak == bk && a->posts > b->posts)) {
-                int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
-            }
-        }
-    uint32_t *cand = malloc(MAX_CAND * sizeof *cand);
-    scored *sc = malloc(MAX_CAND * sizeof *sc);
-    if (!cand || !sc) {
-        free(cand);
-        free(sc);
-        return GEODATA_ENOMEM;
+    f->pc = pc;
+    f->ntown = 0;
+    if (pc < 0)
+        return;
+    uint64_t key = (uint64_t)pc << 32;
+    size_t lo = 0, hi = g->n_postcode_towns;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (g->postcode_towns[mid] < key) lo = mid + 1; else hi = mid;
     }
+    for (; lo < g->n_postcode_towns && g->postcode_towns[lo] >> 32 == (uint64_t)pc
+           && f->ntown < PC_TOWNS_MAX; lo++)
+        f->town[f->ntown++] = (uint32_t)g->postcode_towns[lo];
+}
+
+static int pc_filter_keeps(const geodata_geocoder *g, const pc_filter *f, uint32_t s)
+{
+    if (f->pc < 0 || g->street[s].postcode_value == (uint32_t)f->pc)
+        return 1;
+    uint32_t town = g->city[g->street[s].city].town;
+    for (size_t i = 0; i < f->ntown; i++)
+        if (f->town[i] == town)
+            return 1;
+    return 0;
+}
+
+/* Gathers the candidate streets of the seed words order[0 .. no) (the rarest
+ * first; see search()), only those f keeps, and scores them into sc; returns
+ * how many scored at least MIN_SCORE. Work: the seeds' postings, and at most
+ * MAX_CAND streets scored. */
+static size_t score_candidates(const geodata_geocoder *g, parsed_query *Q, const int *order, int no,
+                               const pc_filter *f, uint32_t *cand, scored *sc)
+{
+    const qtok *q = Q->q;
     size_t nc = 0;
-    for (int k = 0, used = 0; k < no && used < 3; k++) {
+    for (int k = 0, used = 0; k < no && used < 3 && nc < MAX_CAND; k++) {
         const qtok *s = &q[order[k]];
         if (k > 0 && s->posts * 50 > g->n_street)
             continue;
@@ -849,13 +865,15 @@ static int search(const geodata_geocoder *g, parsed_query *Q, int exact_suffices
         for (int m = 0; m < s->nm; m++) {
             const gc_word *w = &g->word[s->m[m].word];
             for (uint32_t p = 0; p < w->npost && nc < MAX_CAND; p++)
-                cand[nc++] = g->posts[w->post + p];
+                if (pc_filter_keeps(g, f, g->posts[w->post + p]))
+                    cand[nc++] = g->posts[w->post + p];
         }
         if (s->prefix)
             for (size_t i = s->pfx_lo; i < s->pfx_hi && nc < MAX_CAND; i++) {
                 const gc_word *w = &g->word[g->word_sorted[i]];
                 for (uint32_t p = 0; p < w->npost && nc < MAX_CAND; p++)
-                    cand[nc++] = g->posts[w->post + p];
+                    if (pc_filter_keeps(g, f, g->posts[w->post + p]))
+                        cand[nc++] = g->posts[w->post + p];
             }
     }
     qsort(cand, nc, sizeof *cand, cmp_u32);
@@ -868,6 +886,64 @@ static int search(const geodata_geocoder *g, parsed_query *Q, int exact_suffices
          * street of this base for a query that names another town. */
         if (sc[ns].score >= MIN_SCORE && !(Q->autocomplete && (sc[ns].evidence & TOWN_EVIDENCE)))
             ns++;
+    }
+    return ns;
+}
+
+static float best_score(const scored *sc, size_t n)
+{
+    float best = 0;
+    for (size_t i = 0; i < n; i++)
+        if (sc[i].score > best)
+            best = sc[i].score;
+    return best;
+}
+
+/* One search pass over the query (see the top of the file). */
+static int search(const geodata_geocoder *g, parsed_query *Q, int exact_suffices, size_t limit,
+                  geodata_geocode_result *results, size_t *n)
+{
+    *n = 0;
+    qtok *q = Q->q;
+    Q->evidence = 0;
+    for (size_t i = 0; i < Q->n; i++)
+        match_token(g, &q[i], exact_suffices);
+    /* Candidate streets come from seeds: the rarest street word (not a
+     * number, not a city's word: "Paris" is also in "Parvis du Tribunal de
+     * Paris"), however common, then up to two more words, numbers last, if
+     * rare (in fewer than one street in 50). A word too common to list its
+     * streets in full (more than SEED_COMMON: "rue", "grande") comes after
+     * all the others, city words included: in a country's base many street
+     * words are also towns' ("Rue de Lorraine", "Rue du Château"). */
+    int order[GEODATA_TOKENS_MAX], no = 0;
+    for (size_t i = 0; i < Q->n; i++)
+        if ((q[i].nm || q[i].prefix) && q[i].posts && !q[i].postcode && q[i].kind != GEODATA_TOK_SUFFIX)
+            order[no++] = (int)i;
+    for (int i = 1; i < no; i++)
+        for (int j = i; j > 0; j--) {
+            const qtok *a = &q[order[j - 1]], *b = &q[order[j]];
+            int ak = a->posts > SEED_COMMON ? 4 : (a->kind == GEODATA_TOK_NUMBER) * 2 + a->in_city;
+            int bk = b->posts > SEED_COMMON ? 4 : (b->kind == GEODATA_TOK_NUMBER) * 2 + b->in_city;
+            if (ak > bk || (ak == bk && a->posts > b->posts)) {
+                int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
+            }
+        }
+    uint32_t *cand = malloc(MAX_CAND * sizeof *cand);
+    scored *sc = malloc(MAX_CAND * sizeof *sc);
+    if (!cand || !sc) {
+        free(cand);
+        free(sc);
+        return GEODATA_ENOMEM;
+    }
+    /* A postcode the base holds names the town, as it does for a person:
+     * the streets of that postcode's towns are scored first, and the others
+     * only when none of those is a sure answer (a wrong postcode). */
+    pc_filter f;
+    pc_filter_init(g, Q->postcode >= 0 && held_postcode(g, (uint32_t)Q->postcode) ? Q->postcode : -1, &f);
+    size_t ns = score_candidates(g, Q, order, no, &f, cand, sc);
+    if (f.pc >= 0 && !(ns > 0 && best_score(sc, ns) >= SURE_SCORE)) {
+        pc_filter_init(g, -1, &f);
+        ns = score_candidates(g, Q, order, no, &f, cand, sc);
     }
     qsort(sc, ns, sizeof *sc, cmp_scored);
     geodata_geocode_result tmp[TOP_STREETS];

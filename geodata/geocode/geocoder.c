@@ -187,29 +187,35 @@ static int load_neighbourhoods(geodata_store *store, geodata_geocoder *g)
     if (!rc && row < 0)
         rc = row;
     sqlite3_finalize(st);
-    if (!rc && g->n_nbs > INT16_MAX)
-        return geodata_fail(store, GEODATA_EINVAL, "too many neighbourhoods for the geocoder");
+    if (!rc && g->n_nbs > GC_NBS_MAX)
+        return geodata_fail(store, GEODATA_EINVAL, "%zu neighbourhoods: the geocoder holds at most %d",
+                            g->n_nbs, GC_NBS_MAX);
     return rc;
 }
 
-static int16_t nb_index(const geodata_geocoder *g, const unsigned char *id)
+static int32_t nb_index(const geodata_geocoder *g, const unsigned char *id)
 {
     if (!id)
         return GC_NO_NB;
     gc_nb key = { (char *)id, NULL };
     const gc_nb *hit = bsearch(&key, g->nbs, g->n_nbs, sizeof *g->nbs, cmp_str);
-    return hit ? (int16_t)(hit - g->nbs) : GC_NO_NB;
+    return hit ? (int32_t)(hit - g->nbs) : GC_NO_NB;
 }
 
-static uint16_t rep_index(geodata_geocoder *g, const char *rep, size_t *cap)
+/* The index of the suffix spelling rep, added if new: 0 .. GC_REPS_MAX, or
+ * -1 when out of memory, -2 when there are too many spellings. Work: the
+ * spellings seen (a few hundred in a national base; "" is the first). */
+static int32_t rep_index(geodata_geocoder *g, const char *rep, size_t *cap)
 {
     for (size_t i = 0; i < g->n_reps; i++)
         if (strcmp(g->reps[i], rep) == 0)
-            return (uint16_t)i;
-    if (g->n_reps >= UINT16_MAX || grow((void **)&g->reps, cap, g->n_reps + 1, sizeof *g->reps))
-        return UINT16_MAX;
+            return (int32_t)i;
+    if (g->n_reps > GC_REPS_MAX)
+        return -2;
+    if (grow((void **)&g->reps, cap, g->n_reps + 1, sizeof *g->reps))
+        return -1;
     g->reps[g->n_reps] = strdup(rep);
-    return g->reps[g->n_reps] ? (uint16_t)g->n_reps++ : UINT16_MAX;
+    return g->reps[g->n_reps] ? (int32_t)g->n_reps++ : -1;
 }
 
 static int same(const unsigned char *a, const char *b)
@@ -229,7 +235,7 @@ static int read_addresses(geodata_store *store, geodata_geocoder *g)
     size_t cap_addr = 0, cap_street = 0, cap_city = 0, cap_reps = 0, cap_st = 0, cap_ct = 0;
     int rc = GEODATA_OK, row = 0;
     char insee[32] = "";
-    if (rep_index(g, "", &cap_reps) == UINT16_MAX)
+    if (rep_index(g, "", &cap_reps) < 0)
         rc = GEODATA_ENOMEM;
     while (!rc && (row = geodata_step(store, st)) > 0) {
         const unsigned char *street = sqlite3_column_text(st, 3);
@@ -292,18 +298,24 @@ static int read_addresses(geodata_store *store, geodata_geocoder *g)
         const char *rep = (const char *)sqlite3_column_text(st, 2);
         a->id = intern(g, id, strlen(id));
         a->number = sqlite3_column_int(st, 1);
-        a->rep = rep_index(g, rep ? rep : "", &cap_reps);
+        int32_t r = rep_index(g, rep ? rep : "", &cap_reps);
+        a->rep = r >= 0 ? (unsigned)r : 0;
         a->street = (uint32_t)g->n_street - 1;
         a->lon = sqlite3_column_double(st, 7);
         a->lat = sqlite3_column_double(st, 8);
         a->nb = nb_index(g, sqlite3_column_text(st, 9));
         s->count++;
-        if (a->id == UINT32_MAX || a->rep == UINT16_MAX)
+        if (r == -2)
+            rc = geodata_fail(store, GEODATA_EINVAL, "more than %d spellings of house-number "
+                              "suffixes: the geocoder holds at most that many", GC_REPS_MAX + 1);
+        else if (a->id == UINT32_MAX || r < 0)
             rc = GEODATA_ENOMEM;
     }
     sqlite3_finalize(st);
-    if (rc)
+    if (rc == GEODATA_ENOMEM)
         return geodata_fail(store, rc, "out of memory");
+    if (rc)
+        return rc;
     return row < 0 ? row : GEODATA_OK;
 }
 

@@ -16,6 +16,8 @@
 #include "geodata/geocode.h"
 
 #define GC_NO_NB      (-1)
+#define GC_NBS_MAX    ((1 << 19) - 1)  /* neighbourhoods an address can point to (nb : 20) */
+#define GC_REPS_MAX   ((1 << 12) - 1)  /* distinct suffix spellings (rep : 12) */
 #define GC_TYPE_WORDS 24     /* street-type words kept (rue, avenue, ...) */
 
 typedef struct gc_addr {
@@ -23,8 +25,8 @@ typedef struct gc_addr {
     uint32_t id;          /* source id, arena offset */
     uint32_t street;
     int32_t number;
-    uint16_t rep;         /* index into reps; 0 is "" */
-    int16_t nb;           /* neighbourhood index, or GC_NO_NB */
+    unsigned int rep : 12;/* index into reps; 0 is "" */
+    signed int nb : 20;   /* neighbourhood index, or GC_NO_NB: 32 bytes an address in all */
 } gc_addr;
 
 typedef struct gc_street {

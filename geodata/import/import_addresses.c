@@ -23,8 +23,9 @@
  *
  * At its end, in the same transaction, the import derives again the streets
  * of the communes whose addresses it changed (streets.c; triggers list
- * them), and notes how many: a re-import that changes no address derives
- * nothing.
+ * them), and notes how many. A re-import that changes no address is rolled
+ * back whole: no index is rebuilt, no street derived, no audit line written,
+ * and report->changed is 0 for the caller to say so.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -51,6 +52,15 @@ static const char *const col_names[N_COLS] = {
 };
 
 #define MAX_FIELDS 64    /* fields looked at per row; a header may not be wider */
+
+/* The import's page cache (the store's own is STORE_CACHE_KIB). Its one
+ * transaction writes every page of the addresses' table and indexes; pages
+ * that do not fit spill into the WAL before the commit, and each later read
+ * of a page then looks through the whole WAL's index, O(frames / 4096): at
+ * the size of a country, most of the import's time. 1 GiB keeps the peak
+ * memory of a 26-million-address import under 4 GB (docs/performance.md). */
+#define IMPORT_CACHE_PRAGMA "PRAGMA cache_size=-1048576"
+
 
 typedef struct header {
     char sep;
@@ -329,6 +339,7 @@ static int store_row(run *r, const batch_row *br)
     if (rc != SQLITE_DONE)
         return geodata_fail_sql(r->store, "storing an address");
     r->report->stored++;
+    r->report->changed += (uint64_t)sqlite3_changes(r->store->db);
     return GEODATA_OK;
 }
 
@@ -431,6 +442,35 @@ static void note_streets(geodata_report *report, const geodata_streets_stats *st
     report->notes[report->n_notes++] = note;
 }
 
+/* After a load that changed rows: the R*Tree and the index by neighbourhood
+ * rebuilt, the streets of the communes changed derived again, the audit line
+ * written, all in the import's transaction. */
+static int finish_load(run *r, const char *index_sql)
+{
+    geodata_store *store = r->store;
+    geodata_report *report = r->report;
+    int rc = geodata_spatial_index_rebuild(store, "addresses");
+    if (!rc) rc = geodata_index_restore(store, index_sql);
+    geodata_streets_stats streets = { 0 };
+    double t0 = now_s();
+    if (!rc) rc = geodata_streets_rebuild(store, r->opts->progress, r->opts->progress_arg, &streets);
+    if (!rc && streets.communes)
+        note_streets(report, &streets, now_s() - t0);
+    if (!rc) {
+        char *detail = geodata_format("%llu rows, %llu stored, %llu rejected, %llu outside, "
+                                      "%llu streets of %llu communes derived",
+                                      (unsigned long long)report->read,
+                                      (unsigned long long)report->stored,
+                                      (unsigned long long)report->rejected,
+                                      (unsigned long long)report->outside,
+                                      (unsigned long long)streets.streets,
+                                      (unsigned long long)streets.communes);
+        rc = geodata_audit(store, 0, "import addresses", r->path, detail);
+        free(detail);
+    }
+    return rc;
+}
+
 int geodata_import_addresses(geodata_store *store, const char *path,
                              const geodata_import_options *opts, geodata_report *report)
 {
@@ -449,6 +489,7 @@ int geodata_import_addresses(geodata_store *store, const char *path,
         rc = geodata_fail(store, GEODATA_EINVAL, "%s: the file is empty", path);
     else
         rc = parse_header(store, path, line, &r.h);
+    if (!rc) rc = geodata_exec(store, IMPORT_CACHE_PRAGMA, "sizing the import's page cache");
     if (!rc) rc = geodata_begin(store);
     if (!rc) {
         rc = geodata_nbindex_load(store, &r.idx);
@@ -457,30 +498,15 @@ int geodata_import_addresses(geodata_store *store, const char *path,
         if (!rc && !(r.upsert = geodata_prepare(store, upsert_sql)))
             rc = GEODATA_EDB;
         if (!rc) rc = load_rows(&r);
-        if (!rc) rc = geodata_spatial_index_rebuild(store, "addresses");
-        if (!rc) rc = geodata_index_restore(store, index_sql);
-        geodata_streets_stats streets = { 0 };
-        double t0 = now_s();
-        if (!rc) rc = geodata_streets_rebuild(store, r.opts->progress, r.opts->progress_arg,
-                                              &streets);
-        if (!rc && streets.communes)
-            note_streets(report, &streets, now_s() - t0);
-        if (!rc) {
-            char *detail = geodata_format("%llu rows, %llu stored, %llu rejected, %llu outside, "
-                                          "%llu streets of %llu communes derived",
-                                          (unsigned long long)report->read,
-                                          (unsigned long long)report->stored,
-                                          (unsigned long long)report->rejected,
-                                          (unsigned long long)report->outside,
-                                          (unsigned long long)streets.streets,
-                                          (unsigned long long)streets.communes);
-            rc = geodata_audit(store, 0, "import addresses", path, detail);
-            free(detail);
-        }
+        /* Nothing new: the transaction is undone (the indexes were only
+         * suspended in it), and nothing is rebuilt, derived or logged. */
+        int same = !rc && report->changed == 0;
+        if (!rc && !same) rc = finish_load(&r, index_sql);
         sqlite3_finalize(r.upsert);
-        if (!rc) rc = geodata_commit(store);
-        if (rc) geodata_rollback(store);
+        if (!rc && !same) rc = geodata_commit(store);
+        if (rc || same) geodata_rollback(store);
     }
+    sqlite3_exec(store->db, "PRAGMA cache_size=" STORE_CACHE_KIB, NULL, NULL, NULL);
     sqlite3_free(index_sql);
     geodata_nbindex_free(r.idx);
     geodata_csv_close(&r.csv);

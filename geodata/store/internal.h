@@ -14,6 +14,7 @@
 struct geodata_metric;
 
 #define GEODATA_STMT_CACHE 48
+#define STORE_CACHE_KIB "-65536"   /* every connection's page cache: 64 MiB (PRAGMA cache_size) */
 
 struct geodata_store {
     sqlite3 *db;                    /* one connection, used by one thread at a time */

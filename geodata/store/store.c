@@ -126,7 +126,8 @@ static int configure(geodata_store *store, unsigned flags)
     if (rc)
         return rc;
     /* The first read tells a database from any other file. */
-    rc = geodata_exec(store, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;", "reading the database");
+    rc = geodata_exec(store, "PRAGMA foreign_keys=ON; PRAGMA cache_size=" STORE_CACHE_KIB ";",
+                      "reading the database");
     if (rc)
         return rc;
     if (sqlite3_exec(store->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK)

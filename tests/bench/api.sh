@@ -17,7 +17,9 @@
 # that arrive together share one transaction and one fsync: group commit).
 # A benchmark, not a test: exits 0 whatever the figures, non-zero only when
 # something fails to run. DURATION, THREADS and CONNECTIONS override wrk's
-# -d, -t and -c (10s, 2, 32).
+# -d, -t and -c (10s, 2, 32). API_DB names a database seeded by `mapd seed`
+# to use instead (tests/bench/scale.sh does so): it is kept, with the posts
+# the run creates.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/serve_lib.sh"
@@ -28,7 +30,13 @@ PASSWORD=entraide-demo
 trap bench_cleanup EXIT
 
 # ---- the database ----
-bench_database 100000
+if [ -n "${API_DB:-}" ]; then
+    DB=$API_DB
+    DB_WHAT="$(basename "$(dirname "$DB")")/$(basename "$DB"), $(sqlite3 "$DB" 'SELECT count(*) FROM posts') posts"
+else
+    bench_database 100000
+    DB_WHAT="Paris sample + mapd seed --posts 100000"
+fi
 
 # ---- the server, on a free port ----
 bench_serve "$MAPD" "$DB" "$OUT" --auth-per-minute 100000
@@ -131,7 +139,7 @@ run_wrk_pair mixnear mixcreate
 # ---- the table ----
 echo
 echo "HTTP API on $ADDR, $(nproc) cores (wrk and mapd share them), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, keep-alive"
-echo "database: Paris sample + mapd seed --posts 100000, on $(stat -f -c %T "$OUT") ($OUT)"
+echo "database: $DB_WHAT, on $(stat -f -c %T "$DB") ($DB)"
 printf '  %-34s %10s %10s %10s   %s\n' measurement "req/s" p50 p99 target
 printf '  %-34s %10s %10s %10s   %s\n' "posts within 1 km returning $RETURNED" "$(rps near)" \
     "$(pct near 50)" "$(pct near 99)" ">= 10,000 req/s: $(met "$(rps near)" 10000)"

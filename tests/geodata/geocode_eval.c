@@ -242,7 +242,9 @@ void eval_query(const eval_addr *a, eval_variant v, uint64_t *rng, char *buf, si
         snprintf(buf, n, "%s %s %s %s", num, street, a->postcode, a->city);
         break;
     case EVAL_NO_POSTCODE:
-        snprintf(buf, n, "%s %s", num, a->street);
+        /* The town stays: in a country's base, "8 Rue de la Gare" alone is
+         * thousands of addresses, and nobody writes their own that way. */
+        snprintf(buf, n, "%s %s %s", num, a->street, a->city);
         break;
     case EVAL_REORDERED:
         snprintf(buf, n, "%s %s %s %s", a->street, num, a->postcode, a->city);

@@ -41,7 +41,8 @@ typedef struct geodata_import_options {
 
 typedef struct geodata_report {
     uint64_t read;        /* records read from the source */
-    uint64_t stored;      /* records inserted or updated */
+    uint64_t stored;      /* records inserted or updated, or found the same */
+    uint64_t changed;     /* addresses: records inserted or updated (not found the same) */
     uint64_t rejected;    /* records skipped as unusable */
     uint64_t outside;     /* stored records inside no neighbourhood */
     uint64_t repaired;    /* neighbourhood geometries repaired */
