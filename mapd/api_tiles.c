@@ -50,7 +50,6 @@
 #include "geodata/map.h"
 #include "http.h"
 #include "parse.h"
-#include "tile_addresses.h"
 #include "tile_neighbourhoods.h"
 #include "tile_render.h"
 #include "tiles/cache.h"
@@ -77,7 +76,7 @@ typedef struct pending_change {
 struct mapd_tiles {
     tiles_cache *cache;
     mapd_needs *needs;           /* the needs layer in memory, kept in step with the feed */
-    tiles_pointset *addresses;   /* the address points, loaded at start */
+    const geodata_geocoder *geocoder; /* the address points (the server's geocoder, borrowed) */
     mapd_neighbourhoods *neighbourhoods; /* the polygons, reloaded when the feed says */
     size_t max_tile_bytes;
     int64_t swept;               /* expiries up to this time applied: the follower's lock */
@@ -91,8 +90,8 @@ struct mapd_tiles {
     int everything;              /* too many pending, or a failed drain: reload it all */
 };
 
-int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_bytes, int64_t now,
-                   mapd_tiles **out)
+int mapd_tiles_new(geodata_store *store, const geodata_geocoder *geocoder, size_t cache_bytes,
+                   size_t max_tile_bytes, int64_t now, mapd_tiles **out)
 {
     *out = NULL;
     mapd_tiles *t = calloc(1, sizeof *t);
@@ -105,8 +104,6 @@ int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_byt
                                                        : TILES_ENOMEM;
     if (!rc)
         rc = mapd_neighbourhoods_load(t->neighbourhoods, store);
-    if (!rc)
-        rc = mapd_addresses_load(store, &t->addresses);
     if (rc) {
         tiles_cache_free(t->cache);
         mapd_needs_free(t->needs);
@@ -114,6 +111,7 @@ int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_byt
         free(t);
         return rc;
     }
+    t->geocoder = geocoder;
     t->max_tile_bytes = max_tile_bytes;
     t->swept = now;
     pthread_mutex_init(&t->lock, NULL);
@@ -127,7 +125,6 @@ void mapd_tiles_free(mapd_tiles *t)
         return;
     tiles_cache_free(t->cache);
     mapd_needs_free(t->needs);
-    tiles_pointset_free(t->addresses);
     mapd_neighbourhoods_free(t->neighbourhoods);
     pthread_mutex_destroy(&t->lock);
     free(t->pending);
@@ -492,7 +489,7 @@ enum MHD_Result mapd_api_tile(mapd_ctx *ctx)
         size_t len = 0;
         if (!rc)
             rc = tc ? mapd_tile_render(ctx->store,
-                                       &(mapd_tile_sources){ t->needs, t->addresses, t->neighbourhoods },
+                                       &(mapd_tile_sources){ t->needs, t->geocoder, t->neighbourhoods },
                                        tc, z, x, y, &viewer, ctx->now,
                                        t->max_tile_bytes, &bytes, &len)
                     : TILES_ENOMEM;

@@ -39,7 +39,6 @@
 #include "geodata/neighbourhoods.h"
 #include "parse.h"
 #include "progress.h"
-#include "tile_addresses.h"
 #include "tile_neighbourhoods.h"
 #include "tile_render.h"
 #include "tiles/tile.h"
@@ -58,7 +57,7 @@ typedef struct job {
     geodata_store *store;
     tiles_ctx *ctx;
     mapd_needs *needs;     /* member viewers only; NULL: no needs layer */
-    tiles_pointset *addresses; /* when a tile may show them: in memory, as mapd serve has them */
+    geodata_geocoder *geocoder; /* its address points, when a tile may show them, as mapd serve */
     mapd_neighbourhoods *neighbourhoods; /* the polygons, prepared once */
     mapd_tile_viewer viewer;
     geodata_audience audience; /* storage of viewer.audience */
@@ -81,7 +80,7 @@ static double monotonic_s(void)
 static int draw(job *j, int z, int64_t x, int64_t y, uint8_t **bytes, size_t *len, double *seconds)
 {
     double t0 = monotonic_s();
-    mapd_tile_sources src = { j->needs, j->addresses, j->neighbourhoods };
+    mapd_tile_sources src = { j->needs, j->geocoder, j->neighbourhoods };
     int rc = mapd_tile_render(j->store, &src, j->ctx, z, x, y, &j->viewer, j->now,
                               MAPD_TILE_MAX_BYTES, bytes, len);
     *seconds = monotonic_s() - t0;
@@ -407,16 +406,15 @@ int mapd_cmd_tile(int argc, char **argv)
                        lrc == TILES_ENOMEM ? "out of memory" : geodata_errmsg(j.store));
     int addresses = batch || (pyramid && maxzoom >= MAPD_TILE_ADDRESSES_MINZOOM)
                  || (!batch && !pyramid && z >= MAPD_TILE_ADDRESSES_MINZOOM);
-    lrc = !rc && addresses ? mapd_addresses_load(j.store, &j.addresses) : 0;
+    lrc = !rc && addresses ? geodata_geocoder_load(j.store, &j.geocoder) : 0;
     if (lrc)
-        rc = mapd_fail(MAPD_EXIT_FAIL, "tile: loading the addresses: %s",
-                       lrc == TILES_ENOMEM ? "out of memory" : geodata_errmsg(j.store));
+        rc = mapd_fail(MAPD_EXIT_FAIL, "tile: loading the addresses: %s", geodata_errmsg(j.store));
     if (!rc)
         rc = batch ? run_batch(&j) : pyramid ? run_pyramid(&j, minzoom, maxzoom)
                                              : run_one(&j, z, x, y);
     tiles_ctx_free(j.ctx);
     mapd_needs_free(j.needs);
-    tiles_pointset_free(j.addresses);
+    geodata_geocoder_free(j.geocoder);
     mapd_neighbourhoods_free(j.neighbourhoods);
     free(j.groups);
     geodata_audience_clear(&j.audience);

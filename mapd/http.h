@@ -406,10 +406,11 @@ enum MHD_Result mapd_ogc_collection(mapd_ctx *ctx);
 
 /* The tile service (api_tiles.c): a cache of cache_bytes (0: none), tiles
  * of at most max_tile_bytes, and the needs layer loaded from store (which
- * the caller keeps) as it stands now. 0, a GEODATA_E code (message on the
+ * the caller keeps) as it stands now; the address points are geocoder's,
+ * which must outlive the service. 0, a GEODATA_E code (message on the
  * store) or TILES_ENOMEM. */
-int mapd_tiles_new(geodata_store *store, size_t cache_bytes, size_t max_tile_bytes, int64_t now,
-                   mapd_tiles **out);
+int mapd_tiles_new(geodata_store *store, const geodata_geocoder *geocoder, size_t cache_bytes,
+                   size_t max_tile_bytes, int64_t now, mapd_tiles **out);
 void mapd_tiles_free(mapd_tiles *t);
 /* The tile service as a subscriber of the change-feed follower. */
 mapd_feed_subscriber mapd_tiles_subscriber(mapd_tiles *t);

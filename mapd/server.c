@@ -464,7 +464,10 @@ static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t ti
         mapd_fail(MAPD_EXIT_FAIL, "reading the change feed: %s", geodata_errmsg(store));
     if (!rc && !(server->feed = mapd_feed_new(position, now)))
         rc = mapd_fail(MAPD_EXIT_FAIL, "out of memory");
-    if (!rc && (rc = mapd_tiles_new(store, tile_cache_bytes, tile_max_bytes, now, &server->tiles)))
+    if (!rc && (rc = geodata_geocoder_load(store, &server->geocoder)))
+        mapd_fail(MAPD_EXIT_FAIL, "building the geocoder: %s", geodata_errmsg(store));
+    if (!rc && (rc = mapd_tiles_new(store, server->geocoder, tile_cache_bytes, tile_max_bytes, now,
+                                    &server->tiles)))
         mapd_fail(MAPD_EXIT_FAIL, "loading the tile layers: %s",
                   rc == TILES_ENOMEM ? "out of memory" : geodata_errmsg(store));
     if (!rc) {
@@ -472,8 +475,6 @@ static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t ti
         if (mapd_feed_subscribe(server->feed, &sub))
             rc = mapd_fail(MAPD_EXIT_FAIL, "too many subscribers of the change feed");
     }
-    if (!rc && (rc = geodata_geocoder_load(store, &server->geocoder)))
-        mapd_fail(MAPD_EXIT_FAIL, "building the geocoder: %s", geodata_errmsg(store));
     geodata_store_close(store);
     return rc ? -1 : 0;
 }

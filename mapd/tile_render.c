@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tile_addresses.h"
 #include "tile_neighbourhoods.h"
 #include "tile_render.h"
 #include "geodata/makers.h"
@@ -67,7 +66,7 @@ typedef struct render {
     geodata_store *store;
     mapd_needs *needs;
     mapd_neighbourhoods *neighbourhoods;
-    tiles_pointset *addresses;
+    const geodata_geocoder *geocoder;
     tiles_ctx *ctx;
     const mapd_tile_viewer *viewer;
     tiles_frame frame;       /* the tile and its buffer */
@@ -222,17 +221,23 @@ static int add_neighbourhood(void *arg, const mapd_neighbourhood *n)
 
 /* ---- addresses ------------------------------------------------------------ */
 
-/* An address point from memory; at most MAPD_TILE_ADDRESSES_MAX a tile. */
+/* An address point of the geocoder's grid (the one copy of the addresses
+ * in memory); at most MAPD_TILE_ADDRESSES_MAX a tile. */
 #define ADDRESSES_FULL 1
-static int add_address_point(void *arg, const tiles_pointset_hit *h)
+static int add_address_point(void *arg, const geodata_address_point *p)
 {
     render *r = arg;
+    int32_t x, y;
+    if (!tiles_point(&r->frame, p->lon, p->lat, &x, &y))
+        return 0;  /* in the box of degrees, not in the buffer's pixels */
     if (r->kept++ == MAPD_TILE_ADDRESSES_MAX)
         return ADDRESSES_FULL;
+    char number[48];
+    snprintf(number, sizeof number, "%d%s", p->number, p->rep);
     const char *keys[] = { "number", "street" };
-    tiles_value vals[] = { { .type = TILES_VALUE_STRING, .s = mapd_address_number(h->payload) },
-                           { .type = TILES_VALUE_STRING, .s = mapd_address_street(h->payload) } };
-    return add_point(r, 0, 0, h->x, h->y, keys, vals, 2);
+    tiles_value vals[] = { { .type = TILES_VALUE_STRING, .s = number },
+                           { .type = TILES_VALUE_STRING, .s = p->street } };
+    return add_point(r, 0, 0, x, y, keys, vals, 2);
 }
 
 /* ---- streets ---------------------------------------------------------------- */
@@ -411,11 +416,11 @@ static int draw(render *r, tiles_mvt *t)
         if (!rc)
             rc = geodata_streets_in_box(r->store, r->frame_box, MAPD_TILE_STREETS_MAX, add_street, r);
     }
-    if (!rc && z >= MAPD_TILE_ADDRESSES_MINZOOM && r->level == 0 && r->addresses) {
+    if (!rc && z >= MAPD_TILE_ADDRESSES_MINZOOM && r->level == 0 && r->geocoder) {
         r->kept = 0;
         rc = tiles_mvt_layer(t, "addresses", MAPD_TILE_EXTENT, &r->layer);
         if (!rc)
-            rc = tiles_pointset_query(r->addresses, &r->frame, NULL, 0, r->now, add_address_point, r);
+            rc = geodata_geocoder_each_in_box(r->geocoder, r->frame_box, add_address_point, r);
         if (rc == ADDRESSES_FULL)
             rc = 0;
     }
@@ -444,7 +449,7 @@ static int draw(render *r, tiles_mvt *t)
         rc = tiles_mvt_layer(t, "makers", MAPD_TILE_EXTENT, &r->layer);
     }
     if (!rc)
-        rc = geodata_makers_query(r->store, a, r->wide_box, SIZE_MAX, keep_maker, r);
+        rc = geodata_makers_query(r->store, a, r->wide_box, 0, SIZE_MAX, keep_maker, r, NULL);
     if (!rc)
         rc = draw_kept(r, 1, NULL, 1, draw_maker);
     return rc;
@@ -460,7 +465,7 @@ int mapd_tile_render(geodata_store *store, const mapd_tile_sources *src, tiles_c
     if (tiles_tile_bounds(z, x, y, b))
         return TILES_EINVAL;
     render r = { .store = store, .needs = src->needs, .neighbourhoods = src->neighbourhoods,
-                 .addresses = src->addresses, .ctx = ctx, .viewer = viewer, .now = now };
+                 .geocoder = src->geocoder, .ctx = ctx, .viewer = viewer, .now = now };
     int rc = TILES_ETOOBIG;
     for (int level = 0; level <= MAX_LEVEL && rc == TILES_ETOOBIG; level++) {
         r.level = level;

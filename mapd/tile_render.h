@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "geodata/audience.h"
+#include "geodata/geocode.h"
 #include "geodata/store.h"
 #include "tile_needs.h"
 #include "tile_neighbourhoods.h"
@@ -72,7 +73,7 @@ typedef struct mapd_tile_viewer {
 /* The layers kept in memory. */
 typedef struct mapd_tile_sources {
     mapd_needs *needs;           /* NULL: no needs layer (e.g. anonymous tiles only) */
-    tiles_pointset *addresses;   /* mapd_addresses_load; NULL: no addresses layer */
+    const geodata_geocoder *geocoder; /* its address points; NULL: no addresses layer */
     mapd_neighbourhoods *neighbourhoods;  /* mapd_neighbourhoods_load; required */
 } mapd_tile_sources;
 

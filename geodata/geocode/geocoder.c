@@ -787,6 +787,43 @@ static double distance_m(double lon1, double lat1, double lon2, double lat2)
     return 2 * 6371008.8 * asin(sqrt(h));
 }
 
+int geodata_geocoder_each_in_box(const geodata_geocoder *g, const double box[4],
+                                 int (*fn)(void *arg, const geodata_address_point *p), void *arg)
+{
+    if (!(box[2] - box[0] <= 2.0 && box[3] - box[1] <= 2.0 && box[0] <= box[2] && box[1] <= box[3]))
+        return GEODATA_EINVAL;  /* also NaN */
+    if (g->n_cells == 0)
+        return 0;
+    double r0 = floor((box[1] - g->min_lat) / g->cell_lat), r1 = floor((box[3] - g->min_lat) / g->cell_lat);
+    double c0 = floor((box[0] - g->min_lon) / g->cell_lon), c1 = floor((box[2] - g->min_lon) / g->cell_lon);
+    if (r1 < 0 || c1 < 0)
+        return 0;
+    if (r0 < 0) r0 = 0;
+    if (c0 < 0) c0 = 0;
+    if (r0 > 2e9 || c0 > 2e9)
+        return 0;  /* beyond every address: the grid's keys are row * 2^32 + column */
+    for (int64_t row = (int64_t)r0; row <= (int64_t)r1; row++) {
+        int64_t first = row * 4294967296LL + (int64_t)c0, last = row * 4294967296LL + (int64_t)c1;
+        size_t lo = 0, hi = g->n_cells;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (g->grid_key[mid] < first) lo = mid + 1; else hi = mid;
+        }
+        for (; lo < g->n_cells && g->grid_key[lo] <= last; lo++)
+            for (uint32_t i = g->grid_start[lo]; i < g->grid_start[lo + 1]; i++) {
+                const gc_addr *a = &g->addr[g->grid_addr[i]];
+                if (a->lon < box[0] || a->lon > box[2] || a->lat < box[1] || a->lat > box[3])
+                    continue;
+                geodata_address_point p = { a->lon, a->lat, a->number, geodata_rep_word(g->reps[a->rep]),
+                                            gc_str(g, g->street[a->street].name) };
+                int rc = fn(arg, &p);
+                if (rc)
+                    return rc;
+            }
+    }
+    return 0;
+}
+
 int geodata_geocode_reverse(const geodata_geocoder *g, double lon, double lat, double max_m,
                             geodata_geocode_result *result)
 {

@@ -7,7 +7,6 @@
 #include <stdio.h>
 
 #include "internal.h"
-#include "normalize.h"
 #include "spatialite_blob.h"
 #include "geodata/map.h"
 
@@ -136,26 +135,6 @@ int geodata_map_shops(geodata_store *store, const double box[4],
     }
     if (!rc && step != SQLITE_DONE)
         rc = geodata_fail_sql(store, "reading the shops of a box");
-    geodata_release(store, st);
-    return rc;
-}
-
-int geodata_map_addresses(geodata_store *store,
-                          int (*each)(void *arg, const geodata_map_address *a), void *arg)
-{
-    sqlite3_stmt *st = geodata_cached(store,
-        "SELECT number, rep, street, geom FROM addresses ORDER BY id");
-    if (!st)
-        return GEODATA_EDB;
-    int rc = GEODATA_OK, step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        geodata_map_address a = { .number = sqlite3_column_int64(st, 0),
-                                  .rep = geodata_rep_word(text(st, 1)), .street = text(st, 2) };
-        if (blob_point(st, 3, &a.lon, &a.lat))
-            rc = each(arg, &a);
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = geodata_fail_sql(store, "reading the addresses");
     geodata_release(store, st);
     return rc;
 }

@@ -95,6 +95,23 @@ const char *geodata_geocode_query_problem(const char *query);
 int geodata_geocode_reverse(const geodata_geocoder *g, double lon, double lat, double max_m,
                             geodata_geocode_result *result);
 
+/* An address point as the geocoder holds it; the strings belong to it. */
+typedef struct geodata_address_point {
+    double lon, lat;
+    int number;
+    const char *rep;              /* "" or the suffix word: bis, ter, quater, a letter */
+    const char *street;
+} geodata_address_point;
+
+/* Calls fn(arg, point) for every address whose point lies in box (west,
+ * south, east, north, in degrees; edges included), cell by cell of the
+ * reverse grid, until fn returns non-zero, which is returned. The one copy
+ * of the addresses in memory thus also draws the tiles' address points.
+ * Work: a binary search per row of ~100 m cells the box covers, then its
+ * points; a box wider than 2 degrees either way is refused (GEODATA_EINVAL). */
+int geodata_geocoder_each_in_box(const geodata_geocoder *g, const double box[4],
+                                 int (*fn)(void *arg, const geodata_address_point *p), void *arg);
+
 /* The verification rule (docs/geocoding.md): an address verifies a member when
  * the best result is a house number, scores at least GEODATA_VERIFY_MIN_SCORE,
  * lies in a neighbourhood, and no other house number scores within

@@ -57,17 +57,5 @@ typedef struct geodata_map_shop {
 int geodata_map_shops(geodata_store *store, const double box[4],
                       int (*each)(void *arg, const geodata_map_shop *s), void *arg);
 
-typedef struct geodata_map_address {
-    int64_t number;
-    const char *rep;           /* the suffix word: bis, ter, quater, a letter, or "" */
-    const char *street;
-    double lon, lat;
-} geodata_map_address;
-
-/* Calls each for every address point, in id order (a non-zero return stops
- * the visit and is returned), for loading them into memory. Work: one pass
- * over the table. */
-int geodata_map_addresses(geodata_store *store,
-                          int (*each)(void *arg, const geodata_map_address *a), void *arg);
 
 #endif
