@@ -146,7 +146,7 @@ int mapd_cmd_geocode(int argc, char **argv)
     if (!store)
         return MAPD_EXIT_FAIL;
     geodata_geocoder *g = NULL;
-    int rc = geodata_geocoder_load(store, &g);
+    int rc = geodata_geocoder_open(store, &g, NULL);
     if (rc) {
         mapd_fail(MAPD_EXIT_FAIL, "geocode: %s", geodata_errmsg(store));
         geodata_store_close(store);

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "progress.h"
+#include "geodata/geocode.h"
 #include "geodata/import.h"
 
 typedef int (*import_fn)(geodata_store *, const char *, const geodata_import_options *,
@@ -43,6 +44,21 @@ static void print_report(const char *what, const geodata_report *r, double elaps
     if (r->n_notes_total > r->n_notes)
         fprintf(stderr, "  ... and %llu more\n",
                 (unsigned long long)(r->n_notes_total - r->n_notes));
+}
+
+/* The geocoder's index file brought up to date with what the import changed
+ * (geodata_geocoder_open), so that `mapd serve` maps it instead of building
+ * it; a failure here is said, not fatal: the server would build it. */
+static void refresh_geocoder(geodata_store *store)
+{
+    double t0 = seconds();
+    geodata_geocoder_origin how;
+    if (geodata_geocoder_refresh(store, &how))
+        fprintf(stderr, "mapd: geocoder index not built: %s\n", geodata_errmsg(store));
+    else if (how == GEODATA_GEOCODER_BUILT)
+        printf("geocoder index built in %.2f s\n", seconds() - t0);
+    else if (how == GEODATA_GEOCODER_BUILT_UNSAVED)
+        fprintf(stderr, "mapd: geocoder index not written: %s\n", geodata_errmsg(store));
 }
 
 int mapd_cmd_import(int argc, char **argv)
@@ -106,6 +122,8 @@ int mapd_cmd_import(int argc, char **argv)
                   geodata_errmsg(store));
     } else {
         print_report(kind, &report, seconds() - t0);
+        if (fn != geodata_import_shops)
+            refresh_geocoder(store);
     }
     geodata_report_clear(&report);
     geodata_store_close(store);

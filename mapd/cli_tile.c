@@ -406,7 +406,7 @@ int mapd_cmd_tile(int argc, char **argv)
                        lrc == TILES_ENOMEM ? "out of memory" : geodata_errmsg(j.store));
     int addresses = batch || (pyramid && maxzoom >= MAPD_TILE_ADDRESSES_MINZOOM)
                  || (!batch && !pyramid && z >= MAPD_TILE_ADDRESSES_MINZOOM);
-    lrc = !rc && addresses ? geodata_geocoder_load(j.store, &j.geocoder) : 0;
+    lrc = !rc && addresses ? geodata_geocoder_open(j.store, &j.geocoder, NULL) : 0;
     if (lrc)
         rc = mapd_fail(MAPD_EXIT_FAIL, "tile: loading the addresses: %s", geodata_errmsg(j.store));
     if (!rc)

@@ -81,7 +81,7 @@ int mapd_cmd_user(int argc, char **argv)
     size_t n = 0;
     geodata_new_member m = { .email = email, .display_name = name ? name : email, .role = role };
     if (address) {
-        if (geodata_geocoder_load(store, &g)) {
+        if (geodata_geocoder_open(store, &g, NULL)) {
             mapd_fail(MAPD_EXIT_FAIL, "user add: %s", geodata_errmsg(store));
             goto out;
         }

@@ -464,8 +464,16 @@ static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t ti
         mapd_fail(MAPD_EXIT_FAIL, "reading the change feed: %s", geodata_errmsg(store));
     if (!rc && !(server->feed = mapd_feed_new(position, now)))
         rc = mapd_fail(MAPD_EXIT_FAIL, "out of memory");
-    if (!rc && (rc = geodata_geocoder_load(store, &server->geocoder)))
+    geodata_geocoder_origin how;
+    double t0 = seconds();
+    if (!rc && (rc = geodata_geocoder_open(store, &server->geocoder, &how)))
         mapd_fail(MAPD_EXIT_FAIL, "building the geocoder: %s", geodata_errmsg(store));
+    if (!rc)
+        fprintf(stderr, "mapd: geocoder of %zu addresses %s in %.2f s%s%s\n",
+                geodata_geocoder_count(server->geocoder),
+                how == GEODATA_GEOCODER_MAPPED ? "mapped from its index file" : "built",
+                seconds() - t0, how == GEODATA_GEOCODER_BUILT_UNSAVED ? "; index file not written: " : "",
+                how == GEODATA_GEOCODER_BUILT_UNSAVED ? geodata_errmsg(store) : "");
     if (!rc && (rc = mapd_tiles_new(store, server->geocoder, tile_cache_bytes, tile_max_bytes, now,
                                     &server->tiles)))
         mapd_fail(MAPD_EXIT_FAIL, "loading the tile layers: %s",

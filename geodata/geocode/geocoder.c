@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "geodata/geocode.h"
 #include "internal.h"
@@ -164,7 +165,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(((const gc_nb *)a)->id, ((const gc_nb *)b)->id);
 }
 
-static int load_neighbourhoods(geodata_store *store, geodata_geocoder *g)
+int gc_load_neighbourhoods(geodata_store *store, geodata_geocoder *g)
 {
     sqlite3_stmt *st = geodata_prepare(store, "SELECT id, name FROM neighbourhoods ORDER BY id");
     if (!st)
@@ -350,6 +351,7 @@ static int build_postings(geodata_geocoder *g)
     g->posts = malloc((at ? at : 1) * sizeof *g->posts);
     if (!g->posts)
         return -1;
+    g->n_posts = at;
     for (size_t s = 0; s < g->n_street; s++)
         for (uint32_t k = 0; k < g->street[s].ntok; k++) {
             if (repeated(g, &g->street[s], k))
@@ -688,14 +690,20 @@ void geodata_geocoder_free(geodata_geocoder *g)
 {
     if (!g)
         return;
-    for (size_t i = 0; i < g->n_reps; i++)
-        free(g->reps[i]);
     for (size_t i = 0; i < g->n_nbs; i++) {
         free(g->nbs[i].id);
         free(g->nbs[i].name);
     }
-    free(g->reps);
     free(g->nbs);
+    if (g->map) {  /* the arrays and the spellings are the file's */
+        free(g->reps);
+        munmap(g->map, g->map_len);
+        free(g);
+        return;
+    }
+    for (size_t i = 0; i < g->n_reps; i++)
+        free(g->reps[i]);
+    free(g->reps);
     free(g->arena);
     free(g->addr);
     free(g->street);
@@ -724,7 +732,7 @@ int geodata_geocoder_load(geodata_store *store, geodata_geocoder **out)
     geodata_geocoder *g = calloc(1, sizeof *g);
     if (!g)
         return geodata_fail(store, GEODATA_ENOMEM, "out of memory");
-    int rc = load_neighbourhoods(store, g);
+    int rc = gc_load_neighbourhoods(store, g);
     if (!rc) rc = read_addresses(store, g);
     if (!rc && (build_postings(g) || build_towns(g) || build_lookups(g) || build_deletions(g)
                 || build_grid(g)))

@@ -76,6 +76,7 @@ struct geodata_geocoder {
     uint32_t *city_toks;   size_t n_city_toks;
     uint32_t *town_toks;   size_t n_town_toks;
     uint32_t *posts;             /* street ids, grouped by word */
+    size_t n_posts;
     uint32_t *word_hash;         /* open addressing: word id + 1, 0 = empty */
     size_t word_hash_cap;        /* a power of two */
     uint32_t *word_sorted;       /* word ids in byte order of their text (prefixes) */
@@ -93,12 +94,18 @@ struct geodata_geocoder {
     int64_t *grid_key;   uint32_t *grid_start; size_t n_cells;
     double cell_lat, cell_lon, min_lat, min_lon;
     float idf_unknown;
+    void *map;                   /* the index file mapped (geocoder_file.c), or NULL: every
+                                    array above is then in it, but reps' and nbs' lists */
+    size_t map_len;
 };
 
 static inline const char *gc_str(const geodata_geocoder *g, uint32_t off)
 {
     return g->arena + off;
 }
+
+/* Reads the neighbourhoods' ids and names into g->nbs, sorted by id. */
+int gc_load_neighbourhoods(geodata_store *store, geodata_geocoder *g);
 
 /* FNV-1a, 64 bit. */
 uint64_t gc_hash_bytes(const char *s, size_t n);

@@ -50,6 +50,22 @@ IFS=';' read -r id num rep street cp insee city lon lat <<<"$line"
 "$MAPD" geocode "$num$rep $street $cp $city" --db "$DB" >"$WORK/one.json"
 check "a clean address finds its own id ($id)" grep -q "\"address_id\":\"$id\"" "$WORK/one.json"
 
+# ---- the geocoder's index file ----
+check "the import wrote the geocoder's index beside the database" [ -s "$DB.geocoder" ]
+check "and said so" grep -q "^geocoder index built" "$WORK/addr.out"
+check "the unchanged import left it as it was" bash -c "! grep -q '^geocoder index built' '$WORK/again.out'"
+{ echo "id;numero;rep;nom_voie;code_postal;code_insee;nom_commune;lon;lat"
+  echo "${insee}_new001;9997;;$street;$cp;$insee;$city;$lon;$lat"; } | gzip >"$WORK/one.csv.gz"
+"$MAPD" import addresses "$WORK/one.csv.gz" --db "$DB" >"$WORK/one.out" 2>&1
+check "an import that adds an address builds the index again" grep -q "^geocoder index built" "$WORK/one.out"
+"$MAPD" geocode "9997 $street $cp $city" --db "$DB" >"$WORK/new.json"
+check "and the new address is found through it" grep -q "\"address_id\":\"${insee}_new001\"" "$WORK/new.json"
+head -c 4096 /dev/urandom >"$DB.geocoder"
+"$MAPD" geocode "9997 $street $cp $city" --db "$DB" >"$WORK/again.json"
+check "an index file that is not one is built again, not used" \
+    grep -q "\"address_id\":\"${insee}_new001\"" "$WORK/again.json"
+check "and replaced" [ "$(stat -c %s "$DB.geocoder")" -gt 4096 ]
+
 # ---- tiles, read back by GDAL ----
 tile_of() {   # tile_of Z LON LAT -> "Z X Y"
     awk -v z="$1" -v lon="$2" -v lat="$3" 'BEGIN { n = 2 ^ z; pi = atan2(0, -1); r = lat * pi / 180
@@ -76,6 +92,8 @@ done
 check "mapd serve starts on the country's store" [ -n "$addr" ]
 if [ -n "$addr" ]; then
     check "/healthz answers" curl -fsS -o /dev/null "http://$addr/healthz"
+    check "the server mapped the geocoder's index instead of building it" \
+        grep -q "geocoder of .* addresses mapped from its index file" "$WORK/serve.log"
     q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$num$rep $street $cp $city")
     curl -fsS "http://$addr/api/geocode?q=$q" >"$WORK/api.json"
     check "GET /api/geocode finds it too, in its neighbourhood" \

@@ -54,8 +54,30 @@ typedef struct geodata_geocode_result {
 } geodata_geocode_result;
 
 /* Builds a geocoder from every address of the store. Work: one pass over the
- * addresses plus sorting; about 0.6 s and 12 MB for 158,000 addresses. */
+ * addresses plus sorting; about 0.6 s and 12 MB for 158,000 addresses, a
+ * minute and a half and 1.9 GB for 26 million. */
 int geodata_geocoder_load(geodata_store *store, geodata_geocoder **out);
+
+/* How geodata_geocoder_open got its index. */
+typedef enum {
+    GEODATA_GEOCODER_MAPPED,        /* the index file, current, mapped */
+    GEODATA_GEOCODER_BUILT,         /* built from the store, and the file written */
+    GEODATA_GEOCODER_BUILT_UNSAVED  /* built, but the file could not be written: why is in
+                                       geodata_errmsg(store); it is built again next time */
+} geodata_geocoder_origin;
+
+/* The geocoder of the store, from its index file (DB.geocoder) when that
+ * was built from the store as it is now, else built (geodata_geocoder_load)
+ * and the file written for the next opening (geocoder_file.c says how a
+ * stale file is told). *origin (may be NULL) says which. Work: mapping the
+ * file and reading the neighbourhoods, or a build and a write. */
+int geodata_geocoder_open(geodata_store *store, geodata_geocoder **out,
+                          geodata_geocoder_origin *origin);
+
+/* Brings the store's index file up to date (built and written if stale).
+ * The imports call it after a change of addresses or neighbourhoods. */
+int geodata_geocoder_refresh(geodata_store *store, geodata_geocoder_origin *origin);
+
 void geodata_geocoder_free(geodata_geocoder *g);
 
 /* Number of addresses held. */
