@@ -11,6 +11,11 @@
  * point (GeoRSS, for dashboards and GIS), with its author's display name;
  * never an address or a home. A revoked or unknown token answers 404, as a
  * feed that does not exist.
+ *
+ * The feed is paged as RFC 5005 says: when older needs follow its last
+ * entry, a <link rel="next"> gives the address of the next page (the same
+ * feed with before=ID, the last entry's post), so a reader that follows it
+ * gets every need once, whatever is posted meanwhile.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +26,7 @@
 #include "geodata/feeds.h"
 #include "geodata/posts.h"
 #include "http.h"
+#include "paging.h"
 #include "text.h"
 
 #define FEED_ENTRIES 50
@@ -112,6 +118,7 @@ typedef struct feed {
     mapd_text *t;
     const char *base;
     int failed;
+    int64_t last;          /* the post of the last entry: the next page's cursor */
 } feed;
 
 static int add_entry(void *arg, const geodata_post *p, double distance)
@@ -119,6 +126,7 @@ static int add_entry(void *arg, const geodata_post *p, double distance)
     (void)distance;
     feed *f = arg;
     mapd_text *t = f->t;
+    f->last = p->id;
     char published[24], updated[24], link[MAPD_BASE_URL_MAX + 32], point[64];
     rfc3339(p->created_at, published);
     rfc3339(p->updated_at, updated);
@@ -136,11 +144,13 @@ static int add_entry(void *arg, const geodata_post *p, double distance)
     return rc ? GEODATA_ENOMEM : 0;
 }
 
-/* GET /feeds/needs.atom?token=…: the Atom feed (application/atom+xml). */
+/* GET /feeds/needs.atom?token=…[&before=ID]: the Atom feed
+ * (application/atom+xml), the FEED_ENTRIES newest needs older than post ID. */
 enum MHD_Result mapd_api_feed_atom(mapd_ctx *ctx)
 {
-    static const char *const known[] = { "token", NULL };
-    if (mapd_known_args_or_reply(ctx, known))
+    static const char *const known[] = { "token", "before", NULL };
+    long before;
+    if (mapd_known_args_or_reply(ctx, known) || mapd_cursor_arg_or_reply(ctx, "before", &before))
         return MHD_YES;
     const char *token = mapd_arg(ctx, "token");
     if (!token || strlen(token) != MAPD_SECRET_LEN - 1)
@@ -172,15 +182,28 @@ enum MHD_Result mapd_api_feed_atom(mapd_ctx *ctx)
         || put(&t, "</title>\n<id>") || put_escaped(&t, base) || put(&t, "/feeds/needs</id>\n<updated>")
         || put(&t, now) || put(&t, "</updated>\n<link rel=\"alternate\" type=\"text/html\" href=\"")
         || put_escaped(&t, base) || put(&t, "/\"/>\n<generator>Entraide</generator>\n");
-    feed f = { &t, base, failed };
+    /* The entries are written apart: the feed's links, the next page's
+     * among them, come before its entries. */
+    mapd_text entries = { 0 };
+    feed f = { &entries, base, failed, 0 };
+    int more = 0;
     if (!f.failed && a.kind != GEODATA_AUDIENCE_NOBODY) {
-        geodata_post_query q = { .audience = &a, .limit = FEED_ENTRIES, .now = ctx->now };
-        int more = 0;
+        geodata_post_query q = { .audience = &a, .limit = FEED_ENTRIES, .now = ctx->now,
+                                 .cursor = before };
         rc = geodata_posts_query(ctx->store, &q, add_entry, &f, &more);
     }
     geodata_audience_clear(&a);
+    if (!f.failed && !rc && more) {   /* RFC 5005: the next (older) page */
+        char cursor[32];
+        snprintf(cursor, sizeof cursor, "&amp;before=%lld", (long long)f.last);
+        f.failed = put(&t, "<link rel=\"next\" type=\"application/atom+xml\" href=\"")
+            || put_escaped(&t, base) || put(&t, "/feeds/needs.atom?token=") || put_escaped(&t, token)
+            || put(&t, cursor) || put(&t, "\"/>\n");
+    }
     if (!f.failed && !rc)
-        f.failed = put(&t, "</feed>\n") != 0;
+        f.failed = (entries.len && mapd_text_append(&t, entries.data, entries.len))
+                   || put(&t, "</feed>\n") != 0;
+    free(entries.data);
     if (rc && rc != GEODATA_ENOMEM) {
         free(t.data);
         return mapd_problem_geodata(ctx, rc);

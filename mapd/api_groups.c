@@ -18,8 +18,10 @@
 
 #include "geodata/groups.h"
 #include "http.h"
+#include "paging.h"
 
 #define LIST_DEFAULT 50
+#define OFFSET_MAX 10000   /* of the list by size; every group: after=ID, by id */
 
 /* A group as the API's JSON object, as viewer (staff or not) sees it. */
 static json_t *group_json(mapd_ctx *ctx, const geodata_group *g, const geodata_member *viewer)
@@ -96,19 +98,25 @@ typedef struct group_list {
     mapd_ctx *ctx;
     const geodata_member *viewer;
     json_t *arr;
+    int64_t last;          /* the id of the last group added: the next page's cursor */
 } group_list;
 
 static int add_group(void *arg, const geodata_group *g)
 {
     group_list *l = arg;
+    l->last = g->id;
     return json_array_append_new(l->arr, group_json(l->ctx, g, l->viewer)) ? GEODATA_ENOMEM : 0;
 }
 
 /* GET /api/groups[?near=LON,LAT][&mine=1][&category=C][&limit=N][&offset=K]:
- * {groups, more}, most members first. */
+ * {groups, more}, most members first, and next_offset while the next page
+ * is within OFFSET_MAX. With after=ID (0: from the first) instead of
+ * offset, by id: an order joins do not change, to any depth, with
+ * next_after when more (paging.h). */
 enum MHD_Result mapd_api_groups_list(mapd_ctx *ctx)
 {
-    static const char *const known[] = { "near", "mine", "category", "limit", "offset", NULL };
+    static const char *const known[] = { "near", "mine", "category", "limit", "offset", "after",
+                                         NULL };
     const geodata_audience *a;
     const geodata_member *m = viewer_or_reply(ctx, 0, &a);
     if (!m || mapd_known_args_or_reply(ctx, known))
@@ -135,18 +143,30 @@ enum MHD_Result mapd_api_groups_list(mapd_ctx *ctx)
     if (mapd_long_arg_or_reply(ctx, "limit", 1, GEODATA_GROUPS_PAGE, LIST_DEFAULT, &n))
         return MHD_YES;
     q.limit = (size_t)n;
-    if (mapd_long_arg_or_reply(ctx, "offset", 0, 10000, 0, &n))
+    if (mapd_cursor_arg_or_reply(ctx, "after", &n))
+        return MHD_YES;
+    q.by_id = mapd_arg(ctx, "after") != NULL;
+    q.after = n;
+    if (mapd_offset_arg_or_reply(ctx, OFFSET_MAX, "after", &n))
         return MHD_YES;
     q.offset = (size_t)n;
-    group_list l = { ctx, m, json_array() };
+    group_list l = { ctx, m, json_array(), 0 };
     int more = 0;
     int rc = l.arr ? geodata_groups_list(ctx->store, &q, add_group, &l, &more) : GEODATA_ENOMEM;
     if (rc) {
         json_decref(l.arr);
         return mapd_problem_geodata(ctx, rc);
     }
-    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:o, s:b}", "groups", l.arr, "more", more),
-                             NULL);
+    json_t *doc = json_pack("{s:o}", "groups", l.arr);
+    size_t next = q.offset + q.limit;
+    if (doc && (q.by_id ? mapd_page_tail(ctx, doc, more, "after", l.last, NULL, NULL)
+                        : json_object_set_new(doc, "more", json_boolean(more))
+                          || (more && next <= OFFSET_MAX
+                              && json_object_set_new(doc, "next_offset", json_integer((json_int_t)next))))) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, doc, NULL);
 }
 
 /* GET /api/groups/{id}: the group, 404 to those who may not see it. */

@@ -4,6 +4,10 @@
  * Makers are seen by the members who would see their posts (their own and
  * contiguous neighbourhoods; staff: all). A maker sees the whole book of
  * orders placed with them; a requester sees only the orders they placed.
+ *
+ * Lists page by cursor (paging.h): makers by id (after=ID), orders newest
+ * first (before=ID), at most 500 a page; a page that holds fewer than exist
+ * says "more" and where the next one starts.
  */
 #include <errno.h>
 #include <math.h>
@@ -13,10 +17,11 @@
 #include <time.h>
 
 #include "http.h"
+#include "paging.h"
 #include "geodata/makers.h"
 
-#define MAKERS_PAGE 500  /* makers listed at most */
-#define ORDERS_PAGE 500  /* orders listed at most, as maker or as requester */
+#define MAKERS_PAGE 500  /* makers in a page at most (and by default) */
+#define ORDERS_PAGE 500  /* orders in a page at most (and by default), as maker or as requester */
 #define NOTE_MAX 500     /* bytes of an order's note */
 
 static json_t *maker_feature(const geodata_maker *k)
@@ -51,7 +56,11 @@ static json_t *order_json(const geodata_order *o, int64_t viewer)
     return j;
 }
 
-typedef struct order_list { json_t *arr; int64_t viewer; } order_list;
+typedef struct order_list {
+    json_t *arr;
+    int64_t viewer;
+    int64_t last;          /* the id of the last order added: the next page's cursor */
+} order_list;
 
 enum MHD_Result mapd_api_maker_set(mapd_ctx *ctx)
 {
@@ -107,9 +116,14 @@ static int add_order(void *arg, const geodata_order *o)
 {
     order_list *l = arg;
     json_t *o_json = order_json(o, l->viewer);
-    return o_json ? json_array_append_new(l->arr, o_json) : GEODATA_ENOMEM;
+    l->last = o->id;
+    return o_json && !json_array_append_new(l->arr, o_json) ? 0 : GEODATA_ENOMEM;
 }
 
+/* GET /api/makers/me: the viewer's maker profile, with the first page of
+ * their book ("orders", newest first; "orders_more" and
+ * "orders_next_before" when older ones follow: GET /api/orders?as=maker
+ * &before=ID reads them). */
 enum MHD_Result mapd_api_maker_me(mapd_ctx *ctx)
 {
     const geodata_member *m = mapd_member_or_reply(ctx, 0);
@@ -120,43 +134,74 @@ enum MHD_Result mapd_api_maker_me(mapd_ctx *ctx)
     if (rc)
         return mapd_problem_geodata(ctx, rc);
     json_t *orders = json_array();
-    order_list l = { orders, m->id };
-    rc = geodata_orders_list(ctx->store, m->id, 1, ORDERS_PAGE, add_order, &l);
+    order_list l = { orders, m->id, 0 };
+    int more = 0;
+    rc = orders ? geodata_orders_list(ctx->store, m->id, 1, 0, ORDERS_PAGE, add_order, &l, &more)
+                : GEODATA_ENOMEM;
     if (rc) {
         json_decref(orders);
         return mapd_problem_geodata(ctx, rc);
     }
     json_t *f = maker_feature(&k);
-    json_object_set_new(json_object_get(f, "properties"), "orders", orders);
+    json_t *props = json_object_get(f, "properties");
+    if (!props)
+        json_decref(orders);
+    if (!props || json_object_set_new(props, "orders", orders)
+        || json_object_set_new(props, "orders_more", json_boolean(more))
+        || (more && json_object_set_new(props, "orders_next_before", json_integer(l.last)))) {
+        json_decref(f);
+        f = NULL;
+    }
     return mapd_respond_json(ctx, MHD_HTTP_OK, f, "application/geo+json");
 }
 
+typedef struct maker_list {
+    json_t *features;
+    int64_t last;          /* the id of the last maker added: the next page's cursor */
+} maker_list;
+
 static int add_maker(void *arg, const geodata_maker *k)
 {
+    maker_list *l = arg;
     json_t *f = maker_feature(k);
-    return f ? json_array_append_new(arg, f) : GEODATA_ENOMEM;
+    l->last = k->member_id;
+    return f && !json_array_append_new(l->features, f) ? 0 : GEODATA_ENOMEM;
 }
 
+/* GET /api/makers[?bbox=W,S,E,N][&limit=N][&after=ID]: the makers the
+ * viewer sees, by id, a page of at most MAKERS_PAGE: a FeatureCollection
+ * with numberReturned, more, and when more, next_after and a next link. */
 enum MHD_Result mapd_api_makers_list(mapd_ctx *ctx)
 {
+    static const char *const known[] = { "bbox", "limit", "after", NULL };
     const geodata_member *m = mapd_member_or_reply(ctx, 0);
-    if (!m)
+    if (!m || mapd_known_args_or_reply(ctx, known))
         return MHD_YES;
     double bbox[4];
     int b = mapd_bbox_arg_or_reply(ctx, 1.0, bbox);
-    if (b < 0)
+    long limit, after;
+    if (b < 0 || mapd_long_arg_or_reply(ctx, "limit", 1, MAKERS_PAGE, MAKERS_PAGE, &limit)
+        || mapd_cursor_arg_or_reply(ctx, "after", &after))
         return MHD_YES;
     const geodata_audience *a = mapd_audience_or_reply(ctx);
     if (!a)
         return MHD_YES;
-    json_t *features = json_array();
-    int rc = geodata_makers_query(ctx->store, a, b ? bbox : NULL, MAKERS_PAGE, add_maker, features);
+    maker_list l = { json_array(), 0 };
+    int more = 0;
+    int rc = l.features ? geodata_makers_query(ctx->store, a, b ? bbox : NULL, after, (size_t)limit,
+                                               add_maker, &l, &more)
+                        : GEODATA_ENOMEM;
     if (rc) {
-        json_decref(features);
+        json_decref(l.features);
         return mapd_problem_geodata(ctx, rc);
     }
-    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:s, s:o}", "type", "FeatureCollection",
-                             "features", features), "application/geo+json");
+    json_t *fc = json_pack("{s:s, s:o, s:I}", "type", "FeatureCollection", "features", l.features,
+                           "numberReturned", (json_int_t)json_array_size(l.features));
+    if (fc && mapd_page_tail(ctx, fc, more, "after", l.last, NULL, "application/geo+json")) {
+        json_decref(fc);
+        fc = NULL;
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, fc, "application/geo+json");
 }
 
 /* 1 when viewer may see (and order from) maker k. */
@@ -194,19 +239,38 @@ out:
     return ret;
 }
 
+/* GET /api/orders[?as=requester|maker][&limit=N][&before=ID]: the orders
+ * the viewer placed (or, as=maker, their book), newest first, a page of at
+ * most ORDERS_PAGE: {orders, more} and when more, next_before. */
 enum MHD_Result mapd_api_orders_mine(mapd_ctx *ctx)
 {
+    static const char *const known[] = { "as", "limit", "before", NULL };
     const geodata_member *m = mapd_member_or_reply(ctx, 0);
-    if (!m)
+    long limit, before;
+    if (!m || mapd_known_args_or_reply(ctx, known)
+        || mapd_long_arg_or_reply(ctx, "limit", 1, ORDERS_PAGE, ORDERS_PAGE, &limit)
+        || mapd_cursor_arg_or_reply(ctx, "before", &before))
         return MHD_YES;
+    const char *as = mapd_arg(ctx, "as");
+    if (as && strcmp(as, "maker") != 0 && strcmp(as, "requester") != 0)
+        return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", "as is requester or maker");
+    int by_maker = as && strcmp(as, "maker") == 0;
     json_t *orders = json_array();
-    order_list l = { orders, m->id };
-    int rc = geodata_orders_list(ctx->store, m->id, 0, ORDERS_PAGE, add_order, &l);
+    order_list l = { orders, m->id, 0 };
+    int more = 0;
+    int rc = orders ? geodata_orders_list(ctx->store, m->id, by_maker, before, (size_t)limit,
+                                          add_order, &l, &more)
+                    : GEODATA_ENOMEM;
     if (rc) {
         json_decref(orders);
         return mapd_problem_geodata(ctx, rc);
     }
-    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:o}", "orders", orders), NULL);
+    json_t *doc = json_pack("{s:o}", "orders", orders);
+    if (doc && mapd_page_tail(ctx, doc, more, "before", l.last, NULL, NULL)) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, doc, NULL);
 }
 
 enum MHD_Result mapd_api_order_status(mapd_ctx *ctx)

@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "http.h"
+#include "paging.h"
 
 #define MAPD_RESET_TTL_S (24 * 3600)   /* time for staff to reach the member */
 
@@ -59,30 +60,51 @@ out:
     return ret;
 }
 
+typedef struct reset_list {
+    json_t *arr;
+    int64_t last;          /* the id of the last link added: the next page's cursor */
+} reset_list;
+
 static int add_reset(void *arg, const geodata_password_reset *r)
 {
+    reset_list *l = arg;
+    l->last = r->id;
     char link[16 + sizeof r->token];
     snprintf(link, sizeof link, "/#reset=%s", r->token);
     json_t *o = json_pack("{s:I, s:{s:I, s:s, s:s}, s:s, s:o, s:o}", "id", (json_int_t)r->id,
                           "member", "id", (json_int_t)r->member_id, "display_name", r->display_name,
                           "email", r->email, "link", link, "created_at", mapd_json_time(r->created_at),
                           "expires_at", mapd_json_time(r->expires_at));
-    return json_array_append_new(arg, o) ? GEODATA_ENOMEM : 0;
+    return json_array_append_new(l->arr, o) ? GEODATA_ENOMEM : 0;
 }
 
+/* GET /api/password-resets[?limit=N][&before=ID]: staff, the live links,
+ * newest first, pages of at most GEODATA_RESETS_PAGE: {resets, more} and
+ * when more, next_before (paging.h). */
 enum MHD_Result mapd_api_password_resets(mapd_ctx *ctx)
 {
+    static const char *const known[] = { "limit", "before", NULL };
     const geodata_member *m = mapd_staff_or_reply(ctx, 0);
-    if (!m)
+    long limit, before;
+    if (!m || mapd_known_args_or_reply(ctx, known)
+        || mapd_long_arg_or_reply(ctx, "limit", 1, GEODATA_RESETS_PAGE, GEODATA_RESETS_PAGE, &limit)
+        || mapd_cursor_arg_or_reply(ctx, "before", &before))
         return MHD_YES;
-    json_t *arr = json_array();
-    int admin = strcmp(m->role, "admin") == 0;
-    int rc = arr ? geodata_password_resets(ctx->store, ctx->now, admin, add_reset, arr) : GEODATA_ENOMEM;
+    reset_list l = { json_array(), 0 };
+    int admin = strcmp(m->role, "admin") == 0, more = 0;
+    int rc = l.arr ? geodata_password_resets(ctx->store, ctx->now, admin, before, (size_t)limit,
+                                             add_reset, &l, &more)
+                   : GEODATA_ENOMEM;
     if (rc) {
-        json_decref(arr);
+        json_decref(l.arr);
         return mapd_problem_geodata(ctx, rc);
     }
-    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:o}", "resets", arr), NULL);
+    json_t *doc = json_pack("{s:o}", "resets", l.arr);
+    if (doc && mapd_page_tail(ctx, doc, more, "before", l.last, NULL, NULL)) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, doc, NULL);
 }
 
 /* POST /api/password-resets/complete: the new password hashed by the

@@ -13,6 +13,12 @@
  * give the same bytes. New posts go through the group-commit writer
  * (writer.c). After every write to a post, the model is brought up to
  * the change feed before the answer leaves.
+ *
+ * Lists page by offset up to OFFSET_MAX, and to any depth by cursor
+ * (paging.h): before=ID newest first, after=ID nearest first (the server
+ * measures post ID's distance as the ranking does: a cursor must be a post
+ * the viewer sees). A page that holds fewer than match says "more",
+ * next_before or next_after, and a next link.
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,6 +31,7 @@
 #include "http.h"
 #include "geodata/groups.h"
 #include "geodata/posts.h"
+#include "paging.h"
 #include "post_model.h"
 #include "writer.h"
 
@@ -219,25 +226,32 @@ typedef struct list_ctx {
     json_t *features;
     const geodata_member *viewer;
     int near;
+    int64_t last;          /* the id of the last post added: the next page's cursor */
 } list_ctx;
 
 static int add_feature(void *arg, const geodata_post *p, double distance)
 {
     list_ctx *l = arg;
     json_t *f = post_feature(p, l->viewer, l->near ? distance : -1);
-    return f ? json_array_append_new(l->features, f) : GEODATA_ENOMEM;
+    l->last = p->id;
+    return f && !json_array_append_new(l->features, f) ? 0 : GEODATA_ENOMEM;
 }
 
 /* The members that follow the features in a FeatureCollection of posts:
- * numberReturned, more, and next_offset when a next page can be asked for. */
-static json_t *collection_tail(const geodata_post_query *q, size_t n, int more)
+ * numberReturned, more, next_offset when the page was asked by offset and
+ * the next one is within OFFSET_MAX, and when more, the cursor of the next
+ * page (after the last post, last) and its link. */
+static json_t *collection_tail(mapd_ctx *ctx, const geodata_post_query *q, size_t n, int more,
+                               int64_t last)
 {
+    static const char *const cursors[] = { "before", "after", NULL };
     json_t *t = json_pack("{s:I, s:b}", "numberReturned", (json_int_t)n, "more", more);
-    if (t && more && q->offset + q->limit <= OFFSET_MAX
-        && json_object_set_new(t, "next_offset", json_integer((json_int_t)(q->offset + q->limit)))) {
-        json_decref(t);
-        return NULL;
-    }
+    if (t && more && !q->cursor && q->offset + q->limit <= OFFSET_MAX
+        && json_object_set_new(t, "next_offset", json_integer((json_int_t)(q->offset + q->limit))))
+        t = (json_decref(t), NULL);
+    if (t && mapd_page_tail(ctx, t, more, q->near ? "after" : "before", last, cursors,
+                            "application/geo+json"))
+        t = (json_decref(t), NULL);
     return t;
 }
 
@@ -249,27 +263,70 @@ static enum MHD_Result list_from_model(mapd_ctx *ctx, mapd_post_model *model,
     mapd_text out = { 0 };
     size_t n = 0;
     int more = 0;
-    char tail[128];
+    int64_t last = 0;
     const char *head = mapd_post_model_head(model);
     if (mapd_text_append(&out, head, strlen(head))) {
         free(out.data);
         return mapd_respond_json(ctx, MHD_HTTP_OK, NULL, NULL);
     }
-    int rc = mapd_post_model_page(model, ctx->store, q, viewer, &out, &n, &more);
+    int rc = mapd_post_model_page(model, ctx->store, q, viewer, &out, &n, &more, &last);
     if (rc) {
         free(out.data);
         return mapd_problem_geodata(ctx, rc);
     }
-    json_t *t = collection_tail(q, n, more);
-    size_t tn = t ? json_dumpb(t, tail, sizeof tail, MAPD_POST_JSON_FLAGS) : 0;
+    json_t *t = collection_tail(ctx, q, n, more, last);
+    char *tail = t ? json_dumps(t, MAPD_POST_JSON_FLAGS) : NULL;
     json_decref(t);
+    size_t tn = tail ? strlen(tail) : 0;
     /* {"numberReturned":...} continues the collection after "],": "{" off. */
-    if (tn < 2 || tn > sizeof tail || mapd_text_append(&out, "],", 2)
-        || mapd_text_append(&out, tail + 1, tn - 1)) {
+    if (tn < 2 || mapd_text_append(&out, "],", 2) || mapd_text_append(&out, tail + 1, tn - 1)) {
+        free(tail);
         free(out.data);
         return mapd_respond_json(ctx, MHD_HTTP_OK, NULL, NULL);
     }
+    free(tail);
     return mapd_respond_owned(ctx, MHD_HTTP_OK, "application/geo+json", out.data, out.len);
+}
+
+/* The cursor of a posts list into q (after q's order and centre are set):
+ * before=ID for a list newest first, after=ID for one nearest first; a post
+ * the viewer sees, else a 400 (a cursor must not tell how far an unseen
+ * post lies). 0, or -1 after a reply. */
+static int cursor_or_reply(mapd_ctx *ctx, const geodata_member *viewer, geodata_post_query *q)
+{
+    long before, after;
+    if (mapd_cursor_arg_or_reply(ctx, "before", &before) || mapd_cursor_arg_or_reply(ctx, "after", &after))
+        return -1;
+    if (mapd_arg(ctx, q->near ? "before" : "after")) {
+        mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", q->near
+                     ? "a list by distance (near) pages with after=ID, not before"
+                     : "a list newest first pages with before=ID; after=ID goes with near=LON,LAT");
+        return -1;
+    }
+    long id = q->near ? after : before;
+    if (!id)
+        return 0;
+    geodata_post *p = malloc(sizeof *p);
+    int rc = p ? geodata_post_get(ctx->store, id, ctx->now, p) : GEODATA_ENOMEM;
+    int see = rc ? 0 : can_see(ctx, viewer, p);
+    free(p);
+    if (see < 0 || (rc && rc != GEODATA_ENOTFOUND)) {
+        mapd_problem_geodata(ctx, see < 0 ? GEODATA_EDB : rc);
+        return -1;
+    }
+    if (!see) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "%s names no post you can see: start again without it",
+                 q->near ? "after" : "before");
+        mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request", detail);
+        return -1;
+    }
+    rc = geodata_posts_cursor(ctx->store, q, id);
+    if (rc) {
+        mapd_problem_geodata(ctx, rc);
+        return -1;
+    }
+    return 0;
 }
 
 enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
@@ -331,7 +388,7 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
     if (mapd_long_arg_or_reply(ctx, "limit", 1, LIST_MAX, LIST_DEFAULT, &n))
         return MHD_YES;
     q.limit = (size_t)n;
-    if (mapd_long_arg_or_reply(ctx, "offset", 0, OFFSET_MAX, 0, &n))
+    if (mapd_offset_arg_or_reply(ctx, OFFSET_MAX, near ? "after" : "before", &n))
         return MHD_YES;
     q.offset = (size_t)n;
     int mine, reported, hidden;
@@ -361,6 +418,8 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
             return mapd_problem_geodata(ctx, rc);
         q.group_id = n;
     }
+    if (cursor_or_reply(ctx, m, &q))
+        return MHD_YES;
     if (mapd_is_staff(m)) {
         q.with_hidden |= hidden;
     } else if (audience->kind == GEODATA_AUDIENCE_NOBODY && !q.author_id) {
@@ -375,15 +434,15 @@ enum MHD_Result mapd_api_posts_list(mapd_ctx *ctx)
         && !mapd_feed_sync(ctx->server->feed, ctx->store, ctx->now, MAPD_FEED_WAIT | MAPD_FEED_EXACT)
         && mapd_post_model_covers(model, &q))
         return list_from_model(ctx, model, &q, m);
-    list_ctx l = { json_array(), m, q.near };
+    list_ctx l = { json_array(), m, q.near, 0 };
     int more = 0;
-    int rc = geodata_posts_query(ctx->store, &q, add_feature, &l, &more);
+    int rc = l.features ? geodata_posts_query(ctx->store, &q, add_feature, &l, &more) : GEODATA_ENOMEM;
     if (rc) {
         json_decref(l.features);
         return mapd_problem_geodata(ctx, rc);
     }
     json_t *fc = json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", l.features);
-    json_t *tail = collection_tail(&q, json_array_size(l.features), more);
+    json_t *tail = collection_tail(ctx, &q, json_array_size(l.features), more, l.last);
     if (fc && (!tail || json_object_update(fc, tail))) {
         json_decref(fc);
         fc = NULL;
@@ -530,33 +589,49 @@ enum MHD_Result mapd_api_post_report(mapd_ctx *ctx)
                              (json_int_t)p.id, "reported", 1), NULL);
 }
 
+typedef struct report_list {
+    json_t *arr;
+    int64_t last;          /* the id of the last report added: the next page's cursor */
+} report_list;
+
 static int add_report(void *arg, const geodata_post_report_row *r)
 {
-    json_t *o = json_pack("{s:s, s:o, s:o}", "reason", r->reason, "created_at",
-                          mapd_json_time(r->created_at), "reporter",
+    report_list *l = arg;
+    l->last = r->id;
+    json_t *o = json_pack("{s:I, s:s, s:o, s:o}", "id", (json_int_t)r->id, "reason", r->reason,
+                          "created_at", mapd_json_time(r->created_at), "reporter",
                           *r->reporter_name ? json_pack("{s:s}", "display_name", r->reporter_name)
                                             : json_null());
-    return json_array_append_new(arg, o) ? GEODATA_ENOMEM : 0;
+    return json_array_append_new(l->arr, o) ? GEODATA_ENOMEM : 0;
 }
 
-/* GET /api/posts/{id}/reports: the reasons given, for staff deciding what to
- * do with a reported post. */
+/* GET /api/posts/{id}/reports[?after=ID]: the reasons given, for staff
+ * deciding what to do with a reported post; oldest first, pages of at most
+ * GEODATA_REPORTS_PAGE: {post, reports, more} and when more, next_after. */
 enum MHD_Result mapd_api_post_reports(mapd_ctx *ctx)
 {
+    static const char *const known[] = { "after", NULL };
     const geodata_member *m = mapd_staff_or_reply(ctx, 0);
-    if (!m)
+    long after;
+    if (!m || mapd_known_args_or_reply(ctx, known) || mapd_cursor_arg_or_reply(ctx, "after", &after))
         return MHD_YES;
     geodata_post p;
     if (mapd_post_or_reply(ctx, m, &p))
         return MHD_YES;
-    json_t *arr = json_array();
-    int rc = arr ? geodata_post_reports(ctx->store, p.id, add_report, arr) : GEODATA_ENOMEM;
+    report_list l = { json_array(), 0 };
+    int more = 0;
+    int rc = l.arr ? geodata_post_reports(ctx->store, p.id, after, add_report, &l, &more)
+                   : GEODATA_ENOMEM;
     if (rc) {
-        json_decref(arr);
+        json_decref(l.arr);
         return mapd_problem_geodata(ctx, rc);
     }
-    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:I, s:o}", "post", (json_int_t)p.id,
-                                                         "reports", arr), NULL);
+    json_t *doc = json_pack("{s:I, s:o}", "post", (json_int_t)p.id, "reports", l.arr);
+    if (doc && mapd_page_tail(ctx, doc, more, "after", l.last, NULL, NULL)) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, doc, NULL);
 }
 
 /* DELETE /api/posts/{id}/reports: staff dismiss a post's reports (it leaves

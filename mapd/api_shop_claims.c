@@ -7,12 +7,15 @@
  *                                     optional), 202 with the pending claim
  *   GET  /api/shop-claims             staff: every pending claim, with the
  *                                     claimant's name and email to check it;
- *                                     a shop account: its own claims
+ *                                     a shop account: its own claims. Newest
+ *                                     first, pages of at most 200 (limit=N),
+ *                                     before=ID for the next (paging.h)
  *   POST /api/shop-claims/{id}/approve | /reject    staff, audited
  */
 #include <string.h>
 
 #include "http.h"
+#include "paging.h"
 #include "geodata/shops.h"
 
 /* A claim as viewer sees it: staff also get who filed it (to call them
@@ -62,29 +65,50 @@ enum MHD_Result mapd_api_shop_claim(mapd_ctx *ctx)
               : mapd_respond_json(ctx, MHD_HTTP_ACCEPTED, claim_json(&c, 0), NULL);
 }
 
-typedef struct claim_list { json_t *arr; int for_staff; } claim_list;
+typedef struct claim_list {
+    json_t *arr;
+    int for_staff;
+    int64_t last;          /* the id of the last claim added: the next page's cursor */
+} claim_list;
 
 static int add_claim(void *arg, const geodata_shop_claim *c)
 {
     claim_list *l = arg;
+    l->last = c->id;
     return json_array_append_new(l->arr, claim_json(c, l->for_staff)) ? GEODATA_ENOMEM : 0;
 }
 
+/* GET /api/shop-claims[?limit=N][&before=ID]: {claims, more} and when
+ * more, next_before. */
 enum MHD_Result mapd_api_shop_claims(mapd_ctx *ctx)
 {
+    static const char *const known[] = { "limit", "before", NULL };
     const geodata_member *m = mapd_member_or_reply(ctx, 0);
     if (!m)
         return MHD_YES;
     int staff = mapd_is_staff(m);
     if (!staff && strcmp(m->role, "shop") != 0)
         return mapd_problem(ctx, MHD_HTTP_FORBIDDEN, "Forbidden", "shop claims are for shop accounts and staff");
-    claim_list l = { json_array(), staff };
-    int rc = l.arr ? geodata_shop_claims(ctx->store, staff ? 0 : m->id, add_claim, &l) : GEODATA_ENOMEM;
+    long limit, before;
+    if (mapd_known_args_or_reply(ctx, known)
+        || mapd_long_arg_or_reply(ctx, "limit", 1, GEODATA_CLAIMS_PAGE, GEODATA_CLAIMS_PAGE, &limit)
+        || mapd_cursor_arg_or_reply(ctx, "before", &before))
+        return MHD_YES;
+    claim_list l = { json_array(), staff, 0 };
+    int more = 0;
+    int rc = l.arr ? geodata_shop_claims(ctx->store, staff ? 0 : m->id, before, (size_t)limit,
+                                         add_claim, &l, &more)
+                   : GEODATA_ENOMEM;
     if (rc) {
         json_decref(l.arr);
         return mapd_problem_geodata(ctx, rc);
     }
-    return mapd_respond_json(ctx, MHD_HTTP_OK, json_pack("{s:o}", "claims", l.arr), NULL);
+    json_t *doc = json_pack("{s:o}", "claims", l.arr);
+    if (doc && mapd_page_tail(ctx, doc, more, "before", l.last, NULL, NULL)) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, doc, NULL);
 }
 
 static enum MHD_Result decide(mapd_ctx *ctx, int approve)

@@ -5,6 +5,10 @@
  *
  * A status is "confirmed" for 7 days after its owner last set it; older, it
  * is shown as unconfirmed (stale), whatever it says.
+ *
+ * The list pages by id (paging.h): offset up to OFFSET_MAX, or the cursor
+ * after=ID to any depth; numberMatched counts every match, and a page that
+ * holds fewer says "more" and where the next one starts.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,8 +18,13 @@
 #include <time.h>
 
 #include "http.h"
+#include "paging.h"
 #include "geodata/opening_hours.h"
 #include "geodata/shops.h"
+
+#define LIMIT_DEFAULT 100
+#define LIMIT_MAX 1000
+#define OFFSET_MAX 100000   /* past it, the cursor after=ID */
 
 json_t *mapd_shop_feature_json(const geodata_shop *s, int64_t now, const geodata_member *viewer)
 {
@@ -33,15 +42,24 @@ json_t *mapd_shop_feature_json(const geodata_shop *s, int64_t now, const geodata
                      "properties", props);
 }
 
-typedef struct list { json_t *features; int64_t now; const geodata_member *viewer; } list;
+typedef struct list {
+    json_t *features;
+    int64_t now;
+    const geodata_member *viewer;
+    int64_t last;          /* the id of the last shop added: the next page's cursor */
+} list;
 
 static int add_shop(void *arg, const geodata_shop *s)
 {
     list *l = arg;
     json_t *f = mapd_shop_feature_json(s, l->now, l->viewer);
-    return f ? json_array_append_new(l->features, f) : GEODATA_ENOMEM;
+    l->last = s->id;
+    return f && !json_array_append_new(l->features, f) ? 0 : GEODATA_ENOMEM;
 }
 
+/* GET /api/shops[?bbox=W,S,E,N][&status=S][&mine=1][&limit=N][&offset=K |
+ * &after=ID]: shops by id, a FeatureCollection with numberMatched,
+ * numberReturned, more, and when more, next_after and a next link. */
 enum MHD_Result mapd_api_shops_list(mapd_ctx *ctx)
 {
     double bbox[4];
@@ -52,9 +70,10 @@ enum MHD_Result mapd_api_shops_list(mapd_ctx *ctx)
     if (status && !geodata_shop_status_valid(status) && strcmp(status, "unknown") != 0)
         return mapd_problem(ctx, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "status is unknown, open, closed, delivery_only or takeaway_only");
-    long limit, offset;
-    if (mapd_long_arg_or_reply(ctx, "limit", 1, 1000, 100, &limit)
-        || mapd_long_arg_or_reply(ctx, "offset", 0, 100000, 0, &offset))
+    long limit, offset, after;
+    if (mapd_long_arg_or_reply(ctx, "limit", 1, LIMIT_MAX, LIMIT_DEFAULT, &limit)
+        || mapd_cursor_arg_or_reply(ctx, "after", &after)
+        || mapd_offset_arg_or_reply(ctx, OFFSET_MAX, "after", &offset))
         return MHD_YES;
     /* mine=1: the logged-in account's own shops (what a shop owner edits). */
     const geodata_member *viewer = mapd_member_optional(ctx);
@@ -67,18 +86,25 @@ enum MHD_Result mapd_api_shops_list(mapd_ctx *ctx)
             return mapd_problem(ctx, MHD_HTTP_UNAUTHORIZED, "Unauthorized", "log in first");
         owner = viewer->id;
     }
-    list l = { json_array(), ctx->now, viewer };
+    list l = { json_array(), ctx->now, viewer, 0 };
     size_t total = 0;
-    int rc = geodata_shops_query(ctx->store, b ? bbox : NULL, status, owner, (size_t)limit,
-                                 (size_t)offset, add_shop, &l, &total);
+    int more = 0;
+    int rc = l.features ? geodata_shops_query(ctx->store, b ? bbox : NULL, status, owner, after,
+                                              (size_t)limit, (size_t)offset, add_shop, &l, &total,
+                                              &more)
+                        : GEODATA_ENOMEM;
     if (rc) {
         json_decref(l.features);
         return mapd_problem_geodata(ctx, rc);
     }
-    return mapd_respond_json(ctx, MHD_HTTP_OK,
-        json_pack("{s:s, s:o, s:I, s:I}", "type", "FeatureCollection", "features", l.features,
-                  "numberMatched", (json_int_t)total, "numberReturned",
-                  (json_int_t)json_array_size(l.features)), "application/geo+json");
+    json_t *fc = json_pack("{s:s, s:o, s:I, s:I}", "type", "FeatureCollection", "features", l.features,
+                           "numberMatched", (json_int_t)total, "numberReturned",
+                           (json_int_t)json_array_size(l.features));
+    if (fc && mapd_page_tail(ctx, fc, more, "after", l.last, NULL, "application/geo+json")) {
+        json_decref(fc);
+        fc = NULL;
+    }
+    return mapd_respond_json(ctx, MHD_HTTP_OK, fc, "application/geo+json");
 }
 
 static enum MHD_Result reply_shop(mapd_ctx *ctx, unsigned status, int64_t id)

@@ -4,7 +4,8 @@
  * /ogc/collections/{id}/items/{fid} (one Feature), as GeoJSON.
  *
  * Arguments are checked before any work: limit (1 to 10,000; more is
- * capped at 10,000, OGC's rule), offset, bbox (4 or 6 numbers) in bbox-crs,
+ * capped at 10,000, OGC's rule: numberReturned and the next link say so),
+ * offset (0 to 100,000,000), bbox (4 or 6 numbers) in bbox-crs,
  * crs, datetime (collections with a time only), and the collection's
  * queryables; anything else is a 400. Pages are in id order, so the next
  * link (offset + limit) pages exactly and the pages add up to
@@ -20,6 +21,7 @@
  * pages, and needs whose status turns "expired" with time alone, are always
  * built afresh.
  */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -140,8 +142,11 @@ static int items_args_or_reply(mapd_ctx *ctx, const geodata_layer *l, int single
         return 0;
     if ((s = mapd_arg(ctx, "limit")) && !parse_count(s, 1, LIMIT_MAX, &a->limit))
         return bad(ctx, "limit must be a whole number from 1 (at most 10000 are returned)");
-    if ((s = mapd_arg(ctx, "offset")) && !parse_count(s, 0, OFFSET_MAX, &a->offset))
-        return bad(ctx, "offset must be a whole number from 0");
+    /* Past OFFSET_MAX (far beyond any layer) an offset is refused, not
+     * capped as limit is: a capped offset would answer another page. */
+    if ((s = mapd_arg(ctx, "offset"))
+        && (!parse_count(s, 0, LONG_MAX, &a->offset) || a->offset > OFFSET_MAX))
+        return bad(ctx, "offset must be a whole number from 0 to 100000000");
     mapd_ogc_crs bbox_crs = MAPD_CRS_CRS84;
     if ((s = mapd_arg(ctx, "bbox-crs")) && mapd_ogc_crs_parse(s, &bbox_crs))
         return bad(ctx, "bbox-crs is not offered: use http://www.opengis.net/def/crs/OGC/1.3/CRS84, "

@@ -448,10 +448,12 @@ static int append_viewer(mapd_post_model *m, geodata_store *store, const geodata
 }
 
 int mapd_post_model_page(mapd_post_model *m, geodata_store *store, const geodata_post_query *q,
-                         const geodata_member *viewer, mapd_text *out, size_t *n, int *more)
+                         const geodata_member *viewer, mapd_text *out, size_t *n, int *more,
+                         int64_t *last)
 {
     page pg = { 0 };
     *n = 0;
+    *last = 0;
     int rc = geodata_post_index_query(m->index, store, q, keep_hit, &pg, more);
     for (size_t i = 0; !rc && i < pg.n; i++) {
         const hit *h = &pg.hits[i];
@@ -464,8 +466,10 @@ int mapd_post_model_page(mapd_post_model *m, geodata_store *store, const geodata
         if (!rc && mapd_text_append(out, "}}", 2))
             rc = GEODATA_ENOMEM;
     }
-    if (!rc)
+    if (!rc) {
         *n = pg.n;
+        *last = pg.n ? pg.hits[pg.n - 1].id : 0;
+    }
     free(pg.hits);
     free(pg.frags.data);
     return rc;

@@ -62,14 +62,16 @@ int mapd_post_model_counts(mapd_post_model *m, mapd_feed *feed, geodata_store *s
  * Appends to out the page of features that geodata_posts_query would give
  * for q, as viewer sees them, comma-separated (the inside of the
  * "features" array), byte for byte what the SQL path's jansson serialisation
- * gives; *n is their number and *more whether a page follows. Each feature
+ * gives; *n is their number, *more whether a page follows and *last the id
+ * of the last post of the page (0 when none). Each feature
  * is its stored fragment joined with its viewer-dependent members, themselves
  * serialised by jansson (see post_model.c). The store reads the viewer's
  * neighbourhoods, and the views and reports where the viewer sees them (not
  * kept in memory: they change without a feed entry). 0, or a GEODATA_E* code.
  */
 int mapd_post_model_page(mapd_post_model *m, geodata_store *store, const geodata_post_query *q,
-                         const geodata_member *viewer, mapd_text *out, size_t *n, int *more);
+                         const geodata_member *viewer, mapd_text *out, size_t *n, int *more,
+                         int64_t *last);
 
 /* The start of a FeatureCollection, up to the opening of its features
  * array: {"type":"FeatureCollection","features":[ as jansson serialises it

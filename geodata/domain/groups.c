@@ -152,6 +152,20 @@ int geodata_group_get(geodata_store *store, int64_t id, const geodata_audience *
     return row ? GEODATA_OK : geodata_fail(store, GEODATA_ENOTFOUND, "no such group");
 }
 
+/* The groups a list selects, before its order and page: ?1 the audience,
+ * ?2 the viewer, ?3 ?4 the near point (NULL: none), ?5 mine, ?6 the
+ * category. */
+#define GROUPS_SELECTED \
+    "WITH here(id) AS (SELECT n.id FROM neighbourhoods n JOIN idx_neighbourhoods_geom i " \
+    "  ON i.pkid = n.rowid WHERE ?3 IS NOT NULL AND i.xmin <= ?3 AND i.xmax >= ?3 " \
+    "  AND i.ymin <= ?4 AND i.ymax >= ?4 AND ST_Covers(n.geom, MakePoint(?3, ?4, 4326)) " \
+    "  ORDER BY n.id LIMIT 1) " \
+    "SELECT " GROUP_COLUMNS GROUP_FROM \
+    " AND (?3 IS NULL OR g.neighbourhood_id IN (SELECT id FROM here UNION " \
+    "      SELECT b FROM neighbourhood_contiguity WHERE a IN (SELECT id FROM here)))" \
+    " AND (?5 = 0 OR (gm.member_id IS NOT NULL AND gm.removed_by IS NULL))" \
+    " AND (?6 IS NULL OR g.category = ?6)"
+
 int geodata_groups_list(geodata_store *store, const geodata_group_query *q,
                         int (*each)(void *arg, const geodata_group *g), void *arg, int *more)
 {
@@ -159,17 +173,9 @@ int geodata_groups_list(geodata_store *store, const geodata_group_query *q,
     if (q->limit < 1 || q->limit > GEODATA_GROUPS_PAGE)
         return geodata_fail(store, GEODATA_EINVAL, "a page holds 1 to %d groups",
                             GEODATA_GROUPS_PAGE);
-    sqlite3_stmt *st = geodata_cached(store,
-        "WITH here(id) AS (SELECT n.id FROM neighbourhoods n JOIN idx_neighbourhoods_geom i "
-        "  ON i.pkid = n.rowid WHERE ?3 IS NOT NULL AND i.xmin <= ?3 AND i.xmax >= ?3 "
-        "  AND i.ymin <= ?4 AND i.ymax >= ?4 AND ST_Covers(n.geom, MakePoint(?3, ?4, 4326)) "
-        "  ORDER BY n.id LIMIT 1) "
-        "SELECT " GROUP_COLUMNS GROUP_FROM
-        " AND (?3 IS NULL OR g.neighbourhood_id IN (SELECT id FROM here UNION "
-        "      SELECT b FROM neighbourhood_contiguity WHERE a IN (SELECT id FROM here)))"
-        " AND (?5 = 0 OR (gm.member_id IS NOT NULL AND gm.removed_by IS NULL))"
-        " AND (?6 IS NULL OR g.category = ?6)"
-        " ORDER BY g.member_count DESC, g.id DESC LIMIT ?7 OFFSET ?8");
+    sqlite3_stmt *st = geodata_cached(store, q->by_id
+        ? GROUPS_SELECTED " AND g.id > ?9 ORDER BY g.id LIMIT ?7"
+        : GROUPS_SELECTED " ORDER BY g.member_count DESC, g.id DESC LIMIT ?7 OFFSET ?8");
     if (!st)
         return GEODATA_EDB;
     geodata_audience_bind(st, 1, q->audience);
@@ -181,7 +187,10 @@ int geodata_groups_list(geodata_store *store, const geodata_group_query *q,
     sqlite3_bind_int(st, 5, q->mine ? 1 : 0);
     sqlite3_bind_text(st, 6, q->category, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)q->limit + 1);
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)q->offset);
+    if (q->by_id)
+        sqlite3_bind_int64(st, 9, q->after > 0 ? q->after : 0);
+    else
+        sqlite3_bind_int64(st, 8, (sqlite3_int64)q->offset);
     geodata_group g;
     size_t n = 0;
     int rc = GEODATA_OK, row;

@@ -166,8 +166,11 @@ int geodata_maker_get(geodata_store *store, int64_t member, geodata_maker *out)
 }
 
 int geodata_makers_query(geodata_store *store, const geodata_audience *audience, const double *bbox,
-                         size_t limit, int (*each)(void *arg, const geodata_maker *m), void *arg)
+                         int64_t after, size_t limit,
+                         int (*each)(void *arg, const geodata_maker *m), void *arg, int *more)
 {
+    if (more)
+        *more = 0;
     /* With a box, the R*Tree finds the candidates (its float bounds are
      * rounded outwards, so the exact test follows); without, all makers. */
     sqlite3_stmt *st = bbox
@@ -176,22 +179,31 @@ int geodata_makers_query(geodata_store *store, const geodata_audience *audience,
             "WHERE i.xmin <= ?4 AND i.xmax >= ?2 AND i.ymin <= ?5 AND i.ymax >= ?3 "
             "AND X(k.geom) BETWEEN ?2 AND ?4 AND Y(k.geom) BETWEEN ?3 AND ?5 "
             "AND " GEODATA_AUDIENCE_SQL("m.neighbourhood_id", "?1")
-            " ORDER BY k.member_id LIMIT ?6")
+            " AND k.member_id > ?7 ORDER BY k.member_id LIMIT ?6")
         : geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM makers k "
             "JOIN members m ON m.id = k.member_id "
             "WHERE " GEODATA_AUDIENCE_SQL("m.neighbourhood_id", "?1")
-            " ORDER BY k.member_id LIMIT ?6");
+            " AND k.member_id > ?7 ORDER BY k.member_id LIMIT ?6");
     if (!st)
         return GEODATA_EDB;
     geodata_audience_bind(st, 1, audience);
     if (bbox)
         for (int i = 0; i < 4; i++)
             sqlite3_bind_double(st, i + 2, bbox[i]);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)limit);
+    /* One row more than the page tells whether another follows; no limit
+     * (SIZE_MAX) binds -1, SQLite's "all". */
+    int probe = more && limit < (size_t)INT64_MAX;
+    sqlite3_bind_int64(st, 6, limit >= (size_t)INT64_MAX ? -1 : (sqlite3_int64)(limit + (size_t)probe));
+    sqlite3_bind_int64(st, 7, after > 0 ? after : 0);
     geodata_maker *k = malloc(sizeof *k);
     int rc = k ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     int row = 0;
+    size_t n = 0;
     while (!rc && (row = geodata_step(store, st)) > 0) {
+        if (probe && n++ == limit) {
+            *more = 1;
+            break;
+        }
         rc = read_maker(store, st, k);
         if (!rc)
             rc = each(arg, k);
@@ -268,19 +280,31 @@ int geodata_order_get(geodata_store *store, int64_t id, geodata_order *out)
                              : geodata_fail_sql(store, "reading an order");
 }
 
-int geodata_orders_list(geodata_store *store, int64_t member, int by_maker, size_t limit,
-                        int (*each)(void *arg, const geodata_order *o), void *arg)
+int geodata_orders_list(geodata_store *store, int64_t member, int by_maker, int64_t before,
+                        size_t limit, int (*each)(void *arg, const geodata_order *o), void *arg,
+                        int *more)
 {
+    *more = 0;
+    if (limit < 1 || limit > (size_t)INT32_MAX)
+        return geodata_fail(store, GEODATA_EINVAL, "a page holds at least one order");
     sqlite3_stmt *st = geodata_prepare(store, by_maker
-        ? "SELECT " ORDER_COLUMNS ORDER_FROM " WHERE o.maker_id = ? ORDER BY o.id DESC LIMIT ?"
-        : "SELECT " ORDER_COLUMNS ORDER_FROM " WHERE o.requester_id = ? ORDER BY o.id DESC LIMIT ?");
+        ? "SELECT " ORDER_COLUMNS ORDER_FROM " WHERE o.maker_id = ?1 AND o.id < ?3 "
+          "ORDER BY o.id DESC LIMIT ?2"
+        : "SELECT " ORDER_COLUMNS ORDER_FROM " WHERE o.requester_id = ?1 AND o.id < ?3 "
+          "ORDER BY o.id DESC LIMIT ?2");
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_int64(st, 1, member);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit + 1);
+    sqlite3_bind_int64(st, 3, before > 0 ? before : INT64_MAX);
     geodata_order o;
     int rc = GEODATA_OK, row = 0;
+    size_t n = 0;
     while (!rc && (row = geodata_step(store, st)) > 0) {
+        if (n++ == limit) {
+            *more = 1;
+            break;
+        }
         read_order(st, &o);
         rc = each(arg, &o);
     }

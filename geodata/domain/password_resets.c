@@ -57,22 +57,33 @@ int geodata_password_reset_create(geodata_store *store, int64_t member, const un
     return rc;
 }
 
-int geodata_password_resets(geodata_store *store, int64_t now, int staff_too,
-                            int (*each)(void *arg, const geodata_password_reset *r), void *arg)
+int geodata_password_resets(geodata_store *store, int64_t now, int staff_too, int64_t before,
+                            size_t limit,
+                            int (*each)(void *arg, const geodata_password_reset *r), void *arg,
+                            int *more)
 {
+    *more = 0;
+    if (limit < 1 || limit > GEODATA_RESETS_PAGE)
+        return geodata_fail(store, GEODATA_EINVAL, "a page holds 1 to %d links", GEODATA_RESETS_PAGE);
     sqlite3_stmt *st = geodata_prepare(store,
         "SELECT r.id, r.member_id, m.display_name, m.email, r.token, r.created_at, r.expires_at "
         "FROM password_resets r JOIN members m ON m.id = r.member_id "
         "WHERE r.token IS NOT NULL AND r.expires_at > ?1 AND (?3 OR m.role IN ('member', 'shop')) "
-        "ORDER BY r.id DESC LIMIT ?2");
+        "AND r.id < ?4 ORDER BY r.id DESC LIMIT ?2");
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int(st, 2, GEODATA_RESETS_PAGE);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit + 1);
     sqlite3_bind_int(st, 3, staff_too != 0);
+    sqlite3_bind_int64(st, 4, before > 0 ? before : INT64_MAX);
     geodata_password_reset r;
     int rc = GEODATA_OK, step = SQLITE_DONE;
+    size_t n = 0;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n++ == limit) {
+            *more = 1;
+            break;
+        }
         r.id = sqlite3_column_int64(st, 0);
         r.member_id = sqlite3_column_int64(st, 1);
         geodata_column_text(st, 2, r.display_name, sizeof r.display_name);
@@ -82,7 +93,7 @@ int geodata_password_resets(geodata_store *store, int64_t now, int staff_too,
         r.expires_at = sqlite3_column_int64(st, 6);
         rc = each(arg, &r);
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = geodata_fail_sql(store, "reading reset links");
     sqlite3_finalize(st);
     return rc;

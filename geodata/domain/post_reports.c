@@ -28,25 +28,34 @@ int geodata_post_report(geodata_store *store, int64_t id, int64_t reporter, cons
     return rc;
 }
 
-int geodata_post_reports(geodata_store *store, int64_t id,
-                         int (*each)(void *arg, const geodata_post_report_row *r), void *arg)
+int geodata_post_reports(geodata_store *store, int64_t id, int64_t after,
+                         int (*each)(void *arg, const geodata_post_report_row *r), void *arg,
+                         int *more)
 {
+    *more = 0;
     sqlite3_stmt *st = geodata_prepare(store,
-        "SELECT r.reason, r.created_at, ifnull(m.display_name, '') FROM post_reports r "
-        "LEFT JOIN members m ON m.id = r.reporter_id WHERE r.post_id = ? ORDER BY r.id LIMIT ?");
+        "SELECT r.id, r.reason, r.created_at, ifnull(m.display_name, '') FROM post_reports r "
+        "LEFT JOIN members m ON m.id = r.reporter_id WHERE r.post_id = ?1 AND r.id > ?3 "
+        "ORDER BY r.id LIMIT ?2");
     if (!st)
         return GEODATA_EDB;
     sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, GEODATA_REPORTS_PAGE);
+    sqlite3_bind_int(st, 2, GEODATA_REPORTS_PAGE + 1);
+    sqlite3_bind_int64(st, 3, after > 0 ? after : 0);
     geodata_post_report_row r;
-    int rc = GEODATA_OK, step = SQLITE_DONE;
+    int rc = GEODATA_OK, step = SQLITE_DONE, n = 0;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        geodata_column_text(st, 0, r.reason, sizeof r.reason);
-        r.created_at = sqlite3_column_int64(st, 1);
-        geodata_column_text(st, 2, r.reporter_name, sizeof r.reporter_name);
+        if (n++ == GEODATA_REPORTS_PAGE) {
+            *more = 1;
+            break;
+        }
+        r.id = sqlite3_column_int64(st, 0);
+        geodata_column_text(st, 1, r.reason, sizeof r.reason);
+        r.created_at = sqlite3_column_int64(st, 2);
+        geodata_column_text(st, 3, r.reporter_name, sizeof r.reporter_name);
         rc = each(arg, &r);
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = geodata_fail_sql(store, "reading reports");
     sqlite3_finalize(st);
     return rc;

@@ -573,7 +573,7 @@ static int collect_within(geodata_store *store, const geodata_post_query *q, con
         if (geodata_metric_forward(metric, &x, &y))
             continue;
         double d = hypot(x - cx, y - cy);
-        if (d > radius)
+        if (d > radius || !geodata_posts_after_cursor(q, sqlite3_column_int64(st, 0), d))
             continue;
         if (*nr == GEODATA_RANKED_MAX) {
             rc = geodata_posts_too_many(store);
@@ -614,7 +614,7 @@ static int query_near(geodata_store *store, const geodata_post_query *q, const c
     size_t want = q->offset + q->limit + 1;
     ranked *r = NULL;
     size_t nr = 0, cap = 0;
-    for (double radius = fmin(GEODATA_NEAR_FIRST_M, q->radius_m);; radius = fmin(radius * 2, q->radius_m)) {
+    for (double radius = geodata_posts_first_circle(q);; radius = fmin(radius * 2, q->radius_m)) {
         rc = collect_within(store, q, fts, metric, cx, cy, radius, &r, &nr, &cap);
         if (rc || nr >= want || radius >= q->radius_m)
             break;
@@ -651,10 +651,10 @@ static const char POSTS_NEWEST_IN_BOX[] =
     "JOIN members m ON m.id = p.author_id" FILTER
     " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11"
     " AND X(p.geom) BETWEEN ?10 AND ?12 AND Y(p.geom) BETWEEN ?11 AND ?13"
-    " ORDER BY p.id DESC LIMIT ?14 OFFSET ?15";
+    " AND p.id < ?16 ORDER BY p.id DESC LIMIT ?14 OFFSET ?15";
 static const char POSTS_NEWEST[] =
     "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id" FILTER
-    " ORDER BY p.id DESC LIMIT ?14 OFFSET ?15";
+    " AND p.id < ?16 ORDER BY p.id DESC LIMIT ?14 OFFSET ?15";
 
 int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
                         int (*each)(void *arg, const geodata_post *p, double distance_m),
@@ -680,6 +680,7 @@ int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
     }
     sqlite3_bind_int64(st, 14, (sqlite3_int64)q->limit + 1);
     sqlite3_bind_int64(st, 15, (sqlite3_int64)q->offset);
+    sqlite3_bind_int64(st, 16, q->cursor > 0 ? q->cursor : INT64_MAX);
     geodata_post *p = malloc(sizeof *p);
     int rc = p ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     size_t n = 0;
@@ -695,6 +696,33 @@ int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
     if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = geodata_fail_sql(store, "querying posts");
     free(p);
+    geodata_release(store, st);
+    return rc;
+}
+
+int geodata_posts_cursor(geodata_store *store, geodata_post_query *q, int64_t id)
+{
+    q->cursor = id;
+    q->cursor_m = 0;
+    sqlite3_stmt *st = geodata_cached(store, "SELECT geom FROM posts WHERE id = ?1");
+    if (!st)
+        return GEODATA_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int row = geodata_step(store, st);
+    int rc = row < 0 ? row : row == 0 ? geodata_fail(store, GEODATA_ENOTFOUND, "no such post") : 0;
+    if (!rc && q->near) {
+        /* As collect_within measures it: the BLOB's point, projected, hypot. */
+        geodata_metric *metric;
+        double cx = 0, cy = 0, pt[4] = { 0 };
+        rc = geodata_posts_near_centre(store, q, &metric, &cx, &cy);
+        if (!rc && geodata_blob_box(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), pt))
+            rc = geodata_fail(store, GEODATA_EGEOM, "post %lld has no readable point", (long long)id);
+        double x = pt[0], y = pt[2];
+        if (!rc && geodata_metric_forward(metric, &x, &y))
+            rc = geodata_fail(store, GEODATA_EGEOM, "post %lld cannot be projected", (long long)id);
+        if (!rc)
+            q->cursor_m = hypot(x - cx, y - cy);
+    }
     geodata_release(store, st);
     return rc;
 }

@@ -91,24 +91,35 @@ int geodata_shop_claim_request(geodata_store *store, int64_t id, int64_t member,
     return rc;
 }
 
-int geodata_shop_claims(geodata_store *store, int64_t member,
-                        int (*each)(void *arg, const geodata_shop_claim *c), void *arg)
+int geodata_shop_claims(geodata_store *store, int64_t member, int64_t before, size_t limit,
+                        int (*each)(void *arg, const geodata_shop_claim *c), void *arg, int *more)
 {
+    *more = 0;
+    if (limit < 1 || limit > GEODATA_CLAIMS_PAGE)
+        return geodata_fail(store, GEODATA_EINVAL, "a page holds 1 to %d claims", GEODATA_CLAIMS_PAGE);
     sqlite3_stmt *st = geodata_prepare(store, member > 0
-        ? "SELECT " CLAIM_COLUMNS CLAIM_FROM " WHERE c.member_id = ?1 ORDER BY c.id DESC LIMIT ?2"
-        : "SELECT " CLAIM_COLUMNS CLAIM_FROM " WHERE c.status = 'pending' ORDER BY c.id DESC LIMIT ?2");
+        ? "SELECT " CLAIM_COLUMNS CLAIM_FROM " WHERE c.member_id = ?1 AND c.id < ?3 "
+          "ORDER BY c.id DESC LIMIT ?2"
+        : "SELECT " CLAIM_COLUMNS CLAIM_FROM " WHERE c.status = 'pending' AND c.id < ?3 "
+          "ORDER BY c.id DESC LIMIT ?2");
     if (!st)
         return GEODATA_EDB;
     if (member > 0)
         sqlite3_bind_int64(st, 1, member);
-    sqlite3_bind_int(st, 2, GEODATA_CLAIMS_PAGE);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit + 1);
+    sqlite3_bind_int64(st, 3, before > 0 ? before : INT64_MAX);
     geodata_shop_claim c;
     int rc = GEODATA_OK, step = SQLITE_DONE;
+    size_t n = 0;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n++ == limit) {
+            *more = 1;
+            break;
+        }
         read_claim(st, &c);
         rc = each(arg, &c);
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = geodata_fail_sql(store, "reading shop claims");
     sqlite3_finalize(st);
     return rc;

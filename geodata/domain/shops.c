@@ -61,10 +61,14 @@ int geodata_shop_get(geodata_store *store, int64_t id, geodata_shop *out)
 }
 
 int geodata_shops_query(geodata_store *store, const double *bbox, const char *status,
-                        int64_t owner, size_t limit, size_t offset,
-                        int (*each)(void *arg, const geodata_shop *s), void *arg, size_t *total)
+                        int64_t owner, int64_t after, size_t limit, size_t offset,
+                        int (*each)(void *arg, const geodata_shop *s), void *arg, size_t *total,
+                        int *more)
 {
     *total = 0;
+    *more = 0;
+    if (limit < 1 || limit > (size_t)INT32_MAX || offset > (size_t)INT32_MAX)
+        return geodata_fail(store, GEODATA_EINVAL, "a page holds at least one shop");
     const char *from = bbox ? " FROM shops s JOIN idx_shops_geom i ON i.pkid = s.id "
                               "WHERE i.xmin <= ?3 AND i.xmax >= ?1 AND i.ymin <= ?4 AND i.ymax >= ?2 "
                               "AND (?5 IS NULL OR s.status = ?5) AND (?8 = 0 OR s.owner_id = ?8)"
@@ -73,7 +77,8 @@ int geodata_shops_query(geodata_store *store, const double *bbox, const char *st
     char sql[1024];
     snprintf(sql, sizeof sql, "SELECT count(*)%s", from);
     sqlite3_stmt *cnt = geodata_prepare(store, sql);
-    snprintf(sql, sizeof sql, "SELECT " SHOP_COLUMNS "%s ORDER BY s.id LIMIT ?6 OFFSET ?7", from);
+    snprintf(sql, sizeof sql, "SELECT " SHOP_COLUMNS "%s AND s.id > ?9 ORDER BY s.id LIMIT ?6 OFFSET ?7",
+             from);
     sqlite3_stmt *st = geodata_prepare(store, sql);
     int rc = (cnt && st) ? GEODATA_OK : GEODATA_EDB;
     for (sqlite3_stmt **p = (sqlite3_stmt *[]){ cnt, st, NULL }; !rc && *p; p++) {
@@ -84,8 +89,9 @@ int geodata_shops_query(geodata_store *store, const double *bbox, const char *st
         sqlite3_bind_int64(*p, 8, owner);
     }
     if (!rc) {
-        sqlite3_bind_int64(st, 6, (sqlite3_int64)limit);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)limit + 1);   /* one more: does a page follow? */
         sqlite3_bind_int64(st, 7, (sqlite3_int64)offset);
+        sqlite3_bind_int64(st, 9, after > 0 ? after : 0);
         int row = geodata_step(store, cnt);
         if (row > 0)
             *total = (size_t)sqlite3_column_int64(cnt, 0);
@@ -96,7 +102,12 @@ int geodata_shops_query(geodata_store *store, const double *bbox, const char *st
     if (!rc && !s)
         rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     int row = 0;
+    size_t n = 0;
     while (!rc && (row = geodata_step(store, st)) > 0) {
+        if (n++ == limit) {
+            *more = 1;
+            break;
+        }
         read_shop(st, s);
         rc = each(arg, s);
     }

@@ -613,8 +613,8 @@ static void rank(ranking *rk, const rec *r, double d)
  * touches; hypot() only for those whose squared distance is not clearly
  * beyond the radius (the margin dwarfs its rounding), so the distance kept
  * is the very value the SQL path computes. */
-static void collect_within(const geodata_post_index *idx, const filter *f, double cx, double cy,
-                           double radius, ranking *rk)
+static void collect_within(const geodata_post_index *idx, const geodata_post_query *q,
+                           const filter *f, double cx, double cy, double radius, ranking *rk)
 {
     rk->n = rk->count = 0;
     double far2 = radius * radius * (1 + 1e-9);
@@ -631,7 +631,7 @@ static void collect_within(const geodata_post_index *idx, const filter *f, doubl
                 if (!matches(f, r))
                     continue;
                 double d = hypot(dx, dy);
-                if (d > radius)
+                if (d > radius || !geodata_posts_after_cursor(q, r->id, d))
                     continue;
                 if (rk->count == GEODATA_RANKED_MAX) {
                     rk->count++; /* one too many: the caller fails */
@@ -653,9 +653,8 @@ static int query_near(const geodata_post_index *idx, geodata_store *store,
     ranking rk = { .heap = malloc((end ? end : 1) * sizeof *rk.heap), .k = end };
     if (!rk.heap)
         return geodata_fail(store, GEODATA_ENOMEM, "out of memory");
-    for (double radius = fmin(GEODATA_NEAR_FIRST_M, q->radius_m);;
-         radius = fmin(radius * 2, q->radius_m)) {
-        collect_within(idx, f, cx, cy, radius, &rk);
+    for (double radius = geodata_posts_first_circle(q);; radius = fmin(radius * 2, q->radius_m)) {
+        collect_within(idx, q, f, cx, cy, radius, &rk);
         if (rk.count > GEODATA_RANKED_MAX || rk.count > end || radius >= q->radius_m)
             break;
     }
@@ -674,14 +673,16 @@ static int query_near(const geodata_post_index *idx, geodata_store *store,
     return rc;
 }
 
-/* Other queries: newest first, from the end of by_id. */
+/* Other queries: newest first, from the end of by_id, or from the cursor's
+ * place in it (binary search). */
 static int query_newest(const geodata_post_index *idx, const geodata_post_query *q,
                         const filter *f,
                         int (*each)(void *arg, const geodata_post_hit *hit), void *arg, int *more)
 {
     size_t seen = 0, end = q->offset + q->limit;
-    int rc = GEODATA_OK;
-    for (size_t i = idx->n; !rc && i-- > 0;) {
+    int rc = GEODATA_OK, found;
+    size_t from = q->cursor > 0 ? find_id(idx, q->cursor, &found) : idx->n;
+    for (size_t i = from; !rc && i-- > 0;) {
         const rec *r = idx->by_id[i];
         if (q->bbox && !(r->lon >= q->west && r->lon <= q->east && r->lat >= q->south
                          && r->lat <= q->north))

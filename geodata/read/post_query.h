@@ -28,4 +28,22 @@ int geodata_posts_near_centre(geodata_store *store, const geodata_post_query *q,
 /* The error for a circle holding more than GEODATA_RANKED_MAX posts. */
 int geodata_posts_too_many(geodata_store *store);
 
+/* The first circle a near query ranks: GEODATA_NEAR_FIRST_M, or with a
+ * cursor the first of the doubling circles that reaches as far as it (the
+ * smaller ones hold nothing after it); never past the radius. */
+static inline double geodata_posts_first_circle(const geodata_post_query *q)
+{
+    double r = q->radius_m < GEODATA_NEAR_FIRST_M ? q->radius_m : GEODATA_NEAR_FIRST_M;
+    while (q->cursor > 0 && r < q->cursor_m && r < q->radius_m)
+        r = r * 2 < q->radius_m ? r * 2 : q->radius_m;
+    return r;
+}
+
+/* 1 when the post id at d metres comes after q's cursor in a near list
+ * (always without a cursor). */
+static inline int geodata_posts_after_cursor(const geodata_post_query *q, int64_t id, double d)
+{
+    return q->cursor <= 0 || d > q->cursor_m || (d == q->cursor_m && id > q->cursor);
+}
+
 #endif

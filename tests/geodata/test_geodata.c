@@ -752,11 +752,17 @@ static void test_shop_claims(void **state)
     geodata_shop sh;
     assert_int_equal(geodata_shop_get(s, shop, &sh), 0);
     assert_int_equal(sh.owner_id, 0);
-    int pending = 0, mine = 0;
-    assert_int_equal(geodata_shop_claims(s, 0, count_claim, &pending), 0);
-    assert_int_equal(geodata_shop_claims(s, ana, count_claim, &mine), 0);
+    int pending = 0, mine = 0, more = -1;
+    assert_int_equal(geodata_shop_claims(s, 0, 0, GEODATA_CLAIMS_PAGE, count_claim, &pending, &more), 0);
+    assert_int_equal(more, 0);
+    assert_int_equal(geodata_shop_claims(s, ana, 0, GEODATA_CLAIMS_PAGE, count_claim, &mine, &more), 0);
     assert_int_equal(pending, 2);
     assert_int_equal(mine, 1);
+    pending = 0;   /* a page of one says that another follows; the next one ends the list */
+    assert_int_equal(geodata_shop_claims(s, 0, 0, 1, count_claim, &pending, &more), 0);
+    assert_true(pending == 1 && more == 1);
+    assert_int_equal(geodata_shop_claims(s, 0, cb, 1, count_claim, &pending, &more), 0);
+    assert_true(pending == 2 && more == 0);
 
     assert_int_equal(geodata_shop_claim_decide(s, ca, staff, 1, 200), 0);
     assert_int_equal(geodata_shop_get(s, shop, &sh), 0);
@@ -799,18 +805,18 @@ static void test_password_reset(void **state)
     assert_int_equal(geodata_password_reset_use(s, h1, "new", 200, &who), GEODATA_ENOTFOUND);  /* expired */
     assert_int_equal(who, 0);
     assert_int_equal(geodata_password_reset_create(s, ana, h2, "second", 300, 400), 0);
-    int live = 0;
-    assert_int_equal(geodata_password_resets(s, 300, 0, count_reset, &live), 0);
+    int live = 0, more = -1;
+    assert_int_equal(geodata_password_resets(s, 300, 0, 0, GEODATA_RESETS_PAGE, count_reset, &live, &more), 0);
     assert_int_equal(live, 1);
     int64_t boss = new_member(s, "boss@example.org", "staff");
     unsigned char h3[32] = { 4 };
     assert_int_equal(geodata_password_reset_create(s, boss, h3, "boss", 300, 400), 0);
     live = 0;
-    assert_int_equal(geodata_password_resets(s, 300, 0, count_reset, &live), 0);
+    assert_int_equal(geodata_password_resets(s, 300, 0, 0, GEODATA_RESETS_PAGE, count_reset, &live, &more), 0);
     assert_int_equal(live, 1);   /* a staff account's link is not for staff to read */
     live = 0;
-    assert_int_equal(geodata_password_resets(s, 300, 1, count_reset, &live), 0);
-    assert_int_equal(live, 2);
+    assert_int_equal(geodata_password_resets(s, 300, 1, 0, GEODATA_RESETS_PAGE, count_reset, &live, &more), 0);
+    assert_true(live == 2 && more == 0);
     assert_int_equal(geodata_password_reset_use(s, h1, "new", 301, &who), GEODATA_ENOTFOUND); /* replaced */
     assert_int_equal(geodata_password_reset_use(s, h2, "new", 301, &who), 0);
     assert_int_equal(who, ana);

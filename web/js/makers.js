@@ -52,12 +52,19 @@ export async function render() {
   if (makers === undefined) return;
   fill(pane,
     can.home() ? profileSection(mine) : null,
-    mine ? orderBook(mine.properties.orders || []) : null,
-    makersSection(makers.features.filter((f) => f.id !== session.me.id)),
-    myOrders(orders.orders || []));
+    mine ? orderBook(mine.properties) : null,
+    makersSection(makers),
+    myOrders(orders));
   if (focusMaker !== null) {
-    const el = $(`[data-maker="${focusMaker}"]`, pane);
+    const id = focusMaker;
     focusMaker = null;
+    let el = $(`[data-maker="${id}"]`, pane);
+    if (!el && makers.more) { // past the first page: that maker alone, first in the list
+      const r = await api('GET', `/api/makers?after=${id - 1}&limit=1`).catch(() => null);
+      const f = r && r.features.find((x) => x.id === id);
+      const ul = $('section[aria-labelledby="makers-title"] ul.cards', pane);
+      if (f && ul) { ul.prepend(makerCard(f)); el = $(`[data-maker="${id}"]`, pane); }
+    }
     if (el) { el.open = true; el.scrollIntoView({ block: 'start' }); $('input', el).focus(); }
   }
 }
@@ -94,8 +101,34 @@ function orderLine(o, who) {
   return [t('n_masks', { n: o.quantity }), who, t('order_' + o.status), fmtDate(o.created_at)].filter(Boolean).join(' · ');
 }
 
-function orderBook(orders) {
-  const rows = orders.map((o) => h('li.order', { 'data-order': o.id },
+/**
+ * A "Show more" button for a list whose first page said more exist (the API
+ * pages by cursor): next(cursor) reads the following page as {items, more,
+ * cursor}, whose items join ul, rendered by row.
+ */
+function moreButton(ul, more, cursor, next, row) {
+  const btn = h('button.more', { type: 'button', hidden: !more, onclick: async () => {
+    btn.disabled = true;
+    try {
+      const r = await next(cursor);
+      ul.append(...r.items.map(row));
+      cursor = r.cursor;
+      btn.hidden = !r.more;
+    } catch (e) { toast(errorText(e), true); }
+    btn.disabled = false;
+  } }, t('show_more'));
+  return btn;
+}
+
+/** The next page of the viewer's orders, as the maker (GET /api/orders?as=maker) or as the requester. */
+async function ordersAfter(as, before) {
+  const r = await api('GET', `/api/orders?as=${as}&before=${before}`);
+  return { items: r.orders, more: r.more, cursor: r.next_before };
+}
+
+function orderBook(props) {
+  const orders = props.orders || [];
+  const row = (o) => h('li.order', { 'data-order': o.id },
     h('p', null, h('strong', null, o.requester.display_name), ' — ', orderLine(o)),
     o.note ? h('p.hint', null, t('report_quote', { reason: o.note })) : null,
     // Given by the server once the maker has accepted the order, to the maker alone.
@@ -108,43 +141,58 @@ function orderBook(orders) {
           changed({ kind: 'order', id: o.id, action: 'status' });
         } catch (e) { toast(errorText(e), true); }
       },
-    }, t('order_to_' + s)))) : null));
+    }, t('order_to_' + s)))) : null);
+  const ul = h('ul.orders', null, orders.map(row));
   return h('section#order-book', { 'aria-labelledby': 'order-book-title' },
     h('h2#order-book-title.pane-title', null, t('order_book')),
-    orders.length ? h('ul.orders', null, rows) : h('p.empty', null, t('no_orders')));
+    orders.length ? ul : h('p.empty', null, t('no_orders')),
+    moreButton(ul, props.orders_more, props.orders_next_before, (c) => ordersAfter('maker', c), row));
 }
 
-function makersSection(makers) {
+function makersSection(page) {
+  const others = (fc) => fc.features.filter((f) => f.id !== session.me.id);
+  const makers = others(page);
+  const ul = h('ul.cards', null, makers.map(makerCard));
   return h('section', { 'aria-labelledby': 'makers-title' },
     h('h2#makers-title.pane-title', null, t('makers_near')),
-    makers.length === 0 ? h('p.empty', null, t('no_makers')) : h('ul.cards', null, makers.map((f) => {
-      const p = f.properties;
-      const err = h('p.error', { role: 'alert', hidden: true });
-      const form = h('form.stack', { onsubmit: async (e) => {
-        e.preventDefault();
-        err.hidden = true;
-        const body = { quantity: Number(form.elements.quantity.value) };
-        if (form.elements.note.value.trim()) body.note = form.elements.note.value.trim();
-        try {
-          const o = await api('POST', `/api/makers/${p.id}/orders`, body);
-          toast(t('order_sent'));
-          changed({ kind: 'order', id: o.id, action: 'create' });
-        } catch (e2) { err.textContent = errorText(e2); err.hidden = false; }
-      } },
-      h('label', null, h('span', null, t('quantity')), h('input', { type: 'number', name: 'quantity', min: 1, max: 1000, value: '10', required: true })),
-      h('label', null, h('span', null, t('note')), h('input', { type: 'text', name: 'note', maxlength: 500 })),
-      err,
-      h('button.primary', { type: 'submit' }, t('send_order')));
-      return h('li', null, h('details.maker', { 'data-maker': p.id },
-        h('summary', null, h('strong', null, p.display_name), ' — ', t('maker_line', { n: p.capacity_per_day, cap: p.capacity_per_day, stock: p.stock }),
-          (p.materials || []).length ? [h('br'), h('small', null, t('materials_needed'), t('colon'), p.materials.join(', '))] : null),
-        form));
-    })));
+    makers.length === 0 && !page.more ? h('p.empty', null, t('no_makers')) : ul,
+    moreButton(ul, page.more, page.next_after, async (after) => {
+      const r = await api('GET', `/api/makers?after=${after}`);
+      // a maker already shown first (opened from the map) is not listed twice
+      return { items: others(r).filter((f) => !$(`[data-maker="${f.id}"]`, ul)), more: r.more, cursor: r.next_after };
+    }, makerCard));
 }
 
-function myOrders(orders) {
+function makerCard(f) {
+  const p = f.properties;
+  const err = h('p.error', { role: 'alert', hidden: true });
+  const form = h('form.stack', { onsubmit: async (e) => {
+    e.preventDefault();
+    err.hidden = true;
+    const body = { quantity: Number(form.elements.quantity.value) };
+    if (form.elements.note.value.trim()) body.note = form.elements.note.value.trim();
+    try {
+      const o = await api('POST', `/api/makers/${p.id}/orders`, body);
+      toast(t('order_sent'));
+      changed({ kind: 'order', id: o.id, action: 'create' });
+    } catch (e2) { err.textContent = errorText(e2); err.hidden = false; }
+  } },
+  h('label', null, h('span', null, t('quantity')), h('input', { type: 'number', name: 'quantity', min: 1, max: 1000, value: '10', required: true })),
+  h('label', null, h('span', null, t('note')), h('input', { type: 'text', name: 'note', maxlength: 500 })),
+  err,
+  h('button.primary', { type: 'submit' }, t('send_order')));
+  return h('li', null, h('details.maker', { 'data-maker': p.id },
+    h('summary', null, h('strong', null, p.display_name), ' — ', t('maker_line', { n: p.capacity_per_day, cap: p.capacity_per_day, stock: p.stock }),
+      (p.materials || []).length ? [h('br'), h('small', null, t('materials_needed'), t('colon'), p.materials.join(', '))] : null),
+    form));
+}
+
+function myOrders(page) {
+  const orders = page.orders || [];
+  const row = (o) => h('li.order', null, h('strong', null, o.maker.display_name), ' — ', orderLine(o));
+  const ul = h('ul.orders', null, orders.map(row));
   return h('section', { 'aria-labelledby': 'my-orders-title' },
     h('h2#my-orders-title.pane-title', null, t('my_orders')),
-    orders.length === 0 ? h('p.empty', null, t('no_orders_placed')) : h('ul.orders', null, orders.map((o) =>
-      h('li.order', null, h('strong', null, o.maker.display_name), ' — ', orderLine(o)))));
+    orders.length === 0 ? h('p.empty', null, t('no_orders_placed')) : ul,
+    moreButton(ul, page.more, page.next_before, (c) => ordersAfter('requester', c), row));
 }

@@ -119,19 +119,35 @@ export async function renderMyPosts() {
     return;
   }
   claimNotice(fc.features);
+  const ul = h('ul.cards', null, fc.features.map(myPostCard));
+  // Older posts page by cursor (before=ID), a hundred at a time.
+  let before = fc.next_before;
+  const more = h('button.more', { type: 'button', hidden: !fc.more, onclick: async () => {
+    more.disabled = true;
+    try {
+      const r = await api('GET', '/api/posts' + qs({ mine: 1, status: 'any', limit: 100, before }));
+      ul.append(...r.features.map(myPostCard));
+      before = r.next_before;
+      more.hidden = !r.more;
+    } catch (e) { toast(errorText(e), true); }
+    more.disabled = false;
+  } }, t('show_more'));
   fill(sec,
     h('h2#my-posts-title.pane-title', null, t('my_posts')),
-    fc.features.length === 0 ? h('p.empty', null, t('no_posts_yet')) : h('ul.cards', null, fc.features.map((f) => {
-      const p = f.properties;
-      return h('li', null, h('button.card', { type: 'button', 'data-post': p.id, onclick: () => openPost(p.id, true) },
-        postIcon(p),
-        h('span.card-main', null,
-          h('span.card-title', null, p.title),
-          h('span.card-meta', null, [t('status_' + p.status), t('cat_' + p.category), t('n_views', { n: p.views ?? 0 }),
-            p.comments ? t('n_comments', { n: p.comments }) : null,
-            p.hidden ? t('hidden') : null].filter(Boolean).join(' · ')),
-          newlyClaimed.has(p.id) && p.status === 'claimed' ? h('span.chip.new', null, t('newly_claimed')) : null)));
-    })));
+    fc.features.length === 0 ? h('p.empty', null, t('no_posts_yet')) : ul,
+    more);
+}
+
+function myPostCard(f) {
+  const p = f.properties;
+  return h('li', null, h('button.card', { type: 'button', 'data-post': p.id, onclick: () => openPost(p.id, true) },
+    postIcon(p),
+    h('span.card-main', null,
+      h('span.card-title', null, p.title),
+      h('span.card-meta', null, [t('status_' + p.status), t('cat_' + p.category), t('n_views', { n: p.views ?? 0 }),
+        p.comments ? t('n_comments', { n: p.comments }) : null,
+        p.hidden ? t('hidden') : null].filter(Boolean).join(' · ')),
+      newlyClaimed.has(p.id) && p.status === 'claimed' ? h('span.chip.new', null, t('newly_claimed')) : null)));
 }
 
 /** Tells the author of their posts claimed since the ids last seen claimed in this browser. */

@@ -173,6 +173,8 @@ async function renderList() {
   shops = shops.slice(0, 60);
   show(...head,
     h('p.hint', null, t('n_shops', { n: total })),
+    // More than a page in view (the API says so): the nearest of those read only.
+    fc.more ? h('p.hint', null, t('more_shops_zoom', { n: fc.numberMatched })) : null,
     h('ul.cards', null, shops.map((f) => {
       const p = f.properties;
       return h('li', null, h('button.card', { type: 'button', 'data-shop': p.id, onclick: () => { M.flyTo(f.geometry.coordinates, 16.5); openShop(p.id, f.geometry.coordinates); } },
@@ -184,8 +186,15 @@ async function renderList() {
 
 /* ---- the owner's panel ---- */
 
+/** The account's own shops, every page of them (after=ID). */
 async function myShops() {
-  return (await api('GET', '/api/shops' + qs({ mine: 1, limit: 1000 }))).features;
+  const out = [];
+  for (let after = 0, more = true; more;) {
+    const fc = await api('GET', '/api/shops' + qs({ mine: 1, limit: 1000, after }));
+    out.push(...fc.features);
+    [more, after] = [fc.more, fc.next_after];
+  }
+  return out;
 }
 
 /** The account's claims still waiting or turned down (an approved one is a shop above). */

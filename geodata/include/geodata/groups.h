@@ -74,12 +74,18 @@ typedef struct geodata_group_query {
     int mine;                           /* only the viewer's groups */
     const char *category;               /* NULL: any */
     size_t limit, offset;               /* limit 1 to GEODATA_GROUPS_PAGE */
+    int by_id;                          /* by id from after, not by size (offset unused) */
+    int64_t after;                      /* with by_id: the groups with a larger id */
 } geodata_group_query;
 
 /* Calls each for the page of groups q selects, most members first, then
- * newest; *more says whether another page follows. A near point outside
+ * newest (offset of them skipped); or with by_id, by id from the first
+ * above after: an order that joins do not change, where a page ends where
+ * the next one starts, so every group is listed once whatever happens
+ * meanwhile. *more says whether another page follows. A near point outside
  * every neighbourhood selects none. Work: the groups of the audience's
- * neighbourhoods through their index, one R*Tree lookup for near. */
+ * neighbourhoods through their index (by_id: one id range), one R*Tree
+ * lookup for near. */
 int geodata_groups_list(geodata_store *store, const geodata_group_query *q,
                         int (*each)(void *arg, const geodata_group *g), void *arg, int *more);
 

@@ -39,9 +39,14 @@ int geodata_maker_set(geodata_store *store, int64_t member, int capacity_per_day
 int geodata_maker_get(geodata_store *store, int64_t member, geodata_maker *out);
 
 /* The makers audience sees (audience.h; NULL: all), in the box when bbox is
- * not NULL. */
+ * not NULL, by member id from the first above after (0: from the start):
+ * at most limit of them. With more (may be NULL) *more says whether others
+ * follow the last one visited; a page ends where the next one starts
+ * (after = the last id), so makers added meanwhile shift nothing. Work: one
+ * index range of limit + 1 rows (the R*Tree's candidates with a box). */
 int geodata_makers_query(geodata_store *store, const geodata_audience *audience, const double *bbox,
-                         size_t limit, int (*each)(void *arg, const geodata_maker *m), void *arg);
+                         int64_t after, size_t limit,
+                         int (*each)(void *arg, const geodata_maker *m), void *arg, int *more);
 
 typedef struct geodata_order {
     int64_t id, maker_id, requester_id;
@@ -58,9 +63,13 @@ typedef struct geodata_order {
 int geodata_order_create(geodata_store *store, int64_t maker, int64_t requester, int quantity,
                          const char *note, int64_t now, int64_t *id);
 int geodata_order_get(geodata_store *store, int64_t id, geodata_order *out);
-/* The maker's book (by_maker) or the requester's own orders, newest first. */
-int geodata_orders_list(geodata_store *store, int64_t member, int by_maker, size_t limit,
-                        int (*each)(void *arg, const geodata_order *o), void *arg);
+/* The maker's book (by_maker) or the requester's own orders, newest first,
+ * those with an id below before (0: from the newest), at most limit; *more
+ * says whether older ones follow the last one visited. Work: the member's
+ * orders through their index, limit + 1 of them read. */
+int geodata_orders_list(geodata_store *store, int64_t member, int by_maker, int64_t before,
+                        size_t limit, int (*each)(void *arg, const geodata_order *o), void *arg,
+                        int *more);
 /* Moves an order to status, by its maker; GEODATA_EDENIED for anyone else,
  * GEODATA_ECONFLICT for a step the order cannot take. */
 int geodata_order_set_status(geodata_store *store, int64_t id, int64_t actor, const char *status,

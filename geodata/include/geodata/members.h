@@ -69,7 +69,7 @@ int geodata_member_delete(geodata_store *store, int64_t id, int64_t now);
 
 /* ---- a forgotten password (password_resets.c) ---- */
 
-#define GEODATA_RESETS_PAGE 200          /* live resets listed at most */
+#define GEODATA_RESETS_PAGE 200          /* live resets listed at most per call */
 
 typedef struct geodata_password_reset {
     int64_t id, member_id;
@@ -86,12 +86,17 @@ typedef struct geodata_password_reset {
 int geodata_password_reset_create(geodata_store *store, int64_t member, const unsigned char hash[32],
                                   const char *token, int64_t now, int64_t expires_at);
 
-/* The live links kept for staff to pass on, newest first, at most
- * GEODATA_RESETS_PAGE: those of members and shop accounts, and with
- * staff_too those of staff and admin accounts as well (for an admin: a link
- * sets a password, so a staff member must not read an admin's). */
-int geodata_password_resets(geodata_store *store, int64_t now, int staff_too,
-                            int (*each)(void *arg, const geodata_password_reset *r), void *arg);
+/* The live links kept for staff to pass on, newest first: those of members
+ * and shop accounts, and with staff_too those of staff and admin accounts
+ * as well (for an admin: a link sets a password, so a staff member must not
+ * read an admin's); those with an id below before (0: from the newest), at
+ * most limit (1 to GEODATA_RESETS_PAGE, else GEODATA_EINVAL). *more says
+ * whether older ones follow the last one visited. Work: one index range of
+ * limit + 1 live rows. */
+int geodata_password_resets(geodata_store *store, int64_t now, int staff_too, int64_t before,
+                            size_t limit,
+                            int (*each)(void *arg, const geodata_password_reset *r), void *arg,
+                            int *more);
 
 /* Uses the live link of this hash: the member's password becomes
  * password_hash, every session of theirs ends and the link is spent, in one

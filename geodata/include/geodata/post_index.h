@@ -109,8 +109,9 @@ typedef struct geodata_post_hit {
  * read), the metric and the error message.
  * Work: near, the posts of the grid cells around each circle tried (250 m,
  * doubling up to the radius, until one holds the page), plus a sort of those
- * inside it; otherwise a scan from the newest post back until the page is
- * full, at worst every post held.
+ * inside it; otherwise a scan from the newest post (or the cursor's place,
+ * found by binary search) back until the page is full, at worst every post
+ * held.
  */
 int geodata_post_index_query(geodata_post_index *idx, geodata_store *store,
                              const geodata_post_query *q,

@@ -158,18 +158,22 @@ int geodata_post_messages(geodata_store *store, int64_t id, int64_t claimer, int
 int geodata_post_report(geodata_store *store, int64_t id, int64_t reporter, const char *reason);
 
 #define GEODATA_REPORT_REASON_MAX 500  /* bytes */
-#define GEODATA_REPORTS_PAGE 200       /* reports listed at most per post */
+#define GEODATA_REPORTS_PAGE 200       /* reports of a post listed at most per call */
 
 typedef struct geodata_post_report_row {
+    int64_t id;                                /* the report's: the cursor of the next page */
     char reason[GEODATA_REPORT_REASON_MAX + 1];
     int64_t created_at;
     char reporter_name[GEODATA_NAME_MAX + 1];  /* "" for an anonymous report */
 } geodata_post_report_row;
 
-/* Calls each for the reports of post id, oldest first, at most
- * GEODATA_REPORTS_PAGE (for staff: the caller checks). */
-int geodata_post_reports(geodata_store *store, int64_t id,
-                         int (*each)(void *arg, const geodata_post_report_row *r), void *arg);
+/* Calls each for the reports of post id with an id above after (0: from
+ * the first), oldest first, at most GEODATA_REPORTS_PAGE (for staff: the
+ * caller checks); *more says whether others follow the last one visited.
+ * Work: one index range of GEODATA_REPORTS_PAGE + 1 rows. */
+int geodata_post_reports(geodata_store *store, int64_t id, int64_t after,
+                         int (*each)(void *arg, const geodata_post_report_row *r), void *arg,
+                         int *more);
 
 /* Staff found the post fine: its reports are removed (*dismissed says how
  * many), the action audited. */
@@ -192,17 +196,31 @@ typedef struct geodata_post_query {
     int reported;              /* staff: only posts reported at least once */
     size_t limit, offset;
     int64_t now;
+    int64_t cursor;            /* > 0: only the posts after this one in the list's order
+                                  (keyset paging, with offset 0): newest first, those with
+                                  a smaller id; near, those farther away, or as far with a
+                                  larger id. Set with geodata_posts_cursor. */
+    double cursor_m;           /* near: the cursor post's distance from the centre */
 } geodata_post_query;
 
 /* Calls each(arg, post, distance) for the page of matching posts: by
- * distance when near is set (metres through PROJ), else newest first; *more
- * is 1 when another page follows. Work: for near queries, the posts of the
- * smallest circle (250 m, doubling up to the radius) that holds the page, one
+ * distance when near is set (metres through PROJ), then by id; else newest
+ * first; *more is 1 when another page follows. With q->cursor, a page ends
+ * where the next one starts: posts added meanwhile shift nothing. Work: for
+ * near queries, the posts of the smallest circle (250 m, doubling up to the
+ * radius; from the cursor's distance on) that holds the page, one
  * projection each; otherwise the page itself through the indexes. At most
  * 100,000 posts are ranked (GEODATA_EINVAL beyond: narrow the query). */
 int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
                         int (*each)(void *arg, const geodata_post *p, double distance_m),
                         void *arg, int *more);
+
+/* Makes post id q's cursor: q->cursor, and for a near query q->cursor_m,
+ * its distance from q's centre computed as the ranking computes it (to the
+ * bit). Whether the viewer may see that post is the caller's to check.
+ * GEODATA_ENOTFOUND when there is no such post. Work: one indexed read,
+ * one projection. */
+int geodata_posts_cursor(geodata_store *store, geodata_post_query *q, int64_t id);
 
 /* Open needs per neighbourhood and category, for anonymous visitors. */
 int geodata_post_counts(geodata_store *store, int64_t now,

@@ -31,15 +31,22 @@ int geodata_shop_status_valid(const char *status);
 int geodata_shop_get(geodata_store *store, int64_t id, geodata_shop *out);
 
 /* Shops in the box (all when bbox is NULL), with this status (any when
- * NULL), of this owner (any when 0), by id, paged; *total before paging. */
+ * NULL), of this owner (any when 0), by id: those with an id above after
+ * (0: from the first), offset of them skipped, at most limit visited.
+ * *total counts every match, before paging (the cursor and offset
+ * excluded); *more says whether a match follows the last one visited. With
+ * after as the cursor (the last id of the page before), shops added
+ * meanwhile shift nothing. Work: a count of the matches, and one index
+ * range of offset + limit + 1 rows. */
 int geodata_shops_query(geodata_store *store, const double *bbox, const char *status,
-                        int64_t owner, size_t limit, size_t offset,
-                        int (*each)(void *arg, const geodata_shop *s), void *arg, size_t *total);
+                        int64_t owner, int64_t after, size_t limit, size_t offset,
+                        int (*each)(void *arg, const geodata_shop *s), void *arg, size_t *total,
+                        int *more);
 
 /* ---- claims (shop_claims.c): a shop account asks, staff decide ---- */
 
 #define GEODATA_CLAIM_NOTE_MAX 500     /* bytes of a claim's note to staff */
-#define GEODATA_CLAIMS_PAGE    200     /* claims listed at most, newest first */
+#define GEODATA_CLAIMS_PAGE    200     /* claims listed at most per call, newest first */
 
 typedef struct geodata_shop_claim {
     int64_t id, shop_id, member_id;
@@ -59,10 +66,13 @@ typedef struct geodata_shop_claim {
 int geodata_shop_claim_request(geodata_store *store, int64_t id, int64_t member, const char *note,
                                int64_t now, int64_t *claim_id);
 
-/* Claims, newest first, at most GEODATA_CLAIMS_PAGE: member's own (any
- * status) when member > 0, else every pending one (for staff). */
-int geodata_shop_claims(geodata_store *store, int64_t member,
-                        int (*each)(void *arg, const geodata_shop_claim *c), void *arg);
+/* Claims, newest first: member's own (any status) when member > 0, else
+ * every pending one (for staff); those with an id below before (0: from the
+ * newest), at most limit (1 to GEODATA_CLAIMS_PAGE, else GEODATA_EINVAL).
+ * *more says whether older ones follow the last one visited. Work: one
+ * index range of limit + 1 rows. */
+int geodata_shop_claims(geodata_store *store, int64_t member, int64_t before, size_t limit,
+                        int (*each)(void *arg, const geodata_shop_claim *c), void *arg, int *more);
 
 int geodata_shop_claim_get(geodata_store *store, int64_t claim_id, geodata_shop_claim *out);
 
