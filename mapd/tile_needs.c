@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "geodata/ids.h"
 #include "geodata/members.h"
 #include "geodata/posts.h"
 #include "tile_needs.h"
@@ -27,15 +28,16 @@ typedef struct payload {
 
 struct mapd_needs {
     tiles_pointset *points;
-    pthread_mutex_t groups_lock;   /* guards groups / n_groups */
-    char **groups;                 /* group number -> neighbourhood id */
-    size_t n_groups, cap_groups;
+    pthread_mutex_t groups_lock;   /* guards groups */
+    geodata_ids *groups;           /* group number <-> neighbourhood id */
 };
 
 mapd_needs *mapd_needs_new(void)
 {
     mapd_needs *n = calloc(1, sizeof *n);
-    if (!n || !(n->points = tiles_pointset_new(free))) {
+    if (!n || !(n->points = tiles_pointset_new(free)) || !(n->groups = geodata_ids_new())) {
+        if (n)
+            tiles_pointset_free(n->points);
         free(n);
         return NULL;
     }
@@ -48,39 +50,19 @@ void mapd_needs_free(mapd_needs *n)
     if (!n)
         return;
     tiles_pointset_free(n->points);
-    for (size_t i = 0; i < n->n_groups; i++)
-        free(n->groups[i]);
-    free(n->groups);
+    geodata_ids_free(n->groups);
     pthread_mutex_destroy(&n->groups_lock);
     free(n);
 }
 
 /* The group of neighbourhood id, registered if new; UINT32_MAX when out of
- * memory. */
+ * memory. Work: a hash probe (geodata/ids.h). */
 static uint32_t group_of(mapd_needs *n, const char *id)
 {
     pthread_mutex_lock(&n->groups_lock);
-    uint32_t g = UINT32_MAX;
-    for (size_t i = 0; i < n->n_groups && g == UINT32_MAX; i++)
-        if (strcmp(n->groups[i], id) == 0)
-            g = (uint32_t)i;
-    if (g == UINT32_MAX) {
-        if (n->n_groups == n->cap_groups) {
-            size_t cap = n->cap_groups ? n->cap_groups * 2 : 64;
-            char **grown = realloc(n->groups, cap * sizeof *grown);
-            if (grown) {
-                n->groups = grown;
-                n->cap_groups = cap;
-            }
-        }
-        char *copy = n->n_groups < n->cap_groups ? strdup(id) : NULL;
-        if (copy) {
-            n->groups[n->n_groups] = copy;
-            g = (uint32_t)n->n_groups++;
-        }
-    }
+    uint32_t g = geodata_ids_intern(n->groups, id);
     pthread_mutex_unlock(&n->groups_lock);
-    return g;
+    return g == GEODATA_IDS_NONE ? UINT32_MAX : g;
 }
 
 /* The index of category in geodata_post_categories ("other" if unknown). */

@@ -38,6 +38,7 @@
 #include "geom.h"
 #include "internal.h"
 #include "post_query.h"
+#include "geodata/ids.h"
 #include "geodata/post_index.h"
 
 #define CELL_M   250.0                 /* grid cell side, metres */
@@ -85,8 +86,7 @@ struct geodata_post_index {
     size_t n, cap;
     cell *cells;              /* open addressing, linear probing; cap a power of two */
     size_t n_cells, cap_cells;
-    char **nbs;               /* interned neighbourhood ids, by index */
-    size_t n_nbs, cap_nbs;
+    geodata_ids *nbs;         /* interned neighbourhood ids: rec.nb numbers them */
 };
 
 int geodata_post_index_new(void (*free_payload)(void *payload), geodata_post_index **out)
@@ -105,6 +105,11 @@ int geodata_post_index_new(void (*free_payload)(void *payload), geodata_post_ind
         return GEODATA_ENOMEM;
     }
     idx->free_payload = free_payload;
+    if (!(idx->nbs = geodata_ids_new())) {
+        pthread_rwlock_destroy(&idx->lock);
+        free(idx);
+        return GEODATA_ENOMEM;
+    }
     *out = idx;
     return GEODATA_OK;
 }
@@ -125,15 +130,12 @@ static void clear_contents(geodata_post_index *idx)
     for (size_t i = 0; i < idx->cap_cells; i++)
         free(idx->cells[i].items);
     free(idx->cells);
-    for (size_t i = 0; i < idx->n_nbs; i++)
-        free(idx->nbs[i]);
-    free(idx->nbs);
+    geodata_ids_free(idx->nbs);
+    idx->nbs = geodata_ids_new();  /* NULL when out of memory: interning then fails */
     idx->by_id = NULL;
     idx->n = idx->cap = 0;
     idx->cells = NULL;
     idx->n_cells = idx->cap_cells = 0;
-    idx->nbs = NULL;
-    idx->n_nbs = idx->cap_nbs = 0;
 }
 
 void geodata_post_index_free(geodata_post_index *idx)
@@ -141,6 +143,7 @@ void geodata_post_index_free(geodata_post_index *idx)
     if (!idx)
         return;
     clear_contents(idx);
+    geodata_ids_free(idx->nbs);
     pthread_rwlock_destroy(&idx->lock);
     free(idx);
 }
@@ -275,26 +278,10 @@ static uint32_t intern_nb(geodata_post_index *idx, const char *nb, int *oom)
 {
     if (!*nb)
         return NB_NONE;
-    for (size_t i = 0; i < idx->n_nbs; i++)
-        if (strcmp(idx->nbs[i], nb) == 0)
-            return (uint32_t)i;
-    if (idx->n_nbs == idx->cap_nbs) {
-        size_t ncap = idx->cap_nbs ? idx->cap_nbs * 2 : 64;
-        char **m = realloc(idx->nbs, ncap * sizeof *m);
-        if (!m) {
-            *oom = 1;
-            return NB_NONE;
-        }
-        idx->nbs = m;
-        idx->cap_nbs = ncap;
-    }
-    char *copy = strdup(nb);
-    if (!copy) {
+    uint32_t i = idx->nbs ? geodata_ids_intern(idx->nbs, nb) : GEODATA_IDS_NONE;
+    if (i == GEODATA_IDS_NONE)
         *oom = 1;
-        return NB_NONE;
-    }
-    idx->nbs[idx->n_nbs] = copy;
-    return (uint32_t)idx->n_nbs++;
+    return i;
 }
 
 static int category_index(const char *category)
@@ -453,7 +440,7 @@ void geodata_post_index_swap(geodata_post_index *idx, geodata_post_index *fresh)
 #define SWAP(type, f) do { type t_ = idx->f; idx->f = fresh->f; fresh->f = t_; } while (0)
     SWAP(rec **, by_id); SWAP(size_t, n); SWAP(size_t, cap);
     SWAP(cell *, cells); SWAP(size_t, n_cells); SWAP(size_t, cap_cells);
-    SWAP(char **, nbs); SWAP(size_t, n_nbs); SWAP(size_t, cap_nbs);
+    SWAP(geodata_ids *, nbs);
 #undef SWAP
     pthread_rwlock_unlock(&idx->lock);
 }
@@ -462,11 +449,9 @@ void geodata_post_index_stats(geodata_post_index *idx, size_t *posts, size_t *by
 {
     pthread_rwlock_rdlock(&idx->lock);
     size_t b = sizeof *idx + idx->cap * sizeof *idx->by_id + idx->n * sizeof(rec)
-             + idx->cap_cells * sizeof(cell) + idx->cap_nbs * sizeof *idx->nbs;
+             + idx->cap_cells * sizeof(cell) + (idx->nbs ? geodata_ids_bytes(idx->nbs) : 0);
     for (size_t i = 0; i < idx->cap_cells; i++)
         b += idx->cells[i].cap * sizeof(cell_entry);
-    for (size_t i = 0; i < idx->n_nbs; i++)
-        b += strlen(idx->nbs[i]) + 1;
     *posts = idx->n;
     *bytes = b;
     pthread_rwlock_unlock(&idx->lock);
@@ -494,8 +479,9 @@ int geodata_post_index_counts(geodata_post_index *idx, geodata_store *store, int
     while (geodata_post_categories[n_cat])
         n_cat++;
     pthread_rwlock_rdlock(&idx->lock);
-    int64_t *grid = calloc(idx->n_nbs * n_cat + 1, sizeof *grid);
-    count_row *rows = grid ? malloc((idx->n_nbs * n_cat + 1) * sizeof *rows) : NULL;
+    size_t n_nbs = idx->nbs ? geodata_ids_count(idx->nbs) : 0;
+    int64_t *grid = calloc(n_nbs * n_cat + 1, sizeof *grid);
+    count_row *rows = grid ? malloc((n_nbs * n_cat + 1) * sizeof *rows) : NULL;
     size_t n_rows = 0;
     int rc = rows ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < idx->n; i++) {
@@ -504,10 +490,11 @@ int geodata_post_index_counts(geodata_post_index *idx, geodata_store *store, int
             && r->category < n_cat)
             grid[(size_t)r->nb * n_cat + r->category]++;
     }
-    for (size_t nb = 0; !rc && nb < idx->n_nbs; nb++)
+    for (size_t nb = 0; !rc && nb < n_nbs; nb++)
         for (size_t c = 0; c < n_cat; c++)
             if (grid[nb * n_cat + c])
-                rows[n_rows++] = (count_row){ idx->nbs[nb], geodata_post_categories[c],
+                rows[n_rows++] = (count_row){ geodata_ids_name(idx->nbs, (uint32_t)nb),
+                                              geodata_post_categories[c],
                                               grid[nb * n_cat + c] };
     /* The rows point into the index: visited before the lock goes, each short. */
     if (!rc)
@@ -730,10 +717,16 @@ int geodata_post_index_query(geodata_post_index *idx, geodata_store *store,
     uint8_t *visible = NULL;
     if (!rc) {
         pthread_rwlock_rdlock(&idx->lock);
-        if (filtered) { /* the audience's rule, on the index's neighbourhoods */
-            visible = calloc(idx->n_nbs ? idx->n_nbs : 1, 1);
-            for (size_t j = 0; visible && j < idx->n_nbs; j++)
-                visible[j] = (uint8_t)geodata_audience_sees(a, idx->nbs[j]);
+        if (filtered) { /* the audience's rule, on the index's neighbourhoods: its list
+                         * looked up (a handful), not every neighbourhood tested */
+            size_t n_nbs = idx->nbs ? geodata_ids_count(idx->nbs) : 0;
+            visible = calloc(n_nbs ? n_nbs : 1, 1);
+            for (size_t j = 0; visible && n_nbs && a->kind == GEODATA_AUDIENCE_MEMBER
+                               && j < a->n_visible; j++) {
+                uint32_t k = geodata_ids_find(idx->nbs, a->visible[j]);
+                if (k != GEODATA_IDS_NONE)
+                    visible[k] = 1;
+            }
             f.visible = visible;
             if (!visible)
                 rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
