@@ -42,7 +42,8 @@ shrunk if it would not fit. Street names thus repeat across thousands of
 communes, as "Rue de la République" does. One commune in 4 spells suffixes
 as BANO does (bis, ter, quater); a house number repeated within a commune
 under one street name is left out. Each address gets the commune's name,
-INSEE code and postcode, and the id INSEE_NNNNNN.
+INSEE code and postcode, and the id INSEE_NNNNNN; the file lists the communes
+in the order of their INSEE codes, as the BAN's files do.
 
 Presets are windows of the same country: small and 2m are the communes of a
 block of cells of the national grid, with the same addresses.
@@ -320,7 +321,8 @@ def write_addresses(path, communes, templates):
         head = "id;numero;rep;nom_voie;code_postal;code_insee;nom_commune;lon;lat\n".encode()
         out.write(head)
         digest.update(head)
-        for k, c in enumerate(communes):
+        # Communes in the order of their INSEE codes, as the BAN's files are.
+        for k, c in enumerate(sorted(communes, key=lambda c: c.insee)):
             data = "".join(commune_lines(c, templates[c.template])).encode("utf-8")
             out.write(data)
             digest.update(data)
