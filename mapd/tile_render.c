@@ -9,6 +9,10 @@
  * level L simplifies at 0.5 * 4^L units and clusters on cells of 256 * 2^L
  * (at most the whole tile); address points only at level 0, street lines
  * up to level STREETS_MAX_LEVEL (simplified at 8 tile units there).
+ * Neighbourhoods keep their label points up to LABELS_MAX_LEVEL and their
+ * names up to NAMES_MAX_LEVEL: a low zoom over a whole country holds
+ * thousands of them, whose outlines still fit when their words do not
+ * (a name is read from the tile of a nearer zoom, or the API).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +31,8 @@
 
 #define MAX_LEVEL 5
 #define STREETS_MAX_LEVEL 2
+#define LABELS_MAX_LEVEL 2
+#define NAMES_MAX_LEVEL 3
 
 /* ---- strings of the rows of a layer ------------------------------------- */
 
@@ -211,10 +217,11 @@ static int add_neighbourhood(void *arg, const mapd_neighbourhood *n)
     tiles_value vals[] = { { .type = TILES_VALUE_STRING, .s = n->id },
                            { .type = TILES_VALUE_STRING, .s = n->name },
                            { .type = TILES_VALUE_BOOL, .b = 1 } };
-    if (tiles_mvt_add(r->layer, 0, 0, &r->buf.g, keys, vals, 2))
+    if (r->buf.g.n > 0
+        && tiles_mvt_add(r->layer, 0, 0, &r->buf.g, keys, vals, r->level <= NAMES_MAX_LEVEL ? 2 : 1))
         return TILES_ENOMEM;
     int32_t x, y;
-    if (tiles_point(&r->frame, n->label_lon, n->label_lat, &x, &y))
+    if (r->level <= LABELS_MAX_LEVEL && tiles_point(&r->frame, n->label_lon, n->label_lat, &x, &y))
         return add_point(r, 0, 0, x, y, keys, vals, 3);
     return 0;
 }

@@ -810,50 +810,55 @@ static int cmp_result(const void *a, const void *b)
 
 /* ---- search ------------------------------------------------------------ */
 
-/* The towns that hold one postcode: a candidate street is "in" the postcode
- * when it has it, or when its town holds it (a wrong district of the same
- * town). */
-#define PC_TOWNS_MAX 16
-typedef struct pc_filter {
-    int64_t pc;                     /* the postcode, or -1: no filter */
-    uint32_t town[PC_TOWNS_MAX];
-    size_t ntown;                   /* more towns than PC_TOWNS_MAX: postcode alone */
-} pc_filter;
-
-static void pc_filter_init(const geodata_geocoder *g, int64_t pc, pc_filter *f)
+/* Whether street s holds a word the query matched (or, while a word is
+ * being typed, a word it begins). Work: the street's words times the
+ * query's matches. */
+static int street_has_query_word(const geodata_geocoder *g, const parsed_query *Q, uint32_t s)
 {
-    f->pc = pc;
-    f->ntown = 0;
-    if (pc < 0)
-        return;
-    uint64_t key = (uint64_t)pc << 32;
-    size_t lo = 0, hi = g->n_postcode_towns;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (g->postcode_towns[mid] < key) lo = mid + 1; else hi = mid;
+    const gc_street *st = &g->street[s];
+    for (uint32_t k = 0; k < st->ntok; k++) {
+        uint32_t w = g->street_toks[st->tok + k];
+        for (size_t i = 0; i < Q->n; i++) {
+            const qtok *t = &Q->q[i];
+            if (t->postcode || t->stop)
+                continue;
+            for (int m = 0; m < t->nm; m++)
+                if (t->m[m].word == w)
+                    return 1;
+            if (t->prefix && g->word[w].len >= t->typed_len
+                && memcmp(gc_str(g, g->word[w].text), t->typed, t->typed_len) == 0)
+                return 1;
+        }
     }
-    for (; lo < g->n_postcode_towns && g->postcode_towns[lo] >> 32 == (uint64_t)pc
-           && f->ntown < PC_TOWNS_MAX; lo++)
-        f->town[f->ntown++] = (uint32_t)g->postcode_towns[lo];
-}
-
-static int pc_filter_keeps(const geodata_geocoder *g, const pc_filter *f, uint32_t s)
-{
-    if (f->pc < 0 || g->street[s].postcode_value == (uint32_t)f->pc)
-        return 1;
-    uint32_t town = g->city[g->street[s].city].town;
-    for (size_t i = 0; i < f->ntown; i++)
-        if (f->town[i] == town)
-            return 1;
     return 0;
 }
 
-/* Gathers the candidate streets of the seed words order[0 .. no) (the rarest
- * first; see search()), only those f keeps, and scores them into sc; returns
- * how many scored at least MIN_SCORE. Work: the seeds' postings, and at most
- * MAX_CAND streets scored. */
-static size_t score_candidates(const geodata_geocoder *g, parsed_query *Q, const int *order, int no,
-                               const pc_filter *f, uint32_t *cand, scored *sc)
+/* The candidates of a query naming a postcode the base holds: the streets
+ * of that postcode that hold one of its words, into cand; their number.
+ * However common the words ("Avenue Jean Jaurès" is in thousands of towns,
+ * "Oise" in street and town names alike), a postcode has a few hundred
+ * streets. Work: a binary search, then the postcode's streets. */
+static size_t postcode_candidates(const geodata_geocoder *g, const parsed_query *Q, uint32_t pc,
+                                  uint32_t *cand)
+{
+    uint64_t key = (uint64_t)pc << 32;
+    size_t lo = 0, hi = g->n_pc_street;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (g->pc_street[mid] < key) lo = mid + 1; else hi = mid;
+    }
+    size_t nc = 0;
+    for (; lo < g->n_pc_street && g->pc_street[lo] >> 32 == pc && nc < MAX_CAND; lo++)
+        if (street_has_query_word(g, Q, (uint32_t)g->pc_street[lo]))
+            cand[nc++] = (uint32_t)g->pc_street[lo];
+    return nc;
+}
+
+/* The candidates of the seed words order[0 .. no) (the rarest first; see
+ * search()), into cand; their number. Work: the seeds' postings, at most
+ * MAX_CAND. */
+static size_t seed_candidates(const geodata_geocoder *g, const parsed_query *Q, const int *order,
+                              int no, uint32_t *cand)
 {
     const qtok *q = Q->q;
     size_t nc = 0;
@@ -865,17 +870,23 @@ static size_t score_candidates(const geodata_geocoder *g, parsed_query *Q, const
         for (int m = 0; m < s->nm; m++) {
             const gc_word *w = &g->word[s->m[m].word];
             for (uint32_t p = 0; p < w->npost && nc < MAX_CAND; p++)
-                if (pc_filter_keeps(g, f, g->posts[w->post + p]))
-                    cand[nc++] = g->posts[w->post + p];
+                cand[nc++] = g->posts[w->post + p];
         }
         if (s->prefix)
             for (size_t i = s->pfx_lo; i < s->pfx_hi && nc < MAX_CAND; i++) {
                 const gc_word *w = &g->word[g->word_sorted[i]];
                 for (uint32_t p = 0; p < w->npost && nc < MAX_CAND; p++)
-                    if (pc_filter_keeps(g, f, g->posts[w->post + p]))
-                        cand[nc++] = g->posts[w->post + p];
+                    cand[nc++] = g->posts[w->post + p];
             }
     }
+    return nc;
+}
+
+/* Scores the nc candidate streets in cand (sorted here, duplicates once) into
+ * sc; returns how many scored at least MIN_SCORE. */
+static size_t score_candidates(const geodata_geocoder *g, parsed_query *Q, uint32_t *cand, size_t nc,
+                               scored *sc)
+{
     qsort(cand, nc, sizeof *cand, cmp_u32);
     size_t ns = 0;
     for (size_t i = 0; i < nc; i++) {
@@ -936,15 +947,15 @@ static int search(const geodata_geocoder *g, parsed_query *Q, int exact_suffices
         return GEODATA_ENOMEM;
     }
     /* A postcode the base holds names the town, as it does for a person:
-     * the streets of that postcode's towns are scored first, and the others
-     * only when none of those is a sure answer (a wrong postcode). */
-    pc_filter f;
-    pc_filter_init(g, Q->postcode >= 0 && held_postcode(g, (uint32_t)Q->postcode) ? Q->postcode : -1, &f);
-    size_t ns = score_candidates(g, Q, order, no, &f, cand, sc);
-    if (f.pc >= 0 && !(ns > 0 && best_score(sc, ns) >= SURE_SCORE)) {
-        pc_filter_init(g, -1, &f);
-        ns = score_candidates(g, Q, order, no, &f, cand, sc);
-    }
+     * the streets of that postcode are scored first, and the seeds' streets
+     * only when none of those is a sure answer (a wrong postcode, another
+     * district of the town). */
+    size_t ns = 0;
+    int pc = Q->postcode >= 0 && held_postcode(g, (uint32_t)Q->postcode);
+    if (pc)
+        ns = score_candidates(g, Q, cand, postcode_candidates(g, Q, (uint32_t)Q->postcode, cand), sc);
+    if (!pc || !(ns > 0 && best_score(sc, ns) >= SURE_SCORE))
+        ns = score_candidates(g, Q, cand, seed_candidates(g, Q, order, no, cand), sc);
     qsort(sc, ns, sizeof *sc, cmp_scored);
     geodata_geocode_result tmp[TOP_STREETS];
     size_t nt = ns < TOP_STREETS ? ns : TOP_STREETS;

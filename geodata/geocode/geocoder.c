@@ -471,7 +471,8 @@ static int build_lookups(geodata_geocoder *g)
     g->word_sorted = malloc((g->n_word ? g->n_word : 1) * sizeof *g->word_sorted);
     uint32_t *first = calloc(g->n_word ? g->n_word : 1, sizeof *first);
     g->postcode_towns = malloc((g->n_street ? g->n_street : 1) * sizeof *g->postcode_towns);
-    if (!g->word_sorted || !first || !g->postcode_towns) {
+    g->pc_street = malloc((g->n_street ? g->n_street : 1) * sizeof *g->pc_street);
+    if (!g->word_sorted || !first || !g->postcode_towns || !g->pc_street) {
         free(first);
         return -1;
     }
@@ -494,9 +495,14 @@ static int build_lookups(geodata_geocoder *g)
         const gc_street *st = &g->street[s];
         if (st->ntok)
             first[g->street_toks[st->tok]]++;
-        if (st->postcode_value)
+        if (st->postcode_value) {
+            g->pc_street[np] = (uint64_t)st->postcode_value << 32 | (uint32_t)s;
             g->postcode_towns[np++] = (uint64_t)st->postcode_value << 32 | g->city[st->city].town;
+        }
     }
+    if (np > 1)
+        qsort(g->pc_street, np, sizeof *g->pc_street, cmp_u64);
+    g->n_pc_street = np;
     if (np > 1)
         qsort(g->postcode_towns, np, sizeof *g->postcode_towns, cmp_u64);
     size_t u = 0;
@@ -717,6 +723,7 @@ void geodata_geocoder_free(geodata_geocoder *g)
     free(g->del_word);
     free(g->postcodes);
     free(g->postcode_towns);
+    free(g->pc_street);
     free(g->town);
     free(g->town_toks);
     free(g->word_sorted);

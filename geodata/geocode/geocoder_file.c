@@ -35,7 +35,7 @@
 #include "internal.h"
 
 #define FILE_MAGIC "entraide geocoder index\n"
-#define FILE_VERSION 1
+#define FILE_VERSION 2
 #define KEY_MAX 160
 
 /* Every array of the index: its field and the field counting its elements. */
@@ -56,6 +56,7 @@
     X(del_word, n_del)                                         \
     X(postcodes, n_postcodes)                                  \
     X(postcode_towns, n_postcode_towns)                        \
+    X(pc_street, n_pc_street)                                  \
     X(grid_addr, n_addr)                                       \
     X(grid_key, n_cells)
 

@@ -89,6 +89,7 @@ struct geodata_geocoder {
     gc_nb *nbs;          size_t n_nbs;
     uint32_t *postcodes; size_t n_postcodes;   /* sorted numeric postcodes seen */
     uint64_t *postcode_towns; size_t n_postcode_towns; /* sorted postcode << 32 | town */
+    uint64_t *pc_street; size_t n_pc_street; /* sorted postcode << 32 | street: a postcode's streets */
     /* reverse grid: addresses sorted by cell, and the cells present */
     uint32_t *grid_addr;
     int64_t *grid_key;   uint32_t *grid_start; size_t n_cells;
