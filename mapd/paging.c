@@ -61,16 +61,9 @@ static void put(link_query *q, const char *s, size_t n)
 
 static void put_encoded(link_query *q, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
-            || strchr("-._~,", *c)) {
-            put(q, (const char *)c, 1);
-        } else {
-            char e[3] = { '%', hex[*c >> 4], hex[*c & 15] };
-            put(q, e, 3);
-        }
-    }
+    char e[3];
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+        put(q, e, mapd_url_byte(*c, ",", e));
 }
 
 static enum MHD_Result copy_arg(void *cls, enum MHD_ValueKind kind, const char *key,

@@ -24,3 +24,17 @@ int mapd_text_append(mapd_text *t, const void *s, size_t n)
     t->data[t->len] = '\0';
     return 0;
 }
+
+size_t mapd_url_byte(unsigned char c, const char *keep, char out[3])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+        || (c && strchr("-._~", c)) || (c && strchr(keep, c))) {
+        out[0] = (char)c;
+        return 1;
+    }
+    out[0] = '%';
+    out[1] = hex[c >> 4];
+    out[2] = hex[c & 15];
+    return 3;
+}
