@@ -11,8 +11,12 @@
  *    (ue, ru, re -> rue); a number also matches the ordinal of a street name
  *    ("henry 4" -> Henri IV). When autocompleting, the last word may be the
  *    start of a word.
- * 2. Candidates: the streets of the rarest street word and of up to two other
- *    rare words.
+ * 2. Candidates: for a query naming a postcode the base holds, the streets
+ *    of that postcode that hold one of its words; otherwise, or when none of
+ *    those is a sure answer, the streets of the rarest street word and of up
+ *    to two other rare words (a word in too many streets to list comes last,
+ *    even after a town's word: "Jaurès" is in thousands of streets of a
+ *    country's base).
  * 3. Word roles, per candidate street. A word counts for the street or for
  *    the town, never both. The town part of the query starts at a postcode or
  *    at a word of a town that the street's name does not hold, once the street
@@ -29,8 +33,9 @@
  *    rule (geocode_verify.c) refuses any of these.
  * 5. Score (0..1): 0.55 x the share of the street's name found + 0.45 x the
  *    share of the query explained (words weighted by rarity), less 0.05 for
- *    a wrong district (postcode or ordinal of the same town); 0 when less
- *    than half of the street's name is found.
+ *    a wrong district (postcode or ordinal of the same town), less 0.1 for a
+ *    postcode held only by other towns; 0 when less than half of the
+ *    street's name is found.
  * 6. House number on the best streets: that number and suffix, or the same
  *    number with another suffix (approximate, never verified), else the
  *    street alone. A number is never invented.
