@@ -838,22 +838,48 @@ static int street_has_query_word(const geodata_geocoder *g, const parsed_query *
     return 0;
 }
 
-/* The candidates of a query naming a postcode the base holds: the streets
- * of that postcode that hold one of its words, into cand; their number.
- * However common the words ("Avenue Jean Jaurès" is in thousands of towns,
- * "Oise" in street and town names alike), a postcode has a few hundred
- * streets. Work: a binary search, then the postcode's streets. */
-static size_t postcode_candidates(const geodata_geocoder *g, const parsed_query *Q, uint32_t pc,
-                                  uint32_t *cand)
+/* The first entry of pc_street at or after key. */
+static size_t pc_street_at(const geodata_geocoder *g, uint64_t key)
 {
-    uint64_t key = (uint64_t)pc << 32;
     size_t lo = 0, hi = g->n_pc_street;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (g->pc_street[mid] < key) lo = mid + 1; else hi = mid;
     }
+    return lo;
+}
+
+/* The candidates of a query naming a postcode the base holds: the streets
+ * of that postcode that hold one of its words, into cand; their number.
+ * However common the words ("Avenue Jean Jaurès" is in thousands of towns,
+ * "Oise" in street and town names alike), a postcode has a few hundred
+ * streets. They are read from the side that is shorter: the postings of
+ * the query's rarest word, kept when in the postcode, or the postcode's
+ * streets, kept when they hold a word of the query. Work: the smaller of
+ * the two, plus two binary searches. */
+static size_t postcode_candidates(const geodata_geocoder *g, const parsed_query *Q, uint32_t pc,
+                                  uint32_t *cand)
+{
+    size_t lo = pc_street_at(g, (uint64_t)pc << 32);
+    size_t hi = pc_street_at(g, (uint64_t)(pc + 1) << 32);
+    const qtok *rarest = NULL;
+    for (size_t i = 0; i < Q->n; i++) {
+        const qtok *t = &Q->q[i];
+        if (t->nm && !t->postcode && !t->stop && !t->noise && !t->prefix
+            && (!rarest || t->posts < rarest->posts))
+            rarest = t;
+    }
     size_t nc = 0;
-    for (; lo < g->n_pc_street && g->pc_street[lo] >> 32 == pc && nc < MAX_CAND; lo++)
+    if (rarest && rarest->posts < hi - lo) {
+        for (int m = 0; m < rarest->nm; m++) {
+            const gc_word *w = &g->word[rarest->m[m].word];
+            for (uint32_t p = 0; p < w->npost && nc < MAX_CAND; p++)
+                if (g->street[g->posts[w->post + p]].postcode_value == pc)
+                    cand[nc++] = g->posts[w->post + p];
+        }
+        return nc;
+    }
+    for (; lo < hi && nc < MAX_CAND; lo++)
         if (street_has_query_word(g, Q, (uint32_t)g->pc_street[lo]))
             cand[nc++] = (uint32_t)g->pc_street[lo];
     return nc;
