@@ -313,17 +313,6 @@ static const entry catalogue[] = {
       "Le groupe est en formation : il accepte des publications une fois assez de membres réunis." },
     { "a page holds 1 to {} groups", "Une page compte de 1 à {1} groupes." },
     { "mine is 1 or 0", "mine vaut 1 ou 0." },
-    /* paging (paging.c and the lists) */
-    { "offset is at most {}: page further with {}=ID (the next_{} of each page)",
-      "offset vaut au plus {1} : continuez avec {2}=ID (le next_{3} de chaque page)." },
-    { "give offset or {}, not both", "Indiquez offset ou {1}, pas les deux." },
-    { "{} names no post you can see: start again without it",
-      "{1} ne désigne aucune annonce que vous voyez : recommencez sans lui." },
-    { "a list by distance (near) pages with after=ID, not before",
-      "Une liste par distance (near) se parcourt avec after=ID, pas before." },
-    { "a list newest first pages with before=ID; after=ID goes with near=LON,LAT",
-      "Une liste des plus récentes se parcourt avec before=ID ; after=ID va avec near=LON,LAT." },
-    { "as is requester or maker", "as vaut requester ou maker." },
 
     /* comments (geodata/domain/comments.c, api_comments.c) */
     { "no such comment", "Ce commentaire n’existe pas." },
