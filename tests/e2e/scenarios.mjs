@@ -2196,7 +2196,12 @@ async function groupsGrow(ctx) {
   check('the group’s post opens in the needs panel, with a link to its group', await page.isVisible('#pane-needs'));
   await page.click('#needs-body button.group-link');
   await groupPage(page, id);
-  check('the link leads back to the group’s page, the focus on its title', await page.evaluate(() => document.activeElement.id === 'group-title'));
+  // The page of this group is still in the DOM from before, hidden: what the
+  // link does shows once the group is read again and its title focused.
+  const focused = await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'group-title',
+    null, { timeout: 15000 }).then(() => true, () => false);
+  check('the link leads back to the group’s page, the focus on its title', focused,
+    await page.evaluate(() => document.activeElement && (document.activeElement.id || document.activeElement.tagName)));
 
   // "Voir sur la carte": the group's posts alone, the tiles' needs hidden until the filter is cleared.
   await page.click('#pane-groups .actions button:has-text("Voir sur la carte")');
