@@ -237,12 +237,24 @@ static int open_mapped(geodata_store *store, const char *path, const char *key,
         close(fd);
         return GEODATA_OK;
     }
-    for (int i = 0; i < N_ARRAYS; i++)
-        if (h.a[i].offset > h.file_size || h.a[i].count > h.file_size
-            || h.a[i].count * h.a[i].size > h.file_size - h.a[i].offset) {
-            close(fd);
-            return GEODATA_OK;
-        }
+    /* Every array inside the file, of the element size this build uses, and
+     * the arrays that share a count agreeing on it. */
+    static const size_t sizes_of[N_ARRAYS] = {
+#define X(field, n) [A_##field] = sizeof *((geodata_geocoder *)0)->field,
+        GC_ARRAYS(X)
+#undef X
+        [A_grid_start] = sizeof(uint32_t), [A_reps] = 1,
+    };
+    int bad = h.a[A_addr].count != h.a[A_grid_addr].count || h.a[A_word].count != h.a[A_word_sorted].count
+           || h.a[A_del_hash].count != h.a[A_del_word].count
+           || h.a[A_grid_start].count != h.a[A_grid_key].count + 1;
+    for (int i = 0; !bad && i < N_ARRAYS; i++)
+        bad = h.a[i].size != sizes_of[i] || h.a[i].offset > h.file_size || h.a[i].count > h.file_size
+           || h.a[i].count * h.a[i].size > h.file_size - h.a[i].offset;
+    if (bad) {
+        close(fd);
+        return GEODATA_OK;
+    }
     void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
     close(fd);
     if (map == MAP_FAILED)
