@@ -56,11 +56,10 @@ static const char *const col_names[N_COLS] = {
 /* The import's page cache (the store's own is STORE_CACHE_KIB). Its one
  * transaction writes every page of the addresses' table and indexes; pages
  * that do not fit spill into the WAL before the commit, and each later read
- * of a page then looks through the whole WAL's index, O(frames / 4096): at
- * the size of a country, most of the import's time. 1 GiB keeps the peak
- * memory of a 26-million-address import under 4 GB (docs/performance.md). */
+ * of such a page looks through the WAL's index, O(frames / 4096), a cost
+ * that grows with the import. With 1 GiB a 26-million-address import peaked
+ * at 3.2 GB (docs/performance.md, "A country on one machine"). */
 #define IMPORT_CACHE_PRAGMA "PRAGMA cache_size=-1048576"
-
 
 typedef struct header {
     char sep;
