@@ -89,7 +89,7 @@ demo: build
 
 test: build build-asan build-tsan
 	ctest --test-dir build --output-on-failure -j2
-	ctest --test-dir build-asan --output-on-failure -j2 -LE clients
+	ctest --test-dir build-asan --output-on-failure -j2 -LE 'clients|e2e'
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ENTRAIDE_CONCURRENCY_SETUP_MAPD=$(CURDIR)/$(MAPD) \
 	  ctest --test-dir build-tsan -L concurrency --output-on-failure
 
