@@ -153,20 +153,10 @@ int main(int argc, char **argv)
     eval_result r;
     size_t sample = 5000;
     eval_run(g, &set, sample, 2000, 20200317, &r);
-    size_t pert_n = 0, pert_ok = 0;
     printf("accuracy, %zu sampled addresses (targets: clean exact >= 99.5%%, perturbed within 30 m "
            ">= 99%%, invented confident <= 0.5%%):\n", sample);
-    for (int v = 0; v < EVAL_N_VARIANTS; v++) {
-        printf("  %-18s %6.2f%% exact id   %6.2f%% within 30 m   %6.2f%% verify a member\n",
-               eval_variant_names[v], 100.0 * (double)r.exact[v] / (double)r.asked[v],
-               100.0 * (double)r.within30[v] / (double)r.asked[v],
-               100.0 * (double)r.verified[v] / (double)r.asked[v]);
-        if (v != EVAL_CLEAN) {
-            pert_n += r.asked[v];
-            pert_ok += r.within30[v];
-        }
-    }
-    printf("  all perturbed    %6.2f%% within 30 m\n", 100.0 * (double)pert_ok / (double)pert_n);
+    eval_print(&r, "  ", stdout);
+    printf("  all perturbed    %6.2f%% within 30 m\n", 100.0 * eval_perturbed_within30(&r));
     printf("  invented         %6.2f%% confident house numbers (%zu of %zu)\n",
            100.0 * (double)r.fake_confident / (double)r.fake_asked, r.fake_confident, r.fake_asked);
 

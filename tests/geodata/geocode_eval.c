@@ -370,3 +370,23 @@ void eval_run(const geodata_geocoder *g, const eval_set *set, size_t sample, siz
         }
     }
 }
+
+double eval_perturbed_within30(const eval_result *r)
+{
+    size_t asked = 0, ok = 0;
+    for (int v = 0; v < EVAL_N_VARIANTS; v++)
+        if (v != EVAL_CLEAN) {
+            asked += r->asked[v];
+            ok += r->within30[v];
+        }
+    return asked ? (double)ok / (double)asked : 0;
+}
+
+void eval_print(const eval_result *r, const char *prefix, FILE *out)
+{
+    for (int v = 0; v < EVAL_N_VARIANTS; v++)
+        fprintf(out, "%s%-18s %5zu asked, %6.2f%% exact, %6.2f%% within 30 m, %6.2f%% verified\n", prefix,
+                eval_variant_names[v], r->asked[v], 100.0 * (double)r->exact[v] / (double)r->asked[v],
+                100.0 * (double)r->within30[v] / (double)r->asked[v],
+                100.0 * (double)r->verified[v] / (double)r->asked[v]);
+}

@@ -64,6 +64,14 @@ typedef struct eval_result {
 void eval_run(const geodata_geocoder *g, const eval_set *set, size_t sample, size_t fakes,
               uint64_t seed, eval_result *r);
 
+/* The share (0..1) of the perturbed queries, every variant but clean,
+ * answered within 30 m of their address. */
+double eval_perturbed_within30(const eval_result *r);
+
+/* One line per variant (asked, exact, within 30 m, verified), each after
+ * prefix, on out. */
+void eval_print(const eval_result *r, const char *prefix, FILE *out);
+
 /* Where eval_run describes each miss (query, answer, truth); NULL = nowhere.
  * The environment variable GEOCODE_EVAL_MISSES=1 sets it to stderr. */
 extern FILE *eval_misses;

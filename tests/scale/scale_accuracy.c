@@ -32,19 +32,9 @@ int main(int argc, char **argv)
     }
     eval_result r;
     eval_run(g, &set, 3000, 1500, 20200317, &r);
-    size_t pert = 0, pert_ok = 0;
-    for (int v = 0; v < EVAL_N_VARIANTS; v++) {
-        printf("%-18s %5zu asked, %6.2f%% exact, %6.2f%% within 30 m, %6.2f%% verified\n",
-               eval_variant_names[v], r.asked[v], 100.0 * (double)r.exact[v] / (double)r.asked[v],
-               100.0 * (double)r.within30[v] / (double)r.asked[v],
-               100.0 * (double)r.verified[v] / (double)r.asked[v]);
-        if (v != EVAL_CLEAN) {
-            pert += r.asked[v];
-            pert_ok += r.within30[v];
-        }
-    }
+    eval_print(&r, "", stdout);
     double clean = 100.0 * (double)r.exact[EVAL_CLEAN] / (double)r.asked[EVAL_CLEAN];
-    double perturbed = 100.0 * (double)pert_ok / (double)pert;
+    double perturbed = 100.0 * eval_perturbed_within30(&r);
     double invented = 100.0 * (double)r.fake_confident / (double)r.fake_asked;
     int ok = clean >= 99.5 && perturbed >= 99.0 && invented <= 0.5;
     printf("%s: clean exact %.2f%% (>= 99.5), perturbed within 30 m %.2f%% (>= 99), "
