@@ -7,7 +7,7 @@ import { api, session, can } from './api.js';
 import { h, $, fill } from './dom.js';
 import { t, fmtDate, onLang } from './i18n.js';
 import * as M from './map.js';
-import { toast, errorText, showTab, ui, currentTab } from './ui.js';
+import { toast, errorText, showTab, ui, currentTab, moreButton } from './ui.js';
 import { on, changed } from './events.js';
 
 const NEXT = { pending: ['accepted', 'declined'], accepted: ['ready', 'declined'], ready: ['delivered'] };
@@ -99,25 +99,6 @@ function profileSection(mine) {
 
 function orderLine(o, who) {
   return [t('n_masks', { n: o.quantity }), who, t('order_' + o.status), fmtDate(o.created_at)].filter(Boolean).join(' · ');
-}
-
-/**
- * A "Show more" button for a list whose first page said more exist (the API
- * pages by cursor): next(cursor) reads the following page as {items, more,
- * cursor}, whose items join ul, rendered by row.
- */
-function moreButton(ul, more, cursor, next, row) {
-  const btn = h('button.more', { type: 'button', hidden: !more, onclick: async () => {
-    btn.disabled = true;
-    try {
-      const r = await next(cursor);
-      ul.append(...r.items.map(row));
-      cursor = r.cursor;
-      btn.hidden = !r.more;
-    } catch (e) { toast(errorText(e), true); }
-    btn.disabled = false;
-  } }, t('show_more'));
-  return btn;
 }
 
 /** The next page of the viewer's orders, as the maker (GET /api/orders?as=maker) or as the requester. */

@@ -18,7 +18,7 @@ import { api, qs, session, can } from './api.js';
 import { h, $, fill } from './dom.js';
 import { t, CATEGORIES } from './i18n.js';
 import * as M from './map.js';
-import { toast, errorText, ui, currentTab, showTab } from './ui.js';
+import { toast, errorText, ui, currentTab, showTab, moreButton } from './ui.js';
 import { on, changed, coalesce } from './events.js';
 import { openPost, postIcon } from './needs_detail.js';
 
@@ -121,17 +121,10 @@ export async function renderMyPosts() {
   claimNotice(fc.features);
   const ul = h('ul.cards', null, fc.features.map(myPostCard));
   // Older posts page by cursor (before=ID), a hundred at a time.
-  let before = fc.next_before;
-  const more = h('button.more', { type: 'button', hidden: !fc.more, onclick: async () => {
-    more.disabled = true;
-    try {
-      const r = await api('GET', '/api/posts' + qs({ mine: 1, status: 'any', limit: 100, before }));
-      ul.append(...r.features.map(myPostCard));
-      before = r.next_before;
-      more.hidden = !r.more;
-    } catch (e) { toast(errorText(e), true); }
-    more.disabled = false;
-  } }, t('show_more'));
+  const more = moreButton(ul, fc.more, fc.next_before, async (before) => {
+    const r = await api('GET', '/api/posts' + qs({ mine: 1, status: 'any', limit: 100, before }));
+    return { items: r.features, more: r.more, cursor: r.next_before };
+  }, myPostCard);
   fill(sec,
     h('h2#my-posts-title.pane-title', null, t('my_posts')),
     fc.features.length === 0 ? h('p.empty', null, t('no_posts_yet')) : ul,

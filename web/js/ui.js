@@ -3,7 +3,7 @@
  * keys move between them), the status toast, the two dialogs' openers, and
  * the sentence shown for an API error.
  */
-import { $, $$ } from './dom.js';
+import { h, $, $$ } from './dom.js';
 import { t } from './i18n.js';
 import { can } from './api.js';
 
@@ -100,4 +100,23 @@ export function errorText(e) {
   if (e.status === 403 && /CSRF/i.test(e.message)) return t('err_csrf');
   if (e.status >= 500) return t('err_server');
   return e.message;
+}
+
+/**
+ * A "Show more" button for a list whose first page said more exist (the API
+ * pages by cursor): next(cursor) reads the following page as {items, more,
+ * cursor}, whose items join ul, rendered by row.
+ */
+export function moreButton(ul, more, cursor, next, row) {
+  const btn = h('button.more', { type: 'button', hidden: !more, onclick: async () => {
+    btn.disabled = true;
+    try {
+      const r = await next(cursor);
+      ul.append(...r.items.map(row));
+      cursor = r.cursor;
+      btn.hidden = !r.more;
+    } catch (e) { toast(errorText(e), true); }
+    btn.disabled = false;
+  } }, t('show_more'));
+  return btn;
 }
