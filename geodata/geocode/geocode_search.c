@@ -11,12 +11,14 @@
  *    (ue, ru, re -> rue); a number also matches the ordinal of a street name
  *    ("henry 4" -> Henri IV). When autocompleting, the last word may be the
  *    start of a word.
- * 2. Candidates: for a query naming a postcode the base holds, the streets
- *    of that postcode that hold one of its words; otherwise, or when none of
- *    those is a sure answer, the streets of the rarest street word and of up
- *    to two other rare words (a word in too many streets to list comes last,
- *    even after a town's word: "Jaurès" is in thousands of streets of a
- *    country's base).
+ * 2. Candidates, as a person reads an address from its town: for a query
+ *    naming a postcode the base holds, the streets of that postcode that
+ *    hold one of its words; when none of those is a sure answer, the same
+ *    for the towns the query names (at least half of a town's name, reached
+ *    through a word few towns' names hold); then the streets of the rarest
+ *    street word and of up to two other rare words (a word in too many
+ *    streets to list comes last, even after a town's word: "Jaurès" is in
+ *    thousands of streets of a country's base).
  * 3. Word roles, per candidate street. A word counts for the street or for
  *    the town, never both. The town part of the query starts at a postcode or
  *    at a word of a town that the street's name does not hold, once the street
@@ -59,6 +61,9 @@
 #define SURE_SCORE  0.95     /* a first pass this good needs no second one */
 #define DISTRICT_PENALTY 0.05
 #define POSTCODE_PENALTY 0.1 /* a postcode held only by other towns of the base */
+#define TOWNS_MAX   8        /* towns whose streets a query is matched against */
+#define TOWN_PICKS  256      /* towns weighed for that */
+#define TOWN_WORD_SPREAD 64  /* a word in more towns' names names none ("sur", "saint") */
 
 #define TOWN_EVIDENCE (GEODATA_EVIDENCE_OTHER_TOWN | GEODATA_EVIDENCE_OTHER_POSTCODE \
                        | GEODATA_EVIDENCE_CONTRADICTION)
@@ -95,6 +100,9 @@ typedef struct parsed_query {
     long postcode;         /* the first 5-digit number, or -1 */
     int autocomplete;
     unsigned evidence;     /* town evidence of candidates whose street matched */
+    uint32_t words[GEODATA_TOKENS_MAX * MAX_MATCH]; /* what its words (not postcodes) matched, */
+    size_t n_words;        /* sorted, each once: for may_score */
+    int any_prefix;        /* a word is being typed */
 } parsed_query;
 
 /* Words that say nothing of the place when they are not part of the street's
@@ -815,84 +823,184 @@ static int cmp_result(const void *a, const void *b)
 
 /* ---- search ------------------------------------------------------------ */
 
-/* Whether street s holds a word the query matched (or, while a word is
- * being typed, a word it begins). Work: the street's words times the
- * query's matches. */
-static int street_has_query_word(const geodata_geocoder *g, const parsed_query *Q, uint32_t s)
+/* Whether street s may score at all: the query holds words standing for at
+ * least half of the weight of its name, read without roles or order. This
+ * bounds from above what score_street finds (its share of the name, and the
+ * share read without roles that raises town evidence), so a street that
+ * fails here scores 0 there and leaves no evidence. Work: the street's words
+ * times the query's matches. */
+static int may_score(const geodata_geocoder *g, const parsed_query *Q, uint32_t s)
 {
     const gc_street *st = &g->street[s];
-    for (uint32_t k = 0; k < st->ntok; k++) {
+    uint32_t nt = st->ntok < GEODATA_TOKENS_MAX ? st->ntok : GEODATA_TOKENS_MAX;
+    double bound = 0;
+    for (uint32_t k = 0; k < nt; k++) {
         uint32_t w = g->street_toks[st->tok + k];
-        for (size_t i = 0; i < Q->n; i++) {
-            const qtok *t = &Q->q[i];
-            if (t->postcode || t->stop)
-                continue;
-            for (int m = 0; m < t->nm; m++)
-                if (t->m[m].word == w)
-                    return 1;
-            if (t->prefix && g->word[w].len >= t->typed_len
-                && memcmp(gc_str(g, g->word[w].text), t->typed, t->typed_len) == 0)
-                return 1;
+        size_t lo = 0, hi = Q->n_words;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (Q->words[mid] < w) lo = mid + 1; else hi = mid;
         }
+        int held = lo < Q->n_words && Q->words[lo] == w;
+        for (size_t i = 0; i < Q->n && !held && Q->any_prefix; i++)
+            held = Q->q[i].prefix && !Q->q[i].postcode && tok_sim(g, &Q->q[i], w) > 0;
+        if (held)
+            bound += g->word[w].idf;
     }
-    return 0;
+    return st->weight > 0 && bound / st->weight >= 0.5;
 }
 
-/* The first entry of pc_street at or after key. */
-static size_t pc_street_at(const geodata_geocoder *g, uint64_t key)
+/* The first entry of the sorted array keyed (n entries) at or after key. */
+static size_t keyed_at(const uint64_t *keyed, size_t n, uint64_t key)
 {
-    size_t lo = 0, hi = g->n_pc_street;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (g->pc_street[mid] < key) lo = mid + 1; else hi = mid;
+        if (keyed[mid] < key) lo = mid + 1; else hi = mid;
     }
     return lo;
 }
 
-/* The candidates of a query naming a postcode the base holds: the streets
- * of that postcode that hold one of its words, into cand; their number.
- * However common the words ("Avenue Jean Jaurès" is in thousands of towns,
- * "Oise" in street and town names alike), a postcode has a few hundred
- * streets. They are read from the side that is shorter: the postings of
- * the query's rarest word, kept when in the postcode, or the postcode's
- * streets, kept when they hold a word of the query. Work: the smaller of
- * the two, plus two binary searches. */
-static size_t postcode_candidates(const geodata_geocoder *g, const parsed_query *Q, uint32_t pc,
-                                  uint32_t *cand)
+/* An area whose streets are listed: a postcode (pc_street) or a town
+ * (town_street), both sorted key << 32 | street. */
+typedef enum { AREA_POSTCODE, AREA_TOWN } area_kind;
+
+static int street_in_area(const geodata_geocoder *g, area_kind kind, uint32_t key, uint32_t s)
 {
-    size_t lo = pc_street_at(g, (uint64_t)pc << 32);
-    size_t hi = pc_street_at(g, (uint64_t)(pc + 1) << 32);
-    const qtok *rarest = NULL;
-    for (size_t i = 0; i < Q->n; i++) {
-        const qtok *t = &Q->q[i];
-        if (t->nm && !t->postcode && !t->stop && !t->noise && !t->prefix
-            && (!rarest || t->posts < rarest->posts))
-            rarest = t;
-    }
-    size_t nc = 0;
-    if (rarest && rarest->posts < hi - lo) {
-        for (int m = 0; m < rarest->nm; m++) {
-            const gc_word *w = &g->word[rarest->m[m].word];
-            for (uint32_t p = 0; p < w->npost && nc < MAX_CAND; p++)
-                if (g->street[g->posts[w->post + p]].postcode_value == pc)
-                    cand[nc++] = g->posts[w->post + p];
-        }
+    const gc_street *st = &g->street[s];
+    return kind == AREA_POSTCODE ? st->postcode_value == key : g->city[st->city].town == key;
+}
+
+/* The streets of one area (a postcode the query names, or a town) that hold
+ * one of the query's words, appended to cand[nc .. MAX_CAND); the new count.
+ * However common the words ("Avenue Jean Jaurès" is in thousands of towns,
+ * "Oise" in street and town names alike), an area has a few hundred to a few
+ * thousand streets. They are read from the side that is shorter: the
+ * postings of all the query's words, kept when in the area, or the area's
+ * streets, kept when they may score (may_score). Work: the smaller of the
+ * two, plus two binary searches. */
+/* Whether token t is counted in choosing an area's side (area_candidates). */
+static int query_word(const qtok *t)
+{
+    return !t->postcode && !t->stop;
+}
+
+static size_t area_candidates(const geodata_geocoder *g, const parsed_query *Q, area_kind kind,
+                              uint32_t key, uint32_t *cand, size_t nc)
+{
+    const uint64_t *keyed = kind == AREA_POSTCODE ? g->pc_street : g->town_street;
+    size_t n = kind == AREA_POSTCODE ? g->n_pc_street : g->n_town_street;
+    size_t lo = keyed_at(keyed, n, (uint64_t)key << 32);
+    size_t hi = keyed_at(keyed, n, (uint64_t)(key + 1) << 32);
+    uint64_t postings = 0;
+    for (size_t i = 0; i < Q->n; i++)
+        if (query_word(&Q->q[i]))
+            postings += Q->q[i].posts;
+    if (postings >= hi - lo) {
+        for (; lo < hi && nc < MAX_CAND; lo++)
+            if (may_score(g, Q, (uint32_t)keyed[lo]))
+                cand[nc++] = (uint32_t)keyed[lo];
         return nc;
     }
-    for (; lo < hi && nc < MAX_CAND; lo++)
-        if (street_has_query_word(g, Q, (uint32_t)g->pc_street[lo]))
-            cand[nc++] = (uint32_t)g->pc_street[lo];
+    for (size_t i = 0; i < Q->n; i++) {
+        const qtok *t = &Q->q[i];
+        if (!query_word(t))
+            continue;
+        for (int m = 0; m < t->nm; m++) {
+            const gc_word *w = &g->word[t->m[m].word];
+            for (uint32_t p = 0; p < w->npost && nc < MAX_CAND; p++)
+                if (street_in_area(g, kind, key, g->posts[w->post + p]))
+                    cand[nc++] = g->posts[w->post + p];
+        }
+        if (t->prefix)
+            for (size_t k = t->pfx_lo; k < t->pfx_hi; k++) {
+                const gc_word *w = &g->word[g->word_sorted[k]];
+                for (uint32_t p = 0; p < w->npost && nc < MAX_CAND; p++)
+                    if (street_in_area(g, kind, key, g->posts[w->post + p]))
+                        cand[nc++] = g->posts[w->post + p];
+            }
+    }
     return nc;
 }
 
+/* How much of town t's name the query holds: the share of its words that a
+ * query word stands for (as town_sim reads them). */
+static float town_cover(const geodata_geocoder *g, const parsed_query *Q, uint32_t t)
+{
+    const gc_town *tw = &g->town[t];
+    uint32_t held = 0;
+    for (uint32_t k = 0; k < tw->ntok; k++) {
+        uint32_t w = g->town_toks[tw->tok + k];
+        for (size_t i = 0; i < Q->n; i++)
+            if (!Q->q[i].postcode && town_sim(g, &Q->q[i], &w, 1) > 0) {
+                held++;
+                break;
+            }
+    }
+    return tw->ntok ? (float)held / (float)tw->ntok : 0;
+}
+
+typedef struct town_pick { uint32_t town; float cover; } town_pick;
+
+static int cmp_town_pick(const void *a, const void *b)
+{
+    const town_pick *x = a, *y = b;
+    if (x->cover != y->cover)
+        return x->cover < y->cover ? 1 : -1;
+    return (x->town > y->town) - (x->town < y->town);
+}
+
+/* The towns the query names, best first, into towns[0 .. TOWNS_MAX); their
+ * number. A town is reached through a word of its name that names at most
+ * TOWN_WORD_SPREAD towns ("Charville", not "sur" or "Saint"), and kept when
+ * the query holds at least half of its name's words. Work: the towns the
+ * query's words name, times their words. */
+static size_t named_towns(const geodata_geocoder *g, const parsed_query *Q, uint32_t *towns)
+{
+    town_pick pick[TOWN_PICKS];
+    size_t np = 0;
+    for (size_t i = 0; i < Q->n; i++) {
+        const qtok *t = &Q->q[i];
+        if (!t->any_city || t->postcode || t->stop || t->noise || t->kind != GEODATA_TOK_WORD)
+            continue;
+        for (int m = 0; m < t->nm; m++) {
+            uint32_t w = t->m[m].word;
+            if (!g->word[w].in_city)
+                continue;
+            size_t lo = keyed_at(g->word_town, g->n_word_town, (uint64_t)w << 32);
+            size_t hi = keyed_at(g->word_town, g->n_word_town, (uint64_t)(w + 1) << 32);
+            if (hi - lo > TOWN_WORD_SPREAD)
+                continue;
+            for (; lo < hi && np < TOWN_PICKS; lo++)
+                pick[np++].town = (uint32_t)g->word_town[lo];
+        }
+    }
+    size_t u = 0;
+    for (size_t i = 0; i < np; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < u && !seen; j++)
+            seen = pick[j].town == pick[i].town;
+        if (seen)
+            continue;
+        pick[u].town = pick[i].town;
+        pick[u].cover = town_cover(g, Q, pick[i].town);
+        if (pick[u].cover >= 0.5f)
+            u++;
+    }
+    qsort(pick, u, sizeof *pick, cmp_town_pick);
+    size_t n = u < TOWNS_MAX ? u : TOWNS_MAX;
+    for (size_t i = 0; i < n; i++)
+        towns[i] = pick[i].town;
+    return n;
+}
+
 /* The candidates of the seed words order[0 .. no) (the rarest first; see
- * search()), into cand; their number. Work: the seeds' postings, at most
- * MAX_CAND. */
+ * search()), appended to cand[nc .. MAX_CAND); the new count. Work: the
+ * seeds' postings, at most MAX_CAND. */
 static size_t seed_candidates(const geodata_geocoder *g, const parsed_query *Q, const int *order,
-                              int no, uint32_t *cand)
+                              int no, uint32_t *cand, size_t nc)
 {
     const qtok *q = Q->q;
-    size_t nc = 0;
     for (int k = 0, used = 0; k < no && used < 3 && nc < MAX_CAND; k++) {
         const qtok *s = &q[order[k]];
         if (k > 0 && s->posts * 50 > g->n_street)
@@ -913,23 +1021,30 @@ static size_t seed_candidates(const geodata_geocoder *g, const parsed_query *Q, 
     return nc;
 }
 
-/* Scores the nc candidate streets in cand (sorted here, duplicates once) into
- * sc; returns how many scored at least MIN_SCORE. */
-static size_t score_candidates(const geodata_geocoder *g, parsed_query *Q, uint32_t *cand, size_t nc,
-                               scored *sc)
+/* Scores the candidates cand[done .. nc) that are not among cand[0 .. done)
+ * (the streets scored before, sorted), appending to sc[*ns ..) those that
+ * score at least MIN_SCORE; returns how many cand[0 ..) now holds, sorted,
+ * each street once. */
+static size_t score_candidates(const geodata_geocoder *g, parsed_query *Q, uint32_t *cand, size_t done,
+                               size_t nc, scored *sc, size_t *ns)
 {
-    qsort(cand, nc, sizeof *cand, cmp_u32);
-    size_t ns = 0;
-    for (size_t i = 0; i < nc; i++) {
-        if (i && cand[i] == cand[i - 1])
+    qsort(cand + done, nc - done, sizeof *cand, cmp_u32);
+    size_t kept = done;
+    for (size_t i = done; i < nc; i++) {
+        if ((i > done && cand[i] == cand[i - 1]) || bsearch(&cand[i], cand, done, sizeof *cand, cmp_u32))
             continue;
-        score_street(g, Q, cand[i], &sc[ns]);
+        cand[kept++] = cand[i];
+        if (!may_score(g, Q, cand[i]))
+            continue;
+        scored *out = &sc[*ns];
+        score_street(g, Q, cand[i], out);
         /* Autocompletion offers only what the person's words support: never a
          * street of this base for a query that names another town. */
-        if (sc[ns].score >= MIN_SCORE && !(Q->autocomplete && (sc[ns].evidence & TOWN_EVIDENCE)))
-            ns++;
+        if (out->score >= MIN_SCORE && !(Q->autocomplete && (out->evidence & TOWN_EVIDENCE)))
+            (*ns)++;
     }
-    return ns;
+    qsort(cand, kept, sizeof *cand, cmp_u32);
+    return kept;
 }
 
 static float best_score(const scored *sc, size_t n)
@@ -950,6 +1065,19 @@ static int search(const geodata_geocoder *g, parsed_query *Q, int exact_suffices
     Q->evidence = 0;
     for (size_t i = 0; i < Q->n; i++)
         match_token(g, &q[i], exact_suffices);
+    Q->n_words = 0;
+    Q->any_prefix = 0;
+    for (size_t i = 0; i < Q->n; i++) {
+        Q->any_prefix |= q[i].prefix;
+        for (int m = 0; m < q[i].nm && !q[i].postcode; m++)
+            Q->words[Q->n_words++] = q[i].m[m].word;
+    }
+    qsort(Q->words, Q->n_words, sizeof *Q->words, cmp_u32);
+    size_t u = 0;
+    for (size_t i = 0; i < Q->n_words; i++)
+        if (!u || Q->words[u - 1] != Q->words[i])
+            Q->words[u++] = Q->words[i];
+    Q->n_words = u;
     /* Candidate streets come from seeds: the rarest street word (not a
      * number, not a city's word: "Paris" is also in "Parvis du Tribunal de
      * Paris"), however common, then up to two more words, numbers last, if
@@ -978,15 +1106,23 @@ static int search(const geodata_geocoder *g, parsed_query *Q, int exact_suffices
         return GEODATA_ENOMEM;
     }
     /* A postcode the base holds names the town, as it does for a person:
-     * the streets of that postcode are scored first, and the seeds' streets
-     * only when none of those is a sure answer (a wrong postcode, another
-     * district of the town). */
-    size_t ns = 0;
-    int pc = Q->postcode >= 0 && held_postcode(g, (uint32_t)Q->postcode);
-    if (pc)
-        ns = score_candidates(g, Q, cand, postcode_candidates(g, Q, (uint32_t)Q->postcode, cand), sc);
-    if (!pc || !(ns > 0 && best_score(sc, ns) >= SURE_SCORE))
-        ns = score_candidates(g, Q, cand, seed_candidates(g, Q, order, no, cand), sc);
+     * the streets of that postcode are scored first. Then, while no sure
+     * answer is found (no postcode, a wrong one, another district of the
+     * town), the streets of the towns the query names, then the seeds'.
+     * At most MAX_CAND streets are scored in all. */
+    size_t ns = 0, done = 0;
+    if (Q->postcode >= 0 && held_postcode(g, (uint32_t)Q->postcode))
+        done = score_candidates(g, Q, cand, 0, area_candidates(g, Q, AREA_POSTCODE, (uint32_t)Q->postcode,
+                                                               cand, 0), sc, &ns);
+    if (!(ns > 0 && best_score(sc, ns) >= SURE_SCORE)) {
+        uint32_t towns[TOWNS_MAX];
+        size_t nt = named_towns(g, Q, towns), nc = done;
+        for (size_t i = 0; i < nt; i++)
+            nc = area_candidates(g, Q, AREA_TOWN, towns[i], cand, nc);
+        done = score_candidates(g, Q, cand, done, nc, sc, &ns);
+    }
+    if (!(ns > 0 && best_score(sc, ns) >= SURE_SCORE))
+        done = score_candidates(g, Q, cand, done, seed_candidates(g, Q, order, no, cand, done), sc, &ns);
     qsort(sc, ns, sizeof *sc, cmp_scored);
     geodata_geocode_result tmp[TOP_STREETS];
     size_t nt = ns < TOP_STREETS ? ns : TOP_STREETS;

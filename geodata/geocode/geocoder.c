@@ -472,7 +472,10 @@ static int build_lookups(geodata_geocoder *g)
     uint32_t *first = calloc(g->n_word ? g->n_word : 1, sizeof *first);
     g->postcode_towns = malloc((g->n_street ? g->n_street : 1) * sizeof *g->postcode_towns);
     g->pc_street = malloc((g->n_street ? g->n_street : 1) * sizeof *g->pc_street);
-    if (!g->word_sorted || !first || !g->postcode_towns || !g->pc_street) {
+    g->town_street = malloc((g->n_street ? g->n_street : 1) * sizeof *g->town_street);
+    g->word_town = malloc((g->n_town_toks ? g->n_town_toks : 1) * sizeof *g->word_town);
+    if (!g->word_sorted || !first || !g->postcode_towns || !g->pc_street || !g->town_street
+        || !g->word_town) {
         free(first);
         return -1;
     }
@@ -495,6 +498,7 @@ static int build_lookups(geodata_geocoder *g)
         const gc_street *st = &g->street[s];
         if (st->ntok)
             first[g->street_toks[st->tok]]++;
+        g->town_street[s] = (uint64_t)g->city[st->city].town << 32 | (uint32_t)s;
         if (st->postcode_value) {
             g->pc_street[np] = (uint64_t)st->postcode_value << 32 | (uint32_t)s;
             g->postcode_towns[np++] = (uint64_t)st->postcode_value << 32 | g->city[st->city].town;
@@ -510,6 +514,15 @@ static int build_lookups(geodata_geocoder *g)
         if (!u || g->postcode_towns[u - 1] != g->postcode_towns[i])
             g->postcode_towns[u++] = g->postcode_towns[i];
     g->n_postcode_towns = u;
+    g->n_town_street = g->n_street;
+    if (g->n_street > 1)
+        qsort(g->town_street, g->n_street, sizeof *g->town_street, cmp_u64);
+    for (size_t t = 0; t < g->n_town; t++)
+        for (uint32_t k = 0; k < g->town[t].ntok; k++)
+            g->word_town[g->town[t].tok + k] = (uint64_t)g->town_toks[g->town[t].tok + k] << 32 | t;
+    g->n_word_town = g->n_town_toks;
+    if (g->n_word_town > 1)
+        qsort(g->word_town, g->n_word_town, sizeof *g->word_town, cmp_u64);
     g->n_type_words = 0;
     for (size_t w = 0; w < g->n_word; w++) {
         if (first[w] * 200 < g->n_street || first[w] < 2)
@@ -724,6 +737,8 @@ void geodata_geocoder_free(geodata_geocoder *g)
     free(g->postcodes);
     free(g->postcode_towns);
     free(g->pc_street);
+    free(g->town_street);
+    free(g->word_town);
     free(g->town);
     free(g->town_toks);
     free(g->word_sorted);

@@ -35,7 +35,7 @@
 #include "internal.h"
 
 #define FILE_MAGIC "entraide geocoder index\n"
-#define FILE_VERSION 2
+#define FILE_VERSION 3
 #define KEY_MAX 160
 
 /* Every array of the index: its field and the field counting its elements. */
@@ -57,6 +57,8 @@
     X(postcodes, n_postcodes)                                  \
     X(postcode_towns, n_postcode_towns)                        \
     X(pc_street, n_pc_street)                                  \
+    X(town_street, n_town_street)                              \
+    X(word_town, n_word_town)                                  \
     X(grid_addr, n_addr)                                       \
     X(grid_key, n_cells)
 

@@ -90,6 +90,8 @@ struct geodata_geocoder {
     uint32_t *postcodes; size_t n_postcodes;   /* sorted numeric postcodes seen */
     uint64_t *postcode_towns; size_t n_postcode_towns; /* sorted postcode << 32 | town */
     uint64_t *pc_street; size_t n_pc_street; /* sorted postcode << 32 | street: a postcode's streets */
+    uint64_t *town_street; size_t n_town_street; /* sorted town << 32 | street: a town's streets */
+    uint64_t *word_town; size_t n_word_town; /* sorted word << 32 | town: the towns a word names */
     /* reverse grid: addresses sorted by cell, and the cells present */
     uint32_t *grid_addr;
     int64_t *grid_key;   uint32_t *grid_start; size_t n_cells;

@@ -489,6 +489,7 @@ int geodata_import_addresses(geodata_store *store, const char *path,
     else
         rc = parse_header(store, path, line, &r.h);
     if (!rc) rc = geodata_exec(store, IMPORT_CACHE_PRAGMA, "sizing the import's page cache");
+    int bulk = !rc && geodata_bulk_journal(store);
     if (!rc) rc = geodata_begin(store);
     if (!rc) {
         rc = geodata_nbindex_load(store, &r.idx);
@@ -505,6 +506,7 @@ int geodata_import_addresses(geodata_store *store, const char *path,
         if (!rc && !same) rc = geodata_commit(store);
         if (rc || same) geodata_rollback(store);
     }
+    geodata_bulk_done(store, bulk);
     sqlite3_exec(store->db, "PRAGMA cache_size=" STORE_CACHE_KIB, NULL, NULL, NULL);
     sqlite3_free(index_sql);
     geodata_nbindex_free(r.idx);

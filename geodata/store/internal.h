@@ -97,6 +97,19 @@ void geodata_release(geodata_store *store, sqlite3_stmt *st);
  * message "what: SQLite's words". */
 int geodata_exec(geodata_store *store, const char *sql, const char *what);
 int geodata_begin(geodata_store *store);
+
+/* A bulk write (an import) on a store that no other connection has open
+ * runs with the rollback journal instead of the WAL: each page is written
+ * once, in place (pages added to the file need no journal at all), where
+ * the WAL takes every page, and more than once when a page spills from the
+ * cache and changes again, then copies it all into the database at the
+ * checkpoint. The atomicity is the same: a crash or a full disk leaves the
+ * journal, and the next opening rolls the database back. Outside any
+ * transaction. Returns 1 when switched (geodata_bulk_done switches back),
+ * 0 when another connection has the store open: the WAL stays, and the
+ * write is only slower. */
+int geodata_bulk_journal(geodata_store *store);
+void geodata_bulk_done(geodata_store *store, int switched);
 int geodata_commit(geodata_store *store);
 void geodata_rollback(geodata_store *store);
 /* Ends the transaction of a write: commits when rc is 0, else (or when the

@@ -5,7 +5,9 @@
  * neither of the two calls the other's internals.
  *
  * Durability: the store runs in WAL mode with synchronous=FULL, so a commit
- * returns only once its WAL frames are on disk; foreign keys are enforced.
+ * returns only once its WAL frames are on disk (an import on a store no one
+ * else has open uses the rollback journal for its one transaction:
+ * geodata_bulk_journal); foreign keys are enforced.
  * mod_spatialite is loaded once per connection, and extension loading is
  * switched off again right after, so no SQL can load another library.
  */
@@ -111,6 +113,35 @@ static int commit_done(void *arg, sqlite3 *db, const char *name, int pages)
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     __atomic_fetch_add(&local_commits, 1, __ATOMIC_RELEASE);
     return SQLITE_OK;
+}
+
+/* Whether PRAGMA journal_mode=mode leaves the store in that mode. */
+static int journal_mode_is(geodata_store *store, const char *mode)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", mode);
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) == SQLITE_OK
+             && sqlite3_step(st) == SQLITE_ROW
+             && strcmp((const char *)sqlite3_column_text(st, 0), mode) == 0;
+    sqlite3_finalize(st);
+    return ok;
+}
+
+int geodata_bulk_journal(geodata_store *store)
+{
+    /* Leaving WAL mode needs the store alone: another connection makes it
+     * busy at once, without the busy handler's wait. */
+    sqlite3_busy_handler(store->db, NULL, NULL);
+    int switched = journal_mode_is(store, "delete");
+    sqlite3_busy_handler(store->db, wait_for_lock, NULL);
+    return switched;
+}
+
+void geodata_bulk_done(geodata_store *store, int switched)
+{
+    if (switched)   /* should this fail, the next opening of the store switches */
+        journal_mode_is(store, "wal");
 }
 
 uint64_t geodata_local_commits(void)
