@@ -22,6 +22,7 @@
 #include "geodata/nbindex.h"
 #include "geodata/posts.h"
 #include "geodata/seed.h"
+#include "geom.h"
 #include "internal.h"
 #include "normalize.h"
 
@@ -416,8 +417,82 @@ static void test_reverse(void **state)
     eval_free(&set);
 }
 
+/* Appends to *pts (room *cap, *n held) the vertices of every ring of g, the
+ * midpoints and thirds of its segments, and each vertex moved by 1e-12 and
+ * by 1e-9 degree in the four diagonal directions: points on the borders and
+ * right next to them. */
+static void add_border_points(GEOSContextHandle_t h, const GEOSGeometry *g, double **pts,
+                              size_t *n, size_t *cap)
+{
+    int type = GEOSGeomTypeId_r(h, g);
+    if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        for (int i = 0; i < GEOSGetNumGeometries_r(h, g); i++)
+            add_border_points(h, GEOSGetGeometryN_r(h, g, i), pts, n, cap);
+        return;
+    }
+    assert_int_equal(type, GEOS_POLYGON);
+    int holes = GEOSGetNumInteriorRings_r(h, g);
+    for (int r = -1; r < holes; r++) {
+        const GEOSGeometry *ring = r < 0 ? GEOSGetExteriorRing_r(h, g) : GEOSGetInteriorRingN_r(h, g, r);
+        const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
+        unsigned size;
+        assert_true(GEOSCoordSeq_getSize_r(h, seq, &size));
+        for (unsigned i = 0; i + 1 < size; i++) {
+            double ax, ay, bx, by;
+            GEOSCoordSeq_getXY_r(h, seq, i, &ax, &ay);
+            GEOSCoordSeq_getXY_r(h, seq, i + 1, &bx, &by);
+            if (*n + 11 > *cap) {
+                *cap = *cap ? *cap * 2 : 4096;
+                *pts = realloc(*pts, *cap * 2 * sizeof **pts);
+                assert_non_null(*pts);
+            }
+            double *p = *pts + 2 * *n;
+            double d[] = { 1e-12, 1e-9 };
+            int k = 0;
+            p[k++] = ax; p[k++] = ay;
+            p[k++] = (ax + bx) / 2; p[k++] = (ay + by) / 2;
+            p[k++] = ax + (bx - ax) / 3; p[k++] = ay + (by - ay) / 3;
+            for (int e = 0; e < 2; e++)
+                for (int sx = -1; sx <= 1; sx += 2)
+                    for (int sy = -1; sy <= 1; sy += 2) {
+                        p[k++] = ax + sx * d[e];
+                        p[k++] = ay + sy * d[e];
+                    }
+            *n += (size_t)k / 2;
+        }
+    }
+}
+
+/* The points of add_border_points for every neighbourhood of the store. */
+static double *border_points(geodata_store *store, size_t *n)
+{
+    geodata_geos geos;
+    assert_int_equal(geodata_geos_init(&geos), 0);
+    GEOSWKBReader *reader = GEOSWKBReader_create_r(geos.h);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(store->db, "SELECT AsBinary(geom) FROM neighbourhoods", -1, &st,
+                                        NULL), SQLITE_OK);
+    double *pts = NULL;
+    size_t cap = 0;
+    *n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        GEOSGeometry *g = GEOSWKBReader_read_r(geos.h, reader, sqlite3_column_blob(st, 0),
+                                               (size_t)sqlite3_column_bytes(st, 0));
+        assert_non_null(g);
+        add_border_points(geos.h, g, &pts, n, &cap);
+        GEOSGeom_destroy_r(geos.h, g);
+    }
+    sqlite3_finalize(st);
+    GEOSWKBReader_destroy_r(geos.h, reader);
+    geodata_geos_clear(&geos);
+    return pts;
+}
+
 /* The accelerated neighbourhood index answers exactly as the plain one, on
- * points spread over Paris and its edges, and on the borders' own vertices. */
+ * points spread over Paris and its edges, on every address point, and on
+ * the borders themselves: every vertex, points of every segment, and points
+ * a hair's breadth away. The grid answers nearly all the spread points
+ * itself, and leaves those on a border to GEOS. */
 static void test_nbindex_grid_agrees(void **state)
 {
     (void)state;
@@ -425,9 +500,13 @@ static void test_nbindex_grid_agrees(void **state)
     assert_int_equal(geodata_nbindex_load(paris, &plain), 0);
     assert_int_equal(geodata_nbindex_load(paris, &fast), 0);
     assert_int_equal(geodata_nbindex_accelerate(fast), 0);
+    geodata_nbindex_stats st0, st1;
+    geodata_nbindex_get_stats(fast, &st0);
+    assert_true(st0.cells >= 64 * geodata_nbindex_count(fast) / 2);
+    assert_true(st0.mixed_cells > 0 && st0.mixed_cells < st0.cells);
     uint64_t rng = 42;
-    size_t inside = 0;
-    for (int i = 0; i < 200000; i++) {
+    size_t inside = 0, spread = 200000;
+    for (size_t i = 0; i < spread; i++) {
         double lon = 2.20 + (double)(eval_rand(&rng) % 300000) / 1e6;
         double lat = 48.80 + (double)(eval_rand(&rng) % 120000) / 1e6;
         long a = geodata_nbindex_lookup(plain, lon, lat), b = geodata_nbindex_lookup(fast, lon, lat);
@@ -436,6 +515,8 @@ static void test_nbindex_grid_agrees(void **state)
         inside += a >= 0;
     }
     assert_true(inside > 60000); /* Paris covers about a third of this box */
+    geodata_nbindex_get_stats(fast, &st1);
+    assert_true(st1.exact_lookups - st0.exact_lookups < spread / 1000);
     /* Every address point, many of them close to a border. */
     eval_set set;
     assert_int_equal(eval_load(paris, &set), 0);
@@ -443,6 +524,29 @@ static void test_nbindex_grid_agrees(void **state)
         assert_int_equal(geodata_nbindex_lookup(plain, set.a[i].lon, set.a[i].lat),
                          geodata_nbindex_lookup(fast, set.a[i].lon, set.a[i].lat));
     eval_free(&set);
+    /* On and beside the borders. */
+    size_t n;
+    double *pts = border_points(paris, &n);
+    assert_true(n > 80000);
+    geodata_nbindex_get_stats(fast, &st0);
+    size_t on = 0;
+    for (size_t i = 0; i < n; i++) {
+        double lon = pts[2 * i], lat = pts[2 * i + 1];
+        long a = geodata_nbindex_lookup(plain, lon, lat), b = geodata_nbindex_lookup(fast, lon, lat);
+        if (a != b)
+            fail_msg("%.17g,%.17g: plain %ld, grid %ld", lon, lat, a, b);
+        on += a >= 0;
+    }
+    assert_true(on > n / 2);
+    geodata_nbindex_get_stats(fast, &st1);
+    assert_true(st1.exact_lookups - st0.exact_lookups >= n / 11); /* at least the vertices */
+    free(pts);
+    /* Not numbers, and far away. */
+    double odd[][2] = { { NAN, 48.85 }, { 2.35, NAN }, { INFINITY, 48.85 }, { 2.35, -INFINITY },
+                        { -70, -30 }, { 2.35, 90 } };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+        assert_int_equal(geodata_nbindex_lookup(plain, odd[i][0], odd[i][1]),
+                         geodata_nbindex_lookup(fast, odd[i][0], odd[i][1]));
     geodata_nbindex_free(plain);
     geodata_nbindex_free(fast);
 }

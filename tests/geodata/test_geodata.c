@@ -429,13 +429,9 @@ static void test_neighbourhoods_bad_sources(void **state)
     assert_int_equal(sql_int("badnb.sqlite", "SELECT count(*) FROM neighbourhood_contiguity"), 4);
 }
 
-static void test_nbindex_lookup(void **state)
+/* The answers of test_nbindex_lookup, asked of a plain or an accelerated index. */
+static void check_city_lookups(geodata_nbindex *idx)
 {
-    (void)state;
-    geodata_store *s = city("idx.sqlite");
-    geodata_nbindex *idx;
-    assert_int_equal(geodata_nbindex_load(s, &idx), 0);
-    assert_int_equal(geodata_nbindex_count(idx), 5);
     long k = geodata_nbindex_lookup(idx, 10.005, 50.005);
     assert_true(k >= 0);
     assert_string_equal(geodata_nbindex_id(idx, (size_t)k), "A");
@@ -448,10 +444,98 @@ static void test_nbindex_lookup(void **state)
     /* In the 14 m gap between B and C, and far away. */
     assert_int_equal(geodata_nbindex_lookup(idx, 10.0201, 50.005), -1);
     assert_int_equal(geodata_nbindex_lookup(idx, -70, -30), -1);
+    assert_int_equal(geodata_nbindex_lookup(idx, NAN, 50.005), -1);
     /* The repaired bow tie covers both of its lobes. */
     k = geodata_nbindex_lookup(idx, 10.2025, 50.205);
     assert_string_equal(geodata_nbindex_id(idx, (size_t)k), "E");
+    k = geodata_nbindex_lookup(idx, 10.2075, 50.205);
+    assert_string_equal(geodata_nbindex_id(idx, (size_t)k), "E");
+}
+
+/* H has a hole; I is a multipolygon, one part an island in H's hole; J
+ * shares H's east side. */
+static const char holes_json[] =
+    "{\"type\":\"FeatureCollection\",\"features\":["
+    FEATURE("H", "Hotel", "[[[20.00,40.00],[20.10,40.00],[20.10,40.10],[20.00,40.10],[20.00,40.00]],"
+                          "[[20.03,40.03],[20.03,40.07],[20.07,40.07],[20.07,40.03],[20.03,40.03]]]") ","
+    "{\"type\":\"Feature\",\"properties\":{\"id\":\"I\",\"name\":\"India\"},"
+    "\"geometry\":{\"type\":\"MultiPolygon\",\"coordinates\":["
+    SQUARE(20.04, 40.04, 20.06, 40.06) "," SQUARE(20.20, 40.00, 20.22, 40.02) "]}},"
+    FEATURE("J", "Juliett", SQUARE(20.10, 40.00, 20.15, 40.05))
+    "]}";
+
+static void check_holes_lookups(geodata_nbindex *idx)
+{
+    static const struct { double lon, lat; const char *id; } want[] = {
+        { 20.01, 40.01, "H" },
+        { 20.035, 40.05, NULL },     /* in the hole, beside the island */
+        { 20.05, 40.05, "I" },       /* on the island */
+        { 20.21, 40.01, "I" },       /* I's other part */
+        { 20.03, 40.05, "H" },       /* on the hole's edge */
+        { 20.03, 40.03, "H" },       /* on the hole's corner */
+        { 20.04, 40.05, "I" },       /* on the island's edge */
+        { 20.10, 40.02, "H" },       /* on the H|J border: the first in id order */
+        { 20.10, 40.05, "H" },       /* on J's corner, on H's side */
+        { 20.12, 40.02, "J" },
+        { 20.16, 40.02, NULL },
+        { 20.12, 40.07, NULL },
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        long k = geodata_nbindex_lookup(idx, want[i].lon, want[i].lat);
+        const char *got = k >= 0 ? geodata_nbindex_id(idx, (size_t)k) : NULL;
+        if (want[i].id ? !got || strcmp(got, want[i].id) != 0 : got != NULL)
+            fail_msg("%.3f,%.3f: %s, want %s", want[i].lon, want[i].lat, got ? got : "none",
+                     want[i].id ? want[i].id : "none");
+    }
+}
+
+static void test_nbindex_lookup(void **state)
+{
+    (void)state;
+    geodata_store *s = city("idx.sqlite");
+    geodata_nbindex *idx, *fast;
+    assert_int_equal(geodata_nbindex_load(s, &idx), 0);
+    assert_int_equal(geodata_nbindex_count(idx), 5);
+    check_city_lookups(idx);
+    assert_int_equal(geodata_nbindex_load(s, &fast), 0);
+    assert_int_equal(geodata_nbindex_accelerate(fast), 0);
+    geodata_nbindex_stats st;
+    geodata_nbindex_get_stats(fast, &st);
+    assert_true(st.cells > 0 && st.mixed_cells > 0 && st.bytes > 0);
+    check_city_lookups(fast);
     geodata_nbindex_free(idx);
+    geodata_nbindex_free(fast);
+    geodata_store_close(s);
+
+    /* Holes and multipolygons; then a lattice over all of it, on and off
+     * the borders, asked of both. */
+    s = open_store("holes.sqlite");
+    geodata_report r;
+    if (geodata_import_neighbourhoods(s, write_file("holes.geojson", holes_json), NULL, &r))
+        fail_msg("import: %s", geodata_errmsg(s));
+    geodata_report_clear(&r);
+    assert_int_equal(geodata_nbindex_load(s, &idx), 0);
+    assert_int_equal(geodata_nbindex_count(idx), 3);
+    assert_int_equal(geodata_nbindex_load(s, &fast), 0);
+    assert_int_equal(geodata_nbindex_accelerate(fast), 0);
+    check_holes_lookups(idx);
+    check_holes_lookups(fast);
+    size_t counts[4] = { 0 };
+    for (int i = 0; i <= 480; i++)
+        for (int j = 0; j <= 240; j++) {
+            double lon = 19.99 + i * 0.0005, lat = 39.99 + j * 0.0005;
+            long a = geodata_nbindex_lookup(idx, lon, lat), b = geodata_nbindex_lookup(fast, lon, lat);
+            if (a != b)
+                fail_msg("%.4f,%.4f: plain %ld, grid %ld", lon, lat, a, b);
+            counts[a + 1]++;
+        }
+    /* Every answer occurs, outside included. */
+    for (int i = 0; i < 4; i++)
+        assert_true(counts[i] > 100);
+    geodata_nbindex_get_stats(fast, &st);
+    assert_true(st.exact_lookups < 481 * 241 / 10); /* the grid answers off the borders */
+    geodata_nbindex_free(idx);
+    geodata_nbindex_free(fast);
     geodata_store_close(s);
 }
 

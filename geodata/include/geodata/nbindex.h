@@ -24,10 +24,27 @@ int geodata_nbindex_load(geodata_store *store, geodata_nbindex **out);
 
 void geodata_nbindex_free(geodata_nbindex *idx);
 
-/* Classifies a 512 x 512 grid over the polygons once, so that most lookups
- * need no geometry test (about 1 MB; some tenths of a second for a city's
- * neighbourhoods). Worth it for millions of lookups, not for thousands. */
+/* Builds a grid over the polygons once (about 64 cells for a polygon), so
+ * that lookups need no GEOS test: a cell that no border crosses holds its
+ * answer, a cell that borders cross holds their segments and the answer at a
+ * reference point, and a lookup there counts crossings. Answers stay exactly
+ * those of the plain index; a point on or extremely near a border goes to
+ * GEOS. About 0.6 s of CPU and 100 MB for 50,000 polygons of 65 vertices;
+ * milliseconds and a few hundred kB for a city's. Worth it for millions of
+ * lookups, not for thousands. 0, or GEODATA_ENOMEM (the index then works as
+ * before). */
 int geodata_nbindex_accelerate(geodata_nbindex *idx);
+
+/* What geodata_nbindex_accelerate built, and how lookups went. */
+typedef struct geodata_nbindex_stats {
+    size_t cells;           /* grid cells; 0 without a grid */
+    size_t mixed_cells;     /* cells that borders cross */
+    size_t exact_cells;     /* of those, cells left to GEOS (crowded, or no reference point) */
+    size_t bytes;           /* memory of the grid: its cells and the mixed cells' records */
+    size_t exact_lookups;   /* lookups answered by the R-tree and GEOS, since loading */
+} geodata_nbindex_stats;
+
+void geodata_nbindex_get_stats(const geodata_nbindex *idx, geodata_nbindex_stats *out);
 
 /* Number of neighbourhoods in the index. */
 size_t geodata_nbindex_count(const geodata_nbindex *idx);
