@@ -22,6 +22,7 @@
  * Memory: about 75 bytes per address with Paris's vocabulary (docs/geocoding.md).
  * After building, nothing is written: any number of threads may search at once.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -219,93 +220,236 @@ static int32_t rep_index(geodata_geocoder *g, const char *rep, size_t *cap)
     return g->reps[g->n_reps] ? (int32_t)g->n_reps++ : -1;
 }
 
-static int same(const unsigned char *a, const char *b)
+/* ---- reading the addresses ----------------------------------------------- */
+
+/* While reading: the streets and cities met so far, found by hashing, so
+ * that the addresses are read in the store's own order (no sort by SQLite,
+ * which for a country's base was most of the build). */
+typedef struct reading {
+    uint32_t *street_hash;   /* open addressing: street index + 1, 0 = empty */
+    size_t street_hash_cap;  /* a power of two, at least twice the streets */
+    char (*insee)[16];       /* each street's INSEE code */
+    uint64_t *street_key;    /* each street's hash */
+    uint32_t *city_hash;     /* the same for cities, by name */
+    size_t city_hash_cap;
+    size_t cap_street, cap_city, cap_st, cap_ct, cap_pc, cap_keys;
+} reading;
+
+static void reading_free(reading *rd)
 {
-    return strcmp(a ? (const char *)a : "", b) == 0;
+    free(rd->street_hash);
+    free(rd->insee);
+    free(rd->street_key);
+    free(rd->city_hash);
+}
+
+/* Doubles an open-addressing table of index + 1 entries, rehashed by key(i). */
+static int table_grow(uint32_t **table, size_t *cap, const uint64_t *keys, const geodata_geocoder *g,
+                      size_t n)
+{
+    size_t ncap = *cap ? *cap * 2 : 4096;
+    uint32_t *t = calloc(ncap, sizeof *t);
+    if (!t)
+        return -1;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t h = keys ? keys[k] : gc_hash_bytes(gc_str(g, g->city[k].name),
+                                                      strlen(gc_str(g, g->city[k].name)));
+        size_t i = h & (ncap - 1);
+        while (t[i])
+            i = (i + 1) & (ncap - 1);
+        t[i] = (uint32_t)k + 1;
+    }
+    free(*table);
+    *table = t;
+    *cap = ncap;
+    return 0;
+}
+
+static const char *text_or_empty(sqlite3_stmt *st, int col)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    return s ? (const char *)s : "";
+}
+
+/* The index of the city named cn, added if new; -1 when out of memory. */
+static long city_of(geodata_geocoder *g, reading *rd, const char *cn)
+{
+    size_t n = strlen(cn);
+    uint64_t h = gc_hash_bytes(cn, n);
+    if (rd->city_hash_cap) {
+        size_t mask = rd->city_hash_cap - 1;
+        for (size_t i = h & mask; rd->city_hash[i]; i = (i + 1) & mask)
+            if (strcmp(gc_str(g, g->city[rd->city_hash[i] - 1].name), cn) == 0)
+                return (long)rd->city_hash[i] - 1;
+    }
+    if ((g->n_city + 1) * 2 > rd->city_hash_cap
+        && table_grow(&rd->city_hash, &rd->city_hash_cap, NULL, g, g->n_city))
+        return -1;
+    if (grow((void **)&g->city, &rd->cap_city, g->n_city + 1, sizeof *g->city))
+        return -1;
+    gc_city *c = &g->city[g->n_city];
+    c->name = intern(g, cn, n);
+    if (c->name == UINT32_MAX
+        || tokens_of(g, cn, 0, &g->city_toks, &g->n_city_toks, &rd->cap_ct, &c->tok, &c->ntok))
+        return -1;
+    size_t mask = rd->city_hash_cap - 1, i = h & mask;
+    while (rd->city_hash[i])
+        i = (i + 1) & mask;
+    rd->city_hash[i] = (uint32_t)g->n_city + 1;
+    return (long)g->n_city++;
+}
+
+/* The index of the street of the current row (same name, INSEE code,
+ * postcode and city), added if new; -1 when out of memory. */
+static long street_of(geodata_geocoder *g, reading *rd, sqlite3_stmt *st)
+{
+    const char *sn = text_or_empty(st, 3), *pc = text_or_empty(st, 4);
+    const char *ins = text_or_empty(st, 5), *cn = text_or_empty(st, 6);
+    uint64_t h = gc_hash_bytes(sn, strlen(sn)) * 31 + gc_hash_bytes(pc, strlen(pc));
+    h = h * 31 + gc_hash_bytes(ins, strlen(ins));
+    h = h * 31 + gc_hash_bytes(cn, strlen(cn));
+    if (rd->street_hash_cap) {
+        size_t mask = rd->street_hash_cap - 1;
+        for (size_t i = h & mask; rd->street_hash[i]; i = (i + 1) & mask) {
+            uint32_t k = rd->street_hash[i] - 1;
+            const gc_street *s = &g->street[k];
+            if (rd->street_key[k] == h && strcmp(gc_str(g, s->name), sn) == 0
+                && strcmp(gc_str(g, s->postcode), pc) == 0 && strncmp(rd->insee[k], ins, 15) == 0
+                && strcmp(gc_str(g, g->city[s->city].name), cn) == 0)
+                return (long)k;
+        }
+    }
+    size_t k = g->n_street;
+    if (grow((void **)&g->street, &rd->cap_street, k + 1, sizeof *g->street))
+        return -1;
+    if (k + 1 > rd->cap_keys) {   /* insee and street_key grow together */
+        size_t ncap = rd->cap_keys ? rd->cap_keys * 2 : 256;
+        void *a = realloc(rd->insee, ncap * sizeof *rd->insee);
+        if (a)
+            rd->insee = a;
+        void *b = a ? realloc(rd->street_key, ncap * sizeof *rd->street_key) : NULL;
+        if (!b)
+            return -1;
+        rd->street_key = b;
+        rd->cap_keys = ncap;
+    }
+    if ((k + 1) * 2 > rd->street_hash_cap
+        && table_grow(&rd->street_hash, &rd->street_hash_cap, rd->street_key, g, k))
+        return -1;
+    long city = city_of(g, rd, cn);
+    if (city < 0)
+        return -1;
+    gc_street *s = &g->street[k];
+    memset(s, 0, sizeof *s);
+    s->name = intern(g, sn, strlen(sn));
+    s->postcode = intern(g, pc, strlen(pc));
+    s->city = (uint32_t)city;
+    if (s->name == UINT32_MAX || s->postcode == UINT32_MAX
+        || tokens_of(g, sn, 1, &g->street_toks, &g->n_street_toks, &rd->cap_st, &s->tok, &s->ntok))
+        return -1;
+    long pcv = strlen(pc) == 5 ? strtol(pc, NULL, 10) : -1;
+    s->postcode_value = pcv > 0 ? (uint32_t)pcv : 0;
+    if (pcv > 0) {   /* sorted and made unique in build_postings */
+        if (grow((void **)&g->postcodes, &rd->cap_pc, g->n_postcodes + 1, sizeof *g->postcodes))
+            return -1;
+        g->postcodes[g->n_postcodes++] = (uint32_t)pcv;
+    }
+    snprintf(rd->insee[k], sizeof rd->insee[k], "%s", ins);
+    rd->street_key[k] = h;
+    size_t mask = rd->street_hash_cap - 1, i = h & mask;
+    while (rd->street_hash[i])
+        i = (i + 1) & mask;
+    rd->street_hash[i] = (uint32_t)k + 1;
+    g->n_street++;
+    return (long)k;
+}
+
+/* Orders the addresses by street (in place: each address is moved once to
+ * its street's next free place), then each street's by number and suffix
+ * text; sets each street's first and count. */
+static int cmp_addr_in_street(const void *a, const void *b, void *arg)
+{
+    const gc_addr *x = a, *y = b;
+    const geodata_geocoder *g = arg;
+    if (x->number != y->number)
+        return (x->number > y->number) - (x->number < y->number);
+    return strcmp(g->reps[x->rep], g->reps[y->rep]);
+}
+
+static int group_by_street(geodata_geocoder *g)
+{
+    uint32_t *next = malloc((g->n_street ? g->n_street : 1) * sizeof *next);
+    if (!next)
+        return -1;
+    uint32_t at = 0;
+    for (size_t s = 0; s < g->n_street; s++) {
+        g->street[s].first = next[s] = at;
+        at += g->street[s].count;
+    }
+    for (size_t s = 0; s < g->n_street; s++) {
+        size_t end = (size_t)g->street[s].first + g->street[s].count;
+        while (next[s] < end) {
+            gc_addr *a = &g->addr[next[s]];
+            if (a->street == s) {
+                next[s]++;
+                continue;
+            }
+            gc_addr t = *a;   /* t goes to its street's next place, what was there comes here */
+            *a = g->addr[next[t.street]];
+            g->addr[next[t.street]++] = t;
+        }
+    }
+    free(next);
+    for (size_t s = 0; s < g->n_street; s++)
+        if (g->street[s].count > 1)
+            qsort_r(g->addr + g->street[s].first, g->street[s].count, sizeof *g->addr,
+                    cmp_addr_in_street, g);
+    return 0;
 }
 
 /* Reads the addresses, grouped into streets, and the cities' and streets'
- * words. */
+ * words. The streets come in the order of their first address in the store
+ * (a national base's files come commune by commune). */
 static int read_addresses(geodata_store *store, geodata_geocoder *g)
 {
     sqlite3_stmt *st = geodata_prepare(store,
         "SELECT source_id, number, rep, street, postcode, insee, city, X(geom), Y(geom), "
-        "neighbourhood_id FROM addresses ORDER BY street, insee, postcode, number, rep");
+        "neighbourhood_id FROM addresses");
     if (!st)
         return GEODATA_EDB;
-    size_t cap_addr = 0, cap_street = 0, cap_city = 0, cap_reps = 0, cap_st = 0, cap_ct = 0;
+    reading rd = { 0 };
+    size_t cap_addr = 0, cap_reps = 0;
     int rc = GEODATA_OK, row = 0;
-    char insee[32] = "";
+    char last_nb[64];            /* the last neighbourhood id met, when it fits */
+    int last_nb_known = 0;
+    int32_t last_nb_index = GC_NO_NB;
     if (rep_index(g, "", &cap_reps) < 0)
         rc = GEODATA_ENOMEM;
     while (!rc && (row = geodata_step(store, st)) > 0) {
-        const unsigned char *street = sqlite3_column_text(st, 3);
-        const unsigned char *postcode = sqlite3_column_text(st, 4);
-        const unsigned char *ins = sqlite3_column_text(st, 5);
-        const unsigned char *cityname = sqlite3_column_text(st, 6);
-        gc_street *s = g->n_street ? &g->street[g->n_street - 1] : NULL;
-        if (!s || !same(street, gc_str(g, s->name)) || !same(postcode, gc_str(g, s->postcode))
-            || !same(ins, insee)
-            || !same(cityname, gc_str(g, g->city[s->city].name))) {
-            if (grow((void **)&g->street, &cap_street, g->n_street + 1, sizeof *g->street)) {
-                rc = GEODATA_ENOMEM;
-                break;
-            }
-            snprintf(insee, sizeof insee, "%s", ins ? (const char *)ins : "");
-            s = &g->street[g->n_street++];
-            memset(s, 0, sizeof *s);
-            const char *sn = street ? (const char *)street : "";
-            const char *pc = postcode ? (const char *)postcode : "";
-            const char *cn = cityname ? (const char *)cityname : "";
-            s->name = intern(g, sn, strlen(sn));
-            s->postcode = intern(g, pc, strlen(pc));
-            s->first = (uint32_t)g->n_addr;
-            /* Cities repeat street after street: the last one is reused. */
-            if (!g->n_city || strcmp(gc_str(g, g->city[g->n_city - 1].name), cn) != 0) {
-                if (grow((void **)&g->city, &cap_city, g->n_city + 1, sizeof *g->city)) {
-                    rc = GEODATA_ENOMEM;
-                    break;
-                }
-                gc_city *c = &g->city[g->n_city++];
-                c->name = intern(g, cn, strlen(cn));
-                if (tokens_of(g, cn, 0, &g->city_toks, &g->n_city_toks, &cap_ct, &c->tok, &c->ntok)) {
-                    rc = GEODATA_ENOMEM;
-                    break;
-                }
-            }
-            s->city = (uint32_t)g->n_city - 1;
-            if (s->name == UINT32_MAX || s->postcode == UINT32_MAX
-                || tokens_of(g, sn, 1, &g->street_toks, &g->n_street_toks, &cap_st, &s->tok, &s->ntok)) {
-                rc = GEODATA_ENOMEM;
-                break;
-            }
-            long pcv = strlen(pc) == 5 ? strtol(pc, NULL, 10) : -1;
-            s->postcode_value = pcv > 0 ? (uint32_t)pcv : 0;
-            if (pcv > 0 && (!g->n_postcodes || g->postcodes[g->n_postcodes - 1] != (uint32_t)pcv)) {
-                size_t cap_pc = g->n_postcodes;
-                if (grow((void **)&g->postcodes, &cap_pc, g->n_postcodes + 1, sizeof *g->postcodes)) {
-                    rc = GEODATA_ENOMEM;
-                    break;
-                }
-                g->postcodes[g->n_postcodes++] = (uint32_t)pcv;
-            }
-        }
-        if (grow((void **)&g->addr, &cap_addr, g->n_addr + 1, sizeof *g->addr)) {
+        long s = street_of(g, &rd, st);
+        if (s < 0 || grow((void **)&g->addr, &cap_addr, g->n_addr + 1, sizeof *g->addr)) {
             rc = GEODATA_ENOMEM;
             break;
         }
         gc_addr *a = &g->addr[g->n_addr++];
-        const char *id = (const char *)sqlite3_column_text(st, 0);
-        const char *rep = (const char *)sqlite3_column_text(st, 2);
+        const char *id = text_or_empty(st, 0);
         a->id = intern(g, id, strlen(id));
         a->number = sqlite3_column_int(st, 1);
-        int32_t r = rep_index(g, rep ? rep : "", &cap_reps);
+        int32_t r = rep_index(g, text_or_empty(st, 2), &cap_reps);
         a->rep = r >= 0 ? (unsigned)r : 0;
-        a->street = (uint32_t)g->n_street - 1;
+        a->street = (uint32_t)s;
         a->lon = sqlite3_column_double(st, 7);
         a->lat = sqlite3_column_double(st, 8);
-        a->nb = nb_index(g, sqlite3_column_text(st, 9));
-        s->count++;
+        /* Neighbours in the store share their neighbourhood: the last is kept. */
+        const char *nb = text_or_empty(st, 9);
+        if (!last_nb_known || strcmp(nb, last_nb) != 0) {
+            last_nb_index = nb_index(g, (const unsigned char *)nb);
+            last_nb_known = strlen(nb) < sizeof last_nb;
+            if (last_nb_known)
+                strcpy(last_nb, nb);
+        }
+        a->nb = last_nb_index;
+        g->street[s].count++;
         if (r == -2)
             rc = geodata_fail(store, GEODATA_EINVAL, "more than %d spellings of house-number "
                               "suffixes: the geocoder holds at most that many", GC_REPS_MAX + 1);
@@ -313,6 +457,9 @@ static int read_addresses(geodata_store *store, geodata_geocoder *g)
             rc = GEODATA_ENOMEM;
     }
     sqlite3_finalize(st);
+    reading_free(&rd);
+    if (!rc && row >= 0 && group_by_street(g))
+        rc = GEODATA_ENOMEM;
     if (rc == GEODATA_ENOMEM)
         return geodata_fail(store, rc, "out of memory");
     if (rc)

@@ -7,7 +7,7 @@
  * ';' separated, or ',' when the header holds no ';'; plain or gzip.
  *
  * Design: one pass, one transaction. Each row is checked, given its
- * neighbourhood (nbindex: R-tree candidates, then a prepared-geometry test)
+ * neighbourhood (nbindex, with its grid: geodata_nbindex_accelerate)
  * and upserted by its source id with a prepared statement; a row whose stored
  * values are already the same is not rewritten, so re-importing a file is
  * idempotent and cheap. The R*Tree of address points and the index by
@@ -493,6 +493,7 @@ int geodata_import_addresses(geodata_store *store, const char *path,
     if (!rc) rc = geodata_begin(store);
     if (!rc) {
         rc = geodata_nbindex_load(store, &r.idx);
+        if (!rc) rc = geodata_nbindex_accelerate(r.idx);  /* millions of lookups */
         if (!rc) rc = geodata_spatial_index_suspend(store, "addresses");
         if (!rc) rc = geodata_index_suspend(store, "addresses_neighbourhood", &index_sql);
         if (!rc && !(r.upsert = geodata_prepare(store, upsert_sql)))
