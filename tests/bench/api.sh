@@ -19,14 +19,15 @@
 # something fails to run. DURATION, THREADS and CONNECTIONS override wrk's
 # -d, -t and -c (10s, 2, 32). API_DB names a database seeded by `mapd seed`
 # to use instead (tests/bench/scale.sh does so): it is kept, with the posts
-# the run creates.
+# the run creates; API_EMAIL, API_EMAIL2 and API_PASSWORD name the two
+# members there (tests/bench/scale_listers.py registers them).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/serve_lib.sh"
 bench_init api "${1:-build}"
-EMAIL=benevole@entraide.example
-EMAIL2=voisine@entraide.example     # lists while benevole writes
-PASSWORD=entraide-demo
+EMAIL=${API_EMAIL:-benevole@entraide.example}
+EMAIL2=${API_EMAIL2:-voisine@entraide.example}     # lists while the first writes
+PASSWORD=${API_PASSWORD:-entraide-demo}
 trap bench_cleanup EXIT
 
 # ---- the database ----

@@ -15,7 +15,8 @@
 #   start-up    mapd serve until /healthz answers, its RSS, and the sizes
 #               each part reports in its log
 #   API         tests/bench/api.sh on the same database (posts within 1 km
-#               returning 50, creating posts)
+#               returning 50, creating posts), as two members registered in
+#               the neighbourhood with the most live posts (scale_listers.py)
 #   accounts    registrations and logins through the API, p50/p99
 #   tiles       uncached tiles at zooms 6 to 16 (mapd tile --batch, the staff
 #               view: every layer), the median of each zoom; the z0-z10 pyramid
@@ -124,7 +125,10 @@ grep -v '^127\.0\.0\.1' "$LOG/serve.log" | sed 's/^/  log: /' | head -20
 
 # ---- the HTTP API -------------------------------------------------------------------
 section "HTTP API on the same database (tests/bench/api.sh)"
-API_DB=$DB "$HERE/api.sh" "$BUILD" | sed -n '/^HTTP API on/,$p'
+read -r LISTER LISTER2 < <(/usr/bin/python3 "$HERE/scale_listers.py" "http://$ADDR" "$DB")
+echo "  two members registered in the neighbourhood with the most live posts: $LISTER, $LISTER2"
+API_DB=$DB API_EMAIL=$LISTER API_EMAIL2=$LISTER2 API_PASSWORD=scale-bench-password \
+    "$HERE/api.sh" "$BUILD" | sed -n '/^HTTP API on/,$p'
 
 # ---- accounts -------------------------------------------------------------------------
 section "registration and login ($(sqlite3 "$DB" 'SELECT count(*) FROM members') members)"
