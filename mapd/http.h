@@ -54,6 +54,7 @@ typedef struct mapd_server {
     mapd_ratelimit *comment_limit;  /* comments per member; NULL: no limit */
     int group_threshold;            /* members for a group to become active */
     mapd_post_model *posts;         /* posts lists from memory (post_model.c); NULL: from SQL */
+    struct mapd_posts_loading *posts_loading; /* the read model being built (posts_runtime.c) */
     mapd_writer *writer;            /* group commit of new posts and comments (writer.c) */
     mapd_events *events;            /* the live stream, GET /api/events (events.c) */
     struct mapd_pool *hashing;      /* password hashing off the request threads (pool.h) */
@@ -285,11 +286,15 @@ void mapd_metrics_record(mapd_metrics *m, int route, unsigned status, double sec
 /* The Prometheus text exposition, malloc'd. */
 char *mapd_metrics_render(mapd_metrics *m, const char *const *route_names, size_t n_routes);
 
-/* Posts (api_posts.c): the read model and the group-commit writer. Started
- * by serve before the daemon (0, or -1 after a message on stderr); the
- * writer is stopped before MHD_stop_daemon (it resumes every connection it
- * suspended), and both are freed after it. */
-int mapd_posts_start(mapd_server *server, int with_model);
+/* Posts (api_posts.c): the read model and the group-commit writer. The
+ * model is built on a thread of its own from mapd_posts_load, once the
+ * change feed's position is known, while serve loads the rest; then
+ * mapd_posts_start waits for it and starts the writer, before the daemon
+ * (each 0, or -1 after a message on stderr). The writer is stopped before
+ * MHD_stop_daemon (it resumes every connection it suspended), and both are
+ * freed after it. */
+int mapd_posts_load(mapd_server *server, int with_model);
+int mapd_posts_start(mapd_server *server);
 void mapd_posts_stop_writer(mapd_server *server);
 void mapd_posts_free(mapd_server *server);
 

@@ -69,6 +69,7 @@ static void fragment_free(void *payload)
 
 struct mapd_post_model {
     geodata_post_index *index;
+    char *db_path;              /* for reloads: their reader's connection */
     int stale;                  /* an update failed half-way: answer from SQL until a reload (atomic) */
     int64_t prune_at;           /* when to drop long-expired posts next: the follower's lock */
     char *flags[2];             /* "mine":false,"claimed_by_me":false, then ...:true */
@@ -125,26 +126,155 @@ static fragment *fragment_of(const geodata_post *p)
 
 /* ---- the model ---- */
 
+/*
+ * Loading is a two-stage pipeline over batches of posts, so that the two
+ * cores share the work (most of it is the serialisations): a reader thread,
+ * on a connection of its own, reads the live posts and serialises every
+ * other post of each batch; the calling thread serialises the rest and
+ * inserts the batch into the index, in id order (the index appends). Two
+ * batches (about 2 x 1.5 MB) are in memory at most.
+ */
+#define LOAD_BATCH 512
+
+typedef struct load_batch {
+    geodata_post posts[LOAD_BATCH];
+    fragment *frag[LOAD_BATCH];
+    size_t n;
+} load_batch;
+
 typedef struct loader {
-    geodata_post_index *index;
-    geodata_store *store;
+    geodata_store *store;     /* the reader's */
     int64_t now;
+    pthread_mutex_t mu;       /* guards what follows */
+    pthread_cond_t cv;
+    load_batch *slot[2];
+    unsigned produced, consumed;
+    load_batch *filling;      /* the reader's current batch, or NULL */
+    int read_rc;              /* how the reading ended, once done */
+    int done;
+    int stop;                 /* the inserter failed: the reader must end */
 } loader;
 
-static int load_one(void *arg, const geodata_post *p)
+/* Hands the batch being filled to the inserter. */
+static void publish(loader *l)
 {
-    loader *l = arg;
-    geodata_post_index_item item = { .id = p->id, .post = p, .payload = fragment_of(p) };
-    if (!item.payload)
-        return GEODATA_ENOMEM;
-    return geodata_post_index_update(l->index, l->store, l->now, &item, 1);
+    pthread_mutex_lock(&l->mu);
+    l->produced++;
+    l->filling = NULL;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
 }
 
-/* Fills index (empty) with the live posts of store. */
-static int load(geodata_post_index *index, geodata_store *store, int64_t now)
+static int read_one(void *arg, const geodata_post *p)
 {
-    loader l = { index, store, now };
-    return geodata_posts_live(store, now - GEODATA_POST_INDEX_GRACE_S, load_one, &l);
+    loader *l = arg;
+    if (!l->filling) {
+        pthread_mutex_lock(&l->mu);
+        while (l->produced - l->consumed == 2 && !l->stop)
+            pthread_cond_wait(&l->cv, &l->mu);
+        int stop = l->stop;
+        pthread_mutex_unlock(&l->mu);
+        if (stop)
+            return GEODATA_ENOMEM;
+        l->filling = l->slot[l->produced % 2];
+        l->filling->n = 0;
+    }
+    load_batch *b = l->filling;
+    size_t k = b->n++;
+    b->posts[k] = *p;
+    b->frag[k] = NULL;
+    if (k % 2 == 0 && !(b->frag[k] = fragment_of(p)))
+        return GEODATA_ENOMEM;
+    if (b->n == LOAD_BATCH)
+        publish(l);
+    return GEODATA_OK;
+}
+
+static void *reader_main(void *arg)
+{
+    loader *l = arg;
+    int rc = geodata_posts_live(l->store, l->now - GEODATA_POST_INDEX_GRACE_S, read_one, l);
+    if (l->filling)
+        publish(l);     /* the last batch, or the one a failure cut short */
+    pthread_mutex_lock(&l->mu);
+    l->read_rc = rc;
+    l->done = 1;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+/* Serialises the posts of b the reader left, and inserts them all. */
+static int insert_batch(geodata_post_index *index, geodata_store *store, int64_t now, load_batch *b)
+{
+    geodata_post_index_item items[LOAD_BATCH];
+    int rc = GEODATA_OK;
+    for (size_t k = 0; k < b->n; k++) {
+        if (!b->frag[k] && !rc && !(b->frag[k] = fragment_of(&b->posts[k])))
+            rc = GEODATA_ENOMEM;
+        items[k] = (geodata_post_index_item){ .id = b->posts[k].id, .post = &b->posts[k],
+                                              .payload = b->frag[k] };
+    }
+    if (rc) {
+        for (size_t k = 0; k < b->n; k++)
+            fragment_free(b->frag[k]);
+        return rc;
+    }
+    return geodata_post_index_update(index, store, now, items, b->n);  /* takes the fragments */
+}
+
+/* Fills index (empty) with the live posts of the store at db_path; store is
+ * the caller's connection to it (for the index's projection). */
+static int load(geodata_post_index *index, const char *db_path, geodata_store *store, int64_t now,
+                char **err)
+{
+    loader l = { .now = now };
+    if (geodata_store_open(db_path, 0, &l.store, err))
+        return GEODATA_EDB;
+    l.slot[0] = malloc(sizeof *l.slot[0]);
+    l.slot[1] = malloc(sizeof *l.slot[1]);
+    pthread_mutex_init(&l.mu, NULL);
+    pthread_cond_init(&l.cv, NULL);
+    pthread_t reader;
+    int rc = !l.slot[0] || !l.slot[1] || pthread_create(&reader, NULL, reader_main, &l)
+             ? GEODATA_ENOMEM : GEODATA_OK;
+    if (!rc) {
+        for (;;) {
+            pthread_mutex_lock(&l.mu);
+            while (l.produced == l.consumed && !l.done)
+                pthread_cond_wait(&l.cv, &l.mu);
+            int more = l.produced != l.consumed;
+            pthread_mutex_unlock(&l.mu);
+            if (!more)
+                break;
+            load_batch *b = l.slot[l.consumed % 2];
+            if (!rc)
+                rc = insert_batch(index, store, now, b);
+            else
+                for (size_t k = 0; k < b->n; k++)
+                    fragment_free(b->frag[k]);
+            pthread_mutex_lock(&l.mu);
+            l.consumed++;
+            l.stop = rc != GEODATA_OK;
+            pthread_cond_broadcast(&l.cv);
+            pthread_mutex_unlock(&l.mu);
+        }
+        pthread_join(reader, NULL);
+        if (!rc && l.read_rc) {
+            rc = l.read_rc;
+            const char *why = geodata_errmsg(l.store);
+            if ((*err = malloc(strlen(why) + 32)))
+                sprintf(*err, "loading the posts: %s", why);
+        }
+    }
+    if (rc && !*err)
+        *err = strdup(rc == GEODATA_ENOMEM ? "loading the posts: out of memory" : "loading the posts");
+    pthread_cond_destroy(&l.cv);
+    pthread_mutex_destroy(&l.mu);
+    free(l.slot[0]);
+    free(l.slot[1]);
+    geodata_store_close(l.store);
+    return rc;
 }
 
 /* The serialisations made once: the collection's head, the two usual viewer
@@ -204,15 +334,13 @@ int mapd_post_model_new(const char *db_path, int64_t now, mapd_post_model **out,
     }
     geodata_store *store = NULL;
     int rc = geodata_store_open(db_path, 0, &store, err);
-    if (!rc && (geodata_post_index_new(fragment_free, &m->index) || make_constants(m))) {
+    if (!rc && (!(m->db_path = strdup(db_path)) || geodata_post_index_new(fragment_free, &m->index)
+                || make_constants(m))) {
         rc = GEODATA_ENOMEM;
         *err = strdup("out of memory");
     }
-    if (!rc && (rc = load(m->index, store, now))) {
-        const char *why = geodata_errmsg(store);
-        if ((*err = malloc(strlen(why) + 32)))
-            sprintf(*err, "loading the posts: %s", why);
-    }
+    if (!rc)
+        rc = load(m->index, db_path, store, now, err);
     geodata_store_close(store);
     if (rc) {
         mapd_post_model_free(m);
@@ -228,6 +356,7 @@ void mapd_post_model_free(mapd_post_model *m)
     if (!m)
         return;
     geodata_post_index_free(m->index);
+    free(m->db_path);
     free(m->flags[0]);
     free(m->flags[1]);
     free(m->head);
@@ -338,11 +467,13 @@ static int feed_reload(void *arg, geodata_store *store, int64_t now)
     mapd_post_model *m = arg;
     geodata_post_index *fresh;
     int rc = geodata_post_index_new(fragment_free, &fresh);
-    if (!rc && !(rc = load(fresh, store, now))) {
+    char *err = NULL;
+    if (!rc && !(rc = load(fresh, m->db_path, store, now, &err))) {
         geodata_post_index_swap(m->index, fresh);
         __atomic_store_n(&m->stale, 0, __ATOMIC_RELEASE);
     }
     geodata_post_index_free(fresh);
+    free(err);   /* the follower says the reload failed; the model stays stale */
     return rc;
 }
 

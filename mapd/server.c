@@ -445,8 +445,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 }
 
 /* Builds what the workers share from the database, once: the geocoder and
- * the tile service (its cache bounds given). */
-static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t tile_max_bytes)
+ * the tile service (its cache bounds given), while the posts' read model is
+ * built on another thread (mapd_posts_load; mapd_posts_start waits for it). */
+static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t tile_max_bytes,
+                         int posts_model)
 {
     geodata_store *store;
     char *err;
@@ -464,6 +466,8 @@ static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t ti
         mapd_fail(MAPD_EXIT_FAIL, "reading the change feed: %s", geodata_errmsg(store));
     if (!rc && !(server->feed = mapd_feed_new(position, now)))
         rc = mapd_fail(MAPD_EXIT_FAIL, "out of memory");
+    if (!rc && mapd_posts_load(server, posts_model))   /* meanwhile, on its own thread */
+        rc = MAPD_EXIT_FAIL;
     geodata_geocoder_origin how;
     double t0 = seconds();
     if (!rc && (rc = geodata_geocoder_open(store, &server->geocoder, &how)))
@@ -528,7 +532,8 @@ static int run(mapd_serve_options *o)
     }
     /* Opening the database here makes a missing or bad one fail the command,
      * not requests; a database is created by `mapd import`, never by a typo. */
-    if (load_geocoder(&server, (size_t)o->tile_cache_mb * 1024 * 1024, (size_t)o->tile_max_kb * 1024))
+    if (load_geocoder(&server, (size_t)o->tile_cache_mb * 1024 * 1024, (size_t)o->tile_max_kb * 1024,
+                      o->posts_model))
         return MAPD_EXIT_FAIL;
     for (size_t i = 0; i < N_ROUTES; i++) {
         snprintf(route_names[i], sizeof route_names[i], "%s %s", routes[i].method, routes[i].pattern);
@@ -562,7 +567,7 @@ static int run(mapd_serve_options *o)
     if (!(server.connections = mapd_connections_start((unsigned)o->max_connections,
                                                       (double)o->request_timeout_s)))
         return mapd_fail(MAPD_EXIT_FAIL, "cannot start the connection watch");
-    if (mapd_posts_start(&server, o->posts_model) || mapd_exports_start(&server, o->export_keep)
+    if (mapd_posts_start(&server) || mapd_exports_start(&server, o->export_keep)
         || (o->events.max_streams && mapd_events_start(&server, &o->events))
         || mapd_alerts_start(&server, &o->alerts))
         return MAPD_EXIT_FAIL;
