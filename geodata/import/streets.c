@@ -59,13 +59,17 @@
  * (commune, name, part) and written only when its geometry changed; lines
  * that are no more are deleted by key ranges between the streets visited.
  * So a rebuild that finds the same lines writes nothing, and the change
- * feed (triggers on streets) hears of real changes only.
+ * feed (triggers on streets) hears of real changes only. From BULK_COMMUNES
+ * communes on, or for the store's first lines, the R*Tree of the lines is
+ * suspended and rebuilt in bulk at the end (spatial_index.h), as the
+ * address import does for its points.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "spatial_index.h"
 #include "spatialite_blob.h"
 #include "geodata/streets.h"
 
@@ -78,6 +82,7 @@
 #define SPIKE_RUN     3       /* points an excursion may hold */
 #define ROUND_SPREAD  0.5     /* erratic addresses this round (a square) have no axis */
 #define SPLIT_DEPTH   8       /* recursive splits of one street, at most */
+#define BULK_COMMUNES 1000    /* from this many communes to derive, the R*Tree is rebuilt in bulk */
 #define SAME_SPOT_M   0.5     /* consecutive centre points closer than this are one */
 #define NO_NUMBER     99999   /* BAN's number of a named place without one */
 
@@ -854,8 +859,22 @@ int geodata_streets_rebuild(geodata_store *store, geodata_progress_fn progress, 
     int rc = own ? geodata_begin(store) : GEODATA_OK;
     if (rc)
         return rc;
+    /* Lines of many communes at once, or the first lines of the store (a
+     * country's first import), are written without the R*Tree, which is
+     * then rebuilt in one bulk pass. */
+    uint64_t pending = 0;
+    rc = count_pending(store, &pending);
+    sqlite3_stmt *none = rc ? NULL : geodata_prepare(store, "SELECT NOT EXISTS (SELECT 1 FROM streets)");
+    int bulk = none && sqlite3_step(none) == SQLITE_ROW && pending > 0
+               && (pending >= BULK_COMMUNES || sqlite3_column_int(none, 0));
+    sqlite3_finalize(none);
+    if (bulk)
+        rc = geodata_spatial_index_suspend(store, "streets");
     rebuild r = { .store = store, .stats = stats };
-    rc = rebuild_pending(&r, progress, progress_arg);
+    if (!rc)
+        rc = rebuild_pending(&r, progress, progress_arg);
+    if (!rc && bulk)
+        rc = geodata_spatial_index_rebuild(store, "streets");
     sqlite3_finalize(r.upsert);
     sqlite3_finalize(r.names);
     sqlite3_finalize(r.names_after);

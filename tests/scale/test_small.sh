@@ -58,6 +58,9 @@ check "the polygons tile: each touches about 8 others ($pairs pairs)" \
 "$MAPD" import addresses "$WORK/a/addresses.csv.gz" --db "$DB" >"$WORK/addr.out" 2>"$WORK/addr.err"
 cat "$WORK/addr.out"
 check "every address imported" grep -q "imported $n_addr addresses.* 0 rejected.* $n_addr new or changed" "$WORK/addr.out"
+check "the streets' first lines, their R*Tree built in bulk: consistent and complete" \
+    [ "$(sqlite3 "$DB" "SELECT rtreecheck('idx_streets_geom') || ' ' || ((SELECT count(*) FROM idx_streets_geom)
+                        = (SELECT count(*) FROM streets WHERE geom IS NOT NULL)) || ' ' || (SELECT count(*) > 1000 FROM streets)")" = "ok 1 1" ]
 before=$(db_digest "$DB")
 "$MAPD" import addresses "$WORK/a/addresses.csv.gz" --db "$DB" >"$WORK/again.out" 2>"$WORK/again.err"
 cat "$WORK/again.out"
