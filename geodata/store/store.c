@@ -175,9 +175,12 @@ static int configure(geodata_store *store, unsigned flags)
     sqlite3_stmt *st = geodata_prepare(store, "PRAGMA journal_mode=WAL");
     if (!st)
         return GEODATA_EDB;
-    int ok = sqlite3_step(st) == SQLITE_ROW
-          && strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    int step = sqlite3_step(st);
+    int ok = step == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
     sqlite3_finalize(st);
+    if (!ok && (step & 0xff) == SQLITE_BUSY)   /* an import alone on it: geodata_bulk_journal */
+        return geodata_fail(store, GEODATA_EDB, "the database is busy: an import is writing it; "
+                            "try again once the import has finished");
     if (!ok)
         return geodata_fail(store, GEODATA_EDB, "cannot switch the database to WAL mode");
     rc = geodata_exec(store, "PRAGMA synchronous=FULL", "setting durability");
