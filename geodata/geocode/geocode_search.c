@@ -871,6 +871,12 @@ static int street_in_area(const geodata_geocoder *g, area_kind kind, uint32_t ke
     return kind == AREA_POSTCODE ? st->postcode_value == key : g->city[st->city].town == key;
 }
 
+/* Whether token t is counted in choosing an area's side (area_candidates). */
+static int query_word(const qtok *t)
+{
+    return !t->postcode && !t->stop;
+}
+
 /* The streets of one area (a postcode the query names, or a town) that hold
  * one of the query's words, appended to cand[nc .. MAX_CAND); the new count.
  * However common the words ("Avenue Jean Jaurès" is in thousands of towns,
@@ -879,12 +885,6 @@ static int street_in_area(const geodata_geocoder *g, area_kind kind, uint32_t ke
  * postings of all the query's words, kept when in the area, or the area's
  * streets, kept when they may score (may_score). Work: the smaller of the
  * two, plus two binary searches. */
-/* Whether token t is counted in choosing an area's side (area_candidates). */
-static int query_word(const qtok *t)
-{
-    return !t->postcode && !t->stop;
-}
-
 static size_t area_candidates(const geodata_geocoder *g, const parsed_query *Q, area_kind kind,
                               uint32_t key, uint32_t *cand, size_t nc)
 {
@@ -1122,7 +1122,7 @@ static int search(const geodata_geocoder *g, parsed_query *Q, int exact_suffices
         done = score_candidates(g, Q, cand, done, nc, sc, &ns);
     }
     if (!(ns > 0 && best_score(sc, ns) >= SURE_SCORE))
-        done = score_candidates(g, Q, cand, done, seed_candidates(g, Q, order, no, cand, done), sc, &ns);
+        score_candidates(g, Q, cand, done, seed_candidates(g, Q, order, no, cand, done), sc, &ns);
     qsort(sc, ns, sizeof *sc, cmp_scored);
     geodata_geocode_result tmp[TOP_STREETS];
     size_t nt = ns < TOP_STREETS ? ns : TOP_STREETS;
