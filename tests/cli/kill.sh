@@ -10,9 +10,10 @@ DB=$WORK/city.sqlite
 "$MAPD" import addresses "$FIX/adresses.csv.gz" --db "$DB" >/dev/null
 before=$(db_digest "$DB")
 
-# Two million rows: far more than can be imported before the kill.
+# A million rows: the import writes them at its commit (its page cache holds
+# them), a good 100 MB, so there is time to kill it halfway through.
 awk 'BEGIN { print "id;numero;rep;nom_voie;code_postal;code_insee;nom_commune;lon;lat";
-             for (i = 0; i < 2000000; i++)
+             for (i = 0; i < 1000000; i++)
                printf "big_%07d;%d;;Rue %d;69001;69381;Ville-Test;%.6f;%.6f\n", i, i % 300 + 1, i % 977,
                       4.821 + (i % 5003) * 0.0000119, 45.741 + (i % 4001) * 0.0000089 }' >"$WORK/big.csv"
 
