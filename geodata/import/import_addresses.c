@@ -222,6 +222,7 @@ typedef struct run {
     sqlite3_stmt *upsert;
     const geodata_import_options *opts;
     geodata_report *report;
+    double load_s, index_s; /* seconds spent loading the rows, rebuilding the indexes */
     /* the pipeline; mu guards produced, consumed and stop */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -426,15 +427,11 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Says how many streets were derived, in a note kept even when the notes of
- * bad rows have filled the report: it then takes the last one's place (that
- * one is still counted among the "more"). */
-static void note_streets(geodata_report *report, const geodata_streets_stats *st, double seconds)
+/* Adds note (taken; NULL is ignored) to the report even when the notes of
+ * bad rows have filled it: it then takes the last one's place (that one is
+ * still counted among the "more"). */
+static void note_kept(geodata_report *report, char *note)
 {
-    char *note = geodata_format("streets: %llu derived from the addresses of %llu communes "
-                                "(%llu lines changed, %.2f s)",
-                                (unsigned long long)st->streets, (unsigned long long)st->communes,
-                                (unsigned long long)st->changed, seconds);
     if (!note)
         return;
     report->n_notes_total++;
@@ -450,13 +447,19 @@ static int finish_load(run *r, const char *index_sql)
 {
     geodata_store *store = r->store;
     geodata_report *report = r->report;
+    double t0 = now_s();
     int rc = geodata_spatial_index_rebuild(store, "addresses");
     if (!rc) rc = geodata_index_restore(store, index_sql);
+    r->index_s = now_s() - t0;
     geodata_streets_stats streets = { 0 };
-    double t0 = now_s();
+    t0 = now_s();
     if (!rc) rc = geodata_streets_rebuild(store, r->opts->progress, r->opts->progress_arg, &streets);
     if (!rc && streets.communes)
-        note_streets(report, &streets, now_s() - t0);
+        note_kept(report, geodata_format("streets: %llu derived from the addresses of %llu communes "
+                                         "(%llu lines changed, %.2f s)",
+                                         (unsigned long long)streets.streets,
+                                         (unsigned long long)streets.communes,
+                                         (unsigned long long)streets.changed, now_s() - t0));
     if (!rc) {
         char *detail = geodata_format("%llu rows, %llu stored, %llu rejected, %llu outside, "
                                       "%llu streets of %llu communes derived",
@@ -501,14 +504,20 @@ int geodata_import_addresses(geodata_store *store, const char *path,
         if (!rc) rc = geodata_index_suspend(store, "addresses_neighbourhood", &index_sql);
         if (!rc && !(r.upsert = geodata_prepare(store, upsert_sql)))
             rc = GEODATA_EDB;
+        double t0 = now_s();
         if (!rc) rc = load_rows(&r);
+        r.load_s = now_s() - t0;
         /* Nothing new: the transaction is undone (the indexes were only
          * suspended in it), and nothing is rebuilt, derived or logged. */
         int same = !rc && report->changed == 0;
         if (!rc && !same) rc = finish_load(&r, index_sql);
         sqlite3_finalize(r.upsert);
+        t0 = now_s();
         if (!rc && !same) rc = geodata_commit(store);
         if (rc || same) geodata_rollback(store);
+        if (!rc && !same)
+            note_kept(report, geodata_format("rows loaded in %.1f s, indexes rebuilt in %.1f s, "
+                                             "committed in %.1f s", r.load_s, r.index_s, now_s() - t0));
     }
     geodata_bulk_done(store, bulk);
     sqlite3_exec(store->db, "PRAGMA cache_size=" STORE_CACHE_KIB "; PRAGMA threads=0", NULL, NULL, NULL);
