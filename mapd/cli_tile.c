@@ -23,10 +23,17 @@
  * --pyramid draws every tile of zooms A..B that meets the neighbourhoods'
  * box and writes the non-empty ones to DIR/Z/X/Y.mvt. Its work is bounded
  * before it starts: zoom at most PYRAMID_MAX_ZOOM and at most
- * PYRAMID_MAX_TILES tiles.
+ * PYRAMID_MAX_TILES tiles. It uses every core (at most
+ * PYRAMID_MAX_WORKERS): each worker thread has its own store connection and
+ * tiles_ctx, shares the polygons and the needs layer (each behind its own
+ * lock, as the server's workers share them) and takes the next tile from
+ * one atomic counter; a tile is the same whichever worker draws it. The
+ * first failure stops every worker, and its reason is printed once.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +52,7 @@
 
 #define PYRAMID_MAX_ZOOM 18
 #define PYRAMID_MAX_TILES 5000000
+#define PYRAMID_MAX_WORKERS 8
 #define LINE_MAX_BYTES 256     /* a batch line longer than this is refused */
 
 #define USAGE "usage: mapd tile Z X Y --db DB [--viewer V] > tile.mvt | " \
@@ -54,6 +62,7 @@
 
 /* What every mode shares: the store, the GEOS context, the viewer, the clock. */
 typedef struct job {
+    const char *db;        /* its path, for the pyramid's other connections */
     geodata_store *store;
     tiles_ctx *ctx;
     mapd_needs *needs;     /* member viewers only; NULL: no needs layer */
@@ -74,24 +83,34 @@ static double monotonic_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Draws one tile with store and ctx into *bytes (malloc'd, *len bytes;
+ * NULL when empty). Returns mapd_tile_render()'s code; why (n bytes) says
+ * what failed. */
+static int render(const job *j, geodata_store *store, tiles_ctx *ctx, int z, int64_t x, int64_t y,
+                  uint8_t **bytes, size_t *len, char *why, size_t n)
+{
+    mapd_tile_sources src = { j->needs, j->geocoder, j->neighbourhoods };
+    int rc = mapd_tile_render(store, &src, ctx, z, x, y, &j->viewer, j->now, MAPD_TILE_MAX_BYTES,
+                              bytes, len);
+    if (rc)
+        snprintf(why, n, "tile %d/%lld/%lld: %s", z, (long long)x, (long long)y,
+                 rc == TILES_ENOMEM    ? "out of memory"
+                 : rc == TILES_ETOOBIG ? "cannot be drawn within the tile size budget"
+                 : rc == TILES_EINVAL  ? "not a tile"
+                                       : geodata_errmsg(store));
+    return rc;
+}
+
 /* Draws one tile into *bytes (malloc'd, *len bytes; NULL when empty) and
  * gives the time mapd_tile_render() took. Returns 0, or 1 after printing the
  * reason. */
 static int draw(job *j, int z, int64_t x, int64_t y, uint8_t **bytes, size_t *len, double *seconds)
 {
+    char why[512];
     double t0 = monotonic_s();
-    mapd_tile_sources src = { j->needs, j->geocoder, j->neighbourhoods };
-    int rc = mapd_tile_render(j->store, &src, j->ctx, z, x, y, &j->viewer, j->now,
-                              MAPD_TILE_MAX_BYTES, bytes, len);
+    int rc = render(j, j->store, j->ctx, z, x, y, bytes, len, why, sizeof why);
     *seconds = monotonic_s() - t0;
-    if (!rc)
-        return 0;
-    mapd_fail(MAPD_EXIT_FAIL, "tile %d/%lld/%lld: %s", z, (long long)x, (long long)y,
-              rc == TILES_ENOMEM    ? "out of memory"
-              : rc == TILES_ETOOBIG ? "cannot be drawn within the tile size budget"
-              : rc == TILES_EINVAL  ? "not a tile"
-                                    : geodata_errmsg(j->store));
-    return 1;
+    return rc ? mapd_fail(MAPD_EXIT_FAIL, "%s", why), 1 : 0;
 }
 
 /* mkdir that accepts an existing directory; 0 or -1 with errno. */
@@ -100,28 +119,37 @@ static int make_dir(const char *path)
     return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* Writes bytes to DIR/Z/X/Y.mvt, creating DIR/Z and DIR/Z/X as needed.
- * Returns 0, or 1 after printing the reason. */
-static int write_tile(const job *j, int z, int64_t x, int64_t y, const uint8_t *bytes, size_t len)
+/* Writes bytes to DIR/Z/X/Y.mvt, creating DIR/Z and DIR/Z/X as needed
+ * (another thread creating them first is fine). Returns 0, or -1 with the
+ * reason in why (n bytes). */
+static int save_tile(const job *j, int z, int64_t x, int64_t y, const uint8_t *bytes, size_t len,
+                     char *why, size_t n_why)
 {
     char path[4096];
     int n = snprintf(path, sizeof path, "%s/%d", j->out, z);
     if (n < 0 || (size_t)n >= sizeof path - 64)
-        return mapd_fail(MAPD_EXIT_FAIL, "--out: the directory name is too long");
+        return snprintf(why, n_why, "--out: the directory name is too long"), -1;
     if (make_dir(path))
-        return mapd_fail(MAPD_EXIT_FAIL, "cannot create %s: %s", path, strerror(errno));
+        return snprintf(why, n_why, "cannot create %s: %s", path, strerror(errno)), -1;
     n += snprintf(path + n, sizeof path - (size_t)n, "/%lld", (long long)x);
     if (make_dir(path))
-        return mapd_fail(MAPD_EXIT_FAIL, "cannot create %s: %s", path, strerror(errno));
+        return snprintf(why, n_why, "cannot create %s: %s", path, strerror(errno)), -1;
     snprintf(path + n, sizeof path - (size_t)n, "/%lld.mvt", (long long)y);
     FILE *f = fopen(path, "wb");
     if (!f)
-        return mapd_fail(MAPD_EXIT_FAIL, "cannot create %s: %s", path, strerror(errno));
+        return snprintf(why, n_why, "cannot create %s: %s", path, strerror(errno)), -1;
     int bad = len && fwrite(bytes, 1, len, f) != len;
     bad |= fclose(f) != 0;
     if (bad)
-        return mapd_fail(MAPD_EXIT_FAIL, "cannot write %s: %s", path, strerror(errno));
+        return snprintf(why, n_why, "cannot write %s: %s", path, strerror(errno)), -1;
     return 0;
+}
+
+/* save_tile, printing the reason: 0, or 1. */
+static int write_tile(const job *j, int z, int64_t x, int64_t y, const uint8_t *bytes, size_t len)
+{
+    char why[4200];
+    return save_tile(j, z, x, y, bytes, len, why, sizeof why) ? mapd_fail(MAPD_EXIT_FAIL, "%s", why), 1 : 0;
 }
 
 /* Parses "Z X Y" (decimal, separated by blanks) with mapd_parse_tile's
@@ -196,60 +224,153 @@ static void tile_range(const double box[4], int z, int64_t r[4])
     tiles_tile_at(box[2], box[1], z, &r[2], &r[3]);
 }
 
+/* The pyramid's shared state: the tiles in order (zoom, then x, then y),
+ * numbered from 0, and what the workers report. */
+typedef struct pyramid_run {
+    job *j;
+    int minzoom, maxzoom;
+    int64_t range[PYRAMID_MAX_ZOOM + 1][4];   /* per zoom: x0, y0, x1, y1 */
+    uint64_t first[PYRAMID_MAX_ZOOM + 2];     /* per zoom: the number of its first tile */
+    uint64_t total;
+    atomic_uint_fast64_t next;                /* the next tile to take */
+    atomic_int stop;                          /* set on the first failure */
+    pthread_mutex_t lock;                     /* guards what follows */
+    uint64_t done, written, bytes;
+    mapd_progress progress;
+    char why[4200];                           /* the first failure's reason, or "" */
+} pyramid_run;
+
+typedef struct worker {
+    pyramid_run *p;
+    geodata_store *store;  /* the job's for the first worker, else its own */
+    tiles_ctx *ctx;
+    pthread_t thread;
+} worker;
+
+/* Tile number i as z, x, y. */
+static void pyramid_tile(const pyramid_run *p, uint64_t i, int *z, int64_t *x, int64_t *y)
+{
+    int k = p->minzoom;
+    while (i >= p->first[k + 1])
+        k++;
+    uint64_t at = i - p->first[k], rows = (uint64_t)(p->range[k][3] - p->range[k][1] + 1);
+    *z = k;
+    *x = p->range[k][0] + (int64_t)(at / rows);
+    *y = p->range[k][1] + (int64_t)(at % rows);
+}
+
+static void pyramid_fail(pyramid_run *p, const char *why)
+{
+    pthread_mutex_lock(&p->lock);
+    if (!p->why[0])
+        snprintf(p->why, sizeof p->why, "%s", why);
+    pthread_mutex_unlock(&p->lock);
+    atomic_store(&p->stop, 1);
+}
+
+/* A worker: takes tiles until none is left or one fails. */
+static void *pyramid_work(void *arg)
+{
+    worker *w = arg;
+    pyramid_run *p = w->p;
+    char why[4200];
+    while (!atomic_load(&p->stop)) {
+        uint64_t i = atomic_fetch_add(&p->next, 1);
+        if (i >= p->total)
+            break;
+        int z;
+        int64_t x, y;
+        pyramid_tile(p, i, &z, &x, &y);
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        int bad = render(p->j, w->store, w->ctx, z, x, y, &bytes, &len, why, sizeof why) != 0
+               || (len && save_tile(p->j, z, x, y, bytes, len, why, sizeof why));
+        free(bytes);
+        if (bad) {
+            pyramid_fail(p, why);
+            break;
+        }
+        pthread_mutex_lock(&p->lock);
+        p->written += len != 0;
+        p->bytes += len;
+        mapd_progress_update(&p->progress, ++p->done, p->total);
+        pthread_mutex_unlock(&p->lock);
+    }
+    return NULL;
+}
+
 /* --pyramid: see the top of the file. Work: (maxzoom - minzoom + 1) ranges
- * of the extent, at most PYRAMID_MAX_TILES renders, counted first. */
+ * of the extent, at most PYRAMID_MAX_TILES renders, counted first, shared
+ * by one worker per core. */
 static int run_pyramid(job *j, int minzoom, int maxzoom)
 {
     double box[4];
     int rc = geodata_map_extent(j->store, box);
     if (rc)
         return mapd_fail(MAPD_EXIT_FAIL, "tile --pyramid: %s", geodata_errmsg(j->store));
-    uint64_t total = 0;
+    pyramid_run p = { .j = j };
+    p.minzoom = minzoom;
+    p.maxzoom = maxzoom;
     for (int z = minzoom; z <= maxzoom; z++) {
-        int64_t r[4];
+        int64_t *r = p.range[z];
         tile_range(box, z, r);
-        total += (uint64_t)(r[2] - r[0] + 1) * (uint64_t)(r[3] - r[1] + 1);
+        p.first[z] = p.total;
+        p.total += (uint64_t)(r[2] - r[0] + 1) * (uint64_t)(r[3] - r[1] + 1);
     }
-    if (total > PYRAMID_MAX_TILES)
+    p.first[maxzoom + 1] = p.total;
+    if (p.total > PYRAMID_MAX_TILES)
         return mapd_fail(MAPD_EXIT_USAGE,
                          "tile --pyramid: zooms %d to %d hold %llu tiles over the data, more than "
-                         "%d: lower --maxzoom", minzoom, maxzoom, (unsigned long long)total,
+                         "%d: lower --maxzoom", minzoom, maxzoom, (unsigned long long)p.total,
                          PYRAMID_MAX_TILES);
     if (make_dir(j->out))
         return mapd_fail(MAPD_EXIT_FAIL, "cannot create %s: %s", j->out, strerror(errno));
 
-    mapd_progress progress;
-    mapd_progress_init(&progress, "tiles");
-    double t0 = monotonic_s();
-    uint64_t done = 0, written = 0, bytes_out = 0;
-    for (int z = minzoom; z <= maxzoom; z++) {
-        int64_t r[4];
-        tile_range(box, z, r);
-        for (int64_t x = r[0]; x <= r[2]; x++)
-            for (int64_t y = r[1]; y <= r[3]; y++) {
-                uint8_t *bytes = NULL;
-                size_t len = 0;
-                double s;
-                if (draw(j, z, x, y, &bytes, &len, &s)) {
-                    mapd_progress_finish(&progress);
-                    return MAPD_EXIT_FAIL;
-                }
-                int bad = len && write_tile(j, z, x, y, bytes, len);
-                free(bytes);
-                if (bad) {
-                    mapd_progress_finish(&progress);
-                    return MAPD_EXIT_FAIL;
-                }
-                written += len != 0;
-                bytes_out += len;
-                mapd_progress_update(&progress, ++done, total);
-            }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cores < 1 ? 1 : cores > PYRAMID_MAX_WORKERS ? PYRAMID_MAX_WORKERS : (int)cores;
+    if ((uint64_t)n > p.total)
+        n = p.total ? (int)p.total : 1;
+    worker w[PYRAMID_MAX_WORKERS] = { { .p = &p, .store = j->store, .ctx = j->ctx } };
+    int opened = 1;
+    for (; opened < n; opened++) {
+        w[opened] = (worker){ .p = &p, .store = mapd_store_or_fail(j->db, GEODATA_OPEN_READONLY),
+                              .ctx = tiles_ctx_new() };
+        if (!w[opened].store || !w[opened].ctx) {
+            if (w[opened].store && !w[opened].ctx)
+                mapd_fail(MAPD_EXIT_FAIL, "tile: out of memory");
+            geodata_store_close(w[opened].store);
+            tiles_ctx_free(w[opened].ctx);
+            break;
+        }
     }
-    mapd_progress_finish(&progress);
+    rc = MAPD_EXIT_OK;
+    if (opened < n)
+        rc = MAPD_EXIT_FAIL;
+    pthread_mutex_init(&p.lock, NULL);
+    mapd_progress_init(&p.progress, "tiles");
+    double t0 = monotonic_s();
+    int started = 0;
+    for (; !rc && started < opened; started++)
+        if (pthread_create(&w[started].thread, NULL, pyramid_work, &w[started])) {
+            pyramid_fail(&p, "tile --pyramid: cannot start a worker thread");
+            break;
+        }
+    for (int i = 0; i < started; i++)
+        pthread_join(w[i].thread, NULL);
+    mapd_progress_finish(&p.progress);
+    for (int i = 1; i < opened; i++) {
+        geodata_store_close(w[i].store);
+        tiles_ctx_free(w[i].ctx);
+    }
+    pthread_mutex_destroy(&p.lock);
+    if (rc)
+        return rc;
+    if (p.why[0])
+        return mapd_fail(MAPD_EXIT_FAIL, "%s", p.why);
     printf("pyramid: zooms %d to %d, %llu tiles drawn, %llu written (%llu empty skipped), "
-           "%llu bytes, %.2f s\n", minzoom, maxzoom, (unsigned long long)done,
-           (unsigned long long)written, (unsigned long long)(done - written),
-           (unsigned long long)bytes_out, monotonic_s() - t0);
+           "%llu bytes, %.2f s\n", minzoom, maxzoom, (unsigned long long)p.done,
+           (unsigned long long)p.written, (unsigned long long)(p.done - p.written),
+           (unsigned long long)p.bytes, monotonic_s() - t0);
     return fflush(stdout) ? mapd_fail(MAPD_EXIT_FAIL, "cannot write to standard output")
                           : MAPD_EXIT_OK;
 }
@@ -389,7 +510,7 @@ int mapd_cmd_tile(int argc, char **argv)
     if (out && !*out)
         return mapd_fail(MAPD_EXIT_USAGE, "--out wants a directory");
 
-    job j = { .now = (int64_t)time(NULL), .out = out };
+    job j = { .db = db, .now = (int64_t)time(NULL), .out = out };
     if (!(j.store = mapd_store_or_fail(db, GEODATA_OPEN_READONLY)))
         return MAPD_EXIT_FAIL;
     int rc = set_viewer(&j, viewer);

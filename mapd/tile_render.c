@@ -4,7 +4,9 @@
  * Point layers are read in two steps: rows of the tile and one clustering
  * cell around it are kept (their strings in one arena), then clustered; a
  * cluster of one is drawn as its row. Reading the cell ring around the tile
- * makes a cluster near the edge identical in both tiles that draw it.
+ * makes a cluster near the edge identical in both tiles that draw it. The
+ * needs, a country's worth of them in a low-zoom staff tile, are summed per
+ * cell as the query finds them (tiles/cluster.h's accumulator), not kept.
  * A tile over its size budget is drawn again at the next detail level:
  * level L simplifies at 0.5 * 4^L units and clusters on cells of 256 * 2^L
  * (at most the whole tile); address points only at level 0, street lines
@@ -13,6 +15,17 @@
  * names up to NAMES_MAX_LEVEL: a low zoom over a whole country holds
  * thousands of them, whose outlines still fit when their words do not
  * (a name is read from the tile of a nearer zoom, or the API).
+ *
+ * The polygons are drawn from their outlines (tiles/shape.h), and an
+ * attempt is given up as soon as it is certain not to fit, since bytes
+ * only accumulate (tiles_mvt_size is exact): after each feature; after the
+ * label points, which come first in the layer and are the same at every
+ * level that has them (their size, once known, rules out the next such
+ * levels without drawing them); and before the polygons, from a lower
+ * bound of their bytes counted on the outlines. A low-zoom tile over a
+ * country thus reaches the level that fits without drawing its thousands
+ * of polygons at every level above it; what is drawn is what drawing every
+ * level in turn would give.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +46,16 @@
 #define STREETS_MAX_LEVEL 2
 #define LABELS_MAX_LEVEL 2
 #define NAMES_MAX_LEVEL 3
+/* The least bytes a polygon feature of one property takes besides its
+ * geometry: its own field and length, the tags' field, length and two
+ * indexes, the type's field and value, the geometry's field and length. */
+#define POLYGON_FEATURE_MIN 10
+
+/* The simplification of detail level l, in tile units. */
+static double level_tolerance(int l)
+{
+    return 0.5 * (1 << (2 * l));
+}
 
 /* ---- strings of the rows of a layer ------------------------------------- */
 
@@ -82,6 +105,13 @@ typedef struct render {
     int level;
     uint32_t cell;
     int64_t now;
+    tiles_mvt *tile;         /* the attempt being drawn */
+    size_t max_bytes;        /* its budget */
+    size_t bound[MAX_LEVEL + 1];      /* outlines_over_budget's sums per level */
+    uint8_t bound_known[MAX_LEVEL + 1];
+    int bound_from, bound_count;      /* the levels of the pass under way */
+    size_t labels_bytes;     /* the tile's size after the label points, once known */
+    int labels_known;
     tiles_layer *layer;
     tiles_geom_buf buf;
     arena strings;
@@ -158,6 +188,26 @@ static int add_point(render *r, int with_id, int64_t id, int32_t x, int32_t y,
     return tiles_mvt_add(r->layer, with_id, (uint64_t)id, &g, keys, vals, n) ? TILES_ENOMEM : 0;
 }
 
+/* A cluster of count points at (x, y): count_<category> for the categories
+ * present (per_category[k] > 0), when categories are named. */
+static int add_cluster(render *r, int32_t x, int32_t y, uint32_t count, const uint32_t *per_category,
+                       const char *const *categories, size_t n_categories)
+{
+    char names[16][32];
+    const char *keys[18] = { "cluster", "point_count" };
+    tiles_value vals[18] = { { .type = TILES_VALUE_BOOL, .b = 1 },
+                             { .type = TILES_VALUE_INT, .i = count } };
+    size_t n = 2;
+    for (size_t k = 0; categories && k < n_categories && k < 16; k++) {
+        if (!per_category[k])
+            continue;
+        snprintf(names[k], sizeof names[k], "count_%s", categories[k]);
+        keys[n] = names[k];
+        vals[n++] = (tiles_value){ .type = TILES_VALUE_INT, .i = per_category[k] };
+    }
+    return add_point(r, 0, 0, x, y, keys, vals, n);
+}
+
 /* Draws the kept points: clustered on r->cell when cluster is set (a
  * cluster of one is its point), else each point. lone() draws kept point i
  * at (x, y); categories name the count_ properties of clusters. */
@@ -185,19 +235,7 @@ static int draw_kept(render *r, int cluster, const char *const *categories, size
             rc = lone(r, c->ref, c->x, c->y);
             continue;
         }
-        char names[16][32];
-        const char *keys[18] = { "cluster", "point_count" };
-        tiles_value vals[18] = { { .type = TILES_VALUE_BOOL, .b = 1 },
-                                 { .type = TILES_VALUE_INT, .i = c->count } };
-        size_t n = 2;
-        for (size_t k = 0; categories && k < n_categories && k < 16; k++) {
-            if (!c->per_category[k])
-                continue;
-            snprintf(names[k], sizeof names[k], "count_%s", categories[k]);
-            keys[n] = names[k];
-            vals[n++] = (tiles_value){ .type = TILES_VALUE_INT, .i = c->per_category[k] };
-        }
-        rc = add_point(r, 0, 0, c->x, c->y, keys, vals, n);
+        rc = add_cluster(r, c->x, c->y, c->count, c->per_category, categories, n_categories);
     }
     tiles_clusters_clear(&cl);
     return rc;
@@ -205,25 +243,123 @@ static int draw_kept(render *r, int cluster, const char *const *categories, size
 
 /* ---- neighbourhoods ------------------------------------------------------- */
 
-static int add_neighbourhood(void *arg, const mapd_neighbourhood *n)
+/* 1 when what the attempt holds already exceeds its budget: drawing more
+ * cannot bring it back under. */
+static int over_budget(const render *r)
+{
+    return tiles_mvt_size(r->tile) > r->max_bytes;
+}
+
+/* A neighbourhood's label point {id, name, label: true}. */
+static int add_label(void *arg, const mapd_neighbourhood *n)
 {
     render *r = arg;
-    int rc = tiles_geom_from_shape(r->ctx, &r->frame, n->shape, &r->buf);
-    if (rc == TILES_ENOMEM)
-        return rc;
-    if (rc)
-        r->buf.g.n = 0; /* a polygon GEOS fails on is left out, its label kept */
+    if (over_budget(r))
+        return TILES_ETOOBIG;
+    int32_t x, y;
+    if (!tiles_point_world(&r->frame, n->label_wx, n->label_wy, &x, &y))
+        return 0;
     const char *keys[] = { "id", "name", "label" };
     tiles_value vals[] = { { .type = TILES_VALUE_STRING, .s = n->id },
                            { .type = TILES_VALUE_STRING, .s = n->name },
                            { .type = TILES_VALUE_BOOL, .b = 1 } };
-    if (r->buf.g.n > 0
-        && tiles_mvt_add(r->layer, 0, 0, &r->buf.g, keys, vals, r->level <= NAMES_MAX_LEVEL ? 2 : 1))
-        return TILES_ENOMEM;
-    int32_t x, y;
-    if (r->level <= LABELS_MAX_LEVEL && tiles_point(&r->frame, n->label_lon, n->label_lat, &x, &y))
-        return add_point(r, 0, 0, x, y, keys, vals, 3);
+    return add_point(r, 0, 0, x, y, keys, vals, 3);
+}
+
+/* Adds to r->bound[level] what n's polygon takes at least in the layer at
+ * each level of the pass (see outlines_over_budget). */
+static int add_bound(void *arg, const mapd_neighbourhood *n)
+{
+    render *r = arg;
+    double tol[MAX_LEVEL + 1] = { 0 };
+    size_t bytes[MAX_LEVEL + 1];
+    int from = r->bound_from, count = r->bound_count;
+    for (int l = 0; l < count; l++)
+        tol[l] = level_tolerance(from + l);
+    int rc = tiles_shape_generalised_bytes(r->ctx, &r->frame, n->shape, tol, (size_t)count, bytes);
+    if (rc == TILES_ENOMEM)
+        return rc;
+    for (int l = 0; !rc && l < count; l++)
+        if (bytes[l])
+            r->bound[from + l] += bytes[l] + POLYGON_FEATURE_MIN;
     return 0;
+}
+
+/* TILES_ETOOBIG when the polygons would put the attempt over its budget
+ * for certain: held (the bytes the tile holds before them) plus a lower
+ * bound of each polygon's feature, counted from the outlines without
+ * encoding (an attempt at a low zoom that cannot fit is given up before
+ * thousands of polygons are drawn); else 0, or TILES_ENOMEM. The first
+ * attempt counts for its own level; the second for its own and the next
+ * ones up to LABELS_MAX_LEVEL, at once. Work: the neighbourhoods' index
+ * lookup and a few steps per one in the frame, in one attempt or two. */
+static int outlines_over_budget(render *r, size_t held)
+{
+    if (!r->bound_known[r->level]) {
+        r->bound_from = r->level;
+        r->bound_count = r->level == 0 ? 1 : LABELS_MAX_LEVEL + 1 - r->level;
+        for (int l = r->bound_from; l < r->bound_from + r->bound_count; l++)
+            r->bound[l] = 0;
+        int rc = mapd_neighbourhoods_each(r->neighbourhoods, &r->frame, add_bound, r);
+        if (rc)
+            return rc;
+        for (int l = r->bound_from; l < r->bound_from + r->bound_count; l++)
+            r->bound_known[l] = 1;
+    }
+    return held + r->bound[r->level] > r->max_bytes ? TILES_ETOOBIG : 0;
+}
+
+/* A neighbourhood's polygon {id, name}, its name up to NAMES_MAX_LEVEL. */
+static int add_neighbourhood(void *arg, const mapd_neighbourhood *n)
+{
+    render *r = arg;
+    if (over_budget(r))
+        return TILES_ETOOBIG;
+    int rc = tiles_geom_from_shape_generalised(r->ctx, &r->frame, n->shape, &r->buf);
+    if (rc == TILES_ENOMEM)
+        return rc;
+    if (rc || r->buf.g.n == 0)
+        return 0; /* nothing in the tile, or a polygon GEOS fails on: left out, its label kept */
+    const char *keys[] = { "id", "name" };
+    tiles_value vals[] = { { .type = TILES_VALUE_STRING, .s = n->id },
+                           { .type = TILES_VALUE_STRING, .s = n->name } };
+    return tiles_mvt_add(r->layer, 0, 0, &r->buf.g, keys, vals, r->level <= NAMES_MAX_LEVEL ? 2 : 1)
+         ? TILES_ENOMEM : 0;
+}
+
+/* The neighbourhoods layer: the label points (up to LABELS_MAX_LEVEL), then
+ * the polygons. The label points are the same at every level that has
+ * them, so their size, taken by the first attempt, lets a later one that
+ * cannot fit be given up before anything is drawn; the polygons' lower
+ * bound is counted for these levels only (past them a low-zoom tile
+ * usually fits, and the count would cost a pass for nothing). TILES_ETOOBIG
+ * when the attempt is over its budget. */
+static int draw_neighbourhoods(render *r, tiles_mvt *t)
+{
+    int rc = tiles_mvt_layer(t, "neighbourhoods", MAPD_TILE_EXTENT, &r->layer);
+    int labels = r->level <= LABELS_MAX_LEVEL, bounded = 0;
+    int outlined = r->frame.z <= TILES_SHAPE_OUTLINE_MAXZOOM;   /* else no bound to count */
+    if (!rc && labels && r->labels_known) {
+        if (r->labels_bytes > r->max_bytes)
+            return TILES_ETOOBIG;
+        if (outlined)
+            rc = outlines_over_budget(r, r->labels_bytes);
+        bounded = 1;
+    }
+    if (!rc && labels) {
+        rc = mapd_neighbourhoods_each(r->neighbourhoods, &r->frame, add_label, r);
+        if (!rc || rc == TILES_ETOOBIG) {
+            r->labels_bytes = tiles_mvt_size(t);   /* the layer is the tile's first */
+            r->labels_known = 1;
+        }
+    }
+    if (!rc && labels && outlined && !bounded)
+        rc = outlines_over_budget(r, tiles_mvt_size(t));
+    if (!rc)
+        rc = mapd_neighbourhoods_each(r->neighbourhoods, &r->frame, add_neighbourhood, r);
+    if (!rc && over_budget(r))
+        rc = TILES_ETOOBIG;
+    return rc;
 }
 
 /* ---- addresses ------------------------------------------------------------ */
@@ -331,7 +467,8 @@ static size_t n_categories(void)
 
 static int keep_need(void *arg, int64_t id, uint32_t category, int32_t x, int32_t y)
 {
-    return keep_at(arg, x, y, id, category, NULL);
+    tiles_cluster_acc *acc = arg;
+    return tiles_cluster_acc_add(acc, x, y, category, (uint64_t)id);
 }
 
 typedef struct lone_need {
@@ -354,12 +491,35 @@ static int add_need(void *arg, const geodata_map_need *p)
     return add_point(l->r, 1, p->id, l->x, l->y, keys, vals, 6);
 }
 
-/* A need that changed since the tile's query is simply left out: the change
- * drops this tile from the cache, and the render that raced it is not kept. */
-static int draw_need(render *r, size_t k, int32_t x, int32_t y)
+/* A cluster of needs, or a lone need drawn with its fields. A need that
+ * changed since the tile's query is simply left out: the change drops this
+ * tile from the cache, and the render that raced it is not kept. */
+static int draw_need(void *arg, const tiles_cluster64 *c)
 {
-    lone_need l = { r, x, y };
-    return mapd_needs_get(r->needs, r->ids[k], r->now, add_need, &l);
+    render *r = arg;
+    if (!inside_frame(r, c->x, c->y))
+        return 0;
+    if (c->count > 1)
+        return add_cluster(r, c->x, c->y, c->count, c->per_category, geodata_post_categories,
+                           n_categories());
+    lone_need l = { r, c->x, c->y };
+    return mapd_needs_get(r->needs, (int64_t)c->ref, r->now, add_need, &l);
+}
+
+/* The needs layer: the query's points summed per cell as they come (a
+ * national staff tile holds hundreds of thousands), then drawn. */
+static int draw_needs(render *r)
+{
+    tiles_cluster_acc acc;
+    int32_t lo = -(int32_t)r->cell, hi = (int32_t)(MAPD_TILE_EXTENT + r->cell);
+    int rc = tiles_cluster_acc_init(&acc, lo, hi, r->cell, n_categories());
+    if (!rc && r->needs)
+        rc = mapd_needs_query(r->needs, &r->wide, r->viewer->groups, r->viewer->n_groups, r->now,
+                              keep_need, &acc);
+    if (!rc)
+        rc = tiles_cluster_acc_each(&acc, draw_need, r);
+    tiles_cluster_acc_clear(&acc);
+    return rc;
 }
 
 /* ---- makers ----------------------------------------------------------------- */
@@ -415,9 +575,7 @@ static void grown_box(const double b[4], double margin, double out[4])
 static int draw(render *r, tiles_mvt *t)
 {
     int z = r->frame.z;
-    int rc = tiles_mvt_layer(t, "neighbourhoods", MAPD_TILE_EXTENT, &r->layer);
-    if (!rc)
-        rc = mapd_neighbourhoods_each(r->neighbourhoods, &r->frame, add_neighbourhood, r);
+    int rc = draw_neighbourhoods(r, t);
     if (!rc && z >= MAPD_TILE_STREETS_MINZOOM && r->level <= STREETS_MAX_LEVEL) {
         rc = tiles_mvt_layer(t, "streets", MAPD_TILE_EXTENT, &r->layer);
         if (!rc)
@@ -444,13 +602,11 @@ static int draw(render *r, tiles_mvt *t)
     if (rc || !a || a->kind == GEODATA_AUDIENCE_NOBODY)
         return rc;
 
-    rows_reset(r);
     rc = tiles_mvt_layer(t, "needs", MAPD_TILE_EXTENT, &r->layer);
-    if (!rc && r->needs)
-        rc = mapd_needs_query(r->needs, &r->wide, r->viewer->groups, r->viewer->n_groups, r->now,
-                              keep_need, r);
     if (!rc)
-        rc = draw_kept(r, 1, geodata_post_categories, n_categories(), draw_need);
+        rc = draw_needs(r);
+    if (!rc && over_budget(r))
+        rc = TILES_ETOOBIG;
     if (!rc) {
         rows_reset(r);
         rc = tiles_mvt_layer(t, "makers", MAPD_TILE_EXTENT, &r->layer);
@@ -472,7 +628,8 @@ int mapd_tile_render(geodata_store *store, const mapd_tile_sources *src, tiles_c
     if (tiles_tile_bounds(z, x, y, b))
         return TILES_EINVAL;
     render r = { .store = store, .needs = src->needs, .neighbourhoods = src->neighbourhoods,
-                 .geocoder = src->geocoder, .ctx = ctx, .viewer = viewer, .now = now };
+                 .geocoder = src->geocoder, .ctx = ctx, .viewer = viewer, .now = now,
+                 .max_bytes = max_bytes };
     int rc = TILES_ETOOBIG;
     for (int level = 0; level <= MAX_LEVEL && rc == TILES_ETOOBIG; level++) {
         r.level = level;
@@ -480,12 +637,12 @@ int mapd_tile_render(geodata_store *store, const mapd_tile_sources *src, tiles_c
         if (r.cell > MAPD_TILE_EXTENT)
             r.cell = MAPD_TILE_EXTENT;
         r.frame = (tiles_frame){ .z = z, .x = x, .y = y, .extent = MAPD_TILE_EXTENT,
-                                 .buffer = MAPD_TILE_BUFFER, .tolerance = 0.5 * (1 << (2 * level)) };
+                                 .buffer = MAPD_TILE_BUFFER, .tolerance = level_tolerance(level) };
         r.wide = r.frame;
         r.wide.buffer = r.cell;
         grown_box(b, r.cell, r.wide_box);
         grown_box(b, MAPD_TILE_BUFFER, r.frame_box);
-        tiles_mvt *t = tiles_mvt_new();
+        tiles_mvt *t = r.tile = tiles_mvt_new();
         rc = t ? draw(&r, t) : TILES_ENOMEM;
         uint8_t *bytes = NULL;
         size_t n = 0;

@@ -62,12 +62,15 @@ typedef struct mapd_tile_viewer {
  * the layers src holds in memory. A tile
  * that would exceed max_bytes is drawn again with less detail: coarser
  * simplification, no address points, clusters on a grid twice as coarse,
- * up to one cluster per tile, no streets from the fourth attempt;
+ * up to one cluster per tile, no streets and no neighbourhood label points
+ * from the fourth attempt, no neighbourhood names from the fifth;
  * TILES_ETOOBIG when even that does not fit.
  * Work: the features whose boxes meet the tile (plus one clustering cell
  * around it), one GEOS clip per neighbourhood polygon whose edges cross the
  * tile and per street line (at most MAPD_TILE_STREETS_MAX) whose box meets
- * it, per attempt.
+ * it, per attempt; up to zoom 10 the other polygons are copied from their
+ * outlines (made by the first tile that needs them), and an attempt that
+ * cannot fit stops as soon as that is certain.
  * Returns 0, a GEODATA_E* code (message on the store), or a TILES_E* code.
  */
 /* The layers kept in memory. */

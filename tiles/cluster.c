@@ -6,6 +6,11 @@
  * points together (a counting sort when the cells span a small box, as they
  * do for one tile), and one pass sums them. Sums are 64-bit, so the mean of
  * up to 2^32 points of int32 coordinates cannot overflow.
+ *
+ * The accumulator sums as the points come instead, into an array of the
+ * cells of a known square: no sort, no copy of the points. Its clusters are
+ * the sorted path's, since both sum the same points per cell and list cells
+ * in the same (row, column) order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -145,4 +150,80 @@ int tiles_cluster_grid(const tiles_cluster_point *pts, size_t n, uint32_t cell,
     }
     free(k);
     return TILES_OK;
+}
+
+/* floor(v / cell) for any sign. */
+static int64_t floor_cell(int32_t v, uint32_t cell)
+{
+    int64_t w = v;
+    return w >= 0 ? w / cell : -((-w + cell - 1) / cell);
+}
+
+int tiles_cluster_acc_init(tiles_cluster_acc *a, int32_t lo, int32_t hi, uint32_t cell,
+                           size_t n_categories)
+{
+    memset(a, 0, sizeof *a);
+    if (cell == 0 || lo > hi)
+        return TILES_EINVAL;
+    a->cell = cell;
+    a->n_categories = n_categories;
+    a->shift = -1;
+    for (int s = 0; s < 32; s++)
+        if (cell == 1u << s)
+            a->shift = s;
+    int64_t c0 = floor_cell(lo, cell);
+    a->origin = c0 * cell;
+    a->w = (size_t)(floor_cell(hi, cell) - c0 + 1);
+    size_t cells = a->w * a->w;
+    a->sums = calloc(cells * 2, sizeof *a->sums);
+    a->counts = calloc(cells, sizeof *a->counts);
+    a->refs = malloc(cells * sizeof *a->refs);
+    a->per = calloc(cells * (n_categories ? n_categories : 1), sizeof *a->per);
+    if (!a->sums || !a->counts || !a->refs || !a->per) {
+        tiles_cluster_acc_clear(a);
+        return TILES_ENOMEM;
+    }
+    return TILES_OK;
+}
+
+int tiles_cluster_acc_add(tiles_cluster_acc *a, int32_t x, int32_t y, uint32_t category, uint64_t ref)
+{
+    int64_t dx = x - a->origin, dy = y - a->origin;
+    if (dx < 0 || dy < 0 || category >= a->n_categories)
+        return TILES_EINVAL;
+    uint64_t cx = a->shift >= 0 ? (uint64_t)dx >> a->shift : (uint64_t)dx / a->cell;
+    uint64_t cy = a->shift >= 0 ? (uint64_t)dy >> a->shift : (uint64_t)dy / a->cell;
+    if (cx >= a->w || cy >= a->w)
+        return TILES_EINVAL;
+    size_t i = (size_t)cy * a->w + (size_t)cx;
+    a->sums[2 * i] += x;
+    a->sums[2 * i + 1] += y;
+    if (a->counts[i]++ == 0 || ref < a->refs[i])
+        a->refs[i] = ref;
+    a->per[i * a->n_categories + category]++;
+    return TILES_OK;
+}
+
+int tiles_cluster_acc_each(const tiles_cluster_acc *a,
+                           int (*each)(void *arg, const tiles_cluster64 *c), void *arg)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < a->w * a->w; i++) {
+        uint32_t n = a->counts[i];
+        if (!n)
+            continue;
+        tiles_cluster64 c = { (int32_t)mean(a->sums[2 * i], n), (int32_t)mean(a->sums[2 * i + 1], n),
+                              n, a->refs[i], a->per + i * a->n_categories };
+        rc = each(arg, &c);
+    }
+    return rc;
+}
+
+void tiles_cluster_acc_clear(tiles_cluster_acc *a)
+{
+    free(a->sums);
+    free(a->counts);
+    free(a->refs);
+    free(a->per);
+    memset(a, 0, sizeof *a);
 }

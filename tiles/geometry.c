@@ -41,6 +41,10 @@ void tiles_ctx_free(tiles_ctx *c)
         return;
     if (c->reader)
         GEOSWKBReader_destroy_r(c->h, c->reader);
+    free(c->dxy);
+    free(c->keep);
+    free(c->stack);
+    tiles_geom_buf_clear(&c->poly);
     GEOS_finish_r(c->h);
     free(c);
 }
@@ -70,6 +74,17 @@ void tiles_world_to_tile(const tiles_frame *f, double wx, double wy, double *x, 
     *y = wy * scale - (double)f->y * f->extent;
 }
 
+/* lround(v) for |v| < 2^31 without the library call (point layers round
+ * hundreds of thousands of points a tile): the truncation of |v| is its
+ * floor, and |v| minus it is exact, so the half is compared exactly. */
+static int32_t round_half_away(double v)
+{
+    double a = fabs(v);
+    int32_t t = (int32_t)a;
+    t += a - (double)t >= 0.5;
+    return v < 0 ? -t : t;
+}
+
 int tiles_point_world(const tiles_frame *f, double wx, double wy, int32_t *tx, int32_t *ty)
 {
     double x, y;
@@ -77,8 +92,13 @@ int tiles_point_world(const tiles_frame *f, double wx, double wy, int32_t *tx, i
     double lo = -(double)f->buffer, hi = (double)f->extent + f->buffer;
     if (!(x >= lo && x <= hi && y >= lo && y <= hi))
         return 0;
-    *tx = (int32_t)lround(x);
-    *ty = (int32_t)lround(y);
+    if (hi < 2147483647.0 && lo > -2147483647.0) {
+        *tx = round_half_away(x);
+        *ty = round_half_away(y);
+    } else {
+        *tx = (int32_t)lround(x);
+        *ty = (int32_t)lround(y);
+    }
     return 1;
 }
 

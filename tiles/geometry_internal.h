@@ -14,6 +14,12 @@
 struct tiles_ctx {
     GEOSContextHandle_t h;
     GEOSWKBReader *reader;
+    /* scratch of the outlines (outline.c), kept from call to call: */
+    double *dxy;             /* a ring's points in zoom units */
+    uint8_t *keep;           /* Douglas-Peucker's kept points */
+    uint32_t *stack;         /* its pending ranges, two entries each */
+    size_t cap_ring;         /* points dxy and keep hold, half of stack's entries */
+    tiles_geom_buf poly;     /* one polygon being simplified again */
 };
 
 /* Appends the parts of type of clipped (tile units of f, clipped to the

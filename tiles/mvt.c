@@ -58,6 +58,17 @@ static int put_bytes(buf *b, const void *p, size_t n)
     return 0;
 }
 
+/* The bytes put_varint writes for v. */
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
 /* field number and wire type: 0 varint, 1 fixed64, 2 length-delimited */
 static int put_key(buf *b, uint32_t field, uint32_t wire)
 {
@@ -91,6 +102,7 @@ typedef struct table {
     buf data;
     item *items;
     size_t n, cap;
+    size_t encoded;        /* the items as the layer's fields: key, length, bytes */
     uint32_t *slots;       /* index + 1, 0 = empty; open addressing */
     size_t n_slots;        /* a power of two */
 } table;
@@ -151,6 +163,7 @@ static long intern(table *t, const uint8_t *p, size_t n)
     if (put_bytes(&t->data, p, n))
         return -1;
     t->slots[j] = (uint32_t)t->n + 1;
+    t->encoded += 1 + varint_len(n) + n;
     return (long)t->n++;
 }
 
@@ -314,6 +327,22 @@ int tiles_mvt_add(tiles_layer *l, int with_id, uint64_t id, const tiles_geom *g,
     if (!rc)
         l->n_features++;
     return rc ? TILES_ENOMEM : TILES_OK;
+}
+
+size_t tiles_mvt_size(const tiles_mvt *t)
+{
+    size_t n = 0;
+    for (const tiles_layer *l = t->first; l; l = l->next) {
+        if (!l->n_features)
+            continue;
+        /* as tiles_mvt_encode writes it: version, name, features, keys,
+         * values, extent, in the tile's field 3 */
+        size_t name = strlen(l->name);
+        size_t layer = 2 + 1 + varint_len(name) + name + l->features.len + l->keys.encoded
+                     + l->values.encoded + 1 + varint_len(l->extent);
+        n += 1 + varint_len(layer) + layer;
+    }
+    return n;
 }
 
 int tiles_mvt_encode(const tiles_mvt *t, uint8_t **out, size_t *len)

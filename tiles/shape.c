@@ -18,28 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "geometry_internal.h"
-#include "tiles/shape.h"
+#include "shape_internal.h"
 #include "tiles/tile.h"
-
-typedef struct poly {
-    double bounds[4];        /* of its shell: x0, y0, x1, y1 */
-    uint32_t ring, n_rings;  /* its rings in the shape's ring list, shell first */
-} poly;
-
-struct tiles_shape {
-    double bounds[4];        /* of every polygon */
-    poly *polys;
-    size_t n_polys;
-    uint32_t *rings;         /* n_rings + 1 offsets into xy, in points */
-    size_t n_rings;
-    double *xy;              /* world x, y of every ring's points */
-};
 
 void tiles_shape_free(tiles_shape *s)
 {
     if (!s)
         return;
+    for (int z = 0; z <= TILES_SHAPE_OUTLINE_MAXZOOM; z++)
+        tiles_outline_free(atomic_load(&s->outlines[z]));
     free(s->polys);
     free(s->rings);
     free(s->xy);
@@ -309,8 +296,7 @@ static int draw_geos(tiles_ctx *c, const tiles_frame *f, const tiles_shape *s, c
     return rc;
 }
 
-/* Appends the frame's whole rectangle as an exterior ring. */
-static int draw_rect(const tiles_frame *f, tiles_geom_buf *out)
+int tiles_draw_rect(const tiles_frame *f, tiles_geom_buf *out)
 {
     if (tiles_geom_buf_grow(out, out->g.n + 4, out->g.n_parts + 1))
         return TILES_ENOMEM;
@@ -361,7 +347,7 @@ int tiles_geom_from_shape(tiles_ctx *c, const tiles_frame *f, const tiles_shape 
         if (crossed)
             rc = draw_geos(c, f, s, p, keep, rect, 1, out);
         else if (covers(s, p, (rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2))
-            rc = draw_rect(f, out);
+            rc = tiles_draw_rect(f, out);
     }
     if (keep != keep_small)
         free(keep);

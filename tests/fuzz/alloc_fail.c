@@ -377,6 +377,17 @@ static int collect(void *arg, const tiles_pointset_hit *h)
     return 0;
 }
 
+/* A cluster of tiles_cluster_acc as a feature of layer arg. */
+static int add_cluster64(void *arg, const tiles_cluster64 *c)
+{
+    int32_t xy[2] = { c->x, c->y };
+    uint32_t part = 0;
+    tiles_geom g = { TILES_GEOM_POINT, xy, 1, &part, 1 };
+    tiles_value v[1] = { { .type = TILES_VALUE_INT, .i = c->count } };
+    static const char *const ck[] = { "count" };
+    return tiles_mvt_add(arg, 1, c->ref, &g, ck, v, 1);
+}
+
 static int scenario_tiles(uint8_t *out, size_t *len)
 {
     *len = 0;
@@ -409,6 +420,19 @@ static int scenario_tiles(uint8_t *out, size_t *len)
     if (!rc) rc = tiles_code(tiles_shape_from_wkb(ctx, polygon_wkb.p, polygon_wkb.n, &shape), "tiles_shape_from_wkb");
     if (!rc) rc = tiles_code(tiles_geom_from_shape(ctx, &frame, shape, &buf), "tiles_geom_from_shape");
     if (!rc) rc = tiles_code(tiles_mvt_add(areas, 1, 2, &buf.g, keys + 1, values + 1, 3), "tiles_mvt_add");
+    /* zoom 10: from the shape's outline (made, then kept), then at a coarser
+     * level made from it, with the bytes foretold */
+    tiles_frame low = { .z = 10, .x = frame.x >> 4, .y = frame.y >> 4, .extent = 4096, .buffer = 64 };
+    size_t bound;
+    if (!rc) rc = tiles_code(tiles_geom_from_shape_generalised(ctx, &low, shape, &buf),
+                             "tiles_geom_from_shape_generalised");
+    if (!rc) rc = tiles_code(tiles_mvt_add(areas, 1, 4, &buf.g, keys, values, 1), "tiles_mvt_add");
+    low.tolerance = 8;
+    if (!rc) rc = tiles_code(tiles_shape_generalised_bytes(ctx, &low, shape, &low.tolerance, 1, &bound),
+                             "tiles_shape_generalised_bytes");
+    if (!rc) rc = tiles_code(tiles_geom_from_shape_generalised(ctx, &low, shape, &buf),
+                             "tiles_geom_from_shape_generalised");
+    if (!rc) rc = tiles_code(tiles_mvt_add(areas, 1, 5, &buf.g, keys, values, 1), "tiles_mvt_add");
     if (!rc) rc = tiles_code(tiles_geom_from_wkb(ctx, &frame, line_wkb.p, line_wkb.n, &buf), "tiles_geom_from_wkb");
     if (!rc) rc = tiles_code(tiles_mvt_add(lines, 0, 0, &buf.g, keys, values, 1), "tiles_mvt_add");
     if (!rc) rc = tiles_code(tiles_geom_from_wkb(ctx, &frame, points_wkb.p, points_wkb.n, &buf), "tiles_geom_from_wkb");
@@ -427,6 +451,14 @@ static int scenario_tiles(uint8_t *out, size_t *len)
         static const char *const ck[] = { "count", "requests" };
         rc = tiles_code(tiles_mvt_add(pts, 1, 100 + clusters.items[i].ref, &g, ck, v, 2), "tiles_mvt_add");
     }
+    /* the same points summed as they come (the needs' way) */
+    tiles_cluster_acc acc = { 0 };
+    if (!rc) rc = tiles_code(tiles_cluster_acc_init(&acc, -512, 4096 + 512, 512, 3), "tiles_cluster_acc_init");
+    for (uint32_t i = 0; !rc && i < 60; i++)
+        if (tiles_cluster_acc_add(&acc, cp[i].x, cp[i].y, cp[i].category, 200 + i) != TILES_OK)
+            abort();   /* every point lies in the square */
+    if (!rc) rc = tiles_code(tiles_cluster_acc_each(&acc, add_cluster64, pts), "tiles_cluster_acc_each");
+    tiles_cluster_acc_clear(&acc);
     /* a point set: puts (one replaced), a query, the hits as a multipoint */
     if (!rc && !(set = tiles_pointset_new(free)))
         rc = tiles_code(TILES_ENOMEM, "tiles_pointset_new");

@@ -5,7 +5,8 @@
  *
  * The first byte chooses what the rest is:
  *   0  WKB as it is, given to tiles_geom_from_wkb at every frame below,
- *      and to tiles_shape_from_wkb then tiles_geom_from_shape;
+ *      and to tiles_shape_from_wkb then tiles_geom_from_shape and
+ *      tiles_geom_from_shape_generalised (three tolerances);
  *   1  a recipe for a WKB geometry built here (point to collection, rings
  *      closed or not) with coordinates either raw doubles (NaN, infinities,
  *      1e300, ...) or small integers scaled to sub-unit, tile-size or huge
@@ -15,8 +16,9 @@
  *      properties, given to tiles_mvt_add in up to three layers.
  * What must hold:
  *   - tiles_geom_from_wkb returns TILES_OK (possibly empty) or TILES_EINVAL
- *     with nothing, and so do tiles_shape_from_wkb (a polygon or nothing)
- *     and tiles_geom_from_shape; what they return is encodable: inside the extent and
+ *     with nothing, and so do tiles_shape_from_wkb (a polygon or nothing),
+ *     tiles_geom_from_shape and tiles_geom_from_shape_generalised; what they
+ *     return is encodable: inside the extent and
  *     buffer, parts of enough points, rings of non-zero area with the
  *     exterior first and positive, and tiles_mvt_add accepts it;
  *   - tiles_mvt_add accepts exactly the geometries whose parts are well
@@ -403,6 +405,21 @@ static void pipeline(const tiles_frame *f, const uint8_t *wkb, size_t len, tiles
         if (drawn == TILES_OK && out->g.n && out->g.type != TILES_GEOM_POLYGON)
             abort();
         check(f, drawn, out);
+        /* from the outlines, at the first detail level, a kept coarser one
+         * (8 units) and one simplified per draw (3 units) */
+        static const double tolerances[] = { 0, 8, 3 };
+        for (size_t t = 0; t < sizeof tolerances / sizeof *tolerances; t++) {
+            tiles_frame g = *f;
+            g.tolerance = tolerances[t];
+            size_t bound;
+            int counted = tiles_shape_generalised_bytes(ctx, &g, shape, &g.tolerance, 1, &bound);
+            if (counted != TILES_OK && counted != TILES_EINVAL && counted != TILES_ENOMEM)
+                abort();
+            drawn = tiles_geom_from_shape_generalised(ctx, &g, shape, out);
+            if (drawn == TILES_OK && out->g.n && out->g.type != TILES_GEOM_POLYGON)
+                abort();
+            check(&g, drawn, out);
+        }
     }
     tiles_shape_free(shape);
 }
@@ -577,7 +594,7 @@ static void raw_features(cursor *c)
     uint8_t *tile = NULL;
     size_t len = 0;
     int rc = tiles_mvt_encode(t, &tile, &len);
-    if (rc == TILES_OK && !tile_matches(tile, len, name_ptrs, n_layers, want, n_want))
+    if (rc == TILES_OK && (tiles_mvt_size(t) != len || !tile_matches(tile, len, name_ptrs, n_layers, want, n_want)))
         abort();
     if (rc != TILES_OK && rc != TILES_ENOMEM)
         abort();

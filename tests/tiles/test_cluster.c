@@ -2,7 +2,8 @@
  * tests/tiles/test_cluster.c — grid clustering: every point is counted once,
  * per category too; clusters sit inside their cells; and the clusters of a
  * coarse grid are exactly the unions of those of the grid twice as fine (the
- * hierarchy between a zoom and the next).
+ * hierarchy between a zoom and the next); the accumulator, fed the same
+ * points one by one, makes the same clusters in the same order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,11 +148,76 @@ static void test_edges(void **state)
     tiles_clusters_clear(&c);
 }
 
+/* The accumulator against tiles_cluster_grid: points in [-cell, 4096 +
+ * cell] (a tile and its ring), fed in any order (the ref is the point's own
+ * number, as the needs' ids are), give the same clusters in the same order,
+ * for a power-of-two cell and another; points outside the square and bad
+ * categories are refused, and nothing is counted for them. */
+typedef struct expected {
+    const tiles_clusters *want;
+    size_t next;             /* the cluster the next call must match */
+} expected;
+
+static int collect(void *arg, const tiles_cluster64 *c)
+{
+    expected *e = arg;
+    assert_true(e->next < e->want->n);
+    const tiles_cluster *w = &e->want->items[e->next++];
+    assert_int_equal(c->x, w->x);
+    assert_int_equal(c->y, w->y);
+    assert_int_equal(c->count, w->count);
+    assert_int_equal(c->ref, w->ref);
+    assert_memory_equal(c->per_category, w->per_category, 5 * sizeof *c->per_category);
+    return 0;
+}
+
+static void test_accumulator(void **state)
+{
+    (void)state;
+    static const uint32_t cells[] = { 256, 2048, 300 };
+    for (size_t k = 0; k < sizeof cells / sizeof *cells; k++) {
+        uint32_t cell = cells[k], seed = 5 + (uint32_t)k;
+        const size_t n = 30000;
+        tiles_cluster_point *p = malloc(n * sizeof *p);
+        for (size_t i = 0; i < n; i++) {
+            int32_t span = 4096 + 2 * (int32_t)cell + 1;
+            p[i] = (tiles_cluster_point){ (int32_t)(lcg(&seed) % (uint32_t)span) - (int32_t)cell,
+                                          (int32_t)(lcg(&seed) % (uint32_t)span) - (int32_t)cell,
+                                          (uint32_t)i, lcg(&seed) % 5 };
+            if (i % 4 == 0) {   /* clumps: many points on one spot */
+                p[i].x = p[i].x / 100 * 100;
+                p[i].y = p[i].y / 100 * 100;
+            }
+        }
+        tiles_clusters want;
+        assert_int_equal(tiles_cluster_grid(p, n, cell, 5, &want), TILES_OK);
+        tiles_cluster_acc acc;
+        assert_int_equal(tiles_cluster_acc_init(&acc, -(int32_t)cell, 4096 + (int32_t)cell, cell, 5),
+                         TILES_OK);
+        for (size_t i = n; i-- > 0;)   /* backwards: the smallest ref is not the first seen */
+            assert_int_equal(tiles_cluster_acc_add(&acc, p[i].x, p[i].y, p[i].category, p[i].ref),
+                             TILES_OK);
+        assert_int_equal(tiles_cluster_acc_add(&acc, -(int32_t)cell - 1, 0, 0, 1), TILES_EINVAL);
+        assert_int_equal(tiles_cluster_acc_add(&acc, 0, 4096 + 2 * (int32_t)cell, 0, 1), TILES_EINVAL);
+        assert_int_equal(tiles_cluster_acc_add(&acc, 0, 0, 5, 1), TILES_EINVAL);
+        expected e = { &want, 0 };
+        assert_int_equal(tiles_cluster_acc_each(&acc, collect, &e), 0);
+        assert_int_equal(e.next, want.n);
+        tiles_cluster_acc_clear(&acc);
+        tiles_clusters_clear(&want);
+        free(p);
+    }
+    tiles_cluster_acc acc;
+    assert_int_equal(tiles_cluster_acc_init(&acc, 0, 10, 0, 1), TILES_EINVAL);
+    assert_int_equal(tiles_cluster_acc_init(&acc, 10, 0, 256, 1), TILES_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_and_cells),
         cmocka_unit_test(test_hierarchy),
+        cmocka_unit_test(test_accumulator),
         cmocka_unit_test(test_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,9 @@
  * tests/tiles/test_pointset.c — the in-memory point set answers a tile query
  * with exactly the points tiles_point places in the tile and its margin, in
  * the groups asked for, through inserts, replacements, removals and swaps
- * (checked against a plain array kept beside it).
+ * (checked against a plain array kept beside it); over a city (the fine
+ * grid, and one pass over the arrays) and over a country (the coarse grid
+ * of the middle zooms too).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -137,10 +139,73 @@ static void test_queries_match_brute_force(void **state)
     tiles_pointset_free(ps);
 }
 
+/* Points over a country: tiles of zooms 4 to 13 across it, answered from
+ * the coarse grid where its cells hold few points, by one pass elsewhere,
+ * always with the points tiles_point places there, at its positions. */
+#define N_COUNTRY 40000
+static struct { int live; double lon, lat; } country[N_COUNTRY];
+
+typedef struct placed { int count; int64_t ids, xs, ys; } placed;
+
+static int place_visit(void *arg, const tiles_pointset_hit *h)
+{
+    placed *p = arg;
+    p->count++;
+    p->ids += h->id;
+    p->xs += h->x;
+    p->ys += h->y;
+    return 0;
+}
+
+static void test_country(void **state)
+{
+    (void)state;
+    tiles_pointset *ps = tiles_pointset_new(free);
+    uint32_t seed = 11;
+    for (int64_t i = 0; i < N_COUNTRY; i++) {
+        country[i].live = 1;
+        country[i].lon = -5 + (lcg(&seed) % 1500000) / 100000.0;
+        country[i].lat = 41 + (lcg(&seed) % 1050000) / 100000.0;
+        assert_int_equal(tiles_pointset_put(ps, i, country[i].lon, country[i].lat, 0, 0, 0, NULL), 0);
+    }
+    for (int64_t i = 0; i < N_COUNTRY; i += 7) {   /* moved: out of their cells, into others */
+        country[i].lon = 2 + (i % 100) / 1000.0;
+        country[i].lat = 46 + (i % 77) / 1000.0;
+        assert_int_equal(tiles_pointset_put(ps, i, country[i].lon, country[i].lat, 0, 0, 0, NULL), 0);
+    }
+    for (int64_t i = 3; i < N_COUNTRY; i += 11) {
+        tiles_pointset_remove(ps, i);
+        country[i].live = 0;
+    }
+    for (int z = 4; z <= 13; z++)
+        for (int k = 0; k < 12; k++) {
+            int64_t x, y;
+            assert_int_equal(tiles_tile_at(country[k * 997 + 1].lon, country[k * 997 + 1].lat, z, &x, &y), 0);
+            tiles_frame f = { .z = z, .x = x, .y = y, .extent = 4096, .buffer = (uint32_t)(k % 3) * 256 };
+            placed got = { 0 }, want = { 0 };
+            assert_int_equal(tiles_pointset_query(ps, &f, NULL, 0, 0, place_visit, &got), 0);
+            for (int64_t i = 0; i < N_COUNTRY; i++) {
+                int32_t px, py;
+                if (country[i].live && tiles_point(&f, country[i].lon, country[i].lat, &px, &py)) {
+                    want.count++;
+                    want.ids += i;
+                    want.xs += px;
+                    want.ys += py;
+                }
+            }
+            assert_int_equal(got.count, want.count);
+            assert_int_equal(got.ids, want.ids);
+            assert_int_equal(got.xs, want.xs);
+            assert_int_equal(got.ys, want.ys);
+        }
+    tiles_pointset_free(ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queries_match_brute_force),
+        cmocka_unit_test(test_country),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,8 +4,11 @@
  * geometries, decode them with GDAL's MVT driver (an independent decoder),
  * compare within one tile unit, and check every decoded polygon with GEOS
  * (valid, exterior rings clockwise on screen, holes counter-clockwise).
+ * Shapes drawn from their outlines at low zooms are held against the exact
+ * path, and drawn by several threads at once.
  */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,6 +84,7 @@ static char *decode_with_gdal(tiles_mvt *t, const char *name, const char *extra)
     uint8_t *bytes;
     size_t len;
     assert_int_equal(tiles_mvt_encode(t, &bytes, &len), TILES_OK);
+    assert_int_equal(tiles_mvt_size(t), len);   /* the size foretold is the size written */
     char path[128], cmd[512];
     snprintf(path, sizeof path, "%s/%s.mvt", dir, name);
     FILE *f = fopen(path, "wb");
@@ -569,6 +573,315 @@ static void test_shape_matches_wkb(void **state)
     GEOS_finish_r(h);
 }
 
+/* ---- outlines (tiles_geom_from_shape_generalised) ---------------------------- */
+
+/* b as GEOS polygons in tile units (an exterior ring, positive area in y-down
+ * coordinates, opens a polygon; negative rings are its holes). NULL when b
+ * is empty. */
+static GEOSGeometry *buf_geos(GEOSContextHandle_t h, const tiles_geom_buf *b)
+{
+    GEOSGeometry *polys[256];
+    GEOSGeometry *rings[256];
+    unsigned n_polys = 0, n_rings = 0;
+    for (size_t p = 0; p <= b->g.n_parts; p++) {
+        int64_t a2 = 0;
+        size_t start = 0, end = 0;
+        if (p < b->g.n_parts) {
+            start = b->g.parts[p];
+            end = p + 1 < b->g.n_parts ? b->g.parts[p + 1] : b->g.n;
+            for (size_t i = start; i < end; i++) {
+                size_t j = i + 1 < end ? i + 1 : start;
+                a2 += (int64_t)b->g.xy[2 * i] * b->g.xy[2 * j + 1]
+                    - (int64_t)b->g.xy[2 * j] * b->g.xy[2 * i + 1];
+            }
+        }
+        if ((p == b->g.n_parts || a2 > 0) && n_rings) {
+            assert_true(n_polys < 256);
+            polys[n_polys++] = GEOSGeom_createPolygon_r(h, rings[0], rings + 1, n_rings - 1);
+            n_rings = 0;
+        }
+        if (p == b->g.n_parts)
+            break;
+        if (a2 <= 0 && n_rings == 0)
+            fail_msg("part %zu: a hole (area %lld) before any exterior ring", p, (long long)a2);
+        GEOSCoordSequence *seq = GEOSCoordSeq_create_r(h, (unsigned)(end - start + 1), 2);
+        for (size_t i = start; i <= end; i++) {
+            size_t k = i < end ? i : start;
+            GEOSCoordSeq_setXY_r(h, seq, (unsigned)(i - start), b->g.xy[2 * k], b->g.xy[2 * k + 1]);
+        }
+        assert_true(n_rings < 256);
+        rings[n_rings++] = GEOSGeom_createLinearRing_r(h, seq);
+    }
+    return n_polys ? GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, polys, n_polys) : NULL;
+}
+
+static size_t varint_bytes(uint32_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* The bytes of b's MVT geometry commands, counted as the encoder writes them. */
+static size_t geometry_bytes(const tiles_geom_buf *b)
+{
+    size_t n = 0;
+    int32_t cx = 0, cy = 0;
+    for (size_t p = 0; p < b->g.n_parts; p++) {
+        size_t start = b->g.parts[p], end = p + 1 < b->g.n_parts ? b->g.parts[p + 1] : b->g.n;
+        n += 1 + varint_bytes((uint32_t)(end - start - 1) << 3 | 2) + 1;   /* MoveTo, LineTo, ClosePath */
+        for (size_t i = start; i < end; i++) {
+            int32_t dx = b->g.xy[2 * i] - cx, dy = b->g.xy[2 * i + 1] - cy;
+            n += varint_bytes(((uint32_t)dx << 1) ^ (uint32_t)(dx >> 31))
+               + varint_bytes(((uint32_t)dy << 1) ^ (uint32_t)(dy >> 31));
+            cx = b->g.xy[2 * i];
+            cy = b->g.xy[2 * i + 1];
+        }
+    }
+    return n;
+}
+
+/* Shapes in the golden frame's tile units (zoom 14), large enough to span
+ * many units at zooms 4 to 10: a wavy disc of 2,000 points, a square with a
+ * hole, a polygon with a long narrow notch, a diamond crossing many tiles,
+ * two squares a hair apart (the snapped outline makes them touch along an
+ * edge: GEOS repairs it), and a speck that no low zoom can draw. */
+static char *outline_shapes(size_t i)
+{
+    char *wkt = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&wkt, &len);
+    assert_non_null(f);
+    switch (i) {
+    case 0:
+        fputs("POLYGON((", f);
+        for (int k = 0; k <= 2000; k++) {
+            double t = 2 * M_PI * (k % 2000) / 2000, r = 60000 + 4000 * sin(37 * t) + 900 * sin(311 * t);
+            fprintf(f, "%s%.3f %.3f", k ? "," : "", 2048 + r * cos(t), 2048 + r * sin(t));
+        }
+        fputs("))", f);
+        break;
+    case 1:
+        fputs("POLYGON((-90000 -90000,90000 -90000,90000 90000,-90000 90000,-90000 -90000),"
+              "(10000 10000,30000 10000,30000 30000,10000 30000,10000 10000))", f);
+        break;
+    case 2:
+        fputs("POLYGON((1000 1000,4000 1000,4000 90000,4600 90000,4600 1000,90000 1000,"
+              "90000 100000,1000 100000,1000 1000))", f);
+        break;
+    case 3:
+        fputs("POLYGON((-50000 20000,20000 -60000,90000 20000,20000 100000,-50000 20000))", f);
+        break;
+    case 4:
+        fputs("MULTIPOLYGON(((0 0,40000 0,40000 40000,0 40000,0 0)),"
+              "((40020 0,80000 0,80000 40000,40020 40000,40020 0)))", f);
+        break;
+    default:
+        fputs("POLYGON((100 100,110 100,110 110,100 110,100 100))", f);
+        break;
+    }
+    fclose(f);
+    return wkt;
+}
+#define N_OUTLINE_SHAPES 6
+#define SPECK 5
+
+/* Every shape at zooms 4 to 10, in the tile holding the golden tile and its
+ * eight neighbours, at the tolerances of the detail levels (and one no
+ * outline is kept for): drawn without error, the same when drawn again
+ * (from the kept outline), valid by GEOS with exterior rings first and wound
+ * for MVT, within the tolerance plus two units of the exact path (Hausdorff
+ * distance), and the byte count foretold no more than what the encoder
+ * writes. A speck is not drawn. GDAL's MVT driver reads a zoom 6 tile of
+ * each shape back as valid polygons. Beyond TILES_SHAPE_OUTLINE_MAXZOOM the
+ * exact path draws. */
+static void test_shape_generalised(void **state)
+{
+    (void)state;
+    static const double tolerances[] = { 0, 2, 8, 3 };
+    GEOSContextHandle_t h = GEOS_init_r();
+    tiles_ctx *ctx = tiles_ctx_new();
+    tiles_geom_buf a = { 0 }, b = { 0 }, again = { 0 };
+    size_t drawn = 0, compared = 0;
+    for (size_t i = 0; i < N_OUTLINE_SHAPES; i++) {
+        char *wkt = outline_shapes(i);
+        size_t len;
+        uint8_t *wkb = golden_wkb(h, wkt, &len);
+        tiles_shape *shape;
+        assert_int_equal(tiles_shape_from_wkb(ctx, wkb, len, &shape), TILES_OK);
+        for (int z = 4; z <= 10; z++)
+            for (int d = 0; d < 9; d++)
+                for (size_t t = 0; t < sizeof tolerances / sizeof *tolerances; t++) {
+                    int shift = golden_frame.z - z;
+                    tiles_frame f = { .z = z, .x = (golden_frame.x >> shift) + d % 3 - 1,
+                                      .y = (golden_frame.y >> shift) + d / 3 - 1, .extent = 4096,
+                                      .buffer = 64, .tolerance = tolerances[t] };
+                    assert_int_equal(tiles_geom_from_shape_generalised(ctx, &f, shape, &b), TILES_OK);
+                    assert_int_equal(tiles_geom_from_shape_generalised(ctx, &f, shape, &again), TILES_OK);
+                    assert_int_equal(again.g.n, b.g.n);
+                    assert_int_equal(again.g.n_parts, b.g.n_parts);
+                    assert_memory_equal(again.g.xy, b.g.xy, b.g.n * 2 * sizeof *b.g.xy);
+                    if (i == SPECK) {
+                        assert_int_equal(b.g.n, 0);
+                        continue;
+                    }
+                    size_t bound;
+                    assert_int_equal(tiles_shape_generalised_bytes(ctx, &f, shape, &tolerances[t], 1, &bound),
+                                     TILES_OK);
+                    if (bound > geometry_bytes(&b))
+                        fail_msg("shape %zu, %d/%lld/%lld: %zu bytes foretold, %zu written", i, z,
+                                 (long long)f.x, (long long)f.y, bound, geometry_bytes(&b));
+                    assert_int_equal(tiles_geom_from_shape(ctx, &f, shape, &a), TILES_OK);
+                    GEOSGeometry *ga = buf_geos(h, &a), *gb = buf_geos(h, &b);
+                    if (gb) {
+                        drawn++;
+                        if (GEOSisValid_r(h, gb) != 1) {
+                            char *why = GEOSisValidReason_r(h, gb);
+                            fail_msg("shape %zu, %d/%lld/%lld at %.1f: invalid (%s)", i, z,
+                                     (long long)f.x, (long long)f.y, tolerances[t], why);
+                        }
+                    }
+                    if (ga && gb) {
+                        double dist = -1;
+                        assert_int_equal(GEOSHausdorffDistance_r(h, ga, gb, &dist), 1);
+                        double tol = tolerances[t] > 0 ? tolerances[t] : 0.5;
+                        if (!(dist <= tol + 2))
+                            fail_msg("shape %zu, %d/%lld/%lld at %.1f: %.2f units from the exact path", i,
+                                     z, (long long)f.x, (long long)f.y, tol, dist);
+                        compared++;
+                    } else if (ga || gb) {
+                        /* one path drew nothing: the other only a sliver */
+                        double area = 0;
+                        GEOSArea_r(h, ga ? ga : gb, &area);
+                        if (area > 64)
+                            fail_msg("shape %zu, %d/%lld/%lld: one path drew nothing, the other %.0f units^2",
+                                     i, z, (long long)f.x, (long long)f.y, area);
+                    }
+                    if (ga)
+                        GEOSGeom_destroy_r(h, ga);
+                    if (gb)
+                        GEOSGeom_destroy_r(h, gb);
+                }
+        /* read back by GDAL: the tile holding the golden one at zoom 6 */
+        tiles_frame f6 = { .z = 6, .x = golden_frame.x >> 8, .y = golden_frame.y >> 8, .extent = 4096,
+                           .buffer = 64 };
+        assert_int_equal(tiles_geom_from_shape_generalised(ctx, &f6, shape, &b), TILES_OK);
+        tiles_mvt *t = tiles_mvt_new();
+        tiles_layer *l;
+        assert_int_equal(tiles_mvt_layer(t, "outline", 4096, &l), TILES_OK);
+        assert_int_equal(tiles_mvt_add(l, 0, 0, &b.g, NULL, NULL, 0), TILES_OK);
+        char name[32];
+        snprintf(name, sizeof name, "outline%zu", i);
+        char *text = decode_with_gdal(t, name, NULL);
+        tiles_mvt_free(t);
+        polygon_report rep = check_polygons(h, text);
+        if (rep.invalid || rep.misoriented || (i != SPECK && !rep.polygons))
+            fail_msg("outline %zu at z6: %d polygons, %d invalid, %d rings misoriented:\n%s", i,
+                     rep.polygons, rep.invalid, rep.misoriented, text);
+        free(text);
+        /* deeper than the outlines: the exact path */
+        assert_int_equal(tiles_geom_from_shape_generalised(ctx, &golden_frame, shape, &b), TILES_OK);
+        assert_int_equal(tiles_geom_from_shape(ctx, &golden_frame, shape, &a), TILES_OK);
+        assert_int_equal(a.g.n, b.g.n);
+        assert_memory_equal(a.g.xy, b.g.xy, a.g.n * 2 * sizeof *a.g.xy);
+        tiles_shape_free(shape);
+        GEOSFree_r(h, wkb);
+        free(wkt);
+    }
+    print_message("outlines: %zu draws compared with the exact path, %zu drawn\n", compared, drawn);
+    assert_true(drawn > 300 && compared > 300);
+    tiles_geom_buf_clear(&a);
+    tiles_geom_buf_clear(&b);
+    tiles_geom_buf_clear(&again);
+    tiles_ctx_free(ctx);
+    GEOS_finish_r(h);
+}
+
+/* Threads drawing the same fresh shapes at once (the outlines are made and
+ * published under their feet) draw what one thread draws alone. */
+typedef struct race {
+    tiles_shape **shapes;
+    uint8_t *wkb[N_OUTLINE_SHAPES];
+    size_t len[N_OUTLINE_SHAPES];
+    int64_t sums[N_OUTLINE_SHAPES][11][3];   /* per shape, zoom, tolerance: a digest of the draw */
+} race;
+
+static int64_t digest(const tiles_geom_buf *b)
+{
+    uint64_t s = (uint64_t)b->g.n * 1000003 + (uint64_t)b->g.n_parts;
+    for (size_t i = 0; i < 2 * b->g.n; i++)
+        s = s * 31 + (uint32_t)b->g.xy[i];
+    return (int64_t)(s >> 1);   /* -1 stays free to mean a failed draw */
+}
+
+static void race_draw(race *r, tiles_shape **shapes, tiles_ctx *ctx)
+{
+    static const double tolerances[] = { 0, 8, 32 };
+    tiles_geom_buf b = { 0 };
+    for (int z = 0; z <= 10; z++)
+        for (size_t i = 0; i < N_OUTLINE_SHAPES; i++)
+            for (size_t t = 0; t < 3; t++) {
+                int shift = golden_frame.z - z;
+                tiles_frame f = { .z = z, .x = golden_frame.x >> shift, .y = golden_frame.y >> shift,
+                                  .extent = 4096, .buffer = 64, .tolerance = tolerances[t] };
+                int rc = tiles_geom_from_shape_generalised(ctx, &f, shapes[i], &b);
+                r->sums[i][z][t] = rc ? -1 : digest(&b);
+            }
+    tiles_geom_buf_clear(&b);
+}
+
+typedef struct racer {
+    race result;
+    tiles_shape **shapes;
+    pthread_t thread;
+} racer;
+
+static void *race_run(void *arg)
+{
+    racer *w = arg;
+    tiles_ctx *ctx = tiles_ctx_new();
+    race_draw(&w->result, w->shapes, ctx);
+    tiles_ctx_free(ctx);
+    return NULL;
+}
+
+static void test_shape_generalised_threads(void **state)
+{
+    (void)state;
+    GEOSContextHandle_t h = GEOS_init_r();
+    tiles_ctx *ctx = tiles_ctx_new();
+    tiles_shape *alone[N_OUTLINE_SHAPES], *shared[N_OUTLINE_SHAPES];
+    for (size_t i = 0; i < N_OUTLINE_SHAPES; i++) {
+        char *wkt = outline_shapes(i);
+        size_t len;
+        uint8_t *wkb = golden_wkb(h, wkt, &len);
+        assert_int_equal(tiles_shape_from_wkb(ctx, wkb, len, &alone[i]), TILES_OK);
+        assert_int_equal(tiles_shape_from_wkb(ctx, wkb, len, &shared[i]), TILES_OK);
+        GEOSFree_r(h, wkb);
+        free(wkt);
+    }
+    static race want;
+    race_draw(&want, alone, ctx);
+    static racer w[4];
+    for (int k = 0; k < 4; k++) {
+        w[k].shapes = shared;
+        assert_int_equal(pthread_create(&w[k].thread, NULL, race_run, &w[k]), 0);
+    }
+    for (int k = 0; k < 4; k++) {
+        pthread_join(w[k].thread, NULL);
+        assert_memory_equal(w[k].result.sums, want.sums, sizeof want.sums);
+    }
+    for (size_t i = 0; i < N_OUTLINE_SHAPES; i++) {
+        tiles_shape_free(alone[i]);
+        tiles_shape_free(shared[i]);
+    }
+    tiles_ctx_free(ctx);
+    GEOS_finish_r(h);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -594,6 +907,8 @@ int main(void)
         cmocka_unit_test(test_geometry_pipeline),
         cmocka_unit_test(test_pipeline_golden),
         cmocka_unit_test(test_shape_matches_wkb),
+        cmocka_unit_test(test_shape_generalised),
+        cmocka_unit_test(test_shape_generalised_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -49,4 +49,49 @@ int tiles_cluster_grid(const tiles_cluster_point *pts, size_t n, uint32_t cell,
 
 void tiles_clusters_clear(tiles_clusters *c);
 
+/*
+ * The clusters of tiles_cluster_grid, made one point at a time without
+ * keeping the points: for points known to lie in the square [lo, hi]^2 of
+ * tile coordinates (a tile and its ring of cells), a grid of per-cell sums.
+ * Given the same points, with refs in the same order, it makes the same
+ * clusters in the same order; refs are 64-bit (e.g. the points' own ids).
+ * Caller storage: _init, then _add per point, _each, and _clear.
+ */
+typedef struct tiles_cluster_acc {
+    int64_t origin;          /* the corner of the square's first cell, both axes */
+    size_t w;                /* cells across, and down */
+    uint32_t cell;
+    int shift;               /* log2(cell) when cell is a power of two, else -1 */
+    size_t n_categories;
+    int64_t *sums;           /* x and y per cell */
+    uint32_t *counts;        /* points per cell */
+    uint64_t *refs;          /* the smallest ref per cell */
+    uint32_t *per;           /* n_categories counts per cell */
+} tiles_cluster_acc;
+
+/* A cluster of tiles_cluster_acc: as tiles_cluster, with a 64-bit ref. */
+typedef struct tiles_cluster64 {
+    int32_t x, y;            /* the mean of its points, rounded as tiles_cluster_grid does */
+    uint32_t count;
+    uint64_t ref;            /* the smallest ref of its points */
+    const uint32_t *per_category;
+} tiles_cluster64;
+
+/* An empty grid over [lo, hi]^2 (lo <= hi) of cells `cell` wide (> 0).
+ * TILES_EINVAL for bad bounds or a cell of 0, TILES_ENOMEM. Memory: the
+ * cells of the square times 24 + 4 * n_categories bytes. */
+int tiles_cluster_acc_init(tiles_cluster_acc *a, int32_t lo, int32_t hi, uint32_t cell,
+                           size_t n_categories);
+
+/* Counts one point. TILES_EINVAL (nothing counted) for a point outside the
+ * square or a category out of range. Work: O(1). */
+int tiles_cluster_acc_add(tiles_cluster_acc *a, int32_t x, int32_t y, uint32_t category, uint64_t ref);
+
+/* Calls each with every cluster, row by row; a non-zero return stops the
+ * visit and is returned. Work: one step per cell of the square. */
+int tiles_cluster_acc_each(const tiles_cluster_acc *a,
+                           int (*each)(void *arg, const tiles_cluster64 *c), void *arg);
+
+void tiles_cluster_acc_clear(tiles_cluster_acc *a);
+
 #endif

@@ -67,6 +67,12 @@ int tiles_mvt_add(tiles_layer *l, int with_id, uint64_t id, const tiles_geom *g,
 /* Number of features in a layer. */
 size_t tiles_layer_count(const tiles_layer *l);
 
+/* The bytes tiles_mvt_encode would write now. It never decreases as
+ * features are added, so a tile it puts over a size budget is over it for
+ * good. Work: one step per layer (the layers keep their sizes as features
+ * are added). */
+size_t tiles_mvt_size(const tiles_mvt *t);
+
 /* The encoded tile, malloc'd into *out (*len bytes; an empty tile is 0
  * bytes and *out may be NULL). */
 int tiles_mvt_encode(const tiles_mvt *t, uint8_t **out, size_t *len);

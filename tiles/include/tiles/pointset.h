@@ -9,13 +9,16 @@
  * visits the points that fall in a tile grown by a margin, with their tile
  * coordinates (tiles_point's rounding).
  *
- * Layout: the positions, groups and expiries a query scans sit in their own
- * compact arrays, apart from ids, world positions and payloads; a removal
- * moves the last point into the hole; an open-addressing table maps ids to
- * slots, and a grid of the tiles of zoom 17 lists the points of each. A query
- * for a deep tile (one spanning at most 1,200 grid cells: zoom 12 and deeper,
- * its margin included) visits the points of its cells, at zoom 16 about four
- * tiles' worth; a wider one scans every point, about a millisecond per
+ * Layout: the 32-bit positions a query scans sit in their own array (8
+ * bytes a point), what a hit reads (id, group, category, expiry, payload)
+ * in a second one, the exact positions in a third; a removal moves the last
+ * point into the hole; an open-addressing table maps ids to slots, and two
+ * grids, of the tiles of zooms 17 and 11, list the points of each cell. A
+ * query for a deep tile (one spanning at most 1,200 cells of zoom 17: zoom
+ * 12 and deeper, its margin included) visits the points of its cells, at
+ * zoom 16 about four tiles' worth; a wider one visits those of its cells of
+ * zoom 11 when they hold at most an eighth of the points (a middle zoom over
+ * a country), and otherwise scans every point, a few milliseconds per
  * million.
  *
  * Threads: one set is shared; a pthread rwlock guards it — queries share it,
@@ -43,7 +46,7 @@ void tiles_pointset_free(tiles_pointset *s);
  * the time from which queries skip it, 0 for never. The set takes payload
  * in every case (freed on failure). TILES_EINVAL for degrees off the globe;
  * TILES_ENOMEM (point id is then absent). Work: O(1) amortised, plus the
- * points of its grid cell. */
+ * points of its grid cells. */
 int tiles_pointset_put(tiles_pointset *s, int64_t id, double lon, double lat, uint32_t group,
                        uint32_t category, int64_t expires, void *payload);
 
@@ -67,9 +70,10 @@ typedef struct tiles_pointset_hit {
  * Calls each for every point inside frame f grown by f->buffer units (the
  * frame's own buffer is the margin) whose group is set in groups (a bitmap
  * of n_groups bits; NULL keeps every group) and that has not expired at
- * now. A non-zero return of each stops the visit and is returned. Work: the
- * points of the grid cells the tile overlaps for a deep tile, else one pass
- * over the set.
+ * now, in no particular order. A non-zero return of each stops the visit
+ * and is returned. Work: the points of the cells of a grid the tile
+ * overlaps (see Layout above; a count of the coarse cells' points first),
+ * else one pass over the set.
  */
 int tiles_pointset_query(tiles_pointset *s, const tiles_frame *f, const uint8_t *groups,
                          size_t n_groups, int64_t now,

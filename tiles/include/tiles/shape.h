@@ -16,8 +16,20 @@
  * never sees an invalid input — and only the clipped part is moved to tile
  * units, simplified, snapped and wound as tiles_geom_from_wkb does.
  *
- * Threads: a shape is immutable once made; any number of threads may draw
- * the same shape at once, each with its own tiles_ctx.
+ * At low zooms one tile holds thousands of small polygons, and running
+ * GEOS on each, in every tile, is what costs. tiles_geom_from_shape_generalised
+ * draws them from the shape's outline at the tile's zoom instead: its
+ * polygons simplified once (Douglas-Peucker at half a tile unit of that
+ * zoom), snapped to that zoom's integer grid, checked valid (GEOS repairs the
+ * rare one that is not) and kept with the shape. A polygon inside the tile
+ * and its buffer is then copied, shifted by the tile's origin: no GEOS at
+ * all; one that crosses the buffer's edge is clipped by GEOS. Neighbours
+ * simplified apart may part or overlap by up to a tile unit, an eighth of a
+ * pixel on a 512-pixel tile; the exact path allows half that.
+ *
+ * Threads: a shape's polygons never change once made; any number of
+ * threads may draw the same shape at once, each with its own tiles_ctx (the
+ * outlines a draw adds are published without a lock: see shape.c).
  */
 #ifndef TILES_SHAPE_H
 #define TILES_SHAPE_H
@@ -54,5 +66,36 @@ void tiles_frame_world_box(const tiles_frame *f, double out[4]);
  * GEOS only for those an edge of which crosses it. */
 int tiles_geom_from_shape(tiles_ctx *ctx, const tiles_frame *f, const tiles_shape *s,
                           tiles_geom_buf *out);
+
+/* The deepest zoom drawn from outlines; deeper tiles span few polygons. */
+#define TILES_SHAPE_OUTLINE_MAXZOOM 10
+
+/* Draws s in frame f from its outline at f's zoom (see the top of the
+ * file), making and keeping that outline on the first call for the zoom;
+ * beyond TILES_SHAPE_OUTLINE_MAXZOOM, or for an extent other than the
+ * outline's, it is tiles_geom_from_shape. A polygon or hole that the grid of
+ * the zoom reduces to a line or a point (one narrower than about a tile
+ * unit) is not drawn at that zoom. A frame tolerance above half a unit
+ * simplifies the outline's polygons again, for this draw only.
+ * TILES_OK, TILES_EINVAL as tiles_geom_from_shape, TILES_ENOMEM.
+ * Work: the first call at a zoom, linear in the shape's points plus a
+ * pairwise check of its simplified edges (GEOS's, past 1,024 points); then
+ * one bounds test per polygon, a copy of those inside the frame, and a GEOS
+ * clip of those crossing its edge. */
+int tiles_geom_from_shape_generalised(tiles_ctx *ctx, const tiles_frame *f, const tiles_shape *s,
+                                      tiles_geom_buf *out);
+
+/* Lower bounds of the bytes that what tiles_geom_from_shape_generalised
+ * draws of s in f takes as MVT geometry commands, at each of n tolerances
+ * (in place of f's): at_least[i] counts 2n + 3 for each ring of n points of
+ * the polygons inside the frame (a command and two coordinates take a byte
+ * at least), nothing for those crossing its edge, and is 0 beyond the
+ * outlines' zooms or at a tolerance whose outline is not kept. It makes
+ * the outlines a draw would. TILES_OK, TILES_EINVAL as
+ * tiles_geom_from_shape, TILES_ENOMEM. Work: once the outlines are made, a
+ * bounds test per tolerance, and one step per polygon of a shape that
+ * crosses the frame's edge. */
+int tiles_shape_generalised_bytes(tiles_ctx *ctx, const tiles_frame *f, const tiles_shape *s,
+                                  const double *tolerances, size_t n, size_t *at_least);
 
 #endif
