@@ -103,13 +103,6 @@ struct mapd_events {
     int n_streams;
 };
 
-static double monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- buffers ---- */
 
 /* Appends n bytes to s's buffer; a stream past STREAM_BUF_MAX is closed.
@@ -413,7 +406,7 @@ static void serve_streams(mapd_events *e, replay *r, struct MHD_Connection ***wa
         }
         s = s->next;
     }
-    double now = monotonic();
+    double now = mapd_seconds();
     *n_wake = 0;
     *wake = e->n_streams ? malloc((size_t)e->n_streams * sizeof **wake) : NULL;
     for (stream *s = e->streams; s; s = s->next) {
@@ -638,7 +631,7 @@ enum MHD_Result mapd_api_events(mapd_ctx *ctx)
     } else {
         s->last = resume ? from : e->newest;
         s->replaying = resume && from < e->floor;
-        s->heartbeat_at = monotonic() + e->limits.heartbeat_s;
+        s->heartbeat_at = mapd_seconds() + e->limits.heartbeat_s;
         s->next = e->streams;
         e->streams = s;
         e->n_streams++;

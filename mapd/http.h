@@ -286,6 +286,9 @@ void mapd_metrics_record(mapd_metrics *m, int route, unsigned status, double sec
 /* The Prometheus text exposition, malloc'd. */
 char *mapd_metrics_render(mapd_metrics *m, const char *const *route_names, size_t n_routes);
 
+/* Seconds on the monotonic clock (server.c). */
+double mapd_seconds(void);
+
 /* Posts (api_posts.c): the read model and the group-commit writer. The
  * model is built on a thread of its own from mapd_posts_load, once the
  * change feed's position is known, while serve loads the rest; then

@@ -24,20 +24,13 @@ struct mapd_posts_loading {
     double seconds;
 };
 
-static double seconds_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void *build_model(void *arg)
 {
     struct mapd_posts_loading *l = arg;
-    double t0 = seconds_now();
+    double t0 = mapd_seconds();
     if (mapd_post_model_new(l->db_path, (int64_t)time(NULL), &l->model, &l->err) && !l->err)
         l->err = strdup("out of memory");
-    l->seconds = seconds_now() - t0;
+    l->seconds = mapd_seconds() - t0;
     return NULL;
 }
 

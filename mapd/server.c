@@ -56,7 +56,7 @@
 #include "tiles/cache.h"
 #include "web_dir.h"
 
-static double seconds(void)
+double mapd_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -269,7 +269,7 @@ static mapd_request *request_new(void)
     mapd_request *req = calloc(1, sizeof *req);
     if (!req)
         return NULL;
-    req->started = seconds();
+    req->started = mapd_seconds();
     req->route = -1;
     __atomic_fetch_add(&in_flight, 1, __ATOMIC_RELAXED);
     return req;
@@ -426,7 +426,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
         mapd_connections_waiting(server->connections, conn);
-    double elapsed = seconds() - req->started;
+    double elapsed = mapd_seconds() - req->started;
     mapd_metrics_record(server->metrics, req->route, req->status, elapsed);
     char addr[MAPD_CLIENT_ADDRESS_LEN];
     mapd_ctx ctx = { .server = server, .conn = conn };
@@ -469,14 +469,14 @@ static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t ti
     if (!rc && mapd_posts_load(server, posts_model))   /* meanwhile, on its own thread */
         rc = MAPD_EXIT_FAIL;
     geodata_geocoder_origin how;
-    double t0 = seconds();
+    double t0 = mapd_seconds();
     if (!rc && (rc = geodata_geocoder_open(store, &server->geocoder, &how)))
         mapd_fail(MAPD_EXIT_FAIL, "building the geocoder: %s", geodata_errmsg(store));
     if (!rc)
         fprintf(stderr, "mapd: geocoder of %zu addresses %s in %.2f s%s%s\n",
                 geodata_geocoder_count(server->geocoder),
                 how == GEODATA_GEOCODER_MAPPED ? "mapped from its index file" : "built",
-                seconds() - t0, how == GEODATA_GEOCODER_BUILT_UNSAVED ? "; index file not written: " : "",
+                mapd_seconds() - t0, how == GEODATA_GEOCODER_BUILT_UNSAVED ? "; index file not written: " : "",
                 how == GEODATA_GEOCODER_BUILT_UNSAVED ? geodata_errmsg(store) : "");
     if (!rc && (rc = mapd_tiles_new(store, server->geocoder, tile_cache_bytes, tile_max_bytes, now,
                                     &server->tiles)))
@@ -617,8 +617,8 @@ static int run(mapd_serve_options *o)
     MHD_socket listener = MHD_quiesce_daemon(d);
     mapd_events_stop(server.events); /* open streams end: they are requests in flight */
     mapd_alerts_stop(server.alerts); /* a mail being sent ends first, or is sent again later */
-    double deadline = seconds() + 10;
-    while (__atomic_load_n(&in_flight, __ATOMIC_RELAXED) > 0 && seconds() < deadline)
+    double deadline = mapd_seconds() + 10;
+    while (__atomic_load_n(&in_flight, __ATOMIC_RELAXED) > 0 && mapd_seconds() < deadline)
         usleep(10000);
     mapd_posts_stop_writer(&server);
     mapd_pool_stop(server.hashing);
