@@ -890,6 +890,18 @@ static int coarser_level(double tol)
     return 0;
 }
 
+/* Whether frame f's tile meets shape s's bounds: 1, 0 when not (or s is
+ * empty), -1 when the frame is not a tile. */
+static int frame_meets(const tiles_frame *f, const tiles_shape *s)
+{
+    if (!tiles_tile_valid(f->z, f->x, f->y) || f->extent == 0)
+        return -1;
+    double rect[4];
+    tiles_frame_world_box(f, rect);
+    return s->n_polys && rect[0] <= s->bounds[2] && rect[2] >= s->bounds[0]
+           && rect[1] <= s->bounds[3] && rect[3] >= s->bounds[1];
+}
+
 int tiles_geom_from_shape_generalised(tiles_ctx *c, const tiles_frame *f, const tiles_shape *s,
                                       tiles_geom_buf *out)
 {
@@ -897,13 +909,9 @@ int tiles_geom_from_shape_generalised(tiles_ctx *c, const tiles_frame *f, const 
     if (f->z > TILES_SHAPE_OUTLINE_MAXZOOM || scale > MAX_UNITS)
         return tiles_geom_from_shape(c, f, s, out);
     tiles_geom_buf_reset(out, TILES_GEOM_POLYGON);
-    if (!tiles_tile_valid(f->z, f->x, f->y) || f->extent == 0)
-        return TILES_EINVAL;
-    double rect[4];
-    tiles_frame_world_box(f, rect);
-    if (!s->n_polys || rect[0] > s->bounds[2] || rect[2] < s->bounds[0] || rect[1] > s->bounds[3]
-        || rect[3] < s->bounds[1])
-        return TILES_OK;
+    int meets = frame_meets(f, s);
+    if (meets <= 0)
+        return meets < 0 ? TILES_EINVAL : TILES_OK;
 
     /* the cache is no part of what the caller sees: s stays const to it */
     tiles_shape *cache = (tiles_shape *)s;
@@ -948,13 +956,9 @@ int tiles_shape_generalised_bytes(tiles_ctx *c, const tiles_frame *f, const tile
     double scale = ldexp((double)f->extent, f->z < 0 ? 0 : f->z);
     if (f->z > TILES_SHAPE_OUTLINE_MAXZOOM || scale > MAX_UNITS)
         return TILES_OK;
-    if (!tiles_tile_valid(f->z, f->x, f->y) || f->extent == 0)
-        return TILES_EINVAL;
-    double rect[4];
-    tiles_frame_world_box(f, rect);
-    if (!s->n_polys || rect[0] > s->bounds[2] || rect[2] < s->bounds[0] || rect[1] > s->bounds[3]
-        || rect[3] < s->bounds[1])
-        return TILES_OK;
+    int meets = frame_meets(f, s);
+    if (meets <= 0)
+        return meets < 0 ? TILES_EINVAL : TILES_OK;
     tiles_shape *cache = (tiles_shape *)s;
     const tiles_outline *base = NULL;
     tiles_outline *mine = NULL;
