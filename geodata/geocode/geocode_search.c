@@ -975,12 +975,12 @@ static size_t named_towns(const geodata_geocoder *g, const parsed_query *Q, uint
                 pick[np++].town = (uint32_t)g->word_town[lo];
         }
     }
+    for (size_t i = 0; i < np; i++)
+        pick[i].cover = 0;
+    qsort(pick, np, sizeof *pick, cmp_town_pick);   /* by town: each once below */
     size_t u = 0;
     for (size_t i = 0; i < np; i++) {
-        int seen = 0;
-        for (size_t j = 0; j < u && !seen; j++)
-            seen = pick[j].town == pick[i].town;
-        if (seen)
+        if (i && pick[i].town == pick[i - 1].town)
             continue;
         pick[u].town = pick[i].town;
         pick[u].cover = town_cover(g, Q, pick[i].town);

@@ -864,10 +864,12 @@ int geodata_streets_rebuild(geodata_store *store, geodata_progress_fn progress, 
      * then rebuilt in one bulk pass. */
     uint64_t pending = 0;
     rc = count_pending(store, &pending);
-    sqlite3_stmt *none = rc ? NULL : geodata_prepare(store, "SELECT NOT EXISTS (SELECT 1 FROM streets)");
-    int bulk = none && sqlite3_step(none) == SQLITE_ROW && pending > 0
-               && (pending >= BULK_COMMUNES || sqlite3_column_int(none, 0));
-    sqlite3_finalize(none);
+    sqlite3_stmt *first = rc ? NULL : geodata_prepare(store, "SELECT NOT EXISTS (SELECT 1 FROM streets)");
+    int bulk = first && sqlite3_step(first) == SQLITE_ROW && pending > 0
+               && (pending >= BULK_COMMUNES || sqlite3_column_int(first, 0));
+    sqlite3_finalize(first);
+    if (!rc && !first)
+        rc = GEODATA_EDB;
     if (bulk)
         rc = geodata_spatial_index_suspend(store, "streets");
     rebuild r = { .store = store, .stats = stats };
