@@ -81,7 +81,12 @@ typedef struct mapd_request {
     int args_over;            /* the query had more than MAPD_QUERY_ARGS_MAX arguments */
     int close;                /* the response closes the connection */
     char allow[48];           /* an Allow header for the response, or "" */
+    int retry_after;          /* seconds for a Retry-After header, or 0 for none */
 } mapd_request;
+
+/* Seconds a client is told to wait (Retry-After) when the database is out
+ * of reach for a moment. */
+#define MAPD_RETRY_AFTER_S 2
 
 /* Query arguments a request may carry; past this it is answered 414 before
  * libmicrohttpd's per-connection memory runs out (server.c). */

@@ -281,6 +281,8 @@ static const entry catalogue[] = {
     { "the server's disk is full: this change was not saved; try again later",
       "Le disque du serveur est plein : cette modification n’a pas été enregistrée ; réessayez plus tard." },
     { "the database does not answer", "La base de données ne répond pas." },
+    { "the database is unavailable for a moment; try again",
+      "La base de données est indisponible pour un instant ; réessayez." },
     { "the database cannot be opened", "La base de données ne peut pas être ouverte." },
 
     /* groups (geodata/domain/groups.c, api_groups.c) */

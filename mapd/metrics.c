@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alerts.h"
 #include "events.h"
@@ -152,7 +153,22 @@ enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
     char tiles[4096];
     uint64_t sent, failed, retried;
     mapd_alerts_counts(ctx->server->alerts, &sent, &failed, &retried);
+    /* The database's round trip, measured now: one small query. */
+    struct timespec t0, t1;
+    int version;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int db_up = geodata_store_schema_version(ctx->store, &version) == 0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double rtt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     int n = mapd_tiles_metrics(ctx->server->tiles, tiles, sizeof tiles);
+    if (n > 0 && (size_t)n < sizeof tiles)
+        n += snprintf(tiles + n, sizeof tiles - (size_t)n,
+                      "# HELP mapd_db_up Whether the database answered this scrape's query.\n"
+                      "# TYPE mapd_db_up gauge\nmapd_db_up %d\n"
+                      "# HELP mapd_db_roundtrip_seconds Time of one small query to the database, "
+                      "measured at this scrape.\n"
+                      "# TYPE mapd_db_roundtrip_seconds gauge\nmapd_db_roundtrip_seconds %.6f\n",
+                      db_up, rtt);
     if (n > 0 && (size_t)n < sizeof tiles)
         n += snprintf(tiles + n, sizeof tiles - (size_t)n,
                       "# HELP mapd_event_streams Live streams open (GET /api/events).\n"

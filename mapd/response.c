@@ -47,6 +47,11 @@ static enum MHD_Result respond_mode(mapd_ctx *ctx, unsigned status, const char *
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
     if (ctx->req->allow[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, ctx->req->allow);
+    if (ctx->req->retry_after > 0) {
+        char s[16];
+        snprintf(s, sizeof s, "%d", ctx->req->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, s);
+    }
     /* The server's own pages (the unsubscribe form) have an inline style
      * and a form, nothing else. */
     mapd_security_headers(ctx, r, type && strncmp(type, "text/html", 9) == 0
@@ -169,6 +174,14 @@ enum MHD_Result mapd_problem_geodata(mapd_ctx *ctx, int code)
         return mapd_problem(ctx, MHD_HTTP_INSUFFICIENT_STORAGE, "Insufficient Storage",
                             "the server's disk is full: this change was not saved; try again later");
     }
+    case GEODATA_EUNAVAIL:
+        /* The database is out of reach or over its time budget (a standby
+         * taking over, a slow query cancelled): said in the log; the client
+         * tries again shortly, and a load balancer may send it elsewhere. */
+        fprintf(stderr, "mapd: %s %s: %s\n", ctx->method, ctx->url, msg);
+        ctx->req->retry_after = MAPD_RETRY_AFTER_S;
+        return mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
+                            "the database is unavailable for a moment; try again");
     case TILES_ETOOBIG:
         return mapd_problem(ctx, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error",
                             "this tile cannot be drawn within the tile size budget");

@@ -32,11 +32,11 @@ static int audience_for(geodata_store *store, int64_t member_id, const char *nb,
         out->kind = staff ? GEODATA_AUDIENCE_STAFF : GEODATA_AUDIENCE_NOBODY;
         return GEODATA_OK;
     }
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT ?1 UNION SELECT b FROM neighbourhood_contiguity WHERE a = ?1 ORDER BY 1");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_text(st, 1, out->home, -1, SQLITE_STATIC);
+    sql_bind_text(st, 1, out->home, -1, SQL_STATIC);
     size_t cap = 0;
     int rc = GEODATA_OK, row;
     while ((row = geodata_step(store, st)) > 0) {
@@ -97,12 +97,12 @@ int geodata_audience_lives_near(const geodata_audience *a, const char *nb)
     return bsearch(nb, a->visible, a->n_visible, sizeof *a->visible, cmp_id) != NULL;
 }
 
-void geodata_audience_bind(sqlite3_stmt *st, int i, const geodata_audience *a)
+void geodata_audience_bind(sql_stmt *st, int i, const geodata_audience *a)
 {
     if (!a || a->kind == GEODATA_AUDIENCE_STAFF)
-        sqlite3_bind_null(st, i);
+        sql_bind_null(st, i);
     else if (a->kind == GEODATA_AUDIENCE_MEMBER)
-        sqlite3_bind_text(st, i, a->home, -1, SQLITE_STATIC);
+        sql_bind_text(st, i, a->home, -1, SQL_STATIC);
     else
-        sqlite3_bind_text(st, i, "", 0, SQLITE_STATIC); /* no neighbourhood has the id "" */
+        sql_bind_text(st, i, "", 0, SQL_STATIC); /* no neighbourhood has the id "" */
 }

@@ -10,18 +10,18 @@ int geodata_feed_token_set(geodata_store *store, int64_t member, const unsigned 
     int rc = geodata_begin(store);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "INSERT INTO feed_tokens(member_id, token_hash, created_at) VALUES (?1, ?2, ?3) "
         "ON CONFLICT(member_id) DO UPDATE SET token_hash = excluded.token_hash, "
         "created_at = excluded.created_at");
     if (!st) {
         rc = GEODATA_EDB;
     } else {
-        sqlite3_bind_int64(st, 1, member);
-        sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, now);
+        sql_bind_int64(st, 1, member);
+        sql_bind_blob(st, 2, hash, 32, SQL_STATIC);
+        sql_bind_int64(st, 3, now);
         rc = geodata_write(store, st, "making a feed token", NULL);
-        sqlite3_finalize(st);
+        sql_finalize(st);
     }
     if (!rc)
         rc = geodata_audit(store, member, "new feed token", NULL, NULL);
@@ -33,14 +33,14 @@ int geodata_feed_token_delete(geodata_store *store, int64_t member)
     int rc = geodata_begin(store);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_prepare(store, "DELETE FROM feed_tokens WHERE member_id = ?1");
+    sql_stmt *st = geodata_prepare(store, "DELETE FROM feed_tokens WHERE member_id = ?1");
     int changed = 0;
     if (!st) {
         rc = GEODATA_EDB;
     } else {
-        sqlite3_bind_int64(st, 1, member);
+        sql_bind_int64(st, 1, member);
         rc = geodata_write(store, st, "revoking a feed token", &changed);
-        sqlite3_finalize(st);
+        sql_finalize(st);
     }
     if (!rc && !changed)
         rc = geodata_fail(store, GEODATA_ENOTFOUND, "no feed address to revoke");
@@ -52,15 +52,15 @@ int geodata_feed_token_delete(geodata_store *store, int64_t member)
 int geodata_feed_token_member(geodata_store *store, const unsigned char hash[32], int64_t *member,
                               int64_t *created_at)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT member_id, created_at FROM feed_tokens WHERE token_hash = ?1");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    sql_bind_blob(st, 1, hash, 32, SQL_STATIC);
     int row = geodata_step(store, st);
     if (row > 0) {
-        *member = sqlite3_column_int64(st, 0);
-        *created_at = sqlite3_column_int64(st, 1);
+        *member = sql_column_int64(st, 0);
+        *created_at = sql_column_int64(st, 1);
     }
     geodata_release(store, st);
     if (row < 0)
@@ -71,13 +71,13 @@ int geodata_feed_token_member(geodata_store *store, const unsigned char hash[32]
 int geodata_feed_token_of(geodata_store *store, int64_t member, int64_t *created_at)
 {
     *created_at = 0;
-    sqlite3_stmt *st = geodata_cached(store, "SELECT created_at FROM feed_tokens WHERE member_id = ?1");
+    sql_stmt *st = geodata_cached(store, "SELECT created_at FROM feed_tokens WHERE member_id = ?1");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, member);
+    sql_bind_int64(st, 1, member);
     int row = geodata_step(store, st);
     if (row > 0)
-        *created_at = sqlite3_column_int64(st, 0);
+        *created_at = sql_column_int64(st, 0);
     geodata_release(store, st);
     return row < 0 ? row : GEODATA_OK;
 }

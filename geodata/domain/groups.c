@@ -28,7 +28,7 @@ int geodata_group_category_valid(const char *category)
  * threshold (threshold <= 0: never from here). */
 static int recount(geodata_store *store, int64_t id, int64_t now, int threshold)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "UPDATE groups SET member_count = (SELECT count(*) FROM group_members "
         "  WHERE group_id = ?1 AND removed_by IS NULL),"
         " activated_at = CASE WHEN activated_at IS NULL AND ?3 > 0 AND (SELECT count(*) "
@@ -36,9 +36,9 @@ static int recount(geodata_store *store, int64_t id, int64_t now, int threshold)
         "  ELSE activated_at END WHERE id = ?1");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int(st, 3, threshold);
+    sql_bind_int64(st, 1, id);
+    sql_bind_int64(st, 2, now);
+    sql_bind_int(st, 3, threshold);
     int rc = geodata_write(store, st, "counting a group's members", NULL);
     geodata_release(store, st);
     return rc;
@@ -61,36 +61,33 @@ int geodata_group_create(geodata_store *store, int64_t creator, const char *name
     int rc = geodata_begin(store);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "INSERT INTO groups(name, description, category, neighbourhood_id, creator_id, created_at) "
         "SELECT ?2, ?3, ?4, neighbourhood_id, id, ?5 FROM members WHERE id = ?1 "
-        "AND home_lon IS NOT NULL AND neighbourhood_id IS NOT NULL");
-    int changed = 0;
+        "AND home_lon IS NOT NULL AND neighbourhood_id IS NOT NULL RETURNING id");
     if (!st) {
         rc = GEODATA_EDB;
     } else {
-        sqlite3_bind_int64(st, 1, creator);
-        sqlite3_bind_text(st, 2, name, (int)nlen, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, description ? description : "", (int)dlen, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, category, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, now);
-        rc = geodata_write(store, st, "creating a group", &changed);
-        sqlite3_finalize(st);
+        sql_bind_int64(st, 1, creator);
+        sql_bind_text(st, 2, name, (int)nlen, SQL_STATIC);
+        sql_bind_text(st, 3, description ? description : "", (int)dlen, SQL_STATIC);
+        sql_bind_text(st, 4, category, -1, SQL_STATIC);
+        sql_bind_int64(st, 5, now);
+        rc = geodata_insert(store, st, "creating a group", id);
+        sql_finalize(st);
     }
-    if (!rc && !changed)
+    if (!rc && !*id)
         rc = geodata_fail(store, GEODATA_EDENIED,
                           "only members with a verified home in a neighbourhood create groups");
-    if (!rc)
-        *id = sqlite3_last_insert_rowid(store->db);
     if (!rc && !(st = geodata_prepare(store,
             "INSERT INTO group_members(group_id, member_id, joined_at) VALUES (?1, ?2, ?3)")))
         rc = GEODATA_EDB;
     if (!rc) {
-        sqlite3_bind_int64(st, 1, *id);
-        sqlite3_bind_int64(st, 2, creator);
-        sqlite3_bind_int64(st, 3, now);
+        sql_bind_int64(st, 1, *id);
+        sql_bind_int64(st, 2, creator);
+        sql_bind_int64(st, 3, now);
         rc = geodata_write(store, st, "adding a group's creator", NULL);
-        sqlite3_finalize(st);
+        sql_finalize(st);
     }
     if (!rc)
         rc = recount(store, *id, now, threshold);
@@ -105,9 +102,9 @@ int geodata_group_create(geodata_store *store, int64_t creator, const char *name
 }
 
 #define GROUP_COLUMNS \
-    "g.id, g.name, g.description, g.category, g.neighbourhood_id, ifnull(n.name, ''), " \
-    "ifnull(g.creator_id, 0), ifnull(c.display_name, ''), g.member_count, g.created_at, " \
-    "ifnull(g.activated_at, 0), gm.member_id IS NOT NULL AND gm.removed_by IS NULL, " \
+    "g.id, g.name, g.description, g.category, g.neighbourhood_id, coalesce(n.name, ''), " \
+    "coalesce(g.creator_id, 0), coalesce(c.display_name, ''), g.member_count, g.created_at, " \
+    "coalesce(g.activated_at, 0), gm.member_id IS NOT NULL AND gm.removed_by IS NULL, " \
     "gm.removed_by IS NOT NULL"
 /* ?1 the audience, ?2 the viewer. */
 #define GROUP_FROM \
@@ -116,33 +113,33 @@ int geodata_group_create(geodata_store *store, int64_t creator, const char *name
     " LEFT JOIN group_members gm ON gm.group_id = g.id AND gm.member_id = ?2" \
     " WHERE " GEODATA_AUDIENCE_SQL("g.neighbourhood_id", "?1")
 
-static void read_group(sqlite3_stmt *st, geodata_group *g)
+static void read_group(sql_stmt *st, geodata_group *g)
 {
-    g->id = sqlite3_column_int64(st, 0);
+    g->id = sql_column_int64(st, 0);
     geodata_column_text(st, 1, g->name, sizeof g->name);
     geodata_column_text(st, 2, g->description, sizeof g->description);
     geodata_column_text(st, 3, g->category, sizeof g->category);
     geodata_column_text(st, 4, g->neighbourhood_id, sizeof g->neighbourhood_id);
     geodata_column_text(st, 5, g->neighbourhood_name, sizeof g->neighbourhood_name);
-    g->creator_id = sqlite3_column_int64(st, 6);
+    g->creator_id = sql_column_int64(st, 6);
     geodata_column_text(st, 7, g->creator_name, sizeof g->creator_name);
-    g->member_count = sqlite3_column_int64(st, 8);
-    g->created_at = sqlite3_column_int64(st, 9);
-    g->activated_at = sqlite3_column_int64(st, 10);
-    g->joined = sqlite3_column_int(st, 11);
-    g->removed = sqlite3_column_int(st, 12);
+    g->member_count = sql_column_int64(st, 8);
+    g->created_at = sql_column_int64(st, 9);
+    g->activated_at = sql_column_int64(st, 10);
+    g->joined = sql_column_int(st, 11);
+    g->removed = sql_column_int(st, 12);
 }
 
 int geodata_group_get(geodata_store *store, int64_t id, const geodata_audience *a, int64_t viewer,
                       geodata_group *out)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT " GROUP_COLUMNS GROUP_FROM " AND g.id = ?3");
     if (!st)
         return GEODATA_EDB;
     geodata_audience_bind(st, 1, a);
-    sqlite3_bind_int64(st, 2, viewer);
-    sqlite3_bind_int64(st, 3, id);
+    sql_bind_int64(st, 2, viewer);
+    sql_bind_int64(st, 3, id);
     int row = geodata_step(store, st);
     if (row > 0)
         read_group(st, out);
@@ -164,7 +161,7 @@ int geodata_group_get(geodata_store *store, int64_t id, const geodata_audience *
     " AND (?3 IS NULL OR g.neighbourhood_id IN (SELECT id FROM here UNION " \
     "      SELECT b FROM neighbourhood_contiguity WHERE a IN (SELECT id FROM here)))" \
     " AND (?5 = 0 OR (gm.member_id IS NOT NULL AND gm.removed_by IS NULL))" \
-    " AND (?6 IS NULL OR g.category = ?6)"
+    " AND (CAST(?6 AS TEXT) IS NULL OR g.category = ?6)"
 
 int geodata_groups_list(geodata_store *store, const geodata_group_query *q,
                         int (*each)(void *arg, const geodata_group *g), void *arg, int *more)
@@ -173,24 +170,24 @@ int geodata_groups_list(geodata_store *store, const geodata_group_query *q,
     if (q->limit < 1 || q->limit > GEODATA_GROUPS_PAGE)
         return geodata_fail(store, GEODATA_EINVAL, "a page holds 1 to %d groups",
                             GEODATA_GROUPS_PAGE);
-    sqlite3_stmt *st = geodata_cached(store, q->by_id
+    sql_stmt *st = geodata_cached(store, q->by_id
         ? GROUPS_SELECTED " AND g.id > ?9 ORDER BY g.id LIMIT ?7"
         : GROUPS_SELECTED " ORDER BY g.member_count DESC, g.id DESC LIMIT ?7 OFFSET ?8");
     if (!st)
         return GEODATA_EDB;
     geodata_audience_bind(st, 1, q->audience);
-    sqlite3_bind_int64(st, 2, q->viewer);
+    sql_bind_int64(st, 2, q->viewer);
     if (q->near) {
-        sqlite3_bind_double(st, 3, q->lon);
-        sqlite3_bind_double(st, 4, q->lat);
+        sql_bind_double(st, 3, q->lon);
+        sql_bind_double(st, 4, q->lat);
     }
-    sqlite3_bind_int(st, 5, q->mine ? 1 : 0);
-    sqlite3_bind_text(st, 6, q->category, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)q->limit + 1);
+    sql_bind_int(st, 5, q->mine ? 1 : 0);
+    sql_bind_text(st, 6, q->category, -1, SQL_STATIC);
+    sql_bind_int64(st, 7, (long long)q->limit + 1);
     if (q->by_id)
-        sqlite3_bind_int64(st, 9, q->after > 0 ? q->after : 0);
+        sql_bind_int64(st, 9, q->after > 0 ? q->after : 0);
     else
-        sqlite3_bind_int64(st, 8, (sqlite3_int64)q->offset);
+        sql_bind_int64(st, 8, (long long)q->offset);
     geodata_group g;
     size_t n = 0;
     int rc = GEODATA_OK, row;
@@ -213,20 +210,20 @@ int geodata_groups_list(geodata_store *store, const geodata_group_query *q,
 static int group_facts(geodata_store *store, int64_t id, int64_t member, char *nb, size_t n,
                        int64_t *creator, int *joined, int *removed)
 {
-    sqlite3_stmt *st = geodata_cached(store,
-        "SELECT g.neighbourhood_id, ifnull(g.creator_id, 0), gm.member_id IS NOT NULL "
+    sql_stmt *st = geodata_cached(store,
+        "SELECT g.neighbourhood_id, coalesce(g.creator_id, 0), gm.member_id IS NOT NULL "
         "AND gm.removed_by IS NULL, gm.removed_by IS NOT NULL FROM groups g "
         "LEFT JOIN group_members gm ON gm.group_id = g.id AND gm.member_id = ?2 WHERE g.id = ?1");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, member);
+    sql_bind_int64(st, 1, id);
+    sql_bind_int64(st, 2, member);
     int row = geodata_step(store, st);
     if (row > 0) {
         geodata_column_text(st, 0, nb, n);
-        *creator = sqlite3_column_int64(st, 1);
-        *joined = sqlite3_column_int(st, 2);
-        *removed = sqlite3_column_int(st, 3);
+        *creator = sql_column_int64(st, 1);
+        *joined = sql_column_int(st, 2);
+        *removed = sql_column_int(st, 3);
     }
     geodata_release(store, st);
     if (row < 0)
@@ -252,14 +249,14 @@ int geodata_group_join(geodata_store *store, int64_t id, int64_t member,
     if (!rc && removed)
         rc = geodata_fail(store, GEODATA_EDENIED, "the group's moderators removed you from it");
     if (!rc && !joined) {
-        sqlite3_stmt *st = geodata_cached(store,
+        sql_stmt *st = geodata_cached(store,
             "INSERT INTO group_members(group_id, member_id, joined_at) VALUES (?1, ?2, ?3)");
         if (!st) {
             rc = GEODATA_EDB;
         } else {
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_int64(st, 2, member);
-            sqlite3_bind_int64(st, 3, now);
+            sql_bind_int64(st, 1, id);
+            sql_bind_int64(st, 2, member);
+            sql_bind_int64(st, 3, now);
             rc = geodata_write(store, st, "joining a group", NULL);
             geodata_release(store, st);
         }
@@ -274,14 +271,14 @@ int geodata_group_leave(geodata_store *store, int64_t id, int64_t member)
     int rc = geodata_begin(store);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2 AND removed_by IS NULL");
     int changed = 0;
     if (!st) {
         rc = GEODATA_EDB;
     } else {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, member);
+        sql_bind_int64(st, 1, id);
+        sql_bind_int64(st, 2, member);
         rc = geodata_write(store, st, "leaving a group", &changed);
         geodata_release(store, st);
     }
@@ -323,17 +320,17 @@ int geodata_group_remove_member(geodata_store *store, int64_t id, int64_t modera
                           "themselves from it");
     int changed = 0;
     if (!rc) {
-        sqlite3_stmt *st = geodata_prepare(store,
+        sql_stmt *st = geodata_prepare(store,
             "UPDATE group_members SET removed_by = ?3 WHERE group_id = ?1 AND member_id = ?2 "
             "AND removed_by IS NULL");
         if (!st) {
             rc = GEODATA_EDB;
         } else {
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_int64(st, 2, member);
-            sqlite3_bind_int64(st, 3, moderator);
+            sql_bind_int64(st, 1, id);
+            sql_bind_int64(st, 2, member);
+            sql_bind_int64(st, 3, moderator);
             rc = geodata_write(store, st, "removing a group member", &changed);
-            sqlite3_finalize(st);
+            sql_finalize(st);
         }
     }
     if (!rc && !changed)
@@ -357,15 +354,15 @@ int geodata_group_remove_post(geodata_store *store, int64_t id, int64_t moderato
     rc = check_moderator(store, id, moderator, staff);
     int changed = 0;
     if (!rc) {
-        sqlite3_stmt *st = geodata_prepare(store,
+        sql_stmt *st = geodata_prepare(store,
             "UPDATE posts SET group_id = NULL WHERE id = ?2 AND group_id = ?1");
         if (!st) {
             rc = GEODATA_EDB;
         } else {
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_int64(st, 2, post);
+            sql_bind_int64(st, 1, id);
+            sql_bind_int64(st, 2, post);
             rc = geodata_write(store, st, "removing a post from a group", &changed);
-            sqlite3_finalize(st);
+            sql_finalize(st);
         }
     }
     if (!rc && !changed)
@@ -383,15 +380,15 @@ int geodata_group_members(geodata_store *store, int64_t id, int64_t after,
                           int *more)
 {
     *more = 0;
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT gm.member_id, m.display_name, gm.joined_at FROM group_members gm "
         "JOIN members m ON m.id = gm.member_id WHERE gm.group_id = ?1 AND gm.removed_by IS NULL "
         "AND gm.member_id > ?2 ORDER BY gm.member_id LIMIT ?3");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, after);
-    sqlite3_bind_int(st, 3, GEODATA_GROUP_MEMBERS_PAGE + 1);
+    sql_bind_int64(st, 1, id);
+    sql_bind_int64(st, 2, after);
+    sql_bind_int(st, 3, GEODATA_GROUP_MEMBERS_PAGE + 1);
     geodata_group_member m;
     int rc = GEODATA_OK, row, n = 0;
     while (!rc && (row = geodata_step(store, st)) > 0) {
@@ -399,9 +396,9 @@ int geodata_group_members(geodata_store *store, int64_t id, int64_t after,
             *more = 1;
             break;
         }
-        m.id = sqlite3_column_int64(st, 0);
+        m.id = sql_column_int64(st, 0);
         geodata_column_text(st, 1, m.display_name, sizeof m.display_name);
-        m.joined_at = sqlite3_column_int64(st, 2);
+        m.joined_at = sql_column_int64(st, 2);
         rc = each(arg, &m);
     }
     if (!rc && row < 0)

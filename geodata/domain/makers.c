@@ -13,11 +13,11 @@
 #include "geodata/posts.h"
 #include "spatialite_blob.h"
 
-static int step_done(geodata_store *store, sqlite3_stmt *st, const char *what)
+static int step_done(geodata_store *store, sql_stmt *st, const char *what)
 {
-    int rc = (st && sqlite3_step(st) == SQLITE_DONE) ? GEODATA_OK
+    int rc = (st && sql_step(st) == SQL_DONE) ? GEODATA_OK
            : st ? geodata_fail_sql(store, what) : GEODATA_EDB;
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
@@ -43,10 +43,10 @@ static int sync_materials_post(geodata_store *store, int64_t member, const char 
          * when still open); a new list gets a new post below. */
         if (open && n == 0)
             rc = geodata_post_finish(store, m.materials_post_id, member, GEODATA_POST_CANCEL, now);
-        sqlite3_stmt *st = rc ? NULL : geodata_prepare(store,
+        sql_stmt *st = rc ? NULL : geodata_prepare(store,
             "UPDATE makers SET materials_post_id = NULL WHERE member_id = ?");
         if (st)
-            sqlite3_bind_int64(st, 1, member);
+            sql_bind_int64(st, 1, member);
         if (!rc)
             rc = step_done(store, st, "unlinking the materials post");
         if (rc || n == 0)
@@ -60,10 +60,10 @@ static int sync_materials_post(geodata_store *store, int64_t member, const char 
                              now, now + 30 * 86400, &id);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_prepare(store, "UPDATE makers SET materials_post_id = ? WHERE member_id = ?");
+    sql_stmt *st = geodata_prepare(store, "UPDATE makers SET materials_post_id = ? WHERE member_id = ?");
     if (st) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, member);
+        sql_bind_int64(st, 1, id);
+        sql_bind_int64(st, 2, member);
     }
     return step_done(store, st, "linking the materials post");
 }
@@ -76,37 +76,36 @@ int geodata_maker_set(geodata_store *store, int64_t member, int capacity_per_day
     int rc = geodata_begin(store);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "SELECT home_lon, home_lat FROM members WHERE id = ? AND home_lon IS NOT NULL "
         "AND neighbourhood_id IS NOT NULL");
     if (!st)
         rc = GEODATA_EDB;
     double lon = 0, lat = 0;
     if (!rc) {
-        sqlite3_bind_int64(st, 1, member);
+        sql_bind_int64(st, 1, member);
         int row = geodata_step(store, st);
         if (row > 0)
-            geodata_public_point(sqlite3_column_double(st, 0), sqlite3_column_double(st, 1), &lon, &lat);
+            geodata_public_point(sql_column_double(st, 0), sql_column_double(st, 1), &lon, &lat);
         else if (row < 0)
             rc = row;
         else
             rc = geodata_fail(store, GEODATA_EDENIED,
                               "only members with a verified home in a neighbourhood can make masks");
-        sqlite3_finalize(st);
+        sql_finalize(st);
     }
     unsigned char blob[GEODATA_POINT_BLOB_SIZE];
-    geodata_point_blob(lon, lat, 4326, blob);
     if (!rc) {
         st = geodata_prepare(store,
             "INSERT INTO makers(member_id, capacity_per_day, stock, materials, updated_at, geom) "
             "VALUES (?1, ?2, ?3, '[]', ?4, ?5) ON CONFLICT(member_id) DO UPDATE SET "
             "capacity_per_day = ?2, stock = ?3, materials = '[]', updated_at = ?4, geom = ?5");
         if (st) {
-            sqlite3_bind_int64(st, 1, member);
-            sqlite3_bind_int(st, 2, capacity_per_day);
-            sqlite3_bind_int(st, 3, stock);
-            sqlite3_bind_int64(st, 4, now);
-            sqlite3_bind_blob(st, 5, blob, sizeof blob, SQLITE_STATIC);
+            sql_bind_int64(st, 1, member);
+            sql_bind_int(st, 2, capacity_per_day);
+            sql_bind_int(st, 3, stock);
+            sql_bind_int64(st, 4, now);
+            geodata_bind_point(store, st, 5, lon, lat, blob);
         }
         rc = step_done(store, st, "saving a maker");
     }
@@ -114,8 +113,8 @@ int geodata_maker_set(geodata_store *store, int64_t member, int capacity_per_day
         st = geodata_prepare(store,
             "UPDATE makers SET materials = json_insert(materials, '$[#]', ?2) WHERE member_id = ?1");
         if (st) {
-            sqlite3_bind_int64(st, 1, member);
-            sqlite3_bind_text(st, 2, materials[i], -1, SQLITE_STATIC);
+            sql_bind_int64(st, 1, member);
+            sql_bind_text(st, 2, materials[i], -1, SQL_STATIC);
         }
         rc = step_done(store, st, "saving materials");
     }
@@ -125,24 +124,24 @@ int geodata_maker_set(geodata_store *store, int64_t member, int capacity_per_day
     return rc;
 }
 
-#define MAKER_COLUMNS "k.member_id, m.display_name, ifnull(m.neighbourhood_id, ''), " \
-    "k.capacity_per_day, k.stock, k.materials, ifnull(k.materials_post_id, 0), X(k.geom), Y(k.geom)"
+#define MAKER_COLUMNS "k.member_id, m.display_name, coalesce(m.neighbourhood_id, ''), " \
+    "k.capacity_per_day, k.stock, k.materials, coalesce(k.materials_post_id, 0), ST_X(k.geom), ST_Y(k.geom)"
 
-static int read_maker(geodata_store *store, sqlite3_stmt *st, geodata_maker *k)
+static int read_maker(geodata_store *store, sql_stmt *st, geodata_maker *k)
 {
     memset(k, 0, sizeof *k);
-    k->member_id = sqlite3_column_int64(st, 0);
+    k->member_id = sql_column_int64(st, 0);
     geodata_column_text(st, 1, k->display_name, sizeof k->display_name);
     geodata_column_text(st, 2, k->neighbourhood_id, sizeof k->neighbourhood_id);
-    k->capacity_per_day = sqlite3_column_int(st, 3);
-    k->stock = sqlite3_column_int(st, 4);
-    k->materials_post_id = sqlite3_column_int64(st, 6);
-    k->lon = sqlite3_column_double(st, 7);
-    k->lat = sqlite3_column_double(st, 8);
-    sqlite3_stmt *each = geodata_cached(store, "SELECT value FROM json_each(?) LIMIT 10");
+    k->capacity_per_day = sql_column_int(st, 3);
+    k->stock = sql_column_int(st, 4);
+    k->materials_post_id = sql_column_int64(st, 6);
+    k->lon = sql_column_double(st, 7);
+    k->lat = sql_column_double(st, 8);
+    sql_stmt *each = geodata_cached(store, "SELECT value FROM json_each(?) LIMIT 10");
     if (!each)
         return GEODATA_EDB;
-    sqlite3_bind_text(each, 1, (const char *)sqlite3_column_text(st, 5), -1, SQLITE_TRANSIENT);
+    sql_bind_text(each, 1, (const char *)sql_column_text(st, 5), -1, SQL_TRANSIENT);
     int row = 0;
     while (k->n_materials < GEODATA_MATERIALS_MAX && (row = geodata_step(store, each)) > 0)
         geodata_column_text(each, 0, k->materials[k->n_materials++], GEODATA_MATERIAL_LEN + 1);
@@ -152,16 +151,16 @@ static int read_maker(geodata_store *store, sqlite3_stmt *st, geodata_maker *k)
 
 int geodata_maker_get(geodata_store *store, int64_t member, geodata_maker *out)
 {
-    sqlite3_stmt *st = geodata_prepare(store, "SELECT " MAKER_COLUMNS " FROM makers k "
+    sql_stmt *st = geodata_prepare(store, "SELECT " MAKER_COLUMNS " FROM makers k "
                                               "JOIN members m ON m.id = k.member_id WHERE k.member_id = ?");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, member);
-    int rc = sqlite3_step(st);
-    int code = rc == SQLITE_ROW ? read_maker(store, st, out)
-             : rc == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such maker")
+    sql_bind_int64(st, 1, member);
+    int rc = sql_step(st);
+    int code = rc == SQL_ROW ? read_maker(store, st, out)
+             : rc == SQL_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such maker")
              : geodata_fail_sql(store, "reading a maker");
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return code;
 }
 
@@ -173,11 +172,11 @@ int geodata_makers_query(geodata_store *store, const geodata_audience *audience,
         *more = 0;
     /* With a box, the R*Tree finds the candidates (its float bounds are
      * rounded outwards, so the exact test follows); without, all makers. */
-    sqlite3_stmt *st = bbox
+    sql_stmt *st = bbox
         ? geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM idx_makers_geom i "
             "JOIN makers k ON k.member_id = i.pkid JOIN members m ON m.id = k.member_id "
             "WHERE i.xmin <= ?4 AND i.xmax >= ?2 AND i.ymin <= ?5 AND i.ymax >= ?3 "
-            "AND X(k.geom) BETWEEN ?2 AND ?4 AND Y(k.geom) BETWEEN ?3 AND ?5 "
+            "AND ST_X(k.geom) BETWEEN ?2 AND ?4 AND ST_Y(k.geom) BETWEEN ?3 AND ?5 "
             "AND " GEODATA_AUDIENCE_SQL("m.neighbourhood_id", "?1")
             " AND k.member_id > ?7 ORDER BY k.member_id LIMIT ?6")
         : geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM makers k "
@@ -189,12 +188,12 @@ int geodata_makers_query(geodata_store *store, const geodata_audience *audience,
     geodata_audience_bind(st, 1, audience);
     if (bbox)
         for (int i = 0; i < 4; i++)
-            sqlite3_bind_double(st, i + 2, bbox[i]);
+            sql_bind_double(st, i + 2, bbox[i]);
     /* One row more than the page tells whether another follows; no limit
      * (SIZE_MAX) binds -1, SQLite's "all". */
     int probe = more && limit < (size_t)INT64_MAX;
-    sqlite3_bind_int64(st, 6, limit >= (size_t)INT64_MAX ? -1 : (sqlite3_int64)(limit + (size_t)probe));
-    sqlite3_bind_int64(st, 7, after > 0 ? after : 0);
+    sql_bind_int64(st, 6, limit >= (size_t)INT64_MAX ? -1 : (long long)(limit + (size_t)probe));
+    sql_bind_int64(st, 7, after > 0 ? after : 0);
     geodata_maker *k = malloc(sizeof *k);
     int rc = k ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     int row = 0;
@@ -220,21 +219,19 @@ int geodata_order_create(geodata_store *store, int64_t maker, int64_t requester,
 {
     if (maker == requester)
         return geodata_fail(store, GEODATA_EDENIED, "one cannot order from oneself");
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "INSERT INTO maker_orders(maker_id, requester_id, quantity, note, created_at, updated_at) "
-        "SELECT member_id, ?2, ?3, ?4, ?5, ?5 FROM makers WHERE member_id = ?1");
+        "SELECT member_id, ?2, ?3, ?4, ?5, ?5 FROM makers WHERE member_id = ?1 RETURNING id");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, maker);
-    sqlite3_bind_int64(st, 2, requester);
-    sqlite3_bind_int(st, 3, quantity);
-    sqlite3_bind_text(st, 4, note ? note : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "ordering");
-    int changed = rc ? 0 : sqlite3_changes(store->db);
-    if (changed)
-        *id = sqlite3_last_insert_rowid(store->db);
-    sqlite3_finalize(st);
+    sql_bind_int64(st, 1, maker);
+    sql_bind_int64(st, 2, requester);
+    sql_bind_int(st, 3, quantity);
+    sql_bind_text(st, 4, note ? note : "", -1, SQL_STATIC);
+    sql_bind_int64(st, 5, now);
+    int rc = geodata_insert(store, st, "ordering", id);
+    int changed = *id != 0;
+    sql_finalize(st);
     if (!rc && !changed)
         rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such maker");
     return rc;
@@ -244,39 +241,39 @@ int geodata_order_create(geodata_store *store, int64_t maker, int64_t requester,
  * it, as a claim gives the author's: the maker must deliver. */
 #define ORDER_COLUMNS "o.id, o.maker_id, o.requester_id, r.display_name, k.display_name, " \
     "o.quantity, o.note, o.status, o.created_at, o.updated_at, " \
-    "CASE WHEN o.status IN ('accepted', 'ready', 'delivered') THEN ifnull(r.address_text, '') " \
+    "CASE WHEN o.status IN ('accepted', 'ready', 'delivered') THEN coalesce(r.address_text, '') " \
     "ELSE '' END"
 #define ORDER_FROM " FROM maker_orders o JOIN members r ON r.id = o.requester_id " \
     "JOIN members k ON k.id = o.maker_id"
 
-static void read_order(sqlite3_stmt *st, geodata_order *o)
+static void read_order(sql_stmt *st, geodata_order *o)
 {
-    o->id = sqlite3_column_int64(st, 0);
-    o->maker_id = sqlite3_column_int64(st, 1);
-    o->requester_id = sqlite3_column_int64(st, 2);
+    o->id = sql_column_int64(st, 0);
+    o->maker_id = sql_column_int64(st, 1);
+    o->requester_id = sql_column_int64(st, 2);
     geodata_column_text(st, 3, o->requester_name, sizeof o->requester_name);
     geodata_column_text(st, 4, o->maker_name, sizeof o->maker_name);
-    o->quantity = sqlite3_column_int(st, 5);
+    o->quantity = sql_column_int(st, 5);
     geodata_column_text(st, 6, o->note, sizeof o->note);
     geodata_column_text(st, 7, o->status, sizeof o->status);
-    o->created_at = sqlite3_column_int64(st, 8);
-    o->updated_at = sqlite3_column_int64(st, 9);
+    o->created_at = sql_column_int64(st, 8);
+    o->updated_at = sql_column_int64(st, 9);
     geodata_column_text(st, 10, o->delivery_address, sizeof o->delivery_address);
 }
 
 int geodata_order_get(geodata_store *store, int64_t id, geodata_order *out)
 {
-    sqlite3_stmt *st = geodata_prepare(store, "SELECT " ORDER_COLUMNS ORDER_FROM " WHERE o.id = ?");
+    sql_stmt *st = geodata_prepare(store, "SELECT " ORDER_COLUMNS ORDER_FROM " WHERE o.id = ?");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    sql_bind_int64(st, 1, id);
+    int rc = sql_step(st);
+    if (rc == SQL_ROW)
         read_order(st, out);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
+    sql_finalize(st);
+    if (rc == SQL_ROW)
         return GEODATA_OK;
-    return rc == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such order")
+    return rc == SQL_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such order")
                              : geodata_fail_sql(store, "reading an order");
 }
 
@@ -287,16 +284,16 @@ int geodata_orders_list(geodata_store *store, int64_t member, int by_maker, int6
     *more = 0;
     if (limit < 1 || limit > (size_t)INT32_MAX)
         return geodata_fail(store, GEODATA_EINVAL, "a page holds at least one order");
-    sqlite3_stmt *st = geodata_prepare(store, by_maker
+    sql_stmt *st = geodata_prepare(store, by_maker
         ? "SELECT " ORDER_COLUMNS ORDER_FROM " WHERE o.maker_id = ?1 AND o.id < ?3 "
           "ORDER BY o.id DESC LIMIT ?2"
         : "SELECT " ORDER_COLUMNS ORDER_FROM " WHERE o.requester_id = ?1 AND o.id < ?3 "
           "ORDER BY o.id DESC LIMIT ?2");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, member);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit + 1);
-    sqlite3_bind_int64(st, 3, before > 0 ? before : INT64_MAX);
+    sql_bind_int64(st, 1, member);
+    sql_bind_int64(st, 2, (long long)limit + 1);
+    sql_bind_int64(st, 3, before > 0 ? before : INT64_MAX);
     geodata_order o;
     int rc = GEODATA_OK, row = 0;
     size_t n = 0;
@@ -310,7 +307,7 @@ int geodata_orders_list(geodata_store *store, int64_t member, int by_maker, int6
     }
     if (!rc && row < 0)
         rc = row;
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
@@ -336,19 +333,19 @@ int geodata_order_set_status(geodata_store *store, int64_t id, int64_t actor, co
     /* The order's step and, on delivery, the stock: one transaction. */
     if ((rc = geodata_begin(store)))
         return rc;
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "UPDATE maker_orders SET status = ?2, updated_at = ?3 WHERE id = ?1 AND status = ?4");
     if (!st) {
         geodata_rollback(store);
         return GEODATA_EDB;
     }
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_text(st, 4, o.status, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "changing an order");
-    int changed = rc ? 0 : sqlite3_changes(store->db);
-    sqlite3_finalize(st);
+    sql_bind_int64(st, 1, id);
+    sql_bind_text(st, 2, status, -1, SQL_STATIC);
+    sql_bind_int64(st, 3, now);
+    sql_bind_text(st, 4, o.status, -1, SQL_STATIC);
+    rc = sql_step(st) == SQL_DONE ? GEODATA_OK : geodata_fail_sql(store, "changing an order");
+    int changed = rc ? 0 : sql_changes(store);
+    sql_finalize(st);
     if (!rc && !changed)
         rc = geodata_fail(store, GEODATA_ECONFLICT, "this order changed meanwhile");
     if (!rc && strcmp(status, "delivered") == 0) {
@@ -357,11 +354,11 @@ int geodata_order_set_status(geodata_store *store, int64_t id, int64_t actor, co
         if (!st) {
             rc = GEODATA_EDB;
         } else {
-            sqlite3_bind_int64(st, 1, o.maker_id);
-            sqlite3_bind_int(st, 2, o.quantity);
-            rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK
+            sql_bind_int64(st, 1, o.maker_id);
+            sql_bind_int(st, 2, o.quantity);
+            rc = sql_step(st) == SQL_DONE ? GEODATA_OK
                                                  : geodata_fail_sql(store, "updating the stock");
-            sqlite3_finalize(st);
+            sql_finalize(st);
         }
     }
     if (!rc) rc = geodata_commit(store);

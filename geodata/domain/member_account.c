@@ -27,17 +27,17 @@
 
 int geodata_member_password_hash(geodata_store *store, int64_t id, char *hash, size_t n)
 {
-    sqlite3_stmt *st = geodata_prepare(store, "SELECT password_hash FROM members WHERE id = ?");
+    sql_stmt *st = geodata_prepare(store, "SELECT password_hash FROM members WHERE id = ?");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    sql_bind_int64(st, 1, id);
+    int rc = sql_step(st);
+    if (rc == SQL_ROW)
         geodata_column_text(st, 0, hash, n);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
+    sql_finalize(st);
+    if (rc == SQL_ROW)
         return GEODATA_OK;
-    return rc == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such member")
+    return rc == SQL_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such member")
                              : geodata_fail_sql(store, "reading a member");
 }
 
@@ -49,25 +49,24 @@ static int move_maker(geodata_store *store, int64_t id, const geodata_new_member
     double lon, lat;
     geodata_public_point(home->home_lon, home->home_lat, &lon, &lat);
     unsigned char blob[GEODATA_POINT_BLOB_SIZE];
-    geodata_point_blob(lon, lat, 4326, blob);
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "UPDATE makers SET geom = ?2 WHERE member_id = ?1 AND geom IS NOT ?2");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_blob(st, 2, blob, sizeof blob, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK
+    sql_bind_int64(st, 1, id);
+    geodata_bind_point(store, st, 2, lon, lat, blob);
+    int rc = sql_step(st) == SQL_DONE ? GEODATA_OK
                                              : geodata_fail_sql(store, "moving a maker's point");
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
 /* The UPDATE of the member's row (see geodata_member_update). */
 static int member_update(geodata_store *store, int64_t id, const geodata_member_change *c)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
-        "UPDATE members SET display_name = ifnull(?2, display_name), "
-        "password_hash = ifnull(?3, password_hash), "
+    sql_stmt *st = geodata_prepare(store,
+        "UPDATE members SET display_name = coalesce(?2, display_name), "
+        "password_hash = coalesce(?3, password_hash), "
         "address_id = CASE WHEN ?4 THEN (SELECT id FROM addresses WHERE source_id = ?5) ELSE address_id END, "
         "address_text = CASE WHEN ?4 THEN ?6 ELSE address_text END, "
         "home_lon = CASE WHEN ?4 THEN ?7 ELSE home_lon END, "
@@ -76,20 +75,20 @@ static int member_update(geodata_store *store, int64_t id, const geodata_member_
         "WHERE id = ?1");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, c->display_name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c->password_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, c->home != NULL);
+    sql_bind_int64(st, 1, id);
+    sql_bind_text(st, 2, c->display_name, -1, SQL_STATIC);
+    sql_bind_text(st, 3, c->password_hash, -1, SQL_STATIC);
+    sql_bind_int(st, 4, c->home != NULL);
     if (c->home) {
-        sqlite3_bind_text(st, 5, c->home->address_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, c->home->address_text, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 7, c->home->home_lon);
-        sqlite3_bind_double(st, 8, c->home->home_lat);
-        sqlite3_bind_text(st, 9, c->home->neighbourhood_id, -1, SQLITE_STATIC);
+        sql_bind_text(st, 5, c->home->address_id, -1, SQL_STATIC);
+        sql_bind_text(st, 6, c->home->address_text, -1, SQL_STATIC);
+        sql_bind_double(st, 7, c->home->home_lon);
+        sql_bind_double(st, 8, c->home->home_lat);
+        sql_bind_text(st, 9, c->home->neighbourhood_id, -1, SQL_STATIC);
     }
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "updating a member");
-    int changed = rc ? 0 : sqlite3_changes(store->db);
-    sqlite3_finalize(st);
+    int rc = sql_step(st) == SQL_DONE ? GEODATA_OK : geodata_fail_sql(store, "updating a member");
+    int changed = rc ? 0 : sql_changes(store);
+    sql_finalize(st);
     if (!rc && !changed)
         rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such member");
     return rc;
@@ -117,14 +116,14 @@ int geodata_member_update(geodata_store *store, int64_t id, const geodata_member
  * ?2 where it is used). */
 static int step_with(geodata_store *store, const char *sql, int64_t id, int64_t now)
 {
-    sqlite3_stmt *st = geodata_prepare(store, sql);
+    sql_stmt *st = geodata_prepare(store, sql);
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_bind_parameter_count(st) >= 2)
-        sqlite3_bind_int64(st, 2, now);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "deleting an account");
-    sqlite3_finalize(st);
+    sql_bind_int64(st, 1, id);
+    if (sql_bind_parameter_count(st) >= 2)
+        sql_bind_int64(st, 2, now);
+    int rc = sql_step(st) == SQL_DONE ? GEODATA_OK : geodata_fail_sql(store, "deleting an account");
+    sql_finalize(st);
     return rc;
 }
 

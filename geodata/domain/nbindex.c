@@ -160,23 +160,23 @@ void geodata_nbindex_free(geodata_nbindex *idx)
     free(idx);
 }
 
-static char *dup_text(sqlite3_stmt *st, int col)
+static char *dup_text(sql_stmt *st, int col)
 {
-    const unsigned char *s = sqlite3_column_text(st, col);
+    const unsigned char *s = sql_column_text(st, col);
     return strdup(s ? (const char *)s : "");
 }
 
 /* Reads every neighbourhood into idx->items; 0 or a GEODATA_E* code. */
 static int read_items(geodata_store *store, geodata_nbindex *idx)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
-        "SELECT id, name, AsBinary(geom) FROM neighbourhoods ORDER BY id");
+    sql_stmt *st = geodata_prepare(store,
+        "SELECT id, name, ST_AsBinary(geom) FROM neighbourhoods ORDER BY id");
     if (!st)
         return GEODATA_EDB;
     GEOSWKBReader *reader = GEOSWKBReader_create_r(idx->geos.h);
     size_t cap = 0;
     int rc = GEODATA_OK, step;
-    while (rc == GEODATA_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == GEODATA_OK && (step = sql_step(st)) == SQL_ROW) {
         if (idx->n == cap) {
             size_t ncap = cap ? cap * 2 : 64;
             nb_entry *items = realloc(idx->items, ncap * sizeof *items);
@@ -192,8 +192,8 @@ static int read_items(geodata_store *store, geodata_nbindex *idx)
         idx->n++;
         e->id = dup_text(st, 0);
         e->name = dup_text(st, 1);
-        const void *wkb = sqlite3_column_blob(st, 2);
-        int len = sqlite3_column_bytes(st, 2);
+        const void *wkb = sql_column_blob(st, 2);
+        int len = sql_column_bytes(st, 2);
         e->geom = wkb ? GEOSWKBReader_read_r(idx->geos.h, reader, wkb, (size_t)len) : NULL;
         e->prep = e->geom ? GEOSPrepare_r(idx->geos.h, e->geom) : NULL;
         if (!e->id || !e->name)
@@ -202,10 +202,10 @@ static int read_items(geodata_store *store, geodata_nbindex *idx)
             rc = geodata_fail(store, GEODATA_EGEOM, "neighbourhood '%s': unreadable geometry: %s",
                               e->id, idx->geos.msg);
     }
-    if (rc == GEODATA_OK && step != SQLITE_DONE)
+    if (rc == GEODATA_OK && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading neighbourhoods");
     GEOSWKBReader_destroy_r(idx->geos.h, reader);
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 

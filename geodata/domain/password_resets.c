@@ -15,10 +15,10 @@
 #include "geodata/members.h"
 #include "internal.h"
 
-static int step_or(geodata_store *store, sqlite3_stmt *st, const char *what)
+static int step_or(geodata_store *store, sql_stmt *st, const char *what)
 {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
-    sqlite3_finalize(st);
+    int rc = sql_step(st) == SQL_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
+    sql_finalize(st);
     return rc;
 }
 
@@ -26,13 +26,13 @@ int geodata_password_reset_create(geodata_store *store, int64_t member, const un
                                   const char *token, int64_t now, int64_t expires_at)
 {
     int rc = geodata_begin(store);
-    sqlite3_stmt *st = rc ? NULL : geodata_prepare(store,
+    sql_stmt *st = rc ? NULL : geodata_prepare(store,
         "DELETE FROM password_resets WHERE member_id = ?1 OR expires_at <= ?2");
     if (!rc && !st)
         rc = GEODATA_EDB;
     if (!rc) {
-        sqlite3_bind_int64(st, 1, member);
-        sqlite3_bind_int64(st, 2, now);
+        sql_bind_int64(st, 1, member);
+        sql_bind_int64(st, 2, now);
         rc = step_or(store, st, "replacing a reset link");
     }
     if (!rc && !(st = geodata_prepare(store,
@@ -40,11 +40,11 @@ int geodata_password_reset_create(geodata_store *store, int64_t member, const un
             "VALUES (?1, ?2, ?3, ?4, ?5)")))
         rc = GEODATA_EDB;
     if (!rc) {
-        sqlite3_bind_int64(st, 1, member);
-        sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, token, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, now);
-        sqlite3_bind_int64(st, 5, expires_at);
+        sql_bind_int64(st, 1, member);
+        sql_bind_blob(st, 2, hash, 32, SQL_STATIC);
+        sql_bind_text(st, 3, token, -1, SQL_STATIC);
+        sql_bind_int64(st, 4, now);
+        sql_bind_int64(st, 5, expires_at);
         rc = step_or(store, st, "saving a reset link");
     }
     if (!rc) {
@@ -65,37 +65,37 @@ int geodata_password_resets(geodata_store *store, int64_t now, int staff_too, in
     *more = 0;
     if (limit < 1 || limit > GEODATA_RESETS_PAGE)
         return geodata_fail(store, GEODATA_EINVAL, "a page holds 1 to %d links", GEODATA_RESETS_PAGE);
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "SELECT r.id, r.member_id, m.display_name, m.email, r.token, r.created_at, r.expires_at "
         "FROM password_resets r JOIN members m ON m.id = r.member_id "
         "WHERE r.token IS NOT NULL AND r.expires_at > ?1 AND (?3 OR m.role IN ('member', 'shop')) "
         "AND r.id < ?4 ORDER BY r.id DESC LIMIT ?2");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit + 1);
-    sqlite3_bind_int(st, 3, staff_too != 0);
-    sqlite3_bind_int64(st, 4, before > 0 ? before : INT64_MAX);
+    sql_bind_int64(st, 1, now);
+    sql_bind_int64(st, 2, (long long)limit + 1);
+    sql_bind_int(st, 3, staff_too != 0);
+    sql_bind_int64(st, 4, before > 0 ? before : INT64_MAX);
     geodata_password_reset r;
-    int rc = GEODATA_OK, step = SQLITE_DONE;
+    int rc = GEODATA_OK, step = SQL_DONE;
     size_t n = 0;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
         if (n++ == limit) {
             *more = 1;
             break;
         }
-        r.id = sqlite3_column_int64(st, 0);
-        r.member_id = sqlite3_column_int64(st, 1);
+        r.id = sql_column_int64(st, 0);
+        r.member_id = sql_column_int64(st, 1);
         geodata_column_text(st, 2, r.display_name, sizeof r.display_name);
         geodata_column_text(st, 3, r.email, sizeof r.email);
         geodata_column_text(st, 4, r.token, sizeof r.token);
-        r.created_at = sqlite3_column_int64(st, 5);
-        r.expires_at = sqlite3_column_int64(st, 6);
+        r.created_at = sql_column_int64(st, 5);
+        r.expires_at = sql_column_int64(st, 6);
         rc = each(arg, &r);
     }
-    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+    if (!rc && step != SQL_DONE && step != SQL_ROW)
         rc = geodata_fail_sql(store, "reading reset links");
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
@@ -104,33 +104,33 @@ int geodata_password_reset_use(geodata_store *store, const unsigned char hash[32
 {
     *member = 0;
     int rc = geodata_begin(store);
-    sqlite3_stmt *st = rc ? NULL : geodata_prepare(store,
+    sql_stmt *st = rc ? NULL : geodata_prepare(store,
         "DELETE FROM password_resets WHERE token_hash = ?1 AND expires_at > ?2 RETURNING member_id");
     if (!rc && !st)
         rc = GEODATA_EDB;
     if (!rc) {
-        sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, now);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW)
-            *member = sqlite3_column_int64(st, 0);
-        else if (step == SQLITE_DONE)
+        sql_bind_blob(st, 1, hash, 32, SQL_STATIC);
+        sql_bind_int64(st, 2, now);
+        int step = sql_step(st);
+        if (step == SQL_ROW)
+            *member = sql_column_int64(st, 0);
+        else if (step == SQL_DONE)
             rc = geodata_fail(store, GEODATA_ENOTFOUND, "this link is unknown, already used or expired");
         else
             rc = geodata_fail_sql(store, "spending a reset link");
-        sqlite3_finalize(st);
+        sql_finalize(st);
     }
     if (!rc && !(st = geodata_prepare(store, "UPDATE members SET password_hash = ?2 WHERE id = ?1")))
         rc = GEODATA_EDB;
     if (!rc) {
-        sqlite3_bind_int64(st, 1, *member);
-        sqlite3_bind_text(st, 2, password_hash, -1, SQLITE_STATIC);
+        sql_bind_int64(st, 1, *member);
+        sql_bind_text(st, 2, password_hash, -1, SQL_STATIC);
         rc = step_or(store, st, "setting the new password");
     }
     if (!rc && !(st = geodata_prepare(store, "DELETE FROM sessions WHERE member_id = ?1")))
         rc = GEODATA_EDB;
     if (!rc) {
-        sqlite3_bind_int64(st, 1, *member);
+        sql_bind_int64(st, 1, *member);
         rc = step_or(store, st, "ending the account's sessions");
     }
     if (!rc) {

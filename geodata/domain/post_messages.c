@@ -44,20 +44,19 @@ int geodata_post_message_add(geodata_store *store, const geodata_post *p, int64_
         return rc;
     /* The claim must still be the same when the row goes in: a release or a
      * new claim between reading the post and writing is a conflict. */
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "INSERT INTO post_messages(post_id, claimer_id, author_id, body, created_at) "
-        "SELECT id, claimed_by, ?3, ?4, ?5 FROM posts WHERE id = ?1 AND claimed_by = ?2");
+        "SELECT id, claimed_by, ?3, ?4, ?5 FROM posts WHERE id = ?1 AND claimed_by = ?2 RETURNING id");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, p->id);
-    sqlite3_bind_int64(st, 2, claimer);
-    sqlite3_bind_int64(st, 3, member);
-    sqlite3_bind_text(st, 4, body, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "adding a message");
-    int changed = rc ? 0 : sqlite3_changes(store->db);
-    *id = changed ? sqlite3_last_insert_rowid(store->db) : 0;
-    sqlite3_finalize(st);
+    sql_bind_int64(st, 1, p->id);
+    sql_bind_int64(st, 2, claimer);
+    sql_bind_int64(st, 3, member);
+    sql_bind_text(st, 4, body, (int)len, SQL_STATIC);
+    sql_bind_int64(st, 5, now);
+    rc = geodata_insert(store, st, "adding a message", id);
+    int changed = *id != 0;
+    sql_finalize(st);
     if (!rc && !changed)
         rc = geodata_fail(store, GEODATA_ECONFLICT, "the post was handed back or claimed again "
                           "meanwhile");
@@ -69,33 +68,33 @@ int geodata_post_messages(geodata_store *store, int64_t id, int64_t claimer, int
                           int *more)
 {
     *more = 0;
-    sqlite3_stmt *st = geodata_prepare(store,
-        "SELECT m.id, m.author_id, ifnull(a.display_name, ''), m.body, m.created_at "
+    sql_stmt *st = geodata_prepare(store,
+        "SELECT m.id, m.author_id, coalesce(a.display_name, ''), m.body, m.created_at "
         "FROM post_messages m LEFT JOIN members a ON a.id = m.author_id "
         "WHERE m.post_id = ?1 AND (?2 = 0 OR m.claimer_id = ?2) AND m.id > ?3 "
         "ORDER BY m.id LIMIT ?4");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, claimer);
-    sqlite3_bind_int64(st, 3, after);
-    sqlite3_bind_int(st, 4, GEODATA_MESSAGES_PAGE + 1);
+    sql_bind_int64(st, 1, id);
+    sql_bind_int64(st, 2, claimer);
+    sql_bind_int64(st, 3, after);
+    sql_bind_int(st, 4, GEODATA_MESSAGES_PAGE + 1);
     geodata_post_message m;
-    int rc = GEODATA_OK, n = 0, step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    int rc = GEODATA_OK, n = 0, step = SQL_DONE;
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
         if (++n > GEODATA_MESSAGES_PAGE) {
             *more = 1;
             break;
         }
-        m.id = sqlite3_column_int64(st, 0);
-        m.author_id = sqlite3_column_int64(st, 1);
+        m.id = sql_column_int64(st, 0);
+        m.author_id = sql_column_int64(st, 1);
         geodata_column_text(st, 2, m.author_name, sizeof m.author_name);
         geodata_column_text(st, 3, m.body, sizeof m.body);
-        m.created_at = sqlite3_column_int64(st, 4);
+        m.created_at = sql_column_int64(st, 4);
         rc = each(arg, &m);
     }
-    if (!rc && n <= GEODATA_MESSAGES_PAGE && step != SQLITE_DONE)
+    if (!rc && n <= GEODATA_MESSAGES_PAGE && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading messages");
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }

@@ -11,18 +11,18 @@
 
 int geodata_post_report(geodata_store *store, int64_t id, int64_t reporter, const char *reason)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "INSERT INTO post_reports(post_id, reporter_id, reason) SELECT id, ?2, ?3 FROM posts WHERE id = ?1 "
         "ON CONFLICT(post_id, reporter_id) DO UPDATE SET reason = excluded.reason");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
+    sql_bind_int64(st, 1, id);
     if (reporter > 0)
-        sqlite3_bind_int64(st, 2, reporter);
-    sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "reporting a post");
-    int changed = rc ? 0 : sqlite3_changes(store->db);
-    sqlite3_finalize(st);
+        sql_bind_int64(st, 2, reporter);
+    sql_bind_text(st, 3, reason ? reason : "", -1, SQL_STATIC);
+    int rc = sql_step(st) == SQL_DONE ? GEODATA_OK : geodata_fail_sql(store, "reporting a post");
+    int changed = rc ? 0 : sql_changes(store);
+    sql_finalize(st);
     if (!rc && !changed)
         rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such post");
     return rc;
@@ -33,31 +33,31 @@ int geodata_post_reports(geodata_store *store, int64_t id, int64_t after,
                          int *more)
 {
     *more = 0;
-    sqlite3_stmt *st = geodata_prepare(store,
-        "SELECT r.id, r.reason, r.created_at, ifnull(m.display_name, '') FROM post_reports r "
+    sql_stmt *st = geodata_prepare(store,
+        "SELECT r.id, r.reason, r.created_at, coalesce(m.display_name, '') FROM post_reports r "
         "LEFT JOIN members m ON m.id = r.reporter_id WHERE r.post_id = ?1 AND r.id > ?3 "
         "ORDER BY r.id LIMIT ?2");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, GEODATA_REPORTS_PAGE + 1);
-    sqlite3_bind_int64(st, 3, after > 0 ? after : 0);
+    sql_bind_int64(st, 1, id);
+    sql_bind_int(st, 2, GEODATA_REPORTS_PAGE + 1);
+    sql_bind_int64(st, 3, after > 0 ? after : 0);
     geodata_post_report_row r;
-    int rc = GEODATA_OK, step = SQLITE_DONE, n = 0;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    int rc = GEODATA_OK, step = SQL_DONE, n = 0;
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
         if (n++ == GEODATA_REPORTS_PAGE) {
             *more = 1;
             break;
         }
-        r.id = sqlite3_column_int64(st, 0);
+        r.id = sql_column_int64(st, 0);
         geodata_column_text(st, 1, r.reason, sizeof r.reason);
-        r.created_at = sqlite3_column_int64(st, 2);
+        r.created_at = sql_column_int64(st, 2);
         geodata_column_text(st, 3, r.reporter_name, sizeof r.reporter_name);
         rc = each(arg, &r);
     }
-    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+    if (!rc && step != SQL_DONE && step != SQL_ROW)
         rc = geodata_fail_sql(store, "reading reports");
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
@@ -67,14 +67,14 @@ int geodata_post_reports_dismiss(geodata_store *store, int64_t id, int64_t staff
     int rc = geodata_begin(store);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_prepare(store, "DELETE FROM post_reports WHERE post_id = ?");
+    sql_stmt *st = geodata_prepare(store, "DELETE FROM post_reports WHERE post_id = ?");
     if (!st)
         rc = GEODATA_EDB;
     else {
-        sqlite3_bind_int64(st, 1, id);
-        rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "dismissing reports");
-        *dismissed = rc ? 0 : sqlite3_changes(store->db);
-        sqlite3_finalize(st);
+        sql_bind_int64(st, 1, id);
+        rc = sql_step(st) == SQL_DONE ? GEODATA_OK : geodata_fail_sql(store, "dismissing reports");
+        *dismissed = rc ? 0 : sql_changes(store);
+        sql_finalize(st);
     }
     if (!rc) {
         char target[32], detail[48];

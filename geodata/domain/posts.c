@@ -55,18 +55,18 @@ void geodata_public_point(double lon, double lat, double *plon, double *plat)
 
 int geodata_member_public_point(geodata_store *store, int64_t member_id, double *plon, double *plat)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT home_lon, home_lat FROM members WHERE id = ? "
         "AND home_lon IS NOT NULL AND neighbourhood_id IS NOT NULL");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, member_id);
-    int step = sqlite3_step(st);
+    sql_bind_int64(st, 1, member_id);
+    int step = sql_step(st);
     int rc = GEODATA_OK;
-    if (step == SQLITE_ROW)
-        geodata_public_point(sqlite3_column_double(st, 0), sqlite3_column_double(st, 1), plon, plat);
+    if (step == SQL_ROW)
+        geodata_public_point(sql_column_double(st, 0), sql_column_double(st, 1), plon, plat);
     else
-        rc = step == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no verified home")
+        rc = step == SQL_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no verified home")
                                  : geodata_fail_sql(store, "reading the member's home");
     geodata_release(store, st);
     return rc;
@@ -76,16 +76,16 @@ int geodata_member_public_point(geodata_store *store, int64_t member_id, double 
  * geodata_post_create): 0, or the error set. */
 static int check_group(geodata_store *store, int64_t id, int64_t author)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT g.activated_at IS NOT NULL, gm.member_id IS NOT NULL AND gm.removed_by IS NULL "
         "FROM groups g LEFT JOIN group_members gm ON gm.group_id = g.id AND gm.member_id = ?2 "
         "WHERE g.id = ?1");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, author);
+    sql_bind_int64(st, 1, id);
+    sql_bind_int64(st, 2, author);
     int row = geodata_step(store, st);
-    int active = row > 0 && sqlite3_column_int(st, 0), member = row > 0 && sqlite3_column_int(st, 1);
+    int active = row > 0 && sql_column_int(st, 0), member = row > 0 && sql_column_int(st, 1);
     geodata_release(store, st);
     if (row < 0)
         return row;
@@ -110,15 +110,15 @@ static int insert_post(geodata_store *store, int64_t author_id, const char *kind
         if (rc)
             return rc;
     }
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT home_lon, home_lat, neighbourhood_id FROM members WHERE id = ? "
         "AND home_lon IS NOT NULL AND neighbourhood_id IS NOT NULL");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, author_id);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        int rc = step == SQLITE_DONE
+    sql_bind_int64(st, 1, author_id);
+    int step = sql_step(st);
+    if (step != SQL_ROW) {
+        int rc = step == SQL_DONE
             ? geodata_fail(store, GEODATA_EDENIED,
                            "only members with a verified home in a neighbourhood can post")
             : geodata_fail_sql(store, "reading the author");
@@ -126,31 +126,28 @@ static int insert_post(geodata_store *store, int64_t author_id, const char *kind
         return rc;
     }
     double plon, plat;
-    geodata_public_point(sqlite3_column_double(st, 0), sqlite3_column_double(st, 1), &plon, &plat);
+    geodata_public_point(sql_column_double(st, 0), sql_column_double(st, 1), &plon, &plat);
     char nb[GEODATA_ID_MAX + 1];
-    snprintf(nb, sizeof nb, "%s", (const char *)sqlite3_column_text(st, 2));
+    snprintf(nb, sizeof nb, "%s", (const char *)sql_column_text(st, 2));
     geodata_release(store, st);
     unsigned char blob[GEODATA_POINT_BLOB_SIZE];
-    geodata_point_blob(plon, plat, 4326, blob);
     st = geodata_cached(store,
         "INSERT INTO posts(author_id, kind, category, title, body, neighbourhood_id, created_at, "
-        "  updated_at, expires_at, geom, group_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10)");
+        "  updated_at, expires_at, geom, group_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10) RETURNING id");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, author_id);
-    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, category, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, body ? body : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, nb, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, now);
-    sqlite3_bind_int64(st, 8, expires_at);
-    sqlite3_bind_blob(st, 9, blob, sizeof blob, SQLITE_STATIC);
+    sql_bind_int64(st, 1, author_id);
+    sql_bind_text(st, 2, kind, -1, SQL_STATIC);
+    sql_bind_text(st, 3, category, -1, SQL_STATIC);
+    sql_bind_text(st, 4, title, -1, SQL_STATIC);
+    sql_bind_text(st, 5, body ? body : "", -1, SQL_STATIC);
+    sql_bind_text(st, 6, nb, -1, SQL_STATIC);
+    sql_bind_int64(st, 7, now);
+    sql_bind_int64(st, 8, expires_at);
+    geodata_bind_point(store, st, 9, plon, plat, blob);
     if (group_id > 0)
-        sqlite3_bind_int64(st, 10, group_id);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "creating a post");
-    if (!rc)
-        *id = sqlite3_last_insert_rowid(store->db);
+        sql_bind_int64(st, 10, group_id);
+    int rc = geodata_insert(store, st, "creating a post", id);
     geodata_release(store, st);
     return rc;
 }
@@ -166,18 +163,18 @@ int geodata_post_create(geodata_store *store, int64_t author_id, const char *kin
 #define POST_COLUMNS \
     "p.id, p.author_id, m.display_name, p.kind, p.category, " \
     "CASE WHEN p.status = 'open' AND p.expires_at <= ?99 THEN 'expired' ELSE p.status END, " \
-    "p.title, p.body, ifnull(p.neighbourhood_id, ''), p.geom, NULL, p.created_at, " \
-    "p.updated_at, p.expires_at, ifnull(p.claimed_by, 0), p.views, p.hidden, " \
-    "(SELECT count(*) FROM post_reports r WHERE r.post_id = p.id), ifnull(p.group_id, 0), " \
+    "p.title, p.body, coalesce(p.neighbourhood_id, ''), p.geom, NULL, p.created_at, " \
+    "p.updated_at, p.expires_at, coalesce(p.claimed_by, 0), p.views, p.hidden, " \
+    "(SELECT count(*) FROM post_reports r WHERE r.post_id = p.id), coalesce(p.group_id, 0), " \
     "p.comment_count"
 
 static const char POST_BY_ID[] =
     "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id WHERE p.id = ?1";
 
-static void read_post(sqlite3_stmt *st, geodata_post *p)
+static void read_post(sql_stmt *st, geodata_post *p)
 {
-    p->id = sqlite3_column_int64(st, 0);
-    p->author_id = sqlite3_column_int64(st, 1);
+    p->id = sql_column_int64(st, 0);
+    p->author_id = sql_column_int64(st, 1);
     geodata_column_text(st, 2, p->author_name, sizeof p->author_name);
     geodata_column_text(st, 3, p->kind, sizeof p->kind);
     geodata_column_text(st, 4, p->category, sizeof p->category);
@@ -188,18 +185,18 @@ static void read_post(sqlite3_stmt *st, geodata_post *p)
     /* The point is read from the BLOB's header in C: X() and Y() would parse
      * the whole geometry, with allocations, for each row. */
     double box[4] = { 0, 0, 0, 0 };
-    geodata_blob_box(sqlite3_column_blob(st, 9), sqlite3_column_bytes(st, 9), box);
+    geodata_blob_box(sql_column_blob(st, 9), sql_column_bytes(st, 9), box);
     p->lon = box[0];
     p->lat = box[2];
-    p->created_at = sqlite3_column_int64(st, 11);
-    p->updated_at = sqlite3_column_int64(st, 12);
-    p->expires_at = sqlite3_column_int64(st, 13);
-    p->claimed_by = sqlite3_column_int64(st, 14);
-    p->views = sqlite3_column_int64(st, 15);
-    p->hidden = sqlite3_column_int(st, 16);
-    p->reports = sqlite3_column_int64(st, 17);
-    p->group_id = sqlite3_column_int64(st, 18);
-    p->comments = sqlite3_column_int64(st, 19);
+    p->created_at = sql_column_int64(st, 11);
+    p->updated_at = sql_column_int64(st, 12);
+    p->expires_at = sql_column_int64(st, 13);
+    p->claimed_by = sql_column_int64(st, 14);
+    p->views = sql_column_int64(st, 15);
+    p->hidden = sql_column_int(st, 16);
+    p->reports = sql_column_int64(st, 17);
+    p->group_id = sql_column_int64(st, 18);
+    p->comments = sql_column_int64(st, 19);
 }
 
 /* Reads post id; with has_now, an open post past its expiry reads
@@ -207,19 +204,19 @@ static void read_post(sqlite3_stmt *st, geodata_post *p)
  * of POST_COLUMNS never holds). */
 static int get_post(geodata_store *store, int64_t id, int has_now, int64_t now, geodata_post *out)
 {
-    sqlite3_stmt *st = geodata_cached(store, POST_BY_ID);
+    sql_stmt *st = geodata_cached(store, POST_BY_ID);
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
+    sql_bind_int64(st, 1, id);
     if (has_now)
-        sqlite3_bind_int64(st, 99, now);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+        sql_bind_int64(st, 99, now);
+    int rc = sql_step(st);
+    if (rc == SQL_ROW)
         read_post(st, out);
     geodata_release(store, st);
-    if (rc == SQLITE_ROW)
+    if (rc == SQL_ROW)
         return GEODATA_OK;
-    return rc == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such post")
+    return rc == SQL_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such post")
                              : geodata_fail_sql(store, "reading a post");
 }
 
@@ -236,50 +233,50 @@ int geodata_post_load(geodata_store *store, int64_t id, geodata_post *out)
 int geodata_posts_live(geodata_store *store, int64_t expires_after,
                        int (*each)(void *arg, const geodata_post *p), void *arg)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id "
         "WHERE p.status = 'claimed' OR (p.status = 'open' AND p.expires_at > ?1) ORDER BY p.id");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, expires_after);
+    sql_bind_int64(st, 1, expires_after);
     geodata_post *p = malloc(sizeof *p);
     int rc = p ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
-    int step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    int step = SQL_DONE;
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
         read_post(st, p);
         rc = each(arg, p);
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading posts");
     free(p);
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
 int geodata_post_counters(geodata_store *store, int64_t id, int64_t *views, int64_t *reports)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT views, (SELECT count(*) FROM post_reports r WHERE r.post_id = ?1) FROM posts "
         "WHERE id = ?1");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        *views = sqlite3_column_int64(st, 0);
-        *reports = sqlite3_column_int64(st, 1);
+    sql_bind_int64(st, 1, id);
+    int step = sql_step(st);
+    if (step == SQL_ROW) {
+        *views = sql_column_int64(st, 0);
+        *reports = sql_column_int64(st, 1);
     }
     geodata_release(store, st);
-    if (step == SQLITE_ROW)
+    if (step == SQL_ROW)
         return GEODATA_OK;
-    return step == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such post")
+    return step == SQL_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such post")
                                : geodata_fail_sql(store, "reading a post's counters");
 }
 
-static int exec_changes(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
+static int exec_changes(geodata_store *store, sql_stmt *st, const char *what, int *changed)
 {
     int rc = geodata_write(store, st, what, changed);
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
@@ -289,13 +286,13 @@ static int count_view(geodata_store *store, int64_t id, int64_t member_id)
     int rc = geodata_begin(store);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_prepare(store,
-        "INSERT OR IGNORE INTO post_views(post_id, member_id) SELECT id, ?2 FROM posts "
-        "WHERE id = ?1 AND author_id <> ?2");
+    sql_stmt *st = geodata_prepare(store,
+        "INSERT INTO post_views(post_id, member_id) SELECT id, ?2 FROM posts "
+        "WHERE id = ?1 AND author_id <> ?2 ON CONFLICT DO NOTHING");
     if (!st)
         return geodata_end(store, GEODATA_EDB);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, member_id);
+    sql_bind_int64(st, 1, id);
+    sql_bind_int64(st, 2, member_id);
     int changed;
     rc = exec_changes(store, st, "counting a view", &changed);
     if (rc || !changed)
@@ -303,7 +300,7 @@ static int count_view(geodata_store *store, int64_t id, int64_t member_id)
     st = geodata_prepare(store, "UPDATE posts SET views = views + 1 WHERE id = ?");
     if (!st)
         return geodata_end(store, GEODATA_EDB);
-    sqlite3_bind_int64(st, 1, id);
+    sql_bind_int64(st, 1, id);
     return geodata_end(store, exec_changes(store, st, "counting a view", &changed));
 }
 
@@ -328,33 +325,33 @@ int geodata_post_claim(geodata_store *store, int64_t id, int64_t claimer, int64_
         rc = geodata_fail(store, GEODATA_ECONFLICT, "this post is %s and cannot be claimed",
                           p.hidden ? "hidden" : p.status);
     if (!rc && strcmp(p.status, "open") == 0) {
-        sqlite3_stmt *st = geodata_prepare(store,
+        sql_stmt *st = geodata_prepare(store,
             "UPDATE posts SET status = 'claimed', claimed_by = ?2, claimed_at = ?3, updated_at = ?3 "
             "WHERE id = ?1 AND status = 'open' AND expires_at > ?3");
         int changed = 0;
         if (!st)
             rc = GEODATA_EDB;
         else {
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_int64(st, 2, claimer);
-            sqlite3_bind_int64(st, 3, now);
+            sql_bind_int64(st, 1, id);
+            sql_bind_int64(st, 2, claimer);
+            sql_bind_int64(st, 3, now);
             rc = exec_changes(store, st, "claiming", &changed);
         }
         if (!rc && !changed)
             rc = geodata_fail(store, GEODATA_ECONFLICT, "this post was claimed by someone else");
     }
     if (!rc) {
-        sqlite3_stmt *st = geodata_prepare(store,
-            "SELECT ifnull(address_text, '') FROM members WHERE id = ?");
+        sql_stmt *st = geodata_prepare(store,
+            "SELECT coalesce(address_text, '') FROM members WHERE id = ?");
         if (!st)
             rc = GEODATA_EDB;
         else {
-            sqlite3_bind_int64(st, 1, p.author_id);
-            if (sqlite3_step(st) == SQLITE_ROW)
+            sql_bind_int64(st, 1, p.author_id);
+            if (sql_step(st) == SQL_ROW)
                 geodata_column_text(st, 0, address, n);
             else
                 rc = geodata_fail_sql(store, "reading the author's address");
-            sqlite3_finalize(st);
+            sql_finalize(st);
         }
     }
     if (!rc) rc = geodata_commit(store);
@@ -373,16 +370,16 @@ int geodata_post_release(geodata_store *store, int64_t id, int64_t claimer, int6
         rc = geodata_fail(store, GEODATA_EDENIED, "only the volunteer who claimed a post can hand "
                           "it back");
     if (!rc) {
-        sqlite3_stmt *st = geodata_prepare(store,
+        sql_stmt *st = geodata_prepare(store,
             "UPDATE posts SET status = 'open', claimed_by = NULL, claimed_at = NULL, updated_at = ?3 "
             "WHERE id = ?1 AND status = 'claimed' AND claimed_by = ?2");
         int changed = 0;
         if (!st)
             rc = GEODATA_EDB;
         else {
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_int64(st, 2, claimer);
-            sqlite3_bind_int64(st, 3, now);
+            sql_bind_int64(st, 1, id);
+            sql_bind_int64(st, 2, claimer);
+            sql_bind_int64(st, 3, now);
             rc = exec_changes(store, st, "handing a post back", &changed);
         }
         if (!rc && !changed)
@@ -414,15 +411,15 @@ int geodata_post_finish(geodata_store *store, int64_t id, int64_t member, geodat
                             : "only the author can cancel a post");
     if (!(claimed || (open && author)))
         return geodata_fail(store, GEODATA_ECONFLICT, "this post is %s", p.status);
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "UPDATE posts SET status = ?2, updated_at = ?3, "
         "done_at = CASE WHEN ?2 = 'done' THEN ?3 END WHERE id = ?1 AND status = ?4");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, a == GEODATA_POST_DONE ? "done" : "cancelled", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_text(st, 4, claimed ? "claimed" : "open", -1, SQLITE_STATIC);
+    sql_bind_int64(st, 1, id);
+    sql_bind_text(st, 2, a == GEODATA_POST_DONE ? "done" : "cancelled", -1, SQL_STATIC);
+    sql_bind_int64(st, 3, now);
+    sql_bind_text(st, 4, claimed ? "claimed" : "open", -1, SQL_STATIC);
     int changed;
     rc = exec_changes(store, st, "changing a post", &changed);
     if (!rc && !changed)
@@ -442,15 +439,15 @@ int geodata_post_edit(geodata_store *store, int64_t id, int64_t author, const ch
     if (strcmp(p.status, "open") != 0)
         return geodata_fail(store, GEODATA_ECONFLICT, "only an open post can be edited (this one is %s)",
                             p.status);
-    sqlite3_stmt *st = geodata_prepare(store,
-        "UPDATE posts SET title = ifnull(?2, title), body = ifnull(?3, body), updated_at = ?4 "
+    sql_stmt *st = geodata_prepare(store,
+        "UPDATE posts SET title = coalesce(?2, title), body = coalesce(?3, body), updated_at = ?4 "
         "WHERE id = ?1 AND status = 'open'");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, now);
+    sql_bind_int64(st, 1, id);
+    sql_bind_text(st, 2, title, -1, SQL_STATIC);
+    sql_bind_text(st, 3, body, -1, SQL_STATIC);
+    sql_bind_int64(st, 4, now);
     int changed;
     rc = exec_changes(store, st, "editing a post", &changed);
     if (!rc && !changed)
@@ -463,13 +460,13 @@ int geodata_post_set_hidden(geodata_store *store, int64_t id, int64_t staff, int
     int rc = geodata_begin(store);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_prepare(store, "UPDATE posts SET hidden = ?2 WHERE id = ?1");
+    sql_stmt *st = geodata_prepare(store, "UPDATE posts SET hidden = ?2 WHERE id = ?1");
     int changed = 0;
     if (!st)
         rc = GEODATA_EDB;
     else {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int(st, 2, hidden ? 1 : 0);
+        sql_bind_int64(st, 1, id);
+        sql_bind_int(st, 2, hidden ? 1 : 0);
         rc = exec_changes(store, st, "moderating a post", &changed);
     }
     if (!rc && !changed)
@@ -495,27 +492,27 @@ static int cmp_ranked(const void *a, const void *b)
 /* The filter shared by both phases; ?1.. are bound by bind_filter. */
 #define FILTER \
     " WHERE " GEODATA_AUDIENCE_SQL("p.neighbourhood_id", "?1") \
-    " AND (?2 IS NULL OR p.category = ?2) AND (?3 IS NULL OR p.kind = ?3)" \
+    " AND (CAST(?2 AS TEXT) IS NULL OR p.category = ?2) AND (CAST(?3 AS TEXT) IS NULL OR p.kind = ?3)" \
     " AND (?4 = 'any' OR (?4 = 'expired' AND p.status = 'open' AND p.expires_at <= ?99)" \
     "      OR (?4 = 'open' AND p.status = 'open' AND p.expires_at > ?99)" \
     "      OR (?4 NOT IN ('open', 'expired') AND p.status = ?4))" \
-    " AND (?5 IS NULL OR p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?5))" \
+    " AND (CAST(?5 AS TEXT) IS NULL OR p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?5))" \
     " AND (?6 = 0 OR p.author_id = ?6) AND (?7 OR p.hidden = 0)" \
     " AND (?8 = 0 OR EXISTS (SELECT 1 FROM post_reports r WHERE r.post_id = p.id))" \
     " AND (?9 = 0 OR p.group_id = ?9)"
 
-static void bind_filter(sqlite3_stmt *st, const geodata_post_query *q, const char *fts)
+static void bind_filter(sql_stmt *st, const geodata_post_query *q, const char *fts)
 {
     geodata_audience_bind(st, 1, q->audience);
-    sqlite3_bind_text(st, 2, q->category, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, q->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, q->status ? q->status : "open", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, fts, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, q->author_id > 0 ? q->author_id : 0);
-    sqlite3_bind_int(st, 7, q->with_hidden ? 1 : 0);
-    sqlite3_bind_int(st, 8, q->reported ? 1 : 0);
-    sqlite3_bind_int64(st, 9, q->group_id > 0 ? q->group_id : 0);
-    sqlite3_bind_int64(st, 99, q->now);
+    sql_bind_text(st, 2, q->category, -1, SQL_STATIC);
+    sql_bind_text(st, 3, q->kind, -1, SQL_STATIC);
+    sql_bind_text(st, 4, q->status ? q->status : "open", -1, SQL_STATIC);
+    sql_bind_text(st, 5, fts, -1, SQL_STATIC);
+    sql_bind_int64(st, 6, q->author_id > 0 ? q->author_id : 0);
+    sql_bind_int(st, 7, q->with_hidden ? 1 : 0);
+    sql_bind_int(st, 8, q->reported ? 1 : 0);
+    sql_bind_int64(st, 9, q->group_id > 0 ? q->group_id : 0);
+    sql_bind_int64(st, 99, q->now);
 }
 
 /* The degrees of a box holding the circle of r metres around (lon, lat). */
@@ -557,23 +554,23 @@ static int collect_within(geodata_store *store, const geodata_post_query *q, con
 {
     double box[4];
     circle_box(q->lon, q->lat, radius, box);
-    sqlite3_stmt *st = geodata_cached(store, POSTS_IN_BOX);
+    sql_stmt *st = geodata_cached(store, POSTS_IN_BOX);
     if (!st)
         return GEODATA_EDB;
     bind_filter(st, q, fts);
     for (int i = 0; i < 4; i++)
-        sqlite3_bind_double(st, 10 + i, box[i]);
+        sql_bind_double(st, 10 + i, box[i]);
     *nr = 0;
     int rc = GEODATA_OK, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = sql_step(st)) == SQL_ROW) {
         double pt[4];
-        if (geodata_blob_box(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), pt))
+        if (geodata_blob_box(sql_column_blob(st, 1), sql_column_bytes(st, 1), pt))
             continue;
         double x = pt[0], y = pt[2];
         if (geodata_metric_forward(metric, &x, &y))
             continue;
         double d = hypot(x - cx, y - cy);
-        if (d > radius || !geodata_posts_after_cursor(q, sqlite3_column_int64(st, 0), d))
+        if (d > radius || !geodata_posts_after_cursor(q, sql_column_int64(st, 0), d))
             continue;
         if (*nr == GEODATA_RANKED_MAX) {
             rc = geodata_posts_too_many(store);
@@ -589,10 +586,10 @@ static int collect_within(geodata_store *store, const geodata_post_query *q, con
             *r = m;
             *cap = ncap;
         }
-        (*r)[*nr].id = sqlite3_column_int64(st, 0);
+        (*r)[*nr].id = sql_column_int64(st, 0);
         (*r)[(*nr)++].d = d;
     }
-    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+    if (!rc && step != SQL_DONE && step != SQL_ROW)
         rc = geodata_fail_sql(store, "querying posts");
     geodata_release(store, st);
     return rc;
@@ -622,15 +619,15 @@ static int query_near(geodata_store *store, const geodata_post_query *q, const c
     if (!rc && nr > 1)
         qsort(r, nr, sizeof *r, cmp_ranked);
     *more = !rc && nr > q->offset + q->limit;
-    sqlite3_stmt *st = rc ? NULL : geodata_cached(store, POST_BY_ID);
+    sql_stmt *st = rc ? NULL : geodata_cached(store, POST_BY_ID);
     if (!rc && !st)
         rc = GEODATA_EDB;
     geodata_post *p = rc ? NULL : malloc(sizeof *p);
     if (!rc && !p)
         rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     for (size_t i = q->offset; !rc && i < nr && i < q->offset + q->limit; i++) {
-        sqlite3_bind_int64(st, 1, r[i].id);
-        sqlite3_bind_int64(st, 99, q->now);
+        sql_bind_int64(st, 1, r[i].id);
+        sql_bind_int64(st, 99, q->now);
         int row = geodata_step(store, st);
         if (row > 0) {
             read_post(st, p);
@@ -638,7 +635,7 @@ static int query_near(geodata_store *store, const geodata_post_query *q, const c
         } else if (row < 0) {
             rc = row;
         } /* else gone since it was ranked: left out */
-        sqlite3_reset(st);
+        sql_reset(st);
     }
     free(p);
     geodata_release(store, st);
@@ -650,7 +647,7 @@ static const char POSTS_NEWEST_IN_BOX[] =
     "SELECT " POST_COLUMNS " FROM idx_posts_geom i JOIN posts p ON p.id = i.pkid "
     "JOIN members m ON m.id = p.author_id" FILTER
     " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11"
-    " AND X(p.geom) BETWEEN ?10 AND ?12 AND Y(p.geom) BETWEEN ?11 AND ?13"
+    " AND ST_X(p.geom) BETWEEN ?10 AND ?12 AND ST_Y(p.geom) BETWEEN ?11 AND ?13"
     " AND p.id < ?16 ORDER BY p.id DESC LIMIT ?14 OFFSET ?15";
 static const char POSTS_NEWEST[] =
     "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id" FILTER
@@ -668,24 +665,24 @@ int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
     if (q->near)
         return query_near(store, q, *fts ? fts : NULL, each, arg, more);
     /* Newest first, paged by SQL; one row more tells whether a page follows. */
-    sqlite3_stmt *st = geodata_cached(store, q->bbox ? POSTS_NEWEST_IN_BOX : POSTS_NEWEST);
+    sql_stmt *st = geodata_cached(store, q->bbox ? POSTS_NEWEST_IN_BOX : POSTS_NEWEST);
     if (!st)
         return GEODATA_EDB;
     bind_filter(st, q, *fts ? fts : NULL);
     if (q->bbox) {
-        sqlite3_bind_double(st, 10, q->west);
-        sqlite3_bind_double(st, 11, q->south);
-        sqlite3_bind_double(st, 12, q->east);
-        sqlite3_bind_double(st, 13, q->north);
+        sql_bind_double(st, 10, q->west);
+        sql_bind_double(st, 11, q->south);
+        sql_bind_double(st, 12, q->east);
+        sql_bind_double(st, 13, q->north);
     }
-    sqlite3_bind_int64(st, 14, (sqlite3_int64)q->limit + 1);
-    sqlite3_bind_int64(st, 15, (sqlite3_int64)q->offset);
-    sqlite3_bind_int64(st, 16, q->cursor > 0 ? q->cursor : INT64_MAX);
+    sql_bind_int64(st, 14, (long long)q->limit + 1);
+    sql_bind_int64(st, 15, (long long)q->offset);
+    sql_bind_int64(st, 16, q->cursor > 0 ? q->cursor : INT64_MAX);
     geodata_post *p = malloc(sizeof *p);
     int rc = p ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     size_t n = 0;
-    int step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    int step = SQL_DONE;
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
         if (n++ == q->limit) {
             *more = 1;
             break;
@@ -693,7 +690,7 @@ int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
         read_post(st, p);
         rc = each(arg, p, 0);
     }
-    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+    if (!rc && step != SQL_DONE && step != SQL_ROW)
         rc = geodata_fail_sql(store, "querying posts");
     free(p);
     geodata_release(store, st);
@@ -704,10 +701,10 @@ int geodata_posts_cursor(geodata_store *store, geodata_post_query *q, int64_t id
 {
     q->cursor = id;
     q->cursor_m = 0;
-    sqlite3_stmt *st = geodata_cached(store, "SELECT geom FROM posts WHERE id = ?1");
+    sql_stmt *st = geodata_cached(store, "SELECT geom FROM posts WHERE id = ?1");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
+    sql_bind_int64(st, 1, id);
     int row = geodata_step(store, st);
     int rc = row < 0 ? row : row == 0 ? geodata_fail(store, GEODATA_ENOTFOUND, "no such post") : 0;
     if (!rc && q->near) {
@@ -715,7 +712,7 @@ int geodata_posts_cursor(geodata_store *store, geodata_post_query *q, int64_t id
         geodata_metric *metric;
         double cx = 0, cy = 0, pt[4] = { 0 };
         rc = geodata_posts_near_centre(store, q, &metric, &cx, &cy);
-        if (!rc && geodata_blob_box(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), pt))
+        if (!rc && geodata_blob_box(sql_column_blob(st, 0), sql_column_bytes(st, 0), pt))
             rc = geodata_fail(store, GEODATA_EGEOM, "post %lld has no readable point", (long long)id);
         double x = pt[0], y = pt[2];
         if (!rc && geodata_metric_forward(metric, &x, &y))
@@ -731,21 +728,21 @@ int geodata_post_counts(geodata_store *store, int64_t now,
                         int (*each)(void *arg, const char *nb, const char *category, int64_t n),
                         void *arg)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "SELECT neighbourhood_id, category, count(*) FROM posts WHERE status = 'open' "
         "AND expires_at > ? AND hidden = 0 AND neighbourhood_id IS NOT NULL "
         "GROUP BY neighbourhood_id, category ORDER BY 1, 2");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, now);
+    sql_bind_int64(st, 1, now);
     int rc = GEODATA_OK, row = 0;
     while (!rc && (row = geodata_step(store, st)) > 0) {
-        const char *nb = (const char *)sqlite3_column_text(st, 0);
-        const char *category = (const char *)sqlite3_column_text(st, 1);
-        rc = each(arg, nb ? nb : "", category ? category : "", sqlite3_column_int64(st, 2));
+        const char *nb = (const char *)sql_column_text(st, 0);
+        const char *category = (const char *)sql_column_text(st, 1);
+        rc = each(arg, nb ? nb : "", category ? category : "", sql_column_int64(st, 2));
     }
     if (!rc && row < 0)
         rc = row;
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }

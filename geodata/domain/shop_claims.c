@@ -18,32 +18,32 @@
 #include "geodata/shops.h"
 #include "internal.h"
 
-#define CLAIM_COLUMNS "c.id, c.shop_id, c.member_id, ifnull(s.name, ''), " \
-    "trim(ifnull(s.addr_housenumber || ' ', '') || ifnull(s.addr_street, '') || " \
-    "ifnull(', ' || s.addr_postcode, '') || ifnull(' ' || s.addr_city, ''), ', '), " \
-    "m.display_name, m.email, c.note, c.status, c.created_at, ifnull(c.decided_at, 0)"
+#define CLAIM_COLUMNS "c.id, c.shop_id, c.member_id, coalesce(s.name, ''), " \
+    "trim(coalesce(s.addr_housenumber || ' ', '') || coalesce(s.addr_street, '') || " \
+    "coalesce(', ' || s.addr_postcode, '') || coalesce(' ' || s.addr_city, ''), ', '), " \
+    "m.display_name, m.email, c.note, c.status, c.created_at, coalesce(c.decided_at, 0)"
 #define CLAIM_FROM " FROM shop_claims c JOIN shops s ON s.id = c.shop_id JOIN members m ON m.id = c.member_id"
 
-static void read_claim(sqlite3_stmt *st, geodata_shop_claim *c)
+static void read_claim(sql_stmt *st, geodata_shop_claim *c)
 {
-    c->id = sqlite3_column_int64(st, 0);
-    c->shop_id = sqlite3_column_int64(st, 1);
-    c->member_id = sqlite3_column_int64(st, 2);
+    c->id = sql_column_int64(st, 0);
+    c->shop_id = sql_column_int64(st, 1);
+    c->member_id = sql_column_int64(st, 2);
     geodata_column_text(st, 3, c->shop_name, sizeof c->shop_name);
     geodata_column_text(st, 4, c->shop_address, sizeof c->shop_address);
     geodata_column_text(st, 5, c->member_name, sizeof c->member_name);
     geodata_column_text(st, 6, c->member_email, sizeof c->member_email);
     geodata_column_text(st, 7, c->note, sizeof c->note);
     geodata_column_text(st, 8, c->status, sizeof c->status);
-    c->created_at = sqlite3_column_int64(st, 9);
-    c->decided_at = sqlite3_column_int64(st, 10);
+    c->created_at = sql_column_int64(st, 9);
+    c->decided_at = sql_column_int64(st, 10);
 }
 
 /* Steps st (finalizing it); *changed gets the rows it changed. */
-static int run(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
+static int run(geodata_store *store, sql_stmt *st, const char *what, int *changed)
 {
     int rc = geodata_write(store, st, what, changed);
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
@@ -60,22 +60,22 @@ int geodata_shop_claim_request(geodata_store *store, int64_t id, int64_t member,
         return geodata_commit(store);   /* already theirs: nothing to ask */
     if (!rc && s.owner_id)
         rc = geodata_fail(store, GEODATA_ECONFLICT, "this shop already has an owner");
-    sqlite3_stmt *st = rc ? NULL : geodata_prepare(store,
+    sql_stmt *st = rc ? NULL : geodata_prepare(store,
         "INSERT INTO shop_claims(shop_id, member_id, note, created_at) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT(shop_id, member_id) WHERE status = 'pending' DO UPDATE SET note = excluded.note "
         "RETURNING id");
     if (!rc && !st)
         rc = GEODATA_EDB;
     if (!rc) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, member);
-        sqlite3_bind_text(st, 3, note ? note : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, now);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            *claim_id = sqlite3_column_int64(st, 0);
+        sql_bind_int64(st, 1, id);
+        sql_bind_int64(st, 2, member);
+        sql_bind_text(st, 3, note ? note : "", -1, SQL_STATIC);
+        sql_bind_int64(st, 4, now);
+        if (sql_step(st) == SQL_ROW)
+            *claim_id = sql_column_int64(st, 0);
         else
             rc = geodata_fail_sql(store, "filing a shop claim");
-        sqlite3_finalize(st);
+        sql_finalize(st);
     }
     if (!rc) {
         char target[32], detail[32];
@@ -97,7 +97,7 @@ int geodata_shop_claims(geodata_store *store, int64_t member, int64_t before, si
     *more = 0;
     if (limit < 1 || limit > GEODATA_CLAIMS_PAGE)
         return geodata_fail(store, GEODATA_EINVAL, "a page holds 1 to %d claims", GEODATA_CLAIMS_PAGE);
-    sqlite3_stmt *st = geodata_prepare(store, member > 0
+    sql_stmt *st = geodata_prepare(store, member > 0
         ? "SELECT " CLAIM_COLUMNS CLAIM_FROM " WHERE c.member_id = ?1 AND c.id < ?3 "
           "ORDER BY c.id DESC LIMIT ?2"
         : "SELECT " CLAIM_COLUMNS CLAIM_FROM " WHERE c.status = 'pending' AND c.id < ?3 "
@@ -105,13 +105,13 @@ int geodata_shop_claims(geodata_store *store, int64_t member, int64_t before, si
     if (!st)
         return GEODATA_EDB;
     if (member > 0)
-        sqlite3_bind_int64(st, 1, member);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit + 1);
-    sqlite3_bind_int64(st, 3, before > 0 ? before : INT64_MAX);
+        sql_bind_int64(st, 1, member);
+    sql_bind_int64(st, 2, (long long)limit + 1);
+    sql_bind_int64(st, 3, before > 0 ? before : INT64_MAX);
     geodata_shop_claim c;
-    int rc = GEODATA_OK, step = SQLITE_DONE;
+    int rc = GEODATA_OK, step = SQL_DONE;
     size_t n = 0;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
         if (n++ == limit) {
             *more = 1;
             break;
@@ -119,25 +119,25 @@ int geodata_shop_claims(geodata_store *store, int64_t member, int64_t before, si
         read_claim(st, &c);
         rc = each(arg, &c);
     }
-    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+    if (!rc && step != SQL_DONE && step != SQL_ROW)
         rc = geodata_fail_sql(store, "reading shop claims");
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
 int geodata_shop_claim_get(geodata_store *store, int64_t claim_id, geodata_shop_claim *out)
 {
-    sqlite3_stmt *st = geodata_prepare(store, "SELECT " CLAIM_COLUMNS CLAIM_FROM " WHERE c.id = ?");
+    sql_stmt *st = geodata_prepare(store, "SELECT " CLAIM_COLUMNS CLAIM_FROM " WHERE c.id = ?");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, claim_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    sql_bind_int64(st, 1, claim_id);
+    int rc = sql_step(st);
+    if (rc == SQL_ROW)
         read_claim(st, out);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
+    sql_finalize(st);
+    if (rc == SQL_ROW)
         return GEODATA_OK;
-    return rc == SQLITE_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such shop claim")
+    return rc == SQL_DONE ? geodata_fail(store, GEODATA_ENOTFOUND, "no such shop claim")
                              : geodata_fail_sql(store, "reading a shop claim");
 }
 
@@ -150,13 +150,13 @@ int geodata_shop_claim_decide(geodata_store *store, int64_t claim_id, int64_t st
     if (!rc) rc = geodata_shop_claim_get(store, claim_id, &c);
     if (!rc && strcmp(c.status, "pending") != 0)
         rc = geodata_fail(store, GEODATA_ECONFLICT, "this claim was already %s", c.status);
-    sqlite3_stmt *st;
+    sql_stmt *st;
     if (!rc && approve) {
         if (!(st = geodata_prepare(store, "UPDATE shops SET owner_id = ?2 WHERE id = ?1 AND owner_id IS NULL")))
             rc = GEODATA_EDB;
         else {
-            sqlite3_bind_int64(st, 1, c.shop_id);
-            sqlite3_bind_int64(st, 2, c.member_id);
+            sql_bind_int64(st, 1, c.shop_id);
+            sql_bind_int64(st, 2, c.member_id);
             rc = run(store, st, "giving a shop its owner", &changed);
         }
         if (!rc && !changed)
@@ -170,11 +170,11 @@ int geodata_shop_claim_decide(geodata_store *store, int64_t claim_id, int64_t st
                 "decided_at = ?2, decided_by = ?3 WHERE status = 'pending' AND (id = ?1 OR (?4 AND shop_id = ?5))")))
             rc = GEODATA_EDB;
         else {
-            sqlite3_bind_int64(st, 1, claim_id);
-            sqlite3_bind_int64(st, 2, now);
-            sqlite3_bind_int64(st, 3, staff);
-            sqlite3_bind_int(st, 4, approve != 0);
-            sqlite3_bind_int64(st, 5, c.shop_id);
+            sql_bind_int64(st, 1, claim_id);
+            sql_bind_int64(st, 2, now);
+            sql_bind_int64(st, 3, staff);
+            sql_bind_int(st, 4, approve != 0);
+            sql_bind_int64(st, 5, c.shop_id);
             rc = run(store, st, "deciding a shop claim", NULL);
         }
     }

@@ -147,19 +147,19 @@ static int check_polygon(geodata_store *store, geodata_geos *g, const char *text
  * else GEODATA_EINVAL saying so. */
 static int check_covered(geodata_store *store, const checked_polygon *p, const char *nb)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
-        "SELECT ST_Covers(ST_Buffer(ST_Union(n.geom), ?3), GeomFromWKB(?1, 4326)) "
+    sql_stmt *st = geodata_prepare(store,
+        "SELECT ST_Covers(ST_Buffer(ST_Union(n.geom), ?3), ST_GeomFromWKB(?1, 4326)) "
         "FROM neighbourhoods n WHERE n.id = ?2 "
         "OR n.id IN (SELECT b FROM neighbourhood_contiguity WHERE a = ?2)");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_blob(st, 1, p->wkb, (int)p->wkb_len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, nb, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 3, COVER_TOLERANCE_DEG);
+    sql_bind_blob(st, 1, p->wkb, (int)p->wkb_len, SQL_STATIC);
+    sql_bind_text(st, 2, nb, -1, SQL_STATIC);
+    sql_bind_double(st, 3, COVER_TOLERANCE_DEG);
     int row = geodata_step(store, st);
-    int covered = row > 0 && sqlite3_column_type(st, 0) == SQLITE_INTEGER
-                  && sqlite3_column_int(st, 0) == 1;
-    sqlite3_finalize(st);
+    int covered = row > 0 && sql_column_type(st, 0) == SQL_INTEGER
+                  && sql_column_int(st, 0) == 1;
+    sql_finalize(st);
     if (row < 0)
         return row;
     return covered ? GEODATA_OK
@@ -209,12 +209,12 @@ static int check_spec(geodata_store *store, const geodata_subscription_spec *spe
  * without a verified home. */
 static int member_home(geodata_store *store, int64_t member, char *nb, size_t n)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT neighbourhood_id FROM members WHERE id = ?1 AND home_lon IS NOT NULL "
         "AND neighbourhood_id IS NOT NULL");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, member);
+    sql_bind_int64(st, 1, member);
     int row = geodata_step(store, st);
     if (row > 0)
         geodata_column_text(st, 0, nb, n);
@@ -226,10 +226,10 @@ static int member_home(geodata_store *store, int64_t member, char *nb, size_t n)
 }
 
 /* Runs a statement that writes and finalizes it; *changed gets its rows. */
-static int run(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
+static int run(geodata_store *store, sql_stmt *st, const char *what, int *changed)
 {
     int rc = geodata_write(store, st, what, changed);
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
@@ -256,16 +256,16 @@ int geodata_subscription_create(geodata_store *store, int64_t member,
     }
     if (!rc)
         rc = geodata_begin(store);
-    sqlite3_stmt *st = NULL;
+    sql_stmt *st = NULL;
     if (!rc && (st = geodata_prepare(store, "SELECT count(*) FROM subscriptions WHERE member_id = ?1"))) {
-        sqlite3_bind_int64(st, 1, member);
+        sql_bind_int64(st, 1, member);
         int row = geodata_step(store, st);
         if (row < 0)
             rc = row;
-        else if (sqlite3_column_int(st, 0) >= GEODATA_SUBS_PER_MEMBER)
+        else if (sql_column_int(st, 0) >= GEODATA_SUBS_PER_MEMBER)
             rc = geodata_fail(store, GEODATA_ECONFLICT, "a member holds at most %d subscriptions",
                               GEODATA_SUBS_PER_MEMBER);
-        sqlite3_finalize(st);
+        sql_finalize(st);
     } else if (!rc) {
         rc = GEODATA_EDB;
     }
@@ -275,29 +275,28 @@ int geodata_subscription_create(geodata_store *store, int64_t member,
     if (!rc && !(st = geodata_prepare(store,
             "INSERT INTO subscriptions(member_id, kinds, categories, radius_m, polygon, area, mode, "
             "  quiet_start, quiet_end, created_at, cursor) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 IS NULL THEN NULL ELSE GeomFromWKB(?6, 4326) END, "
-            "  ?7, ?8, ?9, ?10, (SELECT ifnull(max(seq), 0) FROM changes))")))
+            "VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 IS NULL THEN NULL ELSE ST_GeomFromWKB(?6, 4326) END, "
+            "  ?7, ?8, ?9, ?10, (SELECT coalesce(max(seq), 0) FROM changes)) RETURNING id")))
         rc = GEODATA_EDB;
     if (!rc) {
-        sqlite3_bind_int64(st, 1, member);
-        sqlite3_bind_text(st, 2, kinds_text, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, categories_text, -1, SQLITE_STATIC);
+        sql_bind_int64(st, 1, member);
+        sql_bind_text(st, 2, kinds_text, -1, SQL_STATIC);
+        sql_bind_text(st, 3, categories_text, -1, SQL_STATIC);
         if (spec->has_radius)
-            sqlite3_bind_int(st, 4, (int)lround(spec->radius_m));
+            sql_bind_int(st, 4, (int)lround(spec->radius_m));
         if (poly.wkb) {
-            sqlite3_bind_text(st, 5, poly.geojson, -1, SQLITE_STATIC);
-            sqlite3_bind_blob(st, 6, poly.wkb, (int)poly.wkb_len, SQLITE_STATIC);
+            sql_bind_text(st, 5, poly.geojson, -1, SQL_STATIC);
+            sql_bind_blob(st, 6, poly.wkb, (int)poly.wkb_len, SQL_STATIC);
         }
-        sqlite3_bind_text(st, 7, spec->mode, -1, SQLITE_STATIC);
+        sql_bind_text(st, 7, spec->mode, -1, SQL_STATIC);
         if (qs >= 0) {
-            sqlite3_bind_int(st, 8, qs);
-            sqlite3_bind_int(st, 9, qe);
+            sql_bind_int(st, 8, qs);
+            sql_bind_int(st, 9, qe);
         }
-        sqlite3_bind_int64(st, 10, now);
-        rc = run(store, st, "creating a subscription", NULL);
+        sql_bind_int64(st, 10, now);
+        rc = geodata_insert(store, st, "creating a subscription", id);
+        sql_finalize(st);
     }
-    if (!rc)
-        *id = sqlite3_last_insert_rowid(store->db);
     if (!rc)
         rc = geodata_commit(store);
     if (rc) {
@@ -313,37 +312,37 @@ int geodata_subscription_create(geodata_store *store, int64_t member,
 }
 
 #define SUB_COLUMNS \
-    "id, member_id, kinds, categories, ifnull(radius_m, 0), ifnull(polygon, ''), mode, " \
-    "ifnull(quiet_start, -1), ifnull(quiet_end, -1), created_at, ifnull(paused_at, 0), " \
-    "ifnull(paused_reason, ''), failures"
+    "id, member_id, kinds, categories, coalesce(radius_m, 0), coalesce(polygon, ''), mode, " \
+    "coalesce(quiet_start, -1), coalesce(quiet_end, -1), created_at, coalesce(paused_at, 0), " \
+    "coalesce(paused_reason, ''), failures"
 
-static void read_sub(sqlite3_stmt *st, geodata_subscription *s)
+static void read_sub(sql_stmt *st, geodata_subscription *s)
 {
-    s->id = sqlite3_column_int64(st, 0);
-    s->member_id = sqlite3_column_int64(st, 1);
-    s->kinds = text_to_bits((const char *)sqlite3_column_text(st, 2), kind_names);
-    s->categories = text_to_bits((const char *)sqlite3_column_text(st, 3), geodata_post_categories);
-    s->radius_m = sqlite3_column_int(st, 4);
+    s->id = sql_column_int64(st, 0);
+    s->member_id = sql_column_int64(st, 1);
+    s->kinds = text_to_bits((const char *)sql_column_text(st, 2), kind_names);
+    s->categories = text_to_bits((const char *)sql_column_text(st, 3), geodata_post_categories);
+    s->radius_m = sql_column_int(st, 4);
     geodata_column_text(st, 5, s->polygon, sizeof s->polygon);
-    const char *mode = (const char *)sqlite3_column_text(st, 6);
+    const char *mode = (const char *)sql_column_text(st, 6);
     s->digest = mode && strcmp(mode, "digest") == 0;
-    s->quiet_start = sqlite3_column_int(st, 7);
-    s->quiet_end = sqlite3_column_int(st, 8);
-    s->created_at = sqlite3_column_int64(st, 9);
-    s->paused_at = sqlite3_column_int64(st, 10);
+    s->quiet_start = sql_column_int(st, 7);
+    s->quiet_end = sql_column_int(st, 8);
+    s->created_at = sql_column_int64(st, 9);
+    s->paused_at = sql_column_int64(st, 10);
     geodata_column_text(st, 11, s->paused_reason, sizeof s->paused_reason);
-    s->failures = sqlite3_column_int(st, 12);
+    s->failures = sql_column_int(st, 12);
 }
 
 int geodata_subscription_get(geodata_store *store, int64_t id, int64_t member,
                              geodata_subscription *out)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT " SUB_COLUMNS " FROM subscriptions WHERE id = ?1 AND (?2 = 0 OR member_id = ?2)");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, member > 0 ? member : 0);
+    sql_bind_int64(st, 1, id);
+    sql_bind_int64(st, 2, member > 0 ? member : 0);
     int row = geodata_step(store, st);
     if (row > 0)
         read_sub(st, out);
@@ -356,12 +355,12 @@ int geodata_subscription_get(geodata_store *store, int64_t id, int64_t member,
 int geodata_subscriptions_list(geodata_store *store, int64_t member,
                                int (*each)(void *arg, const geodata_subscription *s), void *arg)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT " SUB_COLUMNS " FROM subscriptions WHERE member_id = ?1 ORDER BY id LIMIT ?2");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, member);
-    sqlite3_bind_int(st, 2, GEODATA_SUBS_PER_MEMBER);
+    sql_bind_int64(st, 1, member);
+    sql_bind_int(st, 2, GEODATA_SUBS_PER_MEMBER);
     geodata_subscription *s = malloc(sizeof *s);
     int rc = s ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory"), row = 0;
     while (!rc && (row = geodata_step(store, st)) > 0) {
@@ -380,15 +379,15 @@ int geodata_subscription_delete(geodata_store *store, int64_t id, int64_t member
     int rc = geodata_begin(store);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "UPDATE alert_deliveries SET status = 'dropped', last_error = 'the subscription was deleted' "
         "WHERE subscription_id = ?1 AND status IN ('pending', 'retrying') "
         "AND EXISTS (SELECT 1 FROM subscriptions WHERE id = ?1 AND (?2 = 0 OR member_id = ?2))");
     if (!st) {
         rc = GEODATA_EDB;
     } else {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, member > 0 ? member : 0);
+        sql_bind_int64(st, 1, id);
+        sql_bind_int64(st, 2, member > 0 ? member : 0);
         rc = run(store, st, "dropping a subscription's deliveries", NULL);
     }
     int changed = 0;
@@ -396,8 +395,8 @@ int geodata_subscription_delete(geodata_store *store, int64_t id, int64_t member
             "DELETE FROM subscriptions WHERE id = ?1 AND (?2 = 0 OR member_id = ?2)")))
         rc = GEODATA_EDB;
     if (!rc) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, member > 0 ? member : 0);
+        sql_bind_int64(st, 1, id);
+        sql_bind_int64(st, 2, member > 0 ? member : 0);
         rc = run(store, st, "deleting a subscription", &changed);
     }
     if (!rc && !changed)
@@ -411,14 +410,14 @@ int geodata_subscription_delete(geodata_store *store, int64_t id, int64_t member
 
 int geodata_subscription_resume(geodata_store *store, int64_t id, int64_t member)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "UPDATE subscriptions SET paused_at = NULL, paused_reason = NULL, failures = 0, "
-        "cursor = (SELECT ifnull(max(seq), 0) FROM changes) "
+        "cursor = (SELECT coalesce(max(seq), 0) FROM changes) "
         "WHERE id = ?1 AND member_id = ?2 AND paused_at IS NOT NULL");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, member);
+    sql_bind_int64(st, 1, id);
+    sql_bind_int64(st, 2, member);
     int changed = 0;
     int rc = run(store, st, "resuming a subscription", &changed);
     if (rc || changed)
@@ -433,23 +432,23 @@ int geodata_subscription_resume(geodata_store *store, int64_t id, int64_t member
 int geodata_secret(geodata_store *store, const char *name, const unsigned char *fresh, size_t n,
                    unsigned char *out)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
-        "INSERT OR IGNORE INTO secrets(name, value) VALUES (?1, ?2)");
+    sql_stmt *st = geodata_prepare(store,
+        "INSERT INTO secrets(name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, fresh, (int)n, SQLITE_STATIC);
+    sql_bind_text(st, 1, name, -1, SQL_STATIC);
+    sql_bind_blob(st, 2, fresh, (int)n, SQL_STATIC);
     int rc = run(store, st, "storing a secret", NULL);
     if (rc)
         return rc;
     if (!(st = geodata_prepare(store, "SELECT value FROM secrets WHERE name = ?1")))
         return GEODATA_EDB;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sql_bind_text(st, 1, name, -1, SQL_STATIC);
     int row = geodata_step(store, st);
-    if (row > 0 && (size_t)sqlite3_column_bytes(st, 0) == n)
-        memcpy(out, sqlite3_column_blob(st, 0), n);
+    if (row > 0 && (size_t)sql_column_bytes(st, 0) == n)
+        memcpy(out, sql_column_blob(st, 0), n);
     else if (row >= 0)
         row = geodata_fail(store, GEODATA_EDB, "the stored secret %s is not %zu bytes", name, n);
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return row < 0 ? row : GEODATA_OK;
 }

@@ -168,7 +168,7 @@ static int cmp_str(const void *a, const void *b)
 
 int gc_load_neighbourhoods(geodata_store *store, geodata_geocoder *g)
 {
-    sqlite3_stmt *st = geodata_prepare(store, "SELECT id, name FROM neighbourhoods ORDER BY id");
+    sql_stmt *st = geodata_prepare(store, "SELECT id, name FROM neighbourhoods ORDER BY id");
     if (!st)
         return GEODATA_EDB;
     size_t cap = 0;
@@ -178,8 +178,8 @@ int gc_load_neighbourhoods(geodata_store *store, geodata_geocoder *g)
             rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
             break;
         }
-        const char *id = (const char *)sqlite3_column_text(st, 0);
-        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *id = (const char *)sql_column_text(st, 0);
+        const char *name = (const char *)sql_column_text(st, 1);
         gc_nb *nb = &g->nbs[g->n_nbs++];
         nb->id = strdup(id ? id : "");
         nb->name = strdup(name ? name : "");
@@ -188,7 +188,7 @@ int gc_load_neighbourhoods(geodata_store *store, geodata_geocoder *g)
     }
     if (!rc && row < 0)
         rc = row;
-    sqlite3_finalize(st);
+    sql_finalize(st);
     if (!rc && g->n_nbs > GC_NBS_MAX)
         return geodata_fail(store, GEODATA_EINVAL, "%zu neighbourhoods: the geocoder holds at most %d",
                             g->n_nbs, GC_NBS_MAX);
@@ -265,9 +265,9 @@ static int table_grow(uint32_t **table, size_t *cap, const uint64_t *keys, const
     return 0;
 }
 
-static const char *text_or_empty(sqlite3_stmt *st, int col)
+static const char *text_or_empty(sql_stmt *st, int col)
 {
-    const unsigned char *s = sqlite3_column_text(st, col);
+    const unsigned char *s = sql_column_text(st, col);
     return s ? (const char *)s : "";
 }
 
@@ -301,7 +301,7 @@ static long city_of(geodata_geocoder *g, reading *rd, const char *cn)
 
 /* The index of the street of the current row (same name, INSEE code,
  * postcode and city), added if new; -1 when out of memory. */
-static long street_of(geodata_geocoder *g, reading *rd, sqlite3_stmt *st)
+static long street_of(geodata_geocoder *g, reading *rd, sql_stmt *st)
 {
     const char *sn = text_or_empty(st, 3), *pc = text_or_empty(st, 4);
     const char *ins = text_or_empty(st, 5), *cn = text_or_empty(st, 6);
@@ -412,8 +412,8 @@ static int group_by_street(geodata_geocoder *g)
  * (a national base's files come commune by commune). */
 static int read_addresses(geodata_store *store, geodata_geocoder *g)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
-        "SELECT source_id, number, rep, street, postcode, insee, city, X(geom), Y(geom), "
+    sql_stmt *st = geodata_prepare(store,
+        "SELECT source_id, number, rep, street, postcode, insee, city, ST_X(geom), ST_Y(geom), "
         "neighbourhood_id FROM addresses");
     if (!st)
         return GEODATA_EDB;
@@ -434,12 +434,12 @@ static int read_addresses(geodata_store *store, geodata_geocoder *g)
         gc_addr *a = &g->addr[g->n_addr++];
         const char *id = text_or_empty(st, 0);
         a->id = intern(g, id, strlen(id));
-        a->number = sqlite3_column_int(st, 1);
+        a->number = sql_column_int(st, 1);
         int32_t r = rep_index(g, text_or_empty(st, 2), &cap_reps);
         a->rep = r >= 0 ? (unsigned)r : 0;
         a->street = (uint32_t)s;
-        a->lon = sqlite3_column_double(st, 7);
-        a->lat = sqlite3_column_double(st, 8);
+        a->lon = sql_column_double(st, 7);
+        a->lat = sql_column_double(st, 8);
         /* Neighbours in the store share their neighbourhood: the last is kept. */
         const char *nb = text_or_empty(st, 9);
         if (!last_nb_known || strcmp(nb, last_nb) != 0) {
@@ -456,7 +456,7 @@ static int read_addresses(geodata_store *store, geodata_geocoder *g)
         else if (a->id == UINT32_MAX || r < 0)
             rc = GEODATA_ENOMEM;
     }
-    sqlite3_finalize(st);
+    sql_finalize(st);
     reading_free(&rd);
     if (!rc && row >= 0 && group_by_street(g))
         rc = GEODATA_ENOMEM;

@@ -101,7 +101,7 @@ static void struct_sizes(uint32_t sizes[6])
 /* The key of the store's state (see the top of the file). */
 static int store_key(geodata_store *store, char key[KEY_MAX])
 {
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "SELECT (SELECT coalesce(max(id), 0) || '@' || coalesce(max(at), 0) FROM audit_log"
         "        WHERE id = (SELECT max(id) FROM audit_log"
         "                    WHERE action IN ('import addresses', 'import neighbourhoods'))),"
@@ -110,13 +110,13 @@ static int store_key(geodata_store *store, char key[KEY_MAX])
     if (!st)
         return GEODATA_EDB;
     int version = 0, rc = geodata_store_schema_version(store, &version);
-    if (!rc && sqlite3_step(st) == SQLITE_ROW)
+    if (!rc && sql_step(st) == SQL_ROW)
         snprintf(key, KEY_MAX, "import %s, address %lld, %lld neighbourhoods, schema %d",
-                 (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
-                 sqlite3_column_int64(st, 2), version);
+                 (const char *)sql_column_text(st, 0), sql_column_int64(st, 1),
+                 sql_column_int64(st, 2), version);
     else if (!rc)
         rc = geodata_fail_sql(store, "reading the state of the addresses");
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
@@ -124,6 +124,8 @@ static int store_key(geodata_store *store, char key[KEY_MAX])
  * database without a file (in memory). malloc'd. */
 static char *index_path(geodata_store *store)
 {
+    if (store->pg)
+        return geodata_pg_cache_path(store->pg, "geocoder");
     const char *db = sqlite3_db_filename(store->db, "main");
     return db && *db ? geodata_format("%s.geocoder", db) : NULL;
 }

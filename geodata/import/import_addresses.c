@@ -179,10 +179,11 @@ static const char upsert_sql[] =
     "ON CONFLICT(source_id) DO UPDATE SET number = excluded.number, rep = excluded.rep, "
     "  street = excluded.street, postcode = excluded.postcode, insee = excluded.insee, "
     "  city = excluded.city, neighbourhood_id = excluded.neighbourhood_id, geom = excluded.geom "
-    "WHERE NOT (number = excluded.number AND rep = excluded.rep AND street = excluded.street "
-    "  AND postcode = excluded.postcode AND insee = excluded.insee AND city = excluded.city "
-    "  AND neighbourhood_id IS excluded.neighbourhood_id "
-    "  AND X(geom) = ?9 AND Y(geom) = ?10)";
+    "WHERE NOT (addresses.number = excluded.number AND addresses.rep = excluded.rep "
+    "  AND addresses.street = excluded.street AND addresses.postcode = excluded.postcode "
+    "  AND addresses.insee = excluded.insee AND addresses.city = excluded.city "
+    "  AND addresses.neighbourhood_id IS NOT DISTINCT FROM excluded.neighbourhood_id "
+    "  AND ST_X(addresses.geom) = ?9 AND ST_Y(addresses.geom) = ?10)";
 
 /*
  * The load is a two-stage pipeline. A reader thread reads, splits and checks
@@ -219,7 +220,7 @@ typedef struct run {
     geodata_csv csv;
     header h;
     geodata_nbindex *idx;
-    sqlite3_stmt *upsert;
+    sql_stmt *upsert;
     const geodata_import_options *opts;
     geodata_report *report;
     double load_s, index_s; /* seconds spent loading the rows, rebuilding the indexes */
@@ -316,32 +317,31 @@ static void *reader_main(void *arg)
 
 static int store_row(run *r, const batch_row *br)
 {
-    sqlite3_stmt *st = r->upsert;
+    sql_stmt *st = r->upsert;
     const row *w = &br->w;
     if (br->nb < 0)
         r->report->outside++;
-    sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, (int)w->numero);
-    sqlite3_bind_text(st, 3, w->rep, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, w->voie, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, w->cp, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, w->insee, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, w->commune, -1, SQLITE_STATIC);
+    sql_bind_text(st, 1, w->id, -1, SQL_STATIC);
+    sql_bind_int(st, 2, (int)w->numero);
+    sql_bind_text(st, 3, w->rep, -1, SQL_STATIC);
+    sql_bind_text(st, 4, w->voie, -1, SQL_STATIC);
+    sql_bind_text(st, 5, w->cp, -1, SQL_STATIC);
+    sql_bind_text(st, 6, w->insee, -1, SQL_STATIC);
+    sql_bind_text(st, 7, w->commune, -1, SQL_STATIC);
     if (br->nb >= 0)
-        sqlite3_bind_text(st, 8, geodata_nbindex_id(r->idx, (size_t)br->nb), -1, SQLITE_STATIC);
+        sql_bind_text(st, 8, geodata_nbindex_id(r->idx, (size_t)br->nb), -1, SQL_STATIC);
     else
-        sqlite3_bind_null(st, 8);
+        sql_bind_null(st, 8);
     unsigned char blob[GEODATA_POINT_BLOB_SIZE];
-    geodata_point_blob(w->lon, w->lat, 4326, blob);
-    sqlite3_bind_double(st, 9, w->lon);
-    sqlite3_bind_double(st, 10, w->lat);
-    sqlite3_bind_blob(st, 11, blob, sizeof blob, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
+    sql_bind_double(st, 9, w->lon);
+    sql_bind_double(st, 10, w->lat);
+    geodata_bind_point(r->store, st, 11, w->lon, w->lat, blob);
+    int rc = sql_step(st);
+    sql_reset(st);
+    if (rc != SQL_DONE)
         return geodata_fail_sql(r->store, "storing an address");
     r->report->stored++;
-    r->report->changed += (uint64_t)sqlite3_changes(r->store->db);
+    r->report->changed += (uint64_t)sql_changes(r->store);
     return GEODATA_OK;
 }
 
@@ -493,8 +493,9 @@ int geodata_import_addresses(geodata_store *store, const char *path,
         rc = geodata_fail(store, GEODATA_EINVAL, "%s: the file is empty", path);
     else
         rc = parse_header(store, path, line, &r.h);
-    if (!rc) rc = geodata_exec(store, IMPORT_CACHE_PRAGMA "; PRAGMA threads=2",
-                               "sizing the import's page cache");
+    if (!rc && !store->pg)   /* SQLite's own tuning; PostgreSQL's is the server's */
+        rc = geodata_exec(store, IMPORT_CACHE_PRAGMA "; PRAGMA threads=2",
+                          "sizing the import's page cache");
     int bulk = !rc && geodata_bulk_journal(store);
     if (!rc) rc = geodata_begin(store);
     if (!rc) {
@@ -511,7 +512,7 @@ int geodata_import_addresses(geodata_store *store, const char *path,
          * suspended in it), and nothing is rebuilt, derived or logged. */
         int same = !rc && report->changed == 0;
         if (!rc && !same) rc = finish_load(&r, index_sql);
-        sqlite3_finalize(r.upsert);
+        sql_finalize(r.upsert);
         t0 = now_s();
         if (!rc && !same) rc = geodata_commit(store);
         if (rc || same) geodata_rollback(store);
@@ -520,7 +521,8 @@ int geodata_import_addresses(geodata_store *store, const char *path,
                                              "committed in %.1f s", r.load_s, r.index_s, now_s() - t0));
     }
     geodata_bulk_done(store, bulk);
-    sqlite3_exec(store->db, "PRAGMA cache_size=" STORE_CACHE_KIB "; PRAGMA threads=0", NULL, NULL, NULL);
+    if (!store->pg)
+        sqlite3_exec(store->db, "PRAGMA cache_size=" STORE_CACHE_KIB "; PRAGMA threads=0", NULL, NULL, NULL);
     sqlite3_free(index_sql);
     geodata_nbindex_free(r.idx);
     geodata_csv_close(&r.csv);

@@ -273,16 +273,22 @@ static int measure(geodata_store *store, nb_set *set)
 static int store_items(geodata_store *store, nb_set *set)
 {
     GEOSContextHandle_t h = set->geos.h;
-    sqlite3_stmt *up = geodata_prepare(store,
+    sql_stmt *up = geodata_prepare(store, GEODATA_DIALECT(store,
         "INSERT INTO neighbourhoods(id, name, label_lon, label_lat, area_m2, geom) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, CastToMultiPolygon(GeomFromWKB(?6, 4326))) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, CastToMultiPolygon(ST_GeomFromWKB(?6, 4326))) "
         "ON CONFLICT(id) DO UPDATE SET name = excluded.name, label_lon = excluded.label_lon, "
         "  label_lat = excluded.label_lat, area_m2 = excluded.area_m2, geom = excluded.geom "
-        "WHERE NOT (name IS excluded.name AND Equals(geom, excluded.geom))");
-    sqlite3_stmt *keep = geodata_prepare(store, "INSERT INTO temp.nb_keep(id) VALUES (?)");
+        "WHERE NOT (name IS excluded.name AND Equals(geom, excluded.geom))",
+        "INSERT INTO neighbourhoods(id, name, label_lon, label_lat, area_m2, geom) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ST_Multi(ST_GeomFromWKB(?6, 4326))) "
+        "ON CONFLICT(id) DO UPDATE SET name = excluded.name, label_lon = excluded.label_lon, "
+        "  label_lat = excluded.label_lat, area_m2 = excluded.area_m2, geom = excluded.geom "
+        "WHERE neighbourhoods.name IS DISTINCT FROM excluded.name "
+        "  OR NOT ST_Equals(neighbourhoods.geom, excluded.geom)"));
+    sql_stmt *keep = geodata_prepare(store, "INSERT INTO nb_keep(id) VALUES (?)");
     if (!up || !keep) {
-        sqlite3_finalize(up);
-        sqlite3_finalize(keep);
+        sql_finalize(up);
+        sql_finalize(keep);
         return GEODATA_EDB;
     }
     int rc = GEODATA_OK;
@@ -294,26 +300,24 @@ static int store_items(geodata_store *store, nb_set *set)
             rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
             break;
         }
-        sqlite3_bind_text(up, 1, e->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(up, 2, e->name, -1, SQLITE_STATIC);
-        sqlite3_bind_double(up, 3, e->label[0]);
-        sqlite3_bind_double(up, 4, e->label[1]);
-        sqlite3_bind_double(up, 5, e->area_m2);
-        sqlite3_bind_blob(up, 6, wkb, (int)len, SQLITE_STATIC);
-        sqlite3_bind_text(keep, 1, e->id, -1, SQLITE_STATIC);
-        if (sqlite3_step(up) != SQLITE_DONE || sqlite3_step(keep) != SQLITE_DONE)
+        sql_bind_text(up, 1, e->id, -1, SQL_STATIC);
+        sql_bind_text(up, 2, e->name, -1, SQL_STATIC);
+        sql_bind_double(up, 3, e->label[0]);
+        sql_bind_double(up, 4, e->label[1]);
+        sql_bind_double(up, 5, e->area_m2);
+        sql_bind_blob(up, 6, wkb, (int)len, SQL_STATIC);
+        sql_bind_text(keep, 1, e->id, -1, SQL_STATIC);
+        if (sql_step(up) != SQL_DONE || sql_step(keep) != SQL_DONE)
             rc = geodata_fail_sql(store, "storing neighbourhoods");
-        sqlite3_reset(up);
-        sqlite3_reset(keep);
+        sql_reset(up);
+        sql_reset(keep);
         GEOSFree_r(h, wkb);
     }
-    sqlite3_finalize(up);
-    sqlite3_finalize(keep);
-    if (rc == GEODATA_OK
-        && sqlite3_exec(store->db,
-                        "DELETE FROM neighbourhoods WHERE id NOT IN (SELECT id FROM temp.nb_keep)",
-                        NULL, NULL, NULL) != SQLITE_OK)
-        rc = geodata_fail_sql(store, "removing old neighbourhoods");
+    sql_finalize(up);
+    sql_finalize(keep);
+    if (rc == GEODATA_OK)
+        rc = geodata_exec(store, "DELETE FROM neighbourhoods WHERE id NOT IN (SELECT id FROM nb_keep)",
+                          "removing old neighbourhoods");
     return rc;
 }
 
@@ -323,13 +327,13 @@ static int store_items(geodata_store *store, nb_set *set)
 static int store_contiguity(geodata_store *store, nb_set *set, double gap_m, geodata_report *report)
 {
     GEOSContextHandle_t h = set->geos.h;
-    if (sqlite3_exec(store->db, "DELETE FROM neighbourhood_contiguity", NULL, NULL, NULL) != SQLITE_OK)
-        return geodata_fail_sql(store, "clearing contiguity");
-    sqlite3_stmt *ins = geodata_prepare(store,
+    int rc = geodata_exec(store, "DELETE FROM neighbourhood_contiguity", "clearing contiguity");
+    if (rc)
+        return rc;
+    sql_stmt *ins = geodata_prepare(store,
         "INSERT INTO neighbourhood_contiguity(a, b, gap_m) VALUES (?1, ?2, ?3), (?2, ?1, ?3)");
     if (!ins)
         return GEODATA_EDB;
-    int rc = GEODATA_OK;
     for (size_t i = 0; rc == GEODATA_OK && i < set->n; i++) {
         nb *a = &set->items[i];
         for (size_t j = i + 1; rc == GEODATA_OK && j < set->n; j++) {
@@ -341,16 +345,16 @@ static int store_contiguity(geodata_store *store, nb_set *set, double gap_m, geo
                 continue;
             double d = 0;
             GEOSPreparedDistance_r(h, a->prep_metric, b->metric, &d);
-            sqlite3_bind_text(ins, 1, a->id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 2, b->id, -1, SQLITE_STATIC);
-            sqlite3_bind_double(ins, 3, d);
-            if (sqlite3_step(ins) != SQLITE_DONE)
+            sql_bind_text(ins, 1, a->id, -1, SQL_STATIC);
+            sql_bind_text(ins, 2, b->id, -1, SQL_STATIC);
+            sql_bind_double(ins, 3, d);
+            if (sql_step(ins) != SQL_DONE)
                 rc = geodata_fail_sql(store, "storing contiguity");
-            sqlite3_reset(ins);
+            sql_reset(ins);
             report->contiguities++;
         }
     }
-    sqlite3_finalize(ins);
+    sql_finalize(ins);
     return rc;
 }
 
@@ -361,21 +365,21 @@ static int store_contiguity(geodata_store *store, nb_set *set, double gap_m, geo
 static int reassign(geodata_store *store, geodata_nbindex *idx, const char *select_sql,
                     const char *update_sql, geodata_report *report)
 {
-    sqlite3_stmt *sel = geodata_prepare(store, select_sql);
-    sqlite3_stmt *upd = geodata_prepare(store, update_sql);
+    sql_stmt *sel = geodata_prepare(store, select_sql);
+    sql_stmt *upd = geodata_prepare(store, update_sql);
     if (!sel || !upd) {
-        sqlite3_finalize(sel);
-        sqlite3_finalize(upd);
+        sql_finalize(sel);
+        sql_finalize(upd);
         return GEODATA_EDB;
     }
     /* Changes are gathered first: the table is not written while it is read. */
-    struct change { sqlite3_int64 row; long nb; } *changes = NULL;
+    struct change { long long row; long nb; } *changes = NULL;
     size_t n = 0, cap = 0;
     int rc = GEODATA_OK, step;
-    while (rc == GEODATA_OK && (step = sqlite3_step(sel)) == SQLITE_ROW) {
-        long k = geodata_nbindex_lookup(idx, sqlite3_column_double(sel, 1),
-                                        sqlite3_column_double(sel, 2));
-        const char *now = (const char *)sqlite3_column_text(sel, 3);
+    while (rc == GEODATA_OK && (step = sql_step(sel)) == SQL_ROW) {
+        long k = geodata_nbindex_lookup(idx, sql_column_double(sel, 1),
+                                        sql_column_double(sel, 2));
+        const char *now = (const char *)sql_column_text(sel, 3);
         const char *want = k >= 0 ? geodata_nbindex_id(idx, (size_t)k) : NULL;
         if ((now == NULL) == (want == NULL) && (!now || strcmp(now, want) == 0))
             continue;
@@ -388,25 +392,25 @@ static int reassign(geodata_store *store, geodata_nbindex *idx, const char *sele
             }
             changes = c;
         }
-        changes[n].row = sqlite3_column_int64(sel, 0);
+        changes[n].row = sql_column_int64(sel, 0);
         changes[n].nb = k;
         n++;
     }
-    if (rc == GEODATA_OK && step != SQLITE_DONE)
+    if (rc == GEODATA_OK && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading points to reassign");
-    sqlite3_finalize(sel);
+    sql_finalize(sel);
     for (size_t i = 0; rc == GEODATA_OK && i < n; i++) {
         if (changes[i].nb >= 0)
-            sqlite3_bind_text(upd, 1, geodata_nbindex_id(idx, (size_t)changes[i].nb), -1, SQLITE_STATIC);
+            sql_bind_text(upd, 1, geodata_nbindex_id(idx, (size_t)changes[i].nb), -1, SQL_STATIC);
         else
-            sqlite3_bind_null(upd, 1);
-        sqlite3_bind_int64(upd, 2, changes[i].row);
-        if (sqlite3_step(upd) != SQLITE_DONE)
+            sql_bind_null(upd, 1);
+        sql_bind_int64(upd, 2, changes[i].row);
+        if (sql_step(upd) != SQL_DONE)
             rc = geodata_fail_sql(store, "reassigning neighbourhoods");
-        sqlite3_reset(upd);
+        sql_reset(upd);
     }
     report->reassigned += n;
-    sqlite3_finalize(upd);
+    sql_finalize(upd);
     free(changes);
     return rc;
 }
@@ -416,21 +420,21 @@ static int reassign_all(geodata_store *store, geodata_report *report)
     geodata_nbindex *idx = NULL;
     int rc = geodata_nbindex_load(store, &idx);
     if (!rc) rc = reassign(store, idx,
-        "SELECT id, X(geom), Y(geom), neighbourhood_id FROM addresses",
+        "SELECT id, ST_X(geom), ST_Y(geom), neighbourhood_id FROM addresses",
         "UPDATE addresses SET neighbourhood_id = ? WHERE id = ?", report);
     if (!rc) rc = reassign(store, idx,
-        "SELECT id, X(geom), Y(geom), neighbourhood_id FROM shops WHERE geom IS NOT NULL",
+        "SELECT id, ST_X(geom), ST_Y(geom), neighbourhood_id FROM shops WHERE geom IS NOT NULL",
         "UPDATE shops SET neighbourhood_id = ? WHERE id = ?", report);
     if (!rc) rc = reassign(store, idx,
         "SELECT id, home_lon, home_lat, neighbourhood_id FROM members WHERE home_lon IS NOT NULL",
         "UPDATE members SET neighbourhood_id = ? WHERE id = ?", report);
     /* A post belongs to its author's neighbourhood, not to its coarse point. */
-    if (!rc && sqlite3_exec(store->db,
+    if (!rc)
+        rc = geodata_exec(store,
             "UPDATE posts SET neighbourhood_id = (SELECT m.neighbourhood_id FROM members m "
-            "WHERE m.id = posts.author_id) WHERE neighbourhood_id IS NOT "
+            "WHERE m.id = posts.author_id) WHERE neighbourhood_id IS DISTINCT FROM "
             "(SELECT m.neighbourhood_id FROM members m WHERE m.id = posts.author_id)",
-            NULL, NULL, NULL) != SQLITE_OK)
-        rc = geodata_fail_sql(store, "reassigning posts");
+            "reassigning posts");
     geodata_nbindex_free(idx);
     return rc;
 }
@@ -450,10 +454,8 @@ int geodata_import_neighbourhoods(geodata_store *store, const char *path,
     if (!rc) rc = measure(store, &set);
     if (!rc) rc = geodata_begin(store);
     if (!rc) {
-        if (sqlite3_exec(store->db,
-                         "CREATE TEMP TABLE IF NOT EXISTS nb_keep(id TEXT PRIMARY KEY);"
-                         "DELETE FROM temp.nb_keep", NULL, NULL, NULL) != SQLITE_OK)
-            rc = geodata_fail_sql(store, "preparing the import");
+        rc = geodata_exec(store, "CREATE TEMP TABLE IF NOT EXISTS nb_keep(id TEXT PRIMARY KEY);"
+                          "DELETE FROM nb_keep", "preparing the import");
         if (!rc) rc = store_items(store, &set);
         if (!rc) rc = store_contiguity(store, &set, gap_m, report);
         if (!rc) rc = reassign_all(store, report);

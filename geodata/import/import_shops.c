@@ -17,6 +17,7 @@
 
 #include "geodata/nbindex.h"
 #include "ogr_source.h"
+#include "spatialite_blob.h"
 
 enum { F_ID, F_NAME, F_SHOP, F_BRAND, F_HOURS, F_HOUSENUMBER, F_STREET, F_POSTCODE, F_CITY, N_F };
 
@@ -35,18 +36,23 @@ static const char *const *const field_names[N_F] = {
 static const char upsert_sql[] =
     "INSERT INTO shops(source_id, name, shop, brand, opening_hours, addr_housenumber, "
     "  addr_street, addr_postcode, addr_city, neighbourhood_id, geom) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, MakePoint(?11, ?12, 4326)) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13) "
     "ON CONFLICT(source_id) DO UPDATE SET name = excluded.name, shop = excluded.shop, "
     "  brand = excluded.brand, opening_hours = excluded.opening_hours, "
     "  addr_housenumber = excluded.addr_housenumber, addr_street = excluded.addr_street, "
     "  addr_postcode = excluded.addr_postcode, addr_city = excluded.addr_city, "
     "  neighbourhood_id = excluded.neighbourhood_id, geom = excluded.geom, "
     "  updated_at = unixepoch() "
-    "WHERE NOT (name IS excluded.name AND shop IS excluded.shop AND brand IS excluded.brand "
-    "  AND opening_hours IS excluded.opening_hours "
-    "  AND addr_housenumber IS excluded.addr_housenumber AND addr_street IS excluded.addr_street "
-    "  AND addr_postcode IS excluded.addr_postcode AND addr_city IS excluded.addr_city "
-    "  AND neighbourhood_id IS excluded.neighbourhood_id AND X(geom) = ?11 AND Y(geom) = ?12)";
+    "WHERE NOT (shops.name IS NOT DISTINCT FROM excluded.name "
+    "  AND shops.shop IS NOT DISTINCT FROM excluded.shop "
+    "  AND shops.brand IS NOT DISTINCT FROM excluded.brand "
+    "  AND shops.opening_hours IS NOT DISTINCT FROM excluded.opening_hours "
+    "  AND shops.addr_housenumber IS NOT DISTINCT FROM excluded.addr_housenumber "
+    "  AND shops.addr_street IS NOT DISTINCT FROM excluded.addr_street "
+    "  AND shops.addr_postcode IS NOT DISTINCT FROM excluded.addr_postcode "
+    "  AND shops.addr_city IS NOT DISTINCT FROM excluded.addr_city "
+    "  AND shops.neighbourhood_id IS NOT DISTINCT FROM excluded.neighbourhood_id "
+    "  AND ST_X(shops.geom) = ?11 AND ST_Y(shops.geom) = ?12)";
 
 /* The point standing for a shop: itself, or a point on its surface. */
 static int shop_point(GEOSContextHandle_t h, const GEOSGeometry *g, double *x, double *y)
@@ -66,8 +72,8 @@ static int shop_point(GEOSContextHandle_t h, const GEOSGeometry *g, double *x, d
 }
 
 static int import_features(geodata_store *store, const char *path, geodata_ogr *src,
-                           geodata_geos *geos, geodata_nbindex *idx, sqlite3_stmt *st,
-                           sqlite3_stmt *seen, const geodata_import_options *opts,
+                           geodata_geos *geos, geodata_nbindex *idx, sql_stmt *st,
+                           sql_stmt *seen, const geodata_import_options *opts,
                            geodata_report *report)
 {
     int field[N_F];
@@ -79,6 +85,7 @@ static int import_features(geodata_store *store, const char *path, geodata_ogr *
     const char *base = basename(pathcopy);
     OGRFeatureH f;
     char why[256], fallback_id[300];
+    unsigned char point[GEODATA_POINT_BLOB_SIZE];
     int rc = GEODATA_OK;
     while (rc == GEODATA_OK && (f = OGR_L_GetNextFeature(src->layer)) != NULL) {
         report->read++;
@@ -94,12 +101,12 @@ static int import_features(geodata_store *store, const char *path, geodata_ogr *
                 snprintf(fallback_id, sizeof fallback_id, "%.250s:%lld", base, fid);
                 id = fallback_id;
             }
-            sqlite3_bind_text(seen, 1, id, -1, SQLITE_TRANSIENT);
-            int step = sqlite3_step(seen);
-            sqlite3_reset(seen);
-            if (step != SQLITE_DONE) {
+            sql_bind_text(seen, 1, id, -1, SQL_TRANSIENT);
+            int step = sql_step(seen);
+            sql_reset(seen);
+            if (step != SQL_DONE) {
                 rc = geodata_fail_sql(store, "checking shop ids");
-            } else if (sqlite3_changes(store->db) == 0) {
+            } else if (sql_changes(store) == 0) {
                 report->rejected++;
                 geodata_report_note(report, "feature %lld: id %s seen before in this file, skipped",
                                     fid, id);
@@ -107,20 +114,21 @@ static int import_features(geodata_store *store, const char *path, geodata_ogr *
                 OGR_F_Destroy(f);
                 continue;
             }
-            sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+            sql_bind_text(st, 1, id, -1, SQL_TRANSIENT);
             for (int i = F_NAME; i < N_F; i++)
-                sqlite3_bind_text(st, i + 1, geodata_ogr_string(f, field[i]), -1, SQLITE_TRANSIENT);
+                sql_bind_text(st, i + 1, geodata_ogr_string(f, field[i]), -1, SQL_TRANSIENT);
             long k = geodata_nbindex_lookup(idx, x, y);
             if (k >= 0)
-                sqlite3_bind_text(st, 10, geodata_nbindex_id(idx, (size_t)k), -1, SQLITE_STATIC);
+                sql_bind_text(st, 10, geodata_nbindex_id(idx, (size_t)k), -1, SQL_STATIC);
             else
-                sqlite3_bind_null(st, 10);
-            sqlite3_bind_double(st, 11, x);
-            sqlite3_bind_double(st, 12, y);
-            if (sqlite3_step(st) != SQLITE_DONE)
+                sql_bind_null(st, 10);
+            sql_bind_double(st, 11, x);
+            sql_bind_double(st, 12, y);
+            geodata_bind_point(store, st, 13, x, y, point);
+            if (sql_step(st) != SQL_DONE)
                 rc = geodata_fail_sql(store, "storing a shop");
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
+            sql_reset(st);
+            sql_clear_bindings(st);
             report->stored++;
             if (k < 0)
                 report->outside++;
@@ -153,16 +161,16 @@ int geodata_import_shops(geodata_store *store, const char *path,
     int rc = geodata_ogr_open(store, path, GEODATA_WANT_ANY, &src);
     if (!rc) {
         geodata_nbindex *idx = NULL;
-        sqlite3_stmt *st = NULL, *seen = NULL;
+        sql_stmt *st = NULL, *seen = NULL;
         rc = geodata_begin(store);
         if (!rc) rc = geodata_nbindex_load(store, &idx);
-        if (!rc && sqlite3_exec(store->db, "CREATE TEMP TABLE IF NOT EXISTS shop_seen"
-                                "(id TEXT PRIMARY KEY); DELETE FROM temp.shop_seen",
-                                NULL, NULL, NULL) != SQLITE_OK)
-            rc = geodata_fail_sql(store, "preparing the import");
+        if (!rc)
+            rc = geodata_exec(store, "CREATE TEMP TABLE IF NOT EXISTS shop_seen"
+                              "(id TEXT PRIMARY KEY); DELETE FROM shop_seen",
+                              "preparing the import");
         if (!rc && (!(st = geodata_prepare(store, upsert_sql))
-                    || !(seen = geodata_prepare(store, "INSERT OR IGNORE INTO temp.shop_seen(id) "
-                                                       "VALUES (?)"))))
+                    || !(seen = geodata_prepare(store, "INSERT INTO shop_seen(id) VALUES (?) "
+                                                       "ON CONFLICT DO NOTHING"))))
             rc = GEODATA_EDB;
         if (!rc) rc = import_features(store, path, &src, &geos, idx, st, seen, opts, report);
         if (!rc) {
@@ -173,8 +181,8 @@ int geodata_import_shops(geodata_store *store, const char *path,
             rc = geodata_audit(store, 0, "import shops", path, detail);
             free(detail);
         }
-        sqlite3_finalize(st);
-        sqlite3_finalize(seen);
+        sql_finalize(st);
+        sql_finalize(seen);
         if (!rc) rc = geodata_commit(store);
         if (rc) geodata_rollback(store);
         geodata_nbindex_free(idx);

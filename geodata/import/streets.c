@@ -612,12 +612,12 @@ int geodata_streets_derive(const geodata_street_address *a, size_t n,
 
 typedef struct rebuild {
     geodata_store *store;
-    sqlite3_stmt *upsert;     /* one line, written only when it changed */
-    sqlite3_stmt *names;      /* a commune's lines of the names between two */
-    sqlite3_stmt *names_after;  /* a commune's lines of the names after one */
-    sqlite3_stmt *first;      /* the lines of the pending communes up to one */
-    sqlite3_stmt *communes;   /* the lines of the pending communes between two */
-    sqlite3_stmt *parts;      /* a street's parts past those written */
+    sql_stmt *upsert;     /* one line, written only when it changed */
+    sql_stmt *names;      /* a commune's lines of the names between two */
+    sql_stmt *names_after;  /* a commune's lines of the names after one */
+    sql_stmt *first;      /* the lines of the pending communes up to one */
+    sql_stmt *communes;   /* the lines of the pending communes between two */
+    sql_stmt *parts;      /* a street's parts past those written */
     char *insee, *name;       /* the street being read */
     size_t insee_cap, name_cap;
     char *prev_insee, *prev_name;  /* the last street written */
@@ -661,14 +661,14 @@ static void put_f64(unsigned char *p, double v)
 }
 
 /* Steps a write statement bound by the caller, counting the rows changed. */
-static int run_write(rebuild *r, sqlite3_stmt *st, const char *what)
+static int run_write(rebuild *r, sql_stmt *st, const char *what)
 {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE)
+    int rc = sql_step(st);
+    sql_reset(st);
+    sql_clear_bindings(st);
+    if (rc != SQL_DONE)
         return geodata_fail_sql(r->store, what);
-    r->stats->changed += (uint64_t)sqlite3_changes(r->store->db);
+    r->stats->changed += (uint64_t)sql_changes(r->store);
     return 0;
 }
 
@@ -689,11 +689,11 @@ static int write_line(void *arg, const double *lonlat, size_t n)
     put_u32(r->wkb + 5, (uint32_t)n);
     for (size_t i = 0; i < 2 * n; i++)
         put_f64(r->wkb + 9 + 8 * i, lonlat[i]);
-    sqlite3_stmt *st = r->upsert;
-    sqlite3_bind_text(st, 1, r->insee, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, r->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, r->part++);
-    sqlite3_bind_blob(st, 4, r->wkb, (int)len, SQLITE_STATIC);
+    sql_stmt *st = r->upsert;
+    sql_bind_text(st, 1, r->insee, -1, SQL_STATIC);
+    sql_bind_text(st, 2, r->name, -1, SQL_STATIC);
+    sql_bind_int(st, 3, r->part++);
+    sql_bind_blob(st, 4, r->wkb, (int)len, SQL_STATIC);
     r->stats->streets++;
     return run_write(r, st, "writing a street");
 }
@@ -702,11 +702,11 @@ static int write_line(void *arg, const double *lonlat, size_t n)
  * and hi ("" and NULL: no bound). Work: an index range. */
 static int delete_names(rebuild *r, const char *insee, const char *lo, const char *hi)
 {
-    sqlite3_stmt *st = hi ? r->names : r->names_after;
-    sqlite3_bind_text(st, 1, insee, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
+    sql_stmt *st = hi ? r->names : r->names_after;
+    sql_bind_text(st, 1, insee, -1, SQL_STATIC);
+    sql_bind_text(st, 2, lo, -1, SQL_STATIC);
     if (hi)
-        sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
+        sql_bind_text(st, 3, hi, -1, SQL_STATIC);
     return run_write(r, st, "deleting old streets");
 }
 
@@ -715,10 +715,10 @@ static int delete_names(rebuild *r, const char *insee, const char *lo, const cha
  * address. Work: an index range of the pending list. */
 static int delete_communes(rebuild *r, const char *lo, const char *hi)
 {
-    sqlite3_stmt *st = lo ? r->communes : r->first;
-    sqlite3_bind_text(st, 1, lo ? lo : "", -1, SQLITE_STATIC);
+    sql_stmt *st = lo ? r->communes : r->first;
+    sql_bind_text(st, 1, lo ? lo : "", -1, SQL_STATIC);
     if (hi)
-        sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+        sql_bind_text(st, 2, hi, -1, SQL_STATIC);
     return run_write(r, st, "deleting old streets");
 }
 
@@ -741,9 +741,9 @@ static int flush_street(rebuild *r)
     if (rc == GEODATA_ENOMEM)
         rc = geodata_fail(r->store, GEODATA_ENOMEM, "out of memory");
     if (!rc) {
-        sqlite3_bind_text(r->parts, 1, r->insee, -1, SQLITE_STATIC);
-        sqlite3_bind_text(r->parts, 2, r->name, -1, SQLITE_STATIC);
-        sqlite3_bind_int(r->parts, 3, r->part);
+        sql_bind_text(r->parts, 1, r->insee, -1, SQL_STATIC);
+        sql_bind_text(r->parts, 2, r->name, -1, SQL_STATIC);
+        sql_bind_int(r->parts, 3, r->part);
         rc = run_write(r, r->parts, "deleting old streets");
     }
     if (!rc && (set_text(&r->prev_insee, &r->prev_insee_cap, r->insee)
@@ -756,18 +756,18 @@ static int flush_street(rebuild *r)
 
 static int count_pending(geodata_store *store, uint64_t *n)
 {
-    sqlite3_stmt *st = geodata_prepare(store, "SELECT count(*) FROM streets_pending");
+    sql_stmt *st = geodata_prepare(store, "SELECT count(*) FROM streets_pending");
     if (!st)
         return GEODATA_EDB;
-    int rc = sqlite3_step(st) == SQLITE_ROW ? GEODATA_OK
+    int rc = sql_step(st) == SQL_ROW ? GEODATA_OK
                                             : geodata_fail_sql(store, "reading the streets to rebuild");
-    *n = rc ? 0 : (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    *n = rc ? 0 : (uint64_t)sql_column_int64(st, 0);
+    sql_finalize(st);
     return rc;
 }
 
 /* Appends an address of the current street. */
-static int add_address(rebuild *r, sqlite3_stmt *rows)
+static int add_address(rebuild *r, sql_stmt *rows)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 256;
@@ -778,10 +778,10 @@ static int add_address(rebuild *r, sqlite3_stmt *rows)
         r->cap = cap;
     }
     double box[4];
-    if (geodata_blob_box(sqlite3_column_blob(rows, 3), sqlite3_column_bytes(rows, 3), box))
+    if (geodata_blob_box(sql_column_blob(rows, 3), sql_column_bytes(rows, 3), box))
         return 0; /* no point: nothing to place */
     r->a[r->n++] = (geodata_street_address){ .lon = box[0], .lat = box[2],
-                                             .number = (long)sqlite3_column_int64(rows, 2) };
+                                             .number = (long)sql_column_int64(rows, 2) };
     r->stats->addresses++;
     return 0;
 }
@@ -793,32 +793,32 @@ static int rebuild_pending(rebuild *r, geodata_progress_fn progress, void *progr
     int rc = count_pending(store, &total);
     if (rc || total == 0)
         return rc;
-    sqlite3_stmt *rows = geodata_prepare(store,
+    sql_stmt *rows = geodata_prepare(store,
         "SELECT insee, street, number, geom FROM addresses "
         "WHERE insee IN (SELECT insee FROM streets_pending) "
         "ORDER BY insee, street, number, rep, id");
     r->upsert = geodata_prepare(store,
-        "INSERT INTO streets(insee, name, part, geom) VALUES (?1, ?2, ?3, GeomFromWKB(?4, 4326)) "
+        "INSERT INTO streets(insee, name, part, geom) VALUES (?1, ?2, ?3, ST_GeomFromWKB(?4, 4326)) "
         "ON CONFLICT(insee, name, part) DO UPDATE SET geom = excluded.geom "
-        "WHERE geom IS NOT excluded.geom");
+        "WHERE streets.geom IS DISTINCT FROM excluded.geom");
     r->names = geodata_prepare(store,
         "DELETE FROM streets WHERE insee = ?1 AND name > ?2 AND name < ?3");
     r->names_after = geodata_prepare(store, "DELETE FROM streets WHERE insee = ?1 AND name > ?2");
     r->first = geodata_prepare(store,
         "DELETE FROM streets WHERE insee IN (SELECT insee FROM streets_pending "
-        "  WHERE insee >= ?1 AND (?2 IS NULL OR insee < ?2))");
+        "  WHERE insee >= ?1 AND (CAST(?2 AS TEXT) IS NULL OR insee < ?2))");
     r->communes = geodata_prepare(store,
         "DELETE FROM streets WHERE insee IN (SELECT insee FROM streets_pending "
-        "  WHERE insee > ?1 AND (?2 IS NULL OR insee < ?2))");
+        "  WHERE insee > ?1 AND (CAST(?2 AS TEXT) IS NULL OR insee < ?2))");
     r->parts = geodata_prepare(store,
         "DELETE FROM streets WHERE insee = ?1 AND name = ?2 AND part >= ?3");
     if (!rows || !r->upsert || !r->names || !r->names_after || !r->first || !r->communes || !r->parts)
         rc = GEODATA_EDB;
-    int step = SQLITE_DONE, reading = 0;
+    int step = SQL_DONE, reading = 0;
     uint64_t visited = 0;     /* communes with addresses, for progress */
-    while (!rc && (step = sqlite3_step(rows)) == SQLITE_ROW) {
-        const char *insee = (const char *)sqlite3_column_text(rows, 0);
-        const char *name = (const char *)sqlite3_column_text(rows, 1);
+    while (!rc && (step = sql_step(rows)) == SQL_ROW) {
+        const char *insee = (const char *)sql_column_text(rows, 0);
+        const char *name = (const char *)sql_column_text(rows, 1);
         insee = insee ? insee : "";
         name = name ? name : "";
         int new_commune = !reading || strcmp(insee, r->insee) != 0;
@@ -834,7 +834,7 @@ static int rebuild_pending(rebuild *r, geodata_progress_fn progress, void *progr
         if (!rc)
             rc = add_address(r, rows);
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading addresses for the streets");
     if (!rc && reading)
         rc = flush_street(r);
@@ -842,9 +842,9 @@ static int rebuild_pending(rebuild *r, geodata_progress_fn progress, void *progr
         rc = delete_names(r, r->prev_insee, r->prev_name, NULL);
     if (!rc)
         rc = delete_communes(r, r->has_prev ? r->prev_insee : NULL, NULL);
-    sqlite3_finalize(rows);
-    if (!rc && sqlite3_exec(store->db, "DELETE FROM streets_pending", NULL, NULL, NULL) != SQLITE_OK)
-        rc = geodata_fail_sql(store, "emptying the streets to rebuild");
+    sql_finalize(rows);
+    if (!rc)
+        rc = geodata_exec(store, "DELETE FROM streets_pending", "emptying the streets to rebuild");
     r->stats->communes = total;
     return rc;
 }
@@ -855,7 +855,7 @@ int geodata_streets_rebuild(geodata_store *store, geodata_progress_fn progress, 
     geodata_streets_stats ignored;
     stats = stats ? stats : &ignored;
     memset(stats, 0, sizeof *stats);
-    int own = sqlite3_get_autocommit(store->db) != 0;
+    int own = !sql_in_transaction(store);
     int rc = own ? geodata_begin(store) : GEODATA_OK;
     if (rc)
         return rc;
@@ -864,10 +864,10 @@ int geodata_streets_rebuild(geodata_store *store, geodata_progress_fn progress, 
      * then rebuilt in one bulk pass. */
     uint64_t pending = 0;
     rc = count_pending(store, &pending);
-    sqlite3_stmt *first = rc ? NULL : geodata_prepare(store, "SELECT NOT EXISTS (SELECT 1 FROM streets)");
-    int bulk = first && sqlite3_step(first) == SQLITE_ROW && pending > 0
-               && (pending >= BULK_COMMUNES || sqlite3_column_int(first, 0));
-    sqlite3_finalize(first);
+    sql_stmt *first = rc ? NULL : geodata_prepare(store, "SELECT NOT EXISTS (SELECT 1 FROM streets)");
+    int bulk = first && sql_step(first) == SQL_ROW && pending > 0
+               && (pending >= BULK_COMMUNES || sql_column_int(first, 0));
+    sql_finalize(first);
     if (!rc && !first)
         rc = GEODATA_EDB;
     if (bulk)
@@ -877,12 +877,12 @@ int geodata_streets_rebuild(geodata_store *store, geodata_progress_fn progress, 
         rc = rebuild_pending(&r, progress, progress_arg);
     if (!rc && bulk)
         rc = geodata_spatial_index_rebuild(store, "streets");
-    sqlite3_finalize(r.upsert);
-    sqlite3_finalize(r.names);
-    sqlite3_finalize(r.names_after);
-    sqlite3_finalize(r.first);
-    sqlite3_finalize(r.communes);
-    sqlite3_finalize(r.parts);
+    sql_finalize(r.upsert);
+    sql_finalize(r.names);
+    sql_finalize(r.names_after);
+    sql_finalize(r.first);
+    sql_finalize(r.communes);
+    sql_finalize(r.parts);
     free(r.insee);
     free(r.name);
     free(r.prev_insee);
@@ -901,27 +901,27 @@ int geodata_streets_rebuild(geodata_store *store, geodata_progress_fn progress, 
 int geodata_streets_in_box(geodata_store *store, const double box[4], size_t max,
                            int (*each)(void *arg, const geodata_street *s), void *arg)
 {
-    sqlite3_stmt *st = geodata_cached(store,
-        "SELECT s.name, s.insee, AsBinary(s.geom) FROM idx_streets_geom i "
+    sql_stmt *st = geodata_cached(store,
+        "SELECT s.name, s.insee, ST_AsBinary(s.geom) FROM idx_streets_geom i "
         "JOIN streets s ON s.id = i.pkid "
         "WHERE i.xmin <= ?3 AND i.xmax >= ?1 AND i.ymin <= ?4 AND i.ymax >= ?2 LIMIT ?5");
     if (!st)
         return GEODATA_EDB;
     for (int i = 0; i < 4; i++)
-        sqlite3_bind_double(st, i + 1, box[i]);
-    sqlite3_bind_int64(st, 5, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+        sql_bind_double(st, i + 1, box[i]);
+    sql_bind_int64(st, 5, max > INT64_MAX ? INT64_MAX : (int64_t)max);
     int rc = GEODATA_OK, step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
         geodata_street s = {
-            .name = (const char *)sqlite3_column_text(st, 0),
-            .insee = (const char *)sqlite3_column_text(st, 1),
-            .wkb = sqlite3_column_blob(st, 2),
-            .wkb_len = (size_t)sqlite3_column_bytes(st, 2),
+            .name = (const char *)sql_column_text(st, 0),
+            .insee = (const char *)sql_column_text(st, 1),
+            .wkb = sql_column_blob(st, 2),
+            .wkb_len = (size_t)sql_column_bytes(st, 2),
         };
         if (s.name && s.insee && s.wkb)
             rc = each(arg, &s);
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading streets");
     geodata_release(store, st);
     return rc;

@@ -625,7 +625,7 @@ static int zip_shapefile(geodata_store *store, const geodata_export_request *req
  * SQLite's json_object(), from bound values. */
 static int audit_export(geodata_store *store, const geodata_export_request *req, int64_t rows)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "SELECT json_object('format', ?1, 'crs', ?2, 'rows', ?3, 'filters', json_object("
         "'neighbourhood', ?4, 'category', ?5, 'status', ?6, "
         "'since', CASE WHEN ?7 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', ?7, 'unixepoch') END, "
@@ -634,24 +634,24 @@ static int audit_export(geodata_store *store, const geodata_export_request *req,
         return GEODATA_EDB;
     char crs[16];
     snprintf(crs, sizeof crs, "EPSG:%d", epsg_of(req));
-    sqlite3_bind_text(st, 1, req->format, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, crs, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, rows);
+    sql_bind_text(st, 1, req->format, -1, SQL_STATIC);
+    sql_bind_text(st, 2, crs, -1, SQL_STATIC);
+    sql_bind_int64(st, 3, rows);
     if (req->neighbourhood && *req->neighbourhood)
-        sqlite3_bind_text(st, 4, req->neighbourhood, -1, SQLITE_STATIC);
+        sql_bind_text(st, 4, req->neighbourhood, -1, SQL_STATIC);
     if (req->category && *req->category)
-        sqlite3_bind_text(st, 5, req->category, -1, SQLITE_STATIC);
+        sql_bind_text(st, 5, req->category, -1, SQL_STATIC);
     if (req->status && *req->status)
-        sqlite3_bind_text(st, 6, req->status, -1, SQLITE_STATIC);
+        sql_bind_text(st, 6, req->status, -1, SQL_STATIC);
     if (req->since != GEODATA_TIME_OPEN_START)
-        sqlite3_bind_int64(st, 7, req->since);
+        sql_bind_int64(st, 7, req->since);
     if (req->until != GEODATA_TIME_OPEN_END)
-        sqlite3_bind_int64(st, 8, req->until);
-    int rc = sqlite3_step(st) == SQLITE_ROW
+        sql_bind_int64(st, 8, req->until);
+    int rc = sql_step(st) == SQL_ROW
                  ? geodata_audit(store, req->actor_id, "export", req->layer,
-                                 (const char *)sqlite3_column_text(st, 0))
+                                 (const char *)sql_column_text(st, 0))
                  : geodata_fail_sql(store, "describing the export");
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
@@ -716,9 +716,7 @@ int geodata_export_write(geodata_store *store, const geodata_export_request *req
         rc = open_output(&w, shp ? shp_dir : tmp, dst);
 
     /* One read transaction: the count and the rows see the same data. */
-    int reading = !rc && sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-    if (!rc && !reading)
-        rc = geodata_fail_sql(store, "starting to read");
+    int reading = !rc && !(rc = geodata_exec(store, "BEGIN", "starting to read"));
     geodata_feature_query q;
     if (!rc) {
         query_of(req, w.layer, &q);
@@ -741,7 +739,7 @@ int geodata_export_write(geodata_store *store, const geodata_export_request *req
             rc = req->progress(req->progress_arg, 0, 0);
     }
     if (reading)
-        sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+        geodata_exec(store, "COMMIT", "ending the read");
     if (w.ds) {
         CPLErrorReset();
         GDALClose(w.ds);

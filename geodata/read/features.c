@@ -175,8 +175,8 @@ enum {
     "p.created_at, p.updated_at, p.expires_at, p.hidden, p.geom"
 #define NEED_WHERE " WHERE p.id BETWEEN ?16 AND ?17 AND (?1 = 1 OR p.hidden = 0)" \
     VISIBLE_IN("p.neighbourhood_id") \
-    " AND (?3 IS NULL OR p.neighbourhood_id = ?3) AND (?4 IS NULL OR p.category = ?4)" \
-    " AND (?5 IS NULL OR (?5 = 'expired' AND p.status = 'open' AND p.expires_at <= ?99)" \
+    " AND (CAST(?3 AS TEXT) IS NULL OR p.neighbourhood_id = ?3) AND (CAST(?4 AS TEXT) IS NULL OR p.category = ?4)" \
+    " AND (CAST(?5 AS TEXT) IS NULL OR (?5 = 'expired' AND p.status = 'open' AND p.expires_at <= ?99)" \
     "      OR (?5 = 'open' AND p.status = 'open' AND p.expires_at > ?99)" \
     "      OR (?5 NOT IN ('open', 'expired') AND p.status = ?5))" \
     " AND p.created_at BETWEEN ?6 AND ?7"
@@ -194,8 +194,8 @@ static const char NEEDS_BOX_PAGE[] = "SELECT " NEED_COLUMNS " FROM posts p" NEED
     "s.addr_street, s.addr_postcode, s.addr_city, s.status, s.delivers, s.takeaway, " \
     "s.gift_cards, s.confirmed_at, s.neighbourhood_id, s.geom"
 #define SHOP_WHERE " WHERE s.id BETWEEN ?16 AND ?17" \
-    " AND (?3 IS NULL OR s.neighbourhood_id = ?3) AND (?4 IS NULL OR s.shop = ?4)" \
-    " AND (?5 IS NULL OR s.status = ?5)"
+    " AND (CAST(?3 AS TEXT) IS NULL OR s.neighbourhood_id = ?3) AND (CAST(?4 AS TEXT) IS NULL OR s.shop = ?4)" \
+    " AND (CAST(?5 AS TEXT) IS NULL OR s.status = ?5)"
 #define SHOP_IN_BOX POINT_IN_BOX("s.id", "idx_shops_geom", "s.geom")
 
 static const char SHOPS_COUNT[] = "SELECT count(*) FROM shops s" SHOP_WHERE;
@@ -210,7 +210,7 @@ static const char SHOPS_BOX_PAGE[] = "SELECT " SHOP_COLUMNS " FROM shops s" SHOP
     "(SELECT group_concat(value, ', ') FROM json_each(k.materials)), k.materials_post_id, " \
     "m.neighbourhood_id, k.geom"
 #define MAKER_WHERE " WHERE k.member_id BETWEEN ?16 AND ?17" VISIBLE_IN("m.neighbourhood_id") \
-    " AND (?3 IS NULL OR m.neighbourhood_id = ?3)"
+    " AND (CAST(?3 AS TEXT) IS NULL OR m.neighbourhood_id = ?3)"
 
 static const char MAKERS_COUNT[] = "SELECT count(*) FROM makers k JOIN members m "
     "ON m.id = k.member_id" MAKER_WHERE;
@@ -224,8 +224,8 @@ static const char MAKERS_BOX_PAGE[] = "SELECT " MAKER_COLUMNS " FROM makers k JO
     "ON m.id = k.member_id" MAKER_WHERE MAKER_IN_BOX " ORDER BY k.member_id" PAGE;
 
 /* neighbourhoods: rowid is the R*Tree's key, id the feature's */
-#define NB_COLUMNS "n.id, n.name, n.area_m2, AsBinary(n.geom)"
-#define NB_WHERE " WHERE (?2 IS NULL OR n.id = ?2)"
+#define NB_COLUMNS "n.id, n.name, n.area_m2, ST_AsBinary(n.geom)"
+#define NB_WHERE " WHERE (CAST(?2 AS TEXT) IS NULL OR n.id = ?2)"
 #define NB_BOX_FROM " FROM idx_neighbourhoods_geom i CROSS JOIN neighbourhoods n ON n.rowid = i.pkid"
 #define NB_IN_BOX RTREE_BOX " AND Intersects(n.geom, BuildMbr(?10, ?11, ?12, ?13, 4326))"
 
@@ -293,39 +293,39 @@ static int numeric_id(const char *text, int64_t *out)
     return 1;
 }
 
-static void bind_query(sqlite3_stmt *st, const geodata_feature_query *q, int64_t id)
+static void bind_query(sql_stmt *st, const geodata_feature_query *q, int64_t id)
 {
     int staff = q->audience->kind == GEODATA_AUDIENCE_STAFF;
-    sqlite3_bind_int(st, P_STAFF, staff ? 1 : 0);
+    sql_bind_int(st, P_STAFF, staff ? 1 : 0);
     geodata_audience_bind(st, P_AUDIENCE, q->audience);
-    sqlite3_bind_text(st, P_ID_TEXT, q->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, P_ID_MIN, q->id ? id : INT64_MIN);
-    sqlite3_bind_int64(st, P_ID_MAX, q->id ? id : INT64_MAX);
-    sqlite3_bind_text(st, P_NB, q->neighbourhood, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, P_CATEGORY, q->category, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, P_STATUS, q->status, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, P_SINCE, q->since);
-    sqlite3_bind_int64(st, P_UNTIL, q->until);
+    sql_bind_text(st, P_ID_TEXT, q->id, -1, SQL_STATIC);
+    sql_bind_int64(st, P_ID_MIN, q->id ? id : INT64_MIN);
+    sql_bind_int64(st, P_ID_MAX, q->id ? id : INT64_MAX);
+    sql_bind_text(st, P_NB, q->neighbourhood, -1, SQL_STATIC);
+    sql_bind_text(st, P_CATEGORY, q->category, -1, SQL_STATIC);
+    sql_bind_text(st, P_STATUS, q->status, -1, SQL_STATIC);
+    sql_bind_int64(st, P_SINCE, q->since);
+    sql_bind_int64(st, P_UNTIL, q->until);
     if (q->bbox) {
-        sqlite3_bind_double(st, P_WEST, q->west);
-        sqlite3_bind_double(st, P_SOUTH, q->south);
-        sqlite3_bind_double(st, P_EAST, q->east);
-        sqlite3_bind_double(st, P_NORTH, q->north);
+        sql_bind_double(st, P_WEST, q->west);
+        sql_bind_double(st, P_SOUTH, q->south);
+        sql_bind_double(st, P_EAST, q->east);
+        sql_bind_double(st, P_NORTH, q->north);
     }
-    sqlite3_bind_int64(st, P_NOW, q->now);
+    sql_bind_int64(st, P_NOW, q->now);
 }
 
 /* Reads the current row of a page statement into f and values (room for
  * the layer's fields). 0, or -1 when the geometry cannot be read. */
-static int read_row(sqlite3_stmt *st, const geodata_feature_query *q, geodata_feature *f,
+static int read_row(sql_stmt *st, const geodata_feature_query *q, geodata_feature *f,
                     geodata_value *values)
 {
     const geodata_layer *l = q->layer;
-    f->id = (const char *)sqlite3_column_text(st, 0);
+    f->id = (const char *)sql_column_text(st, 0);
     for (size_t i = 0; i < l->n_fields; i++) {
         int col = (int)i + 1;
         geodata_value *v = &values[i];
-        *v = (geodata_value){ .null = sqlite3_column_type(st, col) == SQLITE_NULL };
+        *v = (geodata_value){ .null = sql_column_type(st, col) == SQL_NULL };
         if (v->null)
             continue;
         if (q->export && !(l->fields[i].flags & GEODATA_FIELD_EXPORT)) {
@@ -334,21 +334,21 @@ static int read_row(sqlite3_stmt *st, const geodata_feature_query *q, geodata_fe
         }
         switch (l->fields[i].type) {
         case GEODATA_FIELD_REAL:
-            v->r = sqlite3_column_double(st, col);
+            v->r = sql_column_double(st, col);
             break;
         case GEODATA_FIELD_TEXT:
-            v->s = (const char *)sqlite3_column_text(st, col);
-            v->len = (size_t)sqlite3_column_bytes(st, col);
+            v->s = (const char *)sql_column_text(st, col);
+            v->len = (size_t)sql_column_bytes(st, col);
             v->null = v->s == NULL;
             break;
         default:
-            v->i = sqlite3_column_int64(st, col);
+            v->i = sql_column_int64(st, col);
             break;
         }
     }
     int g = (int)l->n_fields + 1;
-    const unsigned char *blob = sqlite3_column_blob(st, g);
-    int len = sqlite3_column_bytes(st, g);
+    const unsigned char *blob = sql_column_blob(st, g);
+    int len = sql_column_bytes(st, g);
     if (l->geometry == GEODATA_GEOMETRY_POINT) {
         double box[4];
         if (!blob || geodata_blob_box(blob, len, box))
@@ -386,17 +386,17 @@ int geodata_features_query(geodata_store *store, const geodata_feature_query *q,
     if (q->id && l->geometry == GEODATA_GEOMETRY_POINT && !numeric_id(q->id, &id))
         return GEODATA_OK;   /* no feature has that id: nothing matches */
     const char *const *sql = layer_sql[li];
-    sqlite3_stmt *st = geodata_cached(store, sql[q->bbox ? 3 : 1]);
+    sql_stmt *st = geodata_cached(store, sql[q->bbox ? 3 : 1]);
     if (!st)
         return GEODATA_EDB;
     bind_query(st, q, id);
-    sqlite3_bind_int64(st, P_LIMIT, q->limit ? (sqlite3_int64)q->limit : -1);
-    sqlite3_bind_int64(st, P_OFFSET, (sqlite3_int64)q->offset);
+    sql_bind_int64(st, P_LIMIT, q->limit ? (long long)q->limit : -1);
+    sql_bind_int64(st, P_OFFSET, (long long)q->offset);
     geodata_value values[16];
     _Static_assert(N(shop_fields) <= 16 && N(need_fields) <= 16, "room for every field");
     size_t returned = 0;
-    int step = SQLITE_DONE, stopped = 0;   /* stopped: by each's return */
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    int step = SQL_DONE, stopped = 0;   /* stopped: by each's return */
+    while ((step = sql_step(st)) == SQL_ROW) {
         geodata_feature f = { .values = values };
         if (read_row(st, q, &f, values)) {
             rc = geodata_fail(store, GEODATA_EGEOM, "a feature of %s has no readable geometry", l->id);
@@ -408,7 +408,7 @@ int geodata_features_query(geodata_store *store, const geodata_feature_query *q,
             break;
         }
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading features");
     geodata_release(store, st);
     if (!matched || (rc && !stopped))
@@ -419,12 +419,12 @@ int geodata_features_query(geodata_store *store, const geodata_feature_query *q,
         *matched = (int64_t)(q->offset + returned);
         return rc;
     }
-    sqlite3_stmt *cnt = geodata_cached(store, sql[q->bbox ? 2 : 0]);
+    sql_stmt *cnt = geodata_cached(store, sql[q->bbox ? 2 : 0]);
     if (!cnt)
         return GEODATA_EDB;
     bind_query(cnt, q, id);
-    if (sqlite3_step(cnt) == SQLITE_ROW)
-        *matched = sqlite3_column_int64(cnt, 0);
+    if (sql_step(cnt) == SQL_ROW)
+        *matched = sql_column_int64(cnt, 0);
     else
         rc = geodata_fail_sql(store, "counting features");
     geodata_release(store, cnt);
@@ -436,17 +436,17 @@ int geodata_layer_extent(geodata_store *store, const geodata_layer *layer, doubl
     ptrdiff_t li = layer - geodata_layers;
     if (li < 0 || li >= GEODATA_LAYERS)
         return geodata_fail(store, GEODATA_EINVAL, "no such layer");
-    sqlite3_stmt *st = geodata_cached(store, extent_sql[li]);
+    sql_stmt *st = geodata_cached(store, extent_sql[li]);
     if (!st)
         return GEODATA_EDB;
     int rc = GEODATA_OK;
-    if (sqlite3_step(st) != SQLITE_ROW)
+    if (sql_step(st) != SQL_ROW)
         rc = geodata_fail_sql(store, "reading a layer's extent");
-    else if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+    else if (sql_column_type(st, 0) == SQL_NULL)
         rc = geodata_fail(store, GEODATA_ENOTFOUND, "the %s layer is empty", layer->id);
     else
         for (int i = 0; i < 4; i++)
-            box[i] = sqlite3_column_double(st, i);
+            box[i] = sql_column_double(st, i);
     geodata_release(store, st);
     return rc;
 }

@@ -10,35 +10,35 @@
 #include "spatialite_blob.h"
 #include "geodata/map.h"
 
-static int blob_point(sqlite3_stmt *st, int col, double *lon, double *lat)
+static int blob_point(sql_stmt *st, int col, double *lon, double *lat)
 {
     double box[4];
-    const void *blob = sqlite3_column_blob(st, col);
-    if (!blob || geodata_blob_box(blob, sqlite3_column_bytes(st, col), box))
+    const void *blob = sql_column_blob(st, col);
+    if (!blob || geodata_blob_box(blob, sql_column_bytes(st, col), box))
         return 0;
     *lon = box[0];
     *lat = box[2];
     return 1;
 }
 
-static const char *text(sqlite3_stmt *st, int col)
+static const char *text(sql_stmt *st, int col)
 {
-    const char *s = (const char *)sqlite3_column_text(st, col);
+    const char *s = (const char *)sql_column_text(st, col);
     return s ? s : "";
 }
 
 int geodata_map_extent(geodata_store *store, double box[4])
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_neighbourhoods_geom");
     if (!st)
         return GEODATA_EDB;
-    int rc = sqlite3_step(st) == SQLITE_ROW ? GEODATA_OK
+    int rc = sql_step(st) == SQL_ROW ? GEODATA_OK
                                              : geodata_fail_sql(store, "reading the data's extent");
-    if (!rc && sqlite3_column_type(st, 0) == SQLITE_NULL)
+    if (!rc && sql_column_type(st, 0) == SQL_NULL)
         rc = geodata_fail(store, GEODATA_ENOTFOUND, "no neighbourhoods");
     for (int i = 0; !rc && i < 4; i++)
-        box[i] = sqlite3_column_double(st, i);
+        box[i] = sql_column_double(st, i);
     geodata_release(store, st);
     return rc;
 }
@@ -46,19 +46,19 @@ int geodata_map_extent(geodata_store *store, double box[4])
 int geodata_map_expired(geodata_store *store, int64_t after, int64_t upto,
                         int (*each)(void *arg, int64_t id, double lon, double lat), void *arg)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT geom, id FROM posts WHERE expires_at > ?1 AND expires_at <= ?2 "
         "AND status = 'open' AND hidden = 0");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int64(st, 2, upto);
+    sql_bind_int64(st, 1, after);
+    sql_bind_int64(st, 2, upto);
     int rc = GEODATA_OK, step;
     double lon, lat;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+    while (!rc && (step = sql_step(st)) == SQL_ROW)
         if (blob_point(st, 0, &lon, &lat))
-            rc = each(arg, sqlite3_column_int64(st, 1), lon, lat);
-    if (!rc && step != SQLITE_DONE)
+            rc = each(arg, sql_column_int64(st, 1), lon, lat);
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading expired posts");
     geodata_release(store, st);
     return rc;
@@ -67,19 +67,19 @@ int geodata_map_expired(geodata_store *store, int64_t after, int64_t upto,
 #define NEED_COLUMNS "p.id, p.kind, p.category, p.status, p.title, p.neighbourhood_id, " \
                      "p.expires_at, p.geom"
 
-static int each_need(geodata_store *store, sqlite3_stmt *st,
+static int each_need(geodata_store *store, sql_stmt *st,
                      int (*each)(void *arg, const geodata_map_need *n), void *arg)
 {
     int rc = GEODATA_OK, step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        geodata_map_need n = { .id = sqlite3_column_int64(st, 0), .kind = text(st, 1),
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
+        geodata_map_need n = { .id = sql_column_int64(st, 0), .kind = text(st, 1),
                                .category = text(st, 2), .status = text(st, 3),
                                .title = text(st, 4), .neighbourhood_id = text(st, 5),
-                               .expires_at = sqlite3_column_int64(st, 6) };
+                               .expires_at = sql_column_int64(st, 6) };
         if (blob_point(st, 7, &n.lon, &n.lat))
             rc = each(arg, &n);
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading needs");
     geodata_release(store, st);
     return rc;
@@ -88,31 +88,31 @@ static int each_need(geodata_store *store, sqlite3_stmt *st,
 int geodata_map_needs(geodata_store *store, int64_t now,
                       int (*each)(void *arg, const geodata_map_need *n), void *arg)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT " NEED_COLUMNS " FROM posts p WHERE p.hidden = 0 "
         "AND (p.status = 'claimed' OR (p.status = 'open' AND p.expires_at > ?1))");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, now);
+    sql_bind_int64(st, 1, now);
     return each_need(store, st, each, arg);
 }
 
 int geodata_map_need_by_id(geodata_store *store, int64_t id,
                      int (*each)(void *arg, const geodata_map_need *n), void *arg)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT " NEED_COLUMNS " FROM posts p WHERE p.id = ?1 AND p.hidden = 0 "
         "AND p.status IN ('open', 'claimed')");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, id);
+    sql_bind_int64(st, 1, id);
     return each_need(store, st, each, arg);
 }
 
 int geodata_map_shops(geodata_store *store, const double box[4],
                       int (*each)(void *arg, const geodata_map_shop *s), void *arg)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT s.id, s.name, s.shop, s.status, s.opening_hours, s.delivers, s.takeaway, "
         "s.gift_cards, s.confirmed_at, s.geom "
         "FROM idx_shops_geom i JOIN shops s ON s.id = i.pkid "
@@ -120,20 +120,20 @@ int geodata_map_shops(geodata_store *store, const double box[4],
     if (!st)
         return GEODATA_EDB;
     for (int i = 0; i < 4; i++)
-        sqlite3_bind_double(st, i + 1, box[i]);
+        sql_bind_double(st, i + 1, box[i]);
     int rc = GEODATA_OK, step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        geodata_map_shop s = { .id = sqlite3_column_int64(st, 0), .name = text(st, 1),
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
+        geodata_map_shop s = { .id = sql_column_int64(st, 0), .name = text(st, 1),
                                .shop = text(st, 2), .status = text(st, 3),
                                .opening_hours = text(st, 4),
-                               .delivers = sqlite3_column_int(st, 5),
-                               .takeaway = sqlite3_column_int(st, 6),
-                               .gift_cards = sqlite3_column_int(st, 7),
-                               .confirmed_at = sqlite3_column_int64(st, 8) };
+                               .delivers = sql_column_int(st, 5),
+                               .takeaway = sql_column_int(st, 6),
+                               .gift_cards = sql_column_int(st, 7),
+                               .confirmed_at = sql_column_int64(st, 8) };
         if (blob_point(st, 9, &s.lon, &s.lat))
             rc = each(arg, &s);
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading the shops of a box");
     geodata_release(store, st);
     return rc;

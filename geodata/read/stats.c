@@ -38,33 +38,33 @@ int geodata_stats_needs(geodata_store *store, const geodata_stats_window *w,
     int rc = geodata_stats_window_check(store, w);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_cached(store,
-        "SELECT created_at / 86400 * 86400, ifnull(neighbourhood_id, ''), category, "
+    sql_stmt *st = geodata_cached(store,
+        "SELECT created_at / 86400 * 86400, coalesce(neighbourhood_id, ''), category, "
         "CASE WHEN status = 'open' AND expires_at <= ?3 THEN 'expired' ELSE status END, "
         "sum(kind = 'request'), sum(kind = 'offer') "
         "FROM posts WHERE created_at >= ?1 AND created_at < ?2 AND hidden = 0 "
         "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, w->since);
-    sqlite3_bind_int64(st, 2, w->until);
-    sqlite3_bind_int64(st, 3, w->now);
-    int step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    sql_bind_int64(st, 1, w->since);
+    sql_bind_int64(st, 2, w->until);
+    sql_bind_int64(st, 3, w->now);
+    int step = SQL_DONE;
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
         geodata_stats_cell c = {
-            .day = sqlite3_column_int64(st, 0),
-            .neighbourhood = (const char *)sqlite3_column_text(st, 1),
-            .category = (const char *)sqlite3_column_text(st, 2),
-            .status = (const char *)sqlite3_column_text(st, 3),
-            .requests = sqlite3_column_int64(st, 4),
-            .offers = sqlite3_column_int64(st, 5),
+            .day = sql_column_int64(st, 0),
+            .neighbourhood = (const char *)sql_column_text(st, 1),
+            .category = (const char *)sql_column_text(st, 2),
+            .status = (const char *)sql_column_text(st, 3),
+            .requests = sql_column_int64(st, 4),
+            .offers = sql_column_int64(st, 5),
         };
         if (!c.neighbourhood || !c.category || !c.status)
             rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
         else
             rc = each(arg, &c);
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "counting posts");
     geodata_release(store, st);
     return rc;
@@ -116,23 +116,23 @@ int geodata_stats_times_of(geodata_store *store, const geodata_stats_window *w,
     int rc = geodata_stats_window_check(store, w);
     if (rc)
         return rc;
-    sqlite3_stmt *st = geodata_cached(store,
-        "SELECT ifnull(neighbourhood_id, ''), claimed_at - created_at, "
+    sql_stmt *st = geodata_cached(store,
+        "SELECT coalesce(neighbourhood_id, ''), claimed_at - created_at, "
         "CASE WHEN status = 'done' AND done_at IS NOT NULL THEN done_at - claimed_at END "
         "FROM posts WHERE created_at >= ?1 AND created_at < ?2 AND hidden = 0 "
         "AND claimed_at IS NOT NULL ORDER BY 1");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, w->since);
-    sqlite3_bind_int64(st, 2, w->until);
+    sql_bind_int64(st, 1, w->since);
+    sql_bind_int64(st, 2, w->until);
     durations claim = { 0 }, done = { 0 };
     size_t claim0 = 0, done0 = 0;       /* where the current neighbourhood's run starts */
     char nb[GEODATA_ID_MAX + 1] = "";
-    int step = SQLITE_DONE, any = 0;
+    int step = SQL_DONE, any = 0;
     for (;;) {
-        step = rc ? SQLITE_DONE : sqlite3_step(st);
-        const char *id = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-        if (step == SQLITE_ROW && !id) {
+        step = rc ? SQL_DONE : sql_step(st);
+        const char *id = step == SQL_ROW ? (const char *)sql_column_text(st, 0) : NULL;
+        if (step == SQL_ROW && !id) {
             rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
             break;
         }
@@ -146,7 +146,7 @@ int geodata_stats_times_of(geodata_store *store, const geodata_stats_window *w,
             done0 = done.n;
             any = 0;
         }
-        if (rc || step != SQLITE_ROW)
+        if (rc || step != SQL_ROW)
             break;
         if (!any) {
             if (strlen(id) >= sizeof nb) {
@@ -156,11 +156,11 @@ int geodata_stats_times_of(geodata_store *store, const geodata_stats_window *w,
             strcpy(nb, id);
             any = 1;
         }
-        rc = push(store, &claim, sqlite3_column_int64(st, 1));
-        if (!rc && sqlite3_column_type(st, 2) != SQLITE_NULL)
-            rc = push(store, &done, sqlite3_column_int64(st, 2));
+        rc = push(store, &claim, sql_column_int64(st, 1));
+        if (!rc && sql_column_type(st, 2) != SQL_NULL)
+            rc = push(store, &done, sql_column_int64(st, 2));
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "measuring posts");
     geodata_release(store, st);
     if (!rc) {
@@ -176,7 +176,7 @@ int geodata_stats_neighbourhoods(geodata_store *store, int64_t now,
                                  int (*each)(void *arg, const geodata_stats_neighbourhood *n),
                                  void *arg)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT n.id, n.name, "
         "(SELECT count(*) FROM members m WHERE m.neighbourhood_id = n.id), "
         "(SELECT count(*) FROM shops s WHERE s.neighbourhood_id = n.id), "
@@ -185,20 +185,20 @@ int geodata_stats_neighbourhoods(geodata_store *store, int64_t now,
         "FROM neighbourhoods n ORDER BY n.id");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, GEODATA_SHOP_STALE_S);
-    int rc = GEODATA_OK, step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    sql_bind_int64(st, 1, now);
+    sql_bind_int64(st, 2, GEODATA_SHOP_STALE_S);
+    int rc = GEODATA_OK, step = SQL_DONE;
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
         geodata_stats_neighbourhood n = {
-            .id = (const char *)sqlite3_column_text(st, 0),
-            .name = (const char *)sqlite3_column_text(st, 1),
-            .verified_members = sqlite3_column_int64(st, 2),
-            .shops = sqlite3_column_int64(st, 3),
-            .shops_unconfirmed = sqlite3_column_int64(st, 4),
+            .id = (const char *)sql_column_text(st, 0),
+            .name = (const char *)sql_column_text(st, 1),
+            .verified_members = sql_column_int64(st, 2),
+            .shops = sql_column_int64(st, 3),
+            .shops_unconfirmed = sql_column_int64(st, 4),
         };
         rc = n.id && n.name ? each(arg, &n) : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "counting per neighbourhood");
     geodata_release(store, st);
     return rc;
@@ -209,20 +209,20 @@ int geodata_stats_shops(geodata_store *store, int64_t now,
                                     int64_t unconfirmed),
                         void *arg)
 {
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT status, count(*), sum(confirmed_at IS NULL OR ?1 - confirmed_at > ?2) "
         "FROM shops GROUP BY status ORDER BY status");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, GEODATA_SHOP_STALE_S);
-    int rc = GEODATA_OK, step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *status = (const char *)sqlite3_column_text(st, 0);
-        rc = status ? each(arg, status, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2))
+    sql_bind_int64(st, 1, now);
+    sql_bind_int64(st, 2, GEODATA_SHOP_STALE_S);
+    int rc = GEODATA_OK, step = SQL_DONE;
+    while (!rc && (step = sql_step(st)) == SQL_ROW) {
+        const char *status = (const char *)sql_column_text(st, 0);
+        rc = status ? each(arg, status, sql_column_int64(st, 1), sql_column_int64(st, 2))
                     : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "counting shops");
     geodata_release(store, st);
     return rc;

@@ -15,22 +15,22 @@
 int geodata_changes_last(geodata_store *store, int64_t *seq)
 {
     *seq = 0;
-    sqlite3_stmt *st = geodata_cached(store, "SELECT max(seq) FROM changes");
+    sql_stmt *st = geodata_cached(store, "SELECT max(seq) FROM changes");
     if (!st)
         return GEODATA_EDB;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *seq = sqlite3_column_int64(st, 0);
+    int rc = sql_step(st);
+    if (rc == SQL_ROW)
+        *seq = sql_column_int64(st, 0);
     geodata_release(store, st);
-    return rc == SQLITE_ROW ? GEODATA_OK : geodata_fail_sql(store, "reading the change feed");
+    return rc == SQL_ROW ? GEODATA_OK : geodata_fail_sql(store, "reading the change feed");
 }
 
 /* The point in a geometry column, if it holds one. */
-static int column_point(sqlite3_stmt *st, int col, double *lon, double *lat)
+static int column_point(sql_stmt *st, int col, double *lon, double *lat)
 {
-    const unsigned char *blob = sqlite3_column_blob(st, col);
+    const unsigned char *blob = sql_column_blob(st, col);
     double box[4];
-    if (!blob || geodata_blob_box(blob, sqlite3_column_bytes(st, col), box))
+    if (!blob || geodata_blob_box(blob, sql_column_bytes(st, col), box))
         return 0;
     *lon = box[0];
     *lat = box[2];
@@ -48,17 +48,17 @@ int geodata_changes_since(geodata_store *store, int64_t after, size_t max,
      * number back with it). */
     /* Two subqueries: SQLite answers a lone min() or max() from the index's
      * ends, but both in one query scan the table. */
-    sqlite3_stmt *st = geodata_cached(store,
+    sql_stmt *st = geodata_cached(store,
         "SELECT (SELECT min(seq) FROM changes), (SELECT max(seq) FROM changes)");
     if (!st)
         return GEODATA_EDB;
-    if (sqlite3_step(st) != SQLITE_ROW) {
+    if (sql_step(st) != SQL_ROW) {
         int rc = geodata_fail_sql(store, "reading the change feed");
         geodata_release(store, st);
         return rc;
     }
-    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
-    int empty = sqlite3_column_type(st, 0) == SQLITE_NULL;
+    int64_t lo = sql_column_int64(st, 0), hi = sql_column_int64(st, 1);
+    int empty = sql_column_type(st, 0) == SQL_NULL;
     geodata_release(store, st);
     if (empty || hi <= after)
         return GEODATA_OK;
@@ -71,14 +71,14 @@ int geodata_changes_since(geodata_store *store, int64_t after, size_t max,
                                "WHERE seq > ?1 ORDER BY seq LIMIT ?2");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+    sql_bind_int64(st, 1, after);
+    sql_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
     int rc, stop = 0;
-    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (!stop && (rc = sql_step(st)) == SQL_ROW) {
         char layer[16];
         geodata_column_text(st, 1, layer, sizeof layer);
-        geodata_change c = { .seq = sqlite3_column_int64(st, 0), .layer = layer,
-                             .ref_id = sqlite3_column_int64(st, 2) };
+        geodata_change c = { .seq = sql_column_int64(st, 0), .layer = layer,
+                             .ref_id = sql_column_int64(st, 2) };
         c.has_old = column_point(st, 3, &c.old_lon, &c.old_lat);
         c.has_new = column_point(st, 4, &c.new_lon, &c.new_lat);
         stop = each(arg, &c);
@@ -88,7 +88,7 @@ int geodata_changes_since(geodata_store *store, int64_t after, size_t max,
         geodata_release(store, st);
         return stop;
     }
-    rc = rc == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, "reading the change feed");
+    rc = rc == SQL_DONE ? GEODATA_OK : geodata_fail_sql(store, "reading the change feed");
     geodata_release(store, st);
     return rc;
 }

@@ -10,21 +10,66 @@
 
 #include "geodata/import.h"
 #include "geodata/store.h"
+#include "stmt.h"
 
 struct geodata_metric;
+struct geodata_pg;
 
 #define GEODATA_STMT_CACHE 48
 #define STORE_CACHE_KIB "-65536"   /* every connection's page cache: 64 MiB (PRAGMA cache_size) */
 
 struct geodata_store {
-    sqlite3 *db;                    /* one connection, used by one thread at a time */
+    sqlite3 *db;                    /* SQLite: one connection, used by one thread at a
+                                       time; NULL on PostgreSQL */
+    struct geodata_pg *pg;          /* PostgreSQL: the connection (pg.c); NULL on SQLite */
     char *err;                      /* malloc'd message of the last failure, or NULL */
     struct geodata_metric *metric;  /* metres for distance queries; made on first use */
     struct {
         const char *sql;            /* the literal's address is the key */
-        sqlite3_stmt *st;
+        sql_stmt *st;
     } cache[GEODATA_STMT_CACHE];    /* statements of the request paths, kept prepared */
 };
+
+/* The SQL of the store's engine: sqlite on SpatiaLite, pg on PostGIS. Where
+ * the two must differ, both are written at the call, side by side. Both are
+ * string literals, so geodata_cached keys them apart. */
+#define GEODATA_DIALECT(store, sqlite_sql, pg_sql) ((store)->pg ? (pg_sql) : (sqlite_sql))
+
+/* The PostgreSQL engine (pg.c). geodata_store_open hands it a connection
+ * string (geodata_pg_conninfo tells one from a file path). */
+int geodata_pg_conninfo(const char *db);
+int geodata_pg_open(geodata_store *store, const char *conninfo, unsigned flags);
+void geodata_pg_close(struct geodata_pg *pg);
+sql_stmt *geodata_pg_prepare(geodata_store *store, const char *sql, int kept);
+int geodata_pg_exec(geodata_store *store, const char *sql, const char *what);
+int geodata_pg_fail(geodata_store *store, const char *what);
+int geodata_pg_changes(struct geodata_pg *pg);
+int geodata_pg_in_transaction(struct geodata_pg *pg);
+int geodata_pg_unique_violation(struct geodata_pg *pg);
+/* The GEODATA_E* code of a PostgreSQL SQLSTATE. */
+int geodata_pg_code(const char *sqlstate);
+/* A file of this machine for what (e.g. "geocoder") of the PostgreSQL store:
+ * under $TMPDIR or /var/tmp, named after the connection string. malloc'd. */
+char *geodata_pg_cache_path(struct geodata_pg *pg, const char *what);
+
+/* Rows changed by the last write of the store's connection (sqlite3_changes). */
+static inline int sql_changes(geodata_store *store)
+{
+    return store->pg ? geodata_pg_changes(store->pg) : sqlite3_changes(store->db);
+}
+
+/* Whether a transaction is open on the store's connection. */
+static inline int sql_in_transaction(geodata_store *store)
+{
+    return store->pg ? geodata_pg_in_transaction(store->pg) : !sqlite3_get_autocommit(store->db);
+}
+
+/* Whether the last failure was a UNIQUE constraint's. */
+static inline int sql_unique_violation(geodata_store *store)
+{
+    return store->pg ? geodata_pg_unique_violation(store->pg)
+                     : sqlite3_extended_errcode(store->db) == SQLITE_CONSTRAINT_UNIQUE;
+}
 
 /* The store's metric projection, centred on its neighbourhoods (geom.h);
  * NULL with the message set when it cannot be made. */
@@ -52,19 +97,19 @@ int geodata_sql_code(sqlite3 *db, int rc);
  * out of memory), so that a failing read is an error and never a shorter
  * list. Every read loop goes `while ((row = geodata_step(s, st)) > 0)`,
  * then `if (row < 0)`. */
-int geodata_step(geodata_store *store, sqlite3_stmt *st);
+int geodata_step(geodata_store *store, sql_stmt *st);
 
 /* The audience rule (audience.h) in SQL, for a column col holding a
  * neighbourhood id and a parameter p bound by geodata_audience_bind: NULL
  * for staff (every row), the member's home (it and the contiguous ones), ""
  * for nobody (no row). The one place the rule is written in SQL. */
 #define GEODATA_AUDIENCE_SQL(col, p) \
-    "(" p " IS NULL OR " col " = " p " OR " col \
+    "(CAST(" p " AS TEXT) IS NULL OR " col " = " p " OR " col \
     " IN (SELECT b FROM neighbourhood_contiguity WHERE a = " p "))"
 struct geodata_audience;
 /* Binds parameter i of st for GEODATA_AUDIENCE_SQL; a NULL audience is
  * every row. a must outlive the statement's use. */
-void geodata_audience_bind(sqlite3_stmt *st, int i, const struct geodata_audience *a);
+void geodata_audience_bind(sql_stmt *st, int i, const struct geodata_audience *a);
 
 /* Keywords as an FTS5 query into out (of size n): each word (letters and
  * digits) quoted, all required. Other characters only separate words, so no
@@ -76,19 +121,19 @@ char *geodata_vformat(const char *fmt, va_list ap);
 char *geodata_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Copies the text of a result column into out (of size n; "" for NULL). */
-void geodata_column_text(sqlite3_stmt *st, int col, char *out, size_t n);
+void geodata_column_text(sql_stmt *st, int col, char *out, size_t n);
 
 /* Prepares sql on the store; on failure sets the message and returns NULL. */
-sqlite3_stmt *geodata_prepare(geodata_store *store, const char *sql);
+sql_stmt *geodata_prepare(geodata_store *store, const char *sql);
 
 /* Like geodata_prepare for a statement run on every request: sql must be a
  * string literal (its address is the cache key). The statement is kept
- * prepared; give it back with geodata_release(), never sqlite3_finalize(). A
+ * prepared; give it back with geodata_release(), never sql_finalize(). A
  * full cache simply prepares anew (and geodata_release then finalizes). */
-sqlite3_stmt *geodata_cached(geodata_store *store, const char *sql);
+sql_stmt *geodata_cached(geodata_store *store, const char *sql);
 /* Resets a statement from geodata_cached (ending its read) and clears its
  * bindings; finalizes it when it was not kept. NULL is a no-op. */
-void geodata_release(geodata_store *store, sqlite3_stmt *st);
+void geodata_release(geodata_store *store, sql_stmt *st);
 
 /* Transactions. geodata_begin takes the write lock at once (BEGIN IMMEDIATE)
  * so that an import never fails halfway for want of it; geodata_rollback is
@@ -120,7 +165,12 @@ int geodata_end(geodata_store *store, int rc);
 /* Steps st, a statement that writes (the caller keeps it: release or
  * finalize): 0, or the error "what: SQLite's words"; *changed (when not
  * NULL) gets the rows it changed. */
-int geodata_write(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed);
+int geodata_write(geodata_store *store, sql_stmt *st, const char *what, int *changed);
+
+/* Steps st, an INSERT … RETURNING id (the caller keeps it): 0 with *id the
+ * new row's id, or 0 when the statement inserted nothing (an INSERT …
+ * SELECT that found no row); else the error "what: the engine's words". */
+int geodata_insert(geodata_store *store, sql_stmt *st, const char *what, int64_t *id);
 
 /* Drops the index `name` for a bulk load, giving its CREATE statement in *sql
  * (sqlite3_free it) for geodata_index_restore() in the same transaction. */

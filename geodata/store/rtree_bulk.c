@@ -86,7 +86,7 @@ typedef struct leaf_of {
 
 typedef struct writer {
     geodata_store *store;
-    sqlite3_stmt *node, *rowid, *parent;
+    sql_stmt *node, *rowid, *parent;
     unsigned char *blob;
     int node_size;
     int64_t next_node;    /* next free node number; 1 is kept for the root */
@@ -115,18 +115,18 @@ static int write_node(writer *w, int64_t nodeno, int depth, const geodata_rtree_
             w->leaves[w->n_leaves++].node = nodeno;
             continue;
         }
-        sqlite3_bind_int64(w->parent, 1, e[i].id);
-        sqlite3_bind_int64(w->parent, 2, nodeno);
-        int rc = sqlite3_step(w->parent);
-        sqlite3_reset(w->parent);
-        if (rc != SQLITE_DONE)
+        sql_bind_int64(w->parent, 1, e[i].id);
+        sql_bind_int64(w->parent, 2, nodeno);
+        int rc = sql_step(w->parent);
+        sql_reset(w->parent);
+        if (rc != SQL_DONE)
             return geodata_fail_sql(w->store, "writing an rtree parent");
     }
-    sqlite3_bind_int64(w->node, 1, nodeno);
-    sqlite3_bind_blob(w->node, 2, w->blob, w->node_size, SQLITE_STATIC);
-    int rc = sqlite3_step(w->node);
-    sqlite3_reset(w->node);
-    return rc == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(w->store, "writing an rtree node");
+    sql_bind_int64(w->node, 1, nodeno);
+    sql_bind_blob(w->node, 2, w->blob, w->node_size, SQL_STATIC);
+    int rc = sql_step(w->node);
+    sql_reset(w->node);
+    return rc == SQL_DONE ? GEODATA_OK : geodata_fail_sql(w->store, "writing an rtree node");
 }
 
 /* Packs one level: writes nodes of cap cells from e[0..n-1] and replaces
@@ -165,11 +165,11 @@ static int write_rowids(writer *w)
     if (w->n_leaves > 1)
         qsort(w->leaves, w->n_leaves, sizeof *w->leaves, cmp_rowid);
     for (size_t i = 0; i < w->n_leaves; i++) {
-        sqlite3_bind_int64(w->rowid, 1, w->leaves[i].rowid);
-        sqlite3_bind_int64(w->rowid, 2, w->leaves[i].node);
-        int rc = sqlite3_step(w->rowid);
-        sqlite3_reset(w->rowid);
-        if (rc != SQLITE_DONE)
+        sql_bind_int64(w->rowid, 1, w->leaves[i].rowid);
+        sql_bind_int64(w->rowid, 2, w->leaves[i].node);
+        int rc = sql_step(w->rowid);
+        sql_reset(w->rowid);
+        if (rc != SQL_DONE)
             return geodata_fail_sql(w->store, "writing an rtree rowid");
     }
     return GEODATA_OK;
@@ -180,12 +180,12 @@ int geodata_rtree_bulk_load(geodata_store *store, const char *name,
 {
     writer w = { .store = store, .next_node = 2 };
     char *sql = geodata_format("SELECT length(data) FROM \"%s_node\" WHERE nodeno = 1", name);
-    sqlite3_stmt *st = sql ? geodata_prepare(store, sql) : NULL;
+    sql_stmt *st = sql ? geodata_prepare(store, sql) : NULL;
     free(sql);
     if (!st)
         return GEODATA_EDB;
-    w.node_size = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
+    w.node_size = sql_step(st) == SQL_ROW ? sql_column_int(st, 0) : 0;
+    sql_finalize(st);
     size_t cap = w.node_size > 4 ? (size_t)(w.node_size - 4) / CELL_BYTES : 0;
     if (cap > MAX_CELLS)
         cap = MAX_CELLS;
@@ -225,9 +225,9 @@ int geodata_rtree_bulk_load(geodata_store *store, const char *name,
     }
     if (!rc)
         rc = write_rowids(&w);
-    sqlite3_finalize(w.node);
-    sqlite3_finalize(w.rowid);
-    sqlite3_finalize(w.parent);
+    sql_finalize(w.node);
+    sql_finalize(w.rowid);
+    sql_finalize(w.parent);
     free(w.blob);
     free(w.leaves);
     return rc;

@@ -492,33 +492,36 @@ int geodata_schema_version_current(void)
 
 int geodata_store_schema_version(geodata_store *store, int *out)
 {
-    sqlite3_stmt *st = geodata_prepare(store, "PRAGMA user_version");
+    *out = 0;
+    sql_stmt *st = geodata_cached(store, GEODATA_DIALECT(store,
+        "PRAGMA user_version",
+        "SELECT max(version) FROM geodata_schema"));
     if (!st)
         return GEODATA_EDB;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? GEODATA_OK : geodata_fail_sql(store, "reading the schema version");
+    int rc = sql_step(st);
+    if (rc == SQL_ROW)
+        *out = sql_column_int(st, 0);
+    geodata_release(store, st);
+    return rc == SQL_ROW ? GEODATA_OK : geodata_fail_sql(store, "reading the schema version");
 }
 
 /* SpatiaLite's metadata tables come first, in their own transaction: the
  * function opens one itself. Only WGS84-based reference systems are loaded. */
 static int init_spatial_metadata(geodata_store *store)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "SELECT count(*) FROM sqlite_schema WHERE name = 'spatial_ref_sys'");
     if (!st)
         return GEODATA_EDB;
-    int present = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-    sqlite3_finalize(st);
+    int present = sql_step(st) == SQL_ROW && sql_column_int(st, 0) > 0;
+    sql_finalize(st);
     if (present)
         return GEODATA_OK;
     st = geodata_prepare(store, "SELECT InitSpatialMetadata(1, 'WGS84')");
     if (!st)
         return GEODATA_EDB;
-    int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
-    sqlite3_finalize(st);
+    int ok = sql_step(st) == SQL_ROW && sql_column_int(st, 0) == 1;
+    sql_finalize(st);
     return ok ? GEODATA_OK
               : geodata_fail(store, GEODATA_EDB, "cannot initialise SpatiaLite metadata: %s",
                              sqlite3_errmsg(store->db));

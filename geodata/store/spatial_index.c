@@ -32,8 +32,7 @@ static int exec_fmt(geodata_store *store, const char *what, const char *fmt, ...
     va_end(ap);
     if (!sql)
         return geodata_fail(store, GEODATA_ENOMEM, "out of memory");
-    int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL) == SQLITE_OK
-           ? GEODATA_OK : geodata_fail_sql(store, what);
+    int rc = geodata_exec(store, sql, what);
     free(sql);
     return rc;
 }
@@ -75,6 +74,8 @@ static int drop_triggers(geodata_store *store, const char *t, const char *what)
 
 int geodata_spatial_index_suspend(geodata_store *store, const char *t)
 {
+    if (store->pg)   /* a GiST index keeps itself through a bulk load */
+        return GEODATA_OK;
     return drop_triggers(store, t, "suspending a spatial index");
 }
 
@@ -85,14 +86,14 @@ static const char *registered_type(geodata_store *store, const char *t)
         { 1, "POINT" }, { 2, "LINESTRING" }, { 3, "POLYGON" },
         { 4, "MULTIPOINT" }, { 5, "MULTILINESTRING" }, { 6, "MULTIPOLYGON" },
     };
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "SELECT geometry_type FROM geometry_columns WHERE f_table_name = lower(?) "
         "AND f_geometry_column = 'geom'");
     if (!st)
         return NULL;
-    sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
-    int code = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
+    sql_bind_text(st, 1, t, -1, SQL_STATIC);
+    int code = sql_step(st) == SQL_ROW ? sql_column_int(st, 0) : 0;
+    sql_finalize(st);
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (types[i].code == code)
             return types[i].name;
@@ -104,13 +105,13 @@ int geodata_spatial_column_add(geodata_store *store, const char *t, const char *
 {
     char *sql = geodata_format("SELECT AddGeometryColumn('%1$s', 'geom', 4326, '%2$s', 'XY', 1), "
                                "CreateSpatialIndex('%1$s', 'geom')", t, type);
-    sqlite3_stmt *st = sql ? geodata_prepare(store, sql) : NULL;
+    sql_stmt *st = sql ? geodata_prepare(store, sql) : NULL;
     free(sql);
     if (!st)
         return GEODATA_EDB;
-    int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1
-          && sqlite3_column_int(st, 1) == 1;
-    sqlite3_finalize(st);
+    int ok = sql_step(st) == SQL_ROW && sql_column_int(st, 0) == 1
+          && sql_column_int(st, 1) == 1;
+    sql_finalize(st);
     if (!ok)
         return geodata_fail(store, GEODATA_EDB, "cannot add geometry column %s.geom: %s", t,
                             sqlite3_errmsg(store->db));
@@ -125,20 +126,22 @@ int geodata_spatial_column_add(geodata_store *store, const char *t, const char *
 
 int geodata_spatial_index_rebuild(geodata_store *store, const char *t)
 {
+    if (store->pg)
+        return GEODATA_OK;
     int rc = exec_fmt(store, "recreating a spatial index",
                       "DROP TABLE \"idx_%1$s_geom\"; CREATE VIRTUAL TABLE \"idx_%1$s_geom\" "
                       "USING rtree(pkid, xmin, xmax, ymin, ymax);", t);
     if (rc)
         return rc;
     char *sql = geodata_format("SELECT rowid, geom FROM \"%s\" WHERE geom IS NOT NULL", t);
-    sqlite3_stmt *st = sql ? geodata_prepare(store, sql) : NULL;
+    sql_stmt *st = sql ? geodata_prepare(store, sql) : NULL;
     free(sql);
     if (!st)
         return GEODATA_EDB;
     geodata_rtree_entry *e = NULL;
     size_t n = 0, cap = 0;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = sql_step(st)) == SQL_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 4096;
             geodata_rtree_entry *m = realloc(e, cap * sizeof *m);
@@ -148,17 +151,17 @@ int geodata_spatial_index_rebuild(geodata_store *store, const char *t)
             }
             e = m;
         }
-        e[n].id = sqlite3_column_int64(st, 0);
-        if (geodata_blob_box(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), e[n].box)) {
+        e[n].id = sql_column_int64(st, 0);
+        if (geodata_blob_box(sql_column_blob(st, 1), sql_column_bytes(st, 1), e[n].box)) {
             rc = geodata_fail(store, GEODATA_EGEOM, "%s row %lld: not a SpatiaLite geometry", t,
                               (long long)e[n].id);
             break;
         }
         n++;
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading geometries to index");
-    sqlite3_finalize(st);
+    sql_finalize(st);
     char *name = geodata_format("idx_%s_geom", t);
     if (!rc && !name)
         rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");

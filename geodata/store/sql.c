@@ -65,16 +65,18 @@ int geodata_sql_code(sqlite3 *db, int rc)
 
 int geodata_fail_sql(geodata_store *store, const char *what)
 {
+    if (store->pg)
+        return geodata_pg_fail(store, what);
     int code = geodata_sql_code(store->db, sqlite3_extended_errcode(store->db));
     return geodata_fail(store, code, "%s: %s", what, sqlite3_errmsg(store->db));
 }
 
-int geodata_step(geodata_store *store, sqlite3_stmt *st)
+int geodata_step(geodata_store *store, sql_stmt *st)
 {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    int rc = sql_step(st);
+    if (rc == SQL_ROW)
         return 1;
-    if (rc == SQLITE_DONE)
+    if (rc == SQL_DONE)
         return 0;
     return geodata_fail_sql(store, "reading the database");
 }
@@ -86,24 +88,53 @@ const char *geodata_errmsg(const geodata_store *store)
     return store->err ? store->err : "";
 }
 
-void geodata_column_text(sqlite3_stmt *st, int col, char *out, size_t n)
+void geodata_column_text(sql_stmt *st, int col, char *out, size_t n)
 {
-    const unsigned char *s = sqlite3_column_text(st, col);
+    const unsigned char *s = sql_column_text(st, col);
     snprintf(out, n, "%s", s ? (const char *)s : "");
 }
 
-sqlite3_stmt *geodata_prepare(geodata_store *store, const char *sql)
+/* Wraps SQLite's statement lite (NULL: failed to prepare) in a sql_stmt. */
+static sql_stmt *wrap_sqlite(geodata_store *store, sqlite3_stmt *lite)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+    if (!lite) {
         geodata_fail_sql(store, "preparing a statement");
-        sqlite3_finalize(stmt);
         return NULL;
     }
-    return stmt;
+    sql_stmt *st = malloc(sizeof *st);
+    if (!st) {
+        sqlite3_finalize(lite);
+        geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *st = (sql_stmt){ .lite = lite };
+    return st;
 }
 
-sqlite3_stmt *geodata_cached(geodata_store *store, const char *sql)
+sql_stmt *geodata_prepare(geodata_store *store, const char *sql)
+{
+    if (store->pg)
+        return geodata_pg_prepare(store, sql, 0);
+    sqlite3_stmt *lite = NULL;
+    if (sqlite3_prepare_v2(store->db, sql, -1, &lite, NULL) != SQLITE_OK) {
+        sqlite3_finalize(lite);
+        lite = NULL;
+    }
+    return wrap_sqlite(store, lite);
+}
+
+void sql_finalize(sql_stmt *st)
+{
+    if (!st)
+        return;
+    if (st->lite)
+        sqlite3_finalize(st->lite);
+    else
+        geodata_pg_finalize(st->pg);
+    free(st);
+}
+
+sql_stmt *geodata_cached(geodata_store *store, const char *sql)
 {
     size_t free_slot = GEODATA_STMT_CACHE;
     for (size_t i = 0; i < GEODATA_STMT_CACHE; i++) {
@@ -112,12 +143,20 @@ sqlite3_stmt *geodata_cached(geodata_store *store, const char *sql)
         if (!store->cache[i].sql && free_slot == GEODATA_STMT_CACHE)
             free_slot = i;
     }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        geodata_fail_sql(store, "preparing a statement");
-        sqlite3_finalize(st);
-        return NULL;
+    sql_stmt *st;
+    if (store->pg) {
+        st = geodata_pg_prepare(store, sql, 1);
+    } else {
+        sqlite3_stmt *lite = NULL;
+        if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &lite, NULL)
+            != SQLITE_OK) {
+            sqlite3_finalize(lite);
+            lite = NULL;
+        }
+        st = wrap_sqlite(store, lite);
     }
+    if (!st)
+        return NULL;
     if (free_slot < GEODATA_STMT_CACHE) {
         store->cache[free_slot].sql = sql;
         store->cache[free_slot].st = st;
@@ -125,21 +164,23 @@ sqlite3_stmt *geodata_cached(geodata_store *store, const char *sql)
     return st;
 }
 
-void geodata_release(geodata_store *store, sqlite3_stmt *st)
+void geodata_release(geodata_store *store, sql_stmt *st)
 {
     if (!st)
         return;
     for (size_t i = 0; i < GEODATA_STMT_CACHE; i++)
         if (store->cache[i].st == st) {
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
+            sql_reset(st);
+            sql_clear_bindings(st);
             return;
         }
-    sqlite3_finalize(st);
+    sql_finalize(st);
 }
 
 int geodata_exec(geodata_store *store, const char *sql, const char *what)
 {
+    if (store->pg)
+        return geodata_pg_exec(store, sql, what);
     if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return geodata_fail_sql(store, what);
     return GEODATA_OK;
@@ -147,7 +188,9 @@ int geodata_exec(geodata_store *store, const char *sql, const char *what)
 
 int geodata_begin(geodata_store *store)
 {
-    return geodata_exec(store, "BEGIN IMMEDIATE", "starting a transaction");
+    /* SQLite: the write lock at once. PostgreSQL locks rows as they change. */
+    return geodata_exec(store, GEODATA_DIALECT(store, "BEGIN IMMEDIATE", "BEGIN"),
+                        "starting a transaction");
 }
 
 int geodata_commit(geodata_store *store)
@@ -157,8 +200,13 @@ int geodata_commit(geodata_store *store)
 
 void geodata_rollback(geodata_store *store)
 {
-    if (!sqlite3_get_autocommit(store->db))
-        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!sql_in_transaction(store))
+        return;
+    char *keep = store->err;   /* the message of the failure that rolls back */
+    store->err = NULL;
+    geodata_exec(store, "ROLLBACK", "rolling back");
+    free(store->err);
+    store->err = keep;
 }
 
 int geodata_end(geodata_store *store, int rc)
@@ -170,27 +218,44 @@ int geodata_end(geodata_store *store, int rc)
     return rc;
 }
 
-int geodata_write(geodata_store *store, sqlite3_stmt *st, const char *what, int *changed)
+int geodata_write(geodata_store *store, sql_stmt *st, const char *what, int *changed)
 {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
+    int rc = sql_step(st) == SQL_DONE ? GEODATA_OK : geodata_fail_sql(store, what);
     if (changed)
-        *changed = rc ? 0 : sqlite3_changes(store->db);
+        *changed = rc ? 0 : sql_changes(store);
     return rc;
+}
+
+int geodata_insert(geodata_store *store, sql_stmt *st, const char *what, int64_t *id)
+{
+    *id = 0;
+    int step = sql_step(st);
+    if (step == SQL_ROW) {
+        *id = sql_column_int64(st, 0);
+        step = sql_step(st);
+    }
+    if (step != SQL_DONE) {
+        *id = 0;
+        return geodata_fail_sql(store, what);
+    }
+    return GEODATA_OK;
 }
 
 int geodata_index_suspend(geodata_store *store, const char *name, char **sql)
 {
     *sql = NULL;
-    sqlite3_stmt *st = geodata_prepare(store,
+    if (store->pg)   /* PostgreSQL keeps its indexes through a bulk load */
+        return GEODATA_OK;
+    sql_stmt *st = geodata_prepare(store,
         "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?");
     if (!st)
         return GEODATA_EDB;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sql_bind_text(st, 1, name, -1, SQL_STATIC);
     int row = geodata_step(store, st);
-    if (row > 0 && sqlite3_column_type(st, 0) != SQLITE_NULL
-        && !(*sql = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0))))
+    if (row > 0 && sql_column_type(st, 0) != SQL_NULL
+        && !(*sql = sqlite3_mprintf("%s", (const char *)sql_column_text(st, 0))))
         row = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
-    sqlite3_finalize(st);
+    sql_finalize(st);
     if (row < 0)
         return row;
     if (!*sql)
@@ -203,24 +268,26 @@ int geodata_index_suspend(geodata_store *store, const char *name, char **sql)
 
 int geodata_index_restore(geodata_store *store, const char *sql)
 {
+    if (!sql)
+        return GEODATA_OK;
     return geodata_exec(store, sql, "rebuilding an index");
 }
 
 int geodata_audit(geodata_store *store, long long actor_id, const char *action,
                   const char *target, const char *detail)
 {
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "INSERT INTO audit_log(actor_id, action, target, detail) VALUES (?,?,?,?)");
     if (!st)
         return GEODATA_EDB;
     if (actor_id > 0)
-        sqlite3_bind_int64(st, 1, actor_id);
-    sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GEODATA_OK
+        sql_bind_int64(st, 1, actor_id);
+    sql_bind_text(st, 2, action, -1, SQL_STATIC);
+    sql_bind_text(st, 3, target, -1, SQL_STATIC);
+    sql_bind_text(st, 4, detail, -1, SQL_STATIC);
+    int rc = sql_step(st) == SQL_DONE ? GEODATA_OK
                                              : geodata_fail_sql(store, "writing the audit log");
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return rc;
 }
 
@@ -238,7 +305,7 @@ int geodata_store_batch(geodata_store *store, size_t n,
         int one = write(arg, i, store);
         /* An I/O error or a full disk may have rolled the whole transaction
          * back: then none of the batch is in, earlier writes included. */
-        if (one && sqlite3_get_autocommit(store->db))
+        if (one && !sql_in_transaction(store))
             rc = one;
     }
     if (!rc)

@@ -130,6 +130,8 @@ static int journal_mode_is(geodata_store *store, const char *mode)
 
 int geodata_bulk_journal(geodata_store *store)
 {
+    if (store->pg)
+        return 0;
     /* Leaving WAL mode needs the store alone: another connection makes it
      * busy at once, without the busy handler's wait. */
     sqlite3_busy_handler(store->db, NULL, NULL);
@@ -172,12 +174,12 @@ static int configure(geodata_store *store, unsigned flags)
                               geodata_schema_version_current());
         return rc;
     }
-    sqlite3_stmt *st = geodata_prepare(store, "PRAGMA journal_mode=WAL");
+    sql_stmt *st = geodata_prepare(store, "PRAGMA journal_mode=WAL");
     if (!st)
         return GEODATA_EDB;
-    int step = sqlite3_step(st);
-    int ok = step == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
-    sqlite3_finalize(st);
+    int step = sql_step(st);
+    int ok = step == SQL_ROW && strcmp((const char *)sql_column_text(st, 0), "wal") == 0;
+    sql_finalize(st);
     if (!ok && (step & 0xff) == SQLITE_BUSY)   /* an import alone on it: geodata_bulk_journal */
         return geodata_fail(store, GEODATA_EDB, "the database is busy: an import is writing it; "
                             "try again once the import has finished");
@@ -197,6 +199,25 @@ static void sqlite_setup(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* geodata_store_open for a PostgreSQL connection string (pg.c); the message
+ * names the database without its password. */
+static int open_pg(const char *conninfo, unsigned flags, geodata_store **out, char **errmsg)
+{
+    geodata_store *store = calloc(1, sizeof *store);
+    if (!store) {
+        *errmsg = geodata_format("out of memory");
+        return GEODATA_ENOMEM;
+    }
+    int rc = geodata_pg_open(store, conninfo, flags);
+    if (rc) {
+        *errmsg = geodata_format("%s", geodata_errmsg(store));
+        geodata_store_close(store);
+        return rc;
+    }
+    *out = store;
+    return GEODATA_OK;
+}
+
 int geodata_store_open(const char *path, unsigned flags,
                        geodata_store **out, char **errmsg)
 {
@@ -208,6 +229,8 @@ int geodata_store_open(const char *path, unsigned flags,
         *errmsg = geodata_format("no database path given");
         return GEODATA_EINVAL;
     }
+    if (geodata_pg_conninfo(path))
+        return open_pg(path, flags, out, errmsg);
     char *problem = path_problem(path, flags);
     if (problem) {
         *errmsg = problem;
@@ -251,8 +274,11 @@ void geodata_store_close(geodata_store *store)
         free(store->metric);
     }
     for (size_t i = 0; i < GEODATA_STMT_CACHE; i++)
-        sqlite3_finalize(store->cache[i].st);
-    sqlite3_close_v2(store->db);
+        sql_finalize(store->cache[i].st);
+    if (store->pg)
+        geodata_pg_close(store->pg);
+    else
+        sqlite3_close_v2(store->db);
     free(store->err);
     free(store);
 }
@@ -262,16 +288,16 @@ geodata_metric *geodata_store_metric(geodata_store *store)
     if (store->metric)
         return store->metric;
     double lon = 0, lat = 0;
-    sqlite3_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store,
         "SELECT (min(xmin) + max(xmax)) / 2, (min(ymin) + max(ymax)) / 2 FROM idx_neighbourhoods_geom");
     if (!st)
         return NULL;
     int row = geodata_step(store, st);
-    if (row > 0 && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        lon = sqlite3_column_double(st, 0);
-        lat = sqlite3_column_double(st, 1);
+    if (row > 0 && sql_column_type(st, 0) != SQL_NULL) {
+        lon = sql_column_double(st, 0);
+        lat = sql_column_double(st, 1);
     }
-    sqlite3_finalize(st);
+    sql_finalize(st);
     if (row < 0)
         return NULL; /* not made: the message says why */
     geodata_metric *m = malloc(sizeof *m);
@@ -291,14 +317,14 @@ geodata_metric *geodata_store_metric(geodata_store *store)
 
 static int count(geodata_store *store, const char *sql, int64_t *out)
 {
-    sqlite3_stmt *st = geodata_prepare(store, sql);
+    sql_stmt *st = geodata_prepare(store, sql);
     if (!st)
         return GEODATA_EDB;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? GEODATA_OK : geodata_fail_sql(store, "counting");
+    int rc = sql_step(st);
+    if (rc == SQL_ROW)
+        *out = sql_column_int64(st, 0);
+    sql_finalize(st);
+    return rc == SQL_ROW ? GEODATA_OK : geodata_fail_sql(store, "counting");
 }
 
 int geodata_store_counts(geodata_store *store, geodata_counts *out)

@@ -36,24 +36,53 @@ class Suite:
         return 1 if self.fails else 0
 
 
+# The socket directory of a private PostgreSQL (tests/pg/pg_private.sh) when
+# the tests run against the PostgreSQL store; unset for SpatiaLite.
+PG_DIR = os.environ.get("ENTRAIDE_TEST_PG")
+_PG_QUERY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pg_query.py")
+
+
 class Database:
-    """A database file in a fresh directory, filled with `mapd` commands."""
+    """A database of the test's own, filled with `mapd` commands: a file in
+    a fresh directory, or with ENTRAIDE_TEST_PG a fresh database (with
+    PostGIS) on that PostgreSQL, named by its connection string in path."""
 
     def __init__(self, mapd, prefix):
         self.mapd = mapd
         self.work = tempfile.mkdtemp(prefix=prefix)
         self.path = os.path.join(self.work, "test.sqlite")
+        if PG_DIR:
+            name = "t_" + os.path.basename(self.work).replace(".", "_").replace("-", "_").lower()
+            for db, stmt in (("postgres", "CREATE DATABASE %s" % name),
+                             (name, "CREATE EXTENSION postgis")):
+                subprocess.run(["psql", "-h", PG_DIR, "-U", "postgres", "-d", db, "-qAtX",
+                                "-v", "ON_ERROR_STOP=1", "-c", stmt], check=True,
+                               capture_output=True)
+            self.path = "host=%s dbname=%s user=postgres" % (PG_DIR, name)
 
     def run(self, *args, stdin=None):
         return subprocess.run([self.mapd, *args], input=stdin, capture_output=True, text=True,
                               check=True).stdout
 
+    def _pg(self, query, params, write):
+        out = subprocess.run(["/usr/bin/python3", _PG_QUERY, self.path], capture_output=True,
+                             text=True, check=True,
+                             input=json.dumps({"sql": query, "params": list(params),
+                                               "write": write})).stdout
+        return [tuple(bytes.fromhex(v["b"]) if isinstance(v, dict) else v for v in row)
+                for row in json.loads(out)["rows"]]
+
     def sql(self, query, *params):
+        if PG_DIR:
+            return self._pg(query, params, False)
         with sqlite3.connect("file:%s?mode=ro" % self.path, uri=True) as c:
             return c.execute(query, params).fetchall()
 
     def write(self, query, *params):
-        """A write by another process than the server (plain SQLite)."""
+        """A write by another process than the server (plain SQLite, or psycopg2)."""
+        if PG_DIR:
+            self._pg(query, params, True)
+            return
         with sqlite3.connect(self.path) as c:
             c.execute(query, params)
 

@@ -33,6 +33,8 @@ enum {
     GEODATA_ESTALE    = -10, /* what was asked for is gone (a pruned change feed): reload */
     GEODATA_EFULL     = -11, /* the disk (or the quota) is full: nothing of the write is in;
                                 the same write succeeds once space is freed */
+    GEODATA_EUNAVAIL  = -12, /* the database cannot answer now (unreachable, restarting,
+                                over its time budget): the same call may succeed later */
 };
 
 typedef struct geodata_store geodata_store;

@@ -1,0 +1,760 @@
+/*
+ * geodata/store/pg.c — the PostgreSQL engine of the store, through libpq:
+ * telling a connection string from a file path, connecting (then creating or
+ * checking the schema: schema_pg.c), statements behind SQLite's calls
+ * (stmt.h), transactions' state, and errors with their codes.
+ *
+ * Statements. A statement's SQL is written with SQLite's placeholders and
+ * turned into PostgreSQL's `$n` once, when it is made. A statement kept by
+ * geodata_cached is prepared once per connection under a name of its own
+ * and run with PQexecPrepared; any other runs with PQexecParams (parsed each
+ * time) until it runs a second time, when it is prepared too. Parameters
+ * travel as text, save blobs (bytea, binary); integers and doubles declare
+ * their type, text takes the type its place in the SQL gives it. Results
+ * come as text and are converted when read: integers (booleans 't'/'f' are 1
+ * and 0, as SQLite's comparisons give), doubles, bytea's hex. A result is
+ * held whole in memory until the statement is reset: the library's reads are
+ * pages and bounded lists, save the imports and the loading of the read
+ * models, which on PostgreSQL cost memory in proportion to their rows.
+ *
+ * Connections. The string is libpq's (a URI or key=value pairs), so several
+ * hosts and target_session_attrs=read-write find the primary among a primary
+ * and its standby. When the connection is lost (the server restarted, a
+ * standby was promoted), the statement under way fails as "unavailable" —
+ * its outcome unknown to the caller, it is not run again — and the next
+ * statement outside a transaction connects anew, prepares again, and goes on.
+ *
+ * Durability: synchronous_commit stays on (the server's default); a commit
+ * returns once its WAL is flushed on the primary.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "schema_pg.h"   /* geodata_pg_schema, GEODATA_PG_BASE_VERSION */
+
+/* Type OIDs of pg_type, stable across releases. */
+#define OID_BOOL   16
+#define OID_BYTEA  17
+#define OID_INT8   20
+#define OID_INT2   21
+#define OID_INT4   23
+#define OID_FLOAT4 700
+#define OID_FLOAT8 701
+#define OID_NUMERIC 1700
+
+/* How long connecting may take before the attempt (or the host) is given up. */
+#define CONNECT_TIMEOUT_S "5"
+
+struct geodata_pg {
+    PGconn *conn;
+    char *conninfo;        /* as given, to connect again */
+    char *label;           /* the database named without a password, for messages */
+    unsigned generation;   /* bumped at each connection: prepared names are lost with it */
+    unsigned next_name;    /* statement names s1, s2, … on this store */
+    int changes;           /* rows changed by the last statement */
+    unsigned geometry_oid; /* PostGIS's geometry type, whose text is hex EWKB */
+    char sqlstate[6];      /* of the last failure, "" when none */
+};
+
+struct geodata_pg_stmt {
+    geodata_store *store;
+    char *sql;             /* with $n placeholders */
+    int nparams;           /* PostgreSQL's parameters, $1 … */
+    int *map;              /* SQLite's parameter i is PostgreSQL's map[i] (0: unused) */
+    int nlite;             /* SQLite's highest parameter number */
+    char **values;         /* nparams values; NULL is SQL NULL */
+    int *lengths;          /* byte lengths (blobs) */
+    int *formats;          /* 0 text, 1 binary (blobs) */
+    unsigned *types;       /* declared type OIDs; 0 lets the server infer */
+    int kept;              /* prepare it at its first run */
+    unsigned runs;         /* times run since made */
+    char name[16];         /* "" until prepared */
+    unsigned prepared_gen; /* the connection generation it was prepared on */
+    PGresult *res;         /* the result being read, or NULL before a run */
+    int row, nrows;        /* current row (-1 before the first) and row count */
+    unsigned char *blob;   /* a decoded bytea or geometry of the current row */
+    int blob_is_malloc;    /* freed with free(), else with PQfreemem() */
+    size_t blob_len;
+    int blob_col, blob_row;
+};
+
+int geodata_pg_conninfo(const char *db)
+{
+    if (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0)
+        return 1;
+    /* key=value pairs: a first word of letters and underscores, then '='. */
+    const char *p = db;
+    while (isspace((unsigned char)*p))
+        p++;
+    const char *w = p;
+    while (isalpha((unsigned char)*p) || *p == '_')
+        p++;
+    while (isspace((unsigned char)*p))
+        p++;
+    return p > w && *p == '=';
+}
+
+/* The database as messages name it: host, port and name, never the password. */
+static char *make_label(PGconn *conn, const char *conninfo)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    const char *host = NULL, *port = NULL, *dbname = NULL;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (!o->val)
+            continue;
+        if (strcmp(o->keyword, "host") == 0) host = o->val;
+        else if (strcmp(o->keyword, "port") == 0) port = o->val;
+        else if (strcmp(o->keyword, "dbname") == 0) dbname = o->val;
+    }
+    if (conn && PQstatus(conn) == CONNECTION_OK) {
+        host = PQhost(conn);
+        port = PQport(conn);
+        dbname = PQdb(conn);
+    }
+    char *label = geodata_format("PostgreSQL database %s%s%s%s%s", dbname ? dbname : "(default)",
+                                 host ? " on " : "", host ? host : "", port ? ":" : "",
+                                 port ? port : "");
+    PQconninfoFree(opts);
+    return label;
+}
+
+/* Records the failure of res (or of the connection when res is NULL) as the
+ * store's message "what: PostgreSQL's words" and returns its code. */
+static int fail_result(geodata_store *store, const PGresult *res, const char *what)
+{
+    struct geodata_pg *pg = store->pg;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (!state && PQstatus(pg->conn) != CONNECTION_OK)
+        state = "08006";   /* connection failure */
+    snprintf(pg->sqlstate, sizeof pg->sqlstate, "%s", state ? state : "XX000");
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!msg || !*msg)
+        msg = PQerrorMessage(pg->conn);
+    int n = (int)strcspn(msg, "\n");
+    return geodata_fail(store, geodata_pg_code(pg->sqlstate), "%s: %.*s", what, n, msg);
+}
+
+int geodata_pg_code(const char *sqlstate)
+{
+    if (strcmp(sqlstate, "53100") == 0)                      /* disk_full */
+        return GEODATA_EFULL;
+    if (strcmp(sqlstate, "53200") == 0)                      /* out_of_memory */
+        return GEODATA_ENOMEM;
+    if (strncmp(sqlstate, "08", 2) == 0                      /* connection exceptions */
+        || strcmp(sqlstate, "57014") == 0                    /* query_canceled (timeout) */
+        || strcmp(sqlstate, "57P01") == 0                    /* admin_shutdown */
+        || strcmp(sqlstate, "57P03") == 0                    /* cannot_connect_now */
+        || strcmp(sqlstate, "25006") == 0                    /* read_only_sql_transaction */
+        || strcmp(sqlstate, "40001") == 0                    /* serialization_failure */
+        || strcmp(sqlstate, "40P01") == 0                    /* deadlock_detected */
+        || strcmp(sqlstate, "55P03") == 0)                   /* lock_not_available */
+        return GEODATA_EUNAVAIL;
+    return GEODATA_EDB;
+}
+
+int geodata_pg_fail(geodata_store *store, const char *what)
+{
+    /* The statement's own failure was recorded when it ran (fail_result);
+     * keep its words, prefixed with what the caller was doing. */
+    const char *prev = geodata_errmsg(store);
+    char *msg = geodata_format("%s: %s", what, prev);
+    int code = geodata_pg_code(store->pg->sqlstate[0] ? store->pg->sqlstate : "XX000");
+    free(store->err);
+    store->err = msg;
+    return code;
+}
+
+int geodata_pg_changes(struct geodata_pg *pg)
+{
+    return pg->changes;
+}
+
+int geodata_pg_in_transaction(struct geodata_pg *pg)
+{
+    PGTransactionStatusType t = PQtransactionStatus(pg->conn);
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+int geodata_pg_unique_violation(struct geodata_pg *pg)
+{
+    return strcmp(pg->sqlstate, "23505") == 0;
+}
+
+/* Connects (again) with the store's string: defaults first, so that the
+ * string's own values win. */
+static int connect_pg(geodata_store *store)
+{
+    struct geodata_pg *pg = store->pg;
+    if (pg->conn)
+        PQfinish(pg->conn);
+    const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+    const char *values[] = { CONNECT_TIMEOUT_S, "mapd", pg->conninfo, NULL };
+    pg->conn = PQconnectdbParams(keys, values, 1);
+    pg->generation++;
+    pg->sqlstate[0] = '\0';
+    if (!pg->conn)
+        return geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        snprintf(pg->sqlstate, sizeof pg->sqlstate, "08001");
+        const char *msg = PQerrorMessage(pg->conn);
+        /* libpq's message may span lines (one per host tried): keep the last. */
+        size_t n = strlen(msg);
+        while (n > 0 && msg[n - 1] == '\n')
+            n--;
+        const char *line = msg + n;
+        while (line > msg && line[-1] != '\n')
+            line--;
+        return geodata_fail(store, GEODATA_EUNAVAIL, "cannot connect to the %s: %.*s", pg->label,
+                            (int)(msg + n - line), line);
+    }
+    return GEODATA_OK;
+}
+
+/* Before a statement: a lost connection is made again, unless a transaction
+ * was under way on it (its statements are gone; the caller's rollback ends it). */
+static int ensure_connected(geodata_store *store)
+{
+    struct geodata_pg *pg = store->pg;
+    if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK)
+        return GEODATA_OK;
+    return connect_pg(store);
+}
+
+int geodata_pg_exec(geodata_store *store, const char *sql, const char *what)
+{
+    int rc = ensure_connected(store);
+    if (rc)
+        return rc;
+    PGresult *res = PQexec(store->pg->conn, sql);
+    ExecStatusType s = PQresultStatus(res);
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+        store->pg->changes = atoi(PQcmdTuples(res));
+        rc = GEODATA_OK;
+    } else {
+        rc = fail_result(store, res, what);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* SQLite's placeholders (`?`, `?NNN`) as PostgreSQL's `$n`, outside quoted
+ * text. SQLite's numbers may leave gaps (?99 beside ?1 … ?13) where
+ * PostgreSQL's may not: they are numbered again in order of first use, and
+ * (*map)[i] is the new number of SQLite's i (0: not in the SQL), for i up to
+ * *nlite; *nparams gets the count. malloc'd (both), or NULL. */
+static char *translate(const char *sql, int *nparams, int **map, int *nlite)
+{
+    size_t len = strlen(sql);
+    char *out = malloc(len * 4 + 1);   /* "?" becomes at most "$NNN" */
+    int *m = calloc(1000, sizeof *m);  /* SQLite's limit is 999 by default here */
+    if (!out || !m) {
+        free(out);
+        free(m);
+        return NULL;
+    }
+    int max = 0, used = 0;
+    char quote = 0;
+    char *o = out;
+    for (const char *p = sql; *p; p++) {
+        if (quote) {
+            if (*p == quote)
+                quote = 0;
+            *o++ = *p;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+            *o++ = *p;
+        } else if (*p == '?') {
+            int n;
+            if (isdigit((unsigned char)p[1])) {
+                char *end;
+                n = (int)strtol(p + 1, &end, 10);
+                p = end - 1;
+            } else {
+                n = max + 1;
+            }
+            if (n < 1 || n > 999) {
+                free(out);
+                free(m);
+                return NULL;
+            }
+            if (n > max)
+                max = n;
+            if (!m[n])
+                m[n] = ++used;
+            o += sprintf(o, "$%d", m[n]);
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    *nparams = used;
+    *nlite = max;
+    *map = m;
+    return out;
+}
+
+sql_stmt *geodata_pg_prepare(geodata_store *store, const char *sql, int kept)
+{
+    sql_stmt *st = calloc(1, sizeof *st);
+    struct geodata_pg_stmt *p = calloc(1, sizeof *p);
+    if (p)
+        p->sql = translate(sql, &p->nparams, &p->map, &p->nlite);
+    int n = p ? (p->nparams ? p->nparams : 1) : 0;
+    if (p && p->sql) {
+        p->values = calloc((size_t)n, sizeof *p->values);
+        p->lengths = calloc((size_t)n, sizeof *p->lengths);
+        p->formats = calloc((size_t)n, sizeof *p->formats);
+        p->types = calloc((size_t)n, sizeof *p->types);
+    }
+    if (!st || !p || !p->sql || !p->values || !p->lengths || !p->formats || !p->types) {
+        if (p)
+            geodata_pg_finalize(p);
+        free(st);
+        geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    p->store = store;
+    p->kept = kept;
+    p->row = -1;
+    p->blob_col = -1;
+    st->pg = p;
+    return st;
+}
+
+/* Sets parameter i (1-based) to a copy of n bytes at v (NULL: SQL NULL). */
+static int set_param(struct geodata_pg_stmt *st, int i, const void *v, size_t n, int format,
+                     unsigned type)
+{
+    if (i < 1 || i > st->nlite)
+        return SQLITE_RANGE;
+    i = st->map[i];
+    if (!i)   /* a number the SQL skips: nothing to bind, as SQLite */
+        return SQLITE_OK;
+    char *copy = NULL;
+    if (v) {
+        if (!(copy = malloc(n + 1)))
+            return SQLITE_NOMEM;
+        memcpy(copy, v, n);
+        copy[n] = '\0';
+    }
+    free(st->values[i - 1]);
+    st->values[i - 1] = copy;
+    st->lengths[i - 1] = (int)n;
+    st->formats[i - 1] = format;
+    if (v && type)
+        st->types[i - 1] = type;
+    return SQLITE_OK;
+}
+
+int geodata_pg_bind_int64(struct geodata_pg_stmt *st, int i, int64_t v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
+    return set_param(st, i, buf, (size_t)n, 0, OID_INT8);
+}
+
+int geodata_pg_bind_double(struct geodata_pg_stmt *st, int i, double v)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%.17g", v);
+    return set_param(st, i, buf, (size_t)n, 0, OID_FLOAT8);
+}
+
+int geodata_pg_bind_text(struct geodata_pg_stmt *st, int i, const char *s, int n)
+{
+    if (!s)
+        return set_param(st, i, NULL, 0, 0, 0);
+    size_t len = n < 0 ? strlen(s) : strnlen(s, (size_t)n);
+    return set_param(st, i, s, len, 0, 0);
+}
+
+int geodata_pg_bind_blob(struct geodata_pg_stmt *st, int i, const void *p, int n)
+{
+    if (!p)
+        return set_param(st, i, NULL, 0, 1, 0);
+    return set_param(st, i, p ? p : "", (size_t)(n < 0 ? 0 : n), 1, OID_BYTEA);
+}
+
+int geodata_pg_bind_null(struct geodata_pg_stmt *st, int i)
+{
+    return set_param(st, i, NULL, 0, 0, 0);
+}
+
+int geodata_pg_bind_parameter_count(struct geodata_pg_stmt *st)
+{
+    return st->nlite;
+}
+
+static void drop_blob(struct geodata_pg_stmt *st)
+{
+    if (st->blob && st->blob_is_malloc)
+        free(st->blob);
+    else if (st->blob)
+        PQfreemem(st->blob);
+    st->blob = NULL;
+    st->blob_col = -1;
+}
+
+/* Runs the statement with its parameters: 0 with the result held, or the
+ * error recorded on the store. */
+static int run(struct geodata_pg_stmt *st)
+{
+    geodata_store *store = st->store;
+    struct geodata_pg *pg = store->pg;
+    int rc = ensure_connected(store);
+    if (rc)
+        return rc;
+    const char *const *values = (const char *const *)st->values;
+    PGresult *res;
+    if (st->kept || st->runs > 0) {
+        if (!st->name[0] || st->prepared_gen != pg->generation) {
+            if (!st->name[0])
+                snprintf(st->name, sizeof st->name, "s%u", ++pg->next_name);
+            res = PQprepare(pg->conn, st->name, st->sql, st->nparams, st->types);
+            if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                rc = fail_result(store, res, "preparing a statement");
+                if (getenv("GEODATA_PG_TRACE"))
+                    fprintf(stderr, "geodata: %s\n  in: %s\n", geodata_errmsg(store), st->sql);
+                PQclear(res);
+                st->name[0] = '\0';
+                return rc;
+            }
+            PQclear(res);
+            st->prepared_gen = pg->generation;
+        }
+        res = PQexecPrepared(pg->conn, st->name, st->nparams, values, st->lengths, st->formats, 0);
+    } else {
+        res = PQexecParams(pg->conn, st->sql, st->nparams, st->types, values, st->lengths,
+                           st->formats, 0);
+    }
+    st->runs++;
+    ExecStatusType s = PQresultStatus(res);
+    if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
+        rc = fail_result(store, res, "running a statement");
+        if (getenv("GEODATA_PG_TRACE"))   /* for the library's developers: which SQL failed */
+            fprintf(stderr, "geodata: %s\n  in: %s\n", geodata_errmsg(store), st->sql);
+        PQclear(res);
+        return rc;
+    }
+    pg->changes = atoi(PQcmdTuples(res));
+    pg->sqlstate[0] = '\0';
+    st->res = res;
+    st->nrows = PQntuples(res);
+    st->row = -1;
+    return GEODATA_OK;
+}
+
+int geodata_pg_step(struct geodata_pg_stmt *st)
+{
+    if (st->res && st->row >= st->nrows)   /* stepped past the end: runs again, as SQLite does */
+        geodata_pg_reset(st);
+    if (!st->res && run(st))
+        return SQLITE_ERROR;
+    drop_blob(st);
+    if (st->row + 1 < st->nrows) {
+        st->row++;
+        return SQLITE_ROW;
+    }
+    st->row = st->nrows;
+    return SQLITE_DONE;
+}
+
+void geodata_pg_reset(struct geodata_pg_stmt *st)
+{
+    drop_blob(st);
+    PQclear(st->res);
+    st->res = NULL;
+    st->row = -1;
+    st->nrows = 0;
+}
+
+void geodata_pg_clear_bindings(struct geodata_pg_stmt *st)
+{
+    for (int i = 0; i < st->nparams; i++) {
+        free(st->values[i]);
+        st->values[i] = NULL;
+    }
+}
+
+void geodata_pg_finalize(struct geodata_pg_stmt *st)
+{
+    if (!st)
+        return;
+    geodata_pg_reset(st);
+    if (st->name[0] && st->prepared_gen == st->store->pg->generation
+        && PQstatus(st->store->pg->conn) == CONNECTION_OK
+        && PQtransactionStatus(st->store->pg->conn) != PQTRANS_INERROR) {
+        char sql[32];
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
+        PQclear(PQexec(st->store->pg->conn, sql));
+    }
+    if (st->values)
+        geodata_pg_clear_bindings(st);
+    free(st->values);
+    free(st->lengths);
+    free(st->formats);
+    free(st->types);
+    free(st->map);
+    free(st->sql);
+    free(st);
+}
+
+/* The text of column col of the current row, or NULL for NULL or no row. */
+static const char *value(struct geodata_pg_stmt *st, int col)
+{
+    if (!st->res || st->row < 0 || st->row >= st->nrows || col < 0 || col >= PQnfields(st->res)
+        || PQgetisnull(st->res, st->row, col))
+        return NULL;
+    return PQgetvalue(st->res, st->row, col);
+}
+
+int geodata_pg_column_type(struct geodata_pg_stmt *st, int col)
+{
+    if (!value(st, col))
+        return SQLITE_NULL;
+    switch (PQftype(st->res, col)) {
+    case OID_BOOL: case OID_INT2: case OID_INT4: case OID_INT8:
+        return SQLITE_INTEGER;
+    case OID_FLOAT4: case OID_FLOAT8: case OID_NUMERIC:
+        return SQLITE_FLOAT;
+    case OID_BYTEA:
+        return SQLITE_BLOB;
+    default:
+        return SQLITE_TEXT;
+    }
+}
+
+long long geodata_pg_column_int64(struct geodata_pg_stmt *st, int col)
+{
+    const char *v = value(st, col);
+    if (!v)
+        return 0;
+    if (v[0] == 't' && !v[1])
+        return 1;
+    if (v[0] == 'f' && !v[1])
+        return 0;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (*end == '.' || *end == 'e' || *end == 'E')   /* a numeric or float: truncated, as SQLite does */
+        n = (long long)strtod(v, NULL);
+    return n;
+}
+
+double geodata_pg_column_double(struct geodata_pg_stmt *st, int col)
+{
+    const char *v = value(st, col);
+    if (!v)
+        return 0;
+    if (v[0] == 't' && !v[1])
+        return 1;
+    return strtod(v, NULL);
+}
+
+const unsigned char *geodata_pg_column_text(struct geodata_pg_stmt *st, int col)
+{
+    return (const unsigned char *)value(st, col);
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A geometry's hex EWKB as bytes (PQfreemem), or NULL. */
+static unsigned char *unhex(const char *v, size_t *len)
+{
+    size_t n = strlen(v) / 2;
+    unsigned char *out = malloc(n ? n : 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(out);
+            return NULL;
+        }
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    *len = n;
+    return out;
+}
+
+/* Decodes a bytea or geometry column of the current row once. */
+static int decode_blob(struct geodata_pg_stmt *st, int col)
+{
+    if (st->blob_col == col && st->blob_row == st->row)
+        return 1;
+    drop_blob(st);
+    const char *v = value(st, col);
+    if (!v)
+        return 0;
+    unsigned type = PQftype(st->res, col);
+    if (type == OID_BYTEA)
+        st->blob = PQunescapeBytea((const unsigned char *)v, &st->blob_len);
+    else if (type == st->store->pg->geometry_oid && type)
+        st->blob = unhex(v, &st->blob_len);
+    else
+        return 0;
+    st->blob_is_malloc = type != OID_BYTEA;
+    if (!st->blob)
+        return 0;
+    st->blob_col = col;
+    st->blob_row = st->row;
+    return 1;
+}
+
+const void *geodata_pg_column_blob(struct geodata_pg_stmt *st, int col)
+{
+    if (decode_blob(st, col))
+        return st->blob;
+    return value(st, col);
+}
+
+int geodata_pg_column_bytes(struct geodata_pg_stmt *st, int col)
+{
+    if (decode_blob(st, col))
+        return (int)st->blob_len;
+    const char *v = value(st, col);
+    return v ? (int)strlen(v) : 0;
+}
+
+/* ---- opening ---- */
+
+/* One value of a query without parameters into out (n bytes): 1 when a row
+ * came, 0 when none (or NULL), or the error. */
+static int query_value(geodata_store *store, const char *sql, char *out, size_t n)
+{
+    out[0] = '\0';
+    PGresult *res = PQexec(store->pg->conn, sql);
+    int rc;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = fail_result(store, res, "reading the database");
+    else if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0))
+        rc = 0;
+    else {
+        snprintf(out, n, "%s", PQgetvalue(res, 0, 0));
+        rc = 1;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Checks PostGIS and the schema's version, creating the schema in a
+ * database that has none (unless read-only). Nothing is written otherwise. */
+static int check_schema(geodata_store *store, unsigned flags)
+{
+    struct geodata_pg *pg = store->pg;
+    char v[64];
+    int rc = query_value(store, "SELECT extversion FROM pg_extension WHERE extname = 'postgis'",
+                         v, sizeof v);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return geodata_fail(store, GEODATA_EINVAL, "the %s has no PostGIS: a superuser creates "
+                            "it with CREATE EXTENSION postgis", pg->label);
+    rc = query_value(store, "SELECT to_regclass('geodata_schema') IS NOT NULL", v, sizeof v);
+    if (rc < 0)
+        return rc;
+    int present = strcmp(v, "t") == 0;
+    if (!present && (flags & GEODATA_OPEN_READONLY))
+        return geodata_fail(store, GEODATA_ESCHEMA, "the %s holds no Entraide store yet "
+                            "(an import creates it)", pg->label);
+    if (!present) {
+        /* Two processes creating it at once: the second waits, then finds it. */
+        rc = geodata_pg_exec(store, "BEGIN; SELECT pg_advisory_xact_lock(7262001)",
+                             "creating the schema");
+        if (!rc)
+            rc = query_value(store, "SELECT to_regclass('geodata_schema') IS NOT NULL", v, sizeof v);
+        if (rc >= 0 && strcmp(v, "t") != 0) {
+            rc = geodata_pg_exec(store, geodata_pg_schema, "creating the schema");
+        } else if (rc > 0) {
+            rc = 0;
+        }
+        if (!rc)
+            rc = geodata_pg_exec(store, "COMMIT", "creating the schema");
+        if (rc) {
+            geodata_rollback(store);
+            return rc;
+        }
+    }
+    rc = query_value(store, "SELECT max(version) FROM geodata_schema", v, sizeof v);
+    if (rc < 0)
+        return rc;
+    int version = atoi(v);
+    if (version > GEODATA_PG_BASE_VERSION)
+        return geodata_fail(store, GEODATA_ESCHEMA,
+                            "the database has schema version %d, newer than this program's %d",
+                            version, GEODATA_PG_BASE_VERSION);
+    if (version < GEODATA_PG_BASE_VERSION)
+        return geodata_fail(store, GEODATA_ESCHEMA, "the database has schema version %d, older "
+                            "than any this program migrates from (%d)", version,
+                            GEODATA_PG_BASE_VERSION);
+    return GEODATA_OK;
+}
+
+int geodata_pg_open(geodata_store *store, const char *conninfo, unsigned flags)
+{
+    char *why = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &why);
+    if (!opts) {
+        int rc = geodata_fail(store, GEODATA_EINVAL, "not a valid PostgreSQL connection string: %s",
+                              why ? why : "out of memory");
+        size_t n = store->err ? strlen(store->err) : 0;
+        while (n > 0 && store->err[n - 1] == '\n')
+            store->err[--n] = '\0';
+        PQfreemem(why);
+        return rc;
+    }
+    PQconninfoFree(opts);
+    struct geodata_pg *pg = calloc(1, sizeof *pg);
+    if (!pg || !(pg->conninfo = strdup(conninfo))) {
+        free(pg);
+        return geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+    }
+    store->pg = pg;
+    pg->label = make_label(NULL, conninfo);
+    int rc = connect_pg(store);
+    if (!rc) {
+        free(pg->label);
+        pg->label = make_label(pg->conn, conninfo);
+        if (PQserverVersion(pg->conn) < 130000)
+            rc = geodata_fail(store, GEODATA_EINVAL, "the %s runs PostgreSQL %d: 13 or newer is "
+                              "needed", pg->label, PQserverVersion(pg->conn) / 10000);
+    }
+    if (!rc)
+        rc = geodata_pg_exec(store, "SET synchronous_commit = on; SET client_min_messages = warning",
+                             "setting up the connection");
+    if (!rc)
+        rc = check_schema(store, flags);
+    char oid[16];
+    if (!rc && query_value(store, "SELECT 'geometry'::regtype::oid", oid, sizeof oid) > 0)
+        pg->geometry_oid = (unsigned)strtoul(oid, NULL, 10);
+    return rc;
+}
+
+void geodata_pg_close(struct geodata_pg *pg)
+{
+    if (!pg)
+        return;
+    PQfinish(pg->conn);
+    free(pg->conninfo);
+    free(pg->label);
+    free(pg);
+}
+
+char *geodata_pg_cache_path(struct geodata_pg *pg, const char *what)
+{
+    /* FNV-1a of the connection string: one file per database, per machine. */
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)pg->conninfo; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    const char *dir = getenv("TMPDIR");
+    return geodata_format("%s/entraide-%016llx.%s", dir && *dir ? dir : "/var/tmp",
+                          (unsigned long long)h, what);
+}
