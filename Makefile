@@ -29,6 +29,7 @@ APT_PACKAGES := cmake make gcc pkg-config python3 curl ca-certificates time \
   libsqlite3-dev sqlite3 libsqlite3-mod-spatialite \
   libmicrohttpd-dev libjansson-dev libsodium-dev zlib1g-dev libxxhash-dev libcmocka-dev \
   libcurl4-gnutls-dev nginx \
+  postgresql-15 postgresql-15-postgis-3 postgresql-client-15 libpq-dev haproxy python3-psycopg2 \
   chromium fonts-dejavu-core \
   python3-gdal python3-numpy python3-owslib python3-qgis qgis-providers
 
@@ -89,7 +90,7 @@ demo: build
 
 test: build build-asan build-tsan
 	ctest --test-dir build --output-on-failure -j2
-	ctest --test-dir build-asan --output-on-failure -j2 -LE 'clients|e2e'
+	ctest --test-dir build-asan --output-on-failure -j2 -LE 'clients|e2e|pgapi'
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ENTRAIDE_CONCURRENCY_SETUP_MAPD=$(CURDIR)/$(MAPD) \
 	  ctest --test-dir build-tsan -L concurrency --output-on-failure
 

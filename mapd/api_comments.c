@@ -154,7 +154,7 @@ enum MHD_Result mapd_api_post_comment_add(mapd_ctx *ctx)
     char key[32];
     snprintf(key, sizeof key, "m%lld", (long long)m->id);
     if (ctx->server->comment_limit
-        && !mapd_ratelimit_allow(ctx->server->comment_limit, key, (double)ctx->now))
+        && !mapd_ratelimit_allow(ctx->server->comment_limit, ctx->store, key, (double)ctx->now))
         return mapd_problem(ctx, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",
                             "too many comments in a minute; wait a little");
     json_t *body = mapd_json_body_or_reply(ctx);

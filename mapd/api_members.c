@@ -27,7 +27,7 @@ int mapd_auth_limited_or_reply(mapd_ctx *ctx)
 {
     char addr[MAPD_CLIENT_ADDRESS_LEN];
     mapd_client_address(ctx, addr);
-    if (mapd_ratelimit_allow(ctx->server->auth_limit, addr, (double)ctx->now))
+    if (mapd_ratelimit_allow(ctx->server->auth_limit, ctx->store, addr, (double)ctx->now))
         return 0;
     mapd_problem(ctx, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",
                  "too many attempts from this address; wait a minute");
@@ -201,7 +201,7 @@ static enum MHD_Result logged_in(mapd_ctx *ctx, mapd_pool_job *job)
     else if ((rc = mapd_session_start(ctx, l->member.id, csrf, cookie)))
         ret = mapd_problem_geodata(ctx, rc);
     else {
-        mapd_ratelimit_forget(ctx->server->account_limit, l->account);
+        mapd_ratelimit_forget(ctx->server->account_limit, ctx->store, l->account);
         ret = mapd_respond_cookie(ctx, MHD_HTTP_OK,
                                   json_pack("{s:s, s:I, s:s, s:s}", "csrf", csrf, "id",
                                             (json_int_t)l->member.id, "display_name",
@@ -233,7 +233,7 @@ enum MHD_Result mapd_api_login(mapd_ctx *ctx)
         goto out;
     char account[ACCOUNT_KEY_LEN];
     account_key(email, account);
-    if (!mapd_ratelimit_allow(ctx->server->account_limit, account, (double)ctx->now)) {
+    if (!mapd_ratelimit_allow(ctx->server->account_limit, ctx->store, account, (double)ctx->now)) {
         ret = mapd_problem(ctx, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",
                            "too many attempts for this account; try again in a few minutes, "
                            "or reset the password");

@@ -33,7 +33,7 @@ int mapd_cmd_backup(int argc, char **argv)
     if (rc)
         mapd_fail(MAPD_EXIT_FAIL, "backup: %s", geodata_errmsg(store));
     else
-        printf("backed up %s to %s\n", db, out);
+        printf("backed up %s to %s\n", geodata_store_name(store), out);
     geodata_store_close(store);
     return rc ? MAPD_EXIT_FAIL : MAPD_EXIT_OK;
 }

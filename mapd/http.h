@@ -53,6 +53,8 @@ typedef struct mapd_server {
     const char *csp_origins;        /* other origins the pages may fetch from; NULL: none */
     mapd_ratelimit *comment_limit;  /* comments per member; NULL: no limit */
     int group_threshold;            /* members for a group to become active */
+    int statement_timeout_ms;       /* a request's statement is cancelled past this (PostgreSQL) */
+    char db_name[256];              /* the database as logs name it (no password) */
     mapd_post_model *posts;         /* posts lists from memory (post_model.c); NULL: from SQL */
     struct mapd_posts_loading *posts_loading; /* the read model being built (posts_runtime.c) */
     mapd_writer *writer;            /* group commit of new posts and comments (writer.c) */
@@ -278,11 +280,15 @@ int mapd_session_start(mapd_ctx *ctx, int64_t member_id, char csrf[65], char coo
 int mapd_session_end(mapd_ctx *ctx, char cookie[256]);
 
 /* Rate limits (ratelimit.c): 1 when key may go on, 0 when over its budget. */
-mapd_ratelimit *mapd_ratelimit_new(double per_minute, double burst);
+/* name ("auth", "account", "comment") names the limit's buckets in a
+ * shared store: on a store that geodata_store_shared says is shared, the
+ * buckets are the database's, counted with every replica's; else they are
+ * this process's. A failure of the database falls back to this process's. */
+mapd_ratelimit *mapd_ratelimit_new(const char *name, double per_minute, double burst);
 void mapd_ratelimit_free(mapd_ratelimit *rl);
-int mapd_ratelimit_allow(mapd_ratelimit *rl, const char *key, double now);
+int mapd_ratelimit_allow(mapd_ratelimit *rl, geodata_store *store, const char *key, double now);
 /* key's bucket full again (a login that succeeded). */
-void mapd_ratelimit_forget(mapd_ratelimit *rl, const char *key);
+void mapd_ratelimit_forget(mapd_ratelimit *rl, geodata_store *store, const char *key);
 
 /* Metrics (metrics.c). */
 mapd_metrics *mapd_metrics_new(size_t n_routes);

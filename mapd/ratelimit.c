@@ -6,12 +6,18 @@
  * full table evicts the bucket that was refilled longest ago, so memory stays
  * bounded whatever the number of clients. One mutex (rl->lock) guards the
  * table: the critical section is a few dozen instructions.
+ *
+ * Several replicas serving one PostgreSQL database count together: there the
+ * buckets are rows of the database (geodata/rate_limits.h), one statement a
+ * check, and this table is only the fallback when the database fails.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
+#include "geodata/rate_limits.h"
 
 #define BUCKETS 4096
 #define PROBES  16
@@ -23,16 +29,18 @@ typedef struct bucket {
 } bucket;
 
 struct mapd_ratelimit {
+    char name[16];          /* the buckets' prefix in a shared store */
     pthread_mutex_t lock;   /* guards b */
     double per_second, burst;
     bucket b[BUCKETS];
 };
 
-mapd_ratelimit *mapd_ratelimit_new(double per_minute, double burst)
+mapd_ratelimit *mapd_ratelimit_new(const char *name, double per_minute, double burst)
 {
     mapd_ratelimit *rl = calloc(1, sizeof *rl);
     if (!rl)
         return NULL;
+    snprintf(rl->name, sizeof rl->name, "%s", name);
     pthread_mutex_init(&rl->lock, NULL);
     rl->per_second = per_minute / 60.0;
     rl->burst = burst;
@@ -55,8 +63,21 @@ static size_t hash(const char *s)
     return h;
 }
 
-int mapd_ratelimit_allow(mapd_ratelimit *rl, const char *key, double now)
+/* The bucket's name in a shared store: "NAME:KEY". */
+static void bucket_name(const mapd_ratelimit *rl, const char *key, char out[96])
 {
+    snprintf(out, 96, "%s:%.*s", rl->name, 78, key);
+}
+
+int mapd_ratelimit_allow(mapd_ratelimit *rl, geodata_store *store, const char *key, double now)
+{
+    if (store && geodata_store_shared(store)) {
+        char shared[96];
+        int allowed;
+        bucket_name(rl, key, shared);
+        if (geodata_rate_take(store, shared, now, rl->per_second, rl->burst, &allowed) == 0)
+            return allowed;
+    }
     pthread_mutex_lock(&rl->lock);
     size_t start = hash(key) % BUCKETS, oldest = start;
     bucket *found = NULL;
@@ -91,8 +112,13 @@ int mapd_ratelimit_allow(mapd_ratelimit *rl, const char *key, double now)
     return ok;
 }
 
-void mapd_ratelimit_forget(mapd_ratelimit *rl, const char *key)
+void mapd_ratelimit_forget(mapd_ratelimit *rl, geodata_store *store, const char *key)
 {
+    if (store && geodata_store_shared(store)) {
+        char shared[96];
+        bucket_name(rl, key, shared);
+        geodata_rate_refill(store, shared, rl->burst);
+    }
     pthread_mutex_lock(&rl->lock);
     size_t start = hash(key) % BUCKETS;
     for (size_t i = 0; i < PROBES; i++) {

@@ -69,11 +69,13 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         { "request-timeout", required_argument, NULL, 'o' },
         { "allow-root", no_argument, NULL, 'R' },
         { "csp-origins", required_argument, NULL, 'O' },
+        { "statement-timeout-ms", required_argument, NULL, 'Q' },
         { NULL, 0, NULL, 0 },
     };
     *o = (mapd_serve_options){
         .server = { .max_body = 64 * 1024, .session_ttl = 30 * 24 * 3600,
-                    .group_threshold = GEODATA_GROUP_THRESHOLD },
+                    .group_threshold = GEODATA_GROUP_THRESHOLD,
+                    .statement_timeout_ms = 5000 },
         .listen = "127.0.0.1:8080",
         .threads = sysconf(_SC_NPROCESSORS_ONLN),
         .auth_per_minute = 10,
@@ -110,6 +112,12 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
         case 't':
             if (!parse_long(optarg, 1, THREADS_MAX, &o->threads))
                 return mapd_fail(MAPD_EXIT_USAGE, "--threads wants 1 to %d, not '%s'", THREADS_MAX, optarg);
+            break;
+        case 'Q':
+            if (!parse_long(optarg, 100, 600000, &v))
+                return mapd_fail(MAPD_EXIT_USAGE, "--statement-timeout-ms wants 100 to 600000, "
+                                 "not '%s'", optarg);
+            server->statement_timeout_ms = (int)v;
             break;
         case 'b':
             if (!parse_long(optarg, 1024, 16 * 1024 * 1024, &v))
@@ -261,7 +269,7 @@ int mapd_serve_options_parse(int argc, char **argv, mapd_serve_options *o)
                          "[--public-url URL] [--alerts-interval-s N] [--alerts-digest-at HH:MM] "
                          "[--alerts-backoff S,S,...] [--hash-threads N] [--account-per-hour N] "
                          "[--trusted-proxy ADDRESS] [--max-connections N] [--request-timeout SECONDS] "
-                         "[--csp-origins 'ORIGIN ...'] [--allow-root]");
+                         "[--csp-origins 'ORIGIN ...'] [--statement-timeout-ms N] [--allow-root]");
     if (!o->hash_threads) { /* argon2id takes a core and 64 MiB: half the cores hash at most */
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         o->hash_threads = cores > 1 ? cores / 2 : 1;

@@ -221,10 +221,13 @@ static geodata_store *thread_store_or_reply(mapd_ctx *ctx)
     if (geodata_store_open(ctx->server->db_path, 0, &store, &err)) {
         fprintf(stderr, "mapd: %s\n", err);
         free(err);
+        ctx->req->retry_after = MAPD_RETRY_AFTER_S;
         mapd_problem(ctx, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
                      "the database cannot be opened");
         return NULL;
     }
+    /* A request's statement has a time budget: a slow database answers 503, not a held worker. */
+    geodata_store_time_budget(store, ctx->server->statement_timeout_ms);
     pthread_setspecific(store_key, store);
     return store;
 }
@@ -457,6 +460,7 @@ static int load_geocoder(mapd_server *server, size_t tile_cache_bytes, size_t ti
         free(err);
         return -1;
     }
+    snprintf(server->db_name, sizeof server->db_name, "%s", geodata_store_name(store));
     /* The feed's position first, then the state derived from the store: a
      * change committed during the loads is applied again, harmlessly,
      * rather than missed. */
@@ -543,10 +547,12 @@ static int run(mapd_serve_options *o)
     server.route_names = route_name_ptrs;
     server.n_routes = N_ROUTES;
     server.metrics = mapd_metrics_new(N_ROUTES);
-    server.auth_limit = mapd_ratelimit_new((double)o->auth_per_minute, (double)o->auth_per_minute);
-    server.account_limit = mapd_ratelimit_new((double)o->account_per_hour / 60.0, ACCOUNT_BURST);
+    server.auth_limit = mapd_ratelimit_new("auth", (double)o->auth_per_minute,
+                                           (double)o->auth_per_minute);
+    server.account_limit = mapd_ratelimit_new("account", (double)o->account_per_hour / 60.0,
+                                              ACCOUNT_BURST);
     if (o->comments_per_minute)
-        server.comment_limit = mapd_ratelimit_new((double)o->comments_per_minute,
+        server.comment_limit = mapd_ratelimit_new("comment", (double)o->comments_per_minute,
                                                   (double)o->comments_per_minute);
     if (!server.metrics || !server.auth_limit || !server.account_limit
         || (o->comments_per_minute && !server.comment_limit)
@@ -598,7 +604,7 @@ static int run(mapd_serve_options *o)
              info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port));
     mapd_alerts_set_listen_url(server.alerts, listen_url);
     printf("mapd: serving http://%s:%u/ (%ld threads, db %s, %zu addresses)\n", host,
-           info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port), threads, server.db_path,
+           info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port), threads, server.db_name,
            geodata_geocoder_count(server.geocoder));
     if (server.web_dir)
         printf("mapd: web map from %s (%s)\n", server.web_dir,

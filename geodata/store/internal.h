@@ -46,6 +46,11 @@ int geodata_pg_fail(geodata_store *store, const char *what);
 int geodata_pg_changes(struct geodata_pg *pg);
 int geodata_pg_in_transaction(struct geodata_pg *pg);
 int geodata_pg_unique_violation(struct geodata_pg *pg);
+/* geodata_store_backup on PostgreSQL: pg_dump's custom format, checked by
+ * pg_restore --list; no file is left behind on failure. */
+int geodata_pg_backup(geodata_store *store, const char *path);
+/* The database as messages name it (geodata_store_name). */
+const char *geodata_pg_label(const struct geodata_pg *pg);
 /* The GEODATA_E* code of a PostgreSQL SQLSTATE. */
 int geodata_pg_code(const char *sqlstate);
 /* A file of this machine for what (e.g. "geocoder") of the PostgreSQL store:
@@ -115,6 +120,16 @@ void geodata_audience_bind(sql_stmt *st, int i, const struct geodata_audience *a
  * digits) quoted, all required. Other characters only separate words, so no
  * input can form FTS5 syntax. Empty when there is no word (fts.c). */
 void geodata_fts_query(const char *keywords, char *out, size_t n);
+/* The same words as a PostgreSQL tsquery text into out (of size n): each
+ * quoted, all required (`'word1' & 'word2'`; a word cut by non-ASCII
+ * punctuation is a phrase, `'l' <-> 'eau'`), for
+ * `fts @@ to_tsquery('simple', unaccent(?))` (fts.c). Empty when there is
+ * no word. */
+void geodata_fts_tsquery(const char *keywords, char *out, size_t n);
+/* The store's engine's one of the two above: the text to bind where
+ * SQLite says `posts_fts MATCH ?` and PostgreSQL
+ * `fts @@ to_tsquery('simple', unaccent(?))`. */
+void geodata_fts_keywords(geodata_store *store, const char *keywords, char *out, size_t n);
 
 /* malloc'd printf, or NULL when out of memory. */
 char *geodata_vformat(const char *fmt, va_list ap);

@@ -29,13 +29,19 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "schema_pg.h"   /* geodata_pg_schema, GEODATA_PG_BASE_VERSION */
+
+extern char **environ;
 
 /* Type OIDs of pg_type, stable across releases. */
 #define OID_BOOL   16
@@ -58,6 +64,7 @@ struct geodata_pg {
     unsigned next_name;    /* statement names s1, s2, … on this store */
     int changes;           /* rows changed by the last statement */
     unsigned geometry_oid; /* PostGIS's geometry type, whose text is hex EWKB */
+    int timeout_ms;        /* the statement_timeout set, set again on a new connection */
     char sqlstate[6];      /* of the last failure, "" when none */
 };
 
@@ -169,6 +176,11 @@ int geodata_pg_fail(geodata_store *store, const char *what)
     return code;
 }
 
+const char *geodata_pg_label(const struct geodata_pg *pg)
+{
+    return pg->label ? pg->label : "PostgreSQL database";
+}
+
 int geodata_pg_changes(struct geodata_pg *pg)
 {
     return pg->changes;
@@ -202,17 +214,24 @@ static int connect_pg(geodata_store *store)
     if (PQstatus(pg->conn) != CONNECTION_OK) {
         snprintf(pg->sqlstate, sizeof pg->sqlstate, "08001");
         const char *msg = PQerrorMessage(pg->conn);
-        /* libpq's message may span lines (one per host tried): keep the last. */
-        size_t n = strlen(msg);
-        while (n > 0 && msg[n - 1] == '\n')
-            n--;
-        const char *line = msg + n;
-        while (line > msg && line[-1] != '\n')
-            line--;
+        /* libpq's message spans lines: one per host tried, each maybe
+         * followed by a hint indented with a tab. Keep the last host's. */
+        const char *line = msg, *p = msg;
+        while (*p) {
+            if (*p != '\t' && *p != '\n')
+                line = p;
+            p += strcspn(p, "\n");
+            p += *p == '\n';
+        }
         return geodata_fail(store, GEODATA_EUNAVAIL, "cannot connect to the %s: %.*s", pg->label,
-                            (int)(msg + n - line), line);
+                            (int)strcspn(line, "\n"), line);
     }
-    return GEODATA_OK;
+    /* The session's settings, on every connection: durable commits (the
+     * server's default, made sure of), and the time budget if one is set. */
+    char sql[160];
+    snprintf(sql, sizeof sql, "SET synchronous_commit = on; SET client_min_messages = warning; "
+             "SET statement_timeout = %d", pg->timeout_ms);
+    return geodata_pg_exec(store, sql, "setting up the connection");
 }
 
 /* Before a statement: a lost connection is made again, unless a transaction
@@ -728,14 +747,75 @@ int geodata_pg_open(geodata_store *store, const char *conninfo, unsigned flags)
                               "needed", pg->label, PQserverVersion(pg->conn) / 10000);
     }
     if (!rc)
-        rc = geodata_pg_exec(store, "SET synchronous_commit = on; SET client_min_messages = warning",
-                             "setting up the connection");
-    if (!rc)
         rc = check_schema(store, flags);
     char oid[16];
     if (!rc && query_value(store, "SELECT 'geometry'::regtype::oid", oid, sizeof oid) > 0)
         pg->geometry_oid = (unsigned)strtoul(oid, NULL, 10);
     return rc;
+}
+
+int geodata_store_time_budget(geodata_store *store, int ms)
+{
+    if (!store->pg)
+        return GEODATA_OK;
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET statement_timeout = %d", ms > 0 ? ms : 0);
+    store->pg->timeout_ms = ms > 0 ? ms : 0;
+    return geodata_pg_exec(store, sql, "setting the time budget");
+}
+
+/* Runs argv (PATH is searched), stdout to /dev/null: its exit status, or -1
+ * when it could not run; the first line of what it said on stderr goes into
+ * why (n bytes). */
+static int run_tool(char *const argv[], char *why, size_t n)
+{
+    why[0] = '\0';
+    char errpath[] = "/tmp/geodata-tool-XXXXXX";
+    int errfd = mkstemp(errpath);
+    if (errfd < 0)
+        return -1;
+    unlink(errpath);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    int status = 0;
+    while (!rc && waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            rc = -1;
+    ssize_t got = pread(errfd, why, n - 1, 0);
+    why[got > 0 ? got : 0] = '\0';
+    why[strcspn(why, "\n")] = '\0';
+    close(errfd);
+    if (rc)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int geodata_pg_backup(geodata_store *store, const char *path)
+{
+    /* pg_dump takes one snapshot: the copy is of the moment it starts, and
+     * writers go on meanwhile. */
+    char *dump[] = { "pg_dump", "--format=custom", "--no-owner", "--file", (char *)path,
+                     "--dbname", store->pg->conninfo, NULL };
+    char *list[] = { "pg_restore", "--list", (char *)path, NULL };
+    char why[256];
+    int rc = run_tool(dump, why, sizeof why);
+    if (rc != 0) {
+        unlink(path);
+        return geodata_fail(store, rc < 0 ? GEODATA_EIO : GEODATA_EDB, "backup to %s: %s", path,
+                            rc < 0 ? "pg_dump cannot run (postgresql-client is needed)"
+                                   : why[0] ? why : "pg_dump failed");
+    }
+    if (run_tool(list, why, sizeof why) != 0) {
+        unlink(path);
+        return geodata_fail(store, GEODATA_EDB, "backup to %s: the copy does not read back: %s",
+                            path, why);
+    }
+    return GEODATA_OK;
 }
 
 void geodata_pg_close(struct geodata_pg *pg)

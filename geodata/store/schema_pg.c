@@ -53,20 +53,23 @@
  *       p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?5)
  *   PostgreSQL says
  *       p.id IN (SELECT rowid FROM posts_fts
- *                WHERE fts @@ websearch_to_tsquery('simple', unaccent(?5)))
- *   with the same bound text, geodata_fts_query's (fts.c): every word quoted,
- *   words side by side. websearch_to_tsquery reads that exactly as FTS5
- *   does: a quoted word is a phrase of its tokens (<->), words are ANDed,
- *   and nothing inside quotes is an operator. Whole words only, as FTS5's
- *   without a prefix query ("word"*). Known differences, all rare:
- *   PostgreSQL's parser keeps host names, e-mail addresses and numbers with
- *   dots (example.com) as one token where unicode61 splits them; unaccent
- *   also unfolds ligatures (œ matches oe); a C-locale database folds the
- *   case of Latin letters only (after unaccent), not of Greek or Cyrillic.
+ *                WHERE fts @@ to_tsquery('simple', unaccent(?5)))
+ *   bound to geodata_fts_tsquery's text (fts.c: every word quoted, all
+ *   required, the pieces of a word cut at punctuation joined by <->).
+ *   Equivalently, websearch_to_tsquery('simple', unaccent(?5)) reads
+ *   geodata_fts_query's FTS5 text ("w1" "w2") as FTS5 does — a quoted word a
+ *   phrase of its tokens, words ANDed, nothing inside quotes an operator —
+ *   which is how tests/pg/test_schema_pg.sh compares the two engines. Whole
+ *   words only, as FTS5's without a prefix query ("word"*). Known
+ *   differences, all rare: PostgreSQL's parser keeps host names, e-mail
+ *   addresses and numbers with dots (example.com) as one token where
+ *   unicode61 splits them; unaccent also unfolds ligatures (œ matches oe);
+ *   a C-locale database folds the case of Latin letters only (after
+ *   unaccent), not of Greek or Cyrillic.
  * - The change feed: changes.seq was INTEGER PRIMARY KEY AUTOINCREMENT,
- *   and changes.c and its readers rely on two of SQLite's properties: numbers without
- *   gaps (a rolled-back insert takes its number back), and numbers in
- *   commit order (SQLite has one writer at a time), so that a reader that
+ *   and changes.c and its readers rely on two of SQLite's properties:
+ *   numbers without gaps (a rolled-back insert takes its number back), and
+ *   numbers in commit order (SQLite has one writer at a time), so that a reader that
  *   saw N has seen everything below N. A sequence has neither. Here seq
  *   comes from the one row of changes_seq (sqlite_sequence's counterpart),
  *   bumped by the BEFORE INSERT trigger changes_seq: the bump rolls back
@@ -616,4 +619,16 @@ const char geodata_pg_schema[] =
     "  member_id  bigint PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,"
     "  token_hash bytea NOT NULL UNIQUE,"
     "  created_at bigint NOT NULL"
-    ");";
+    ");"
+
+    /* ---- PostgreSQL only: rate limits shared by every replica
+     * (domain/rate_limits.c). A SQLite store has one serving process, which
+     * keeps its buckets in memory. UNLOGGED: a crash forgets them, which
+     * only refills every bucket. ---- */
+    "CREATE UNLOGGED TABLE rate_limits ("
+    "  bucket  text PRIMARY KEY,"              /* NAME:KEY, e.g. auth:192.0.2.1 */
+    "  tokens  double precision NOT NULL,"
+    "  at      double precision NOT NULL,"     /* Unix seconds of the last take */
+    "  allowed integer NOT NULL"               /* whether the last take got a token */
+    ");"
+    "CREATE INDEX rate_limits_at ON rate_limits(at);";

@@ -188,8 +188,12 @@ int geodata_exec(geodata_store *store, const char *sql, const char *what)
 
 int geodata_begin(geodata_store *store)
 {
-    /* SQLite: the write lock at once. PostgreSQL locks rows as they change. */
-    return geodata_exec(store, GEODATA_DIALECT(store, "BEGIN IMMEDIATE", "BEGIN"),
+    /* The write lock at once: SQLite's own, and on PostgreSQL the change
+     * feed's counter row (schema_pg.c), which every write takes sooner or
+     * later. Taking it first, writers queue as on SQLite and cannot deadlock
+     * on rows they would otherwise lock in different orders. */
+    return geodata_exec(store, GEODATA_DIALECT(store, "BEGIN IMMEDIATE",
+                                               "BEGIN; SELECT last FROM changes_seq FOR UPDATE"),
                         "starting a transaction");
 }
 

@@ -265,6 +265,14 @@ int geodata_store_open(const char *path, unsigned flags,
     return GEODATA_OK;
 }
 
+const char *geodata_store_name(const geodata_store *store)
+{
+    if (store->pg)
+        return geodata_pg_label(store->pg);
+    const char *path = sqlite3_db_filename(store->db, "main");
+    return path ? path : "";
+}
+
 void geodata_store_close(geodata_store *store)
 {
     if (!store)
@@ -288,8 +296,12 @@ geodata_metric *geodata_store_metric(geodata_store *store)
     if (store->metric)
         return store->metric;
     double lon = 0, lat = 0;
-    sql_stmt *st = geodata_prepare(store,
-        "SELECT (min(xmin) + max(xmax)) / 2, (min(ymin) + max(ymax)) / 2 FROM idx_neighbourhoods_geom");
+    /* The centre of the neighbourhoods' extent: SpatiaLite's from the R*Tree
+     * (boxes rounded outward to float), PostGIS's from the geometries. */
+    sql_stmt *st = geodata_prepare(store, GEODATA_DIALECT(store,
+        "SELECT (min(xmin) + max(xmax)) / 2, (min(ymin) + max(ymax)) / 2 FROM idx_neighbourhoods_geom",
+        "SELECT (ST_XMin(e) + ST_XMax(e)) / 2, (ST_YMin(e) + ST_YMax(e)) / 2"
+        " FROM (SELECT ST_Extent(geom) AS e FROM neighbourhoods) x"));
     if (!st)
         return NULL;
     int row = geodata_step(store, st);
@@ -368,6 +380,8 @@ int geodata_store_backup(geodata_store *store, const char *path)
     struct stat st;
     if (stat(path, &st) == 0)
         return geodata_fail(store, GEODATA_EIO, "%s exists already: choose a new file", path);
+    if (store->pg)
+        return geodata_pg_backup(store, path);
     sqlite3 *dst = NULL;
     if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         int rc = geodata_fail(store, GEODATA_EIO, "cannot create %s: %s", path,

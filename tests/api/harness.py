@@ -87,14 +87,114 @@ class Database:
             c.execute(query, params)
 
 
+# With ENTRAIDE_TEST_REPLICAS=N (2 or more, and a PostgreSQL store), a
+# "server" is N `mapd serve` replicas behind HAProxy (round robin, health
+# checks on /healthz): the tests talk to HAProxy, so consecutive requests of
+# one client land on different replicas.
+REPLICAS = int(os.environ.get("ENTRAIDE_TEST_REPLICAS", "0") or 0)
+
+_HAPROXY_CFG = """global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 120s
+    timeout server 120s
+    timeout tunnel 1h
+    retries 2
+    option redispatch
+frontend entraide
+    bind 127.0.0.1:%(port)d
+    default_backend mapd
+backend mapd
+    balance roundrobin
+    option httpchk GET /healthz
+    http-check expect status 200
+    default-server inter 500ms fall 2 rise 1
+%(servers)s
+"""
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Group:
+    """The processes of a cluster as one: what tests do to a server's
+    process (kill, wait, poll, send_signal) is done to every replica; HAProxy
+    stops with them."""
+
+    def __init__(self, replicas, proxy):
+        self.replicas, self.proxy = replicas, proxy
+        self.pid = replicas[0].pid
+        self.returncode = None
+
+    def send_signal(self, sig):
+        for p in self.replicas:
+            if p.poll() is None:
+                p.send_signal(sig)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def poll(self):
+        codes = [p.poll() for p in self.replicas]
+        if any(c is not None for c in codes):
+            self.returncode = next(c for c in codes if c is not None)
+            return self.returncode
+        return None
+
+    def wait(self, timeout=None):
+        codes = [p.wait(timeout=timeout) for p in self.replicas]
+        if self.proxy.poll() is None:
+            self.proxy.terminate()
+            self.proxy.wait(timeout=10)
+        self.returncode = next((c for c in codes if c != 0), 0)
+        return self.returncode
+
+
 class Server:
     def __init__(self, db, *extra):
         self.db = db
         self.log = open(os.path.join(db.work, "server.log"), "a")
+        if REPLICAS >= 2:
+            self._cluster(extra)
+            return
         self.p = subprocess.Popen([db.mapd, "serve", "--db", db.path, "--listen", "127.0.0.1:0",
                                    *extra], stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.p.stdout.readline()
         self.port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+
+    def _cluster(self, extra):
+        import time
+        replicas, ports = [], []
+        for _ in range(REPLICAS):
+            p = subprocess.Popen([self.db.mapd, "serve", "--db", self.db.path, "--listen",
+                                  "127.0.0.1:0", *extra], stdout=subprocess.PIPE,
+                                 stderr=self.log, text=True)
+            line = p.stdout.readline()
+            replicas.append(p)
+            ports.append(int(line.split("http://127.0.0.1:")[1].split("/")[0]))
+        self.replica_ports = ports
+        self.port = _free_port()
+        cfg = os.path.join(self.db.work, "haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write(_HAPROXY_CFG % {"port": self.port, "servers": "\n".join(
+                "    server r%d 127.0.0.1:%d check" % (i, port) for i, port in enumerate(ports))})
+        proxy = subprocess.Popen(["haproxy", "-f", cfg, "-db"], stdout=self.log, stderr=self.log)
+        self.p = _Group(replicas, proxy)
+        for _ in range(100):  # until HAProxy answers and has found the replicas up
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                c.request("GET", "/healthz")
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
 
     def stop(self, sig=signal.SIGTERM):
         self.p.send_signal(sig)

@@ -55,8 +55,19 @@ typedef struct geodata_store geodata_store;
 int geodata_store_open(const char *path, unsigned flags,
                        geodata_store **out, char **errmsg);
 
+/* Gives every later statement of the store at most ms milliseconds (0: no
+ * limit); one running longer is cancelled and fails with GEODATA_EUNAVAIL.
+ * PostgreSQL's statement_timeout; on SQLite, whose statements run in this
+ * process against a local file, nothing is set (a lock is waited for 5 s at
+ * most, as always). Returns 0 or the error. */
+int geodata_store_time_budget(geodata_store *store, int ms);
+
 /* Closes the connection (checkpointing the WAL) and frees the store. NULL is a no-op. */
 void geodata_store_close(geodata_store *store);
+
+/* The store as messages and logs may name it: the file's path, or the
+ * PostgreSQL database's name and host, never a password. Owned by the store. */
+const char *geodata_store_name(const geodata_store *store);
 
 /* The message of the last failed call on this store; "" when none. Owned by the store. */
 const char *geodata_errmsg(const geodata_store *store);
