@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "events.h"
 #include "geodata/changes.h"
@@ -101,6 +102,9 @@ struct mapd_events {
     int64_t floor;             /* the ring holds every event after this seq */
     stream *streams;
     int n_streams;
+    pthread_t listener;        /* on a shared store: waits for the database's notices */
+    int listening;             /* the listener runs */
+    char db_path[1024];        /* for the listener's own connection */
 };
 
 /* ---- buffers ---- */
@@ -662,6 +666,42 @@ enum MHD_Result mapd_api_events(mapd_ctx *ctx)
 
 /* ---- starting and stopping ---- */
 
+/* On a store other processes write too (PostgreSQL: other replicas), this
+ * thread waits for the database's notice of each commit to the change feed
+ * (geodata_changes_wait) and wakes the stream's thread at once, instead of
+ * at its next turn (WAKE_MS). A failing database is tried again every
+ * second; the turns go on meanwhile. */
+static void *listen_main(void *arg)
+{
+    mapd_events *e = arg;
+    geodata_store *store = NULL;
+    char *err = NULL;
+    for (;;) {
+        pthread_mutex_lock(&e->lock);
+        int running = e->running;
+        pthread_mutex_unlock(&e->lock);
+        if (!running)
+            break;
+        if (!store && geodata_store_open(e->db_path, 0, &store, &err)) {
+            free(err);
+            err = NULL;
+            store = NULL;
+            sleep(1);
+            continue;
+        }
+        int rc = geodata_changes_wait(store, 1000);
+        if (rc > 0) {
+            pthread_mutex_lock(&e->lock);
+            pthread_cond_signal(&e->wake);
+            pthread_mutex_unlock(&e->lock);
+        } else if (rc < 0) {
+            sleep(1);
+        }
+    }
+    geodata_store_close(store);
+    return NULL;
+}
+
 int mapd_events_start(mapd_server *server, const mapd_events_limits *limits)
 {
     mapd_events *e = calloc(1, sizeof *e);
@@ -700,6 +740,9 @@ int mapd_events_start(mapd_server *server, const mapd_events_limits *limits)
         return -1;
     }
     e->started = 1;
+    snprintf(e->db_path, sizeof e->db_path, "%s", server->db_path);
+    if (geodata_store_shared(e->store) && strlen(server->db_path) < sizeof e->db_path)
+        e->listening = pthread_create(&e->listener, NULL, listen_main, e) == 0;
     server->events = e;
     return 0;
 }
@@ -715,6 +758,8 @@ void mapd_events_stop(mapd_events *e)
     pthread_mutex_unlock(&e->lock);
     if (was && e->started)
         pthread_join(e->thread, NULL); /* its last turn ended every stream */
+    if (was && e->listening)
+        pthread_join(e->listener, NULL);   /* within a second: its wait's bound */
 }
 
 void mapd_events_free(mapd_events *e)

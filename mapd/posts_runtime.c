@@ -76,7 +76,7 @@ int mapd_posts_start(mapd_server *server)
                 n, (double)bytes / 1e6, n ? bytes / n : 0, secs);
     }
     char *err = NULL;
-    if (mapd_writer_start(server->db_path, server->feed, &server->writer, &err)) {
+    if (mapd_writer_start(server->db_path, server->statement_timeout_ms, server->feed, &server->writer, &err)) {
         fprintf(stderr, "mapd: the writer: %s\n", err ? err : "out of memory");
         free(err);
         mapd_post_model_free(server->posts);

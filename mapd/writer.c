@@ -82,7 +82,8 @@ static void follow(void *arg)
         fprintf(stderr, "mapd: following the change feed: %s\n", geodata_errmsg(w->store));
 }
 
-int mapd_writer_start(const char *db_path, mapd_feed *feed, mapd_writer **out, char **err)
+int mapd_writer_start(const char *db_path, int timeout_ms, mapd_feed *feed, mapd_writer **out,
+                      char **err)
 {
     *out = NULL;
     *err = NULL;
@@ -95,6 +96,7 @@ int mapd_writer_start(const char *db_path, mapd_feed *feed, mapd_writer **out, c
         free(w);
         return -1;
     }
+    geodata_store_time_budget(w->store, timeout_ms);
     w->feed = feed;
     mapd_pool_work work = { write_batch, follow, w };
     if (!(w->pool = mapd_pool_start(1, BATCH_MAX, 0, &work))) {

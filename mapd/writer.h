@@ -26,8 +26,10 @@ struct mapd_write_job {
 };
 
 /* Starts the writer on the database at path, following feed (NULL: none)
- * after each batch. 0, or -1 with *err a malloc'd message. */
-int mapd_writer_start(const char *db_path, mapd_feed *feed, mapd_writer **out, char **err);
+ * after each batch; each statement has timeout_ms at most (0: no limit,
+ * geodata_store_time_budget). 0, or -1 with *err a malloc'd message. */
+int mapd_writer_start(const char *db_path, int timeout_ms, mapd_feed *feed, mapd_writer **out,
+                      char **err);
 
 /* Stops taking jobs, writes and hands back every job already taken, then
  * ends the thread (mapd_pool_stop), and closes the connection. NULL is a

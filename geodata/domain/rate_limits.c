@@ -15,11 +15,6 @@
 #define IDLE_S 3600.0         /* a bucket unused this long is full again: forgotten */
 #define SWEEP_EVERY 1024      /* takes between two sweeps of forgotten buckets, per process */
 
-int geodata_store_shared(const geodata_store *store)
-{
-    return store->pg != NULL;
-}
-
 /* Forgets buckets idle for IDLE_S, now and then. */
 static int sweep(geodata_store *store, double now)
 {

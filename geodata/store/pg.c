@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "geodata/changes.h"
 #include "schema_pg.h"   /* geodata_pg_schema, GEODATA_PG_BASE_VERSION */
 
 extern char **environ;
@@ -65,6 +67,7 @@ struct geodata_pg {
     int changes;           /* rows changed by the last statement */
     unsigned geometry_oid; /* PostGIS's geometry type, whose text is hex EWKB */
     int timeout_ms;        /* the statement_timeout set, set again on a new connection */
+    unsigned listening;    /* the generation LISTEN geodata_changes was sent on, or 0 */
     char sqlstate[6];      /* of the last failure, "" when none */
 };
 
@@ -89,6 +92,8 @@ struct geodata_pg_stmt {
     size_t blob_len;
     int blob_col, blob_row;
 };
+
+static int ensure_connected(geodata_store *store);
 
 int geodata_pg_conninfo(const char *db)
 {
@@ -174,6 +179,39 @@ int geodata_pg_fail(geodata_store *store, const char *what)
     free(store->err);
     store->err = msg;
     return code;
+}
+
+int geodata_changes_wait(geodata_store *store, int timeout_ms)
+{
+    struct geodata_pg *pg = store->pg;
+    if (!pg)
+        return 0;
+    int rc = ensure_connected(store);
+    if (!rc && pg->listening != pg->generation) {   /* LISTEN again on every new connection */
+        rc = geodata_pg_exec(store, "LISTEN geodata_changes", "listening to the change feed");
+        if (!rc)
+            pg->listening = pg->generation;
+    }
+    if (rc)
+        return rc;
+    int woken = 0;
+    PGnotify *n;
+    for (int turn = 0; turn < 2 && !woken; turn++) {
+        if (!PQconsumeInput(pg->conn))
+            return fail_result(store, NULL, "listening to the change feed");
+        while ((n = PQnotifies(pg->conn))) {
+            woken = 1;
+            PQfreemem(n);
+        }
+        if (woken || turn)
+            break;
+        struct pollfd p = { .fd = PQsocket(pg->conn), .events = POLLIN };
+        if (p.fd < 0)
+            return fail_result(store, NULL, "listening to the change feed");
+        if (poll(&p, 1, timeout_ms) <= 0)
+            return 0;
+    }
+    return woken;
 }
 
 const char *geodata_pg_label(const struct geodata_pg *pg)

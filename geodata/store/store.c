@@ -265,6 +265,11 @@ int geodata_store_open(const char *path, unsigned flags,
     return GEODATA_OK;
 }
 
+int geodata_store_shared(const geodata_store *store)
+{
+    return store->pg != NULL;
+}
+
 const char *geodata_store_name(const geodata_store *store)
 {
     if (store->pg)

@@ -42,6 +42,12 @@ PG_DIR = os.environ.get("ENTRAIDE_TEST_PG")
 _PG_QUERY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pg_query.py")
 
 
+# 101,000 entries of one layer into the change feed, in one statement that
+# both engines run: more than the feed keeps, so its oldest are pruned.
+FEED_FLOOD = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 101000) "
+              "INSERT INTO changes(layer, ref_id) SELECT '%s', 0 FROM n")
+
+
 class Database:
     """A database of the test's own, filled with `mapd` commands: a file in
     a fresh directory, or with ENTRAIDE_TEST_PG a fresh database (with

@@ -25,6 +25,7 @@ REWRITES = [
     (r"\bMbrMinX\(", "ST_XMin("), (r"\bMbrMinY\(", "ST_YMin("),
     (r"\bMbrMaxX\(", "ST_XMax("), (r"\bMbrMaxY\(", "ST_YMax("),
     (r"(?<![\w.])X\(", "ST_X("), (r"(?<![\w.])Y\(", "ST_Y("),
+    (r"\bgroup_concat\((\w+)\)", r"string_agg(CAST(\1 AS text), ',' ORDER BY id)"),
     (r"\bdate\(([^()]*(?:\([^()]*\))?[^()]*), 'unixepoch'\)",
      r"to_char(to_timestamp(\1) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
 ]

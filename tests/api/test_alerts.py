@@ -453,7 +453,7 @@ def main():
                                              "Une course urgente") in pairs, pairs)
     check("the store holds one delivery per subscription and post",
           sql("SELECT count(*) FROM (SELECT subscription_id, post_id FROM alert_deliveries WHERE post_id IS NOT NULL "
-              "AND subscription_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1)")[0][0] == 0)
+              "AND subscription_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) AS d")[0][0] == 0)
 
     # ---- the digest ----
     st, p5, _ = author.req("POST", "/api/posts", {"kind": "offer", "category": "materials",

@@ -13,7 +13,6 @@ import math
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ import time
 from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Client as BaseClient, Database, Server as BaseServer, Suite, decode_tile  # noqa: E402
+from harness import FEED_FLOOD, Client as BaseClient, Database, Server as BaseServer, Suite, decode_tile  # noqa: E402
 
 MAPD, SAMPLE = sys.argv[1], sys.argv[2]
 T = Suite()
@@ -150,8 +149,7 @@ def read_model(srv, actors, a_home, c_point):
     st, doc, _ = mb.req("GET", near_a)
     bodies = [f["properties"]["body"] for f in doc["features"] if f["id"] == p4]
     check("an edit through another server shows at once", bodies == ["modifié ailleurs"], bodies)
-    with sqlite3.connect(DB) as c:
-        c.execute("UPDATE posts SET title = 'Renommé en SQL' WHERE id = ?", (p4,))
+    DATA.write("UPDATE posts SET title = 'Renommé en SQL' WHERE id = ?", p4)
     st, doc, _ = mb.req("GET", near_a)
     titles = [f["properties"]["title"] for f in doc["features"] if f["id"] == p4]
     check("a direct SQL update by another process shows at once", titles == ["Renommé en SQL"], titles)
@@ -159,8 +157,7 @@ def read_model(srv, actors, a_home, c_point):
 
     # Expiry needs no write: the list compares expires_at with the time of
     # the request.
-    with sqlite3.connect(DB) as c:
-        c.execute("UPDATE posts SET expires_at = ? WHERE id = ?", (int(time.time()) + 2, p4))
+    DATA.write("UPDATE posts SET expires_at = ? WHERE id = ?", int(time.time()) + 2, p4)
     check("a post about to expire is still listed", p4 in feature_ids(mb, near_a))
     time.sleep(3)
     check("once expired it is not, without any write", p4 not in feature_ids(mb, near_a))
@@ -168,9 +165,8 @@ def read_model(srv, actors, a_home, c_point):
     compare("after an expiry")
 
     # A feed pruned past the model's position: the model reloads.
-    with sqlite3.connect(DB) as c:
-        c.execute("UPDATE posts SET title = 'Après la purge' WHERE id = ?", (p3,))
-        c.executemany("INSERT INTO changes(layer, ref_id) VALUES ('shops', 0)", [()] * 101000)
+    DATA.write("UPDATE posts SET title = 'Après la purge' WHERE id = ?", p3)
+    DATA.write(FEED_FLOOD % "shops")
     st, doc, _ = mb.req("GET", near_a)
     titles = [f["properties"]["title"] for f in doc["features"] if f["id"] == p3]
     check("after the change feed was pruned past it, the model reloads", titles == ["Après la purge"], titles)

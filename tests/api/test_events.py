@@ -14,12 +14,11 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Client as BaseClient, Database, Server, Suite, addresses_in, registered  # noqa: E402
+from harness import FEED_FLOOD, Client as BaseClient, Database, Server, Suite, addresses_in, registered  # noqa: E402
 
 MAPD, SAMPLE = sys.argv[1], sys.argv[2]
 T = Suite()
@@ -181,9 +180,8 @@ def main():
     check("the claim's address never reaches a stream",
           all(address_in(a) not in blk.get("data", "") for s in streams for blk in s.blocks))
 
-    with sqlite3.connect(DB.path) as conn:   # another process changes a shop
-        shop = conn.execute("SELECT min(id) FROM shops").fetchone()[0]
-        conn.execute("UPDATE shops SET status = 'closed' WHERE id = ?", (shop,))
+    shop = sql("SELECT min(id) FROM shops")[0][0]   # another process changes a shop
+    DB.write("UPDATE shops SET status = 'closed' WHERE id = ?", shop)
     got = {name: s.read(1.5) for name, s in zip("anon A B C D staff".split(), streams)}
     check("a shop changed by another process reaches every stream, anonymous ones too",
           all([x["json"]["shop"]["id"] for x in got[n] if x.get("event") == "shop"] == [shop]
@@ -216,9 +214,9 @@ def main():
 
     # Older than the events kept in memory (1,024): replayed from the store.
     mark = sql("SELECT max(seq) FROM changes")[0][0]
-    with sqlite3.connect(DB.path) as conn:   # every shop, twice: more changes than the ring holds
-        conn.execute("UPDATE shops SET status = 'open'")
-        conn.execute("UPDATE shops SET status = 'closed'")
+    # every shop, twice, by another process: more changes than the ring holds
+    DB.write("UPDATE shops SET status = 'open'")
+    DB.write("UPDATE shops SET status = 'closed'")
     for s in streams:
         s.read(0.1)
     time.sleep(1.5)
@@ -231,8 +229,7 @@ def main():
     old.close()
 
     # Older than the feed keeps (its last 100,000 changes): reset.
-    with sqlite3.connect(DB.path) as conn:
-        conn.executemany("INSERT INTO changes(layer, ref_id) VALUES ('makers', 0)", [()] * 101000)
+    DB.write(FEED_FLOOD % "makers")
     stale = Stream(srv.port, mb.cookie, last_id=1)
     resets = stale.events(2, "reset")
     check("a Last-Event-ID older than the feed keeps gets one 'reset' event", len(resets) == 1, resets)

@@ -21,6 +21,9 @@
 # to use instead (tests/bench/scale.sh does so): it is kept, with the posts
 # the run creates; API_EMAIL, API_EMAIL2 and API_PASSWORD name the two
 # members there (tests/bench/scale_listers.py registers them).
+# API_STORE=postgresql runs the same on the PostgreSQL store: a private
+# PostgreSQL 15 (tests/pg/pg_private.sh) in the run's directory, durable
+# (fsync, synchronous_commit on), the database built as above.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/serve_lib.sh"
@@ -31,7 +34,20 @@ PASSWORD=${API_PASSWORD:-entraide-demo}
 trap bench_cleanup EXIT
 
 # ---- the database ----
-if [ -n "${API_DB:-}" ]; then
+# dbq SQL — one query of the store, fields separated by spaces.
+dbq() {
+    if [ "${API_STORE:-}" = postgresql ]; then psql "$DB" -qAtX -F ' ' -c "$1"
+    else sqlite3 -separator ' ' "$DB" "$1"; fi
+}
+if [ "${API_STORE:-}" = postgresql ]; then
+    . "$HERE/../pg/pg_private.sh"
+    mkdir -p "$OUT/pg" && chmod 755 "$OUT" "$OUT/pg"
+    pg_private_start "$OUT/pg" >/dev/null
+    trap 'bench_stop; pg_private_stop "$OUT/pg"; rm -rf "$OUT"' EXIT
+    DB=$PG_CONNINFO
+    bench_database 100000
+    DB_WHAT="Paris sample + mapd seed --posts 100000, on PostgreSQL $(psql "$DB" -qAtX -c 'SHOW server_version')"
+elif [ -n "${API_DB:-}" ]; then
     DB=$API_DB
     DB_WHAT="$(basename "$(dirname "$DB")")/$(basename "$DB"), $(sqlite3 "$DB" 'SELECT count(*) FROM posts') posts"
 else
@@ -51,8 +67,7 @@ json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.
 bench_login "$BASE" "$EMAIL" "$PASSWORD" "$OUT"
 NB=$(curl -fsS -H "Cookie: $COOKIE" "$BASE/api/me" \
     | json '"%s %s" % (d["neighbourhood"]["id"], d["neighbourhood"]["name"]) if d.get("neighbourhood") else "none"')
-read -r LON LAT < <(sqlite3 -separator ' ' "$DB" \
-    "SELECT home_lon, home_lat FROM members WHERE email = '$EMAIL'")
+read -r LON LAT < <(dbq "SELECT home_lon, home_lat FROM members WHERE email = '$EMAIL'")
 [ -n "$LON" ] && [ -n "$LAT" ] || { echo "api.sh: $EMAIL has no home" >&2; exit 1; }
 echo "logged in as $EMAIL (neighbourhood $NB), home $LON,$LAT"
 
@@ -68,8 +83,7 @@ curl -fsS -D "$OUT/login2.headers" -o /dev/null -H 'Content-Type: application/js
     --data "{\"email\":\"$EMAIL2\",\"password\":\"$PASSWORD\"}" "$BASE/api/session"
 COOKIE2=$(tr -d '\r' <"$OUT/login2.headers" \
     | sed -n 's/^[Ss]et-[Cc]ookie: *\(entraide_session=[^;]*\).*/\1/p' | head -1)
-read -r LON2 LAT2 < <(sqlite3 -separator ' ' "$DB" \
-    "SELECT home_lon, home_lat FROM members WHERE email = '$EMAIL2'")
+read -r LON2 LAT2 < <(dbq "SELECT home_lon, home_lat FROM members WHERE email = '$EMAIL2'")
 [ -n "$COOKIE2" ] && [ -n "$LON2" ] || { echo "api.sh: cannot log in as $EMAIL2" >&2; exit 1; }
 POSTS_PATH2="/api/posts?near=$LON2,$LAT2&radius=1000&limit=50"
 
@@ -117,13 +131,13 @@ sockerr() { awk '/Socket errors:/ { gsub(",", ""); n = $4 + $6 + $8 + $10 } END 
 run_wrk healthz "$BASE/healthz"
 run_wrk near -H "Cookie: $COOKIE" "$BASE$POSTS_PATH"
 
-before=$(sqlite3 "$DB" "SELECT count(*) FROM posts WHERE title = 'bench'")
+before=$(dbq "SELECT count(*) FROM posts WHERE title = 'bench'")
 run_wrk create -s "$HERE/api_post.lua" -H "Cookie: $COOKIE" -H "X-CSRF-Token: $CSRF" "$BASE/api/posts"
 # Requests in flight when wrk stopped may still commit: wait until the count settles.
 created=-1
 for _ in $(seq 50); do
     sleep 0.2
-    n=$(( $(sqlite3 "$DB" "SELECT count(*) FROM posts WHERE title = 'bench'") - before ))
+    n=$(( $(dbq "SELECT count(*) FROM posts WHERE title = 'bench'") - before ))
     [ "$n" = "$created" ] && break
     created=$n
 done
@@ -140,7 +154,11 @@ run_wrk_pair mixnear mixcreate
 # ---- the table ----
 echo
 echo "HTTP API on $ADDR, $(nproc) cores (wrk and mapd share them), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, keep-alive"
-echo "database: $DB_WHAT, on $(stat -f -c %T "$DB") ($DB)"
+if [ "${API_STORE:-}" = postgresql ]; then
+    echo "database: $DB_WHAT, on $(stat -f -c %T "$OUT/pg") (local socket)"
+else
+    echo "database: $DB_WHAT, on $(stat -f -c %T "$DB") ($DB)"
+fi
 printf '  %-34s %10s %10s %10s   %s\n' measurement "req/s" p50 p99 target
 printf '  %-34s %10s %10s %10s   %s\n' "posts within 1 km returning $RETURNED" "$(rps near)" \
     "$(pct near 50)" "$(pct near 99)" ">= 10,000 req/s: $(met "$(rps near)" 10000)"
@@ -152,8 +170,13 @@ printf '  %-34s %10s %10s %10s   %s\n' "both at once: lists" "$(rps mixnear)" \
     "$(pct mixnear 50)" "$(pct mixnear 99)" "-"
 printf '  %-34s %10s %10s %10s   %s\n' "both at once: creating posts" "$(rps mixcreate)" \
     "$(pct mixcreate 50)" "$(pct mixcreate 99)" "-"
-echo "  durability: WAL ($(sqlite3 "$DB" 'PRAGMA journal_mode')) with synchronous=FULL: a 201 leaves only" \
-     "after the commit holding its post is fsynced; posts arriving together share that commit (group commit)"
+if [ "${API_STORE:-}" = postgresql ]; then
+    echo "  durability: synchronous_commit=$(dbq 'SHOW synchronous_commit'), fsync=$(dbq 'SHOW fsync'): a 201" \
+         "leaves only after the commit holding its post is flushed; posts arriving together share it (group commit)"
+else
+    echo "  durability: WAL ($(sqlite3 "$DB" 'PRAGMA journal_mode')) with synchronous=FULL: a 201 leaves only" \
+         "after the commit holding its post is fsynced; posts arriving together share that commit (group commit)"
+fi
 echo "  read model: ${MODEL:-none}"
 for m in near healthz mixnear; do
     if [ "$(non2xx $m)" != 0 ] || [ "$(sockerr $m)" != 0 ]; then

@@ -100,7 +100,8 @@ def main():
     db.path = ("host=%s,%s port=5432,5432 dbname=%s user=postgres "
                "target_session_attrs=read-write" % (PRIMARY, STANDBY, name))
     harness.REPLICAS = 3
-    srv = harness.Server(db, "--auth-per-minute", str(AUTH_PER_MINUTE), "--threads", "2")
+    srv = harness.Server(db, "--auth-per-minute", str(AUTH_PER_MINUTE), "--threads", "2",
+                         "--statement-timeout-ms", "1000")
     try:
         run(srv, emails, name)
     finally:
@@ -175,6 +176,20 @@ def run(srv, emails, name):
     check("no more failures than the killed replica had in flight",
           len(failed) <= len(clients), failed[:8])
     print("burst: %d acknowledged, %d failed" % (len(acked), len(failed)))
+    # -- a slow database: a statement past its budget (1 s here) is cancelled
+    # and answered 503 with Retry-After, and the worker serves on --
+    locker = subprocess.Popen(["psql", "-h", PRIMARY, "-U", "postgres", "-d", name, "-qAtX", "-c",
+                               "BEGIN; LOCK TABLE posts IN ACCESS EXCLUSIVE MODE; "
+                               "SELECT pg_sleep(4); COMMIT"], stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    began = time.time()
+    st, _, r = clients[0].req("POST", "/api/posts", {"kind": "offer", "category": "errands",
+                                                    "title": "Pendant le verrou", "body": "x"})
+    waited = time.time() - began
+    check("a write stuck past its time budget is answered 503 with Retry-After",
+          st == 503 and r.getheader("Retry-After") == "2" and waited < 3, (st, waited))
+    locker.wait()
+    check("writes succeed once the database is quick again", post(clients[0], "Après")[0] == 201)
     # -- the primary stopped, the standby promoted --
     w = clients[0]
     log, stop = [], threading.Event()

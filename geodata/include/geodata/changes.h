@@ -32,6 +32,15 @@ typedef struct geodata_change {
  * process. Any thread; no I/O. */
 uint64_t geodata_local_commits(void);
 
+/* Waits until another process may have added to the change feed, at most
+ * timeout_ms: 1 when woken, 0 when the time ran out. On PostgreSQL the
+ * store LISTENs to geodata_changes, which the feed's trigger NOTIFYs at each
+ * commit (whichever process, whichever machine); a lost connection is made
+ * again on the next call (GEODATA_EUNAVAIL meanwhile). On SQLite no
+ * notice crosses processes: it returns 0 at once, and readers poll. The
+ * store must be used for nothing else meanwhile. */
+int geodata_changes_wait(geodata_store *store, int timeout_ms);
+
 /* The sequence number of the newest change, 0 when there is none. Work: one
  * read of the table's last row. */
 int geodata_changes_last(geodata_store *store, int64_t *seq);

@@ -14,10 +14,6 @@
 
 #include "geodata/store.h"
 
-/* Whether other processes, on other machines, may serve the same store at
- * once (a PostgreSQL database): 1, else 0 (a SQLite file). */
-int geodata_store_shared(const geodata_store *store);
-
 /* Refills bucket (at most 95 bytes) for the time since its last use, then
  * takes a token if one is there: *allowed is 1 when it was, 0 when the
  * bucket is empty. One statement, atomic against other processes. */

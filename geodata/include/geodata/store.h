@@ -65,6 +65,10 @@ int geodata_store_time_budget(geodata_store *store, int ms);
 /* Closes the connection (checkpointing the WAL) and frees the store. NULL is a no-op. */
 void geodata_store_close(geodata_store *store);
 
+/* Whether other processes, on other machines, may serve the same store at
+ * once (a PostgreSQL database): 1, else 0 (a SQLite file, served by one). */
+int geodata_store_shared(const geodata_store *store);
+
 /* The store as messages and logs may name it: the file's path, or the
  * PostgreSQL database's name and host, never a password. Owned by the store. */
 const char *geodata_store_name(const geodata_store *store);
