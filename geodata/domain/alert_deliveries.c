@@ -9,9 +9,10 @@
  * hidden, seen from the member's home by the audience rule, not theirs, of
  * its kinds and categories, inside its polygon); the radius is tested in C,
  * through the store's metric as near queries do, because SQL has no
- * metres. Inserts are INSERT OR IGNORE against UNIQUE(subscription_id,
+ * metres. Inserts do nothing on a conflict with UNIQUE(subscription_id,
  * post_id): a post is alerted once per subscription, even if a cursor were
- * ever moved back.
+ * ever moved back. The polygon is read back as the engine's geometry bytes
+ * (a SpatiaLite BLOB, or PostGIS's EWKB) and bound again as they came.
  *
  * Statuses: pending (never tried), retrying (tried, to be tried again at
  * next_attempt_at), sent (the relay accepted it), failed (given up),
@@ -87,7 +88,7 @@ static int load_subs(geodata_store *store, int64_t newest, int64_t after, match_
         geodata_column_text(st, 3, s->kinds, sizeof s->kinds);
         geodata_column_text(st, 4, s->categories, sizeof s->categories);
         s->radius_m = sql_column_int(st, 5);
-        if (sql_column_type(st, 6) == SQL_BLOB) {
+        if (sql_column_type(st, 6) != SQL_NULL) {  /* a BLOB, or PostGIS's geometry */
             s->area_len = sql_column_bytes(st, 6);
             if (!(s->area = malloc((size_t)s->area_len)))
                 rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
@@ -126,14 +127,22 @@ static int match_one(geodata_store *store, const match_sub *s, int64_t newest, i
     }
     int64_t due = s->digest ? geodata_local_next(now, digest_minute) : now;
     due = geodata_quiet_after(due, s->quiet_start, s->quiet_end);
-    sql_stmt *st = !s->has_home ? NULL : geodata_cached(store,
+    sql_stmt *st = !s->has_home ? NULL : geodata_cached(store, GEODATA_DIALECT(store,
         "SELECT p.id, p.geom FROM changes c JOIN posts p ON p.id = c.ref_id "
         "WHERE c.seq > ?1 AND c.seq <= ?2 AND c.layer = 'needs' AND c.old_geom IS NULL "
         "AND c.new_geom IS NOT NULL AND p.status = 'open' AND p.expires_at > ?3 AND p.hidden = 0 "
         "AND p.author_id <> ?4 AND " GEODATA_AUDIENCE_SQL("p.neighbourhood_id", "?5")
         " AND ',' || ?6 || ',' LIKE '%,' || p.kind || ',%'"
         " AND (?7 = '' OR ',' || ?7 || ',' LIKE '%,' || p.category || ',%')"
-        " AND (?8 IS NULL OR ST_Covers(?8, p.geom) = 1) ORDER BY c.seq");
+        " AND (?8 IS NULL OR ST_Covers(?8, p.geom) = 1) ORDER BY c.seq",
+        "SELECT p.id, p.geom FROM changes c JOIN posts p ON p.id = c.ref_id "
+        "WHERE c.seq > ?1 AND c.seq <= ?2 AND c.layer = 'needs' AND c.old_geom IS NULL "
+        "AND c.new_geom IS NOT NULL AND p.status = 'open' AND p.expires_at > ?3 AND p.hidden = 0 "
+        "AND p.author_id <> ?4 AND " GEODATA_AUDIENCE_SQL("p.neighbourhood_id", "?5")
+        " AND ',' || CAST(?6 AS TEXT) || ',' LIKE '%,' || p.kind || ',%'"
+        " AND (CAST(?7 AS TEXT) = '' OR ',' || ?7 || ',' LIKE '%,' || p.category || ',%')"
+        " AND (CAST(?8 AS bytea) IS NULL OR ST_Covers(ST_GeomFromEWKB(?8), p.geom)) "
+        "ORDER BY c.seq"));
     sql_stmt *ins = !s->has_home ? NULL : geodata_cached(store,
         "INSERT INTO alert_deliveries(subscription_id, member_id, post_id, type, "
         "  next_attempt_at, distance_m, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -506,8 +515,8 @@ int geodata_alert_failed(geodata_store *store, int64_t id, int64_t now, int perm
         cut_utf8(why, reason + strlen(reason), GEODATA_SUB_REASON_MAX - strlen(reason));
         *paused = failures >= GEODATA_SUB_FAILURES_PAUSE;
         if (!(st = geodata_cached(store,
-                "UPDATE subscriptions SET failures = ?2, paused_at = CASE WHEN ?3 THEN ?4 END, "
-                "paused_reason = CASE WHEN ?3 THEN ?5 END WHERE id = ?1")))
+                "UPDATE subscriptions SET failures = ?2, paused_at = CASE WHEN ?3 <> 0 THEN ?4 END, "
+                "paused_reason = CASE WHEN ?3 <> 0 THEN ?5 END WHERE id = ?1")))
             rc = GEODATA_EDB;
         if (!rc) {
             sql_bind_int64(st, 1, sub);

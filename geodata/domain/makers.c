@@ -1,8 +1,11 @@
 /*
  * geodata/domain/makers.c — mask makers and orders (see makers.h).
  *
- * Materials are stored as a JSON array built with SQLite's own JSON
- * functions from bound values, never by pasting strings.
+ * Materials are stored as a JSON array built from bound values by the
+ * engine's own JSON functions, never by pasting strings: SQLite's
+ * json_insert, or on PostgreSQL each value quoted by to_json and appended
+ * to the array's text, so that both engines keep the same compact text
+ * (["a","b"]; jsonb's own text would read ["a", "b"]).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,8 +113,11 @@ int geodata_maker_set(geodata_store *store, int64_t member, int capacity_per_day
         rc = step_done(store, st, "saving a maker");
     }
     for (size_t i = 0; !rc && i < n; i++) {
-        st = geodata_prepare(store,
-            "UPDATE makers SET materials = json_insert(materials, '$[#]', ?2) WHERE member_id = ?1");
+        st = geodata_prepare(store, GEODATA_DIALECT(store,
+            "UPDATE makers SET materials = json_insert(materials, '$[#]', ?2) WHERE member_id = ?1",
+            "UPDATE makers SET materials = CASE WHEN materials = '[]' THEN '[' "
+            "ELSE left(materials, -1) || ',' END || to_json(CAST(?2 AS text))::text || ']' "
+            "WHERE member_id = ?1"));
         if (st) {
             sql_bind_int64(st, 1, member);
             sql_bind_text(st, 2, materials[i], -1, SQL_STATIC);
@@ -138,7 +144,10 @@ static int read_maker(geodata_store *store, sql_stmt *st, geodata_maker *k)
     k->materials_post_id = sql_column_int64(st, 6);
     k->lon = sql_column_double(st, 7);
     k->lat = sql_column_double(st, 8);
-    sql_stmt *each = geodata_cached(store, "SELECT value FROM json_each(?) LIMIT 10");
+    sql_stmt *each = geodata_cached(store, GEODATA_DIALECT(store,
+        "SELECT value FROM json_each(?) LIMIT 10",
+        "SELECT value FROM jsonb_array_elements_text(CAST(? AS jsonb)) WITH ORDINALITY AS e(value, n) "
+        "ORDER BY n LIMIT 10"));
     if (!each)
         return GEODATA_EDB;
     sql_bind_text(each, 1, (const char *)sql_column_text(st, 5), -1, SQL_TRANSIENT);
@@ -173,12 +182,18 @@ int geodata_makers_query(geodata_store *store, const geodata_audience *audience,
     /* With a box, the R*Tree finds the candidates (its float bounds are
      * rounded outwards, so the exact test follows); without, all makers. */
     sql_stmt *st = bbox
-        ? geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM idx_makers_geom i "
+        ? geodata_cached(store, GEODATA_DIALECT(store,
+            "SELECT " MAKER_COLUMNS " FROM idx_makers_geom i "
             "JOIN makers k ON k.member_id = i.pkid JOIN members m ON m.id = k.member_id "
             "WHERE i.xmin <= ?4 AND i.xmax >= ?2 AND i.ymin <= ?5 AND i.ymax >= ?3 "
             "AND ST_X(k.geom) BETWEEN ?2 AND ?4 AND ST_Y(k.geom) BETWEEN ?3 AND ?5 "
             "AND " GEODATA_AUDIENCE_SQL("m.neighbourhood_id", "?1")
-            " AND k.member_id > ?7 ORDER BY k.member_id LIMIT ?6")
+            " AND k.member_id > ?7 ORDER BY k.member_id LIMIT ?6",
+            "SELECT " MAKER_COLUMNS " FROM makers k JOIN members m ON m.id = k.member_id "
+            "WHERE k.geom && ST_MakeEnvelope(?2, ?3, ?4, ?5, 4326) "
+            "AND ST_X(k.geom) BETWEEN ?2 AND ?4 AND ST_Y(k.geom) BETWEEN ?3 AND ?5 "
+            "AND " GEODATA_AUDIENCE_SQL("m.neighbourhood_id", "?1")
+            " AND k.member_id > ?7 ORDER BY k.member_id LIMIT ?6"))
         : geodata_cached(store, "SELECT " MAKER_COLUMNS " FROM makers k "
             "JOIN members m ON m.id = k.member_id "
             "WHERE " GEODATA_AUDIENCE_SQL("m.neighbourhood_id", "?1")
@@ -190,9 +205,11 @@ int geodata_makers_query(geodata_store *store, const geodata_audience *audience,
         for (int i = 0; i < 4; i++)
             sql_bind_double(st, i + 2, bbox[i]);
     /* One row more than the page tells whether another follows; no limit
-     * (SIZE_MAX) binds -1, SQLite's "all". */
+     * (SIZE_MAX) binds -1, SQLite's "all", or INT64_MAX on PostgreSQL, which
+     * refuses a negative LIMIT. */
     int probe = more && limit < (size_t)INT64_MAX;
-    sql_bind_int64(st, 6, limit >= (size_t)INT64_MAX ? -1 : (long long)(limit + (size_t)probe));
+    sql_bind_int64(st, 6, limit >= (size_t)INT64_MAX ? (store->pg ? INT64_MAX : -1)
+                                                     : (long long)(limit + (size_t)probe));
     sql_bind_int64(st, 7, after > 0 ? after : 0);
     geodata_maker *k = malloc(sizeof *k);
     int rc = k ? GEODATA_OK : geodata_fail(store, GEODATA_ENOMEM, "out of memory");
@@ -350,7 +367,8 @@ int geodata_order_set_status(geodata_store *store, int64_t id, int64_t actor, co
         rc = geodata_fail(store, GEODATA_ECONFLICT, "this order changed meanwhile");
     if (!rc && strcmp(status, "delivered") == 0) {
         /* The masks handed over leave the maker's stock (never below 0). */
-        st = geodata_prepare(store, "UPDATE makers SET stock = max(0, stock - ?2) WHERE member_id = ?1");
+        st = geodata_prepare(store, "UPDATE makers SET stock = "
+                             "CASE WHEN stock > ?2 THEN stock - ?2 ELSE 0 END WHERE member_id = ?1");
         if (!st) {
             rc = GEODATA_EDB;
         } else {

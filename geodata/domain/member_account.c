@@ -49,8 +49,10 @@ static int move_maker(geodata_store *store, int64_t id, const geodata_new_member
     double lon, lat;
     geodata_public_point(home->home_lon, home->home_lat, &lon, &lat);
     unsigned char blob[GEODATA_POINT_BLOB_SIZE];
-    sql_stmt *st = geodata_prepare(store,
-        "UPDATE makers SET geom = ?2 WHERE member_id = ?1 AND geom IS NOT ?2");
+    sql_stmt *st = geodata_prepare(store, GEODATA_DIALECT(store,
+        "UPDATE makers SET geom = ?2 WHERE member_id = ?1 AND geom IS NOT ?2",
+        "UPDATE makers SET geom = ?2 WHERE member_id = ?1 "
+        "AND geom IS DISTINCT FROM ST_GeomFromEWKB(?2)"));
     if (!st)
         return GEODATA_EDB;
     sql_bind_int64(st, 1, id);
@@ -67,11 +69,11 @@ static int member_update(geodata_store *store, int64_t id, const geodata_member_
     sql_stmt *st = geodata_prepare(store,
         "UPDATE members SET display_name = coalesce(?2, display_name), "
         "password_hash = coalesce(?3, password_hash), "
-        "address_id = CASE WHEN ?4 THEN (SELECT id FROM addresses WHERE source_id = ?5) ELSE address_id END, "
-        "address_text = CASE WHEN ?4 THEN ?6 ELSE address_text END, "
-        "home_lon = CASE WHEN ?4 THEN ?7 ELSE home_lon END, "
-        "home_lat = CASE WHEN ?4 THEN ?8 ELSE home_lat END, "
-        "neighbourhood_id = CASE WHEN ?4 THEN ?9 ELSE neighbourhood_id END "
+        "address_id = CASE WHEN ?4 <> 0 THEN (SELECT id FROM addresses WHERE source_id = ?5) ELSE address_id END, "
+        "address_text = CASE WHEN ?4 <> 0 THEN ?6 ELSE address_text END, "
+        "home_lon = CASE WHEN ?4 <> 0 THEN ?7 ELSE home_lon END, "
+        "home_lat = CASE WHEN ?4 <> 0 THEN ?8 ELSE home_lat END, "
+        "neighbourhood_id = CASE WHEN ?4 <> 0 THEN ?9 ELSE neighbourhood_id END "
         "WHERE id = ?1");
     if (!st)
         return GEODATA_EDB;

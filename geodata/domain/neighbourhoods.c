@@ -1,6 +1,6 @@
 /*
  * geodata/domain/neighbourhoods.c — neighbourhood polygons read back (see
- * neighbourhoods.h), through their R*Tree.
+ * neighbourhoods.h), through their R*Tree (SQLite) or GiST index (PostgreSQL).
  */
 #include "internal.h"
 #include "geodata/neighbourhoods.h"
@@ -8,10 +8,17 @@
 int geodata_neighbourhoods_in_box(geodata_store *store, const double *bbox,
                                   int (*each)(void *arg, const geodata_neighbourhood *n), void *arg)
 {
-    sql_stmt *st = geodata_cached(store,
+    /* PostgreSQL: two statements, so that the one with a box keeps the
+     * GiST index in a generic plan (an `IS NULL OR` would hide it). */
+    sql_stmt *st = geodata_cached(store, GEODATA_DIALECT(store,
         "SELECT n.id, n.name, ST_AsBinary(n.geom), n.label_lon, n.label_lat FROM neighbourhoods n "
         "WHERE ?1 IS NULL OR n.rowid IN (SELECT pkid FROM idx_neighbourhoods_geom "
-        "  WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2) ORDER BY n.id");
+        "  WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2) ORDER BY n.id",
+        bbox ? "SELECT n.id, n.name, ST_AsBinary(n.geom), n.label_lon, n.label_lat "
+               "FROM neighbourhoods n WHERE n.geom && ST_MakeEnvelope(?1, ?2, ?3, ?4, 4326) "
+               "ORDER BY n.id"
+             : "SELECT n.id, n.name, ST_AsBinary(n.geom), n.label_lon, n.label_lat "
+               "FROM neighbourhoods n ORDER BY n.id"));
     if (!st)
         return GEODATA_EDB;
     if (bbox)

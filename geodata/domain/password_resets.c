@@ -68,7 +68,7 @@ int geodata_password_resets(geodata_store *store, int64_t now, int staff_too, in
     sql_stmt *st = geodata_prepare(store,
         "SELECT r.id, r.member_id, m.display_name, m.email, r.token, r.created_at, r.expires_at "
         "FROM password_resets r JOIN members m ON m.id = r.member_id "
-        "WHERE r.token IS NOT NULL AND r.expires_at > ?1 AND (?3 OR m.role IN ('member', 'shop')) "
+        "WHERE r.token IS NOT NULL AND r.expires_at > ?1 AND (?3 <> 0 OR m.role IN ('member', 'shop')) "
         "AND r.id < ?4 ORDER BY r.id DESC LIMIT ?2");
     if (!st)
         return GEODATA_EDB;

@@ -166,8 +166,8 @@ int geodata_shop_claim_decide(geodata_store *store, int64_t claim_id, int64_t st
      * claims are turned down with it. */
     if (!rc) {
         if (!(st = geodata_prepare(store,
-                "UPDATE shop_claims SET status = CASE WHEN id = ?1 AND ?4 THEN 'approved' ELSE 'rejected' END, "
-                "decided_at = ?2, decided_by = ?3 WHERE status = 'pending' AND (id = ?1 OR (?4 AND shop_id = ?5))")))
+                "UPDATE shop_claims SET status = CASE WHEN id = ?1 AND ?4 <> 0 THEN 'approved' ELSE 'rejected' END, "
+                "decided_at = ?2, decided_by = ?3 WHERE status = 'pending' AND (id = ?1 OR (?4 <> 0 AND shop_id = ?5))")))
             rc = GEODATA_EDB;
         else {
             sql_bind_int64(st, 1, claim_id);

@@ -69,11 +69,15 @@ int geodata_shops_query(geodata_store *store, const double *bbox, const char *st
     *more = 0;
     if (limit < 1 || limit > (size_t)INT32_MAX || offset > (size_t)INT32_MAX)
         return geodata_fail(store, GEODATA_EINVAL, "a page holds at least one shop");
-    const char *from = bbox ? " FROM shops s JOIN idx_shops_geom i ON i.pkid = s.id "
-                              "WHERE i.xmin <= ?3 AND i.xmax >= ?1 AND i.ymin <= ?4 AND i.ymax >= ?2 "
-                              "AND (CAST(?5 AS TEXT) IS NULL OR s.status = ?5) AND (?8 = 0 OR s.owner_id = ?8)"
-                            : " FROM shops s WHERE (CAST(?5 AS TEXT) IS NULL OR s.status = ?5) "
-                              "AND (?8 = 0 OR s.owner_id = ?8)";
+    /* A box: SpatiaLite's R*Tree or PostGIS's GiST index finds the shops. */
+    const char *from = !bbox ? " FROM shops s WHERE (CAST(?5 AS TEXT) IS NULL OR s.status = ?5) "
+                               "AND (?8 = 0 OR s.owner_id = ?8)"
+        : GEODATA_DIALECT(store,
+            " FROM shops s JOIN idx_shops_geom i ON i.pkid = s.id "
+            "WHERE i.xmin <= ?3 AND i.xmax >= ?1 AND i.ymin <= ?4 AND i.ymax >= ?2 "
+            "AND (CAST(?5 AS TEXT) IS NULL OR s.status = ?5) AND (?8 = 0 OR s.owner_id = ?8)",
+            " FROM shops s WHERE s.geom && ST_MakeEnvelope(?1, ?2, ?3, ?4, 4326) "
+            "AND (CAST(?5 AS TEXT) IS NULL OR s.status = ?5) AND (?8 = 0 OR s.owner_id = ?8)");
     char sql[1024];
     snprintf(sql, sizeof sql, "SELECT count(*)%s", from);
     sql_stmt *cnt = geodata_prepare(store, sql);
@@ -133,12 +137,17 @@ int geodata_shop_create(geodata_store *store, int64_t owner, const char *name, c
                         int64_t now, int64_t *id)
 {
     unsigned char blob[GEODATA_POINT_BLOB_SIZE];
-    sql_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store, GEODATA_DIALECT(store,
         "INSERT INTO shops(name, shop, opening_hours, addr_housenumber, addr_street, addr_postcode, "
         "addr_city, owner_id, updated_at, geom, neighbourhood_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
         "?8, ?9, ?10, (SELECT n.id FROM neighbourhoods n JOIN idx_neighbourhoods_geom i ON i.pkid = "
         "n.rowid WHERE i.xmin <= ?11 AND i.xmax >= ?11 AND i.ymin <= ?12 AND i.ymax >= ?12 "
-        "AND ST_Covers(n.geom, MakePoint(?11, ?12, 4326)) ORDER BY n.id LIMIT 1)) RETURNING id");
+        "AND ST_Covers(n.geom, MakePoint(?11, ?12, 4326)) ORDER BY n.id LIMIT 1)) RETURNING id",
+        "INSERT INTO shops(name, shop, opening_hours, addr_housenumber, addr_street, addr_postcode, "
+        "addr_city, owner_id, updated_at, geom, neighbourhood_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+        "?8, ?9, ?10, (SELECT n.id FROM neighbourhoods n "
+        "WHERE ST_Covers(n.geom, ST_SetSRID(ST_MakePoint(?11, ?12), 4326)) ORDER BY n.id LIMIT 1)) "
+        "RETURNING id"));
     if (!st)
         return GEODATA_EDB;
     sql_bind_text(st, 1, name, -1, SQL_STATIC);

@@ -5,13 +5,14 @@
  *
  * A polygon is read by GEOS from its GeoJSON (type, emptiness, size,
  * validity and coordinates checked there, with GEOS's own reason for an
- * invalid one), written back as GeoJSON for the API and as WKB for
- * SpatiaLite, which keeps it as a geometry BLOB and tests coverage: the
+ * invalid one), written back as GeoJSON for the API and as WKB for the
+ * store, which keeps it as a geometry (no polygon: NULL, which
+ * ST_GeomFromWKB gives for NULL on both engines) and tests coverage: the
  * polygon must lie within the union of the neighbourhoods its member sees,
  * buffered by 0.00001 degree (about a metre) so that a boundary drawn on
  * the outline of those neighbourhoods is not refused for rounding.
  * Kinds and categories are kept as comma-separated names in a fixed order
- * (the matching SQL tests membership with instr), read back as bits.
+ * (the matching SQL tests membership with LIKE), read back as bits.
  */
 #include <math.h>
 #include <stdio.h>
@@ -275,7 +276,7 @@ int geodata_subscription_create(geodata_store *store, int64_t member,
     if (!rc && !(st = geodata_prepare(store,
             "INSERT INTO subscriptions(member_id, kinds, categories, radius_m, polygon, area, mode, "
             "  quiet_start, quiet_end, created_at, cursor) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 IS NULL THEN NULL ELSE ST_GeomFromWKB(?6, 4326) END, "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ST_GeomFromWKB(?6, 4326), "
             "  ?7, ?8, ?9, ?10, (SELECT coalesce(max(seq), 0) FROM changes)) RETURNING id")))
         rc = GEODATA_EDB;
     if (!rc) {

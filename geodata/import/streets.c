@@ -901,10 +901,14 @@ int geodata_streets_rebuild(geodata_store *store, geodata_progress_fn progress, 
 int geodata_streets_in_box(geodata_store *store, const double box[4], size_t max,
                            int (*each)(void *arg, const geodata_street *s), void *arg)
 {
-    sql_stmt *st = geodata_cached(store,
+    /* The spatial index's candidates (float boxes rounded outward), in its
+     * order on either engine. */
+    sql_stmt *st = geodata_cached(store, GEODATA_DIALECT(store,
         "SELECT s.name, s.insee, ST_AsBinary(s.geom) FROM idx_streets_geom i "
         "JOIN streets s ON s.id = i.pkid "
-        "WHERE i.xmin <= ?3 AND i.xmax >= ?1 AND i.ymin <= ?4 AND i.ymax >= ?2 LIMIT ?5");
+        "WHERE i.xmin <= ?3 AND i.xmax >= ?1 AND i.ymin <= ?4 AND i.ymax >= ?2 LIMIT ?5",
+        "SELECT s.name, s.insee, ST_AsBinary(s.geom) FROM streets s "
+        "WHERE s.geom && ST_MakeEnvelope(?1, ?2, ?3, ?4, 4326) LIMIT ?5"));
     if (!st)
         return GEODATA_EDB;
     for (int i = 0; i < 4; i++)

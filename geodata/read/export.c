@@ -622,14 +622,23 @@ static int zip_shapefile(geodata_store *store, const geodata_export_request *req
 }
 
 /* The audit line of a finished export: its detail is a JSON object built by
- * SQLite's json_object(), from bound values. */
+ * the engine from bound values: SQLite's json_object(), PostgreSQL's
+ * json_build_object() (the same members in the same order; PostgreSQL
+ * writes " : " and ", " between them). */
 static int audit_export(geodata_store *store, const geodata_export_request *req, int64_t rows)
 {
-    sql_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare(store, GEODATA_DIALECT(store,
         "SELECT json_object('format', ?1, 'crs', ?2, 'rows', ?3, 'filters', json_object("
         "'neighbourhood', ?4, 'category', ?5, 'status', ?6, "
         "'since', CASE WHEN ?7 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', ?7, 'unixepoch') END, "
-        "'until', CASE WHEN ?8 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', ?8, 'unixepoch') END))");
+        "'until', CASE WHEN ?8 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', ?8, 'unixepoch') END))",
+        "SELECT CAST(json_build_object('format', CAST(?1 AS TEXT), 'crs', CAST(?2 AS TEXT), "
+        "'rows', ?3, 'filters', json_build_object("
+        "'neighbourhood', CAST(?4 AS TEXT), 'category', CAST(?5 AS TEXT), 'status', CAST(?6 AS TEXT), "
+        "'since', to_char(to_timestamp(CAST(?7 AS bigint)) AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+        "'until', to_char(to_timestamp(CAST(?8 AS bigint)) AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))) AS TEXT)"));
     if (!st)
         return GEODATA_EDB;
     char crs[16];

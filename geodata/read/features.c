@@ -167,6 +167,10 @@ enum {
 #define POINT_IN_BOX(id, idx, g) " AND " id " IN (SELECT i.pkid FROM " idx " i WHERE 1" \
     RTREE_BOX ") AND MbrMinX(" g ") BETWEEN ?10 AND ?12 AND MbrMinY(" g ") BETWEEN ?11 AND ?13"
 #define PAGE " LIMIT ?14 OFFSET ?15"
+/* PostgreSQL: the GiST index's candidates (boxes of floats, rounded
+ * outward), then the exact test on the point. */
+#define PG_POINT_IN_BOX(g) " AND " g " && ST_MakeEnvelope(?10, ?11, ?12, ?13, 4326)" \
+    " AND ST_X(" g ") BETWEEN ?10 AND ?12 AND ST_Y(" g ") BETWEEN ?11 AND ?13"
 
 /* needs */
 #define NEED_STATUS "CASE WHEN p.status = 'open' AND p.expires_at <= ?99 THEN 'expired' " \
@@ -181,6 +185,7 @@ enum {
     "      OR (?5 NOT IN ('open', 'expired') AND p.status = ?5))" \
     " AND p.created_at BETWEEN ?6 AND ?7"
 #define NEED_IN_BOX POINT_IN_BOX("p.id", "idx_posts_geom", "p.geom")
+#define PG_NEED_IN_BOX PG_POINT_IN_BOX("p.geom")
 
 static const char NEEDS_COUNT[] = "SELECT count(*) FROM posts p" NEED_WHERE;
 static const char NEEDS_PAGE[] = "SELECT " NEED_COLUMNS " FROM posts p" NEED_WHERE
@@ -188,6 +193,9 @@ static const char NEEDS_PAGE[] = "SELECT " NEED_COLUMNS " FROM posts p" NEED_WHE
 static const char NEEDS_BOX_COUNT[] = "SELECT count(*) FROM posts p" NEED_WHERE NEED_IN_BOX;
 static const char NEEDS_BOX_PAGE[] = "SELECT " NEED_COLUMNS " FROM posts p" NEED_WHERE NEED_IN_BOX
     " ORDER BY p.id" PAGE;
+static const char PG_NEEDS_BOX_COUNT[] = "SELECT count(*) FROM posts p" NEED_WHERE PG_NEED_IN_BOX;
+static const char PG_NEEDS_BOX_PAGE[] = "SELECT " NEED_COLUMNS " FROM posts p" NEED_WHERE
+    PG_NEED_IN_BOX " ORDER BY p.id" PAGE;
 
 /* shops */
 #define SHOP_COLUMNS "s.id, s.name, s.shop, s.brand, s.opening_hours, s.addr_housenumber, " \
@@ -197,6 +205,7 @@ static const char NEEDS_BOX_PAGE[] = "SELECT " NEED_COLUMNS " FROM posts p" NEED
     " AND (CAST(?3 AS TEXT) IS NULL OR s.neighbourhood_id = ?3) AND (CAST(?4 AS TEXT) IS NULL OR s.shop = ?4)" \
     " AND (CAST(?5 AS TEXT) IS NULL OR s.status = ?5)"
 #define SHOP_IN_BOX POINT_IN_BOX("s.id", "idx_shops_geom", "s.geom")
+#define PG_SHOP_IN_BOX PG_POINT_IN_BOX("s.geom")
 
 static const char SHOPS_COUNT[] = "SELECT count(*) FROM shops s" SHOP_WHERE;
 static const char SHOPS_PAGE[] = "SELECT " SHOP_COLUMNS " FROM shops s" SHOP_WHERE
@@ -204,11 +213,19 @@ static const char SHOPS_PAGE[] = "SELECT " SHOP_COLUMNS " FROM shops s" SHOP_WHE
 static const char SHOPS_BOX_COUNT[] = "SELECT count(*) FROM shops s" SHOP_WHERE SHOP_IN_BOX;
 static const char SHOPS_BOX_PAGE[] = "SELECT " SHOP_COLUMNS " FROM shops s" SHOP_WHERE SHOP_IN_BOX
     " ORDER BY s.id" PAGE;
+static const char PG_SHOPS_BOX_COUNT[] = "SELECT count(*) FROM shops s" SHOP_WHERE PG_SHOP_IN_BOX;
+static const char PG_SHOPS_BOX_PAGE[] = "SELECT " SHOP_COLUMNS " FROM shops s" SHOP_WHERE
+    PG_SHOP_IN_BOX " ORDER BY s.id" PAGE;
 
 /* makers: their member's neighbourhood decides who sees them */
 #define MAKER_COLUMNS "k.member_id, m.display_name, k.capacity_per_day, k.stock, " \
     "(SELECT group_concat(value, ', ') FROM json_each(k.materials)), k.materials_post_id, " \
     "m.neighbourhood_id, k.geom"
+/* PostgreSQL: the materials (a JSON array of text) joined in their order. */
+#define PG_MAKER_COLUMNS "k.member_id, m.display_name, k.capacity_per_day, k.stock, " \
+    "(SELECT string_agg(e.value, ', ' ORDER BY e.n) FROM " \
+    "jsonb_array_elements_text(k.materials::jsonb) WITH ORDINALITY AS e(value, n)), " \
+    "k.materials_post_id, m.neighbourhood_id, k.geom"
 #define MAKER_WHERE " WHERE k.member_id BETWEEN ?16 AND ?17" VISIBLE_IN("m.neighbourhood_id") \
     " AND (CAST(?3 AS TEXT) IS NULL OR m.neighbourhood_id = ?3)"
 
@@ -222,6 +239,12 @@ static const char MAKERS_BOX_COUNT[] = "SELECT count(*) FROM makers k JOIN membe
     "ON m.id = k.member_id" MAKER_WHERE MAKER_IN_BOX;
 static const char MAKERS_BOX_PAGE[] = "SELECT " MAKER_COLUMNS " FROM makers k JOIN members m "
     "ON m.id = k.member_id" MAKER_WHERE MAKER_IN_BOX " ORDER BY k.member_id" PAGE;
+static const char PG_MAKERS_PAGE[] = "SELECT " PG_MAKER_COLUMNS " FROM makers k JOIN members m "
+    "ON m.id = k.member_id" MAKER_WHERE " ORDER BY k.member_id" PAGE;
+static const char PG_MAKERS_BOX_COUNT[] = "SELECT count(*) FROM makers k JOIN members m "
+    "ON m.id = k.member_id" MAKER_WHERE PG_POINT_IN_BOX("k.geom");
+static const char PG_MAKERS_BOX_PAGE[] = "SELECT " PG_MAKER_COLUMNS " FROM makers k JOIN members m "
+    "ON m.id = k.member_id" MAKER_WHERE PG_POINT_IN_BOX("k.geom") " ORDER BY k.member_id" PAGE;
 
 /* neighbourhoods: rowid is the R*Tree's key, id the feature's */
 #define NB_COLUMNS "n.id, n.name, n.area_m2, ST_AsBinary(n.geom)"
@@ -235,6 +258,11 @@ static const char NBS_PAGE[] = "SELECT " NB_COLUMNS " FROM neighbourhoods n" NB_
 static const char NBS_BOX_COUNT[] = "SELECT count(*)" NB_BOX_FROM NB_WHERE NB_IN_BOX;
 static const char NBS_BOX_PAGE[] = "SELECT " NB_COLUMNS NB_BOX_FROM NB_WHERE NB_IN_BOX
     " ORDER BY n.id" PAGE;
+/* PostgreSQL: ST_Intersects uses the GiST index itself. */
+#define PG_NB_IN_BOX " AND ST_Intersects(n.geom, ST_MakeEnvelope(?10, ?11, ?12, ?13, 4326))"
+static const char PG_NBS_BOX_COUNT[] = "SELECT count(*) FROM neighbourhoods n" NB_WHERE PG_NB_IN_BOX;
+static const char PG_NBS_BOX_PAGE[] = "SELECT " NB_COLUMNS " FROM neighbourhoods n" NB_WHERE
+    PG_NB_IN_BOX " ORDER BY n.id" PAGE;
 
 /* Per layer, in the order of geodata_layers: count, page, box count, box page. */
 static const char *const layer_sql[GEODATA_LAYERS][4] = {
@@ -243,12 +271,26 @@ static const char *const layer_sql[GEODATA_LAYERS][4] = {
     { MAKERS_COUNT, MAKERS_PAGE, MAKERS_BOX_COUNT, MAKERS_BOX_PAGE },
     { NBS_COUNT, NBS_PAGE, NBS_BOX_COUNT, NBS_BOX_PAGE },
 };
+/* The same on PostgreSQL: the statements without a box are SQLite's. */
+static const char *const layer_sql_pg[GEODATA_LAYERS][4] = {
+    { NEEDS_COUNT, NEEDS_PAGE, PG_NEEDS_BOX_COUNT, PG_NEEDS_BOX_PAGE },
+    { SHOPS_COUNT, SHOPS_PAGE, PG_SHOPS_BOX_COUNT, PG_SHOPS_BOX_PAGE },
+    { MAKERS_COUNT, PG_MAKERS_PAGE, PG_MAKERS_BOX_COUNT, PG_MAKERS_BOX_PAGE },
+    { NBS_COUNT, NBS_PAGE, PG_NBS_BOX_COUNT, PG_NBS_BOX_PAGE },
+};
 
 static const char *const extent_sql[GEODATA_LAYERS] = {
     "SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_posts_geom",
     "SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_shops_geom",
     "SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_makers_geom",
     "SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_neighbourhoods_geom",
+};
+/* PostgreSQL: the extent of the geometries (SQLite's reads every box of the
+ * R*Tree; this reads every geometry). */
+#define PG_EXTENT(table) "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) " \
+    "FROM (SELECT ST_Extent(geom) AS e FROM " table ") x"
+static const char *const extent_sql_pg[GEODATA_LAYERS] = {
+    PG_EXTENT("posts"), PG_EXTENT("shops"), PG_EXTENT("makers"), PG_EXTENT("neighbourhoods"),
 };
 
 /* ---- the query ---- */
@@ -385,12 +427,17 @@ int geodata_features_query(geodata_store *store, const geodata_feature_query *q,
     int64_t id = 0;
     if (q->id && l->geometry == GEODATA_GEOMETRY_POINT && !numeric_id(q->id, &id))
         return GEODATA_OK;   /* no feature has that id: nothing matches */
-    const char *const *sql = layer_sql[li];
+    const char *const *sql = store->pg ? layer_sql_pg[li] : layer_sql[li];
     sql_stmt *st = geodata_cached(store, sql[q->bbox ? 3 : 1]);
     if (!st)
         return GEODATA_EDB;
     bind_query(st, q, id);
-    sql_bind_int64(st, P_LIMIT, q->limit ? (long long)q->limit : -1);
+    if (q->limit)
+        sql_bind_int64(st, P_LIMIT, (long long)q->limit);
+    else if (store->pg)
+        sql_bind_null(st, P_LIMIT);   /* PostgreSQL's LIMIT NULL is no limit */
+    else
+        sql_bind_int64(st, P_LIMIT, -1);   /* SQLite's */
     sql_bind_int64(st, P_OFFSET, (long long)q->offset);
     geodata_value values[16];
     _Static_assert(N(shop_fields) <= 16 && N(need_fields) <= 16, "room for every field");
@@ -436,7 +483,7 @@ int geodata_layer_extent(geodata_store *store, const geodata_layer *layer, doubl
     ptrdiff_t li = layer - geodata_layers;
     if (li < 0 || li >= GEODATA_LAYERS)
         return geodata_fail(store, GEODATA_EINVAL, "no such layer");
-    sql_stmt *st = geodata_cached(store, extent_sql[li]);
+    sql_stmt *st = geodata_cached(store, store->pg ? extent_sql_pg[li] : extent_sql[li]);
     if (!st)
         return GEODATA_EDB;
     int rc = GEODATA_OK;

@@ -1,6 +1,7 @@
 /*
  * geodata/read/map.c — rows for the map's layers (see map.h). Boxes go through the
- * R*Tree tables directly (joined on pkid), points are read from the
+ * R*Tree tables directly (joined on pkid) on SQLite, through the GiST
+ * index's && on PostgreSQL; points are read from the
  * geometry BLOB's header, and the visibility rule is the one of posts.c:
  * the viewer's neighbourhood and those contiguous to it.
  */
@@ -29,8 +30,10 @@ static const char *text(sql_stmt *st, int col)
 
 int geodata_map_extent(geodata_store *store, double box[4])
 {
-    sql_stmt *st = geodata_cached(store,
-        "SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_neighbourhoods_geom");
+    sql_stmt *st = geodata_cached(store, GEODATA_DIALECT(store,
+        "SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_neighbourhoods_geom",
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+        "FROM (SELECT ST_Extent(geom) AS e FROM neighbourhoods) x"));
     if (!st)
         return GEODATA_EDB;
     int rc = sql_step(st) == SQL_ROW ? GEODATA_OK
@@ -112,11 +115,16 @@ int geodata_map_need_by_id(geodata_store *store, int64_t id,
 int geodata_map_shops(geodata_store *store, const double box[4],
                       int (*each)(void *arg, const geodata_map_shop *s), void *arg)
 {
-    sql_stmt *st = geodata_cached(store,
+    /* Both take the spatial index's candidates, whose boxes are floats
+     * rounded outward: a point on the box's edge may come with them. */
+    sql_stmt *st = geodata_cached(store, GEODATA_DIALECT(store,
         "SELECT s.id, s.name, s.shop, s.status, s.opening_hours, s.delivers, s.takeaway, "
         "s.gift_cards, s.confirmed_at, s.geom "
         "FROM idx_shops_geom i JOIN shops s ON s.id = i.pkid "
-        "WHERE i.xmin <= ?3 AND i.xmax >= ?1 AND i.ymin <= ?4 AND i.ymax >= ?2");
+        "WHERE i.xmin <= ?3 AND i.xmax >= ?1 AND i.ymin <= ?4 AND i.ymax >= ?2",
+        "SELECT s.id, s.name, s.shop, s.status, s.opening_hours, s.delivers, s.takeaway, "
+        "s.gift_cards, s.confirmed_at, s.geom "
+        "FROM shops s WHERE s.geom && ST_MakeEnvelope(?1, ?2, ?3, ?4, 4326)"));
     if (!st)
         return GEODATA_EDB;
     for (int i = 0; i < 4; i++)

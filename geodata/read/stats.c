@@ -41,7 +41,7 @@ int geodata_stats_needs(geodata_store *store, const geodata_stats_window *w,
     sql_stmt *st = geodata_cached(store,
         "SELECT created_at / 86400 * 86400, coalesce(neighbourhood_id, ''), category, "
         "CASE WHEN status = 'open' AND expires_at <= ?3 THEN 'expired' ELSE status END, "
-        "sum(kind = 'request'), sum(kind = 'offer') "
+        "count(*) FILTER (WHERE kind = 'request'), count(*) FILTER (WHERE kind = 'offer') "
         "FROM posts WHERE created_at >= ?1 AND created_at < ?2 AND hidden = 0 "
         "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
     if (!st)
@@ -210,7 +210,7 @@ int geodata_stats_shops(geodata_store *store, int64_t now,
                         void *arg)
 {
     sql_stmt *st = geodata_cached(store,
-        "SELECT status, count(*), sum(confirmed_at IS NULL OR ?1 - confirmed_at > ?2) "
+        "SELECT status, count(*), count(*) FILTER (WHERE confirmed_at IS NULL OR ?1 - confirmed_at > ?2) "
         "FROM shops GROUP BY status ORDER BY status");
     if (!st)
         return GEODATA_EDB;

@@ -45,7 +45,10 @@ int geodata_changes_since(geodata_store *store, int64_t after, size_t max,
     /* Pruning removes the oldest rows: if the oldest kept is beyond after + 1
      * while newer ones exist, something in between is gone. Sequence numbers
      * have no gaps otherwise (AUTOINCREMENT; a rolled-back insert takes its
-     * number back with it). */
+     * number back with it). PostgreSQL keeps the same property without a
+     * sequence, whose numbers a rollback would lose: seq is taken from the
+     * one row of changes_seq by a trigger (schema_pg.c), an UPDATE that rolls
+     * back with its transaction, so a gap there too only means pruning. */
     /* Two subqueries: SQLite answers a lone min() or max() from the index's
      * ends, but both in one query scan the table. */
     sql_stmt *st = geodata_cached(store,

@@ -68,6 +68,7 @@ struct geodata_pg {
     unsigned geometry_oid; /* PostGIS's geometry type, whose text is hex EWKB */
     int timeout_ms;        /* the statement_timeout set, set again on a new connection */
     unsigned listening;    /* the generation LISTEN geodata_changes was sent on, or 0 */
+    int in_txn;            /* a transaction of the library's (geodata_begin) is open */
     char sqlstate[6];      /* of the last failure, "" when none */
 };
 
@@ -226,6 +227,8 @@ int geodata_pg_changes(struct geodata_pg *pg)
 
 int geodata_pg_in_transaction(struct geodata_pg *pg)
 {
+    if (pg->in_txn)
+        return 1;
     PGTransactionStatusType t = PQtransactionStatus(pg->conn);
     return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
@@ -279,23 +282,49 @@ static int ensure_connected(geodata_store *store)
     struct geodata_pg *pg = store->pg;
     if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK)
         return GEODATA_OK;
+    /* A transaction dies with its connection: its later statements must not
+     * run on a new one, each committed alone. They fail until the caller
+     * rolls back (geodata_pg_exec). */
+    if (pg->in_txn) {
+        snprintf(pg->sqlstate, sizeof pg->sqlstate, "08006");
+        return geodata_fail(store, GEODATA_EUNAVAIL, "the connection to the %s was lost in a "
+                            "transaction, which the server rolled back", pg->label);
+    }
     return connect_pg(store);
 }
 
 int geodata_pg_exec(geodata_store *store, const char *sql, const char *what)
 {
+    struct geodata_pg *pg = store->pg;
+    int begin = strncmp(sql, "BEGIN", 5) == 0, commit = strncmp(sql, "COMMIT", 6) == 0,
+        rollback = strncmp(sql, "ROLLBACK", 8) == 0 && strncmp(sql, "ROLLBACK TO", 11) != 0;
+    if (rollback && pg->in_txn && (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK)) {
+        pg->in_txn = 0;   /* the server rolled it back when the connection went */
+        return GEODATA_OK;
+    }
     int rc = ensure_connected(store);
     if (rc)
         return rc;
-    PGresult *res = PQexec(store->pg->conn, sql);
+    PGresult *res = PQexec(pg->conn, sql);
     ExecStatusType s = PQresultStatus(res);
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
-        store->pg->changes = atoi(PQcmdTuples(res));
+        pg->changes = atoi(PQcmdTuples(res));
         rc = GEODATA_OK;
+        /* COMMIT of a transaction in which a statement failed is answered
+         * "ROLLBACK", without an error: nothing of it is in. */
+        if (commit && strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+            snprintf(pg->sqlstate, sizeof pg->sqlstate, "40000");
+            rc = geodata_fail(store, GEODATA_EDB, "%s: a statement of the transaction failed: "
+                              "it was rolled back", what);
+        }
     } else {
         rc = fail_result(store, res, what);
     }
     PQclear(res);
+    if (begin && !rc)
+        pg->in_txn = 1;
+    if (commit || rollback)
+        pg->in_txn = 0;
     return rc;
 }
 

@@ -306,7 +306,23 @@ int geodata_store_batch(geodata_store *store, size_t n,
 {
     int rc = geodata_begin(store);
     for (size_t i = 0; !rc && i < n; i++) {
+        /* On PostgreSQL a failed statement spoils its whole transaction:
+         * each write is a savepoint, undone alone when it fails. */
+        if (store->pg && (rc = geodata_exec(store, "SAVEPOINT batch_write", "writing a batch")))
+            break;
         int one = write(arg, i, store);
+        if (store->pg && sql_in_transaction(store)) {
+            char *keep = store->err;   /* the write's own message is the caller's */
+            store->err = NULL;
+            rc = geodata_exec(store, one ? "ROLLBACK TO SAVEPOINT batch_write"
+                                         : "RELEASE SAVEPOINT batch_write", "writing a batch");
+            if (rc) {
+                free(keep);   /* the savepoint's failure is the batch's */
+                break;
+            }
+            free(store->err);
+            store->err = keep;
+        }
         /* An I/O error or a full disk may have rolled the whole transaction
          * back: then none of the batch is in, earlier writes included. */
         if (one && !sql_in_transaction(store))

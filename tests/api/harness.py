@@ -73,7 +73,9 @@ class Database:
     def _pg(self, query, params, write):
         out = subprocess.run(["/usr/bin/python3", _PG_QUERY, self.path], capture_output=True,
                              text=True, check=True,
-                             input=json.dumps({"sql": query, "params": list(params),
+                             input=json.dumps({"sql": query,
+                                               "params": [{"b": p.hex()} if isinstance(p, bytes)
+                                                          else p for p in params],
                                                "write": write})).stdout
         return [tuple(bytes.fromhex(v["b"]) if isinstance(v, dict) else v for v in row)
                 for row in json.loads(out)["rows"]]

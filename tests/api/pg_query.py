@@ -92,7 +92,8 @@ def main():
         for pat, rep in REWRITES:
             sql = re.sub(pat, rep, sql)
         sql = re.sub(r"\?\d*", "%s", sql.replace("%", "%%"))
-        cur.execute(sql, req["params"])
+        cur.execute(sql, [psycopg2.Binary(bytes.fromhex(p["b"])) if isinstance(p, dict) else p
+                          for p in req["params"]])
         rows = []
         if cur.description:
             geo = [d.type_code == geom_oid for d in cur.description]

@@ -65,7 +65,7 @@ def sql_figures(since, until, now):
     """What the staff JSON must say of the posts created in [since, until)."""
     where = "created_at >= ? AND created_at < ? AND hidden = 0"
     cells = sql("SELECT date(created_at / 86400 * 86400, 'unixepoch'), neighbourhood_id, category, %s, "
-                "sum(kind = 'request'), sum(kind = 'offer') FROM posts WHERE %s "
+                "count(*) FILTER (WHERE kind = 'request'), count(*) FILTER (WHERE kind = 'offer') FROM posts WHERE %s "
                 "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4" % (SHOWN, where), now, since, until)
     return [list(c) for c in cells]
 
@@ -114,7 +114,7 @@ def staff_checks(staff, anon, member):
     check("verified members per neighbourhood equal SQL (%d accounts)" % sum(members.values()),
           sum(members.values()) > 0 and all(n["verified_members"] == members.get(i, 0) for i, n in nbs.items()))
     shops = {r[0]: r[1:] for r in sql(
-        "SELECT neighbourhood_id, count(*), sum(confirmed_at IS NULL OR ? - confirmed_at > 604800) "
+        "SELECT neighbourhood_id, count(*), count(*) FILTER (WHERE confirmed_at IS NULL OR ? - confirmed_at > 604800) "
         "FROM shops WHERE neighbourhood_id IS NOT NULL GROUP BY 1", now)}
     check("shops and unconfirmed shops per neighbourhood equal SQL",
           all((n["shops"], n["shops_unconfirmed"]) == tuple(shops.get(i, (0, 0))) for i, n in nbs.items()),

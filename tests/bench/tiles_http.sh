@@ -19,7 +19,8 @@
 # mean of its rounds); the lowest round and the rounds below nginx are printed
 # too. A benchmark, not a test: exits 0 whatever the figures, non-zero only
 # when something fails to run. DURATION, THREADS, CONNECTIONS override wrk's
-# -d, -t, -c.
+# -d, -t, -c. TILES_STORE=postgresql serves from the PostgreSQL store instead:
+# a private PostgreSQL 15 (tests/pg/pg_private.sh) holding the same data.
 NAME=tiles_http.sh
 source "$(dirname "$0")/tiles_lib.sh"
 bench_init "${1:-build}"
@@ -38,6 +39,16 @@ awk '!seen[$0]++' "$OUT/tiles.txt" >"$OUT/tiles_distinct.txt"
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+if [ "${TILES_STORE:-}" = postgresql ]; then
+    . "$(dirname "$0")/../pg/pg_private.sh"
+    mkdir -p "$OUT/pgs" && chmod 755 "$OUT" "$OUT/pgs"
+    pg_private_start "$OUT/pgs" >/dev/null || die "cannot start PostgreSQL"
+    bench_at_exit 'pg_private_stop "$OUT/pgs"'
+    DB=$PG_CONNINFO
+    echo "the same data into PostgreSQL $(psql "$DB" -qAtX -c 'SHOW server_version')"
+    build_db_into "$DB"
+fi
 
 # ---- mapd ----------------------------------------------------------------------------
 "$MAPD" serve --db "$DB" --listen 127.0.0.1:0 >"$OUT/serve.out" 2>"$OUT/serve.log" &

@@ -67,10 +67,16 @@ need_packages() {
 build_db() {
     DB=$OUT/bench.sqlite
     echo "building the database (Paris sample, 100,000 posts) in $OUT"
-    "$MAPD" import neighbourhoods "$SAMPLE/neighbourhoods.geojson" --db "$DB" >/dev/null
-    "$MAPD" import addresses "$SAMPLE/addresses.csv.gz" --db "$DB" >/dev/null
-    "$MAPD" import shops "$SAMPLE/shops.geojson" --db "$DB" >/dev/null 2>&1
-    "$MAPD" seed --db "$DB" --posts 100000 >/dev/null
+    build_db_into "$DB"
+}
+
+# build_db_into DB — the Paris sample and 100,000 seeded posts into DB (a file
+# or a PostgreSQL connection string): the same data whatever the store.
+build_db_into() {
+    "$MAPD" import neighbourhoods "$SAMPLE/neighbourhoods.geojson" --db "$1" >/dev/null
+    "$MAPD" import addresses "$SAMPLE/addresses.csv.gz" --db "$1" >/dev/null
+    "$MAPD" import shops "$SAMPLE/shops.geojson" --db "$1" >/dev/null 2>&1
+    "$MAPD" seed --db "$1" --posts 100000 >/dev/null
 }
 
 # make_tile_list FILE — TILES_PER_ZOOM tile addresses at each of TILE_ZOOMS,
