@@ -193,9 +193,12 @@ int geodata_comments_of_post(geodata_store *store, int64_t post_id, int64_t afte
                              int *more)
 {
     *more = 0;
-    sql_stmt *st = geodata_cached(store,
+    /* ?3, an integer, is no truth value on PostgreSQL. */
+    sql_stmt *st = geodata_cached(store, GEODATA_DIALECT(store,
         "SELECT " COMMENT_COLUMNS COMMENT_FROM " WHERE c.post_id = ?1 AND c.id > ?2 "
-        "AND (c.hidden = 0 OR ?3 OR c.author_id = ?4) ORDER BY c.id LIMIT ?5");
+        "AND (c.hidden = 0 OR ?3 OR c.author_id = ?4) ORDER BY c.id LIMIT ?5",
+        "SELECT " COMMENT_COLUMNS COMMENT_FROM " WHERE c.post_id = ?1 AND c.id > ?2 "
+        "AND (c.hidden = 0 OR ?3 <> 0 OR c.author_id = ?4) ORDER BY c.id LIMIT ?5"));
     if (!st)
         return GEODATA_EDB;
     sql_bind_int64(st, 1, post_id);
@@ -208,6 +211,14 @@ int geodata_comments_of_post(geodata_store *store, int64_t post_id, int64_t afte
     return rc;
 }
 
+/* comments_search's statement on PostgreSQL, with words the keywords' test. */
+#define COMMENTS_SEARCH_PG(words) \
+    "SELECT " COMMENT_COLUMNS ", p.title" COMMENT_FROM " JOIN posts p ON p.id = c.post_id" \
+    " WHERE " GEODATA_AUDIENCE_SQL("p.neighbourhood_id", "?1") words \
+    " AND (?3 = 0 OR EXISTS (SELECT 1 FROM comment_reports r WHERE r.comment_id = c.id))" \
+    " AND (?4 <> 0 OR (c.hidden = 0 AND p.hidden = 0)) AND (?5 = 0 OR c.id < ?5)" \
+    " ORDER BY c.id DESC LIMIT ?6"
+
 int geodata_comments_search(geodata_store *store, const geodata_comment_query *q,
                             int (*each)(void *arg, const geodata_comment *c), void *arg,
                             int *more)
@@ -217,16 +228,23 @@ int geodata_comments_search(geodata_store *store, const geodata_comment_query *q
         return geodata_fail(store, GEODATA_EINVAL, "a page holds 1 to %d comments",
                             GEODATA_COMMENTS_PAGE);
     char fts[1024];
-    geodata_fts_query(q->keywords ? q->keywords : "", fts, sizeof fts);
+    geodata_fts_keywords(store, q->keywords ? q->keywords : "", fts, sizeof fts);
     if (q->keywords && !*fts)
         return geodata_fail(store, GEODATA_EINVAL, "the keywords hold no word");
-    sql_stmt *st = geodata_cached(store,
+    /* The keywords through FTS5 or the tsvector (schema_pg.c); ?4, an
+     * integer, is no truth value on PostgreSQL. PostgreSQL's statement
+     * keeps the words' test out of an OR (one statement with keywords,
+     * one without), so that the planner can start from their GIN index. */
+    sql_stmt *st = geodata_cached(store, GEODATA_DIALECT(store,
         "SELECT " COMMENT_COLUMNS ", p.title" COMMENT_FROM " JOIN posts p ON p.id = c.post_id"
         " WHERE " GEODATA_AUDIENCE_SQL("p.neighbourhood_id", "?1")
         " AND (CAST(?2 AS TEXT) IS NULL OR c.id IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH ?2))"
         " AND (?3 = 0 OR EXISTS (SELECT 1 FROM comment_reports r WHERE r.comment_id = c.id))"
         " AND (?4 OR (c.hidden = 0 AND p.hidden = 0)) AND (?5 = 0 OR c.id < ?5)"
-        " ORDER BY c.id DESC LIMIT ?6");
+        " ORDER BY c.id DESC LIMIT ?6",
+        *fts ? COMMENTS_SEARCH_PG(" AND c.id IN (SELECT rowid FROM comments_fts"
+                                  "  WHERE fts @@ to_tsquery('simple', unaccent(?2)))")
+             : COMMENTS_SEARCH_PG(" AND CAST(?2 AS TEXT) IS NULL")));
     if (!st)
         return GEODATA_EDB;
     geodata_audience_bind(st, 1, q->audience);

@@ -24,6 +24,27 @@ int geodata_group_category_valid(const char *category)
     return 0;
 }
 
+/* Takes group id's row lock until the end of the transaction, so that the
+ * writers of its members (join, leave, removal) follow one another and each
+ * recount sees the rows of the writers before it. SQLite's BEGIN IMMEDIATE
+ * orders every writer already; on PostgreSQL, under READ COMMITTED, a
+ * recount that waited for another's row lock would count with its
+ * statement's snapshot, taken before that other committed, and leave
+ * member_count one short. A missing group is no error here: the reads that
+ * follow report it. */
+static int lock_group(geodata_store *store, int64_t id)
+{
+    if (!store->pg)
+        return GEODATA_OK;
+    sql_stmt *st = geodata_cached(store, "SELECT id FROM groups WHERE id = ?1 FOR UPDATE");
+    if (!st)
+        return GEODATA_EDB;
+    sql_bind_int64(st, 1, id);
+    int row = geodata_step(store, st);
+    geodata_release(store, st);
+    return row < 0 ? row : GEODATA_OK;
+}
+
 /* Counts group id's members again and activates it when they reach
  * threshold (threshold <= 0: never from here). */
 static int recount(geodata_store *store, int64_t id, int64_t now, int threshold)
@@ -151,12 +172,21 @@ int geodata_group_get(geodata_store *store, int64_t id, const geodata_audience *
 
 /* The groups a list selects, before its order and page: ?1 the audience,
  * ?2 the viewer, ?3 ?4 the near point (NULL: none), ?5 mine, ?6 the
- * category. */
-#define GROUPS_SELECTED \
+ * category. The neighbourhood of the point (here) through SpatiaLite's
+ * R*Tree (GROUPS_SELECTED) or PostGIS's GiST index, which ST_Covers uses by
+ * itself (GROUPS_SELECTED_PG; ?3 typed there, since nothing else would type
+ * it when it is NULL). */
+#define GROUPS_SELECTED GROUPS_SELECTED_OF( \
     "WITH here(id) AS (SELECT n.id FROM neighbourhoods n JOIN idx_neighbourhoods_geom i " \
     "  ON i.pkid = n.rowid WHERE ?3 IS NOT NULL AND i.xmin <= ?3 AND i.xmax >= ?3 " \
     "  AND i.ymin <= ?4 AND i.ymax >= ?4 AND ST_Covers(n.geom, MakePoint(?3, ?4, 4326)) " \
-    "  ORDER BY n.id LIMIT 1) " \
+    "  ORDER BY n.id LIMIT 1) ")
+#define GROUPS_SELECTED_PG GROUPS_SELECTED_OF( \
+    "WITH here(id) AS (SELECT n.id FROM neighbourhoods n WHERE CAST(?3 AS float8) IS NOT NULL " \
+    "  AND ST_Covers(n.geom, ST_SetSRID(ST_MakePoint(?3, CAST(?4 AS float8)), 4326)) " \
+    "  ORDER BY n.id LIMIT 1) ")
+#define GROUPS_SELECTED_OF(here) \
+    here \
     "SELECT " GROUP_COLUMNS GROUP_FROM \
     " AND (?3 IS NULL OR g.neighbourhood_id IN (SELECT id FROM here UNION " \
     "      SELECT b FROM neighbourhood_contiguity WHERE a IN (SELECT id FROM here)))" \
@@ -171,8 +201,11 @@ int geodata_groups_list(geodata_store *store, const geodata_group_query *q,
         return geodata_fail(store, GEODATA_EINVAL, "a page holds 1 to %d groups",
                             GEODATA_GROUPS_PAGE);
     sql_stmt *st = geodata_cached(store, q->by_id
-        ? GROUPS_SELECTED " AND g.id > ?9 ORDER BY g.id LIMIT ?7"
-        : GROUPS_SELECTED " ORDER BY g.member_count DESC, g.id DESC LIMIT ?7 OFFSET ?8");
+        ? GEODATA_DIALECT(store, GROUPS_SELECTED " AND g.id > ?9 ORDER BY g.id LIMIT ?7",
+                          GROUPS_SELECTED_PG " AND g.id > ?9 ORDER BY g.id LIMIT ?7")
+        : GEODATA_DIALECT(store,
+                          GROUPS_SELECTED " ORDER BY g.member_count DESC, g.id DESC LIMIT ?7 OFFSET ?8",
+                          GROUPS_SELECTED_PG " ORDER BY g.member_count DESC, g.id DESC LIMIT ?7 OFFSET ?8"));
     if (!st)
         return GEODATA_EDB;
     geodata_audience_bind(st, 1, q->audience);
@@ -240,7 +273,9 @@ int geodata_group_join(geodata_store *store, int64_t id, int64_t member,
     char nb[GEODATA_ID_MAX + 1] = "";
     int64_t creator = 0;
     int joined = 0, removed = 0;
-    rc = group_facts(store, id, member, nb, sizeof nb, &creator, &joined, &removed);
+    rc = lock_group(store, id);
+    if (!rc)
+        rc = group_facts(store, id, member, nb, sizeof nb, &creator, &joined, &removed);
     if (!rc && !a->home[0])
         rc = geodata_fail(store, GEODATA_EDENIED, "only members with a verified home join groups");
     else if (!rc && !geodata_audience_lives_near(a, nb))
@@ -271,6 +306,9 @@ int geodata_group_leave(geodata_store *store, int64_t id, int64_t member)
     int rc = geodata_begin(store);
     if (rc)
         return rc;
+    rc = lock_group(store, id);
+    if (rc)
+        return geodata_end(store, rc);
     sql_stmt *st = geodata_cached(store,
         "DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2 AND removed_by IS NULL");
     int changed = 0;
@@ -314,7 +352,9 @@ int geodata_group_remove_member(geodata_store *store, int64_t id, int64_t modera
     int rc = geodata_begin(store);
     if (rc)
         return rc;
-    rc = check_moderator(store, id, moderator, staff);
+    rc = lock_group(store, id);
+    if (!rc)
+        rc = check_moderator(store, id, moderator, staff);
     if (!rc && member == moderator)
         rc = geodata_fail(store, GEODATA_EINVAL, "a moderator leaves a group, not removes "
                           "themselves from it");

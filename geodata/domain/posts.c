@@ -5,9 +5,10 @@
  * ("... WHERE status = 'open'"), so two members claiming at once cannot both
  * win: the second sees no row changed and gets GEODATA_ECONFLICT.
  * Near queries rank in two phases: ids and public points of the posts in the
- * radius's bounding box (R*Tree), distances through PROJ, then full rows for
- * the requested page only. post_index.c answers the same queries from memory;
- * post_query.h holds what both must share to answer alike.
+ * radius's bounding box (SpatiaLite's R*Tree, PostGIS's GiST index),
+ * distances through PROJ, then full rows for the requested page only.
+ * post_index.c answers the same queries from memory; post_query.h holds
+ * what both must share to answer alike.
  *
  * Creation: the statements are kept prepared (their triggers — R*Tree, full
  * text, change feed — are compiled once per connection, not per post), so
@@ -489,17 +490,30 @@ static int cmp_ranked(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-/* The filter shared by both phases; ?1.. are bound by bind_filter. */
-#define FILTER \
+/* The filter shared by both phases; ?1.. are bound by bind_filter. The
+ * engines differ in the keywords' match (?5) and in ?7, an integer, which
+ * PostgreSQL does not take as a truth value: FILTER is SQLite's (FTS5's
+ * MATCH), FILTER_PG PostgreSQL's without keywords (?5 NULL), FILTER_PG_WORDS
+ * with them (the tsvector of schema_pg.c). PostgreSQL's keep the keywords'
+ * test out of an OR, so that the planner can join the words' GIN index
+ * rather than test every post of the scan against the matching ids. */
+#define FILTER_OF(words, with_hidden) \
     " WHERE " GEODATA_AUDIENCE_SQL("p.neighbourhood_id", "?1") \
     " AND (CAST(?2 AS TEXT) IS NULL OR p.category = ?2) AND (CAST(?3 AS TEXT) IS NULL OR p.kind = ?3)" \
     " AND (?4 = 'any' OR (?4 = 'expired' AND p.status = 'open' AND p.expires_at <= ?99)" \
     "      OR (?4 = 'open' AND p.status = 'open' AND p.expires_at > ?99)" \
     "      OR (?4 NOT IN ('open', 'expired') AND p.status = ?4))" \
-    " AND (CAST(?5 AS TEXT) IS NULL OR p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?5))" \
-    " AND (?6 = 0 OR p.author_id = ?6) AND (?7 OR p.hidden = 0)" \
+    words \
+    " AND (?6 = 0 OR p.author_id = ?6) AND (" with_hidden " OR p.hidden = 0)" \
     " AND (?8 = 0 OR EXISTS (SELECT 1 FROM post_reports r WHERE r.post_id = p.id))" \
     " AND (?9 = 0 OR p.group_id = ?9)"
+#define FILTER FILTER_OF( \
+    " AND (CAST(?5 AS TEXT) IS NULL OR p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?5))", \
+    "?7")
+#define FILTER_PG FILTER_OF(" AND CAST(?5 AS TEXT) IS NULL", "?7 <> 0")
+#define FILTER_PG_WORDS FILTER_OF( \
+    " AND p.id IN (SELECT rowid FROM posts_fts WHERE fts @@ to_tsquery('simple', unaccent(?5)))", \
+    "?7 <> 0")
 
 static void bind_filter(sql_stmt *st, const geodata_post_query *q, const char *fts)
 {
@@ -524,10 +538,16 @@ static void circle_box(double lon, double lat, double r, double box[4])
 }
 
 /* Near queries, phase one: the ids and distances of the matching posts
- * within r metres, in *r (grown as needed; *nr of them). */
+ * within r metres, in *r (grown as needed; *nr of them). The box ?10..?13
+ * (west, south, east, north) through SpatiaLite's R*Tree, or PostGIS's GiST
+ * index. */
 static const char POSTS_IN_BOX[] =
     "SELECT p.id, p.geom FROM idx_posts_geom i JOIN posts p ON p.id = i.pkid"
     FILTER " AND i.xmin <= ?12 AND i.xmax >= ?10 AND i.ymin <= ?13 AND i.ymax >= ?11";
+#define IN_BOX_PG " AND p.geom && ST_MakeEnvelope(?10, ?11, ?12, ?13, 4326)"
+static const char POSTS_IN_BOX_PG[] = "SELECT p.id, p.geom FROM posts p" FILTER_PG IN_BOX_PG;
+static const char POSTS_IN_BOX_PG_WORDS[] =
+    "SELECT p.id, p.geom FROM posts p" FILTER_PG_WORDS IN_BOX_PG;
 
 int geodata_posts_too_many(geodata_store *store)
 {
@@ -554,7 +574,8 @@ static int collect_within(geodata_store *store, const geodata_post_query *q, con
 {
     double box[4];
     circle_box(q->lon, q->lat, radius, box);
-    sql_stmt *st = geodata_cached(store, POSTS_IN_BOX);
+    sql_stmt *st = geodata_cached(store, GEODATA_DIALECT(store, POSTS_IN_BOX,
+                                                         fts ? POSTS_IN_BOX_PG_WORDS : POSTS_IN_BOX_PG));
     if (!st)
         return GEODATA_EDB;
     bind_filter(st, q, fts);
@@ -652,6 +673,15 @@ static const char POSTS_NEWEST_IN_BOX[] =
 static const char POSTS_NEWEST[] =
     "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id" FILTER
     " AND p.id < ?16 ORDER BY p.id DESC LIMIT ?14 OFFSET ?15";
+#define NEWEST_FROM_PG "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id"
+#define NEWEST_IN_BOX_PG IN_BOX_PG \
+    " AND ST_X(p.geom) BETWEEN ?10 AND ?12 AND ST_Y(p.geom) BETWEEN ?11 AND ?13" \
+    " AND p.id < ?16 ORDER BY p.id DESC LIMIT ?14 OFFSET ?15"
+#define NEWEST_PG " AND p.id < ?16 ORDER BY p.id DESC LIMIT ?14 OFFSET ?15"
+static const char POSTS_NEWEST_IN_BOX_PG[] = NEWEST_FROM_PG FILTER_PG NEWEST_IN_BOX_PG;
+static const char POSTS_NEWEST_IN_BOX_PG_WORDS[] = NEWEST_FROM_PG FILTER_PG_WORDS NEWEST_IN_BOX_PG;
+static const char POSTS_NEWEST_PG[] = NEWEST_FROM_PG FILTER_PG NEWEST_PG;
+static const char POSTS_NEWEST_PG_WORDS[] = NEWEST_FROM_PG FILTER_PG_WORDS NEWEST_PG;
 
 int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
                         int (*each)(void *arg, const geodata_post *p, double distance_m),
@@ -659,13 +689,16 @@ int geodata_posts_query(geodata_store *store, const geodata_post_query *q,
 {
     *more = 0;
     char fts[1024];
-    geodata_fts_query(q->keywords ? q->keywords : "", fts, sizeof fts);
+    geodata_fts_keywords(store, q->keywords ? q->keywords : "", fts, sizeof fts);
     if (q->keywords && !*fts)
         return geodata_fail(store, GEODATA_EINVAL, "the keywords hold no word");
     if (q->near)
         return query_near(store, q, *fts ? fts : NULL, each, arg, more);
     /* Newest first, paged by SQL; one row more tells whether a page follows. */
-    sql_stmt *st = geodata_cached(store, q->bbox ? POSTS_NEWEST_IN_BOX : POSTS_NEWEST);
+    const char *pg_sql = q->bbox ? (*fts ? POSTS_NEWEST_IN_BOX_PG_WORDS : POSTS_NEWEST_IN_BOX_PG)
+                                 : (*fts ? POSTS_NEWEST_PG_WORDS : POSTS_NEWEST_PG);
+    sql_stmt *st = geodata_cached(store, GEODATA_DIALECT(store,
+        q->bbox ? POSTS_NEWEST_IN_BOX : POSTS_NEWEST, pg_sql));
     if (!st)
         return GEODATA_EDB;
     bind_filter(st, q, *fts ? fts : NULL);

@@ -157,7 +157,11 @@ int geodata_seed(geodata_store *store, size_t posts, uint64_t seed, int64_t now,
     if (!rc && n_accounts)
         rc = seed_accounts(store, accounts, n_accounts, ids, n_addr, &rng, addr);
     size_t n_members = posts / 4 + 1;
-    int64_t first_member = 0;
+    /* The members' ids as the inserts return them: on PostgreSQL another
+     * writer's rows may come between them, so they are not first + i. */
+    int64_t *members = rc ? NULL : malloc(n_members * sizeof *members);
+    if (!rc && !members)
+        rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
     static const char *const names[] = { "Camille", "Dominique", "Claude", "Sacha", "Alix",
                                          "Morgan", "Lou", "Charlie", "Eden", "Noa" };
     for (size_t i = 0; !rc && i < n_members; i++) {
@@ -177,8 +181,7 @@ int geodata_seed(geodata_store *store, size_t posts, uint64_t seed, int64_t now,
         int64_t id = 0;
         rc = geodata_insert(store, mem, "seeding members", &id);
         sql_reset(mem);
-        if (i == 0)
-            first_member = id;
+        members[i] = id;
         report->members++;
         /* One member in fifty sews masks. */
         if (!rc && next(&rng) % 50 == 0) {
@@ -202,7 +205,7 @@ int geodata_seed(geodata_store *store, size_t posts, uint64_t seed, int64_t now,
     if (!rc && !home)
         rc = GEODATA_EDB;
     for (size_t i = 0; !rc && i < posts; i++) {
-        int64_t author = first_member + (int64_t)(next(&rng) % n_members);
+        int64_t author = members[next(&rng) % n_members];
         sql_bind_int64(home, 1, author);
         if (sql_step(home) != SQL_ROW) {
             rc = geodata_fail_sql(store, "seeding posts");
@@ -258,6 +261,7 @@ int geodata_seed(geodata_store *store, size_t posts, uint64_t seed, int64_t now,
     sql_finalize(post);
     sql_finalize(maker);
     free(ids);
+    free(members);
     if (!rc) {
         char detail[96];
         snprintf(detail, sizeof detail, "%zu members, %zu posts, %zu makers, %zu shop statuses",

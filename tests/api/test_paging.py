@@ -18,6 +18,7 @@ its ceiling and an offset with a cursor are each a 400 problem that names
 what to use.
 """
 import os
+import re
 import subprocess
 import sys
 import traceback
@@ -25,7 +26,7 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Client as BaseClient, Database, Server, Suite  # noqa: E402
+from harness import PG_DIR, Client as BaseClient, Database, Server, Suite  # noqa: E402
 
 MAPD, SAMPLE = sys.argv[1], sys.argv[2]
 T = Suite()
@@ -45,14 +46,46 @@ class Client(BaseClient):
         return doc
 
 
+def _pgify(s):
+    """This test's SpatiaLite SQL as PostGIS's, for a PostgreSQL store."""
+    s = re.sub(r"(?<![\w.])X\(", "ST_X(", s)
+    s = re.sub(r"(?<![\w.])Y\(", "ST_Y(", s)
+    s = re.sub(r"MakePoint\(([^()]*(?:\([^()]*\)[^()]*)*), 4326\)", r"ST_SetSRID(ST_MakePoint(\1), 4326)", s)
+    s = s.replace("randomblob(32)", "decode(md5(random()::text) || md5(random()::text), 'hex')")
+    s = s.replace("posts_fts MATCH 'pain'", "fts @@ to_tsquery('simple', 'pain')")
+    s = re.sub(r"JOIN idx_shops_geom i ON i.pkid = s.id WHERE i.xmin <= ([\d.]+) AND i.xmax >= ([\d.]+) "
+                r"AND i.ymin <= ([\d.]+) AND i.ymax >= ([\d.]+)",
+                r"WHERE s.geom && ST_MakeEnvelope(\2, \4, \1, \3, 4326)", s)
+    return s
+
+
+def _psql(script, sep="|"):
+    return subprocess.run(["psql", "-h", PG_DIR, "-U", "postgres", "-qAtX", "-v", "ON_ERROR_STOP=1",
+                           "-F", sep, "-d", re.search(r"dbname=(\S+)", DB.path).group(1)],
+                          input=_pgify(script), capture_output=True, text=True, check=True).stdout
+
+
 def spatial_sql(script):
+    if PG_DIR:
+        _psql(script)
+        return
+    return _spatial_sql(script)
+
+
+def spatial_rows(query):
+    if PG_DIR:
+        return [line.split("|") for line in _psql(query + ";").splitlines() if line]
+    return _spatial_rows(query)
+
+
+def _spatial_sql(script):
     """script run by the sqlite3 shell with mod_spatialite loaded: a write by
     another process, spatial triggers and all."""
     subprocess.run(["sqlite3", "-bail", DB.path], input=".timeout 20000\n.load mod_spatialite\n" + script,
                    capture_output=True, text=True, check=True)
 
 
-def spatial_rows(query):
+def _spatial_rows(query):
     """The rows of query (text fields) read by the sqlite3 shell with
     mod_spatialite: for the SQL functions plain sqlite3 lacks."""
     out = subprocess.run(["sqlite3", "-bail", "-separator", "|", DB.path],
