@@ -126,8 +126,9 @@ void mapd_secret_new(char token[MAPD_SECRET_LEN], unsigned char hash[32])
     mapd_secret_hash(token, hash);
 }
 
-/* Looks the session cookie up; 1 with ctx->member set, 0 when there is no
- * valid session. Work: one hash and two indexed reads. */
+/* Looks the session cookie up; 1 with ctx->member and ctx->audience set,
+ * 0 when there is no valid session. Work: one hash and one statement
+ * (geodata_session_resolve). */
 static int resolve(mapd_ctx *ctx)
 {
     if (ctx->authed)
@@ -137,9 +138,13 @@ static int resolve(mapd_ctx *ctx)
         return 0;
     mapd_secret_hash(token, ctx->token_hash);
     geodata_session s;
-    if (geodata_session_get(ctx->store, ctx->token_hash, ctx->now, &s)
-        || geodata_member_get(ctx->store, s.member_id, &ctx->member))
+    if (ctx->audience_ready)   /* a visitor's, computed before: the member's replaces it */
+        geodata_audience_clear(&ctx->audience);
+    ctx->audience_ready = 0;
+    if (geodata_session_resolve(ctx->store, ctx->token_hash, ctx->now, &s, &ctx->member,
+                                &ctx->audience))
         return 0;
+    ctx->audience_ready = 1;
     snprintf(ctx->csrf, sizeof ctx->csrf, "%s", s.csrf);
     ctx->authed = 1;
     return 1;

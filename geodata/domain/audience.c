@@ -62,6 +62,85 @@ static int audience_for(geodata_store *store, int64_t member_id, const char *nb,
     return GEODATA_OK;
 }
 
+/* Sorts an audience's visible ids (bsearch reads them). */
+static int cmp_visible(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Appends id to a's visible list, grown as needed (*cap: its room). */
+static int add_visible(geodata_store *store, geodata_audience *a, size_t *cap, const char *id)
+{
+    if (a->n_visible == *cap) {
+        size_t more = *cap ? *cap * 2 : 16;
+        void *m = realloc(a->visible, more * sizeof *a->visible);
+        if (!m)
+            return geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+        a->visible = m;
+        *cap = more;
+    }
+    snprintf(a->visible[a->n_visible++], GEODATA_ID_MAX + 1, "%s", id ? id : "");
+    return GEODATA_OK;
+}
+
+int geodata_session_resolve(geodata_store *store, const unsigned char hash[32], int64_t now,
+                            geodata_session *session, geodata_member *member,
+                            geodata_audience *audience)
+{
+    *audience = (geodata_audience){ 0 };
+    sql_stmt *st = geodata_cached(store,
+        "SELECT s.member_id, s.csrf, s.expires_at, m.email, m.display_name, m.role, "
+        "  coalesce(m.neighbourhood_id, ''), coalesce(n.name, ''), c.b "
+        "FROM sessions s JOIN members m ON m.id = s.member_id "
+        "LEFT JOIN neighbourhoods n ON n.id = m.neighbourhood_id "
+        "LEFT JOIN neighbourhood_contiguity c ON c.a = m.neighbourhood_id "
+        "WHERE s.token_hash = ?1 AND s.expires_at > ?2");
+    if (!st)
+        return GEODATA_EDB;
+    sql_bind_blob(st, 1, hash, 32, SQL_STATIC);
+    sql_bind_int64(st, 2, now);
+    geodata_audience *a = audience;
+    size_t cap = 0;
+    int rc = GEODATA_OK, row, rows = 0;
+    while ((row = geodata_step(store, st)) > 0) {
+        if (rows++ == 0) {
+            session->member_id = sql_column_int64(st, 0);
+            geodata_column_text(st, 1, session->csrf, sizeof session->csrf);
+            session->expires_at = sql_column_int64(st, 2);
+            member->id = session->member_id;
+            geodata_column_text(st, 3, member->email, sizeof member->email);
+            geodata_column_text(st, 4, member->display_name, sizeof member->display_name);
+            geodata_column_text(st, 5, member->role, sizeof member->role);
+            geodata_column_text(st, 6, member->neighbourhood_id, sizeof member->neighbourhood_id);
+            geodata_column_text(st, 7, member->neighbourhood_name,
+                                sizeof member->neighbourhood_name);
+            a->member_id = member->id;
+            snprintf(a->home, sizeof a->home, "%s", member->neighbourhood_id);
+        }
+        /* the home (once), then the row's contiguous one, if any */
+        if (a->home[0] && rows == 1)
+            rc = add_visible(store, a, &cap, a->home);
+        if (!rc && a->home[0] && sql_column_type(st, 8) != SQL_NULL)
+            rc = add_visible(store, a, &cap, (const char *)sql_column_text(st, 8));
+        if (rc)
+            break;
+    }
+    geodata_release(store, st);
+    if (!rc && row < 0)
+        rc = row;
+    if (!rc && !rows)
+        rc = geodata_fail(store, GEODATA_ENOTFOUND, "no such session");
+    if (rc) {
+        geodata_audience_clear(a);
+        return rc;
+    }
+    if (a->visible)
+        qsort(a->visible, a->n_visible, sizeof *a->visible, cmp_visible);
+    a->kind = is_staff(member) ? GEODATA_AUDIENCE_STAFF
+            : a->home[0] ? GEODATA_AUDIENCE_MEMBER : GEODATA_AUDIENCE_NOBODY;
+    return GEODATA_OK;
+}
+
 int geodata_audience_of(geodata_store *store, const geodata_member *member, geodata_audience *out)
 {
     if (!member) {

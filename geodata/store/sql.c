@@ -304,18 +304,21 @@ int geodata_store_error(geodata_store *store, int code, const char *msg)
 int geodata_store_batch(geodata_store *store, size_t n,
                         int (*write)(void *arg, size_t i, geodata_store *store), void *arg)
 {
+    /* On PostgreSQL a failed statement spoils its whole transaction: each
+     * write runs after a savepoint, and a failed one is undone alone back to
+     * it (which keeps the savepoint for the next); a write that succeeded is
+     * kept by releasing it and setting the next in the same round trip. */
     int rc = geodata_begin(store);
+    if (!rc && store->pg)
+        rc = geodata_exec(store, "SAVEPOINT batch_write", "writing a batch");
     for (size_t i = 0; !rc && i < n; i++) {
-        /* On PostgreSQL a failed statement spoils its whole transaction:
-         * each write is a savepoint, undone alone when it fails. */
-        if (store->pg && (rc = geodata_exec(store, "SAVEPOINT batch_write", "writing a batch")))
-            break;
         int one = write(arg, i, store);
-        if (store->pg && sql_in_transaction(store)) {
+        if (store->pg && sql_in_transaction(store) && (one || i + 1 < n)) {
             char *keep = store->err;   /* the write's own message is the caller's */
             store->err = NULL;
             rc = geodata_exec(store, one ? "ROLLBACK TO SAVEPOINT batch_write"
-                                         : "RELEASE SAVEPOINT batch_write", "writing a batch");
+                                         : "RELEASE SAVEPOINT batch_write; SAVEPOINT batch_write",
+                              "writing a batch");
             if (rc) {
                 free(keep);   /* the savepoint's failure is the batch's */
                 break;

@@ -44,6 +44,20 @@ typedef struct geodata_audience {
     size_t n_visible;
 } geodata_audience;
 
+/*
+ * A request's session, its member and their audience, in one statement (a
+ * server over PostgreSQL pays a round trip per statement): as
+ * geodata_session_get, then geodata_member_get and geodata_audience_of on
+ * what they give. GEODATA_ENOTFOUND when the session is unknown or expired.
+ * On success *audience is set (geodata_audience_clear it); on failure it is
+ * empty. Work: one indexed read of the session, its member and the member's
+ * contiguous neighbourhoods.
+ */
+struct geodata_session;
+int geodata_session_resolve(geodata_store *store, const unsigned char hash[32], int64_t now,
+                            struct geodata_session *session, geodata_member *member,
+                            geodata_audience *audience);
+
 /* An audience that sees everything (staff; the command line's exports). */
 #define GEODATA_AUDIENCE_ALL ((geodata_audience){ .kind = GEODATA_AUDIENCE_STAFF })
 
