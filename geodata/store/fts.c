@@ -28,18 +28,28 @@
 
 #include "internal.h"
 
+/* The next word at or after *s (its length in *len, 0 at the end), *s
+ * moved past it: the one cut both builders make. */
+static const unsigned char *next_word(const unsigned char **s, size_t *len)
+{
+    const unsigned char *p = *s;
+    while (*p && !(isalnum(*p) || *p >= 0x80))
+        p++;
+    const unsigned char *w = p;
+    while (*p && (isalnum(*p) || *p >= 0x80))
+        p++;
+    *len = (size_t)(p - w);
+    *s = p;
+    return w;
+}
+
 void geodata_fts_query(const char *keywords, char *out, size_t n)
 {
-    size_t o = 0;
+    size_t o = 0, len;
     const unsigned char *s = (const unsigned char *)keywords;
     out[0] = '\0';
     while (*s) {
-        while (*s && !(isalnum(*s) || *s >= 0x80))
-            s++;
-        const unsigned char *w = s;
-        while (*s && (isalnum(*s) || *s >= 0x80))
-            s++;
-        size_t len = (size_t)(s - w);
+        const unsigned char *w = next_word(&s, &len);
         if (!len || o + len + 4 >= n)
             continue;
         o += (size_t)snprintf(out + o, n - o, "%s\"%.*s\"", o ? " " : "", (int)len, (const char *)w);
@@ -112,17 +122,13 @@ static void append_word(const unsigned char *w, size_t len, char *out, size_t n,
 
 void geodata_fts_tsquery(const char *keywords, char *out, size_t n)
 {
-    size_t o = 0;
+    size_t o = 0, len;
     const unsigned char *s = (const unsigned char *)keywords;
     out[0] = '\0';
     while (*s) {
-        while (*s && !(isalnum(*s) || *s >= 0x80))
-            s++;
-        const unsigned char *w = s;
-        while (*s && (isalnum(*s) || *s >= 0x80))
-            s++;
-        if (s > w)
-            append_word(w, (size_t)(s - w), out, n, &o);
+        const unsigned char *w = next_word(&s, &len);
+        if (len)
+            append_word(w, len, out, n, &o);
     }
     out[o] = '\0';
 }
