@@ -358,6 +358,23 @@ static int read_items(geodata_store *store, int64_t now, geodata_alert *a, int *
     return row < 0 ? row : GEODATA_OK;
 }
 
+/* Takes delivery id for this sender: its next attempt moved a lease ahead,
+ * if it is still due. *got is 0 when another sender (another replica on the
+ * same database) took it first. A sender that dies with it leaves it to be
+ * taken again once the lease is over. */
+static int claim(geodata_store *store, int64_t id, int64_t now, int *got)
+{
+    sql_stmt *st = geodata_cached(store,
+        "UPDATE alert_deliveries SET next_attempt_at = ?3 WHERE id = ?1 "
+        "AND status IN ('pending', 'retrying') AND next_attempt_at <= ?2");
+    if (!st)
+        return GEODATA_EDB;
+    sql_bind_int64(st, 1, id);
+    sql_bind_int64(st, 2, now);
+    sql_bind_int64(st, 3, now + GEODATA_ALERT_LEASE_S);
+    return run(store, st, "taking a delivery", got);
+}
+
 int geodata_alert_next(geodata_store *store, int64_t now, int64_t after, geodata_alert *out)
 {
     for (;;) {
@@ -388,19 +405,22 @@ int geodata_alert_next(geodata_store *store, int64_t now, int64_t after, geodata
         if (row <= 0)
             return row;
         after = out->id;
-        int rc, live = 1;
+        int rc = GEODATA_OK, live = 1;
         if (paused) {
             rc = drop(store, out->id, "the subscription is paused");
             live = 0;
-        } else if (strcmp(out->type, "test") == 0) {
-            return 1;
-        } else if (!(rc = read_items(store, now, out, &live)) && !live) {
-            rc = drop(store, out->id, strcmp(out->type, "digest") == 0
-                      ? "nothing of the digest is open any more" : "the post is no longer open");
+        } else if (strcmp(out->type, "test") != 0) {
+            rc = read_items(store, now, out, &live);
+            if (!rc && !live)
+                rc = drop(store, out->id, strcmp(out->type, "digest") == 0
+                          ? "nothing of the digest is open any more" : "the post is no longer open");
         }
+        int got = 0;
+        if (!rc && live)
+            rc = claim(store, out->id, now, &got);
         if (rc)
             return rc;
-        if (live)
+        if (got)
             return 1;
     }
 }

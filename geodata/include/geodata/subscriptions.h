@@ -196,12 +196,19 @@ typedef struct geodata_alert {
     geodata_alert_item items[GEODATA_DIGEST_ITEMS];
 } geodata_alert;
 
+/* Seconds a sender holds a delivery it took (geodata_alert_next) before
+ * another may take it again: longer than any send. */
+#define GEODATA_ALERT_LEASE_S 600
+
 /*
  * The next due delivery (pending or retrying, its time come; a post, a
  * digest or a test) with an id above after, into out: 1, or 0 when there
  * is none. A post's delivery whose post is no longer open or visible is
  * dropped on the way (status dropped, with why), as is any of a paused
- * subscription. Work: indexed reads, one per delivery passed.
+ * subscription. The delivery returned is taken: its next attempt moves
+ * GEODATA_ALERT_LEASE_S ahead, so that another sender on the same database
+ * (another replica) passes it by; geodata_alert_sent or _failed then sets
+ * its fate. Work: indexed reads, one per delivery passed, and one write.
  */
 int geodata_alert_next(geodata_store *store, int64_t now, int64_t after, geodata_alert *out);
 
