@@ -12,7 +12,8 @@
  * travel as text, save blobs (bytea, binary); integers and doubles declare
  * their type, text takes the type its place in the SQL gives it. Results
  * come as text and are converted when read: integers (booleans 't'/'f' are 1
- * and 0, as SQLite's comparisons give), doubles, bytea's hex. A result is
+ * and 0, as SQLite's comparisons give), doubles, bytea's hex, and PostGIS
+ * geometries' hex EWKB, read as bytes (spatialite_blob.c reads points). A result is
  * held whole in memory until the statement is reset: the library's reads are
  * pages and bounded lists, save the imports and the loading of the read
  * models, which on PostgreSQL cost memory in proportion to their rows.
@@ -23,6 +24,11 @@
  * standby was promoted), the statement under way fails as "unavailable" —
  * its outcome unknown to the caller, it is not run again — and the next
  * statement outside a transaction connects anew, prepares again, and goes on.
+ * A transaction dies with its connection: its later statements fail until
+ * the caller rolls back, never running on the new connection one by one.
+ *
+ * Also here, as they need the connection: backups (pg_dump, then
+ * pg_restore --list), and waiting for the change feed's notices (LISTEN).
  *
  * Durability: synchronous_commit stays on (the server's default); a commit
  * returns once its WAL is flushed on the primary.
