@@ -25,6 +25,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,13 +122,32 @@ async function measureJs() {
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'entraide-e2e.'));
 const SHOTS_OPT = opt('--shots', null);
 const SHOTS = SHOTS_OPT ? path.resolve(SHOTS_OPT) : path.join(WORK, 'screenshots'); // ctx.shots
-const DB = path.join(WORK, 'e2e.sqlite');
+/* With ENTRAIDE_TEST_PG (the socket directory of a private PostgreSQL,
+ * tests/pg/pg_private.sh) the store is a fresh database there; with
+ * ENTRAIDE_TEST_REPLICAS=N (2 or more) too, the browser talks to HAProxy in
+ * front of N replicas (round robin), as tests/api/harness.py does. */
+const PG_DIR = process.env.ENTRAIDE_TEST_PG || '';
+const REPLICAS = Number(process.env.ENTRAIDE_TEST_REPLICAS || 0);
+const PG_NAME = 'e2e_' + path.basename(WORK).replace(/[^A-Za-z0-9]/g, '_').toLowerCase();
+const DB = PG_DIR ? `host=${PG_DIR} dbname=${PG_NAME} user=postgres` : path.join(WORK, 'e2e.sqlite');
+function psql(db, query) {
+  return execFileSync('psql', ['-h', PG_DIR, '-U', 'postgres', '-d', db, '-qAtX', '-v', 'ON_ERROR_STOP=1', '-c', query],
+    { encoding: 'utf8' });
+}
+if (PG_DIR) {
+  psql('postgres', `CREATE DATABASE ${PG_NAME}`);
+  psql(PG_NAME, 'CREATE EXTENSION postgis');
+}
 let server = null, browser = null;
 
 function mapd(args, input) {
   return execFileSync(MAPD, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 }
 function sql(query) {
+  if (PG_DIR) {
+    const out = psql(PG_NAME, `SELECT coalesce(json_agg(q), '[]') FROM (${query}) AS q`);
+    return JSON.parse(out);
+  }
   const out = execFileSync('sqlite3', ['-json', `file:${DB}?mode=ro`, query], { encoding: 'utf8' });
   return out.trim() ? JSON.parse(out) : [];
 }
@@ -166,10 +186,47 @@ function buildDb() {
 }
 
 /* ---- the server ---- */
-function startServer() {
+let replicas = [], proxy = null;
+
+/* A free port of 127.0.0.1, for HAProxy. */
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/* N replicas and HAProxy in front (ENTRAIDE_TEST_REPLICAS): the URL of HAProxy,
+ * which the replicas also take as their public URL (tiles.json names it). */
+async function startCluster() {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const lines = [];
+  for (let i = 0; i < REPLICAS; i++) {
+    const one = await startServer(['--public-url', url]);
+    replicas.push(server);
+    lines.push(`    server r${i} ${one.replace('http://', '')} check`);
+  }
+  const cfg = path.join(WORK, 'haproxy.cfg');
+  fs.writeFileSync(cfg, ['global', '    maxconn 4096', 'defaults', '    mode http', '    timeout connect 2s',
+    '    timeout client 120s', '    timeout server 120s', '    timeout tunnel 1h', '    retries 2', '    option redispatch',
+    'frontend entraide', `    bind 127.0.0.1:${port}`, '    default_backend mapd', 'backend mapd', '    balance roundrobin',
+    '    option httpchk GET /healthz', '    http-check expect status 200', '    default-server inter 500ms fall 2 rise 1',
+    ...lines, ''].join('\n'));
+  proxy = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', fs.openSync(path.join(WORK, 'haproxy.log'), 'a')] });
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(url + '/healthz')).ok) return url; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('HAProxy did not answer in 10 s');
+}
+
+function startServer(extra = []) {
   return new Promise((resolve, reject) => {
     const log = fs.openSync(path.join(WORK, 'server.log'), 'a');
-    server = spawn(MAPD, ['serve', '--db', DB, '--listen', '127.0.0.1:0', '--web', SERVE_DIR, '--auth-per-minute', '1000'],
+    server = spawn(MAPD, ['serve', '--db', DB, '--listen', '127.0.0.1:0', '--web', SERVE_DIR, '--auth-per-minute', '1000', ...extra],
       { stdio: ['ignore', 'pipe', log] });
     let out = '';
     const timer = setTimeout(() => reject(new Error('mapd serve did not announce its address in 20 s')), 20000);
@@ -184,6 +241,17 @@ function startServer() {
 
 /** Stops the server; resolves to its exit code (null when it had to be killed). */
 async function stopServer() {
+  if (replicas.length) {
+    const codes = [];
+    for (const r of replicas) { server = r; codes.push(await stopOne()); }
+    replicas = [];
+    if (proxy) proxy.kill('SIGTERM');
+    return codes.find((c) => c !== 0) ?? 0;
+  }
+  return stopOne();
+}
+
+async function stopOne() {
   if (!server) return null;
   if (server.exitCode !== null) return server.exitCode;
   const done = new Promise((r) => server.once('exit', (code) => r(code)));
@@ -291,7 +359,7 @@ async function main() {
   const t0 = Date.now();
   const data = buildDb();
   console.log(`# database built in ${((Date.now() - t0) / 1000).toFixed(1)} s: A=${data.a} ${data.names.a}, B=${data.b} ${data.names.b}, C=${data.c} ${data.names.c}`);
-  const base = await startServer();
+  const base = REPLICAS >= 2 ? await startCluster() : await startServer();
   console.log('# server: ' + base);
   await prepare(base, data);
   await staticChecks(base);
