@@ -90,7 +90,10 @@ static int audience(mapd_ctx *ctx)
 {
     if (ctx->audience_ready)
         return 0;
-    int rc = geodata_audience_of(ctx->store, mapd_member_optional(ctx), &ctx->audience);
+    const geodata_member *m = mapd_member_optional(ctx);
+    if (ctx->audience_ready)   /* the session's lookup gave it (geodata_session_resolve) */
+        return 0;
+    int rc = geodata_audience_of(ctx->store, m, &ctx->audience);
     ctx->audience_ready = !rc;
     return rc;
 }
