@@ -29,7 +29,7 @@ typedef struct bucket {
 } bucket;
 
 struct mapd_ratelimit {
-    char name[16];          /* the buckets' prefix in a shared store */
+    char name[32];          /* the buckets' prefix in a shared store: NAME@PER_MINUTE */
     pthread_mutex_t lock;   /* guards b */
     double per_second, burst;
     bucket b[BUCKETS];
@@ -40,7 +40,10 @@ mapd_ratelimit *mapd_ratelimit_new(const char *name, double per_minute, double b
     mapd_ratelimit *rl = calloc(1, sizeof *rl);
     if (!rl)
         return NULL;
-    snprintf(rl->name, sizeof rl->name, "%s", name);
+    /* The rate is part of the buckets' name: servers configured alike
+     * share them; one with another limit counts apart, as a restart of a
+     * lone server would start afresh. */
+    snprintf(rl->name, sizeof rl->name, "%s@%g", name, per_minute);
     pthread_mutex_init(&rl->lock, NULL);
     rl->per_second = per_minute / 60.0;
     rl->burst = burst;
@@ -63,16 +66,17 @@ static size_t hash(const char *s)
     return h;
 }
 
-/* The bucket's name in a shared store: "NAME:KEY". */
-static void bucket_name(const mapd_ratelimit *rl, const char *key, char out[96])
+/* The bucket's name in a shared store: "NAME@RATE:KEY" (keys are at most
+ * 64 bytes: an address, an account's hash, a member id). */
+static void bucket_name(const mapd_ratelimit *rl, const char *key, char out[112])
 {
-    snprintf(out, 96, "%s:%.*s", rl->name, 78, key);
+    snprintf(out, 112, "%s:%.*s", rl->name, 64, key);
 }
 
 int mapd_ratelimit_allow(mapd_ratelimit *rl, geodata_store *store, const char *key, double now)
 {
     if (store && geodata_store_shared(store)) {
-        char shared[96];
+        char shared[112];
         int allowed;
         bucket_name(rl, key, shared);
         if (geodata_rate_take(store, shared, now, rl->per_second, rl->burst, &allowed) == 0)
@@ -115,7 +119,7 @@ int mapd_ratelimit_allow(mapd_ratelimit *rl, geodata_store *store, const char *k
 void mapd_ratelimit_forget(mapd_ratelimit *rl, geodata_store *store, const char *key)
 {
     if (store && geodata_store_shared(store)) {
-        char shared[96];
+        char shared[112];
         bucket_name(rl, key, shared);
         geodata_rate_refill(store, shared, rl->burst);
     }

@@ -534,6 +534,15 @@ static int run(mapd_serve_options *o)
                     o->max_connections, (unsigned long)fds.rlim_cur);
         }
     }
+    /* Every thread inherits this mask, the loaders' below included: only
+     * the main thread takes the signals (sigwait). A thread started before
+     * it would let a SIGTERM kill the process instead of stopping it. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
     /* Opening the database here makes a missing or bad one fail the command,
      * not requests; a database is created by `mapd import`, never by a typo. */
     if (load_geocoder(&server, (size_t)o->tile_cache_mb * 1024 * 1024, (size_t)o->tile_max_kb * 1024,
@@ -560,13 +569,6 @@ static int run(mapd_serve_options *o)
         return mapd_fail(MAPD_EXIT_FAIL, "out of memory");
     pthread_key_create(&store_key, close_store);
 
-    /* Workers inherit this mask: only the main thread takes the signals. */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
     mapd_pool_work hashing = { 0 }; /* each job runs itself */
     if (!(server.hashing = mapd_pool_start((int)o->hash_threads, 1, MAPD_HASH_QUEUE_MAX, &hashing)))
         return mapd_fail(MAPD_EXIT_FAIL, "cannot start the password hashing threads");

@@ -34,8 +34,8 @@ int geodata_rate_take(geodata_store *store, const char *bucket, double now, doub
                       double burst, int *allowed)
 {
     *allowed = 1;
-    if (strlen(bucket) > 95)
-        return geodata_fail(store, GEODATA_EINVAL, "a rate limit's key has at most 95 bytes");
+    if (strlen(bucket) > 111)
+        return geodata_fail(store, GEODATA_EINVAL, "a rate limit's key has at most 111 bytes");
     /* x, the tokens after the refill: least(burst, tokens + elapsed * rate). */
 #define REFILLED "CASE WHEN rate_limits.tokens + (?2 - rate_limits.at) * ?3 > ?4 THEN ?4 " \
                  "ELSE rate_limits.tokens + (?2 - rate_limits.at) * ?3 END"

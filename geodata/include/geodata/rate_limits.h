@@ -14,7 +14,7 @@
 
 #include "geodata/store.h"
 
-/* Refills bucket (at most 95 bytes) for the time since its last use, then
+/* Refills bucket (at most 111 bytes) for the time since its last use, then
  * takes a token if one is there: *allowed is 1 when it was, 0 when the
  * bucket is empty. One statement, atomic against other processes. */
 int geodata_rate_take(geodata_store *store, const char *bucket, double now, double per_second,
