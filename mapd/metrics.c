@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "alerts.h"
 #include "events.h"
@@ -154,12 +153,10 @@ enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
     uint64_t sent, failed, retried;
     mapd_alerts_counts(ctx->server->alerts, &sent, &failed, &retried);
     /* The database's round trip, measured now: one small query. */
-    struct timespec t0, t1;
     int version;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = mapd_seconds();
     int db_up = geodata_store_schema_version(ctx->store, &version) == 0;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double rtt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double rtt = mapd_seconds() - t0;
     int n = mapd_tiles_metrics(ctx->server->tiles, tiles, sizeof tiles);
     if (n > 0 && (size_t)n < sizeof tiles)
         n += snprintf(tiles + n, sizeof tiles - (size_t)n,
@@ -167,10 +164,7 @@ enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
                       "# TYPE mapd_db_up gauge\nmapd_db_up %d\n"
                       "# HELP mapd_db_roundtrip_seconds Time of one small query to the database, "
                       "measured at this scrape.\n"
-                      "# TYPE mapd_db_roundtrip_seconds gauge\nmapd_db_roundtrip_seconds %.6f\n",
-                      db_up, rtt);
-    if (n > 0 && (size_t)n < sizeof tiles)
-        n += snprintf(tiles + n, sizeof tiles - (size_t)n,
+                      "# TYPE mapd_db_roundtrip_seconds gauge\nmapd_db_roundtrip_seconds %.6f\n"
                       "# HELP mapd_event_streams Live streams open (GET /api/events).\n"
                       "# TYPE mapd_event_streams gauge\nmapd_event_streams %d\n"
                       "# HELP mapd_alerts_total Alert mails since start, by outcome: sent (the "
@@ -179,7 +173,7 @@ enum MHD_Result mapd_api_metrics(mapd_ctx *ctx)
                       "mapd_alerts_total{outcome=\"sent\"} %llu\n"
                       "mapd_alerts_total{outcome=\"retried\"} %llu\n"
                       "mapd_alerts_total{outcome=\"failed\"} %llu\n",
-                      mapd_events_open(ctx->server->events), (unsigned long long)sent,
+                      db_up, rtt, mapd_events_open(ctx->server->events), (unsigned long long)sent,
                       (unsigned long long)retried, (unsigned long long)failed);
     size_t len = strlen(text);
     char *all = n > 0 && (size_t)n < sizeof tiles ? realloc(text, len + (size_t)n + 1) : NULL;
