@@ -58,6 +58,10 @@
  * street: memory holds the largest street. Each line is upserted by
  * (commune, name, part) and written only when its geometry changed; lines
  * that are no more are deleted by key ranges between the streets visited.
+ * On PostgreSQL, where each statement is a round trip, the lines are
+ * instead staged (COPY into a temporary table) and the streets of the
+ * pending communes made equal to them at the end: one DELETE of the lines
+ * that are no more, one upsert of the others, in the order derived.
  * So a rebuild that finds the same lines writes nothing, and the change
  * feed (triggers on streets) hears of real changes only. From BULK_COMMUNES
  * communes on, or for the store's first lines, the R*Tree of the lines is
@@ -65,6 +69,7 @@
  * address import does for its points.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -628,8 +633,68 @@ typedef struct rebuild {
     int part;                 /* lines written for the street so far */
     unsigned char *wkb;
     size_t wkb_cap;
+    char *copy;               /* PostgreSQL: lines staged in COPY's text format */
+    size_t copy_len, copy_cap;
+    uint64_t staged;          /* PostgreSQL: lines staged so far, their order */
     geodata_streets_stats *stats;
 } rebuild;
+
+/* PostgreSQL: the lines staged in streets_in, then made the streets of the
+ * pending communes in two statements (see "Rebuild" above). */
+static const char stage_pg_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS streets_in (seq bigint, insee text, name text, "
+    "  part bigint, wkb bytea) ON COMMIT DROP";
+static const char copy_pg_sql[] = "COPY streets_in FROM STDIN";
+static const char gone_pg_sql[] =
+    "DELETE FROM streets s WHERE s.insee IN (SELECT insee FROM streets_pending) "
+    "AND NOT EXISTS (SELECT 1 FROM streets_in i "
+    "  WHERE i.insee = s.insee AND i.name = s.name AND i.part = s.part)";
+static const char merge_pg_sql[] =
+    "INSERT INTO streets(insee, name, part, geom) "
+    "SELECT insee, name, part, ST_GeomFromWKB(wkb, 4326) FROM streets_in ORDER BY seq "
+    "ON CONFLICT(insee, name, part) DO UPDATE SET geom = excluded.geom "
+    "WHERE streets.geom IS DISTINCT FROM excluded.geom";
+#define COPY_FLUSH (4u << 20)   /* bytes staged before they are sent */
+
+/* PostgreSQL: the staged lines sent to streets_in. */
+static int send_staged(rebuild *r)
+{
+    int rc = r->copy_len ? geodata_pg_copy(r->store, copy_pg_sql, r->copy, r->copy_len,
+                                           "writing streets") : 0;
+    r->copy_len = 0;
+    return rc;
+}
+
+/* PostgreSQL: one line (its WKB, len bytes) staged as the current street's
+ * next part. */
+static int stage_line(rebuild *r, size_t len)
+{
+    size_t need = 64 + 2 * (strlen(r->insee) + strlen(r->name)) + 3 + 2 * len;
+    if (r->copy_len + need > r->copy_cap) {
+        size_t cap = r->copy_cap ? r->copy_cap : COPY_FLUSH + need;
+        while (cap < r->copy_len + need)
+            cap *= 2;
+        char *c = realloc(r->copy, cap);
+        if (!c)
+            return geodata_fail(r->store, GEODATA_ENOMEM, "out of memory");
+        r->copy = c;
+        r->copy_cap = cap;
+    }
+    char *d = r->copy + r->copy_len;
+    d += sprintf(d, "%llu\t", (unsigned long long)++r->staged);
+    d += geodata_pg_copy_text(d, r->insee);
+    *d++ = '\t';
+    d += geodata_pg_copy_text(d, r->name);
+    d += sprintf(d, "\t%d\t\\\\x", r->part++);
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        *d++ = hex[r->wkb[i] >> 4];
+        *d++ = hex[r->wkb[i] & 15];
+    }
+    *d++ = '\n';
+    r->copy_len = (size_t)(d - r->copy);
+    return r->copy_len >= COPY_FLUSH ? send_staged(r) : 0;
+}
 
 /* Copies s into *buf (grown as needed); 0 or GEODATA_ENOMEM. */
 static int set_text(char **buf, size_t *cap, const char *s)
@@ -689,12 +754,14 @@ static int write_line(void *arg, const double *lonlat, size_t n)
     put_u32(r->wkb + 5, (uint32_t)n);
     for (size_t i = 0; i < 2 * n; i++)
         put_f64(r->wkb + 9 + 8 * i, lonlat[i]);
+    r->stats->streets++;
+    if (r->store->pg)
+        return stage_line(r, len);
     sql_stmt *st = r->upsert;
     sql_bind_text(st, 1, r->insee, -1, SQL_STATIC);
     sql_bind_text(st, 2, r->name, -1, SQL_STATIC);
     sql_bind_int(st, 3, r->part++);
     sql_bind_blob(st, 4, r->wkb, (int)len, SQL_STATIC);
-    r->stats->streets++;
     return run_write(r, st, "writing a street");
 }
 
@@ -728,6 +795,14 @@ static int delete_communes(rebuild *r, const char *lo, const char *hi)
 static int flush_street(rebuild *r)
 {
     int rc;
+    if (r->store->pg) {   /* staged: what is no more goes at the end */
+        r->part = 0;
+        rc = geodata_streets_derive(r->a, r->n, write_line, r);
+        if (rc == GEODATA_ENOMEM)
+            rc = geodata_fail(r->store, GEODATA_ENOMEM, "out of memory");
+        r->n = 0;
+        return rc;
+    }
     if (r->has_prev && strcmp(r->prev_insee, r->insee) == 0) {
         rc = delete_names(r, r->insee, r->prev_name, r->name);
     } else {
@@ -786,6 +861,63 @@ static int add_address(rebuild *r, sql_stmt *rows)
     return 0;
 }
 
+/* Reads the addresses of rows street by street, deriving each; 0 or a
+ * negative code. */
+static int read_streets(rebuild *r, sql_stmt *rows, geodata_progress_fn progress,
+                        void *progress_arg, uint64_t total)
+{
+    int rc = GEODATA_OK, step = SQL_DONE, reading = 0;
+    uint64_t visited = 0;     /* communes with addresses, for progress */
+    while (!rc && (step = sql_step(rows)) == SQL_ROW) {
+        const char *insee = (const char *)sql_column_text(rows, 0);
+        const char *name = (const char *)sql_column_text(rows, 1);
+        insee = insee ? insee : "";
+        name = name ? name : "";
+        int new_commune = !reading || strcmp(insee, r->insee) != 0;
+        int new_street = new_commune || strcmp(name, r->name) != 0;
+        if (reading && new_street)
+            rc = flush_street(r);
+        if (!rc && new_commune && progress)
+            progress(progress_arg, ++visited, total);
+        if (!rc && new_street && (set_text(&r->insee, &r->insee_cap, insee)
+                                  || set_text(&r->name, &r->name_cap, name)))
+            rc = geodata_fail(r->store, GEODATA_ENOMEM, "out of memory");
+        reading = 1;
+        if (!rc)
+            rc = add_address(r, rows);
+    }
+    if (!rc && step != SQL_DONE)
+        rc = geodata_fail_sql(r->store, "reading addresses for the streets");
+    if (!rc && reading)
+        rc = flush_street(r);
+    return rc;
+}
+
+/* PostgreSQL: every line staged, then those no more deleted and the others
+ * upserted, each in one statement. */
+static int rebuild_pending_pg(rebuild *r, sql_stmt *rows, uint64_t total,
+                              geodata_progress_fn progress, void *progress_arg)
+{
+    geodata_store *store = r->store;
+    int rc = rows ? geodata_exec(store, stage_pg_sql, "staging the streets") : GEODATA_EDB;
+    if (!rc)
+        rc = read_streets(r, rows, progress, progress_arg, total);
+    sql_finalize(rows);
+    if (!rc)
+        rc = send_staged(r);
+    const char *const writes[] = { gone_pg_sql, merge_pg_sql };
+    for (size_t i = 0; !rc && i < 2; i++) {
+        sql_stmt *st = geodata_prepare(store, writes[i]);
+        rc = st ? run_write(r, st, "writing streets") : GEODATA_EDB;
+        sql_finalize(st);
+    }
+    if (!rc)
+        rc = geodata_exec(store, "TRUNCATE streets_in; DELETE FROM streets_pending",
+                          "emptying the streets to rebuild");
+    r->stats->communes = total;
+    return rc;
+}
+
 static int rebuild_pending(rebuild *r, geodata_progress_fn progress, void *progress_arg)
 {
     geodata_store *store = r->store;
@@ -797,6 +929,8 @@ static int rebuild_pending(rebuild *r, geodata_progress_fn progress, void *progr
         "SELECT insee, street, number, geom FROM addresses "
         "WHERE insee IN (SELECT insee FROM streets_pending) "
         "ORDER BY insee, street, number, rep, id");
+    if (store->pg)
+        return rebuild_pending_pg(r, rows, total, progress, progress_arg);
     r->upsert = geodata_prepare(store,
         "INSERT INTO streets(insee, name, part, geom) VALUES (?1, ?2, ?3, ST_GeomFromWKB(?4, 4326)) "
         "ON CONFLICT(insee, name, part) DO UPDATE SET geom = excluded.geom "
@@ -814,30 +948,8 @@ static int rebuild_pending(rebuild *r, geodata_progress_fn progress, void *progr
         "DELETE FROM streets WHERE insee = ?1 AND name = ?2 AND part >= ?3");
     if (!rows || !r->upsert || !r->names || !r->names_after || !r->first || !r->communes || !r->parts)
         rc = GEODATA_EDB;
-    int step = SQL_DONE, reading = 0;
-    uint64_t visited = 0;     /* communes with addresses, for progress */
-    while (!rc && (step = sql_step(rows)) == SQL_ROW) {
-        const char *insee = (const char *)sql_column_text(rows, 0);
-        const char *name = (const char *)sql_column_text(rows, 1);
-        insee = insee ? insee : "";
-        name = name ? name : "";
-        int new_commune = !reading || strcmp(insee, r->insee) != 0;
-        int new_street = new_commune || strcmp(name, r->name) != 0;
-        if (reading && new_street)
-            rc = flush_street(r);
-        if (!rc && new_commune && progress)
-            progress(progress_arg, ++visited, total);
-        if (!rc && new_street && (set_text(&r->insee, &r->insee_cap, insee)
-                                  || set_text(&r->name, &r->name_cap, name)))
-            rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
-        reading = 1;
-        if (!rc)
-            rc = add_address(r, rows);
-    }
-    if (!rc && step != SQL_DONE)
-        rc = geodata_fail_sql(store, "reading addresses for the streets");
-    if (!rc && reading)
-        rc = flush_street(r);
+    if (!rc)
+        rc = read_streets(r, rows, progress, progress_arg, total);
     if (!rc && r->has_prev)
         rc = delete_names(r, r->prev_insee, r->prev_name, NULL);
     if (!rc)
@@ -889,6 +1001,7 @@ int geodata_streets_rebuild(geodata_store *store, geodata_progress_fn progress, 
     free(r.prev_name);
     free(r.a);
     free(r.wkb);
+    free(r.copy);
     if (own) {
         if (!rc)
             rc = geodata_commit(store);

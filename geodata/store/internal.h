@@ -46,6 +46,15 @@ int geodata_pg_fail(geodata_store *store, const char *what);
 int geodata_pg_changes(struct geodata_pg *pg);
 int geodata_pg_in_transaction(struct geodata_pg *pg);
 int geodata_pg_unique_violation(struct geodata_pg *pg);
+/* COPY … FROM STDIN (sql) with data, len bytes of rows in COPY's text format
+ * (tab between columns, newline after each row, \N for NULL, each text
+ * escaped by geodata_pg_copy_text): the bulk path of the imports, one round
+ * trip for many rows. sql_changes then gives the rows copied. */
+int geodata_pg_copy(geodata_store *store, const char *sql, const char *data, size_t len,
+                    const char *what);
+/* s escaped for COPY's text format into dst (room for twice strlen(s) bytes,
+ * not terminated): the bytes written. */
+size_t geodata_pg_copy_text(char *dst, const char *s);
 /* geodata_store_backup on PostgreSQL: pg_dump's custom format, checked by
  * pg_restore --list; no file is left behind on failure. */
 int geodata_pg_backup(geodata_store *store, const char *path);

@@ -334,6 +334,58 @@ int geodata_pg_exec(geodata_store *store, const char *sql, const char *what)
     return rc;
 }
 
+int geodata_pg_copy(geodata_store *store, const char *sql, const char *data, size_t len,
+                    const char *what)
+{
+    struct geodata_pg *pg = store->pg;
+    int rc = ensure_connected(store);
+    if (rc)
+        return rc;
+    PGresult *res = PQexec(pg->conn, sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        rc = fail_result(store, res, what);
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    /* Sent in pieces below libpq's int length; an error the server raises
+     * mid-way comes with the result after the end. */
+    int ok = 1;
+    for (size_t off = 0; ok && off < len;) {
+        size_t n = len - off < (1u << 20) ? len - off : (1u << 20);
+        ok = PQputCopyData(pg->conn, data + off, (int)n) == 1;
+        off += n;
+    }
+    if (PQputCopyEnd(pg->conn, ok ? NULL : "the client could not send the rows") != 1)
+        return fail_result(store, NULL, what);
+    rc = GEODATA_OK;
+    while ((res = PQgetResult(pg->conn))) {   /* until NULL: the connection is free again */
+        if (rc)
+            ;   /* the first failure is the one reported */
+        else if (PQresultStatus(res) == PGRES_COMMAND_OK)
+            pg->changes = atoi(PQcmdTuples(res));
+        else
+            rc = fail_result(store, res, what);
+        PQclear(res);
+    }
+    return rc;
+}
+
+size_t geodata_pg_copy_text(char *dst, const char *s)
+{
+    char *d = dst;
+    for (; *s; s++) {
+        switch (*s) {
+        case '\\': *d++ = '\\'; *d++ = '\\'; break;
+        case '\t': *d++ = '\\'; *d++ = 't'; break;
+        case '\n': *d++ = '\\'; *d++ = 'n'; break;
+        case '\r': *d++ = '\\'; *d++ = 'r'; break;
+        default: *d++ = *s;
+        }
+    }
+    return (size_t)(d - dst);
+}
+
 /* SQLite's placeholders (`?`, `?NNN`) as PostgreSQL's `$n`, outside quoted
  * text. SQLite's numbers may leave gaps (?99 beside ?1 … ?13) where
  * PostgreSQL's may not: they are numbered again in order of first use, and

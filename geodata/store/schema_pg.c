@@ -87,8 +87,9 @@
  *   NOTIFY geodata_changes with the newest seq as its payload (delivered at
  *   commit, never for a rolled-back one): other processes LISTEN instead of
  *   polling.
- * - Triggers are plpgsql functions run FOR EACH ROW (changes_notify: once
- *   per statement), with the SQLite trigger's name, event and column list
+ * - Triggers are plpgsql functions run FOR EACH ROW (changes_notify, and
+ *   the addresses' inserts and deletes that list communes for their streets:
+ *   once per statement, over its rows), with the SQLite trigger's name, event and column list
  *   (UPDATE OF fires when the statement sets one of the columns, changed or
  *   not, on both engines); a WHEN's `IS NOT` is `IS DISTINCT FROM` (on
  *   geometries PostGIS's `=`, exact equality). streets_pending is written
@@ -507,23 +508,34 @@ const char geodata_pg_schema[] =
     "CREATE TABLE streets_pending (insee text PRIMARY KEY);"
     "CREATE FUNCTION addresses_streets_trigger() RETURNS trigger LANGUAGE plpgsql AS $$"
     "BEGIN"
-    "  IF TG_OP <> 'INSERT' THEN"
-    "    INSERT INTO streets_pending(insee) VALUES (OLD.insee) ON CONFLICT DO NOTHING;"
-    "  END IF;"
-    "  IF TG_OP <> 'DELETE' THEN"
-    "    INSERT INTO streets_pending(insee) VALUES (NEW.insee) ON CONFLICT DO NOTHING;"
-    "  END IF;"
+    "  INSERT INTO streets_pending(insee) VALUES (OLD.insee), (NEW.insee) ON CONFLICT DO NOTHING;"
+    "  RETURN NULL;"
+    "END $$;"
+    /* Inserts (an import's hundreds of thousands of rows) and deletes list
+     * their communes once per statement, from the statement's rows. */
+    "CREATE FUNCTION addresses_streets_added() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "BEGIN"
+    "  INSERT INTO streets_pending(insee) SELECT DISTINCT insee FROM added"
+    "    ON CONFLICT DO NOTHING;"
+    "  RETURN NULL;"
+    "END $$;"
+    "CREATE FUNCTION addresses_streets_removed() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "BEGIN"
+    "  INSERT INTO streets_pending(insee) SELECT DISTINCT insee FROM removed"
+    "    ON CONFLICT DO NOTHING;"
     "  RETURN NULL;"
     "END $$;"
     "CREATE TRIGGER addresses_streets_ai AFTER INSERT ON addresses"
-    "  FOR EACH ROW EXECUTE FUNCTION addresses_streets_trigger();"
+    "  REFERENCING NEW TABLE AS added FOR EACH STATEMENT"
+    "  EXECUTE FUNCTION addresses_streets_added();"
     "CREATE TRIGGER addresses_streets_au AFTER UPDATE OF number, rep, street, insee, geom"
     "  ON addresses FOR EACH ROW WHEN (OLD.number IS DISTINCT FROM NEW.number"
     "  OR OLD.rep IS DISTINCT FROM NEW.rep OR OLD.street IS DISTINCT FROM NEW.street"
     "  OR OLD.insee IS DISTINCT FROM NEW.insee OR OLD.geom IS DISTINCT FROM NEW.geom)"
     "  EXECUTE FUNCTION addresses_streets_trigger();"
     "CREATE TRIGGER addresses_streets_ad AFTER DELETE ON addresses"
-    "  FOR EACH ROW EXECUTE FUNCTION addresses_streets_trigger();"
+    "  REFERENCING OLD TABLE AS removed FOR EACH STATEMENT"
+    "  EXECUTE FUNCTION addresses_streets_removed();"
     "CREATE FUNCTION streets_changes_trigger() RETURNS trigger LANGUAGE plpgsql AS $$"
     "BEGIN"
     "  IF TG_OP = 'DELETE' THEN"
