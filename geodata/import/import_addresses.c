@@ -150,6 +150,11 @@ static const char *check_row(char **f, const header *h, row *r, char *why, size_
                  "code_insee 10, nom_commune 100 bytes at most)");
         return why;
     }
+    /* Text goes into JSON and PostgreSQL, both UTF-8 only. */
+    const char *texts[] = { r->id, r->rep_raw, r->voie, r->cp, r->insee, r->commune };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        if (!geodata_utf8_valid(texts[i], strlen(texts[i])))
+            return "a field is not UTF-8 text";
     if (!parse_number(r->numero_raw, &r->numero)) {
         snprintf(why, n, "unparseable house number '%.40s'", r->numero_raw);
         return why;
@@ -188,30 +193,34 @@ static const char upsert_sql[] =
 /*
  * On PostgreSQL a row at a time costs a round trip each (20 s for Paris's
  * 158,000 addresses). There, each batch is sent in one COPY to a temporary
- * table, then upserted from it in one statement: the same rows, the same
- * rule (a row already the same is not rewritten), in line order so ids
- * follow the file. An id met twice in one batch first sends the rows before
- * it, so the later row wins as it does row by row.
+ * table, then written from it in two statements: the rows that changed
+ * updated (a row already the same is not rewritten), the new ones inserted
+ * in line order, so that ids follow the file and none is taken for a row
+ * that exists. An id met twice in one batch first sends the rows before
+ * it, so the later row wins as it does row by row. Writers of the store
+ * take turns (geodata_begin), so no other inserts between the two.
  */
 static const char stage_pg_sql[] =
     "CREATE TEMP TABLE addresses_in (line bigint, source_id text, number bigint, rep text, "
     "  street text, postcode text, insee text, city text, neighbourhood_id text, "
     "  lon float8, lat float8) ON COMMIT DROP";
 static const char copy_pg_sql[] = "COPY addresses_in FROM STDIN";
-static const char merge_pg_sql[] =
+static const char update_pg_sql[] =
+    "UPDATE addresses a SET number = i.number, rep = i.rep, street = i.street, "
+    "  postcode = i.postcode, insee = i.insee, city = i.city, "
+    "  neighbourhood_id = i.neighbourhood_id, geom = ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326) "
+    "FROM addresses_in i WHERE a.source_id = i.source_id "
+    "AND NOT (a.number = i.number AND a.rep = i.rep AND a.street = i.street "
+    "  AND a.postcode = i.postcode AND a.insee = i.insee AND a.city = i.city "
+    "  AND a.neighbourhood_id IS NOT DISTINCT FROM i.neighbourhood_id "
+    "  AND ST_X(a.geom) = i.lon AND ST_Y(a.geom) = i.lat)";
+/* New rows only, in line order: an upsert would take an id for every row. */
+static const char insert_pg_sql[] =
     "INSERT INTO addresses(source_id, number, rep, street, postcode, insee, city, "
     "  neighbourhood_id, geom) "
     "SELECT source_id, number, rep, street, postcode, insee, city, neighbourhood_id, "
-    "  ST_SetSRID(ST_MakePoint(lon, lat), 4326) FROM addresses_in ORDER BY line "
-    "ON CONFLICT(source_id) DO UPDATE SET number = excluded.number, rep = excluded.rep, "
-    "  street = excluded.street, postcode = excluded.postcode, insee = excluded.insee, "
-    "  city = excluded.city, neighbourhood_id = excluded.neighbourhood_id, geom = excluded.geom "
-    "WHERE NOT (addresses.number = excluded.number AND addresses.rep = excluded.rep "
-    "  AND addresses.street = excluded.street AND addresses.postcode = excluded.postcode "
-    "  AND addresses.insee = excluded.insee AND addresses.city = excluded.city "
-    "  AND addresses.neighbourhood_id IS NOT DISTINCT FROM excluded.neighbourhood_id "
-    "  AND ST_X(addresses.geom) = ST_X(excluded.geom) "
-    "  AND ST_Y(addresses.geom) = ST_Y(excluded.geom))";
+    "  ST_SetSRID(ST_MakePoint(lon, lat), 4326) FROM addresses_in i "
+    "WHERE NOT EXISTS (SELECT 1 FROM addresses a WHERE a.source_id = i.source_id) ORDER BY line";
 static const char unstage_pg_sql[] = "TRUNCATE addresses_in";
 
 /*
@@ -252,7 +261,7 @@ typedef struct run {
     header h;
     geodata_nbindex *idx;
     sql_stmt *upsert;     /* SQLite: the row's upsert */
-    sql_stmt *merge;      /* PostgreSQL: the staged rows' upsert */
+    sql_stmt *update, *insert;  /* PostgreSQL: the staged rows written */
     char *copy;           /* PostgreSQL: rows in COPY's text format, COPY_BYTES */
     const char **seen;    /* PostgreSQL: the ids in copy, ID_SLOTS open-addressed */
     const geodata_import_options *opts;
@@ -386,13 +395,17 @@ static int send_staged(run *r, size_t len, uint64_t n)
     if (n == 0)
         return GEODATA_OK;
     int rc = geodata_pg_copy(r->store, copy_pg_sql, r->copy, len, "storing addresses");
-    if (!rc && sql_step(r->merge) != SQL_DONE)
-        rc = geodata_fail_sql(r->store, "storing addresses");
-    sql_reset(r->merge);
+    sql_stmt *const writes[] = { r->update, r->insert };
+    for (size_t i = 0; !rc && i < 2; i++) {
+        if (sql_step(writes[i]) != SQL_DONE)
+            rc = geodata_fail_sql(r->store, "storing addresses");
+        else
+            r->report->changed += (uint64_t)sql_changes(r->store);
+        sql_reset(writes[i]);
+    }
     if (rc)
         return rc;
     r->report->stored += n;
-    r->report->changed += (uint64_t)sql_changes(r->store);
     return geodata_exec(r->store, unstage_pg_sql, "storing addresses");
 }
 
@@ -642,7 +655,8 @@ int geodata_import_addresses(geodata_store *store, const char *path,
             rc = GEODATA_EDB;
         if (!rc && store->pg) {
             rc = geodata_exec(store, stage_pg_sql, "staging the addresses");
-            if (!rc && !(r.merge = geodata_prepare(store, merge_pg_sql)))
+            if (!rc && (!(r.update = geodata_prepare(store, update_pg_sql))
+                        || !(r.insert = geodata_prepare(store, insert_pg_sql))))
                 rc = GEODATA_EDB;
             if (!rc && (!(r.copy = malloc(COPY_BYTES)) || !(r.seen = malloc(ID_SLOTS * sizeof *r.seen))))
                 rc = geodata_fail(store, GEODATA_ENOMEM, "out of memory");
@@ -655,7 +669,8 @@ int geodata_import_addresses(geodata_store *store, const char *path,
         int same = !rc && report->changed == 0;
         if (!rc && !same) rc = finish_load(&r, index_sql);
         sql_finalize(r.upsert);
-        sql_finalize(r.merge);
+        sql_finalize(r.update);
+        sql_finalize(r.insert);
         free(r.copy);
         free(r.seen);
         t0 = now_s();

@@ -61,7 +61,8 @@
  * On PostgreSQL, where each statement is a round trip, the lines are
  * instead staged (COPY into a temporary table) and the streets of the
  * pending communes made equal to them at the end: one DELETE of the lines
- * that are no more, one upsert of the others, in the order derived.
+ * that are no more, one UPDATE of those changed, one INSERT of the new ones
+ * in the order derived (an upsert would take an id for every line).
  * So a rebuild that finds the same lines writes nothing, and the change
  * feed (triggers on streets) hears of real changes only. From BULK_COMMUNES
  * communes on, or for the store's first lines, the R*Tree of the lines is
@@ -649,11 +650,16 @@ static const char gone_pg_sql[] =
     "DELETE FROM streets s WHERE s.insee IN (SELECT insee FROM streets_pending) "
     "AND NOT EXISTS (SELECT 1 FROM streets_in i "
     "  WHERE i.insee = s.insee AND i.name = s.name AND i.part = s.part)";
-static const char merge_pg_sql[] =
+static const char update_pg_sql[] =
+    "UPDATE streets s SET geom = ST_GeomFromWKB(i.wkb, 4326) FROM streets_in i "
+    "WHERE i.insee = s.insee AND i.name = s.name AND i.part = s.part "
+    "AND s.geom IS DISTINCT FROM ST_GeomFromWKB(i.wkb, 4326)";
+/* New lines only, in the order derived: an upsert would take an id for each. */
+static const char insert_pg_sql[] =
     "INSERT INTO streets(insee, name, part, geom) "
-    "SELECT insee, name, part, ST_GeomFromWKB(wkb, 4326) FROM streets_in ORDER BY seq "
-    "ON CONFLICT(insee, name, part) DO UPDATE SET geom = excluded.geom "
-    "WHERE streets.geom IS DISTINCT FROM excluded.geom";
+    "SELECT insee, name, part, ST_GeomFromWKB(wkb, 4326) FROM streets_in i "
+    "WHERE NOT EXISTS (SELECT 1 FROM streets s "
+    "  WHERE s.insee = i.insee AND s.name = i.name AND s.part = i.part) ORDER BY seq";
 #define COPY_FLUSH (4u << 20)   /* bytes staged before they are sent */
 
 /* PostgreSQL: the staged lines sent to streets_in. */
@@ -893,8 +899,8 @@ static int read_streets(rebuild *r, sql_stmt *rows, geodata_progress_fn progress
     return rc;
 }
 
-/* PostgreSQL: every line staged, then those no more deleted and the others
- * upserted, each in one statement. */
+/* PostgreSQL: every line staged, then those no more deleted, those changed
+ * updated and the new ones inserted, each in one statement. */
 static int rebuild_pending_pg(rebuild *r, sql_stmt *rows, uint64_t total,
                               geodata_progress_fn progress, void *progress_arg)
 {
@@ -905,8 +911,8 @@ static int rebuild_pending_pg(rebuild *r, sql_stmt *rows, uint64_t total,
     sql_finalize(rows);
     if (!rc)
         rc = send_staged(r);
-    const char *const writes[] = { gone_pg_sql, merge_pg_sql };
-    for (size_t i = 0; !rc && i < 2; i++) {
+    const char *const writes[] = { gone_pg_sql, update_pg_sql, insert_pg_sql };
+    for (size_t i = 0; !rc && i < 3; i++) {
         sql_stmt *st = geodata_prepare(store, writes[i]);
         rc = st ? run_write(r, st, "writing streets") : GEODATA_EDB;
         sql_finalize(st);
