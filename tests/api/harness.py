@@ -98,7 +98,12 @@ class Database:
 # With ENTRAIDE_TEST_REPLICAS=N (2 or more, and a PostgreSQL store), a
 # "server" is N `mapd serve` replicas behind HAProxy (round robin, health
 # checks on /healthz): the tests talk to HAProxy, so consecutive requests of
-# one client land on different replicas.
+# one client land on different replicas. HAProxy is set up as
+# docs/operations.md deploys it: it adds X-Forwarded-For, the replicas trust
+# it (--trusted-proxy), and a client's export requests stay on one replica.
+# What is each process's own (its HTTP parser, connection caps, threads,
+# the address it listens at) the tests ask of one replica (Server.one), and
+# /metrics is summed over the replicas (Client.metrics).
 REPLICAS = int(os.environ.get("ENTRAIDE_TEST_REPLICAS", "0") or 0)
 
 _HAPROXY_CFG = """global
@@ -111,16 +116,32 @@ defaults
     timeout tunnel 1h
     retries 2
     option redispatch
-frontend entraide
-    bind 127.0.0.1:%(port)d
-    default_backend mapd
-backend mapd
-    balance roundrobin
+    option forwardfor
+    source %(source)s
     option httpchk GET /healthz
     http-check expect status 200
     default-server inter 500ms fall 2 rise 1
+frontend entraide
+    bind 127.0.0.1:%(port)d
+    acl exports path_beg /api/export
+    use_backend mapd_exports if exports
+    default_backend mapd
+backend mapd
+    balance roundrobin
+%(servers)s
+# A background export lives on the replica that made it: a client's
+# export requests stay on one replica (docs/operations.md).
+backend mapd_exports
+    balance roundrobin
+    stick-table type ip size 100k expire 1h
+    stick on src
 %(servers)s
 """
+
+
+# The address HAProxy connects to the replicas from: none of the tests'
+# clients' (127.0.0.1, and 127.0.0.2-5 for test_events' streams).
+BALANCER_SOURCE = "127.0.0.9"
 
 
 def _free_port():
@@ -146,6 +167,10 @@ class _Group:
                 p.send_signal(sig)
 
     def kill(self):
+        """The whole service killed: the balancer first, so that clients see
+        their connections cut (as a single server's do), not its 503s."""
+        if self.proxy.poll() is None:
+            self.proxy.kill()
         self.send_signal(signal.SIGKILL)
 
     def poll(self):
@@ -179,6 +204,12 @@ class Server:
     def _cluster(self, extra):
         import time
         replicas, ports = [], []
+        # As docs/operations.md deploys them: the replicas trust the
+        # balancer (its own source address here), which adds
+        # X-Forwarded-For and passes the clients' Host on. A test that names
+        # a proxy of its own reaches one replica through it (Server.one).
+        if "--trusted-proxy" not in extra:
+            extra = ("--trusted-proxy", BALANCER_SOURCE) + tuple(extra)
         for _ in range(REPLICAS):
             p = subprocess.Popen([self.db.mapd, "serve", "--db", self.db.path, "--listen",
                                   "127.0.0.1:0", *extra], stdout=subprocess.PIPE,
@@ -190,7 +221,7 @@ class Server:
         self.port = _free_port()
         cfg = os.path.join(self.db.work, "haproxy.cfg")
         with open(cfg, "w") as f:
-            f.write(_HAPROXY_CFG % {"port": self.port, "servers": "\n".join(
+            f.write(_HAPROXY_CFG % {"port": self.port, "source": BALANCER_SOURCE, "servers": "\n".join(
                 "    server r%d 127.0.0.1:%d check" % (i, port) for i, port in enumerate(ports))})
         proxy = subprocess.Popen(["haproxy", "-f", cfg, "-db"], stdout=self.log, stderr=self.log)
         self.p = _Group(replicas, proxy)
@@ -204,6 +235,12 @@ class Server:
                 pass
             time.sleep(0.1)
 
+    def one(self):
+        """The server as one process: itself, or in a cluster its first
+        replica reached directly — for what is each process's own (its
+        stream caps, the listen address it names)."""
+        return _One(self, self.replica_ports[0]) if REPLICAS >= 2 else self
+
     def stop(self, sig=signal.SIGTERM):
         self.p.send_signal(sig)
         rc = self.p.wait(timeout=15)
@@ -211,6 +248,32 @@ class Server:
             with open(os.path.join(self.db.work, "server.log")) as f:
                 print("".join(l for l in f.readlines()[-400:] if not l.startswith("127.0.0.1"))[-3000:])
         return rc
+
+
+class _One:
+    """One replica of a cluster, as a server of its own (Server.one)."""
+
+    def __init__(self, server, port):
+        self.db, self.port = server.db, port
+
+
+def _summed_metrics(texts):
+    """Prometheus texts of several replicas as one: each series' samples
+    summed (what `sum by` the series gives), comments of the first kept."""
+    order, total = [], {}
+    for i, text in enumerate(texts):
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                if i == 0:
+                    order.append((line, None))
+                continue
+            series, value = line.rsplit(" ", 1)
+            if series not in total:
+                order.append((series, True))
+                total[series] = 0.0
+            total[series] += float(value)
+    return "\n".join(k if v is None else "%s %s" % (k, ("%d" % total[k]) if total[k].is_integer()
+                                                    else repr(total[k])) for k, v in order) + "\n"
 
 
 class Client:
@@ -265,6 +328,26 @@ class Client:
         except ValueError:
             doc = None
         return st, doc, r
+
+    def metrics(self):
+        """(status, bytes, response) of GET /metrics for the whole service:
+        the server's, or in a cluster every replica's scraped and summed, as
+        a monitoring system sums them (docs/scaling.md)."""
+        if REPLICAS < 2 or not hasattr(self.server, "replica_ports"):
+            return self.raw("GET", "/metrics")
+        texts, last = [], None
+        for port in self.server.replica_ports:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("GET", "/metrics", headers={"Cookie": self.cookie} if self.cookie else {})
+            last = c.getresponse()
+            texts.append(last.read().decode())
+            c.close()
+            if last.status != 200:
+                return last.status, texts[-1].encode(), last
+        body = _summed_metrics(texts).encode()
+        if self.suite is not None:
+            self.suite.bodies.append(("%s GET /metrics" % self.name, body.decode()))
+        return 200, body, last
 
     def login(self, email, password):
         st, doc, _ = self.req("POST", "/api/session", {"email": email, "password": password})

@@ -507,7 +507,7 @@ def main():
     st, doc, _ = vol_a.req("DELETE", "/api/subscriptions/%d" % s["id"])
     check("... again: 404", st == 404, st)
 
-    st, text_, _ = anon.raw("GET", "/metrics")
+    st, text_, _ = anon.metrics()
     sent_now = re.search(rb'mapd_alerts_total\{outcome="sent"\} (\d+)', text_)
     failed_now = re.search(rb'mapd_alerts_total\{outcome="failed"\} (\d+)', text_)
     check("/metrics counts the mails of this server's run: sent, and the 3 refused as failed",

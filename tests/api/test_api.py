@@ -811,7 +811,7 @@ def main():
           after[0] == before[0] and after[1] == before[1] + 1 and after[3] == before[3], (before, after))
 
     # ---- metrics, OpenAPI ----
-    st, _, r = anon.req("GET", "/metrics")
+    st, _, r = anon.metrics()
     text = BODIES[-1][1]
     check("metrics by method, route and status, with histograms",
           st == 200 and 'mapd_http_requests_total{method="POST",route="/api/posts/{id}/claim",status="409"}' in text

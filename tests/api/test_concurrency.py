@@ -36,7 +36,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Client, Database, Server, Suite, decode_tile, seeded_city  # noqa: E402
+from harness import (Client, Database, FEED_FLOOD, Server, Suite, decode_tile,  # noqa: E402
+                     seeded_city)
 
 DEMO_PASSWORD = "entraide-demo"
 MAX_REQUESTS = 20000        # per client: a bound on the work whatever the speed
@@ -89,7 +90,28 @@ def direct_writer(path, seconds, out, sentinel, shops):
     only learn it by reloading. Writes the last committed status of every
     shop it touched, and the sentinel's, to out (JSON)."""
     rnd = random.Random(7)
-    c = sqlite3.connect(path, timeout=30)
+    if os.path.exists(path):
+        c = sqlite3.connect(path, timeout=30)
+    else:   # a PostgreSQL connection string: psycopg2 (Debian's python3), whose
+        import psycopg2   # connection commits as a context manager, as sqlite3's
+        pg = psycopg2.connect(path)
+
+        class Conn:   # the calls used below, on a cursor of pg
+            def __enter__(self):
+                return pg.__enter__()
+
+            def __exit__(self, *exc):
+                return pg.__exit__(*exc)
+
+            def execute(self, sql, params=()):
+                cur = pg.cursor()
+                cur.execute(sql.replace("?", "%s"), params)
+                return cur
+
+
+            def close(self):
+                pg.close()
+        c = Conn()
     last = {}
     writes = 0
     start = time.monotonic()
@@ -99,8 +121,7 @@ def direct_writer(path, seconds, out, sentinel, shops):
             status = "takeaway_only"
             with c:
                 c.execute("UPDATE shops SET status = ? WHERE id = ?", (status, sentinel))
-                c.executemany("INSERT INTO changes(layer, ref_id) VALUES ('shops', 0)",
-                              [()] * (FEED_WINDOW + 1000))
+                c.execute(FEED_FLOOD % "shops")   # FEED_WINDOW + 1000 entries, one statement
             flooded = {"id": sentinel, "status": status,
                        "seq": c.execute("SELECT max(seq) FROM changes").fetchone()[0]}
             continue
@@ -283,7 +304,8 @@ def main():
 
     out = os.path.join(db.work, "direct.json")
     deadline = time.monotonic() + seconds
-    other = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--direct", db.path,
+    python = sys.executable if os.path.exists(db.path) else "/usr/bin/python3"   # psycopg2's
+    other = subprocess.Popen([python, os.path.abspath(__file__), "--direct", db.path,
                               str(seconds), out, ",".join(map(str, shops))])
     threads, acked, comments = [], [{} for _ in range(4)], {}
     for i in range(4):

@@ -198,28 +198,30 @@ def page_headers(srv, secure_srv):
 def account_limit():
     # Behind a trusted proxy (127.0.0.1 itself here), four client addresses
     # try one account: the account's budget, not the addresses', stops them.
+    # The clients here are the proxy: they reach one process directly.
     srv = Server(DB, "--trusted-proxy", "127.0.0.1", "--auth-per-minute", "1000",
                  "--account-per-hour", "600", "--hash-threads", "1")
+    one = srv.one()
     try:
         codes = []
         for i in range(14):
-            c = Client(srv, "guesser %d" % i)
+            c = Client(one, "guesser %d" % i)
             st, doc, _ = c.raw("POST", "/api/session",
                                body={"email": "Member@Example.org", "password": "guess %d" % i},
                                headers={"X-Forwarded-For": "203.0.113.%d" % (i % 4 + 1)})
             codes.append(st)
         check("account: 10 wrong passwords from 4 addresses are 401, then 429",
               codes[:10] == [401] * 10 and 429 in codes[10:], codes)
-        other = Client(srv, "other")
+        other = Client(one, "other")
         st, _ = other.login("staff@example.org", "correct horse")
         check("account: another account logs in meanwhile", st == 200, st)
         time.sleep(6.5)   # --account-per-hour 600: one attempt every 6 s
-        owner = Client(srv, "owner")
+        owner = Client(one, "owner")
         st, _ = owner.login("member@example.org", "member's password")
         check("account: the owner logs in once the next attempt is due", st == 200, st)
         codes = []
         for i in range(10):
-            c = Client(srv, "guesser again %d" % i)
+            c = Client(one, "guesser again %d" % i)
             st, _, _ = c.raw("POST", "/api/session",
                              body={"email": "member@example.org", "password": "again %d" % i})
             codes.append(st)
@@ -252,8 +254,8 @@ def forwarded_for():
     finally:
         srv.stop()
     srv = Server(DB, "--auth-per-minute", "3", "--trusted-proxy", "127.0.0.1")
-    try:
-        codes = logins_from(srv, "proxied", lambda i: "10.9.9.9, 198.51.100.%d" % i)
+    try:   # the clients are the proxy, reaching one process directly
+        codes = logins_from(srv.one(), "proxied", lambda i: "10.9.9.9, 198.51.100.%d" % i)
         check("behind --trusted-proxy each forwarded client has its own bucket",
               codes == [401] * 5, codes)
     finally:
@@ -265,7 +267,9 @@ def forwarded_for():
 
 
 def slow_clients():
-    srv = Server(DB, "--request-timeout", "2", "--max-connections", "6")
+    # One process's own deadlines and connection cap.
+    server = Server(DB, "--request-timeout", "2", "--max-connections", "6")
+    srv = server.one()
     try:
         # One header line a second: alive by libmicrohttpd's silence timeout,
         # closed by the request deadline.
@@ -319,7 +323,7 @@ def slow_clients():
             time.sleep(1)
         check("slow: a keep-alive client within the deadline is served", ok == [200] * 3, ok)
     finally:
-        srv.stop()
+        server.stop()
 
 
 def root():
@@ -352,8 +356,8 @@ def main():
         staff = Client(srv, "staff", T)
         st, _ = staff.login("staff@example.org", "correct horse")
         check("staff logs in", st == 200, st)
-        framing(srv)
-        query_args(srv)
+        framing(srv.one())      # the HTTP parser of one process, not a balancer's
+        query_args(srv.one())
         methods(srv, staff)
         page_headers(srv, secure)
     finally:

@@ -367,7 +367,7 @@ def main():
         numbers(srv, a, staff, post, point)
         text_args(a, staff, post)
         content_types(a, post)
-        tilejson(srv, public_srv)
+        tilejson(srv.one(), public_srv)   # the address one process listens at
         hidden_mine(srv, sql_srv, a, staff)
         me_token(srv, "renee@example.org")
     finally:

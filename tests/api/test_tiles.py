@@ -453,7 +453,7 @@ def main():
 
     check_streets(db, anon)
 
-    st, body, _ = anon.raw("GET", "/metrics")
+    st, body, _ = anon.metrics()
     text = body.decode()
     hits = [l for l in text.splitlines() if l.startswith("mapd_tile_cache_hits_total ")]
     inval = [l for l in text.splitlines() if l.startswith("mapd_tile_cache_invalidations_total ")]
@@ -480,7 +480,7 @@ def main():
             st == 200 and 0 < len(body) <= 3 * 1024, (st, len(body)))
     x, y = tile_xy(lon0, lat0, 12)[:2]
     st, _, r = staff.raw("GET", "/tiles/12/%d/%d.mvt" % (x, y))
-    st, body, _ = staff.raw("GET", "/metrics")
+    st, body, _ = staff.metrics()
     T.check("--tile-cache-mb 0: no cache, tiles still served",
             st == 200 and "mapd_tile_cache_hits_total 0" in body.decode())
     T.check("server stops cleanly", srv.stop() == 0)
