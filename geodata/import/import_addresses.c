@@ -222,6 +222,12 @@ static const char insert_pg_sql[] =
     "  ST_SetSRID(ST_MakePoint(lon, lat), 4326) FROM addresses_in i "
     "WHERE NOT EXISTS (SELECT 1 FROM addresses a WHERE a.source_id = i.source_id) ORDER BY line";
 static const char unstage_pg_sql[] = "TRUNCATE addresses_in";
+/* Each batch's rows are found by their source id, an index probe each: a
+ * hash or merge join would read the whole table once per batch, a cost
+ * that grows with the table (quadratic over a country's import). */
+static const char probe_pg_sql[] = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
+static const char unprobe_pg_sql[] =
+    "SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT";
 
 /*
  * The load is a two-stage pipeline. A reader thread reads, splits and checks
@@ -655,6 +661,7 @@ int geodata_import_addresses(geodata_store *store, const char *path,
             rc = GEODATA_EDB;
         if (!rc && store->pg) {
             rc = geodata_exec(store, stage_pg_sql, "staging the addresses");
+            if (!rc) rc = geodata_exec(store, probe_pg_sql, "staging the addresses");
             if (!rc && (!(r.update = geodata_prepare(store, update_pg_sql))
                         || !(r.insert = geodata_prepare(store, insert_pg_sql))))
                 rc = GEODATA_EDB;
@@ -663,6 +670,7 @@ int geodata_import_addresses(geodata_store *store, const char *path,
         }
         double t0 = now_s();
         if (!rc) rc = load_rows(&r);
+        if (!rc && store->pg) rc = geodata_exec(store, unprobe_pg_sql, "staging the addresses");
         r.load_s = now_s() - t0;
         /* Nothing new: the transaction is undone (the indexes were only
          * suspended in it), and nothing is rebuilt, derived or logged. */
