@@ -5,6 +5,7 @@ decoder of vector tiles through GDAL's MVT driver (ogrinfo).
 
 Only the standard library and gdal-bin are used.
 """
+import atexit
 import http.client
 import json
 import os
@@ -193,6 +194,7 @@ class Server:
     def __init__(self, db, *extra):
         self.db = db
         self.log = open(os.path.join(db.work, "server.log"), "a")
+        atexit.register(self._reap)   # a test that dies leaves no server behind
         if REPLICAS >= 2:
             self._cluster(extra)
             return
@@ -200,6 +202,12 @@ class Server:
                                    *extra], stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.p.stdout.readline()
         self.port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+
+    def _reap(self):
+        p = getattr(self, "p", None)
+        if p is not None and (isinstance(p, _Group) or p.poll() is None):
+            p.kill()   # a group kills what of it still runs
+            p.wait()
 
     def _cluster(self, extra):
         import time
