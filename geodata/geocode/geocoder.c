@@ -412,7 +412,7 @@ static int group_by_street(geodata_geocoder *g)
  * (a national base's files come commune by commune). */
 static int read_addresses(geodata_store *store, geodata_geocoder *g)
 {
-    sql_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare_stream(store,
         "SELECT source_id, number, rep, street, postcode, insee, city, ST_X(geom), ST_Y(geom), "
         "neighbourhood_id FROM addresses");
     if (!st)

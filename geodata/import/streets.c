@@ -931,7 +931,7 @@ static int rebuild_pending(rebuild *r, geodata_progress_fn progress, void *progr
     int rc = count_pending(store, &total);
     if (rc || total == 0)
         return rc;
-    sql_stmt *rows = geodata_prepare(store,
+    sql_stmt *rows = geodata_prepare_stream(store,
         "SELECT insee, street, number, geom FROM addresses "
         "WHERE insee IN (SELECT insee FROM streets_pending) "
         "ORDER BY insee, street, number, rep, id");

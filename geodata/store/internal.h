@@ -41,6 +41,8 @@ int geodata_pg_conninfo(const char *db);
 int geodata_pg_open(geodata_store *store, const char *conninfo, unsigned flags);
 void geodata_pg_close(struct geodata_pg *pg);
 sql_stmt *geodata_pg_prepare(geodata_store *store, const char *sql, int kept);
+/* The statement is read through a cursor (geodata_prepare_stream). */
+void geodata_pg_stream(struct geodata_pg_stmt *st);
 int geodata_pg_exec(geodata_store *store, const char *sql, const char *what);
 int geodata_pg_fail(geodata_store *store, const char *what);
 int geodata_pg_changes(struct geodata_pg *pg);
@@ -149,6 +151,11 @@ void geodata_column_text(sql_stmt *st, int col, char *out, size_t n);
 
 /* Prepares sql on the store; on failure sets the message and returns NULL. */
 sql_stmt *geodata_prepare(geodata_store *store, const char *sql);
+/* Like geodata_prepare for a read of a whole table (the geocoder's load, the
+ * streets' pass): SQLite steps through its rows as always; PostgreSQL, which
+ * would hold the whole result in memory, reads it through a cursor, a page
+ * of rows at a time. */
+sql_stmt *geodata_prepare_stream(geodata_store *store, const char *sql);
 
 /* Like geodata_prepare for a statement run on every request: sql must be a
  * string literal (its address is the cache key). The statement is kept

@@ -98,7 +98,14 @@ struct geodata_pg_stmt {
     int blob_is_malloc;    /* freed with free(), else with PQfreemem() */
     size_t blob_len;
     int blob_col, blob_row;
+    int stream;            /* read through a cursor, STREAM_ROWS at a time */
+    char cursor[16];       /* its name while open, else "" */
+    unsigned cursor_gen;   /* the connection generation it was opened on */
+    int more;              /* the last page was full: there may be more rows */
 };
+
+/* Rows a streamed statement holds at once (geodata_prepare_stream). */
+#define STREAM_ROWS 10000
 
 static int ensure_connected(geodata_store *store);
 
@@ -544,6 +551,60 @@ static void drop_blob(struct geodata_pg_stmt *st)
     st->blob_col = -1;
 }
 
+/* A streamed statement's next page from its cursor: 0 with it held, or the
+ * error recorded on the store. */
+static int fetch(struct geodata_pg_stmt *st)
+{
+    geodata_store *store = st->store;
+    struct geodata_pg *pg = store->pg;
+    if (PQstatus(pg->conn) != CONNECTION_OK || st->cursor_gen != pg->generation) {
+        snprintf(pg->sqlstate, sizeof pg->sqlstate, "08006");
+        return geodata_fail(store, GEODATA_EUNAVAIL, "the connection to the %s was lost "
+                            "while a result was read", pg->label);
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "FETCH FORWARD %d FROM %s", STREAM_ROWS, st->cursor);
+    PGresult *res = PQexec(pg->conn, sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        int rc = fail_result(store, res, "reading a result");
+        PQclear(res);
+        return rc;
+    }
+    PQclear(st->res);
+    st->res = res;
+    st->nrows = PQntuples(res);
+    st->row = -1;
+    st->more = st->nrows == STREAM_ROWS;
+    return GEODATA_OK;
+}
+
+/* A streamed statement opened as a cursor WITH HOLD (it outlives the
+ * transaction, if any: the server keeps its rows, not this process) and
+ * its first page read. */
+static int open_cursor(struct geodata_pg_stmt *st)
+{
+    geodata_store *store = st->store;
+    struct geodata_pg *pg = store->pg;
+    char *sql = geodata_format("DECLARE c%u NO SCROLL CURSOR WITH HOLD FOR %s",
+                               ++pg->next_name, st->sql);
+    if (!sql)
+        return geodata_fail(store, GEODATA_ENOMEM, "out of memory");
+    PGresult *res = PQexecParams(pg->conn, sql, st->nparams, st->types,
+                                 (const char *const *)st->values, st->lengths, st->formats, 0);
+    snprintf(st->cursor, sizeof st->cursor, "c%u", pg->next_name);
+    free(sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        int rc = fail_result(store, res, "running a statement");
+        PQclear(res);
+        st->cursor[0] = '\0';
+        return rc;
+    }
+    PQclear(res);
+    st->cursor_gen = pg->generation;
+    st->runs++;
+    return fetch(st);
+}
+
 /* Runs the statement with its parameters: 0 with the result held, or the
  * error recorded on the store. */
 static int run(struct geodata_pg_stmt *st)
@@ -553,6 +614,8 @@ static int run(struct geodata_pg_stmt *st)
     int rc = ensure_connected(store);
     if (rc)
         return rc;
+    if (st->stream)
+        return open_cursor(st);
     const char *const *values = (const char *const *)st->values;
     PGresult *res;
     if (st->kept || st->runs > 0) {
@@ -600,6 +663,8 @@ int geodata_pg_step(struct geodata_pg_stmt *st)
     if (!st->res && run(st))
         return SQLITE_ERROR;
     drop_blob(st);
+    if (st->row + 1 >= st->nrows && st->more && fetch(st))
+        return SQLITE_ERROR;
     if (st->row + 1 < st->nrows) {
         st->row++;
         return SQLITE_ROW;
@@ -608,9 +673,23 @@ int geodata_pg_step(struct geodata_pg_stmt *st)
     return SQLITE_DONE;
 }
 
+void geodata_pg_stream(struct geodata_pg_stmt *st)
+{
+    st->stream = 1;
+}
+
 void geodata_pg_reset(struct geodata_pg_stmt *st)
 {
     drop_blob(st);
+    struct geodata_pg *pg = st->store->pg;
+    if (st->cursor[0] && st->cursor_gen == pg->generation && PQstatus(pg->conn) == CONNECTION_OK
+        && PQtransactionStatus(pg->conn) != PQTRANS_INERROR) {
+        char sql[32];
+        snprintf(sql, sizeof sql, "CLOSE %s", st->cursor);
+        PQclear(PQexec(pg->conn, sql));
+    }
+    st->cursor[0] = '\0';
+    st->more = 0;
     PQclear(st->res);
     st->res = NULL;
     st->row = -1;

@@ -123,6 +123,14 @@ sql_stmt *geodata_prepare(geodata_store *store, const char *sql)
     return wrap_sqlite(store, lite);
 }
 
+sql_stmt *geodata_prepare_stream(geodata_store *store, const char *sql)
+{
+    sql_stmt *st = geodata_prepare(store, sql);
+    if (st && store->pg)
+        geodata_pg_stream(st->pg);
+    return st;
+}
+
 void sql_finalize(sql_stmt *st)
 {
     if (!st)
