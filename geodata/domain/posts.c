@@ -234,7 +234,7 @@ int geodata_post_load(geodata_store *store, int64_t id, geodata_post *out)
 int geodata_posts_live(geodata_store *store, int64_t expires_after,
                        int (*each)(void *arg, const geodata_post *p), void *arg)
 {
-    sql_stmt *st = geodata_prepare(store,
+    sql_stmt *st = geodata_prepare_stream(store,
         "SELECT " POST_COLUMNS " FROM posts p JOIN members m ON m.id = p.author_id "
         "WHERE p.status = 'claimed' OR (p.status = 'open' AND p.expires_at > ?1) ORDER BY p.id");
     if (!st)
