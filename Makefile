@@ -2,9 +2,8 @@
 #   make demo   install what is missing, build, create var/demo.sqlite, serve :8080
 #               (the web map as built by web/build.mjs, from build/web)
 #   make test   install what is missing, build (Release and ASan+UBSan), run ctest:
-#               every test on Release, those of the C code's own paths again under
-#               the sanitizers (not the outside clients, the browser, the API twins
-#               on PostgreSQL or the cluster of processes, each minutes long there);
+#               every test on Release, again under the sanitizers but the outside
+#               clients, the browser and the API tests' PostgreSQL repeats;
 #               then the concurrency test on a ThreadSanitizer build of mapd (build-tsan)
 #   make bench  run the benchmarks of tests/bench against their peers
 #   make bench-tiles  only the vector tile benchmarks (PostGIS, nginx, ogr2ogr, Node)
@@ -93,7 +92,7 @@ demo: build
 
 test: build build-asan build-tsan
 	ctest --test-dir build --output-on-failure -j2
-	ctest --test-dir build-asan --output-on-failure -j2 -LE 'clients|e2e|pgapi|cluster'
+	ctest --test-dir build-asan --output-on-failure -j2 -LE 'clients|e2e|pgapi'
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ENTRAIDE_CONCURRENCY_SETUP_MAPD=$(CURDIR)/$(MAPD) \
 	  ctest --test-dir build-tsan -L concurrency --output-on-failure
 

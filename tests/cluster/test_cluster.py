@@ -62,8 +62,9 @@ def start_pair():
     os.makedirs(STANDBY)
     if os.getuid() == 0:
         subprocess.run(["chown", "postgres", STANDBY], check=True)
+    # -c fast: a checkpoint at once, not one spread over minutes.
     as_pg(PG_BIN + "/pg_basebackup", "-h", PRIMARY, "-U", "postgres", "-D", STANDBY + "/data",
-          "-R", "-X", "stream")
+          "-R", "-X", "stream", "-c", "fast")
     as_pg(PG_BIN + "/pg_ctl", "-D", STANDBY + "/data", "-l", STANDBY + "/log", "-w", "-s", "-o",
           "-c listen_addresses='' -c unix_socket_directories='%s' -c port=5432" % STANDBY, "start")
     # Synchronous: a commit returns once the standby has it too, so a
