@@ -109,6 +109,15 @@ def address_in(nb, offset=0):
     return addresses_in(DB, nb, 1, offset)[0]
 
 
+def read_all(streams, seconds):
+    """What each stream of streams (name: Stream) gets in the same `seconds`,
+    read side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(len(streams)) as pool:
+        reads = {name: pool.submit(s.read, seconds) for name, s in streams.items()}
+        return {name: r.result() for name, r in reads.items()}
+
+
 def post_events(blocks, pid):
     return [b["json"]["action"] for b in blocks if b.get("event") == "post"
             and b["json"]["post"].get("id") == pid]
@@ -155,7 +164,7 @@ def main():
     st, p, _ = ma.req("POST", "/api/posts", {"kind": "request", "category": "errands",
                                              "title": "Poster une lettre"})
     pid = p["id"]
-    got = {name: s.read(1.5) for name, s in zip("anon A B C D staff".split(), streams)}
+    got = read_all(dict(zip("anon A B C D staff".split(), streams)), 1.5)
     seq = sql("SELECT max(seq) FROM changes WHERE layer = 'needs' AND ref_id = ?", pid)[0][0]
     ev_b = [blk for blk in got["B"] if blk.get("event") == "post"]
     check("a member of a contiguous neighbourhood gets the new post, with the feed's id",
@@ -169,7 +178,7 @@ def main():
 
     st, _, _ = mb.req("POST", "/api/posts/%d/claim" % pid)
     st, _, _ = mb.req("POST", "/api/posts/%d/comments" % pid, {"body": "J'y vais à midi"})
-    got = {name: s.read(1.5) for name, s in zip("anon A B C D staff".split(), streams)}
+    got = read_all(dict(zip("anon A B C D staff".split(), streams)), 1.5)
     check("the claim reaches the author and the neighbours", post_events(got["A"], pid) == ["claimed"]
           and post_events(got["D"], pid) == ["claimed"], got["A"])
     com = [blk["json"] for blk in got["A"] if blk.get("event") == "comment"]
@@ -182,13 +191,13 @@ def main():
 
     shop = sql("SELECT min(id) FROM shops")[0][0]   # another process changes a shop
     DB.write("UPDATE shops SET status = 'closed' WHERE id = ?", shop)
-    got = {name: s.read(1.5) for name, s in zip("anon A B C D staff".split(), streams)}
+    got = read_all(dict(zip("anon A B C D staff".split(), streams)), 1.5)
     check("a shop changed by another process reaches every stream, anonymous ones too",
           all([x["json"]["shop"]["id"] for x in got[n] if x.get("event") == "shop"] == [shop]
               for n in got), {n: [x.get("event") for x in got[n]] for n in got})
 
     staff.req("POST", "/api/posts/%d/hide" % pid)
-    got = {name: s.read(1.5) for name, s in zip("anon A B C D staff".split(), streams)}
+    got = read_all(dict(zip("anon A B C D staff".split(), streams)), 1.5)
     check("a hidden post: 'removed' to the neighbours", post_events(got["D"], pid) == ["removed"]
           and "title" not in json.dumps([x["json"] for x in got["D"] if x.get("event") == "post"]),
           got["D"])
