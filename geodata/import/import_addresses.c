@@ -394,8 +394,8 @@ static int store_row(run *r, const batch_row *br)
     return GEODATA_OK;
 }
 
-/* PostgreSQL: the staged rows (len bytes of r->copy, n rows) copied and
- * upserted; 0, or a negative code. */
+/* PostgreSQL: the staged rows (len bytes of r->copy, n rows) copied, then
+ * written (the changed updated, the new inserted); 0, or a negative code. */
 static int send_staged(run *r, size_t len, uint64_t n)
 {
     if (n == 0)

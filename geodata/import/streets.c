@@ -641,7 +641,7 @@ typedef struct rebuild {
 } rebuild;
 
 /* PostgreSQL: the lines staged in streets_in, then made the streets of the
- * pending communes in two statements (see "Rebuild" above). */
+ * pending communes in three statements (see "Rebuild" above). */
 static const char stage_pg_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS streets_in (seq bigint, insee text, name text, "
     "  part bigint, wkb bytea) ON COMMIT DROP";
