@@ -90,8 +90,9 @@
  * - Triggers are plpgsql functions run FOR EACH ROW (changes_notify, and
  *   the addresses' inserts and deletes that list communes for their
  *   streets: once per statement, over its rows), with the SQLite trigger's
- *   name, event and column list (UPDATE OF fires when the statement sets one of the columns, changed or
- *   not, on both engines); a WHEN's `IS NOT` is `IS DISTINCT FROM` (on
+ *   name, event and column list (UPDATE OF fires when the statement sets
+ *   one of the columns, changed or not, on both engines); a WHEN's `IS NOT`
+ *   is `IS DISTINCT FROM` (on
  *   geometries PostGIS's `=`, exact equality). streets_pending is written
  *   with ON CONFLICT DO NOTHING, which two concurrent writers cannot trip
  *   over as they could over SQLite's NOT EXISTS. Foreign-key actions fire
