@@ -92,10 +92,10 @@
  *   streets: once per statement, over its rows), with the SQLite trigger's
  *   name, event and column list (UPDATE OF fires when the statement sets
  *   one of the columns, changed or not, on both engines); a WHEN's `IS NOT`
- *   is `IS DISTINCT FROM` (on
- *   geometries PostGIS's `=`, exact equality). streets_pending is written
- *   with ON CONFLICT DO NOTHING, which two concurrent writers cannot trip
- *   over as they could over SQLite's NOT EXISTS. Foreign-key actions fire
+ *   is `IS DISTINCT FROM` (on geometries PostGIS's `=`, exact equality).
+ *   streets_pending is written with ON CONFLICT DO NOTHING, which two
+ *   concurrent writers cannot trip over as they could over SQLite's NOT
+ *   EXISTS. Foreign-key actions fire
  *   triggers on both engines; the entries that the cascades of one
  *   statement write (deleting a member: their posts go, others' claims of
  *   theirs are cleared) come in another order on each, within the same
