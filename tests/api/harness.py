@@ -245,8 +245,8 @@ class Server:
 
     def one(self):
         """The server as one process: itself, or in a cluster its first
-        replica reached directly — for what is each process's own (its
-        stream caps, the listen address it names)."""
+        replica reached directly — for what is each process's own (its HTTP
+        parser, caps, threads and queues, the listen address it names)."""
         return _One(self, self.replica_ports[0]) if REPLICAS >= 2 else self
 
     def stop(self, sig=signal.SIGTERM):
