@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # tests/pg/pg_private.sh — a private PostgreSQL 15 cluster for the tests of
-# the store's PostgreSQL engine. Sourced (bash), it defines two functions:
+# the store's PostgreSQL engine. Sourced (bash), it defines these functions:
 #
 #   pg_private_start DIR   initdb into DIR/data, start the server with its Unix
 #                          socket in DIR (no TCP at all), create the database
@@ -13,6 +13,8 @@
 #                          cannot lead a client elsewhere.
 #   pg_private_stop DIR    stop it (fast mode: sessions are cut, what was
 #                          committed stays). Harmless when nothing runs there.
+#   pg_private_test_work   for a test with a $WORK directory: the server of
+#                          $WORK/pg stopped and $WORK removed at its exit.
 #
 # DIR must exist or be creatable; the caller removes it afterwards. As root
 # the server runs as the `postgres` user (initdb refuses root): DIR is given
@@ -120,4 +122,13 @@ pg_private_stop() {
     local dir=${1:?pg_private_stop DIR}
     [ -f "$dir/data/postmaster.pid" ] || return 0
     pg_private_as "$PG_PRIVATE_BIN/pg_ctl" -D "$dir/data" -m fast -w -s stop
+}
+
+# For a test script that sourced tests/cli/lib.sh (its $WORK) and starts its
+# server with pg_private_start "$WORK/pg": that server is stopped and $WORK
+# removed however the script ends.
+pg_private_test_work() {
+    chmod 755 "$WORK"   # the postgres user runs the server below it when we are root
+    trap 'pg_private_stop "$WORK/pg" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+    trap 'exit 130' INT TERM   # through the EXIT trap: no server left running
 }

@@ -29,9 +29,7 @@ SAMPLE=${2:?SAMPLE_DIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../cli/lib.sh"
 source "$HERE/pg_private.sh"
-chmod 755 "$WORK"   # the postgres user runs the server below it when we are root
-trap 'pg_private_stop "$WORK/pg" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM   # through the EXIT trap: no server left running
+pg_private_test_work
 # A PostgreSQL store keeps its geocoder index in $TMPDIR (geodata_pg_cache_path):
 # here, so that it goes with the rest.
 export TMPDIR=$WORK

@@ -9,8 +9,7 @@ MAPD=${1:?MAPD}
 SAMPLE=${2:?SAMPLE_DIR}
 . "$(dirname "$0")/pg_private.sh"
 WORK=$(mktemp -d /tmp/entraide-pgerr.XXXXXX)
-chmod 755 "$WORK"
-trap 'pg_private_stop "$WORK/pg" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+pg_private_test_work
 pg_private_start "$WORK/pg" >/dev/null || exit 1
 PSQL=(psql -h "$WORK/pg" -U postgres -qAtX -v ON_ERROR_STOP=1)
 fails=0

@@ -19,9 +19,7 @@ SAMPLE=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../cli/lib.sh"
 source "$HERE/pg_private.sh"
-chmod 755 "$WORK"   # the postgres user runs the server below it when we are root
-trap 'pg_private_stop "$WORK/pg" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM   # through the EXIT trap: no server left running
+pg_private_test_work
 
 die() { echo "FAIL - $*"; echo "$PASSES passed, $((FAILS + 1)) failed"; exit 1; }
 
