@@ -428,7 +428,11 @@ int geodata_features_query(geodata_store *store, const geodata_feature_query *q,
     if (q->id && l->geometry == GEODATA_GEOMETRY_POINT && !numeric_id(q->id, &id))
         return GEODATA_OK;   /* no feature has that id: nothing matches */
     const char *const *sql = store->pg ? layer_sql_pg[li] : layer_sql[li];
-    sql_stmt *st = geodata_cached(store, sql[q->bbox ? 3 : 1]);
+    /* Without a limit (an export of a whole layer) PostgreSQL reads through
+     * a cursor, not holding every row at once. */
+    int streamed = store->pg && !q->limit;
+    sql_stmt *st = streamed ? geodata_prepare_stream(store, sql[q->bbox ? 3 : 1])
+                            : geodata_cached(store, sql[q->bbox ? 3 : 1]);
     if (!st)
         return GEODATA_EDB;
     bind_query(st, q, id);
@@ -457,7 +461,10 @@ int geodata_features_query(geodata_store *store, const geodata_feature_query *q,
     }
     if (!rc && step != SQL_DONE)
         rc = geodata_fail_sql(store, "reading features");
-    geodata_release(store, st);
+    if (streamed)
+        sql_finalize(st);
+    else
+        geodata_release(store, st);
     if (!matched || (rc && !stopped))
         return rc;
     /* A page read to its end before its limit ends at the last match: the

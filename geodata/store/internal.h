@@ -152,7 +152,7 @@ void geodata_column_text(sql_stmt *st, int col, char *out, size_t n);
 /* Prepares sql on the store; on failure sets the message and returns NULL. */
 sql_stmt *geodata_prepare(geodata_store *store, const char *sql);
 /* Like geodata_prepare for a read of a whole table (the geocoder's load, the
- * streets' pass, the posts' read model): SQLite steps through its rows as
+ * streets' pass, the posts' read model, an export): SQLite steps through its rows as
  * always; PostgreSQL, which would hold the whole result in memory, reads it
  * through a cursor, a page of rows at a time. */
 sql_stmt *geodata_prepare_stream(geodata_store *store, const char *sql);

@@ -18,7 +18,7 @@
  * pages and bounded lists, save the reads of whole tables, which are made
  * with geodata_prepare_stream and read through a cursor WITH HOLD, a page
  * of STREAM_ROWS at a time (the geocoder's load, the streets' pass, the
- * posts' read model; exports still take their whole result).
+ * posts' read model, exports of whole layers).
  *
  * Connections. The string is libpq's (a URI or key=value pairs), so several
  * hosts and target_session_attrs=read-write find the primary among a primary
