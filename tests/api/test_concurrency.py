@@ -108,7 +108,6 @@ def direct_writer(path, seconds, out, sentinel, shops):
                 cur.execute(sql.replace("?", "%s"), params)
                 return cur
 
-
             def close(self):
                 pg.close()
         c = Conn()

@@ -41,9 +41,10 @@ lite() { sqlite3 -bail -batch -cmd ".load mod_spatialite" "$LITE" "$@"; }
 pg_private_start "$WORK/pg" >/dev/null || die "no private PostgreSQL"
 pg() { psql -X -q -At -F'|' -v ON_ERROR_STOP=1 "$PG_CONNINFO" "$@"; }
 
-# import_both KIND FILE NAME: imports FILE into both stores; each one's output,
-# timings removed (" in 1.23 s", the streets note's ", 0.33 s)", the "rows
-# loaded in" note), is in $WORK/NAME.lite and $WORK/NAME.pg.
+# import_both KIND FILE NAME WHAT: imports FILE into both stores; each one's
+# output, timings removed (" in 1.23 s", the streets note's ", 0.33 s)", the
+# "rows loaded in" note), is in $WORK/NAME.lite and $WORK/NAME.pg, and the
+# two must be the same (a check named after WHAT).
 untimed() { sed -E -e '/^  rows loaded in /d' -e 's/ in [0-9.]+ s//' -e 's/, [0-9.]+ s\)$/)/'; }
 import_both() {
     local kind=$1 file=$2 name=$3 engine db
@@ -53,6 +54,8 @@ import_both() {
             || { cat "$WORK/err"; die "mapd import $kind $file on $engine"; }
         cat "$WORK/out" "$WORK/err" | untimed >"$WORK/$name.$engine"
     done
+    same "$4: the same report on both: $(head -n 1 "$WORK/$name.pg")" \
+        "$WORK/$name.lite" "$WORK/$name.pg"
 }
 # changed NAME: the "N new or changed" of an import's report, 0 for "nothing changed".
 changed() {
@@ -93,13 +96,9 @@ pg_feed() { pg -c "SELECT count(*) || ' changes, last ' || coalesce(max(seq), 0)
                -c "SELECT 'streets up to id ' || coalesce(max(id), 0) FROM streets" | paste -sd' '; }
 
 # ---- 1. Paris on both ------------------------------------------------------------
-import_both neighbourhoods "$SAMPLE/neighbourhoods.geojson" neighbourhoods
-same "neighbourhoods: the same report on both" "$WORK/neighbourhoods.lite" "$WORK/neighbourhoods.pg"
-import_both addresses "$SAMPLE/addresses.csv.gz" addresses
-same "addresses: the same report on both: $(head -n 1 "$WORK/addresses.pg")" \
-    "$WORK/addresses.lite" "$WORK/addresses.pg"
-import_both shops "$SAMPLE/shops.geojson" shops
-same "shops: the same report on both" "$WORK/shops.lite" "$WORK/shops.pg"
+import_both neighbourhoods "$SAMPLE/neighbourhoods.geojson" neighbourhoods "neighbourhoods"
+import_both addresses "$SAMPLE/addresses.csv.gz" addresses "addresses"
+import_both shops "$SAMPLE/shops.geojson" shops "shops"
 
 # ---- 2, 3. the same addresses and streets ------------------------------------------
 dump first
@@ -144,9 +143,7 @@ read -r EXPECTED NEAR_ID FAR_ID RENAMED <"$WORK/mod.expect"
 [ "$RENAMED" -gt 0 ] || die "the sample has no 'Rue Sainte-Opportune' to rename"
 [ "$EXPECTED" -gt 0 ] || die "the modified file changes no row"
 
-import_both addresses "$MOD" modified
-same "the modified file: the same report on both: $(head -n 1 "$WORK/modified.pg")" \
-    "$WORK/modified.lite" "$WORK/modified.pg"
+import_both addresses "$MOD" modified "the modified file"
 check "  $(changed modified.pg) new or changed on both: the $EXPECTED rows the file changes" \
     [ "$(changed modified.lite) $(changed modified.pg)" = "$EXPECTED $EXPECTED" ]
 dump modified
@@ -179,9 +176,7 @@ check "the street with a backslash and a tab is stored as written on both: $(lit
 
 # ---- 5. the same file again ----------------------------------------------------------
 FEED=$(pg_feed)
-import_both addresses "$MOD" again
-same "the modified file again: the same report on both: $(head -n 1 "$WORK/again.pg")" \
-    "$WORK/again.lite" "$WORK/again.pg"
+import_both addresses "$MOD" again "the modified file again"
 check "  $(changed again.pg) new or changed on both: the 2 ids met twice, written twice each" \
     [ "$(changed again.lite) $(changed again.pg)" = "4 4" ]
 dump again
@@ -192,9 +187,7 @@ done
 check "  PostgreSQL's change feed and streets' ids as before ($(pg_feed))" [ "$(pg_feed)" = "$FEED" ]
 
 # What the store holds: the modified file without the earlier rows of the ids met twice.
-import_both addresses "$WORK/held.csv" held
-same "the file of what is held: the same report on both: $(head -n 1 "$WORK/held.pg")" \
-    "$WORK/held.lite" "$WORK/held.pg"
+import_both addresses "$WORK/held.csv" held "the file of what is held"
 check "  nothing changed on both" [ "$(changed held.lite) $(changed held.pg)" = "0 0" ]
 dump_pg held
 same "  PostgreSQL's addresses as before" "$WORK/modified.addresses.pg" "$WORK/held.addresses.pg"
@@ -225,9 +218,7 @@ check "  it says so ($(cat "$WORK/err"))" grep -q "truncated compressed data" "$
 # that row is rejected on both engines, named by its line; the others load.
 gzip -dc "$GZ" | LC_ALL=C awk -F';' -v OFS=';' 'NR <= 8001 { if (NR == 6001) $4 = $4 " \377"; print }' \
     >"$WORK/latin1.csv"
-import_both addresses "$WORK/latin1.csv" latin1
-same "a street that is not UTF-8: the same report on both: $(head -n 1 "$WORK/latin1.pg")" \
-    "$WORK/latin1.lite" "$WORK/latin1.pg"
+import_both addresses "$WORK/latin1.csv" latin1 "a street that is not UTF-8"
 check "  the row is rejected alone" grep -q ", 1 rejected," "$WORK/latin1.pg"
 check "  ... named by its line" grep -q "line 6001: a field is not UTF-8 text" "$WORK/latin1.pg"
 dump latin1
